@@ -1,0 +1,50 @@
+// Runs every test file with node:test (TypeScript through tsx), each file in its own process,
+// and closes with one plain summary line: "N passed, N failed, N skipped".
+// Usage: node scripts/test.mjs [file-or-folder ...]   (default: test/)
+import { spawn } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+
+const TEST_FILE = /\.test\.(ts|mjs|cjs)$/;
+
+function collect(path) {
+  if (statSync(path).isDirectory()) {
+    return readdirSync(path)
+      .sort()
+      .flatMap((entry) => collect(join(path, entry)));
+  }
+  return TEST_FILE.test(path) ? [path] : [];
+}
+
+const roots = process.argv.slice(2);
+const files = (roots.length > 0 ? roots : ["test"]).flatMap(collect);
+if (files.length === 0) {
+  console.error("test: no test files found");
+  process.exit(1);
+}
+
+const args = [
+  "--expose-gc",
+  "--import",
+  "tsx",
+  "--test",
+  "--test-reporter=spec",
+  `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`,
+  ...files,
+];
+const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+const totals = { pass: 0, fail: 0, skipped: 0, todo: 0, cancelled: 0 };
+let tail = "";
+child.stdout.on("data", (chunk) => {
+  process.stdout.write(chunk);
+  tail = (tail + chunk.toString()).slice(-4000);
+});
+child.on("close", (code, signal) => {
+  for (const key of Object.keys(totals)) {
+    const m = new RegExp(`^ℹ ${key} (\\d+)$`, "m").exec(tail);
+    if (m) totals[key] = Number(m[1]);
+  }
+  const failed = totals.fail + totals.cancelled;
+  console.log(`\n${totals.pass} passed, ${failed} failed, ${totals.skipped} skipped`);
+  process.exit(code === 0 && failed === 0 ? 0 : (code ?? (signal ? 1 : 1)) || 1);
+});

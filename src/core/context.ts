@@ -1,0 +1,566 @@
+import { MAX_TIMER_DELAY_MS, now } from "./clock.js";
+import { Canceled, type ContextError, DeadlineExceeded } from "./errors.js";
+import { channels } from "./events.js";
+import {
+  type ContextInfo,
+  type EndReason,
+  type Explanation,
+  describeValue,
+  formatExplanation,
+} from "./explain.js";
+import { type CreationSite, captureSite, siteLocation, tracking } from "./tracking.js";
+
+/**
+ * A deadline, a cancellation signal and request-scoped values that flow down a tree of calls,
+ * as Go's `context.Context`. Contexts are immutable from below: a callee derives a child
+ * (`withTimeout(ctx, 500)`) and can end only that child.
+ *
+ * @example
+ * ```ts
+ * async function getUser(ctx: Context, id: string) {
+ *   using child = withTimeout(ctx, 200, { name: "users" });
+ *   return fetch(`http://users/${id}`, { signal: child.signal });
+ * }
+ * ```
+ */
+export interface Context {
+  /** The name given at creation, used in errors and diagnostics. */
+  readonly name: string | undefined;
+  /** The parent this context was derived from; `undefined` for `background()`. */
+  readonly parent: Context | undefined;
+  /** `undefined` while live; then `Canceled` or `DeadlineExceeded` (Go's `Err()`). */
+  readonly err: ContextError | undefined;
+  /**
+   * Why it ended (Go's `context.Cause`): the value given to `cancel(cause)` here or in the
+   * ancestor that ended it, the cause of `withTimeoutCause`, or `err` when none was given.
+   */
+  readonly cause: unknown;
+  /** Effective deadline in monotonic ms ({@link now}), or `undefined` if it has none. */
+  readonly deadline: number | undefined;
+  /** Milliseconds left before the deadline: `Infinity` without one, 0 once ended. */
+  remaining(): number;
+  /** An AbortSignal aborted with `err` when the context ends. Made on first read. */
+  readonly signal: AbortSignal;
+  /** A promise that resolves when the context ends (never rejects). Made on first read. */
+  readonly done: Promise<void>;
+  /** The value stored under `key` by this context or the nearest ancestor that has one. */
+  value<T>(key: Key<T>): T | undefined;
+  /** Throws `err` if the context has ended: a cheap check for loops that do CPU work. */
+  throwIfDone(): void;
+}
+
+/**
+ * A context its holder can end. `cancel()` is idempotent and synchronous: when it returns,
+ * this context and every descendant are done, their timers cleared, their signals aborted.
+ * `[Symbol.dispose]` cancels, so `using ctx = withTimeout(parent, 500)` is Go's `defer cancel()`.
+ */
+export interface CancelableContext extends Context, Disposable {
+  /** Ends this context and its descendants with `Canceled`; `cause` is kept if it is the first end. */
+  cancel(cause?: unknown): void;
+}
+
+/** A typed key for {@link withValue}; make one with {@link createKey}. */
+export class Key<T> {
+  /** @internal phantom field that carries `T`. */
+  declare readonly _type: T;
+  constructor(readonly name: string) {}
+  toString(): string {
+    return `Key(${this.name})`;
+  }
+}
+
+/** Options accepted by every context constructor. */
+export interface ContextOptions {
+  /** Shown in error messages, `explain()` and diagnostics. */
+  readonly name?: string;
+}
+
+/** A dependent of a cancellable context: a child context or an internal waiter. */
+export interface Link {
+  _prev: Link | null;
+  _next: Link | null;
+  _owner: CancelContext | null;
+  /** Called once, synchronously, when `owner` ends. Must not run user code synchronously. */
+  _ended(owner: CancelContext): void;
+}
+
+const LIVE = 0;
+const CANCELED = 1;
+const DEADLINE = 2;
+type State = typeof LIVE | typeof CANCELED | typeof DEADLINE;
+
+/** How a cancellable context was made; picks its label when it has no name. */
+export const Kind = { Cancel: 0, Timeout: 1, Deadline: 2, Signal: 3 } as const;
+export type Kind = (typeof Kind)[keyof typeof Kind];
+
+const KIND_LABEL = ["withCancel", "withTimeout", "withDeadline", "fromSignal"] as const;
+
+let armedTimers = 0;
+let neverSignal: AbortSignal | undefined;
+const neverDone: Promise<void> = new Promise<void>(() => {});
+
+/** The cancellable context: a node in the tree of things that end together. */
+export class CancelContext implements CancelableContext, Link {
+  _prev: Link | null = null;
+  _next: Link | null = null;
+  _owner: CancelContext | null = null;
+  _head: Link | null = null;
+  readonly _node: CancelContext = this;
+  _state: State = LIVE;
+  _cause: unknown = undefined;
+  _origin: CancelContext | null = null;
+  _endedAt = 0;
+  _lateBy = 0;
+  _deadline: number;
+  _timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  _err: ContextError | undefined = undefined;
+  _ac: AbortController | undefined = undefined;
+  _done: Promise<void> | undefined = undefined;
+  _resolve: (() => void) | undefined = undefined;
+  _site: CreationSite | undefined = undefined;
+  _keepAlive = false;
+
+  constructor(
+    readonly parent: Context | undefined,
+    readonly name: string | undefined,
+    readonly _kind: Kind,
+    readonly _createdAt: number,
+    readonly _ownDeadline: number,
+    readonly _deadlineCause: unknown,
+  ) {
+    this._deadline = _ownDeadline;
+  }
+
+  get err(): ContextError | undefined {
+    if (this._state === LIVE) return undefined;
+    return (this._err ??= makeError(this));
+  }
+
+  get cause(): unknown {
+    if (this._state === LIVE) return undefined;
+    return this._cause !== undefined ? this._cause : this.err;
+  }
+
+  get deadline(): number | undefined {
+    return this._deadline === Infinity ? undefined : this._deadline;
+  }
+
+  remaining(): number {
+    if (this._state !== LIVE) return 0;
+    return this._deadline === Infinity ? Infinity : Math.max(0, this._deadline - now());
+  }
+
+  get signal(): AbortSignal {
+    if (this._ac === undefined) {
+      this._ac = new AbortController();
+      if (this._state !== LIVE) this._ac.abort(this.err);
+    }
+    return this._ac.signal;
+  }
+
+  get done(): Promise<void> {
+    if (this._done === undefined) {
+      this._done = new Promise<void>((resolve) => {
+        if (this._state === LIVE) this._resolve = resolve;
+        else resolve();
+      });
+      keepAliveUntilDone(this);
+    }
+    return this._done;
+  }
+
+  value<T>(key: Key<T>): T | undefined {
+    return lookup(this.parent, key);
+  }
+
+  throwIfDone(): void {
+    const err = this.err;
+    if (err !== undefined) throw err;
+  }
+
+  cancel(cause?: unknown): void {
+    if (this._state === LIVE) end(this, CANCELED, cause, this, 0);
+  }
+
+  [Symbol.dispose](): void {
+    this.cancel();
+  }
+
+  _ended(owner: CancelContext): void {
+    this._state = owner._state;
+    this._cause = owner._cause;
+    this._origin = owner._origin;
+    this._endedAt = owner._endedAt;
+    this._lateBy = owner._lateBy;
+    if (this._timer !== undefined) disarm(this);
+  }
+
+  _explain(): Explanation {
+    return describe(this);
+  }
+
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return `Context<${this._describeShort()}>`;
+  }
+
+  _describeShort(): string {
+    const state = this._state === LIVE ? "live" : this._state === CANCELED ? "canceled" : "expired";
+    return `${labelOf(this)} ${state}`;
+  }
+}
+
+/** A context that cannot be canceled itself: `background()`, `withValue`, `withoutCancel`. */
+export class DerivedContext implements Context {
+  constructor(
+    readonly parent: Context | undefined,
+    readonly name: string | undefined,
+    /** Nearest cancellable ancestor, or null when nothing above can end this context. */
+    readonly _node: CancelContext | null,
+    readonly _key: Key<unknown> | undefined,
+    readonly _val: unknown,
+  ) {}
+
+  get err(): ContextError | undefined {
+    return this._node === null ? undefined : this._node.err;
+  }
+
+  get cause(): unknown {
+    return this._node === null ? undefined : this._node.cause;
+  }
+
+  get deadline(): number | undefined {
+    return this._node === null ? undefined : this._node.deadline;
+  }
+
+  remaining(): number {
+    return this._node === null ? Infinity : this._node.remaining();
+  }
+
+  get signal(): AbortSignal {
+    return this._node === null ? (neverSignal ??= new AbortController().signal) : this._node.signal;
+  }
+
+  get done(): Promise<void> {
+    return this._node === null ? neverDone : this._node.done;
+  }
+
+  value<T>(key: Key<T>): T | undefined {
+    return lookup(this, key);
+  }
+
+  throwIfDone(): void {
+    this._node?.throwIfDone();
+  }
+
+  _explain(): Explanation {
+    if (this._node !== null) return this._node._explain();
+    const info: ContextInfo = {
+      name: this.name,
+      label: this.name ?? "context",
+      createdAt: 0,
+      timeoutMs: undefined,
+      site: undefined,
+    };
+    return withMessage({
+      context: info,
+      state: "live",
+      deadline: undefined,
+      remainingMs: undefined,
+      endedAt: undefined,
+      lifetimeMs: undefined,
+      earlyByMs: undefined,
+      lateByMs: undefined,
+      hasCause: false,
+      cause: undefined,
+      origin: undefined,
+    });
+  }
+
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    const base = this._node === null ? "" : ` under ${this._node._describeShort()}`;
+    const what = this._key !== undefined ? `value ${this._key.name}` : (this.name ?? "context");
+    return `Context<${what}${base}>`;
+  }
+}
+
+function lookup<T>(start: Context | undefined, key: Key<T>): T | undefined {
+  for (let c = start; c !== undefined; c = c.parent) {
+    if (c instanceof DerivedContext && c._key === key) return c._val as T;
+  }
+  return undefined;
+}
+
+/** Validates a parent argument and returns it typed for internal use. */
+export function asParent(
+  parent: unknown,
+  fn: string,
+  what = "parent",
+): CancelContext | DerivedContext {
+  if (parent instanceof CancelContext || parent instanceof DerivedContext) return parent;
+  const foreign =
+    typeof parent === "object" && parent !== null && "signal" in parent && "deadline" in parent;
+  throw new TypeError(
+    `${fn}: ${what} must be a timebound Context, got ${describeValue(parent)}` +
+      (foreign
+        ? " (a context from another copy of timebound: are the ESM and CJS builds both loaded?" +
+          " Adopt it with fromSignal(ctx.signal))"
+        : ""),
+  );
+}
+
+/** Creates a cancellable child of `parent`, linked so that it ends when the parent does. */
+export function newCancelContext(
+  parentArg: unknown,
+  fn: string,
+  kind: Kind,
+  ownDeadline: number,
+  deadlineCause: unknown,
+  options: ContextOptions | undefined,
+  createdAt: number = now(),
+): CancelContext {
+  const parent = asParent(parentArg, fn);
+  const name = nameFrom(options, fn);
+  const ctx = new CancelContext(parent, name, kind, createdAt, ownDeadline, deadlineCause);
+  if (tracking.enabled) ctx._site = captureSite(newCancelContext);
+  if (channels.created.hasSubscribers) channels.created.publish({ context: ctx, parent });
+
+  const pnode = parent._node;
+  const parentDeadline = pnode === null ? Infinity : pnode._deadline;
+  if (pnode !== null) {
+    if (pnode._state !== LIVE) {
+      ctx._ended(pnode);
+      ctx._endedAt = createdAt;
+      announceEnd(ctx);
+      return ctx;
+    }
+    link(pnode, ctx);
+  }
+  if (ownDeadline < parentDeadline) {
+    if (ownDeadline <= createdAt) {
+      end(ctx, DEADLINE, deadlineCause, ctx, 0);
+    } else {
+      arm(ctx, ownDeadline - createdAt);
+    }
+  } else {
+    ctx._deadline = parentDeadline;
+  }
+  return ctx;
+}
+
+/** Adds `child` to `owner`'s dependents. The caller checks that `owner` is live. */
+export function link(owner: CancelContext, child: Link): void {
+  child._owner = owner;
+  const head = owner._head;
+  child._next = head;
+  if (head !== null) head._prev = child;
+  owner._head = child;
+}
+
+/** Removes `child` from its owner's dependents, if it is still there. */
+export function unlink(child: Link): void {
+  const owner = child._owner;
+  if (owner === null) return;
+  const prev = child._prev;
+  const next = child._next;
+  if (prev === null) owner._head = next;
+  else prev._next = next;
+  if (next !== null) next._prev = prev;
+  child._prev = child._next = child._owner = null;
+}
+
+// Deadline timers do not keep the process alive (as with AbortSignal.timeout): a deadline is a
+// bound on work, not work. Awaiting `done` is waiting, though, so it refs the timers that can
+// end the context: its own and its ancestors'.
+function arm(ctx: CancelContext, delay: number): void {
+  ctx._timer = setTimeout(onDeadline, Math.min(Math.ceil(delay), MAX_TIMER_DELAY_MS), ctx);
+  if (!ctx._keepAlive) ctx._timer.unref();
+  armedTimers++;
+}
+
+function keepAliveUntilDone(ctx: CancelContext): void {
+  for (let n: CancelContext | null = ctx; n !== null && !n._keepAlive; n = n._owner) {
+    n._keepAlive = true;
+    n._timer?.ref();
+  }
+}
+
+function disarm(ctx: CancelContext): void {
+  clearTimeout(ctx._timer);
+  ctx._timer = undefined;
+  armedTimers--;
+}
+
+// Node's timers count from a millisecond-truncated loop clock, so one may fire up to 1 ms before
+// the performance.now() deadline; within that it has fired. Earlier means a clamped long delay.
+const TIMER_SLACK_MS = 1;
+
+function onDeadline(ctx: CancelContext): void {
+  ctx._timer = undefined;
+  armedTimers--;
+  if (ctx._state !== LIVE) return;
+  const t = now();
+  if (t + TIMER_SLACK_MS < ctx._ownDeadline) {
+    arm(ctx, ctx._ownDeadline - t);
+    return;
+  }
+  const lateBy = Math.max(0, t - ctx._ownDeadline);
+  end(ctx, DEADLINE, ctx._deadlineCause, ctx, lateBy, t);
+  if (channels.deadlineFired.hasSubscribers) {
+    channels.deadlineFired.publish({ context: ctx, deadline: ctx._ownDeadline, lateByMs: lateBy });
+  }
+}
+
+/**
+ * Ends `root` and every descendant, then notifies. Two phases, so no listener (abort events run
+ * user code synchronously) ever sees a half-ended tree. Iterative: trees may be deep.
+ */
+function end(
+  root: CancelContext,
+  state: State,
+  cause: unknown,
+  origin: CancelContext,
+  lateBy: number,
+  at: number = now(),
+): void {
+  unlink(root);
+  root._state = state;
+  root._cause = cause;
+  root._origin = origin;
+  root._endedAt = at;
+  root._lateBy = lateBy;
+  if (root._timer !== undefined) disarm(root);
+  if (root._head === null) {
+    announceEnd(root);
+    return;
+  }
+  const ended: CancelContext[] = [root];
+  for (let i = 0; i < ended.length; i++) {
+    const node = ended[i]!;
+    let child = node._head;
+    node._head = null;
+    while (child !== null) {
+      const next = child._next;
+      child._prev = child._next = child._owner = null;
+      child._ended(node);
+      if (child instanceof CancelContext) ended.push(child);
+      child = next;
+    }
+  }
+  for (const node of ended) announceEnd(node);
+}
+
+function announceEnd(ctx: CancelContext): void {
+  if (ctx._resolve !== undefined) {
+    ctx._resolve();
+    ctx._resolve = undefined;
+  }
+  if (ctx._ac !== undefined) ctx._ac.abort(ctx.err);
+  if (channels.ended.hasSubscribers) {
+    channels.ended.publish({ context: ctx, error: ctx.err, cause: ctx.cause });
+  }
+}
+
+function makeError(ctx: CancelContext): ContextError {
+  const explanation = describe(ctx);
+  const cause = ctx._cause;
+  return ctx._state === DEADLINE
+    ? new DeadlineExceeded(explanation, cause)
+    : new Canceled(explanation, cause);
+}
+
+function labelOf(ctx: CancelContext): string {
+  if (ctx.name !== undefined) return ctx.name;
+  const base = KIND_LABEL[ctx._kind];
+  if (ctx._ownDeadline === Infinity) return base;
+  const ms = Math.round(ctx._ownDeadline - ctx._createdAt);
+  return ctx._kind === Kind.Deadline ? `${base}(+${ms} ms)` : `${base}(${ms} ms)`;
+}
+
+function infoOf(ctx: CancelContext): ContextInfo {
+  return {
+    name: ctx.name,
+    label: labelOf(ctx),
+    createdAt: ctx._createdAt,
+    timeoutMs: ctx._ownDeadline === Infinity ? undefined : round(ctx._ownDeadline - ctx._createdAt),
+    site: siteLocation(ctx._site),
+  };
+}
+
+function describe(ctx: CancelContext): Explanation {
+  const info = infoOf(ctx);
+  const deadline = ctx._deadline === Infinity ? undefined : ctx._deadline;
+  if (ctx._state === LIVE) {
+    const remaining = ctx.remaining();
+    return withMessage({
+      context: info,
+      state: "live",
+      deadline,
+      remainingMs: remaining === Infinity ? undefined : round(remaining),
+      endedAt: undefined,
+      lifetimeMs: undefined,
+      earlyByMs: undefined,
+      lateByMs: undefined,
+      hasCause: false,
+      cause: undefined,
+      origin: undefined,
+    });
+  }
+  const origin = ctx._origin ?? ctx;
+  let depth = 0;
+  for (let c: Context | undefined = ctx; c !== undefined && c !== origin; c = c.parent) depth++;
+  const reason: EndReason = ctx._state === DEADLINE ? "deadline" : "canceled";
+  const early = ctx._ownDeadline - ctx._endedAt;
+  return withMessage({
+    context: info,
+    state: ctx._state === DEADLINE ? "deadline-exceeded" : "canceled",
+    deadline,
+    remainingMs: undefined,
+    endedAt: ctx._endedAt,
+    lifetimeMs: round(ctx._endedAt - ctx._createdAt),
+    earlyByMs: origin !== ctx && early > 0 && early !== Infinity ? round(early) : undefined,
+    lateByMs: ctx._lateBy > 0 ? round(ctx._lateBy) : undefined,
+    hasCause: ctx._cause !== undefined,
+    cause: ctx._cause,
+    origin: {
+      context: origin === ctx ? info : infoOf(origin),
+      reason,
+      depth,
+      atMs: round(origin._endedAt - origin._createdAt),
+    },
+  });
+}
+
+function withMessage(e: Omit<Explanation, "message">): Explanation {
+  return { ...e, message: formatExplanation(e) };
+}
+
+function round(v: number): number {
+  return Math.round(v * 10) / 10;
+}
+
+export function nameFrom(options: ContextOptions | undefined, fn: string): string | undefined {
+  if (options === undefined) return undefined;
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`${fn}: options must be an object, got ${describeValue(options)}`);
+  }
+  const name = options.name;
+  if (name !== undefined && typeof name !== "string") {
+    throw new TypeError(`${fn}: options.name must be a string, got ${describeValue(name)}`);
+  }
+  return name;
+}
+
+/** Counters for tests and diagnostics: deadline timers armed right now. */
+export function coreStats(): { armedTimers: number } {
+  return { armedTimers };
+}
+
+/** Number of dependents (child contexts and waiters) linked under a context right now. */
+export function dependents(ctx: Context): number {
+  if (!(ctx instanceof CancelContext)) return 0;
+  let n = 0;
+  for (let l = ctx._head; l !== null; l = l._next) n++;
+  return n;
+}
+
+export { CANCELED, DEADLINE, LIVE, end as endContext };

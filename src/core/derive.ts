@@ -1,0 +1,225 @@
+import { now } from "./clock.js";
+import {
+  type CancelableContext,
+  type Context,
+  type ContextOptions,
+  DerivedContext,
+  Key,
+  Kind,
+  asParent,
+  nameFrom,
+  newCancelContext,
+} from "./context.js";
+import { describeValue } from "./explain.js";
+
+const backgroundContext = new DerivedContext(undefined, "background", null, undefined, undefined);
+const todoContext = new DerivedContext(undefined, "todo", null, undefined, undefined);
+
+/**
+ * The root of every context tree: never ends, has no deadline and no values (Go's
+ * `context.Background()`). Start one per request or job from it.
+ *
+ * @example
+ * ```ts
+ * using ctx = withTimeout(background(), 5_000, { name: "job" });
+ * ```
+ */
+export function background(): Context {
+  return backgroundContext;
+}
+
+/**
+ * Like {@link background}, for code that has not decided yet which context to use (Go's
+ * `context.TODO()`): it reads as a marker that diagnostics and reviews can search for.
+ */
+export function todo(): Context {
+  return todoContext;
+}
+
+/**
+ * A child of `parent` that ends when `cancel()` is called or when `parent` ends.
+ *
+ * @example
+ * ```ts
+ * using ctx = withCancel(parent, { name: "worker" });
+ * queue.on("close", () => ctx.cancel(new Error("queue closed")));
+ * ```
+ */
+export function withCancel(parent: Context, options?: ContextOptions): CancelableContext {
+  return newCancelContext(parent, "withCancel", Kind.Cancel, Infinity, undefined, options);
+}
+
+/**
+ * Go's `WithCancelCause`. Every cancellable context in timebound already takes a cause
+ * (`ctx.cancel(cause)`), so this is {@link withCancel} under the name Go readers look for.
+ *
+ * @example
+ * ```ts
+ * const ctx = withCancelCause(parent);
+ * ctx.cancel(new Error("client went away"));
+ * cause(ctx); // Error: client went away
+ * ```
+ */
+export function withCancelCause(parent: Context, options?: ContextOptions): CancelableContext {
+  return newCancelContext(parent, "withCancelCause", Kind.Cancel, Infinity, undefined, options);
+}
+
+/**
+ * A child of `parent` that ends `timeoutMs` milliseconds from now with `DeadlineExceeded`, or
+ * earlier if canceled or if `parent` ends. Only a timeout that ends before the parent's deadline
+ * arms a timer. `timeoutMs <= 0` gives a context that has already expired (as in Go);
+ * `Infinity` gives one with no deadline of its own; NaN or a non-number throws.
+ *
+ * @example
+ * ```ts
+ * using ctx = withTimeout(parent, 500, { name: "inventory" });
+ * const stock = await inventory.get(ctx, sku);
+ * ```
+ */
+export function withTimeout(
+  parent: Context,
+  timeoutMs: number,
+  options?: ContextOptions,
+): CancelableContext {
+  const t = now();
+  const deadline = t + checkMs(timeoutMs, "withTimeout", "timeoutMs");
+  return newCancelContext(parent, "withTimeout", Kind.Timeout, deadline, undefined, options, t);
+}
+
+/**
+ * {@link withTimeout} whose `cause` is `timeoutCause` when its own deadline ends it.
+ *
+ * @example
+ * ```ts
+ * using ctx = withTimeoutCause(parent, 200, new Error("inventory SLO is 200 ms"));
+ * ```
+ */
+export function withTimeoutCause(
+  parent: Context,
+  timeoutMs: number,
+  timeoutCause: unknown,
+  options?: ContextOptions,
+): CancelableContext {
+  const t = now();
+  const deadline = t + checkMs(timeoutMs, "withTimeoutCause", "timeoutMs");
+  return newCancelContext(
+    parent,
+    "withTimeoutCause",
+    Kind.Timeout,
+    deadline,
+    timeoutCause,
+    options,
+    t,
+  );
+}
+
+/**
+ * A child of `parent` that ends at `deadline`: monotonic ms ({@link now}) or a `Date`
+ * (converted to monotonic time once, now). A deadline in the past gives an expired context.
+ *
+ * @example
+ * ```ts
+ * using ctx = withDeadline(parent, now() + 1000);
+ * ```
+ */
+export function withDeadline(
+  parent: Context,
+  deadline: number | Date,
+  options?: ContextOptions,
+): CancelableContext {
+  const d = checkDeadline(deadline, "withDeadline");
+  return newCancelContext(parent, "withDeadline", Kind.Deadline, d, undefined, options);
+}
+
+/** {@link withDeadline} whose `cause` is `deadlineCause` when its own deadline ends it. */
+export function withDeadlineCause(
+  parent: Context,
+  deadline: number | Date,
+  deadlineCause: unknown,
+  options?: ContextOptions,
+): CancelableContext {
+  const d = checkDeadline(deadline, "withDeadlineCause");
+  return newCancelContext(parent, "withDeadlineCause", Kind.Deadline, d, deadlineCause, options);
+}
+
+/**
+ * Makes a typed key for {@link withValue}. Keys compare by identity, so two keys with the same
+ * name never collide.
+ *
+ * @example
+ * ```ts
+ * export const UserKey = createKey<User>("user");
+ * const ctx = withValue(parent, UserKey, user);
+ * ctx.value(UserKey); // User | undefined
+ * ```
+ */
+export function createKey<T>(name: string): Key<T> {
+  if (typeof name !== "string") {
+    throw new TypeError(`createKey: name must be a string, got ${describeValue(name)}`);
+  }
+  return new Key<T>(name);
+}
+
+/**
+ * A child of `parent` that carries `value` under `key`, and ends exactly when `parent` does.
+ *
+ * @example
+ * ```ts
+ * const ctx = withValue(parent, RequestIdKey, req.headers["x-request-id"]);
+ * ```
+ */
+export function withValue<T>(parent: Context, key: Key<T>, value: T): Context {
+  const p = asParent(parent, "withValue");
+  if (!(key instanceof Key)) {
+    throw new TypeError(`withValue: key must come from createKey(), got ${describeValue(key)}`);
+  }
+  return new DerivedContext(p, undefined, p._node, key, value);
+}
+
+/**
+ * A child that keeps `parent`'s values but not its cancellation or deadline (Go's
+ * `WithoutCancel`): for work that must outlive the request, such as an audit write.
+ *
+ * @example
+ * ```ts
+ * void audit.write(withTimeout(withoutCancel(ctx), 5_000), entry);
+ * ```
+ */
+export function withoutCancel(parent: Context, options?: ContextOptions): Context {
+  const p = asParent(parent, "withoutCancel");
+  return new DerivedContext(p, nameFrom(options, "withoutCancel"), null, undefined, undefined);
+}
+
+/**
+ * Go's `context.Cause(ctx)`: why `ctx` ended, `undefined` while it is live.
+ *
+ * @example
+ * ```ts
+ * ctx.cancel(new Error("shutdown"));
+ * cause(ctx); // Error: shutdown   (ctx.err is Canceled)
+ * ```
+ */
+export function cause(ctx: Context): unknown {
+  return asParent(ctx, "cause", "ctx").cause;
+}
+
+function checkMs(value: unknown, fn: string, what: string): number {
+  if (typeof value !== "number") {
+    throw new TypeError(
+      `${fn}: ${what} must be a number of milliseconds, got ${describeValue(value)}`,
+    );
+  }
+  if (Number.isNaN(value)) {
+    throw new RangeError(`${fn}: ${what} is NaN; give a number of milliseconds (or Infinity)`);
+  }
+  return value;
+}
+
+function checkDeadline(deadline: unknown, fn: string): number {
+  if (deadline instanceof Date) {
+    const wall = deadline.getTime();
+    if (Number.isNaN(wall)) throw new RangeError(`${fn}: deadline is an invalid Date`);
+    return now() + (wall - Date.now());
+  }
+  return checkMs(deadline, fn, "deadline");
+}

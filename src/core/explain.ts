@@ -1,0 +1,147 @@
+import type { Context } from "./context.js";
+
+/** Why a context ended: canceled (by `cancel()` or an adopted signal) or its deadline passed. */
+export type EndReason = "canceled" | "deadline";
+
+/** What is known about one context in an explanation. */
+export interface ContextInfo {
+  /** The name given at creation, if any. */
+  readonly name: string | undefined;
+  /** The name, or how it was made (`withTimeout(2000 ms)`) when it has none. */
+  readonly label: string;
+  /** Monotonic creation time ({@link now}). */
+  readonly createdAt: number;
+  /** Its own timeout in ms (own deadline minus creation time), if it set one. */
+  readonly timeoutMs: number | undefined;
+  /** `file:line:column` of the code that created it; only recorded while tracking is on. */
+  readonly site: string | undefined;
+}
+
+/** The context where an end started, seen from a context it reached. */
+export interface EndOrigin {
+  readonly context: ContextInfo;
+  readonly reason: EndReason;
+  /** 0 when the context ended itself, 1 for its parent, and so on. */
+  readonly depth: number;
+  /** How long after its creation the origin ended, in ms. */
+  readonly atMs: number;
+}
+
+/**
+ * Structured answer to "why did this context end?", as returned by {@link explain}.
+ * Times are monotonic milliseconds ({@link now}); durations are rounded to 0.1 ms.
+ */
+export interface Explanation {
+  readonly context: ContextInfo;
+  readonly state: "live" | "canceled" | "deadline-exceeded";
+  /** Effective deadline (its own or an ancestor's, whichever is earlier). */
+  readonly deadline: number | undefined;
+  /** Time left, for a live context. */
+  readonly remainingMs: number | undefined;
+  readonly endedAt: number | undefined;
+  /** How long it lived, from creation to end. */
+  readonly lifetimeMs: number | undefined;
+  /** How long before its own deadline it ended, when something else ended it first. */
+  readonly earlyByMs: number | undefined;
+  /** How late the deadline timer that ended it fired (event loop busy). */
+  readonly lateByMs: number | undefined;
+  /** Whether an explicit cause was given; `cause` holds it. */
+  readonly hasCause: boolean;
+  readonly cause: unknown;
+  readonly origin: EndOrigin | undefined;
+  /** One sentence that says all of the above. */
+  readonly message: string;
+}
+
+/** A deadline that fires at least this late is called late in messages (lateByMs is always set). */
+export const LATE_NOTICE_MS = 10;
+
+/**
+ * Explains why a context ended (or how long it has left), naming the ancestor that ended it,
+ * its deadline, how early that was relative to this context's own deadline, and the cause.
+ *
+ * @example
+ * ```ts
+ * using parent = withTimeout(background(), 1500, { name: "request" });
+ * using child = withTimeout(parent, 2000, { name: "inventory" });
+ * await child.done;
+ * explain(child).message;
+ * // context "inventory" (timeout 2000 ms) ended 500 ms before its own deadline:
+ * //   the deadline of ancestor "request" (timeout 1500 ms) passed
+ * ```
+ */
+export function explain(ctx: Context): Explanation {
+  const explainable = ctx as unknown as { _explain?: () => Explanation };
+  if (typeof explainable._explain !== "function") {
+    throw new TypeError(`explain: expected a timebound Context, got ${describeValue(ctx)}`);
+  }
+  return explainable._explain();
+}
+
+/** Builds the one-sentence message from the structured facts (without `message`). */
+export function formatExplanation(e: Omit<Explanation, "message">): string {
+  const self = `context ${quoteLabel(e.context)}${timeoutNote(e.context)}`;
+  if (e.state === "live") {
+    const left = e.remainingMs === undefined ? "no deadline" : `${ms(e.remainingMs)} left`;
+    return `${self} is live (${left})`;
+  }
+  const origin = e.origin;
+  if (origin === undefined) return `${self} ended`;
+  const causeNote = e.hasCause ? ` (cause: ${describeValue(e.cause)})` : "";
+  const lateNote =
+    e.lateByMs !== undefined && e.lateByMs >= LATE_NOTICE_MS
+      ? `; the deadline timer fired ${ms(e.lateByMs)} late: the event loop was blocked`
+      : "";
+  if (origin.depth === 0) {
+    const what =
+      origin.reason === "deadline"
+        ? "exceeded its deadline"
+        : `was canceled after ${ms(origin.atMs)}`;
+    return `${self} ${what}${causeNote}${lateNote}${siteNote(e.context)}`;
+  }
+  const verb = e.state === "canceled" ? "was canceled" : "ended";
+  const early = e.earlyByMs !== undefined ? ` ${ms(e.earlyByMs)} before its own deadline` : "";
+  const ancestor = `ancestor ${quoteLabel(origin.context)}`;
+  const why =
+    origin.reason === "deadline"
+      ? `the deadline of ${ancestor}${timeoutNote(origin.context)} passed`
+      : `${ancestor} was canceled ${ms(origin.atMs)} after it was created`;
+  return `${self} ${verb}${early}: ${why}${siteNote(origin.context)}${causeNote}${lateNote}`;
+}
+
+function quoteLabel(info: ContextInfo): string {
+  return info.name === undefined ? info.label : JSON.stringify(info.name);
+}
+
+function timeoutNote(info: ContextInfo): string {
+  return info.timeoutMs === undefined ? "" : ` (timeout ${ms(info.timeoutMs)})`;
+}
+
+function siteNote(info: ContextInfo): string {
+  return info.site === undefined ? "" : `, created at ${info.site}`;
+}
+
+/** Milliseconds for people: whole numbers above 10 ms, one decimal below. */
+export function ms(value: number): string {
+  const v = Math.max(0, value);
+  return `${v >= 10 ? Math.round(v) : Math.round(v * 10) / 10} ms`;
+}
+
+/** A short, safe description of any value for an error message. */
+export function describeValue(value: unknown): string {
+  if (value instanceof Error) return truncate(`${value.name}: ${value.message}`);
+  if (typeof value === "string") return truncate(JSON.stringify(value));
+  if (value === null || typeof value !== "object") {
+    return typeof value === "function" ? `function ${value.name || "(anonymous)"}` : String(value);
+  }
+  const ctor = (value as { constructor?: { name?: string } }).constructor?.name;
+  try {
+    return truncate(`${ctor && ctor !== "Object" ? ctor + " " : ""}${JSON.stringify(value)}`);
+  } catch {
+    return ctor ?? "object";
+  }
+}
+
+function truncate(s: string): string {
+  return s.length > 200 ? `${s.slice(0, 197)}...` : s;
+}

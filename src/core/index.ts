@@ -1,0 +1,37 @@
+export type { CancelableContext, Context, ContextOptions } from "./context.js";
+export { Key } from "./context.js";
+export {
+  background,
+  cause,
+  createKey,
+  todo,
+  withCancel,
+  withCancelCause,
+  withDeadline,
+  withDeadlineCause,
+  withTimeout,
+  withTimeoutCause,
+  withValue,
+  withoutCancel,
+} from "./derive.js";
+export { afterFunc } from "./after-func.js";
+export { fromSignal, type FromSignalOptions } from "./from-signal.js";
+export { current, run } from "./ambient.js";
+export { Canceled, ContextError, DeadlineExceeded } from "./errors.js";
+export {
+  explain,
+  LATE_NOTICE_MS,
+  type ContextInfo,
+  type EndOrigin,
+  type EndReason,
+  type Explanation,
+} from "./explain.js";
+export { now } from "./clock.js";
+export {
+  channels,
+  type ContextCreatedMessage,
+  type ContextEndedMessage,
+  type DeadlineFiredMessage,
+} from "./events.js";
+export { setTracking } from "./tracking.js";
+export { isContext } from "./is-context.js";

@@ -1,0 +1,41 @@
+import { type CancelContext, type Context, LIVE, type Link, link, unlink } from "./context.js";
+import type { ContextError } from "./errors.js";
+
+/**
+ * Base for internal waiters (a sleep, a channel receive, a semaphore acquire) that must hear,
+ * synchronously and without an AbortController, that a context ended. A waiter is linked
+ * into the context's dependents while it waits and unlinked the moment it stops waiting, so
+ * nothing stays behind either way.
+ */
+export abstract class Watcher implements Link {
+  _prev: Link | null = null;
+  _next: Link | null = null;
+  _owner: CancelContext | null = null;
+
+  /** Called once when the watched context ends; `ctx.err` is set. */
+  abstract _ended(owner: CancelContext): void;
+}
+
+/**
+ * Starts watching `ctx`. Returns false, linking nothing, when `ctx` has already ended; returns
+ * true otherwise (also for contexts that can never end, which need no link at all).
+ */
+export function watch(ctx: Context, watcher: Watcher): boolean {
+  const node = (ctx as { _node?: CancelContext | null })._node;
+  if (node === null || node === undefined) return true;
+  if (node._state !== LIVE) return false;
+  link(node, watcher);
+  return true;
+}
+
+/** Stops watching; safe to call twice or after the context ended. */
+export function unwatch(watcher: Watcher): void {
+  unlink(watcher);
+}
+
+/** The error of a context known to have ended (after `watch` returned false, or in `_ended`). */
+export function endedError(ctx: Context): ContextError {
+  const err = ctx.err;
+  if (err === undefined) throw new Error("timebound internal error: context has not ended");
+  return err;
+}

@@ -1,0 +1,66 @@
+import { MAX_TIMER_DELAY_MS, now } from "../core/clock.js";
+import type { CancelContext, Context } from "../core/context.js";
+import { describeValue } from "../core/explain.js";
+import { Watcher, endedError, unwatch, watch } from "../core/watch.js";
+import { checkContext } from "./check.js";
+
+class Sleeper extends Watcher {
+  timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  constructor(
+    readonly until: number,
+    readonly resolve: () => void,
+    readonly reject: (err: unknown) => void,
+  ) {
+    super();
+  }
+
+  wake(): void {
+    const left = this.until - now();
+    if (left > 1) {
+      this.timer = setTimeout(wake, Math.min(left, MAX_TIMER_DELAY_MS), this);
+      return;
+    }
+    this.timer = undefined;
+    unwatch(this);
+    this.resolve();
+  }
+
+  _ended(owner: CancelContext): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.reject(endedError(owner));
+  }
+}
+
+function wake(sleeper: Sleeper): void {
+  sleeper.wake();
+}
+
+/**
+ * Waits `ms` milliseconds, or rejects with `ctx.err` as soon as `ctx` ends, whichever comes
+ * first; either way its timer is cleared at once (the seed's `time.Sleep` that ignores the
+ * context, fixed). Rejects at once if `ctx` has already ended.
+ *
+ * @example
+ * ```ts
+ * for (let attempt = 0; ; attempt++) {
+ *   if (await tryOnce(ctx)) break;
+ *   await sleep(ctx, 100 * 2 ** attempt); // stops backing off when the request ends
+ * }
+ * ```
+ */
+export function sleep(ctx: Context, ms: number): Promise<void> {
+  checkContext(ctx, "sleep");
+  if (typeof ms !== "number" || Number.isNaN(ms)) {
+    throw new TypeError(`sleep: ms must be a number of milliseconds, got ${describeValue(ms)}`);
+  }
+  return new Promise<void>((resolve, reject) => {
+    const sleeper = new Sleeper(now() + ms, resolve, reject);
+    if (!watch(ctx, sleeper)) {
+      reject(endedError(ctx));
+      return;
+    }
+    if (ms === Infinity) return; // only the context can end it
+    sleeper.timer = setTimeout(wake, Math.min(Math.max(0, ms), MAX_TIMER_DELAY_MS), sleeper);
+  });
+}
