@@ -1,0 +1,189 @@
+import { background } from "../core/derive.js";
+import type { Context } from "../core/context.js";
+import { describeValue } from "../core/explain.js";
+import { watch } from "../core/watch.js";
+import { checkContext } from "./check.js";
+import { List } from "./list.js";
+import { type Entry, Operation, type Outcome } from "./operation.js";
+import { Ring } from "./ring.js";
+
+/** A receive's result, as Go's `v, ok := <-ch`: `ok` is false once the channel is closed and drained. */
+export type RecvResult<T> = { readonly ok: true; readonly value: T } | ClosedResult;
+type ClosedResult = { readonly ok: false; readonly value: undefined };
+
+const CLOSED: ClosedResult = Object.freeze({ ok: false, value: undefined });
+
+/** Sending on, or closing, a closed channel (where Go panics). */
+export class ChannelClosedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ChannelClosedError";
+  }
+}
+
+/**
+ * Go's channel: unbuffered (`new Channel()`, a send waits for a receiver: a rendezvous) or
+ * buffered (`new Channel(n)`, FIFO, a send waits only when `n` values are queued). Every
+ * blocking operation takes a context and leaves the channel's queues the moment it ends.
+ * Use {@link select} to wait on several channels at once.
+ *
+ * @example
+ * ```ts
+ * const jobs = new Channel<Job>(100);
+ * void (async () => { for await (const job of jobs.iterate(ctx)) await handle(ctx, job); })();
+ * await jobs.send(ctx, job);
+ * jobs.close();
+ * ```
+ */
+export class Channel<T> implements AsyncIterable<T> {
+  /** How many values it buffers (0: unbuffered). */
+  readonly capacity: number;
+  private readonly buffer: Ring<T>;
+  private isClosed = false;
+  /** @internal receivers waiting for a value */
+  readonly _recvq = new List<Entry>();
+  /** @internal senders waiting for room or a receiver */
+  readonly _sendq = new List<Entry>();
+
+  constructor(capacity = 0) {
+    if (typeof capacity !== "number" || !Number.isInteger(capacity) || capacity < 0) {
+      throw new RangeError(
+        `Channel: capacity must be a non-negative integer, got ${describeValue(capacity)}`,
+      );
+    }
+    this.capacity = capacity;
+    this.buffer = new Ring<T>(Math.min(capacity, 1024));
+  }
+
+  /** Values buffered right now (Go's `len(ch)`). */
+  get length(): number {
+    return this.buffer.length;
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /**
+   * Sends `value`, waiting for a receiver or buffer room. Rejects with `ctx.err` if `ctx` ends
+   * first (the value is then not sent), and with {@link ChannelClosedError} if the channel is
+   * or gets closed.
+   */
+  send(ctx: Context, value: T): Promise<void> {
+    checkContext(ctx, "Channel.send");
+    const err = ctx.err;
+    if (err !== undefined) return Promise.reject(err);
+    if (this.isClosed) return Promise.reject(sendOnClosed());
+    if (this.trySend(value)) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const op = new Operation(() => resolve(), reject);
+      op.enqueue(this._sendq, 0, value);
+      watch(ctx, op);
+    });
+  }
+
+  /**
+   * Receives a value, waiting for one. Resolves `{ ok: false }` once the channel is closed and
+   * drained; rejects with `ctx.err` if `ctx` ends first (nothing is then taken).
+   */
+  recv(ctx: Context): Promise<RecvResult<T>> {
+    checkContext(ctx, "Channel.recv");
+    const err = ctx.err;
+    if (err !== undefined) return Promise.reject(err);
+    if (this._canRecv()) return Promise.resolve(this._recvNow());
+    return new Promise<RecvResult<T>>((resolve, reject) => {
+      const op = new Operation((o) => resolve(toRecvResult<T>(o)), reject);
+      op.enqueue(this._recvq, 0, undefined);
+      watch(ctx, op);
+    });
+  }
+
+  /** Sends without waiting: true if sent, false if it would block. Throws if closed. */
+  trySend(value: T): boolean {
+    if (!this._canSend()) return false;
+    this._sendNow(value);
+    return true;
+  }
+
+  /** Receives without waiting: `undefined` if it would block. */
+  tryRecv(): RecvResult<T> | undefined {
+    return this._canRecv() ? this._recvNow() : undefined;
+  }
+
+  /**
+   * Closes the channel: waiting receivers get `{ ok: false }`, waiting senders reject with
+   * {@link ChannelClosedError}; buffered values can still be received. Closing twice throws.
+   */
+  close(): void {
+    if (this.isClosed) throw new ChannelClosedError("close of closed channel");
+    this.isClosed = true;
+    for (let e = this._recvq.shift(); e !== null; e = this._recvq.shift()) {
+      e.op.complete(e.index, false, undefined);
+    }
+    for (let e = this._sendq.shift(); e !== null; e = this._sendq.shift()) {
+      e.op.fail(new ChannelClosedError("channel closed while sending"));
+    }
+  }
+
+  /**
+   * Iterates received values until the channel is closed and drained; rejects with `ctx.err`
+   * if `ctx` ends first, so a canceled loop is never mistaken for a closed channel.
+   */
+  async *iterate(ctx: Context): AsyncGenerator<T, void, undefined> {
+    for (;;) {
+      const r = await this.recv(ctx);
+      if (!r.ok) return;
+      yield r.value;
+    }
+  }
+
+  /** `for await (const v of ch)`: iterates until closed, with no context. */
+  [Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
+    return this.iterate(background());
+  }
+
+  /** @internal A send would not block (or would throw: closed). */
+  _canSend(): boolean {
+    return this.isClosed || this._recvq.size > 0 || this.buffer.length < this.capacity;
+  }
+
+  /** @internal A receive would not block. */
+  _canRecv(): boolean {
+    return this.buffer.length > 0 || this._sendq.size > 0 || this.isClosed;
+  }
+
+  /** @internal Sends; the caller checked `_canSend()`. */
+  _sendNow(value: T): void {
+    if (this.isClosed) throw sendOnClosed();
+    const receiver = this._recvq.shift();
+    if (receiver !== null) receiver.op.complete(receiver.index, true, value);
+    else this.buffer.push(value);
+  }
+
+  /** @internal Receives; the caller checked `_canRecv()`. */
+  _recvNow(): RecvResult<T> {
+    if (this.buffer.length > 0) {
+      const value = this.buffer.shift();
+      const sender = this._sendq.shift();
+      if (sender !== null) {
+        this.buffer.push(sender.value as T);
+        sender.op.complete(sender.index, true, undefined);
+      }
+      return { ok: true, value };
+    }
+    const sender = this._sendq.shift();
+    if (sender !== null) {
+      sender.op.complete(sender.index, true, undefined);
+      return { ok: true, value: sender.value as T };
+    }
+    return CLOSED;
+  }
+}
+
+function sendOnClosed(): ChannelClosedError {
+  return new ChannelClosedError("send on closed channel");
+}
+
+function toRecvResult<T>(o: Outcome): RecvResult<T> {
+  return o.ok ? { ok: true, value: o.value as T } : CLOSED;
+}

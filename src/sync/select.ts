@@ -1,0 +1,128 @@
+import type { Context } from "../core/context.js";
+import { describeValue } from "../core/explain.js";
+import { watch } from "../core/watch.js";
+import { Channel, ChannelClosedError } from "./channel.js";
+import { checkContext } from "./check.js";
+import { Operation, type Outcome } from "./operation.js";
+
+/** A select case that receives from `recv`. */
+export interface RecvCase<T> {
+  readonly recv: Channel<T>;
+}
+
+/** A select case that sends `value` on `send`. */
+export interface SendCase<T> {
+  readonly send: Channel<T>;
+  readonly value: T;
+}
+
+export type SelectCase = RecvCase<unknown> | SendCase<unknown>;
+
+/** Options for {@link select}. */
+export interface SelectOptions {
+  /** Go's `default:` case: if no case is ready now, resolve `{ index: -1 }` instead of waiting. */
+  readonly default?: boolean;
+}
+
+type CaseOutcome<C, I extends number> =
+  C extends RecvCase<infer T>
+    ? | { readonly index: I; readonly ok: true; readonly value: T }
+      | { readonly index: I; readonly ok: false; readonly value: undefined }
+    : { readonly index: I; readonly ok: true; readonly value: undefined };
+
+/** The outcome of a select: which case ran (its index, typed) and, for receives, the value. */
+export type SelectResult<Cs extends readonly SelectCase[]> = number extends Cs["length"]
+  ? CaseOutcome<Cs[number], number> // an array, not a tuple: index and value are not tied
+  : {
+      [I in keyof Cs]: I extends `${infer N extends number}` ? CaseOutcome<Cs[I], N> : never;
+    }[number];
+
+/** The outcome of a select whose `default` case ran. */
+export interface DefaultResult {
+  readonly index: -1;
+  readonly ok: false;
+  readonly value: undefined;
+}
+
+const DEFAULT: DefaultResult = Object.freeze({ index: -1, ok: false, value: undefined });
+
+/**
+ * Go's `select`: waits until one of `cases` can proceed and performs exactly that one. When
+ * several are ready, one is chosen uniformly at random, so no case is starved. Rejects with
+ * `ctx.err` if `ctx` ends first (the `case <-ctx.Done()` every Go select has), and at once if
+ * it has already ended. A send case on a closed channel rejects with `ChannelClosedError`.
+ *
+ * @example
+ * ```ts
+ * const r = await select(ctx, [{ recv: results }, { send: work, value: next }] as const);
+ * if (r.index === 0 && r.ok) handle(r.value);
+ * ```
+ */
+export function select<const Cs extends readonly SelectCase[]>(
+  ctx: Context,
+  cases: Cs,
+  options: SelectOptions & { readonly default: true },
+): Promise<SelectResult<Cs> | DefaultResult>;
+export function select<const Cs extends readonly SelectCase[]>(
+  ctx: Context,
+  cases: Cs,
+  options?: SelectOptions,
+): Promise<SelectResult<Cs>>;
+export function select(
+  ctx: Context,
+  cases: readonly SelectCase[],
+  options?: SelectOptions,
+): Promise<Outcome> {
+  checkContext(ctx, "select");
+  checkCases(cases);
+  const err = ctx.err;
+  if (err !== undefined) return Promise.reject(err);
+
+  const ready: number[] = [];
+  for (let i = 0; i < cases.length; i++) {
+    const c = cases[i]!;
+    if ("recv" in c ? c.recv._canRecv() : c.send._canSend()) ready.push(i);
+  }
+  if (ready.length > 0) {
+    const index = ready[Math.floor(Math.random() * ready.length)]!;
+    const c = cases[index]!;
+    if ("recv" in c) {
+      const r = c.recv._recvNow();
+      return Promise.resolve({ index, ok: r.ok, value: r.value });
+    }
+    if (c.send.closed) return Promise.reject(new ChannelClosedError("send on closed channel"));
+    c.send._sendNow(c.value);
+    return Promise.resolve({ index, ok: true, value: undefined });
+  }
+  if (options?.default === true) return Promise.resolve(DEFAULT);
+
+  return new Promise<Outcome>((resolve, reject) => {
+    const op = new Operation(resolve, reject);
+    cases.forEach((c, i) => {
+      if ("recv" in c) op.enqueue(c.recv._recvq, i, undefined);
+      else op.enqueue(c.send._sendq, i, c.value);
+    });
+    watch(ctx, op);
+  });
+}
+
+function checkCases(cases: unknown): asserts cases is readonly SelectCase[] {
+  if (!Array.isArray(cases)) {
+    throw new TypeError(`select: cases must be an array, got ${describeValue(cases)}`);
+  }
+  cases.forEach((c: unknown, i) => {
+    const ch =
+      typeof c === "object" && c !== null
+        ? "recv" in c
+          ? c.recv
+          : "send" in c
+            ? c.send
+            : undefined
+        : undefined;
+    if (!(ch instanceof Channel)) {
+      throw new TypeError(
+        `select: case ${i} must be { recv: Channel } or { send: Channel, value }, got ${describeValue(c)}`,
+      );
+    }
+  });
+}

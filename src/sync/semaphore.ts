@@ -1,0 +1,122 @@
+import type { CancelContext, Context } from "../core/context.js";
+import { describeValue } from "../core/explain.js";
+import { Watcher, endedError, unwatch, watch } from "../core/watch.js";
+import { checkContext } from "./check.js";
+import { List, type ListNode } from "./list.js";
+
+class Acquirer extends Watcher implements ListNode {
+  lprev: ListNode | null = null;
+  lnext: ListNode | null = null;
+  list: List<ListNode> | null = null;
+  constructor(
+    readonly semaphore: Semaphore,
+    readonly n: number,
+    readonly resolve: () => void,
+    readonly reject: (err: unknown) => void,
+  ) {
+    super();
+  }
+
+  _ended(owner: CancelContext): void {
+    this.semaphore._abandon(this);
+    this.reject(endedError(owner));
+  }
+}
+
+/**
+ * A weighted semaphore (Go's `x/sync/semaphore.Weighted`): `acquire(ctx, n)` waits, first in
+ * first out, until `n` units are free, and leaves the queue the moment `ctx` ends. FIFO means a
+ * large request is not starved by a stream of small ones.
+ *
+ * @example
+ * ```ts
+ * const db = new Semaphore(10);
+ * await db.acquire(ctx);
+ * try { return await query(ctx, sql); } finally { db.release(); }
+ * ```
+ */
+export class Semaphore {
+  private used = 0;
+  private readonly waiters = new List<Acquirer>();
+
+  constructor(readonly size: number) {
+    if (typeof size !== "number" || !Number.isInteger(size) || size <= 0) {
+      throw new RangeError(`Semaphore: size must be a positive integer, got ${describeValue(size)}`);
+    }
+  }
+
+  /** Units free right now. */
+  get available(): number {
+    return this.size - this.used;
+  }
+
+  /** Acquirers waiting right now. */
+  get waiting(): number {
+    return this.waiters.size;
+  }
+
+  /**
+   * Acquires `n` units (default 1), waiting for them in FIFO order. Rejects with `ctx.err` if
+   * `ctx` ends first (nothing is then held), at once if it has already ended.
+   */
+  acquire(ctx: Context, n = 1): Promise<void> {
+    checkContext(ctx, "Semaphore.acquire");
+    this.checkWeight(n, "acquire");
+    const err = ctx.err;
+    if (err !== undefined) return Promise.reject(err);
+    if (this.tryAcquire(n)) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const waiter = new Acquirer(this, n, resolve, reject);
+      this.waiters.push(waiter);
+      watch(ctx, waiter);
+    });
+  }
+
+  /** Acquires `n` units if they are free and nobody is queued; never waits. */
+  tryAcquire(n = 1): boolean {
+    this.checkWeight(n, "tryAcquire");
+    if (this.waiters.size > 0 || this.size - this.used < n) return false;
+    this.used += n;
+    return true;
+  }
+
+  /** Returns `n` units (default 1) and wakes the waiters they now satisfy. */
+  release(n = 1): void {
+    this.checkWeight(n, "release");
+    if (n > this.used) {
+      throw new RangeError(`Semaphore.release: released ${n} but only ${this.used} are held`);
+    }
+    this.used -= n;
+    this.grant();
+  }
+
+  /** @internal a waiter whose context ended leaves; those behind it may now fit. */
+  _abandon(waiter: Acquirer): void {
+    const wasHead = this.waiters.head === waiter;
+    this.waiters.remove(waiter);
+    if (wasHead) this.grant();
+  }
+
+  private grant(): void {
+    for (let w = this.waiters.head; w !== null; w = this.waiters.head) {
+      if (this.size - this.used < w.n) return; // FIFO: the head waits, and so do those behind it
+      this.used += w.n;
+      this.waiters.remove(w);
+      unwatch(w);
+      w.resolve();
+    }
+  }
+
+  private checkWeight(n: unknown, method: string): asserts n is number {
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
+      throw new RangeError(
+        `Semaphore.${method}: n must be a non-negative integer, got ${describeValue(n)}`,
+      );
+    }
+    if (n > this.size) {
+      throw new RangeError(
+        `Semaphore.${method}: n (${n}) exceeds the semaphore's size (${this.size}); it could never be granted`,
+      );
+    }
+  }
+}

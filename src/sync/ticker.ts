@@ -1,0 +1,109 @@
+import { now } from "../core/clock.js";
+import type { CancelContext, Context } from "../core/context.js";
+import { describeValue } from "../core/explain.js";
+import { Watcher, unwatch, watch } from "../core/watch.js";
+import { checkContext } from "./check.js";
+
+/** One tick of a {@link ticker}. */
+export interface Tick {
+  /** Which tick this is, counting from 1 at `start + intervalMs`; skipped ticks count too. */
+  readonly index: number;
+  /** Monotonic time ({@link now}) the tick was delivered. */
+  readonly at: number;
+  /** Ticks dropped since the previous one because the consumer was busy (as Go's ticker drops). */
+  readonly skipped: number;
+}
+
+/** Waits for the next tick while watching the context; armed only while a `next()` waits. */
+class TickWait extends Watcher {
+  timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  constructor(readonly settle: (ended: boolean) => void) {
+    super();
+  }
+
+  _ended(_owner: CancelContext): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.settle(true);
+  }
+}
+
+function onTick(wait: TickWait): void {
+  wait.timer = undefined;
+  unwatch(wait);
+  wait.settle(false);
+}
+
+/**
+ * Go's `time.Ticker` as an async iterator: yields a {@link Tick} every `intervalMs`, and stops
+ * (the loop simply ends) when `ctx` ends or the loop is left. A timer is armed only while the
+ * loop waits for the next tick, so a stopped ticker leaves nothing behind (the seed's
+ * `time.After` in a loop, fixed). A slow consumer gets the next tick at once, with the ticks it
+ * missed counted in `skipped`, instead of a burst.
+ *
+ * @example
+ * ```ts
+ * for await (const tick of ticker(ctx, 5_000)) {
+ *   await cleanup(ctx);
+ * }
+ * // here ctx has ended: ctx.err says why
+ * ```
+ */
+export function ticker(ctx: Context, intervalMs: number): AsyncIterableIterator<Tick> {
+  checkContext(ctx, "ticker");
+  if (typeof intervalMs !== "number" || !(intervalMs > 0) || intervalMs === Infinity) {
+    throw new RangeError(
+      `ticker: intervalMs must be a positive, finite number, got ${describeValue(intervalMs)}`,
+    );
+  }
+  const start = now();
+  let delivered = 0;
+  let stopped = false;
+  let pending: TickWait | undefined;
+
+  const stop = (): IteratorResult<Tick> => {
+    stopped = true;
+    if (pending !== undefined) {
+      clearTimeout(pending.timer);
+      unwatch(pending);
+      pending.settle(true);
+      pending = undefined;
+    }
+    return { done: true, value: undefined };
+  };
+
+  const deliver = (): IteratorResult<Tick> => {
+    const t = now();
+    const index = Math.max(delivered + 1, Math.floor((t - start) / intervalMs));
+    const tick: Tick = { index, at: t, skipped: index - delivered - 1 };
+    delivered = index;
+    return { done: false, value: tick };
+  };
+
+  const next = (): Promise<IteratorResult<Tick>> => {
+    if (stopped || ctx.err !== undefined) return Promise.resolve(stop());
+    if (pending !== undefined) {
+      return Promise.reject(new Error("ticker: next() called while a previous next() is waiting"));
+    }
+    const due = start + (delivered + 1) * intervalMs;
+    const t = now();
+    if (t >= due) return Promise.resolve(deliver());
+    return new Promise<IteratorResult<Tick>>((resolve) => {
+      const wait = new TickWait((ended) => {
+        pending = undefined;
+        resolve(ended ? stop() : deliver());
+      });
+      pending = wait;
+      watch(ctx, wait);
+      wait.timer = setTimeout(onTick, Math.ceil(due - t), wait);
+    });
+  };
+
+  return {
+    next,
+    return: () => Promise.resolve(stop()),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
