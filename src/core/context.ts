@@ -369,15 +369,16 @@ export function unlink(child: Link): void {
 }
 
 // Deadline timers do not keep the process alive (as with AbortSignal.timeout): a deadline is a
-// bound on work, not work. Awaiting `done` is waiting, though, so it refs the timers that can
-// end the context: its own and its ancestors'.
+// bound on work, not work. Waiting on a context (reading `done`, a sleep, a channel operation)
+// is waiting, though, so it refs the timers that can end the context, its own and its
+// ancestors', until the context ends.
 function arm(ctx: CancelContext, delay: number): void {
   ctx._timer = setTimeout(onDeadline, Math.min(Math.ceil(delay), MAX_TIMER_DELAY_MS), ctx);
   if (!ctx._keepAlive) ctx._timer.unref();
   armedTimers++;
 }
 
-function keepAliveUntilDone(ctx: CancelContext): void {
+export function keepAliveUntilDone(ctx: CancelContext): void {
   for (let n: CancelContext | null = ctx; n !== null && !n._keepAlive; n = n._owner) {
     n._keepAlive = true;
     n._timer?.ref();

@@ -1,4 +1,12 @@
-import { type CancelContext, type Context, LIVE, type Link, link, unlink } from "./context.js";
+import {
+  type CancelContext,
+  type Context,
+  LIVE,
+  type Link,
+  keepAliveUntilDone,
+  link,
+  unlink,
+} from "./context.js";
 import type { ContextError } from "./errors.js";
 
 /**
@@ -18,12 +26,14 @@ export abstract class Watcher implements Link {
 
 /**
  * Starts watching `ctx`. Returns false, linking nothing, when `ctx` has already ended; returns
- * true otherwise (also for contexts that can never end, which need no link at all).
+ * true otherwise (also for contexts that can never end, which need no link at all). A watched
+ * context's deadline timers keep the process alive: something is waiting for them.
  */
 export function watch(ctx: Context, watcher: Watcher): boolean {
   const node = (ctx as { _node?: CancelContext | null })._node;
   if (node === null || node === undefined) return true;
   if (node._state !== LIVE) return false;
+  if (!node._keepAlive) keepAliveUntilDone(node);
   link(node, watcher);
   return true;
 }
