@@ -461,12 +461,20 @@ function announceEnd(ctx: CancelContext): void {
   }
 }
 
+// The message says who ended the context, when and why; a stack would add only where the error
+// was first read, at several microseconds a capture. Stacks are kept while tracking is on.
 function makeError(ctx: CancelContext): ContextError {
   const explanation = describe(ctx);
   const cause = ctx._cause;
-  return ctx._state === DEADLINE
-    ? new DeadlineExceeded(explanation, cause)
-    : new Canceled(explanation, cause);
+  const limit = Error.stackTraceLimit;
+  if (!tracking.enabled) Error.stackTraceLimit = 0;
+  try {
+    return ctx._state === DEADLINE
+      ? new DeadlineExceeded(explanation, cause)
+      : new Canceled(explanation, cause);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 function labelOf(ctx: CancelContext): string {

@@ -7,6 +7,10 @@ import type { Explanation } from "./explain.js";
  *
  * `cause` is set only when the context was ended with an explicit cause (`cancel(cause)`,
  * `withTimeoutCause`, an adopted signal's reason), as Go's `context.Cause` would report it.
+ *
+ * The message carries the story (which context ended, which ancestor ended it, when, why); the
+ * error is made when first read and has no stack frames unless tracking is on
+ * ({@link setTracking}), because capturing one costs more than the context itself.
  */
 export class ContextError extends Error {
   /** Name of the context this error belongs to, if it was named. */

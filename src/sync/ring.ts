@@ -25,7 +25,8 @@ export class Ring<T> {
 
   private grow(): void {
     const next = new Array<T | undefined>(this.items.length * 2);
-    for (let i = 0; i < this.length; i++) next[i] = this.items[(this.start + i) % this.items.length];
+    for (let i = 0; i < this.length; i++)
+      next[i] = this.items[(this.start + i) % this.items.length];
     this.items = next;
     this.start = 0;
   }

@@ -41,7 +41,9 @@ export class Semaphore {
 
   constructor(readonly size: number) {
     if (typeof size !== "number" || !Number.isInteger(size) || size <= 0) {
-      throw new RangeError(`Semaphore: size must be a positive integer, got ${describeValue(size)}`);
+      throw new RangeError(
+        `Semaphore: size must be a positive integer, got ${describeValue(size)}`,
+      );
     }
   }
 
