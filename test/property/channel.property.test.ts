@@ -239,7 +239,7 @@ describe("Semaphore (model-based property)", () => {
             sem.release(n);
             used -= n;
             grant();
-          } else if (ops.length > 0) {
+          } else if (a.kind === "cancel" && ops.length > 0) {
             const id = a.pick % ops.length;
             ops[id]!.ctx.cancel();
             if (expected.get(id) === "pending") {
