@@ -1,6 +1,6 @@
 import { MAX_TIMER_DELAY_MS, now } from "./clock.js";
 import { Canceled, type ContextError, DeadlineExceeded } from "./errors.js";
-import { channels } from "./events.js";
+import { type ContextEndedMessage, channels } from "./events.js";
 import {
   type ContextInfo,
   type EndReason,
@@ -119,6 +119,7 @@ export class CancelContext implements CancelableContext, Link {
   _resolve: (() => void) | undefined = undefined;
   _site: CreationSite | undefined = undefined;
   _keepAlive = false;
+  _keepTimer: ReturnType<typeof setTimeout> | undefined = undefined;
 
   constructor(
     readonly parent: Context | undefined,
@@ -192,7 +193,7 @@ export class CancelContext implements CancelableContext, Link {
     this._origin = owner._origin;
     this._endedAt = owner._endedAt;
     this._lateBy = owner._lateBy;
-    if (this._timer !== undefined) disarm(this);
+    if (this._timer !== undefined || this._keepAlive) disarm(this);
   }
 
   _explain(): Explanation {
@@ -205,7 +206,11 @@ export class CancelContext implements CancelableContext, Link {
 
   _describeShort(): string {
     const state = this._state === LIVE ? "live" : this._state === CANCELED ? "canceled" : "expired";
-    return `${labelOf(this)} ${state}`;
+    const timeout =
+      this._ownDeadline === Infinity
+        ? ""
+        : ` ${Math.round(this._ownDeadline - this._createdAt)} ms`;
+    return `${labelOf(this)}${timeout} ${state}`;
   }
 }
 
@@ -326,6 +331,7 @@ export function newCancelContext(
 
   const pnode = parent._node;
   const parentDeadline = pnode === null ? Infinity : pnode._deadline;
+  if (ownDeadline >= parentDeadline) ctx._deadline = parentDeadline;
   if (pnode !== null) {
     if (pnode._state !== LIVE) {
       ctx._ended(pnode);
@@ -336,13 +342,8 @@ export function newCancelContext(
     link(pnode, ctx);
   }
   if (ownDeadline < parentDeadline) {
-    if (ownDeadline <= createdAt) {
-      end(ctx, DEADLINE, deadlineCause, ctx, 0);
-    } else {
-      arm(ctx, ownDeadline - createdAt);
-    }
-  } else {
-    ctx._deadline = parentDeadline;
+    if (ownDeadline <= createdAt) end(ctx, DEADLINE, deadlineCause, ctx, 0);
+    else arm(ctx, ownDeadline - createdAt);
   }
   return ctx;
 }
@@ -379,16 +380,34 @@ function arm(ctx: CancelContext, delay: number): void {
 }
 
 export function keepAliveUntilDone(ctx: CancelContext): void {
-  for (let n: CancelContext | null = ctx; n !== null && !n._keepAlive; n = n._owner) {
-    n._keepAlive = true;
-    n._timer?.ref();
+  if (ctx._keepAlive || ctx._state !== LIVE) return;
+  ctx._keepAlive = true;
+  if (ctx._timer !== undefined) {
+    ctx._timer.ref(); // its own deadline is the earliest: this timer ends it
+  } else if (ctx._deadline !== Infinity) {
+    // An ancestor's unref'd timer will end it; hold the loop open until then, from here, so
+    // that the ancestor's timer is not ref'd for the ancestor's whole life.
+    ctx._keepTimer = setTimeout(onKeepAlive, Math.ceil(ctx._deadline - now()), ctx);
+    armedTimers++;
   }
 }
 
+function onKeepAlive(ctx: CancelContext): void {
+  // The deadline is due: the ancestor's timer fires within a tick; wait for it.
+  ctx._keepTimer = setTimeout(onKeepAlive, 1, ctx);
+}
+
 function disarm(ctx: CancelContext): void {
-  clearTimeout(ctx._timer);
-  ctx._timer = undefined;
-  armedTimers--;
+  if (ctx._timer !== undefined) {
+    clearTimeout(ctx._timer);
+    ctx._timer = undefined;
+    armedTimers--;
+  }
+  if (ctx._keepTimer !== undefined) {
+    clearTimeout(ctx._keepTimer);
+    ctx._keepTimer = undefined;
+    armedTimers--;
+  }
 }
 
 // Node's timers count from a millisecond-truncated loop clock, so one may fire up to 1 ms before
@@ -429,7 +448,7 @@ function end(
   root._origin = origin;
   root._endedAt = at;
   root._lateBy = lateBy;
-  if (root._timer !== undefined) disarm(root);
+  if (root._timer !== undefined || root._keepAlive) disarm(root);
   if (root._head === null) {
     announceEnd(root);
     return;
@@ -456,8 +475,17 @@ function announceEnd(ctx: CancelContext): void {
     ctx._resolve = undefined;
   }
   if (ctx._ac !== undefined) ctx._ac.abort(ctx.err);
-  if (channels.ended.hasSubscribers) {
-    channels.ended.publish({ context: ctx, error: ctx.err, cause: ctx.cause });
+  if (channels.ended.hasSubscribers) channels.ended.publish(new EndedMessage(ctx));
+}
+
+/** The ended event's message; `error` and `cause` are made only if a subscriber reads them. */
+class EndedMessage implements ContextEndedMessage {
+  constructor(readonly context: CancelContext) {}
+  get error(): ContextError {
+    return this.context.err!;
+  }
+  get cause(): unknown {
+    return this.context.cause;
   }
 }
 
@@ -478,11 +506,7 @@ function makeError(ctx: CancelContext): ContextError {
 }
 
 function labelOf(ctx: CancelContext): string {
-  if (ctx.name !== undefined) return ctx.name;
-  const base = KIND_LABEL[ctx._kind];
-  if (ctx._ownDeadline === Infinity) return base;
-  const ms = Math.round(ctx._ownDeadline - ctx._createdAt);
-  return ctx._kind === Kind.Deadline ? `${base}(+${ms} ms)` : `${base}(${ms} ms)`;
+  return ctx.name ?? KIND_LABEL[ctx._kind];
 }
 
 function infoOf(ctx: CancelContext): ContextInfo {
@@ -490,7 +514,10 @@ function infoOf(ctx: CancelContext): ContextInfo {
     name: ctx.name,
     label: labelOf(ctx),
     createdAt: ctx._createdAt,
-    timeoutMs: ctx._ownDeadline === Infinity ? undefined : round(ctx._ownDeadline - ctx._createdAt),
+    timeoutMs:
+      ctx._ownDeadline === Infinity
+        ? undefined
+        : Math.max(0, round(ctx._ownDeadline - ctx._createdAt)),
     site: siteLocation(ctx._site),
   };
 }

@@ -82,7 +82,7 @@ export function withTimeout(
   options?: ContextOptions,
 ): CancelableContext {
   const t = now();
-  const deadline = t + checkMs(timeoutMs, "withTimeout", "timeoutMs");
+  const deadline = t + Math.max(0, checkMs(timeoutMs, "withTimeout", "timeoutMs"));
   return newCancelContext(parent, "withTimeout", Kind.Timeout, deadline, undefined, options, t);
 }
 
@@ -101,7 +101,7 @@ export function withTimeoutCause(
   options?: ContextOptions,
 ): CancelableContext {
   const t = now();
-  const deadline = t + checkMs(timeoutMs, "withTimeoutCause", "timeoutMs");
+  const deadline = t + Math.max(0, checkMs(timeoutMs, "withTimeoutCause", "timeoutMs"));
   return newCancelContext(
     parent,
     "withTimeoutCause",

@@ -31,9 +31,9 @@ export interface ContextCreatedMessage {
 
 export interface ContextEndedMessage {
   readonly context: Context;
-  /** The context's error (read lazily by the subscriber via `context.err` costs the same). */
+  /** The context's error; made when first read, so a subscriber that never reads it pays nothing. */
   readonly error: Error;
-  /** The cause, as `cause(context)` reports it. */
+  /** The cause, as `cause(context)` reports it; also read lazily. */
   readonly cause: unknown;
 }
 

@@ -62,7 +62,7 @@ export function fromSignal(signal: AbortSignal, options?: FromSignalOptions): Ca
   if (!(signal instanceof AbortSignal)) {
     throw new TypeError(`fromSignal: signal must be an AbortSignal, got ${describeValue(signal)}`);
   }
-  const parent = options?.parent ?? background();
+  const parent = options?.parent === undefined ? background() : options.parent;
   const ctx = newCancelContext(parent, "fromSignal", Kind.Signal, Infinity, undefined, options);
   if (ctx._state !== LIVE) return ctx;
   if (signal.aborted) {

@@ -1,0 +1,20 @@
+import type { Command } from "./command.js";
+
+/** The top-level help: what timebound's CLI does and which commands it has. */
+export function usage(commands: readonly Command[], version: string): string {
+  const width = Math.max(...commands.map((c) => c.name.length), "--version".length) + 2;
+  const list = commands.map((c) => `  ${c.name.padEnd(width)} ${c.summary}`).join("\n");
+  return `timebound ${version}: deadlines that actually stop the work
+
+Usage: timebound <command> [options]
+
+Commands:
+${list}
+
+Options:
+  ${"--version".padEnd(width)} print the version
+  ${"-h, --help".padEnd(width)} show this help
+
+Run "timebound <command> --help" for a command's options.
+`;
+}

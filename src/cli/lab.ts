@@ -1,0 +1,156 @@
+import {
+  DEFAULT_LAB_OPTIONS,
+  LAB_LIMITS,
+  LabOptionError,
+  type LabOptions,
+  labOptions,
+} from "../lab/options.js";
+import { findScenario, scenarios } from "../lab/registry.js";
+import { renderReport } from "../lab/render.js";
+import { runLab } from "../lab/run.js";
+import type { Scenario } from "../lab/scenario.js";
+import type { Command } from "./command.js";
+import type { CliIO } from "./io.js";
+import { progressLine } from "./progress.js";
+import { UsageError } from "./usage-error.js";
+
+/** `timebound lab` arguments, parsed and checked. */
+export interface LabArgs {
+  readonly scenarios: readonly Scenario[];
+  readonly options: LabOptions;
+  readonly json: boolean;
+  readonly help: boolean;
+}
+
+/** The lab's help text. */
+export function labUsage(): string {
+  const { requests: r, scale: s } = LAB_LIMITS;
+  const count = (n: number): string => n.toLocaleString("en-US");
+  const requests = `${r.min} to ${count(r.max)}, default ${count(DEFAULT_LAB_OPTIONS.requests)}`;
+  const scale = `${s.min} to ${s.max}, default ${DEFAULT_LAB_OPTIONS.scale}`;
+  const ids = scenarios.map((sc) => `  ${sc.id.padEnd(18)} ${sc.title}`).join("\n");
+  return `Usage: timebound lab [options]
+
+Runs each scenario the wrong way and the right way and prints what was measured, next to
+what the seed article reports for Go. Progress goes to stderr, the report to stdout.
+
+Options:
+  --only <id>        run only this scenario (repeat, or give a comma-separated list)
+  --requests <n>     requests for missing-cancel: ${requests}
+  --scale <x>        multiply the configured durations by x: ${scale}
+  --json             print the report as JSON
+  -h, --help         show this help
+
+Scenarios:
+${ids}
+`;
+}
+
+/** Parses `timebound lab` arguments; throws {@link UsageError} naming the bad option. */
+export function parseLabArgs(args: readonly string[]): LabArgs {
+  const only: Scenario[] = [];
+  const given: { requests?: number; scale?: number } = {};
+  const raw: Partial<Record<keyof LabOptions, string>> = {};
+  let json = false;
+  let help = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? "";
+    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
+    const name = eq === -1 ? arg : arg.slice(0, eq);
+    const value = (): string => {
+      if (eq !== -1) return arg.slice(eq + 1);
+      const next = args[i + 1];
+      if (next === undefined || next.startsWith("--")) {
+        throw new UsageError(`${name} needs a value`, "lab");
+      }
+      i++;
+      return next;
+    };
+    const noValue = (): void => {
+      if (eq !== -1) throw new UsageError(`${name} takes no value, got "${arg}"`, "lab");
+    };
+    switch (name) {
+      case "--only": {
+        const ids = value().split(",");
+        for (const id of ids.map((part) => part.trim())) {
+          const found = findScenario(id);
+          if (found === undefined) {
+            const known = scenarios.map((s) => s.id).join(", ");
+            throw new UsageError(`--only: unknown scenario "${id}"; scenarios: ${known}`, "lab");
+          }
+          if (!only.includes(found)) only.push(found);
+        }
+        break;
+      }
+      case "--requests":
+        raw.requests = value();
+        given.requests = parseCount(raw.requests);
+        break;
+      case "--scale":
+        raw.scale = value();
+        given.scale = parseDecimal(raw.scale);
+        break;
+      case "--json":
+        noValue();
+        json = true;
+        break;
+      case "-h":
+      case "--help":
+        noValue();
+        help = true;
+        break;
+      default:
+        throw new UsageError(
+          arg.startsWith("-")
+            ? `unknown option "${name}"; options: --only, --requests, --scale, --json, --help`
+            : `unexpected argument "${arg}"`,
+          "lab",
+        );
+    }
+  }
+  let options: LabOptions;
+  try {
+    options = labOptions(given);
+  } catch (err) {
+    if (!(err instanceof LabOptionError)) throw err;
+    throw new UsageError(
+      `--${err.option} must be ${err.expected}, got "${raw[err.option] ?? String(err.value)}"`,
+      "lab",
+    );
+  }
+  // Keep the registry's order whatever order --only named them in: reports stay comparable.
+  const selected = only.length === 0 ? scenarios : scenarios.filter((s) => only.includes(s));
+  return { scenarios: selected, options, json, help };
+}
+
+/** "20000", "20_000" or "20,000"; NaN for anything else, which labOptions() then refuses. */
+function parseCount(text: string): number {
+  return /^\d[\d_,]*$/.test(text) ? Number(text.replace(/[_,]/g, "")) : NaN;
+}
+
+/** A plain decimal ("0.25", ".5", "2"); NaN for anything else. */
+function parseDecimal(text: string): number {
+  return /^(\d+(\.\d*)?|\.\d+)$/.test(text) ? Number(text) : NaN;
+}
+
+/** `timebound lab`: runs the scenarios and prints the report. */
+export const labCommand: Command = {
+  name: "lab",
+  summary: "run the lab: each scenario the wrong way and the right way, measured here",
+  async run(args: readonly string[], io: CliIO): Promise<number> {
+    const parsed = parseLabArgs(args);
+    if (parsed.help) {
+      io.stdout.write(labUsage());
+      return 0;
+    }
+    const progress = progressLine(io.stderr);
+    let report;
+    try {
+      report = await runLab(parsed.scenarios, parsed.options, progress);
+    } finally {
+      progress.done();
+    }
+    io.stdout.write(parsed.json ? JSON.stringify(report, null, 2) + "\n" : renderReport(report));
+    return 0;
+  },
+};

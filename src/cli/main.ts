@@ -1,0 +1,68 @@
+import type { Command } from "./command.js";
+import { usage } from "./help.js";
+import type { CliIO } from "./io.js";
+import { labCommand } from "./lab.js";
+import { UsageError } from "./usage-error.js";
+
+export { processIO } from "./io.js";
+
+const helpCommand: Command = {
+  name: "help",
+  summary: "show this help, or a command's (timebound help lab)",
+  run(args, io) {
+    const topic = args[0];
+    if (topic === undefined) {
+      io.stdout.write(usage(commands, io.version));
+      return Promise.resolve(0);
+    }
+    return findCommand(topic).run(["--help"], io);
+  },
+};
+
+/** Every command, in the order the help lists them. */
+const commands: readonly Command[] = [labCommand, helpCommand];
+
+function findCommand(name: string): Command {
+  const found = commands.find((c) => c.name === name);
+  if (found !== undefined) return found;
+  const names = commands.map((c) => c.name).join(", ");
+  throw new UsageError(
+    name.startsWith("-")
+      ? `unknown option "${name}"; options: --version, --help`
+      : `unknown command "${name}"; commands: ${names}`,
+  );
+}
+
+/**
+ * Runs the CLI with `argv` (the arguments after `timebound`) and resolves to the exit code:
+ * 0 on success, 2 for a usage mistake (unknown command, bad option value), 1 for a failure.
+ * It never calls `process.exit`, so tests can call it and the launcher decides.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await main(process.argv.slice(2), processIO(version));
+ * ```
+ */
+export async function main(argv: readonly string[], io: CliIO): Promise<number> {
+  const [first, ...rest] = argv;
+  try {
+    if (first === "--version" || first === "-v") {
+      io.stdout.write(`${io.version}\n`);
+      return 0;
+    }
+    if (first === undefined || first === "--help" || first === "-h") {
+      return await helpCommand.run([], io);
+    }
+    return await findCommand(first).run(rest, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      const who = err.command === undefined ? "timebound" : `timebound ${err.command}`;
+      io.stderr.write(`${who}: ${err.message}\nRun "${who} --help" for usage.\n`);
+      return 2;
+    }
+    io.stderr.write(
+      `timebound: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    return 1;
+  }
+}

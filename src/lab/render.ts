@@ -1,0 +1,57 @@
+import { formatCount, formatMs } from "./format.js";
+import type { LabReport, ScenarioReport } from "./run.js";
+import { type Column, GAP, type TableRow, renderTable, wrapCell } from "./table.js";
+
+/** Widths that keep a report within about 110 columns. */
+const WIDTH = { text: 100, measure: 46, value: 40 } as const;
+
+/** The lab report as people read it: one titled table per scenario, then its findings. */
+export function renderReport(report: LabReport): string {
+  const o = report.options;
+  const head =
+    `timebound lab: wrong vs right, measured here (node ${report.node}, ${report.platform}; ` +
+    `requests ${formatCount(o.requests)}, scale x${o.scale}` +
+    (report.gc ? ")" : "; no GC available, heap figures are rough)");
+  const parts = [head, ""];
+  report.scenarios.forEach((s, i) => {
+    parts.push(renderScenario(s, i + 1, report.scenarios.length));
+  });
+  parts.push(`done in ${formatMs(report.durationMs)}`);
+  return parts.join("\n") + "\n";
+}
+
+function renderScenario(s: ScenarioReport, index: number, total: number): string {
+  const columns: Column[] = [
+    { header: "measure", maxWidth: WIDTH.measure },
+    { header: `wrong: ${s.wrong}`, maxWidth: WIDTH.value },
+    { header: `right: ${s.right}`, maxWidth: WIDTH.value },
+  ];
+  const rows: TableRow[] = [];
+  let lastGroup: string | undefined;
+  for (const r of s.rows) {
+    if (r.group !== undefined && r.group !== lastGroup) {
+      if (lastGroup !== undefined) rows.push(GAP);
+      rows.push({ span: r.group }); // the case, once, above its rows
+    }
+    lastGroup = r.group;
+    rows.push([r.measure, r.wrong.text, r.right.text]);
+  }
+  const lines = [
+    `[${index}/${total}] ${s.id}: ${s.title}  (${formatMs(s.durationMs)})`,
+    paragraph("  seed: ", s.seed),
+    paragraph("  setup: ", s.setup),
+    "",
+    renderTable(columns, rows, { indent: "  " }),
+    ...s.findings.map((f) => paragraph("  * ", f)),
+    "",
+  ];
+  return lines.join("\n");
+}
+
+/** `text` wrapped to the report's width, after `lead`, with later lines indented to match. */
+function paragraph(lead: string, text: string): string {
+  const hang = " ".repeat(lead.length);
+  return wrapCell(text, WIDTH.text - lead.length)
+    .map((line, i) => (i === 0 ? lead : hang) + line)
+    .join("\n");
+}

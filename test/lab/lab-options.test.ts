@@ -1,0 +1,44 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { DEFAULT_LAB_OPTIONS, LabOptionError, labOptions } from "../../src/lab/options.js";
+import { findScenario, scenarios } from "../../src/lab/registry.js";
+
+describe("lab options", () => {
+  it("fills in the defaults", () => {
+    assert.deepEqual(labOptions(), DEFAULT_LAB_OPTIONS);
+    assert.deepEqual(labOptions({ scale: 1 }), { requests: 20_000, scale: 1 });
+  });
+
+  it("refuses out-of-range values, naming the option and the value", () => {
+    for (const [given, option] of [
+      [{ requests: 0 }, "requests"],
+      [{ requests: 1.5 }, "requests"],
+      [{ requests: 2_000_000 }, "requests"],
+      [{ scale: 0 }, "scale"],
+      [{ scale: Number.NaN }, "scale"],
+      [{ scale: 11 }, "scale"],
+    ] as const) {
+      assert.throws(
+        () => labOptions(given),
+        (err: unknown) =>
+          err instanceof LabOptionError &&
+          err.option === option &&
+          err.message.startsWith(`${option} must be`) &&
+          err.message.includes(String(Object.values(given)[0])),
+      );
+    }
+  });
+});
+
+describe("lab registry", () => {
+  it("lists the scenarios with unique ids, each findable", () => {
+    const ids = scenarios.map((s) => s.id);
+    assert.deepEqual(ids, ["missing-cancel", "nested-deadlines"]);
+    assert.equal(new Set(ids).size, ids.length);
+    for (const s of scenarios) {
+      assert.equal(findScenario(s.id), s);
+      assert.ok(s.title && s.seed && s.wrong && s.right, s.id);
+    }
+    assert.equal(findScenario("nope"), undefined);
+  });
+});
