@@ -1,6 +1,9 @@
 // Runs every test file with node:test (TypeScript through tsx), each file in its own process,
 // and closes with one plain summary line: "N passed, N failed, N skipped".
-// Usage: node scripts/test.mjs [file-or-folder ...]   (default: test/)
+// Before the tests it starts a throwaway PostgreSQL and Redis on free loopback ports (from the
+// system's binaries) and hands their addresses to the tests in TIMEBOUND_TEST_PG_URL and
+// TIMEBOUND_TEST_REDIS_URL; it stops them after. TIMEBOUND_SKIP_SERVICES=1 skips that.
+// Usage: node --import tsx scripts/test.mjs [file-or-folder ...]   (default: test/)
 import { spawn } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -23,6 +26,17 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+const services = [];
+const env = { ...process.env };
+if (process.env.TIMEBOUND_SKIP_SERVICES !== "1") {
+  const { startPostgres, startRedis } = await import("../src/testing/index.ts");
+  const [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
+  services.push(pg, redis);
+  env.TIMEBOUND_TEST_PG_URL = pg.url;
+  env.TIMEBOUND_TEST_REDIS_URL = redis.url;
+  console.log(`test: postgres at ${pg.url}, redis at ${redis.url}`);
+}
+
 const args = [
   "--expose-gc",
   "--import",
@@ -32,14 +46,15 @@ const args = [
   `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`,
   ...files,
 ];
-const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"], env });
 const totals = { pass: 0, fail: 0, skipped: 0, todo: 0, cancelled: 0 };
 let tail = "";
 child.stdout.on("data", (chunk) => {
   process.stdout.write(chunk);
   tail = (tail + chunk.toString()).slice(-4000);
 });
-child.on("close", (code, signal) => {
+child.on("close", async (code, signal) => {
+  await Promise.all(services.map((s) => s.stop()));
   for (const key of Object.keys(totals)) {
     const m = new RegExp(`^ℹ ${key} (\\d+)$`, "m").exec(tail);
     if (m) totals[key] = Number(m[1]);

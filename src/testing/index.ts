@@ -1,0 +1,4 @@
+export { freePort } from "./free-port.js";
+export { findPostgresBin, startPostgres, type PostgresServer } from "./postgres.js";
+export { findRedisServer, startRedis, type RedisServer } from "./redis.js";
+export { startServerProcess, type ServerProcess } from "./server-process.js";
