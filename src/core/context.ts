@@ -266,19 +266,7 @@ export class DerivedContext implements Context {
       timeoutMs: undefined,
       site: undefined,
     };
-    return withMessage({
-      context: info,
-      state: "live",
-      deadline: undefined,
-      remainingMs: undefined,
-      endedAt: undefined,
-      lifetimeMs: undefined,
-      earlyByMs: undefined,
-      lateByMs: undefined,
-      hasCause: false,
-      cause: undefined,
-      origin: undefined,
-    });
+    return liveExplanation(info, undefined, undefined);
   }
 
   [Symbol.for("nodejs.util.inspect.custom")](): string {
@@ -527,19 +515,7 @@ function describe(ctx: CancelContext): Explanation {
   const deadline = ctx._deadline === Infinity ? undefined : ctx._deadline;
   if (ctx._state === LIVE) {
     const remaining = ctx.remaining();
-    return withMessage({
-      context: info,
-      state: "live",
-      deadline,
-      remainingMs: remaining === Infinity ? undefined : round(remaining),
-      endedAt: undefined,
-      lifetimeMs: undefined,
-      earlyByMs: undefined,
-      lateByMs: undefined,
-      hasCause: false,
-      cause: undefined,
-      origin: undefined,
-    });
+    return liveExplanation(info, deadline, remaining === Infinity ? undefined : round(remaining));
   }
   const origin = ctx._origin ?? ctx;
   let depth = 0;
@@ -563,6 +539,26 @@ function describe(ctx: CancelContext): Explanation {
       depth,
       atMs: round(origin._endedAt - origin._createdAt),
     },
+  });
+}
+
+function liveExplanation(
+  info: ContextInfo,
+  deadline: number | undefined,
+  remainingMs: number | undefined,
+): Explanation {
+  return withMessage({
+    context: info,
+    state: "live",
+    deadline,
+    remainingMs,
+    endedAt: undefined,
+    lifetimeMs: undefined,
+    earlyByMs: undefined,
+    lateByMs: undefined,
+    hasCause: false,
+    cause: undefined,
+    origin: undefined,
   });
 }
 

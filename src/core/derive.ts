@@ -81,9 +81,7 @@ export function withTimeout(
   timeoutMs: number,
   options?: ContextOptions,
 ): CancelableContext {
-  const t = now();
-  const deadline = t + Math.max(0, checkMs(timeoutMs, "withTimeout", "timeoutMs"));
-  return newCancelContext(parent, "withTimeout", Kind.Timeout, deadline, undefined, options, t);
+  return timeoutContext("withTimeout", parent, timeoutMs, undefined, options);
 }
 
 /**
@@ -100,17 +98,7 @@ export function withTimeoutCause(
   timeoutCause: unknown,
   options?: ContextOptions,
 ): CancelableContext {
-  const t = now();
-  const deadline = t + Math.max(0, checkMs(timeoutMs, "withTimeoutCause", "timeoutMs"));
-  return newCancelContext(
-    parent,
-    "withTimeoutCause",
-    Kind.Timeout,
-    deadline,
-    timeoutCause,
-    options,
-    t,
-  );
+  return timeoutContext("withTimeoutCause", parent, timeoutMs, timeoutCause, options);
 }
 
 /**
@@ -201,6 +189,18 @@ export function withoutCancel(parent: Context, options?: ContextOptions): Contex
  */
 export function cause(ctx: Context): unknown {
   return asParent(ctx, "cause", "ctx").cause;
+}
+
+function timeoutContext(
+  fn: string,
+  parent: Context,
+  timeoutMs: number,
+  timeoutCause: unknown,
+  options: ContextOptions | undefined,
+): CancelableContext {
+  const t = now();
+  const deadline = t + Math.max(0, checkMs(timeoutMs, fn, "timeoutMs"));
+  return newCancelContext(parent, fn, Kind.Timeout, deadline, timeoutCause, options, t);
 }
 
 function checkMs(value: unknown, fn: string, what: string): number {
