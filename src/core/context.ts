@@ -109,8 +109,10 @@ export class CancelContext implements CancelableContext, Link {
   _state: State = LIVE;
   _cause: unknown = undefined;
   _origin: CancelContext | null = null;
-  _endedAt = 0;
-  _lateBy = 0;
+  // -0, not 0: V8 then stores these as doubles from the start, instead of migrating every
+  // context to a new layout when the first performance.now() value is written (mass cancel).
+  _endedAt = -0;
+  _lateBy = -0;
   _deadline: number;
   _timer: ReturnType<typeof setTimeout> | undefined = undefined;
   _err: ContextError | undefined = undefined;

@@ -1,0 +1,219 @@
+// The shared bench harness: runs a task and its anchor in the same process and the same rounds,
+// so every result is a ratio against something measured on the same machine at the same moment.
+// Absolute ops/s on a shared 2-core box mean little; ratios travel.
+import { cpus } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { setImmediate as nextTurn } from "node:timers/promises";
+import { Bench } from "tinybench";
+
+/** One side of a comparison. `fn` performs `batch` operations per call (see {@link CompareOptions}). */
+export interface Side {
+  readonly name: string;
+  readonly fn: () => unknown;
+}
+
+export interface CompareOptions {
+  /**
+   * Operations one call of `fn` performs. tinybench times each call with performance.now(), which
+   * costs about as much as creating a context; a batch amortises it. Default 1.
+   */
+  readonly batch?: number;
+  /** Time budget per side per round, ms. Default 300. */
+  readonly time?: number;
+  /** Warm-up per side per round, ms. Default 100. */
+  readonly warmupTime?: number;
+  /** Rounds; sides alternate which runs first; each side's median is kept. Default 5. */
+  readonly rounds?: number;
+  /** Minimum ratio to PASS; no goal when undefined. */
+  readonly goal?: number;
+}
+
+/** A printed and saved line: `name  ops/s  anchor-ops/s  ratio`, plus the goal verdict. */
+export interface Row {
+  readonly name: string;
+  readonly anchor: string;
+  readonly opsPerSec: number;
+  readonly anchorOpsPerSec: number;
+  /** opsPerSec / anchorOpsPerSec: how many times faster than the anchor. */
+  readonly ratio: number;
+  readonly goal: number | undefined;
+  readonly pass: boolean | undefined;
+}
+
+export interface Comparison extends Row {
+  /** Every round's ops/s, so the spread is visible in the JSON. */
+  readonly rounds: readonly { readonly opsPerSec: number; readonly anchorOpsPerSec: number }[];
+}
+
+/** Makes a row from two rates measured elsewhere (e.g. one-shot timings). */
+export function row(
+  name: string,
+  anchor: string,
+  opsPerSec: number,
+  anchorOpsPerSec: number,
+  goal?: number,
+): Row {
+  const ratio = opsPerSec / anchorOpsPerSec;
+  return {
+    name,
+    anchor,
+    opsPerSec,
+    anchorOpsPerSec,
+    ratio,
+    goal,
+    pass: goal === undefined ? undefined : ratio >= goal,
+  };
+}
+
+/** Times `task` and `anchor` with tinybench, interleaved over a few rounds, and compares them. */
+export async function compare(
+  name: string,
+  task: Side,
+  anchor: Side,
+  options: CompareOptions = {},
+): Promise<Comparison> {
+  if (task.name === anchor.name) throw new Error(`bench ${name}: task and anchor share a name`);
+  const batch = options.batch ?? 1;
+  const rounds = options.rounds ?? 5;
+  const perRound: { opsPerSec: number; anchorOpsPerSec: number }[] = [];
+  for (let r = 0; r < rounds; r++) {
+    // Alternate the order so neither side always runs on the warmer (or noisier) half.
+    const sides = r % 2 === 0 ? [task, anchor] : [anchor, task];
+    const bench = new Bench({
+      time: options.time ?? 300,
+      warmupTime: options.warmupTime ?? 100,
+      // A slow anchor in a big batch takes ms per call; tinybench's default minimum of 64
+      // calls would then dominate the budget.
+      iterations: 8,
+      warmupIterations: 4,
+      throws: true,
+    });
+    for (const side of sides) bench.add(side.name, side.fn);
+    await bench.run();
+    const rate = (side: Side): number => {
+      const result = bench.getTask(side.name)?.result;
+      if (result === undefined || !("period" in result)) {
+        throw new Error(`bench ${name}: ${side.name} produced no result`);
+      }
+      return (batch * 1000) / result.period;
+    };
+    perRound.push({ opsPerSec: rate(task), anchorOpsPerSec: rate(anchor) });
+    await nextTurn(); // let timers and finalizers left by this round run before the next
+  }
+  const ops = median(perRound.map((p) => p.opsPerSec));
+  const anchorOps = median(perRound.map((p) => p.anchorOpsPerSec));
+  return { ...row(name, anchor.name, ops, anchorOps, options.goal), rounds: perRound };
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+const COLUMNS = [44, 14, 14, 9] as const;
+
+export function header(): string {
+  return [
+    "name".padEnd(COLUMNS[0]),
+    "ops/s".padStart(COLUMNS[1]),
+    "anchor-ops/s".padStart(COLUMNS[2]),
+    "ratio".padStart(COLUMNS[3]),
+    "  goal",
+  ].join("  ");
+}
+
+/** `name  ops/s  anchor-ops/s  ratio  verdict  vs anchor` */
+export function formatRow(r: Row): string {
+  return [
+    r.name.padEnd(COLUMNS[0]),
+    formatOps(r.opsPerSec).padStart(COLUMNS[1]),
+    formatOps(r.anchorOpsPerSec).padStart(COLUMNS[2]),
+    formatRatio(r.ratio).padStart(COLUMNS[3]),
+    `  ${verdict(r)}  vs ${r.anchor}`,
+  ].join("  ");
+}
+
+/** "PASS (goal >= 10x)", "MISS (goal >= 10x, reached 6.20x: 38% short)" or "-". */
+export function verdict(r: Row): string {
+  if (r.goal === undefined) return "-";
+  const goal = `goal >= ${r.goal}x`;
+  if (r.pass === true) return `PASS (${goal})`;
+  const short = Math.round((1 - r.ratio / r.goal) * 100);
+  return `MISS (${goal}, reached ${formatRatio(r.ratio)}: ${short}% short)`;
+}
+
+export function formatOps(ops: number): string {
+  // Whole-tree cancels run at a few per second; keep their digits.
+  if (ops < 100) return ops.toFixed(2);
+  return Math.round(ops).toLocaleString("en-US");
+}
+
+export function formatRatio(ratio: number): string {
+  return `${ratio.toFixed(ratio >= 100 ? 0 : 2)}x`;
+}
+
+/** global.gc, which `npm run bench` exposes with --expose-gc. */
+export function gc(): void {
+  const collect = (globalThis as { gc?: () => void }).gc;
+  if (collect === undefined) {
+    throw new Error("benchmarks need --expose-gc: run them with `npm run bench`");
+  }
+  collect();
+}
+
+/** heapUsed after two full collections (the second picks up what the first's finalizers freed). */
+export function heapAfterGc(): number {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+/** As {@link heapAfterGc}, but also lets FinalizationRegistry callbacks run in between. */
+export async function settledHeap(): Promise<number> {
+  gc();
+  await nextTurn();
+  await nextTurn();
+  return heapAfterGc();
+}
+
+export interface Machine {
+  readonly node: string;
+  readonly cpu: string;
+  readonly cores: number;
+  readonly platform: string;
+  readonly date: string;
+}
+
+export function machine(): Machine {
+  let cpu = cpus()[0]?.model ?? "unknown";
+  try {
+    const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"));
+    if (m?.[1] !== undefined) cpu = m[1].trim();
+  } catch {
+    // not Linux: os.cpus() above is the best we have
+  }
+  return {
+    node: process.version,
+    cpu,
+    cores: cpus().length,
+    platform: `${process.platform}-${process.arch}`,
+    date: new Date().toISOString(),
+  };
+}
+
+/** bench/results/, where results are written (and committed). */
+export const resultsDir = new URL("./results/", import.meta.url);
+
+/** Writes `bench/results/<file>` and returns its path for the log. */
+export function writeResult(file: string, contents: string): string {
+  mkdirSync(resultsDir, { recursive: true });
+  const url = new URL(file, resultsDir);
+  writeFileSync(url, contents);
+  return url.pathname;
+}
+
+export function writeJson(suite: string, data: unknown): string {
+  return writeResult(`${suite}.json`, `${JSON.stringify(data, null, 2)}\n`);
+}
