@@ -1,6 +1,11 @@
 import { MAX_TIMER_DELAY_MS, now } from "./clock.js";
 import { Canceled, type ContextError, DeadlineExceeded } from "./errors.js";
-import { type ContextEndedMessage, channels } from "./events.js";
+import {
+  type Announced,
+  type ContextEndedMessage,
+  announceEnd as announceOpEnd,
+  channels,
+} from "./events.js";
 import {
   type ContextInfo,
   type EndReason,
@@ -453,6 +458,7 @@ function end(
       child._prev = child._next = child._owner = null;
       child._ended(node);
       if (child instanceof CancelContext) ended.push(child);
+      else announceOpEnd(child as Partial<Announced>, "context-ended");
       child = next;
     }
   }

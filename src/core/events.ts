@@ -21,7 +21,49 @@ export const channels = {
   ended: diagnosticsChannel.channel("timebound:context:ended"),
   /** {@link DeadlineFiredMessage}: a deadline timer fired. */
   deadlineFired: diagnosticsChannel.channel("timebound:deadline:fired"),
+  /** {@link OperationMessage}: a primitive or adapter started waiting or working under a context. */
+  opStart: diagnosticsChannel.channel("timebound:op:start"),
+  /** {@link OperationEndMessage}: that operation stopped (done, or its context ended). */
+  opEnd: diagnosticsChannel.channel("timebound:op:end"),
 } as const;
+
+/** An operation as diagnostics sees it: a sleep, a channel wait, a query, a fetch... */
+export interface OperationMessage {
+  /** Identity of the operation; the same object in its start and end messages. */
+  readonly op: object;
+  /** What it is: "sleep", "channel", "semaphore", "ticker", "pg.query", "fetch"... */
+  readonly kind: string;
+  /** The context it runs under. */
+  readonly context: Context;
+}
+
+export interface OperationEndMessage extends OperationMessage {
+  /** "done": it finished; "context-ended": it stopped because its context ended. */
+  readonly reason: "done" | "context-ended";
+}
+
+/** What core and adapters record on an operation so that its end can be announced once. */
+export interface Announced {
+  _opKind: string | undefined;
+  _opContext: Context | undefined;
+}
+
+/** Publishes an operation's start, if anyone listens; returns whether its end must be announced. */
+export function announceStart(op: Partial<Announced>, kind: string, context: Context): boolean {
+  if (!channels.opStart.hasSubscribers) return false;
+  op._opKind = kind;
+  op._opContext = context;
+  channels.opStart.publish({ op, kind, context } satisfies OperationMessage);
+  return true;
+}
+
+/** Publishes the end of an operation whose start was announced; a no-op otherwise or twice. */
+export function announceEnd(op: Partial<Announced>, reason: "done" | "context-ended"): void {
+  const { _opKind: kind, _opContext: context } = op;
+  if (kind === undefined || context === undefined) return;
+  op._opContext = undefined;
+  channels.opEnd.publish({ op, kind, context, reason } satisfies OperationEndMessage);
+}
 
 export interface ContextCreatedMessage {
   readonly context: Context;

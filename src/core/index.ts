@@ -32,6 +32,8 @@ export {
   type ContextCreatedMessage,
   type ContextEndedMessage,
   type DeadlineFiredMessage,
+  type OperationEndMessage,
+  type OperationMessage,
 } from "./events.js";
 export { setTracking } from "./tracking.js";
 export { isContext } from "./is-context.js";

@@ -8,6 +8,7 @@ import {
   unlink,
 } from "./context.js";
 import type { ContextError } from "./errors.js";
+import { type Announced, announceEnd, announceStart } from "./events.js";
 
 /**
  * Base for internal waiters (a sleep, a channel receive, a semaphore acquire) that must hear,
@@ -15,10 +16,17 @@ import type { ContextError } from "./errors.js";
  * into the context's dependents while it waits and unlinked the moment it stops waiting, so
  * nothing stays behind either way.
  */
-export abstract class Watcher implements Link {
+export abstract class Watcher implements Link, Announced {
   _prev: Link | null = null;
   _next: Link | null = null;
   _owner: CancelContext | null = null;
+  /** Set while diagnostics listens: the operation's kind and context, for its end message. */
+  _opKind: string | undefined = undefined;
+  _opContext: Context | undefined = undefined;
+  /** What diagnostics calls this waiter ("sleep", "channel"...); undefined: not an operation. */
+  get opName(): string | undefined {
+    return undefined;
+  }
 
   /** Called once when the watched context ends; `ctx.err` is set. */
   abstract _ended(owner: CancelContext): void;
@@ -30,9 +38,14 @@ export abstract class Watcher implements Link {
  * context's deadline timers keep the process alive: something is waiting for them.
  */
 export function watch(ctx: Context, watcher: Watcher): boolean {
+  const name = watcher.opName;
+  if (name !== undefined) announceStart(watcher, name, ctx);
   const node = (ctx as { _node?: CancelContext | null })._node;
   if (node === null || node === undefined) return true;
-  if (node._state !== LIVE) return false;
+  if (node._state !== LIVE) {
+    announceEnd(watcher, "context-ended");
+    return false;
+  }
   if (!node._keepAlive) keepAliveUntilDone(node);
   link(node, watcher);
   return true;
@@ -41,6 +54,7 @@ export function watch(ctx: Context, watcher: Watcher): boolean {
 /** Stops watching; safe to call twice or after the context ended. */
 export function unwatch(watcher: Watcher): void {
   unlink(watcher);
+  announceEnd(watcher, "done");
 }
 
 /** The error of a context known to have ended (after `watch` returned false, or in `_ended`). */

@@ -1,5 +1,6 @@
 import type { CancelContext, Context } from "../core/context.js";
 import type { ContextError } from "../core/errors.js";
+import { type Announced, announceEnd, announceStart } from "../core/events.js";
 import { Watcher, endedError, unwatch, watch } from "../core/watch.js";
 import { checkContext } from "../sync/check.js";
 
@@ -37,7 +38,7 @@ class Race<T> extends Watcher {
  * the same tick as the cancel), and `stop(err)` is called once, on a microtask, to stop the work on
  * the other side: destroy the socket, send the CancelRequest, kill the process group. A result or
  * error that `start()` produces after that is dropped. If `ctx` has already ended, `start` is
- * never called.
+ * never called. `kind` names the work for diagnostics ("pg.query", "fetch").
  *
  * @example
  * ```ts
@@ -48,25 +49,34 @@ export function raceContext<T>(
   ctx: Context,
   start: () => Promise<T>,
   stop?: (err: ContextError) => void,
+  kind = "io",
 ): Promise<T> {
   checkContext(ctx, "raceContext");
   const err = ctx.err;
   if (err !== undefined) return Promise.reject(err);
   return new Promise<T>((resolve, reject) => {
     const race = new Race<T>(resolve, reject, stop);
+    // Diagnostics sees the work, not the caller: it ends when the work settles, which may be
+    // after the caller was released. Work that never settles is what "ignored cancellation" finds.
+    const op: Partial<Announced> = {};
+    announceStart(op, kind, ctx);
+    const settled = (): void => announceEnd(op, race.settled ? "context-ended" : "done");
     watch(ctx, race);
     let work: Promise<T>;
     try {
       work = start();
     } catch (e) {
+      settled();
       if (race.settle()) reject(e);
       return;
     }
     work.then(
       (value) => {
+        settled();
         if (race.settle()) resolve(value);
       },
       (e: unknown) => {
+        settled();
         if (race.settle()) reject(e);
       },
     );

@@ -28,6 +28,9 @@ export class Entry implements ListNode {
  * no entry outlives the operation.
  */
 export class Operation extends Watcher {
+  override get opName(): string {
+    return "channel";
+  }
   readonly entries: Entry[] = [];
   constructor(
     readonly resolve: (outcome: Outcome) => void,

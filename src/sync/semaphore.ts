@@ -5,6 +5,9 @@ import { checkContext } from "./check.js";
 import { List, type ListNode } from "./list.js";
 
 class Acquirer extends Watcher implements ListNode {
+  override get opName(): string {
+    return "semaphore";
+  }
   lprev: ListNode | null = null;
   lnext: ListNode | null = null;
   list: List<ListNode> | null = null;

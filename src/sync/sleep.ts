@@ -5,6 +5,9 @@ import { Watcher, endedError, unwatch, watch } from "../core/watch.js";
 import { checkContext } from "./check.js";
 
 class Sleeper extends Watcher {
+  override get opName(): string {
+    return "sleep";
+  }
   timer: ReturnType<typeof setTimeout> | undefined = undefined;
   constructor(
     readonly until: number,

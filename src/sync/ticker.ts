@@ -16,6 +16,9 @@ export interface Tick {
 
 /** Waits for the next tick while watching the context; armed only while a `next()` waits. */
 class TickWait extends Watcher {
+  override get opName(): string {
+    return "ticker";
+  }
   timer: ReturnType<typeof setTimeout> | undefined = undefined;
   constructor(readonly settle: (ended: boolean) => void) {
     super();
