@@ -1,0 +1,68 @@
+import type { CallOptions, ClientWritableStream, Metadata, ServiceError } from "@grpc/grpc-js";
+import type { Context } from "../../core/context.js";
+import { raceContext } from "../race.js";
+import type { CallbackResponseOf, StreamRequestOf } from "./method-types.js";
+import { outgoingCall } from "./outgoing.js";
+import { ignore, ignoreLateErrors, responseCallback } from "./response.js";
+
+/**
+ * A client-streaming call bound to a context: write requests to `call`, await `response`.
+ *
+ * @example
+ * ```ts
+ * const upload: ClientStreamCall<Chunk, Receipt> = clientStream(ctx, files, "upload");
+ * ```
+ */
+export interface ClientStreamCall<Req, Res> {
+  /** The grpc-js call: `write()` the requests, then `end()`. */
+  readonly call: ClientWritableStream<Req>;
+  /**
+   * The server's answer; rejects with `ctx.err` as soon as the context ends (the call is then
+   * cancelled). Await it, or attach a handler: an unobserved rejection is an unhandled one.
+   */
+  readonly response: Promise<Res>;
+}
+
+/**
+ * Starts a client-streaming call under a context: it carries the context's deadline and is
+ * cancelled the moment the context ends, and `response` then rejects with `ctx.err`. On a
+ * context that has already ended, the call is cancelled before anything is sent.
+ *
+ * @example
+ * ```ts
+ * const { call, response } = clientStream(ctx, routeClient, "recordRoute");
+ * for (const point of points) call.write(point);
+ * call.end();
+ * const summary = await response;
+ * ```
+ */
+export function clientStream<C extends object, K extends keyof C & string>(
+  ctx: Context,
+  client: C,
+  method: K,
+  metadata?: Metadata,
+  options?: CallOptions,
+): ClientStreamCall<StreamRequestOf<C[K]>, CallbackResponseOf<C[K]>> {
+  const out = outgoingCall("clientStream", "clientStream", ctx, client, method, metadata, options);
+  type Res = CallbackResponseOf<C[K]>;
+  let settle: ((err: ServiceError | null, value?: Res) => void) | undefined;
+  const answer = new Promise<Res>((resolve, reject) => {
+    settle = responseCallback(ctx, out.sent, resolve, reject);
+  });
+  const call = out.start([], [settle]) as ClientWritableStream<StreamRequestOf<C[K]>>;
+  ignoreLateErrors(call);
+  if (ctx.err !== undefined) {
+    // raceContext will not start on an ended context: nothing would observe `answer`, so
+    // cancel here and keep its CANCELLED from becoming an unhandled rejection.
+    void answer.catch(ignore);
+    call.cancel();
+  }
+  return {
+    call,
+    response: raceContext(
+      ctx,
+      () => answer,
+      () => call.cancel(),
+    ),
+  };
+}

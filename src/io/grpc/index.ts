@@ -1,0 +1,37 @@
+/**
+ * timebound/grpc: gRPC calls (@grpc/grpc-js) that obey a context.
+ *
+ * Client side, every call takes the context's deadline (sent as `grpc-timeout`) and is
+ * cancelled the moment the context ends; the caller gets `ctx.err`. Server side, a handler's
+ * context ends on the call's deadline or cancellation, and flows into the calls it makes, so a
+ * deadline and a cancel cross every hop.
+ *
+ * Deadlines propagate through the context rather than grpc-js's `parent` call option: the
+ * context also carries any shorter deadline the handler set, ends with timebound's errors, and
+ * reaches the handler's other I/O (HTTP, SQL) as well. `parent` can still be passed.
+ *
+ * @example
+ * ```ts
+ * import { unary, withContext } from "timebound/grpc";
+ * server.addService(service, {
+ *   getQuote: withContext(async (ctx, call: ServerUnaryCall<QuoteRequest, Quote>) => {
+ *     const price = await unary(ctx, pricing, "getPrice", { sku: call.request.sku });
+ *     return { sku: call.request.sku, price };
+ *   }),
+ * });
+ * ```
+ * @packageDocumentation
+ */
+export { callOptions, type ContextCallOptions } from "./call-options.js";
+export { contextInterceptor } from "./interceptor.js";
+export { unary } from "./unary.js";
+export { clientStream, type ClientStreamCall } from "./client-stream.js";
+export { bidiStream, serverStream, type ResponseStream } from "./stream.js";
+export { contextFromCall, type CallContextOptions, type ServerCall } from "./server-context.js";
+export { withContext, type ContextHandler, type GrpcHandler } from "./handler.js";
+export type {
+  CallbackResponseOf,
+  RequestOf,
+  StreamRequestOf,
+  StreamResponseOf,
+} from "./method-types.js";

@@ -1,0 +1,51 @@
+import type { CallOptions, Metadata } from "@grpc/grpc-js";
+import type { Context } from "../../core/context.js";
+import { describeValue } from "../../core/explain.js";
+import { checkContext } from "../../sync/check.js";
+import { boundOptions, checkCallOptions } from "./call-options.js";
+import { type MethodKind, clientMethod } from "./client-method.js";
+import type { CallDeadline } from "./deadline.js";
+
+/** A client call about to start, its arguments checked. */
+export interface OutgoingCall {
+  /** The deadline the call carries, and whether it is the context's. */
+  readonly sent: CallDeadline;
+  /**
+   * Calls the client's method, with the client as `this`: `before` (the request, if the method
+   * takes one), the metadata if given, the options with the context's deadline, then `after`
+   * (the callback, if it takes one).
+   */
+  start(before: readonly unknown[], after: readonly unknown[]): unknown;
+}
+
+/**
+ * Checks what a helper was given (context, client, method of the right kind, metadata,
+ * options), naming `fn` in any error, and prepares the call with the context's deadline.
+ */
+export function outgoingCall(
+  fn: string,
+  kind: MethodKind,
+  ctx: Context,
+  client: object,
+  method: string,
+  metadata: Metadata | undefined,
+  options: CallOptions | undefined,
+): OutgoingCall {
+  checkContext(ctx, fn);
+  const m = clientMethod(client, method, kind, fn);
+  const md = metadataArgs(metadata, fn);
+  const { options: opts, sent } = boundOptions(ctx, checkCallOptions(options, fn));
+  return { sent, start: (before, after) => m.call(client, ...before, ...md, opts, ...after) };
+}
+
+/** The metadata argument as grpc-js's methods take it: left out when not given. */
+function metadataArgs(metadata: Metadata | undefined, fn: string): [] | [Metadata] {
+  if (metadata === undefined) return [];
+  const getMap: unknown = (metadata as { getMap?: unknown } | null)?.getMap;
+  if (typeof getMap !== "function") {
+    throw new TypeError(
+      `${fn}: metadata must be a grpc-js Metadata or undefined, got ${describeValue(metadata)}`,
+    );
+  }
+  return [metadata];
+}

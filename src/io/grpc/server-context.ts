@@ -1,0 +1,152 @@
+import type { Deadline } from "@grpc/grpc-js";
+import { afterFunc } from "../../core/after-func.js";
+import {
+  type CancelContext,
+  type CancelableContext,
+  type Context,
+  DEADLINE,
+  asParent,
+  endContext,
+} from "../../core/context.js";
+import { background, withCancel, withTimeout } from "../../core/derive.js";
+import { describeValue, ms } from "../../core/explain.js";
+import { wallClockMs } from "./deadline.js";
+
+/**
+ * A client whose deadline passes cancels its call (RST_STREAM), and that reaches the server
+ * before the server's own copy of the deadline expires: the server counts from when the request
+ * arrived (later by the time in transit) and rounds the `grpc-timeout` up. A cancellation this
+ * close to the server's deadline is the client's deadline, and ends the context as
+ * DeadlineExceeded; the wire does not say why a call was cancelled.
+ */
+export const DEADLINE_LEAD_MS = 20;
+
+/**
+ * What timebound needs of a grpc-js server call; the call of every kind of handler
+ * (`ServerUnaryCall`, `ServerReadableStream`, `ServerWritableStream`, `ServerDuplexStream`) has it.
+ *
+ * @example
+ * ```ts
+ * function logDeadline(call: ServerCall) { log(call.getPath(), call.getDeadline()); }
+ * ```
+ */
+export interface ServerCall {
+  readonly cancelled: boolean;
+  getDeadline(): Deadline;
+  getPath(): string;
+  on(event: "cancelled", listener: () => void): unknown;
+  removeListener(event: "cancelled", listener: () => void): unknown;
+}
+
+/**
+ * Options for {@link contextFromCall} and {@link withContext}.
+ *
+ * @example
+ * ```ts
+ * const serverLife = withCancel(background(), { name: "server" }); // canceled at shutdown
+ * server.addService(service, { getStock: withContext(getStock, { parent: serverLife }) });
+ * ```
+ */
+export interface CallContextOptions {
+  /** The context the call's context derives from (server shutdown, say). Default `background()`. */
+  readonly parent?: Context;
+  /** Its name in errors and diagnostics. Default `grpc <method path>`. */
+  readonly name?: string;
+}
+
+/**
+ * The context of an incoming gRPC call, for its handler: it ends with `DeadlineExceeded` when the
+ * call's deadline (the client's `grpc-timeout`) passes, and with `Canceled` when the call is
+ * cancelled: the client cancelled or went away, or the call ended (grpc-js reports every end of
+ * a call as 'cancelled'). Pass it down to everything the handler starts, outgoing calls
+ * included, so that the caller's deadline and cancellation reach them. It cleans up after itself
+ * when the call ends; `cancel()` it (or `using`) to end it sooner.
+ *
+ * @example
+ * ```ts
+ * server.addService(service, {
+ *   getStock(call, callback) {
+ *     using ctx = contextFromCall(call);
+ *     lookUp(ctx, call.request).then((stock) => callback(null, stock), callback);
+ *   },
+ * });
+ * ```
+ */
+export function contextFromCall(
+  call: ServerCall,
+  options: CallContextOptions = {},
+): CancelableContext {
+  checkCall(call, "contextFromCall");
+  const { parent = background(), name } = checkCallContextOptions(options, "contextFromCall");
+  const path = call.getPath();
+  const named = { name: name ?? `grpc ${path}` };
+  const deadline = wallClockMs(call.getDeadline());
+  const hasDeadline = Number.isFinite(deadline);
+  // grpc-js keeps the deadline in wall-clock ms; the context counts monotonic time from now.
+  const ctx = hasDeadline
+    ? withTimeout(parent, deadline - Date.now(), named)
+    : withCancel(parent, named);
+  if (call.cancelled) {
+    ctx.cancel(callEnded(path));
+    return ctx;
+  }
+  const onCancelled = (): void => {
+    if (ctx.err !== undefined) return;
+    const left = ctx.remaining();
+    if (hasDeadline && left <= DEADLINE_LEAD_MS) expire(ctx, clientDeadline(path, left));
+    else ctx.cancel(callEnded(path));
+  };
+  call.on("cancelled", onCancelled);
+  afterFunc(ctx, () => call.removeListener("cancelled", onCancelled));
+  return ctx;
+}
+
+/** Throws a TypeError naming `fn` unless `call` looks like a grpc-js server call. */
+export function checkCall(call: unknown, fn: string): asserts call is ServerCall {
+  const c = call as Partial<ServerCall> | null;
+  if (
+    typeof c !== "object" ||
+    c === null ||
+    typeof c.getDeadline !== "function" ||
+    typeof c.getPath !== "function" ||
+    typeof c.on !== "function" ||
+    typeof c.removeListener !== "function"
+  ) {
+    throw new TypeError(
+      `${fn}: call must be the call object grpc-js gives a server handler, got ${describeValue(call)}`,
+    );
+  }
+}
+
+/** Checks {@link CallContextOptions}, naming `fn` and the bad option in any error. */
+export function checkCallContextOptions(options: unknown, fn: string): CallContextOptions {
+  if (options === undefined) return {};
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`${fn}: options must be an object, got ${describeValue(options)}`);
+  }
+  const { parent, name } = options as CallContextOptions;
+  if (parent !== undefined) asParent(parent, fn, "options.parent");
+  if (name !== undefined && typeof name !== "string") {
+    throw new TypeError(`${fn}: options.name must be a string, got ${describeValue(name)}`);
+  }
+  return options;
+}
+
+/** Ends `ctx` as its deadline does, a moment early: the client saw the same deadline first. */
+function expire(ctx: CancelableContext, cause: Error): void {
+  const node = ctx as CancelContext;
+  endContext(node, DEADLINE, cause, node, 0);
+}
+
+function clientDeadline(path: string, left: number): Error {
+  return new Error(
+    `gRPC call ${path}: the client's deadline passed; its cancellation arrived ${ms(left)} ` +
+      "before this server's copy of the deadline",
+  );
+}
+
+function callEnded(path: string): Error {
+  return new Error(
+    `gRPC call ${path} ended: the client cancelled it or went away, or its status was sent`,
+  );
+}

@@ -1,0 +1,144 @@
+import type {
+  CallOptions,
+  ClientDuplexStream,
+  ClientReadableStream,
+  Metadata,
+} from "@grpc/grpc-js";
+import { afterFunc } from "../../core/after-func.js";
+import type { Context } from "../../core/context.js";
+import { raceContext } from "../race.js";
+import { type CallDeadline, isContextDeadline } from "./deadline.js";
+import type { RequestOf, StreamRequestOf, StreamResponseOf } from "./method-types.js";
+import { outgoingCall } from "./outgoing.js";
+import { ignore, ignoreLateErrors } from "./response.js";
+
+/**
+ * A streaming call bound to a context: iterate it for the server's messages. The iterator
+ * throws `ctx.err` the moment the context ends (and the call is cancelled), and grpc-js's
+ * `ServiceError` when the call fails otherwise; leaving the loop early cancels the call. It can
+ * be iterated once. The call's 'error' events are taken care of (an unheard one would crash the
+ * process): a failure reaches you through the iteration, or the call's 'status' event.
+ *
+ * @example
+ * ```ts
+ * const features: ResponseStream<Feature, ClientReadableStream<Feature>> = serverStream(
+ *   ctx, routeClient, "listFeatures", rectangle);
+ * features.call.on("metadata", (md) => log(md));
+ * for await (const f of features) draw(f);
+ * ```
+ */
+export interface ResponseStream<Res, Call> extends AsyncIterable<Res> {
+  /** The grpc-js call, for metadata and status events, and for writing on a bidi call. */
+  readonly call: Call;
+}
+
+/**
+ * Starts a server-streaming call under a context: it carries the context's deadline and is
+ * cancelled the moment the context ends, whether or not anyone is reading. Iterating gives the
+ * messages; the loop throws `ctx.err` (never grpc-js's CANCELLED or DEADLINE_EXCEEDED) when the
+ * context ends, and grpc-js's `ServiceError` for other failures.
+ *
+ * @example
+ * ```ts
+ * for await (const feature of serverStream(ctx, routeClient, "listFeatures", rectangle)) {
+ *   draw(feature);
+ * }
+ * ```
+ */
+export function serverStream<C extends object, K extends keyof C & string>(
+  ctx: Context,
+  client: C,
+  method: K,
+  request: RequestOf<C[K]>,
+  metadata?: Metadata,
+  options?: CallOptions,
+): ResponseStream<StreamResponseOf<C[K]>, ClientReadableStream<StreamResponseOf<C[K]>>> {
+  const out = outgoingCall("serverStream", "serverStream", ctx, client, method, metadata, options);
+  const call = out.start([request], []) as ClientReadableStream<StreamResponseOf<C[K]>>;
+  return bind(ctx, call, out.sent, "serverStream");
+}
+
+/**
+ * Starts a bidirectional streaming call under a context: write to `call`, iterate for the
+ * server's messages. Deadline, cancellation and errors work as for {@link serverStream}.
+ *
+ * @example
+ * ```ts
+ * const chat = bidiStream(ctx, chatClient, "talk");
+ * chat.call.write({ text: "hello" });
+ * for await (const reply of chat) if (reply.last) chat.call.end();
+ * ```
+ */
+export function bidiStream<C extends object, K extends keyof C & string>(
+  ctx: Context,
+  client: C,
+  method: K,
+  metadata?: Metadata,
+  options?: CallOptions,
+): ResponseStream<
+  StreamResponseOf<C[K]>,
+  ClientDuplexStream<StreamRequestOf<C[K]>, StreamResponseOf<C[K]>>
+> {
+  const out = outgoingCall("bidiStream", "bidi", ctx, client, method, metadata, options);
+  const call = out.start([], []) as ClientDuplexStream<
+    StreamRequestOf<C[K]>,
+    StreamResponseOf<C[K]>
+  >;
+  return bind(ctx, call, out.sent, "bidiStream");
+}
+
+type ReadableCall<Res> = ClientReadableStream<Res> | ClientDuplexStream<unknown, Res>;
+
+function bind<Res, Call extends ReadableCall<Res>>(
+  ctx: Context,
+  call: Call,
+  sent: CallDeadline,
+  fn: string,
+): ResponseStream<Res, Call> {
+  ignoreLateErrors(call);
+  const stop = afterFunc(ctx, () => call.cancel());
+  call.once("status", stop);
+  let iterated = false;
+  return {
+    call,
+    [Symbol.asyncIterator](): AsyncIterator<Res> {
+      if (iterated) throw new TypeError(`${fn}: the responses can be iterated only once`);
+      iterated = true;
+      return messages<Res>(ctx, call, sent);
+    },
+  };
+}
+
+async function* messages<Res>(
+  ctx: Context,
+  call: ReadableCall<Res>,
+  sent: CallDeadline,
+): AsyncGenerator<Res, void, undefined> {
+  const source = (call as AsyncIterable<Res>)[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const next = await raceContext(
+        ctx,
+        () => nextMessage(source, ctx, sent),
+        () => call.cancel(),
+      );
+      if (next.done === true) return;
+      yield next.value;
+    }
+  } finally {
+    call.cancel(); // a no-op once the status is in; stops the call when the loop was left early
+    void source.return?.().catch(ignore);
+  }
+}
+
+/** The next message; a DEADLINE_EXCEEDED that is the context's stays pending (see unary). */
+function nextMessage<Res>(
+  source: AsyncIterator<Res>,
+  ctx: Context,
+  sent: CallDeadline,
+): Promise<IteratorResult<Res>> {
+  return source.next().catch((err: unknown) => {
+    if (isContextDeadline(err, ctx, sent)) return new Promise<never>(ignore);
+    throw err;
+  });
+}

@@ -1,0 +1,122 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { status } from "@grpc/grpc-js";
+import {
+  Canceled,
+  DeadlineExceeded,
+  background,
+  now,
+  withCancel,
+  withTimeout,
+} from "../../../src/index.js";
+import { dependents } from "../../../src/core/context.js";
+import { unary } from "../../../src/io/grpc/index.js";
+import {
+  assertReleasedWith,
+  assertSeenWithin,
+  assertStoppedByDeadline,
+  firedAt,
+  oneHopForSuite,
+} from "./work-service.js";
+
+describe("grpc unary", () => {
+  const hop = oneHopForSuite();
+
+  it("returns the response of a call that completes in time, and leaves nothing linked", async () => {
+    const ctx = withCancel(background());
+    const reply = await unary(ctx, hop.client, "sleep", { ms: 5, id: "in-time" });
+    assert.equal(reply.id, "in-time"); // typed: SleepReply, inferred from the client
+    assert.equal(reply.remainingMs, -1, "no deadline was sent for a context without one");
+    assert.equal(dependents(ctx), 0);
+    const visit = await hop.b.ended("in-time");
+    assert.equal(visit.outcome, "done");
+    assert.ok(visit.ctx.err instanceof Canceled, "the handler's context ends with the call");
+    assert.equal(visit.call.listenerCount("cancelled"), 0, "no listener left on the call");
+    ctx.cancel();
+  });
+
+  it("sends the context's deadline: the server's context has the time that was left", async () => {
+    using ctx = withTimeout(background(), 5_000);
+    const reply = await unary(ctx, hop.client, "sleep", { id: "deadline-sent" });
+    assert.ok(
+      reply.remainingMs > 4_000 && reply.remainingMs <= 5_001,
+      `server had ${reply.remainingMs} ms`,
+    );
+  });
+
+  it("rejects with DeadlineExceeded at the deadline; the server's handler stops; next call works", async () => {
+    const ctx = withTimeout(background(), 200, { name: "checkout" });
+    await assertReleasedWith(ctx, unary(ctx, hop.client, "sleep", { ms: 10_000, id: "deadline" }));
+    assert.ok(ctx.err instanceof DeadlineExceeded);
+    const visit = await hop.b.ended("deadline");
+    assertStoppedByDeadline(visit, firedAt(ctx));
+    assert.equal(dependents(ctx), 0);
+    const next = await unary(background(), hop.client, "sleep", { id: "after-deadline" });
+    assert.equal(next.id, "after-deadline");
+  });
+
+  it("rejects with Canceled at once on cancel; the server sees the cancellation", async () => {
+    const ctx = withCancel(background());
+    const call = unary(ctx, hop.client, "sleep", { ms: 10_000, id: "cancel" });
+    await hop.b.started("cancel");
+    const cause = new Error("user went away");
+    const released = assertReleasedWith(ctx, call);
+    const canceledAt = now();
+    ctx.cancel(cause);
+    await released;
+    assert.ok(ctx.err instanceof Canceled);
+    assert.equal(ctx.err.cause, cause);
+    const visit = await hop.b.ended("cancel");
+    assert.equal(visit.outcome, "Canceled");
+    assertSeenWithin(visit, canceledAt);
+    assert.equal(dependents(ctx), 0);
+    const next = await unary(background(), hop.client, "sleep", { id: "after-cancel" });
+    assert.equal(next.id, "after-cancel");
+  });
+
+  it("never starts a call on a context that has already ended", async () => {
+    const ctx = withCancel(background());
+    ctx.cancel();
+    await assert.rejects(unary(ctx, hop.client, "sleep", { id: "never" }), Canceled);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(
+      hop.b.visits.find((v) => v.id === "never"),
+      undefined,
+      "the server was called",
+    );
+  });
+
+  it("passes the server's own errors through as grpc-js ServiceErrors", async () => {
+    using ctx = withTimeout(background(), 5_000);
+    await assert.rejects(
+      unary(ctx, hop.client, "sleep", { id: "fail", failWith: status.INVALID_ARGUMENT }),
+      (err: { code?: number; details?: string }) =>
+        err.code === status.INVALID_ARGUMENT && err.details === "failing as asked",
+    );
+  });
+
+  it("keeps an earlier deadline of the caller's own, and its DEADLINE_EXCEEDED", async () => {
+    using ctx = withTimeout(background(), 5_000);
+    const started = now();
+    await assert.rejects(
+      unary(ctx, hop.client, "sleep", { ms: 10_000, id: "own" }, undefined, {
+        deadline: Date.now() + 100,
+      }),
+      (err: unknown) =>
+        !(err instanceof DeadlineExceeded) &&
+        (err as { code?: number }).code === status.DEADLINE_EXCEEDED,
+    );
+    const took = now() - started;
+    assert.ok(took < 1_000, `took ${took.toFixed(0)} ms: the 100 ms deadline was not used`);
+    assert.equal(ctx.err, undefined);
+  });
+
+  it("passes metadata on", async () => {
+    const { Metadata } = await import("@grpc/grpc-js");
+    const metadata = new Metadata();
+    metadata.set("x-request-id", "r-1");
+    await unary(background(), hop.client, "sleep", { id: "metadata" }, metadata);
+    const visit = await hop.b.ended("metadata");
+    assert.deepEqual(visit.call.metadata.get("x-request-id"), ["r-1"]);
+  });
+});
