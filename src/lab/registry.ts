@@ -1,10 +1,16 @@
 import { grpcDeadline } from "./grpc-deadline.js";
 import { missingCancel } from "./missing-cancel.js";
 import { nestedDeadlines } from "./nested-deadlines.js";
+import { redisBlocking } from "./redis-blocking.js";
 import type { Scenario } from "./scenario.js";
 
 /** Every lab scenario, in the order `timebound lab` runs them. Add new ones here. */
-export const scenarios: readonly Scenario[] = [missingCancel, nestedDeadlines, grpcDeadline];
+export const scenarios: readonly Scenario[] = [
+  missingCancel,
+  nestedDeadlines,
+  redisBlocking,
+  grpcDeadline,
+];
 
 /** The scenario with this id, or undefined. */
 export function findScenario(id: string): Scenario | undefined {

@@ -1,0 +1,149 @@
+// Which commands block on the server, where their timeout argument sits, and how to rewrite it
+// from the context's remaining budget, so the server stops waiting by itself even if the client
+// that should have unblocked it is gone.
+import { describeValue } from "../../core/explain.js";
+import type { RedisArgument } from "./driver.js";
+
+type Unit = "s" | "ms";
+
+interface BlockingShape {
+  readonly unit: Unit;
+  /** Index of the timeout argument, or undefined when this call does not block (XREAD without BLOCK). */
+  timeoutIndex(args: readonly RedisArgument[]): number | undefined;
+  /** Where to say the timeout is, in an error message. */
+  readonly where: string;
+  /** Whether `reply` is what the command answers when its server-side timeout passes first. */
+  timedOut(reply: unknown, args: readonly RedisArgument[]): boolean;
+}
+
+const isNull = (reply: unknown): boolean => reply === null;
+const last = (args: readonly RedisArgument[]): number => args.length - 1;
+const first = (): number => 0;
+
+const lastArgumentSeconds: BlockingShape = {
+  unit: "s",
+  timeoutIndex: last,
+  where: "its last argument",
+  timedOut: isNull,
+};
+const firstArgumentSeconds: BlockingShape = {
+  unit: "s",
+  timeoutIndex: first,
+  where: "its first argument",
+  timedOut: isNull,
+};
+const blockOption: BlockingShape = {
+  unit: "ms",
+  timeoutIndex: blockOptionIndex,
+  where: "the value after BLOCK",
+  timedOut: isNull,
+};
+
+const SHAPES: ReadonlyMap<string, BlockingShape> = new Map([
+  ["blpop", lastArgumentSeconds],
+  ["brpop", lastArgumentSeconds],
+  ["brpoplpush", lastArgumentSeconds],
+  ["blmove", lastArgumentSeconds],
+  ["bzpopmin", lastArgumentSeconds],
+  ["bzpopmax", lastArgumentSeconds],
+  ["blmpop", firstArgumentSeconds],
+  ["bzmpop", firstArgumentSeconds],
+  ["xread", blockOption],
+  ["xreadgroup", blockOption],
+  [
+    "wait", // WAIT numreplicas timeout: answers how many replicas acknowledged
+    {
+      unit: "ms",
+      timeoutIndex: () => 1,
+      where: "its second argument",
+      timedOut: (reply, args) => Number(reply) < Number(args[0]),
+    },
+  ],
+  [
+    "waitaof", // WAITAOF numlocal numreplicas timeout: answers [local, replicas]
+    {
+      unit: "ms",
+      timeoutIndex: () => 2,
+      where: "its third argument",
+      timedOut: (reply, args) =>
+        !Array.isArray(reply) ||
+        Number(reply[0]) < Number(args[0]) ||
+        Number(reply[1]) < Number(args[1]),
+    },
+  ],
+]);
+
+/** XREAD [COUNT n] [BLOCK ms] STREAMS ... and XREADGROUP GROUP g c [COUNT n] [BLOCK ms] [NOACK] STREAMS ... */
+function blockOptionIndex(args: readonly RedisArgument[]): number | undefined {
+  for (let i = 0; i < args.length;) {
+    const token = String(args[i]).toUpperCase();
+    if (token === "BLOCK") return i + 1;
+    if (token === "GROUP") i += 3;
+    else if (token === "COUNT") i += 2;
+    else if (token === "NOACK") i += 1;
+    else return undefined; // STREAMS (keys follow, and a key may be called "block") or unknown
+  }
+  return undefined;
+}
+
+/** A blocking call, ready to have its timeout set from a budget. */
+export interface BlockingCommand {
+  /** Lower-case command name. */
+  readonly name: string;
+  readonly shape: BlockingShape;
+  readonly index: number;
+  /** The caller's own timeout in ms; Infinity for 0 (block forever). */
+  readonly givenMs: number;
+}
+
+/**
+ * Recognises a blocking call and checks its timeout argument; undefined for a command that does
+ * not block (including XREAD without BLOCK). Throws a TypeError naming `fn` for a timeout that is
+ * missing, not a number, or negative.
+ */
+export function blockingCommand(
+  name: string,
+  args: readonly RedisArgument[],
+  fn: string,
+): BlockingCommand | undefined {
+  const lower = name.toLowerCase();
+  const shape = SHAPES.get(lower);
+  if (shape === undefined) return undefined;
+  const index = shape.timeoutIndex(args);
+  if (index === undefined) return undefined;
+  const raw = args[index];
+  const value = raw === undefined ? Number.NaN : Number(String(raw).trim() || Number.NaN);
+  if (!Number.isFinite(value) || value < 0) {
+    const unit = shape.unit === "s" ? "seconds" : "milliseconds";
+    throw new TypeError(
+      `${fn}: ${name.toUpperCase()} needs a timeout (${shape.where}) in ${unit}, a number >= 0; ` +
+        `got ${describeValue(raw)}`,
+    );
+  }
+  const givenMs = value === 0 ? Infinity : shape.unit === "s" ? value * 1000 : value;
+  return { name: lower, shape, index, givenMs };
+}
+
+/** The arguments to send, with the timeout cut to `budgetMs` when that is shorter. */
+export interface BudgetedArgs {
+  readonly args: readonly RedisArgument[];
+  /** Whether the timeout sent is the budget's rather than the caller's. */
+  readonly fromBudget: boolean;
+}
+
+/**
+ * Sets the timeout argument of `command` to the time left (`budgetMs`) when that is shorter than the
+ * caller's own: seconds with three decimals (Redis >= 6 takes fractions) or whole milliseconds,
+ * rounded up and never below 1 ms, since 0 would mean "block forever".
+ */
+export function budgetArgs(
+  command: BlockingCommand,
+  args: readonly RedisArgument[],
+  budgetMs: number,
+): BudgetedArgs {
+  if (!(budgetMs < command.givenMs)) return { args, fromBudget: false };
+  const ms = Math.max(1, Math.ceil(budgetMs));
+  const sent = [...args];
+  sent[command.index] = command.shape.unit === "s" ? (ms / 1000).toFixed(3) : String(ms);
+  return { args: sent, fromBudget: true };
+}

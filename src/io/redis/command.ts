@@ -1,0 +1,99 @@
+import type { Redis } from "ioredis";
+import type { Context } from "../../core/context.js";
+import { describeValue } from "../../core/explain.js";
+import { checkContext } from "../../sync/check.js";
+import { blockingCommand } from "./blocking-commands.js";
+import { runBlocking } from "./blocking.js";
+import { type RedisArgument, type ReplyEncoding, checkClient } from "./driver.js";
+import { runOnClient } from "./on-client.js";
+
+/**
+ * Runs one Redis command under `ctx` and resolves with its reply, strings decoded as UTF-8 (as
+ * `client.call` does). If `ctx` ends first, it rejects with `ctx.err` at once and the work stops:
+ *
+ * - A command still queued in ioredis (the client is connecting or reconnecting) is withdrawn:
+ *   the server never runs it, not even after the reconnect.
+ * - A command already written is left to finish, and its reply is dropped in order, so the
+ *   connection's next caller gets its own reply. (`onLateReply`, see {@link configureRedis},
+ *   receives it.)
+ * - A blocking command (BLPOP, BRPOP, BRPOPLPUSH, BLMOVE, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP,
+ *   XREAD and XREADGROUP with BLOCK, WAIT, WAITAOF) runs on a dedicated connection from a small
+ *   pool, never on `client`, so it cannot hold up the client's other commands. Its server-side
+ *   timeout is cut to the time `ctx` has left (seconds with decimals, Redis >= 6), so the server
+ *   stops waiting by itself even if this process dies; when `ctx` ends the server is told to stop
+ *   (`CLIENT UNBLOCK <id> ERROR` from another connection) and the connection is reused.
+ *
+ * Bad input throws a TypeError at once: a non-context, a non-ioredis client (or a Cluster), an
+ * empty name, an argument that is not a string, finite number or Buffer, a missing or negative
+ * blocking timeout.
+ *
+ * @example
+ * ```ts
+ * import { background, withTimeout, DeadlineExceeded } from "timebound";
+ * import { command } from "timebound/redis";
+ *
+ * using ctx = withTimeout(background(), 100);
+ * try {
+ *   const job = await command(ctx, client, "blpop", "jobs", 30); // the server waits 0.1 s, not 30
+ * } catch (err) {
+ *   if (!(err instanceof DeadlineExceeded)) throw err; // no job in time; `client` is fine
+ * }
+ * ```
+ */
+export function command(
+  ctx: Context,
+  client: Redis,
+  name: string,
+  ...args: RedisArgument[]
+): Promise<unknown> {
+  return run(ctx, client, name, args, "utf8", "command");
+}
+
+/**
+ * {@link command} with Buffer replies (as `client.callBuffer`), for binary values.
+ *
+ * @example
+ * ```ts
+ * const image = await commandBuffer(ctx, client, "get", "thumb:42"); // Buffer | null
+ * ```
+ */
+export function commandBuffer(
+  ctx: Context,
+  client: Redis,
+  name: string,
+  ...args: RedisArgument[]
+): Promise<unknown> {
+  return run(ctx, client, name, args, null, "commandBuffer");
+}
+
+function run(
+  ctx: Context,
+  client: Redis,
+  name: string,
+  args: readonly RedisArgument[],
+  encoding: ReplyEncoding,
+  fn: string,
+): Promise<unknown> {
+  checkContext(ctx, fn);
+  checkClient(client, fn);
+  if (typeof name !== "string" || !/^[A-Za-z][\w|.-]*$/.test(name)) {
+    throw new TypeError(`${fn}: name must be a Redis command name, got ${describeValue(name)}`);
+  }
+  args.forEach((arg, i) => checkArgument(arg, i, fn));
+  const blocking = blockingCommand(name, args, fn);
+  return blocking === undefined
+    ? runOnClient(ctx, client, name, args, encoding)
+    : runBlocking(ctx, client, name, args, blocking, encoding);
+}
+
+function checkArgument(arg: unknown, index: number, fn: string): void {
+  const ok =
+    typeof arg === "string" ||
+    (typeof arg === "number" && Number.isFinite(arg)) ||
+    Buffer.isBuffer(arg);
+  if (!ok) {
+    throw new TypeError(
+      `${fn}: argument ${index + 1} must be a string, a finite number or a Buffer, got ${describeValue(arg)}`,
+    );
+  }
+}

@@ -1,0 +1,36 @@
+import type { Redis } from "ioredis";
+import { checkClient } from "./driver.js";
+import { type BlockingPoolStats, closePool, existingPool } from "./pool.js";
+
+/**
+ * Closes the dedicated connections `client`'s blocking commands ran on (idle ones with QUIT,
+ * busy ones at once: their commands fail with ioredis' "Connection is closed"). They also close
+ * by themselves when `client` ends (`quit()`, `disconnect()`), so call this only to let them go
+ * earlier, or before {@link configureRedis} changes the pool. A later blocking command opens new
+ * ones.
+ *
+ * @example
+ * ```ts
+ * await closeBlockingConnections(client);
+ * await client.quit();
+ * ```
+ */
+export function closeBlockingConnections(client: Redis): Promise<void> {
+  checkClient(client, "closeBlockingConnections");
+  return closePool(client);
+}
+
+/**
+ * Counts of `client`'s dedicated connections for blocking commands: busy, idle, opened so far and
+ * discarded (broken, or not unblocked in time). All zero before the first blocking command.
+ *
+ * @example
+ * ```ts
+ * const { opened, discarded } = blockingPoolStats(client);
+ * metrics.gauge("redis.blocking.opened", opened);
+ * ```
+ */
+export function blockingPoolStats(client: Redis): BlockingPoolStats {
+  checkClient(client, "blockingPoolStats");
+  return existingPool(client)?.stats() ?? { busy: 0, idle: 0, opened: 0, discarded: 0 };
+}

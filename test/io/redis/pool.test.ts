@@ -1,0 +1,176 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { Redis } from "ioredis";
+import {
+  Canceled,
+  DeadlineExceeded,
+  background,
+  now,
+  withCancel,
+  withTimeout,
+} from "../../../src/index.js";
+import { dependents } from "../../../src/core/context.js";
+import {
+  blockingPoolStats,
+  closeBlockingConnections,
+  command,
+  configureRedis,
+} from "../../../src/io/redis/index.js";
+import { freePort } from "../../../src/testing/index.js";
+import { redisUrl } from "../../services.js";
+import {
+  blockedOf,
+  connectionsOf,
+  disconnectAll,
+  eventually,
+  newClient,
+  timed,
+  uniqueKey,
+} from "./helpers.js";
+import { TcpProxy } from "./proxy.js";
+
+/** Runs `n` BLPOPs on an empty list, `parallel` at a time, each ended by a short deadline. */
+async function cancelledBlpops(client: Redis, n: number, parallel: number): Promise<void> {
+  const key = uniqueKey("many");
+  for (let done = 0; done < n; done += parallel) {
+    const batch = Array.from({ length: Math.min(parallel, n - done) }, async () => {
+      using ctx = withTimeout(background(), 5);
+      return await command(ctx, client, "blpop", key, 30);
+    });
+    for (const r of await Promise.allSettled(batch)) {
+      assert.equal(r.status, "rejected");
+      assert.ok(r.reason instanceof DeadlineExceeded, String(r.reason));
+    }
+  }
+}
+
+describe("redis: the pool of blocking connections", () => {
+  let observer: Redis;
+
+  before(() => {
+    observer = newClient("pool-observer");
+  });
+  after(() => disconnectAll());
+
+  it("200 canceled BLPOPs: the connection count stays flat, nothing stays blocked, nothing reconnects", async () => {
+    const client = newClient("pool-many");
+    await cancelledBlpops(client, 20, 4); // warm up: the pool opens what it needs
+    await eventually(() => blockingPoolStats(client).busy === 0);
+    const warm = (await connectionsOf(observer, client)).length;
+    const warmStats = blockingPoolStats(client);
+
+    const start = now();
+    await cancelledBlpops(client, 100, 1);
+    await cancelledBlpops(client, 100, 4);
+    assert.ok(now() - start < 20_000, "bounded run time");
+
+    assert.ok(await eventually(() => blockingPoolStats(client).busy === 0));
+    assert.deepEqual(await blockedOf(observer, client), []);
+    const stats = blockingPoolStats(client);
+    // A connection is free again only once its UNBLOCKED reply is in, so while one batch's
+    // connections drain the next batch may need others: up to twice the batch, never more
+    // than maxBlockingConnections (8), and 200 cancels must not open 200.
+    assert.ok(stats.opened <= 8, JSON.stringify({ warmStats, stats }));
+    assert.equal(stats.discarded, 0);
+    const count = (await connectionsOf(observer, client)).length;
+    assert.ok(count <= 1 + 1 + 8, `connections: ${count} (main + control + dedicated)`);
+    assert.ok(count <= warm + 2, `connections: ${warm} after warm-up, ${count} after 200 cancels`);
+    assert.equal(await client.ping(), "PONG");
+  });
+
+  it("a caller waiting for a free connection leaves the queue when its context ends", async () => {
+    const client = newClient("pool-full");
+    configureRedis(client, { maxBlockingConnections: 1 });
+    const holder = withCancel(background());
+    const held = command(holder, client, "blpop", uniqueKey("held"), 0);
+    assert.ok(await eventually(async () => (await blockedOf(observer, client)).length === 1));
+
+    const waiter = withTimeout(background(), 50);
+    const r = await timed(() => command(waiter, client, "blpop", uniqueKey("waits"), 0));
+    assert.ok(r.error instanceof DeadlineExceeded, String(r.error));
+    assert.ok(r.ms >= 48 && r.ms < 250, `took ${r.ms} ms`);
+    assert.equal(dependents(waiter), 0);
+    assert.equal(blockingPoolStats(client).opened, 1, "no second connection beyond the limit");
+
+    holder.cancel();
+    await assert.rejects(held, Canceled);
+    // The slot is free again: the next blocking command runs (and is cut by its deadline).
+    const next = await timed(async () => {
+      using ctx = withTimeout(background(), 50);
+      return await command(ctx, client, "blpop", uniqueKey("next"), 10);
+    });
+    assert.ok(next.error instanceof DeadlineExceeded, String(next.error));
+    assert.equal(blockingPoolStats(client).opened, 1, "the one connection was reused");
+  });
+
+  it("idle connections close after idleTimeoutMs, and all close when the client ends", async () => {
+    const client = newClient("pool-idle");
+    configureRedis(client, { idleTimeoutMs: 50 });
+    await cancelledBlpops(client, 1, 1);
+    assert.ok(
+      await eventually(async () => (await connectionsOf(observer, client)).length === 2),
+      "main + control left once the blocking connection idled out",
+    );
+    assert.equal(blockingPoolStats(client).idle, 0);
+
+    await cancelledBlpops(client, 1, 1);
+    await client.quit();
+    assert.ok(
+      await eventually(async () => (await connectionsOf(observer, client)).length === 0),
+      "everything closed with the client",
+    );
+    assert.deepEqual(blockingPoolStats(client), { busy: 0, idle: 0, opened: 0, discarded: 0 });
+    // A closed client takes no blocking command (and opens no connection for one).
+    await assert.rejects(
+      command(background(), client, "blpop", uniqueKey("closed"), 1),
+      /Connection is closed/,
+    );
+    assert.deepEqual(blockingPoolStats(client), { busy: 0, idle: 0, opened: 0, discarded: 0 });
+  });
+
+  it("closeBlockingConnections frees a blocked command's connection and lets options change", async () => {
+    const client = newClient("pool-close");
+    const ctx = withCancel(background());
+    const blocked = command(ctx, client, "blpop", uniqueKey("closing"), 0);
+    assert.ok(await eventually(async () => (await blockedOf(observer, client)).length === 1));
+    assert.throws(() => configureRedis(client, { maxBlockingConnections: 2 }), /already open/);
+    const failed = assert.rejects(blocked, /Connection is closed/);
+    await closeBlockingConnections(client);
+    await failed;
+    assert.deepEqual(await blockedOf(observer, client), []);
+    configureRedis(client, { maxBlockingConnections: 2 });
+    ctx.cancel();
+  });
+
+  it("when CLIENT UNBLOCK cannot get through, the blocked connection is closed and replaced", async () => {
+    // Everything of this client goes through a proxy; pausing it holds the CLIENT UNBLOCK.
+    const proxy = new TcpProxy(await freePort(), Number(new URL(redisUrl()).port));
+    await proxy.listen();
+    try {
+      const client = newClient("pool-stuck", { port: proxy.port });
+      configureRedis(client, { unblockTimeoutMs: 50 });
+      await cancelledBlpops(client, 1, 1); // opens the blocking and control connections
+      await eventually(() => blockingPoolStats(client).busy === 0);
+
+      const ctx = withCancel(background());
+      const blocked = command(ctx, client, "blpop", uniqueKey("stuck"), 0);
+      assert.ok(await eventually(async () => (await blockedOf(observer, client)).length === 1));
+      proxy.pause();
+      ctx.cancel();
+      await assert.rejects(blocked, Canceled); // the caller does not wait for any of this
+      // After 50 ms of trying, the connection is closed; the server lets the BLPOP go with it.
+      assert.ok(
+        await eventually(async () => (await blockedOf(observer, client)).length === 0),
+        "the server dropped the blocked client",
+      );
+      assert.ok(await eventually(() => blockingPoolStats(client).discarded === 1));
+
+      proxy.resume();
+      await cancelledBlpops(client, 3, 1);
+      assert.equal(blockingPoolStats(client).discarded, 1);
+      assert.ok(await eventually(async () => (await blockedOf(observer, client)).length === 0));
+    } finally {
+      await proxy.close();
+    }
+  });
+});
