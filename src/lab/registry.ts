@@ -1,6 +1,7 @@
 import { grpcDeadline } from "./grpc-deadline.js";
 import { missingCancel } from "./missing-cancel.js";
 import { nestedDeadlines } from "./nested-deadlines.js";
+import { pgQuery } from "./pg-query.js";
 import { redisBlocking } from "./redis-blocking.js";
 import type { Scenario } from "./scenario.js";
 
@@ -8,6 +9,7 @@ import type { Scenario } from "./scenario.js";
 export const scenarios: readonly Scenario[] = [
   missingCancel,
   nestedDeadlines,
+  pgQuery,
   redisBlocking,
   grpcDeadline,
 ];

@@ -1,0 +1,142 @@
+// timebound/pg under a deadline: how soon the caller is released and how soon the backend stops
+// running the statement (pg_stat_activity, polled on a separate connection), over many runs,
+// beside the usual way: pg's query_timeout, which releases the caller and leaves the backend
+// running to the statement's end. Plus what a query costs through the adapter.
+import pg from "pg";
+import { setTimeout as delay } from "node:timers/promises";
+import { background, now, withTimeout } from "../../src/index.js";
+import { query } from "../../src/io/pg/index.js";
+import { type Row, row } from "../harness.js";
+import { type CancelSample, type IoBenchEnv, type LatencyRow, summarize } from "./latency.js";
+
+const ADAPTER = "pg";
+const DEADLINE_MS = 50;
+/** The statement: long enough to outlive the deadline by 100 ms when nothing stops it. */
+const SQL = "SELECT pg_sleep(0.15)";
+/** Give up watching a backend that is still busy by then (the sample then says "never"). */
+const WATCH_LIMIT_MS = 2_000;
+/** Queries timed for each overhead row, per side. */
+const OVERHEAD_QUERIES = 2_000;
+
+export async function run(env: IoBenchEnv): Promise<{ latency: LatencyRow[]; overhead?: Row[] }> {
+  if (env.pgUrl === undefined) {
+    console.log("pg: skipped (no PostgreSQL)");
+    return { latency: [] };
+  }
+  const url = env.pgUrl;
+  const observer = new pg.Client({ connectionString: url, application_name: "tb-bench-observer" });
+  await observer.connect();
+  const ours = benchPool(url, "tb-bench-pg-ours", {});
+  const usual = benchPool(url, "tb-bench-pg-usual", { query_timeout: DEADLINE_MS });
+  try {
+    const oursSamples: CancelSample[] = [];
+    const usualSamples: CancelSample[] = [];
+    for (let i = 0; i < env.runs; i++) {
+      oursSamples.push(
+        await sample(observer, ours, (deadlineMs) => {
+          const ctx = withTimeout(background(), deadlineMs);
+          return query(ctx, ours, SQL).finally(() => ctx.cancel());
+        }),
+      );
+      usualSamples.push(await sample(observer, usual, () => usual.query(SQL)));
+    }
+    return {
+      latency: [
+        summarize(ADAPTER, "timebound query(ctx) (CancelRequest)", oursSamples),
+        summarize(ADAPTER, "pool.query + query_timeout", usualSamples),
+      ],
+      overhead: [
+        await overhead(ours, "SELECT 1", undefined, true),
+        await overhead(ours, "SELECT 1", undefined, false),
+        await overhead(ours, "SELECT $1::int", [1], true),
+      ],
+    };
+  } finally {
+    await Promise.all([ours.end(), usual.end(), observer.end()]);
+  }
+}
+
+function benchPool(url: string, name: string, config: pg.PoolConfig): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, application_name: name, max: 1, ...config });
+  pool.on("error", () => {}); // query_timeout drops clients whose backends then end
+  return pool;
+}
+
+/**
+ * One run: the statement under a deadline, then, from the deadline, when the caller was
+ * released and when the backend stopped running it, and whether the next query worked.
+ */
+async function sample(
+  observer: pg.Client,
+  pool: pg.Pool,
+  start: (deadlineMs: number) => Promise<unknown>,
+): Promise<CancelSample> {
+  const { rows } = await pool.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+  const pid = rows[0]!.pid;
+  const deadline = now() + DEADLINE_MS;
+  const callerAt = await start(DEADLINE_MS).then(
+    () => Number.NaN, // finished: cannot happen with a statement longer than the deadline
+    () => now(),
+  );
+  const stopped = await notActive(observer, pid, deadline + WATCH_LIMIT_MS);
+  if (stopped === undefined) await observer.query("SELECT pg_cancel_backend($1)", [pid]);
+  const next = await pool.query<{ one: number }>("SELECT 1 AS one").then(
+    (r) => r.rows[0]?.one === 1,
+    () => false,
+  );
+  return {
+    callerMs: callerAt - deadline,
+    workMs: stopped === undefined ? null : Math.max(0, stopped - deadline),
+    nextCallOk: next,
+  };
+}
+
+/** Polls until backend `pid` runs no statement (idle or gone): that time, or undefined at `limit`. */
+async function notActive(
+  observer: pg.Client,
+  pid: number,
+  limit: number,
+): Promise<number | undefined> {
+  for (;;) {
+    const { rows } = await observer.query<{ state: string | null }>(
+      "SELECT state FROM pg_stat_activity WHERE pid = $1",
+      [pid],
+    );
+    const t = now();
+    if (rows[0]?.state !== "active") return t;
+    if (t >= limit) return undefined;
+    await delay(1);
+  }
+}
+
+/**
+ * Queries per second through query(ctx, pool) against pool.query on the same pool, interleaved;
+ * with the statement_timeout guard (the default) or without, to show what each part costs.
+ */
+async function overhead(
+  pool: pg.Pool,
+  sql: string,
+  values: unknown[] | undefined,
+  guard: boolean,
+): Promise<Row> {
+  const options = { statementTimeout: guard };
+  let oursMs = 0;
+  let anchorMs = 0;
+  for (let i = 0; i < OVERHEAD_QUERIES; i++) {
+    const ctx = withTimeout(background(), 5_000);
+    let t = now();
+    await query(ctx, pool, sql, values, options);
+    oursMs += now() - t;
+    ctx.cancel();
+    t = now();
+    await pool.query(sql, values);
+    anchorMs += now() - t;
+  }
+  const protocol = values === undefined ? "simple" : "extended";
+  return row(
+    `pg: query(ctx, pool, '${sql}') (${protocol}, ${guard ? "with" : "no"} guard)`,
+    `pool.query('${sql}')`,
+    (OVERHEAD_QUERIES * 1000) / oursMs,
+    (OVERHEAD_QUERIES * 1000) / anchorMs,
+  );
+}

@@ -1,0 +1,87 @@
+import { describeValue } from "../../core/explain.js";
+
+/** How a query is stopped and guarded. Every field has a default and a validated range. */
+export interface PgOptions {
+  /**
+   * After the context ends, how long to wait for the backend to be confirmed idle (the
+   * CancelRequest delivered and the statement's answer read) before the connection is closed
+   * instead of reused. Default 1,000 ms; from 1 to 60,000.
+   */
+  readonly cancelTimeoutMs?: number;
+  /**
+   * Send `statement_timeout` (the time left plus {@link statementTimeoutSlackMs}) with each
+   * statement, in the same message, as a server-side guard for when the client cannot cancel
+   * (the process died, the network broke). It only ever tightens the session's own setting.
+   * Default true.
+   */
+  readonly statementTimeout?: boolean;
+  /**
+   * Added to the time left for the server-side guard, so the client's deadline, which stops
+   * the work and reports `DeadlineExceeded`, normally fires first. Default 100 ms; from 0 to
+   * 60,000.
+   */
+  readonly statementTimeoutSlackMs?: number;
+}
+
+/** {@link PgOptions} with every default filled in. */
+export type ResolvedPgOptions = Required<PgOptions>;
+
+/** The options used when none are given. */
+export const DEFAULT_PG_OPTIONS: ResolvedPgOptions = {
+  cancelTimeoutMs: 1_000,
+  statementTimeout: true,
+  statementTimeoutSlackMs: 100,
+};
+
+/** Accepted ranges, in ms. */
+export const PG_OPTION_LIMITS = {
+  cancelTimeoutMs: { min: 1, max: 60_000 },
+  statementTimeoutSlackMs: { min: 0, max: 60_000 },
+} as const;
+
+const KEYS = Object.keys(DEFAULT_PG_OPTIONS);
+
+/**
+ * Fills in defaults and checks every option; throws a TypeError or RangeError that names `fn`,
+ * the option and the value. `extraKeys` are options the caller validates itself.
+ */
+export function pgOptions(
+  given: unknown,
+  fn: string,
+  extraKeys: readonly string[] = [],
+): ResolvedPgOptions {
+  if (given === undefined) return DEFAULT_PG_OPTIONS;
+  if (typeof given !== "object" || given === null) {
+    throw new TypeError(`${fn}: options must be an object, got ${describeValue(given)}`);
+  }
+  const o = given as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!KEYS.includes(key) && !extraKeys.includes(key)) {
+      const known = [...KEYS, ...extraKeys].join(", ");
+      throw new TypeError(`${fn}: unknown option ${JSON.stringify(key)} (known: ${known})`);
+    }
+  }
+  const statementTimeout = o.statementTimeout ?? DEFAULT_PG_OPTIONS.statementTimeout;
+  if (typeof statementTimeout !== "boolean") {
+    throw new TypeError(
+      `${fn}: options.statementTimeout must be true or false, got ${describeValue(statementTimeout)}`,
+    );
+  }
+  return {
+    cancelTimeoutMs: ms(o, "cancelTimeoutMs", fn),
+    statementTimeout,
+    statementTimeoutSlackMs: ms(o, "statementTimeoutSlackMs", fn),
+  };
+}
+
+function ms(o: Record<string, unknown>, key: keyof typeof PG_OPTION_LIMITS, fn: string): number {
+  const value = o[key] ?? DEFAULT_PG_OPTIONS[key];
+  const { min, max } = PG_OPTION_LIMITS[key];
+  if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max) {
+    throw new RangeError(
+      `${fn}: options.${key} must be a number of milliseconds from ${min} to ` +
+        `${max.toLocaleString("en-US")}, got ${describeValue(value)}`,
+    );
+  }
+  return value;
+}

@@ -1,0 +1,106 @@
+import type { ClientBase, Pool, QueryResult, QueryResultRow } from "pg";
+import type { Context } from "../../core/context.js";
+import { checkContext } from "../../sync/check.js";
+import { acquire, releaseClient } from "./acquire.js";
+import { type DriverClient, asClient, asTarget } from "./driver.js";
+import { type PgOptions, type ResolvedPgOptions, pgOptions } from "./options.js";
+import { runStatement } from "./run.js";
+import { type QueryText, statementConfig } from "./statement-config.js";
+
+/**
+ * Runs one statement under `ctx` on a pg `Pool` (a client is checked out and released for it)
+ * or on a `Client`/`PoolClient` you hold. Settles with pg's result, or rejects with `ctx.err`
+ * (`DeadlineExceeded`, `Canceled`) within a few ms of the context ending, never with a driver
+ * error in its place. Then, in the background:
+ *
+ * - the backend is stopped with PostgreSQL's CancelRequest (a new connection carrying the
+ *   backend's process id and secret key), and its answer (57014) is read;
+ * - the client takes no further statement until the cancel is spent, so a cancel that arrives
+ *   late can never hit the next caller's query; a pooled client goes back to the pool then;
+ * - if the backend is not confirmed idle within `cancelTimeoutMs`, the connection is closed
+ *   instead (a pooled one is dropped from the pool).
+ *
+ * With a deadline, the statement also carries a server-side `statement_timeout` (time left +
+ * `statementTimeoutSlackMs`, never looser than the session's own), in the same message, so it
+ * costs no round trip; it stops the work even if this process dies. It is left out inside a
+ * transaction you opened yourself, where it would outlive the statement: use
+ * {@link transaction}, which sets it at BEGIN. A context that has already ended never sends the
+ * statement, and never checks out a client.
+ *
+ * On a client you hold, run one statement at a time (as pg asks): the stop holds the client's
+ * queue behind the canceled statement, so your next statement simply waits for it. If that
+ * client is a PoolClient you already released, and its backend could not be confirmed idle, the
+ * pool hands it out once more closed: that borrower's statement fails, and the pool drops it.
+ * A multi-statement text resolves to pg's array of results, as with pg itself.
+ *
+ * @example
+ * ```ts
+ * import { background, withTimeout, DeadlineExceeded } from "timebound";
+ * import { query } from "timebound/pg";
+ *
+ * using ctx = withTimeout(background(), 200, { name: "report" });
+ * try {
+ *   const { rows } = await query(ctx, pool, "SELECT * FROM orders WHERE user_id = $1", [id]);
+ * } catch (err) {
+ *   if (err instanceof DeadlineExceeded) {
+ *     // the backend has been told to stop; the pooled connection is safe for the next caller
+ *   }
+ * }
+ * ```
+ */
+export function query<R extends QueryResultRow = QueryResultRow>(
+  ctx: Context,
+  db: Pool | ClientBase,
+  text: QueryText,
+  values?: readonly unknown[],
+  options?: PgOptions,
+): Promise<QueryResult<R>> {
+  checkContext(ctx, "query");
+  const target = asTarget(db, "query");
+  const config = statementConfig(text, values, "query");
+  const resolved = pgOptions(options, "query");
+  if (target.kind === "client") {
+    const client = target.client;
+    return runStatement(
+      ctx,
+      client,
+      config,
+      {
+        options: resolved,
+        guard: true,
+        owned: false,
+        onIdle: (ok) => closeUnlessReusable(client, ok),
+      },
+      "query",
+    ) as Promise<QueryResult<R>>;
+  }
+  return queryOnPool(ctx, target.pool, config, resolved) as Promise<QueryResult<R>>;
+}
+
+async function queryOnPool(
+  ctx: Context,
+  pool: Pool,
+  config: ReturnType<typeof statementConfig>,
+  options: ResolvedPgOptions,
+): Promise<unknown> {
+  const pooled = await acquire(ctx, pool);
+  let client: DriverClient;
+  try {
+    client = asClient(pooled, "query");
+  } catch (err) {
+    releaseClient(pooled, true);
+    throw err;
+  }
+  return runStatement(
+    ctx,
+    client,
+    config,
+    { options, guard: true, owned: true, onIdle: (ok) => releaseClient(pooled, ok) },
+    "query",
+  );
+}
+
+/** Closes a caller's client that could not be made idle; the caller's next statement fails. */
+function closeUnlessReusable(client: DriverClient, reusable: boolean): void {
+  if (!reusable) client.end().catch(() => {}); // closing a broken connection may fail too
+}
