@@ -48,18 +48,21 @@ const args = [
 ];
 const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"], env });
 const totals = { pass: 0, fail: 0, skipped: 0, todo: 0, cancelled: 0 };
-let tail = "";
+// The runner's closing lines ("ℹ pass 12") may sit before pages of failure details: read them
+// line by line as they stream, never from a fixed-size tail.
+let partial = "";
 child.stdout.on("data", (chunk) => {
   process.stdout.write(chunk);
-  tail = (tail + chunk.toString()).slice(-4000);
-});
-child.on("close", async (code, signal) => {
-  await Promise.all(services.map((s) => s.stop()));
-  for (const key of Object.keys(totals)) {
-    const m = new RegExp(`^ℹ ${key} (\\d+)$`, "m").exec(tail);
-    if (m) totals[key] = Number(m[1]);
+  const lines = (partial + chunk.toString()).split("\n");
+  partial = lines.pop() ?? "";
+  for (const line of lines) {
+    const m = /^ℹ (pass|fail|skipped|todo|cancelled) (\d+)$/.exec(line);
+    if (m) totals[m[1]] = Number(m[2]);
   }
+});
+child.on("close", async (code) => {
+  await Promise.all(services.map((s) => s.stop()));
   const failed = totals.fail + totals.cancelled;
   console.log(`\n${totals.pass} passed, ${failed} failed, ${totals.skipped} skipped`);
-  process.exit(code === 0 && failed === 0 ? 0 : (code ?? (signal ? 1 : 1)) || 1);
+  process.exit(code === 0 && failed === 0 ? 0 : 1);
 });

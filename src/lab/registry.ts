@@ -2,6 +2,7 @@ import { grpcDeadline } from "./grpc-deadline.js";
 import { missingCancel } from "./missing-cancel.js";
 import { nestedDeadlines } from "./nested-deadlines.js";
 import { pgQuery } from "./pg-query.js";
+import { processTree } from "./process-tree.js";
 import { redisBlocking } from "./redis-blocking.js";
 import type { Scenario } from "./scenario.js";
 
@@ -12,6 +13,7 @@ export const scenarios: readonly Scenario[] = [
   pgQuery,
   redisBlocking,
   grpcDeadline,
+  processTree,
 ];
 
 /** The scenario with this id, or undefined. */

@@ -1,0 +1,199 @@
+import type { SpawnOptions as NodeSpawnOptions } from "node:child_process";
+import { constants } from "node:os";
+import { MAX_TIMER_DELAY_MS } from "../../core/clock.js";
+import { describeValue } from "../../core/explain.js";
+import type { Escalation } from "./terminate.js";
+
+/**
+ * How a child is stopped when its context ends. Every function of `timebound/process` takes these.
+ *
+ * @example
+ * ```ts
+ * // a server that drains on SIGINT, given 10 s before SIGKILL
+ * spawn(ctx, "./server", [], { killSignal: "SIGINT", graceMs: 10_000 });
+ * ```
+ */
+export interface StopOptions {
+  /**
+   * Milliseconds between the first signal and SIGKILL for whatever of the process group is still
+   * running. Default {@link DEFAULT_GRACE_MS} (2000); from 0 (SIGKILL right after the first
+   * signal) to 2,147,483,647.
+   */
+  readonly graceMs?: number;
+  /** The first signal sent to the whole process group when the context ends. Default "SIGTERM". */
+  readonly killSignal?: NodeJS.Signals | number;
+}
+
+/** Node's options that the context replaces, or that timebound sets itself. */
+type Replaced = "signal" | "timeout" | "detached";
+/** Those, and the one timebound reads itself ({@link StopOptions.killSignal}). */
+type Managed = Replaced | "killSignal";
+
+/**
+ * Options of {@link spawn}: Node's `child_process.spawn` options, without `signal` and `timeout`
+ * (the context does their job) and `detached` (set for you: the child leads its own process
+ * group on POSIX), plus {@link StopOptions}.
+ *
+ * @example
+ * ```ts
+ * spawn(ctx, "make", ["-j4"], { cwd: repo, stdio: "inherit", graceMs: 5000 });
+ * ```
+ */
+export interface SpawnOptions extends Omit<NodeSpawnOptions, Managed>, StopOptions {}
+
+/**
+ * Options of {@link exec} and {@link execFile} beyond the spawn options they share.
+ *
+ * @example
+ * ```ts
+ * await execFile(ctx, "jq", [".name"], { input: json, maxBuffer: 64 * 1024 });
+ * ```
+ */
+export interface OutputOptions
+  extends Omit<NodeSpawnOptions, Managed | "stdio" | "shell">, StopOptions {
+  /** How stdout and stderr are decoded. Default "utf8". */
+  readonly encoding?: BufferEncoding;
+  /**
+   * The most bytes kept from stdout, and from stderr; past it the process group is stopped and the
+   * promise rejects with {@link OutputLimitError}. Default 1 MiB (Node's own default); any
+   * positive number, or Infinity.
+   */
+  readonly maxBuffer?: number;
+  /** Written to the child's stdin, which is then closed. Default: stdin is /dev/null. */
+  readonly input?: string | Uint8Array;
+}
+
+/**
+ * Options of {@link exec}: the command always runs in a shell.
+ *
+ * @example
+ * ```ts
+ * await exec(ctx, "git log -1 --format=%H", { cwd: repo, maxBuffer: 4096 });
+ * ```
+ */
+export interface ExecOptions extends OutputOptions {
+  /** The shell that runs the command. Default "/bin/sh" (Node's default for `shell: true`). */
+  readonly shell?: string;
+}
+
+/**
+ * Options of {@link execFile}: no shell unless asked for.
+ *
+ * @example
+ * ```ts
+ * await execFile(ctx, "ffprobe", ["-v", "quiet", file], { encoding: "latin1" });
+ * ```
+ */
+export interface ExecFileOptions extends OutputOptions {
+  /** Run the file through a shell (true: "/bin/sh", or a shell's path). Default false. */
+  readonly shell?: boolean | string;
+}
+
+/**
+ * The default for {@link StopOptions.graceMs}: long enough for a clean shutdown, short enough to
+ * wait for.
+ *
+ * @example
+ * ```ts
+ * spawn(ctx, "./slow-to-stop", [], { graceMs: 5 * DEFAULT_GRACE_MS });
+ * ```
+ */
+export const DEFAULT_GRACE_MS = 2000;
+/**
+ * The default for {@link OutputOptions.maxBuffer}: 1 MiB, as Node's `exec`.
+ *
+ * @example
+ * ```ts
+ * await exec(ctx, "git log", { maxBuffer: 16 * DEFAULT_MAX_BUFFER });
+ * ```
+ */
+export const DEFAULT_MAX_BUFFER = 1024 * 1024;
+
+const REPLACED: Record<Replaced, string> = {
+  signal:
+    "is not used: the context stops the process (adopt an AbortSignal with fromSignal(signal))",
+  timeout: "is not used: give the context a deadline instead (withTimeout(ctx, ms))",
+  detached:
+    "is set by timebound: on POSIX the child always leads its own process group, so that the " +
+    "whole tree can be stopped",
+};
+
+/** Throws a TypeError naming `fn` unless `options` is undefined or an object. */
+export function checkOptionsObject(fn: string, options: unknown): asserts options is object {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new TypeError(`${fn}: options must be an object, got ${describeValue(options)}`);
+  }
+}
+
+/** Validates the stop options and refuses the Node options the context replaces. */
+export function escalation(fn: string, options: StopOptions): Escalation {
+  for (const [name, why] of Object.entries(REPLACED)) {
+    if ((options as Record<string, unknown>)[name] !== undefined) {
+      throw new TypeError(`${fn}: options.${name} ${why}`);
+    }
+  }
+  const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
+  if (typeof graceMs !== "number" || !(graceMs >= 0 && graceMs <= MAX_TIMER_DELAY_MS)) {
+    throw new RangeError(
+      `${fn}: options.graceMs must be a number of milliseconds from 0 to ${MAX_TIMER_DELAY_MS}, ` +
+        `got ${describeValue(graceMs)}`,
+    );
+  }
+  const killSignal = options.killSignal ?? "SIGTERM";
+  if (!isSignal(killSignal)) {
+    throw new TypeError(
+      `${fn}: options.killSignal must be a signal name such as "SIGTERM" or "SIGINT", or its ` +
+        `number, got ${describeValue(killSignal)}`,
+    );
+  }
+  return { graceMs, killSignal };
+}
+
+function isSignal(value: unknown): value is NodeJS.Signals | number {
+  if (typeof value === "string") return Object.hasOwn(constants.signals, value);
+  return typeof value === "number" && Object.values(constants.signals).includes(value);
+}
+
+/** Throws a TypeError naming `fn` unless `value` is a non-empty string. */
+export function checkCommand(fn: string, what: string, value: unknown): asserts value is string {
+  if (typeof value !== "string" || value === "") {
+    throw new TypeError(`${fn}: ${what} must be a non-empty string, got ${describeValue(value)}`);
+  }
+}
+
+/** The argument list, checked: undefined gives none. */
+export function checkArgs(fn: string, args: unknown): readonly string[] {
+  if (args === undefined) return [];
+  if (!Array.isArray(args) || !args.every((a) => typeof a === "string")) {
+    throw new TypeError(`${fn}: args must be an array of strings, got ${describeValue(args)}`);
+  }
+  return args;
+}
+
+/** The output options, checked, with their defaults filled in. */
+export function outputOptions(
+  fn: string,
+  options: OutputOptions,
+): { encoding: BufferEncoding; maxBuffer: number; input: string | Uint8Array | undefined } {
+  const encoding = options.encoding ?? "utf8";
+  if (typeof encoding !== "string" || !Buffer.isEncoding(encoding)) {
+    throw new TypeError(
+      `${fn}: options.encoding must be a text encoding such as "utf8" or "latin1", got ` +
+        `${describeValue(encoding)} (for bytes, use spawn() and read child.stdout)`,
+    );
+  }
+  const maxBuffer = options.maxBuffer ?? DEFAULT_MAX_BUFFER;
+  if (typeof maxBuffer !== "number" || !(maxBuffer > 0)) {
+    throw new RangeError(
+      `${fn}: options.maxBuffer must be a positive number of bytes or Infinity, got ` +
+        describeValue(maxBuffer),
+    );
+  }
+  const input = options.input;
+  if (input !== undefined && typeof input !== "string" && !(input instanceof Uint8Array)) {
+    throw new TypeError(
+      `${fn}: options.input must be a string or a Uint8Array, got ${describeValue(input)}`,
+    );
+  }
+  return { encoding, maxBuffer, input };
+}

@@ -1,0 +1,83 @@
+import type { ChildProcess } from "node:child_process";
+import type { Context } from "../../core/context.js";
+import { checkContext } from "../../sync/check.js";
+import { raceContext } from "../race.js";
+import { type ProcessExit, Launched } from "./launch.js";
+import {
+  type SpawnOptions,
+  checkArgs,
+  checkCommand,
+  checkOptionsObject,
+  escalation,
+} from "./options.js";
+import type { ProcessStop } from "./terminate.js";
+
+/**
+ * A child process bound to a context, as {@link spawn} returns it.
+ *
+ * @example
+ * ```ts
+ * const p = spawn(ctx, "tail", ["-f", logFile]);
+ * p.child.stdout?.pipe(process.stdout);
+ * await p.exited.catch(() => {}); // ends when ctx does
+ * await p.stopped; // and now nothing of it runs
+ * ```
+ */
+export interface ContextProcess {
+  /** Node's child process: its stdio streams, `pid`, `send()`, `unref()`. */
+  readonly child: ChildProcess;
+  /**
+   * Resolves with the exit code or signal once the child has exited and its stdio has closed.
+   * Rejects with `ctx.err` as soon as the context ends (the process group is being stopped by
+   * then), or with the error that kept the child from starting (ENOENT...). Rejections are
+   * marked handled: a caller that only reads the streams need not await it.
+   */
+  readonly exited: Promise<ProcessExit>;
+  /**
+   * Resolves once nothing of the child runs any more, and says how: by itself (`"exited"`), after
+   * the first signal (`"terminated"`) or after SIGKILL (`"killed"`). Never rejects.
+   */
+  readonly stopped: Promise<ProcessStop>;
+}
+
+/**
+ * Starts `command` as `child_process.spawn` would, bound to `ctx`: the child leads its own
+ * process group, and when `ctx` ends the whole group gets `killSignal` (SIGTERM), then SIGKILL
+ * after `graceMs` (2000 ms) if anything of it is still running. That reaches what the child
+ * started too: the commands of a `shell: true` string, grandchildren that ignore SIGTERM.
+ * `exited` rejects with `ctx.err` at once, and this side of the child's stdio is closed.
+ *
+ * Throws `ctx.err` if `ctx` has already ended: nothing is started. Once the child has exited by
+ * itself, nothing stays linked to `ctx`, and processes it left running in its group on purpose
+ * are left alone. POSIX only for the group: on Windows the child alone is killed.
+ *
+ * @example
+ * ```ts
+ * using ctx = withTimeout(parent, 30_000, { name: "build" });
+ * const build = spawn(ctx, "npm run build && npm test", [], { shell: true, stdio: "inherit" });
+ * const { code } = await build.exited; // DeadlineExceeded after 30 s, with the whole tree gone soon after
+ * ```
+ */
+export function spawn(
+  ctx: Context,
+  command: string,
+  args?: readonly string[],
+  options?: SpawnOptions,
+): ContextProcess {
+  checkContext(ctx, "spawn");
+  checkCommand("spawn", "command", command);
+  const argv = checkArgs("spawn", args);
+  const given = options ?? {};
+  checkOptionsObject("spawn", given);
+  const stop = escalation("spawn", given);
+  ctx.throwIfDone();
+  const { graceMs: _graceMs, killSignal: _killSignal, ...nodeOptions } = given;
+  const launched = new Launched(command, argv, nodeOptions, stop);
+  const exited = raceContext(
+    ctx,
+    () => launched.closed,
+    () => void launched.stop(),
+  );
+  exited.catch(() => {}); // handled here; whoever awaits it still sees the rejection
+  return { child: launched.child, exited, stopped: launched.stopped };
+}

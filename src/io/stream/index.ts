@@ -1,0 +1,14 @@
+/**
+ * timebound/stream: Node streams bound to a context.
+ *
+ * @example
+ * ```ts
+ * import { withTimeout } from "timebound";
+ * import { pipeline } from "timebound/stream";
+ *
+ * using ctx = withTimeout(parent, 5000);
+ * await pipeline(ctx, source, transform, destination);
+ * ```
+ * @packageDocumentation
+ */
+export { pipeline, type PipelineFunction, type PipelineStage } from "./pipeline.js";
