@@ -2,6 +2,7 @@
 // Each suite prints `name  ops/s  anchor-ops/s  ratio` and writes bench/results/<suite>.json.
 const suites: Record<string, () => Promise<void>> = {
   core: async () => (await import("./core/index.js")).run(),
+  io: async () => (await import("./io/index.js")).run(),
 };
 
 const wanted = process.argv.slice(2);

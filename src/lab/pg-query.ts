@@ -9,6 +9,7 @@ import type { PostgresServer } from "../testing/postgres.js";
 import { formatCount, formatMs } from "./format.js";
 import type { LabOptions } from "./options.js";
 import type { Measurement, Progress, ResultRow, Scenario, ScenarioResult } from "./scenario.js";
+import { errorText, skippedResult } from "./skipped.js";
 
 /** The caller's deadline and how long the statement would run, unscaled. */
 const DEADLINE_MS = 1_000;
@@ -130,11 +131,6 @@ const CASES: readonly Case[] = [
     right: rightOnPool,
   },
 ];
-
-function errorText(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  return `${err.constructor.name}: ${err.message.split(/[:;(]/)[0]!.trim()}`;
-}
 
 /** What pg_stat_activity showed of one pool's backends. */
 interface ServerView {
@@ -308,22 +304,6 @@ function findings(results: readonly CaseResult[], sleepMs: number): string[] {
   return out;
 }
 
-function skipped(why: string): ScenarioResult {
-  const text = `skipped: ${why}`;
-  return {
-    setup: text,
-    rows: [
-      {
-        key: "skipped",
-        measure: "pg-query",
-        wrong: { value: text, text },
-        right: { value: text, text },
-      },
-    ],
-    findings: [text],
-  };
-}
-
 async function load(): Promise<
   { PgPool: PoolClass; adapter: Adapter; startPostgres: () => Promise<PostgresServer> } | string
 > {
@@ -353,13 +333,13 @@ export const pgQuery: Scenario = {
 
   async run(options: LabOptions, progress: Progress): Promise<ScenarioResult> {
     const loaded = await load();
-    if (typeof loaded === "string") return skipped(loaded);
+    if (typeof loaded === "string") return skippedResult("pg-query", loaded);
     const { PgPool, adapter, startPostgres } = loaded;
     let server: PostgresServer;
     try {
       server = await startPostgres();
     } catch (err) {
-      return skipped(`no PostgreSQL server to start (${errorText(err)})`);
+      return skippedResult("pg-query", `no PostgreSQL server to start (${errorText(err)})`);
     }
     const deadlineMs = scaled(DEADLINE_MS, options.scale);
     const sleepMs = scaled(SLEEP_MS, options.scale);

@@ -9,6 +9,7 @@ import { formatCount, formatMs } from "./format.js";
 import type { LabOptions } from "./options.js";
 import { scaled } from "./nested-deadlines.js";
 import type { Measurement, Progress, ResultRow, Scenario, ScenarioResult } from "./scenario.js";
+import { skippedResult } from "./skipped.js";
 
 /** The shell command of nodejs/node#46865: the shell starts two commands and waits. */
 export const COMMAND = "sleep 30 & sleep 30";
@@ -199,22 +200,6 @@ function findings(deadlineMs: number, watchMs: number, wrong: Outcome, right: Ou
   return out;
 }
 
-function skipped(why: string): ScenarioResult {
-  const text = `skipped: ${why}`;
-  return {
-    setup: text,
-    rows: [
-      {
-        key: "skipped",
-        measure: "scenario",
-        wrong: { value: text, text },
-        right: { value: text, text },
-      },
-    ],
-    findings: [],
-  };
-}
-
 /** nodejs/node#46865: a deadline on a shell command stops the shell, not the commands. */
 export const processTree: Scenario = {
   id: "process-tree",
@@ -227,7 +212,7 @@ export const processTree: Scenario = {
 
   async run(options: LabOptions, progress: Progress): Promise<ScenarioResult> {
     const why = cannotRun();
-    if (why !== undefined) return skipped(why);
+    if (why !== undefined) return skippedResult("scenario", why);
     const deadlineMs = scaled(DEADLINE_MS, options.scale);
     const watchMs = scaled(WATCH_MS, options.scale);
     progress.step(`process-tree: wrong variant, deadline ${formatMs(deadlineMs)}`);

@@ -11,6 +11,7 @@ import type { RedisServer } from "../testing/redis.js";
 import { formatCount, formatMs } from "./format.js";
 import type { LabOptions } from "./options.js";
 import type { Measurement, Progress, ResultRow, Scenario, ScenarioResult } from "./scenario.js";
+import { errorText, skippedResult } from "./skipped.js";
 
 /** The caller's deadline and the BLPOP's own server-side timeout, unscaled. */
 const DEADLINE_MS = 400;
@@ -138,11 +139,6 @@ async function watchUnblocked(
     if (quiet || t - start >= limitMs) return view;
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
-}
-
-function errorText(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  return `${err.constructor.name}: ${err.message.split(/[:;]/)[0]}`;
 }
 
 /** Where the measurements run. */
@@ -342,22 +338,6 @@ function findings(results: readonly GroupResult[], serverTimeoutMs: number): str
   return out;
 }
 
-function skipped(why: string): ScenarioResult {
-  const text = `skipped: ${why}`;
-  return {
-    setup: text,
-    rows: [
-      {
-        key: "skipped",
-        measure: "redis-blocking",
-        wrong: { value: text, text },
-        right: { value: text, text },
-      },
-    ],
-    findings: [text],
-  };
-}
-
 async function load(): Promise<
   { IORedis: RedisClass; adapter: Adapter; startRedis: () => Promise<RedisServer> } | string
 > {
@@ -388,13 +368,13 @@ export const redisBlocking: Scenario = {
 
   async run(options: LabOptions, progress: Progress): Promise<ScenarioResult> {
     const loaded = await load();
-    if (typeof loaded === "string") return skipped(loaded);
+    if (typeof loaded === "string") return skippedResult("redis-blocking", loaded);
     const { IORedis, adapter, startRedis } = loaded;
     let server: RedisServer;
     try {
       server = await startRedis();
     } catch (err) {
-      return skipped(`no Redis server to start (${errorText(err)})`);
+      return skippedResult("redis-blocking", `no Redis server to start (${errorText(err)})`);
     }
     const deadlineMs = scaled(DEADLINE_MS, options.scale);
     const serverTimeoutMs = scaled(SERVER_TIMEOUT_MS, options.scale);

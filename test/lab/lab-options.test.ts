@@ -33,7 +33,14 @@ describe("lab options", () => {
 describe("lab registry", () => {
   it("lists the scenarios with unique ids, each findable", () => {
     const ids = scenarios.map((s) => s.id);
-    assert.deepEqual(ids, ["missing-cancel", "nested-deadlines"]);
+    assert.deepEqual(ids, [
+      "missing-cancel",
+      "nested-deadlines",
+      "pg-query",
+      "redis-blocking",
+      "grpc-deadline",
+      "process-tree",
+    ]);
     assert.equal(new Set(ids).size, ids.length);
     for (const s of scenarios) {
       assert.equal(findScenario(s.id), s);

@@ -1,0 +1,20 @@
+import type { ScenarioResult } from "./scenario.js";
+
+/**
+ * The result of a scenario that could not run here (its driver or server binary is missing):
+ * one row that says why, so the lab's other scenarios still run and the table shows the gap.
+ */
+export function skippedResult(measure: string, why: string): ScenarioResult {
+  const text = `skipped: ${why}`;
+  return {
+    setup: text,
+    rows: [{ key: "skipped", measure, wrong: { value: text, text }, right: { value: text, text } }],
+    findings: [text],
+  };
+}
+
+/** An error's class and the first clause of its message: short enough for a table cell. */
+export function errorText(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  return `${err.constructor.name}: ${err.message.split(/[:;(]/)[0]!.trim()}`;
+}
