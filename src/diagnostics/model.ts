@@ -69,6 +69,8 @@ export interface Finding {
   readonly operationKind?: string | undefined;
   /** Kind-specific numbers: lateByMs, eventLoopDelayP99Ms, growth slope... */
   readonly details?: Readonly<Record<string, number | string | boolean>>;
+  /** A second stack that explains the finding: for late-deadline, the code that blocked the loop. */
+  readonly related?: { readonly label: string; readonly stack: readonly Frame[] } | undefined;
 }
 
 /** One sample of the process's growth curves. */
@@ -93,6 +95,8 @@ export interface Snapshot {
   readonly operations: readonly TrackedOperation[];
   readonly findings: readonly Finding[];
   readonly samples: readonly GrowthSample[];
+  /** Monotonic time tracking started; undefined when nothing was tracked. */
+  readonly trackingSince?: number | undefined;
   /** Items not included because of the size bound, by list. */
   readonly omitted: {
     readonly contexts: number;

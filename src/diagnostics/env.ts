@@ -1,0 +1,91 @@
+import { type ResolvedTrackOptions, resolveTrackOptions } from "./options.js";
+
+type Env = Readonly<Record<string, string | undefined>>;
+type Parse = "number" | "flag" | "string" | "signal";
+
+/**
+ * The environment variables that configure tracking and the option each one sets (see
+ * `TrackOptions` for defaults and ranges). `TIMEBOUND_TRACK` is the switch: "1" turns
+ * tracking on when `timebound/diagnostics` is imported, "0" keeps `timebound/register` off.
+ * Flags take 1/0 (or true/false); `TIMEBOUND_DUMP_SIGNAL=off` disables the signal dump.
+ */
+export const ENV_VARS = {
+  TIMEBOUND_REPORT_DIR: ["reportDir", "string"],
+  TIMEBOUND_NEVER_CANCELLED_MS: ["neverCancelledMs", "number"],
+  TIMEBOUND_IGNORED_CANCELLATION_MS: ["ignoredCancellationMs", "number"],
+  TIMEBOUND_LATE_DEADLINE_MS: ["lateDeadlineMs", "number"],
+  TIMEBOUND_TIMERS: ["timers", "flag"],
+  TIMEBOUND_TIMER_SAMPLE_EVERY: ["timerSampleEvery", "number"],
+  TIMEBOUND_WAIT_SAMPLE_EVERY: ["waitSampleEvery", "number"],
+  TIMEBOUND_FETCH: ["fetch", "flag"],
+  TIMEBOUND_SAMPLE_INTERVAL_MS: ["sampleIntervalMs", "number"],
+  TIMEBOUND_MAX_SAMPLES: ["maxSamples", "number"],
+  TIMEBOUND_BLOCKING_STACKS: ["blockingStacks", "flag"],
+  TIMEBOUND_MAX_EVENTS: ["maxEvents", "number"],
+  TIMEBOUND_MAX_TIMERS: ["maxTimers", "number"],
+  TIMEBOUND_DUMP_ON_EXIT: ["dumpOnExit", "flag"],
+  TIMEBOUND_DUMP_SIGNAL: ["dumpSignal", "signal"],
+  TIMEBOUND_MAX_CONTEXTS: ["bounds.maxContexts", "number"],
+  TIMEBOUND_MAX_OPERATIONS: ["bounds.maxOperations", "number"],
+  TIMEBOUND_MAX_FINDINGS: ["bounds.maxFindings", "number"],
+} as const satisfies Record<string, readonly [string, Parse]>;
+
+type EnvName = keyof typeof ENV_VARS;
+
+function parse(name: string, raw: string, as: Parse): unknown {
+  switch (as) {
+    case "number": {
+      const n = Number(raw);
+      if (!Number.isFinite(n)) {
+        throw new RangeError(`environment variable ${name} must be a number, got "${raw}"`);
+      }
+      return n;
+    }
+    case "flag":
+      if (raw === "1" || raw === "true") return true;
+      if (raw === "0" || raw === "false") return false;
+      throw new TypeError(`environment variable ${name} must be 1 or 0, got "${raw}"`);
+    case "signal":
+      return raw === "off" ? false : raw;
+    case "string":
+      return raw;
+  }
+}
+
+/** Whether the environment asks for tracking (`TIMEBOUND_TRACK`), or undefined if it says nothing. */
+export function trackingFromEnv(env: Env = process.env): boolean | undefined {
+  const raw = env.TIMEBOUND_TRACK;
+  return raw === undefined || raw === ""
+    ? undefined
+    : (parse("TIMEBOUND_TRACK", raw, "flag") as boolean);
+}
+
+/**
+ * Reads tracking options from environment variables ({@link ENV_VARS}) and validates them; an
+ * unset or empty variable leaves its option at the default. A bad value throws an error that
+ * names the variable.
+ *
+ * @example
+ * ```ts
+ * track(optionsFromEnv()); // TIMEBOUND_NEVER_CANCELLED_MS=5000 node app.js
+ * ```
+ */
+export function optionsFromEnv(env: Env = process.env): ResolvedTrackOptions {
+  const options: Record<string, unknown> = {};
+  const bounds: Record<string, unknown> = {};
+  const envNameOf = new Map<string, EnvName>();
+  for (const [name, [key, as]] of Object.entries(ENV_VARS) as [EnvName, [string, Parse]][]) {
+    envNameOf.set(key, name);
+    const raw = env[name];
+    if (raw === undefined || raw === "") continue;
+    const value = parse(name, raw, as);
+    if (key.startsWith("bounds.")) bounds[key.slice("bounds.".length)] = value;
+    else options[key] = value;
+  }
+  options.bounds = bounds;
+  return resolveTrackOptions(
+    options,
+    "timebound (environment)",
+    (key) => `environment variable ${envNameOf.get(key) ?? key}`,
+  );
+}

@@ -1,0 +1,244 @@
+/**
+ * Folding: the live contexts, operations and findings of a {@link Snapshot} grouped by creation
+ * stack, as Go's goroutine profile groups goroutines. The folded-stacks text, the pprof profile
+ * and the HTML flame graph are all drawn from these groups.
+ */
+import type { Frame, Snapshot } from "./model.js";
+
+/** What the items of a group are; "omitted" groups count items left out by a size bound. */
+export type StackItem = "context" | "operation" | "finding" | "omitted";
+
+/** Items of one kind that share a creation stack. */
+export interface StackGroup {
+  readonly item: StackItem;
+  /** Context kind (`withTimeout`), operation kind (`sleep`), finding kind (`never-cancelled`). */
+  readonly kind: string;
+  /**
+   * Synthetic outermost frame naming what the items are (`[context withTimeout]`), so that a
+   * flame graph splits contexts, operations and findings at its first level.
+   */
+  readonly root: string;
+  /** Set when groups are split by context name (pprof labels), else undefined. */
+  readonly contextName: string | undefined;
+  /** Innermost frame first, as in the model. */
+  readonly frames: readonly Frame[];
+  readonly count: number;
+  /** Sum of the items' ages, ms. */
+  readonly totalAgeMs: number;
+}
+
+/** Options of {@link groupStacks}, {@link toFolded} and the exporters built on them. */
+export interface FoldOptions {
+  /**
+   * At most this many groups; the smallest beyond it are merged into one `[omitted stacks]`
+   * group so the output stays bounded whatever the snapshot holds. Default 10,000; 1 to 1,000,000.
+   */
+  readonly maxStacks?: number;
+}
+
+interface GroupingOptions extends FoldOptions {
+  /** Split groups that share a stack but not a context name. Default false. */
+  readonly byContextName?: boolean;
+}
+
+const DEFAULT_MAX_STACKS = 10_000;
+const MAX_MAX_STACKS = 1_000_000;
+
+/**
+ * Groups the snapshot's items by stack, largest group first. Items the tracker left out
+ * (`snapshot.omitted`) become `[omitted contexts]`-style groups with no frames, so counts
+ * always add up to everything the tracker saw.
+ *
+ * @example
+ * ```ts
+ * for (const g of groupStacks(snapshot)) console.log(g.count, g.root, g.frames[0]?.functionName);
+ * ```
+ */
+export function groupStacks(snapshot: Snapshot, options: GroupingOptions = {}): StackGroup[] {
+  const maxStacks = validMaxStacks(options.maxStacks, "groupStacks");
+  const byName = options.byContextName ?? false;
+  const groups = new Map<string, MutableGroup>();
+  const add = (
+    item: StackItem,
+    kind: string,
+    contextName: string | undefined,
+    frames: readonly Frame[],
+    ageMs: number,
+  ): void => {
+    const name = byName ? contextName : undefined;
+    const key = groupKey(item, kind, name, frames);
+    const group = groups.get(key);
+    const age = Number.isFinite(ageMs) && ageMs > 0 ? ageMs : 0;
+    if (group === undefined) {
+      groups.set(key, {
+        item,
+        kind,
+        root: rootFrame(item, kind),
+        contextName: name,
+        frames,
+        count: 1,
+        totalAgeMs: age,
+        key,
+      });
+    } else {
+      group.count += 1;
+      group.totalAgeMs += age;
+    }
+  };
+  const { takenAt } = snapshot;
+  for (const c of snapshot.contexts) add("context", c.kind, c.name, c.stack, takenAt - c.createdAt);
+  for (const o of snapshot.operations)
+    add("operation", o.kind, o.contextName, o.stack, takenAt - o.startedAt);
+  for (const f of snapshot.findings) add("finding", f.kind, f.contextName, f.stack, f.ageMs);
+
+  const sorted = [...omittedGroups(snapshot), ...groups.values()].sort(largestFirst);
+  if (sorted.length <= maxStacks) return sorted;
+  const rest = sorted.slice(maxStacks - 1);
+  const merged: MutableGroup = {
+    ...emptyGroup("omitted", "stacks"),
+    count: rest.reduce((sum, g) => sum + g.count, 0),
+    totalAgeMs: rest.reduce((sum, g) => sum + g.totalAgeMs, 0),
+  };
+  return [...sorted.slice(0, maxStacks - 1), merged].sort(largestFirst);
+}
+
+/**
+ * Brendan Gregg's folded stacks, one line per distinct stack, outermost frame first:
+ * `[context withCancel];main (app.js:3:1);startWorker (app.js:9:15) 42`. The count is the
+ * number of items; flamegraph.pl, speedscope and inferno read it as is. Lines are sorted so
+ * that equal snapshots give equal text. An empty snapshot gives "".
+ *
+ * @example
+ * ```ts
+ * await writeFile("leaks.folded", toFolded(snapshot));
+ * // flamegraph.pl leaks.folded > leaks.svg
+ * ```
+ */
+export function toFolded(snapshot: Snapshot, options: FoldOptions = {}): string {
+  const maxStacks = validMaxStacks(options.maxStacks, "toFolded");
+  const lines = groupStacks(snapshot, { maxStacks }).map((g) => `${foldedPath(g)} ${g.count}`);
+  lines.sort();
+  return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
+}
+
+/**
+ * One frame as people read it: `name (file:line:column)`, or the name alone without a file.
+ *
+ * @example
+ * ```ts
+ * frameText({ functionName: "", file: "/srv/app.js", line: 3, column: 9 }); // "(anonymous) (/srv/app.js:3:9)"
+ * ```
+ */
+export function frameText(frame: Frame): string {
+  const name = functionName(frame);
+  const where = frameLocation(frame);
+  return where === "" ? name : `${name} (${where})`;
+}
+
+/**
+ * The frame's function name, `(anonymous)` when V8 gave none.
+ *
+ * @example
+ * ```ts
+ * functionName({ functionName: "", file: "", line: 0, column: 0 }); // "(anonymous)"
+ * ```
+ */
+export function functionName(frame: Frame): string {
+  return frame.functionName === "" ? "(anonymous)" : frame.functionName;
+}
+
+/**
+ * `file:line:column`, or "" when the frame has no file.
+ *
+ * @example
+ * ```ts
+ * frameLocation({ functionName: "main", file: "/srv/app.js", line: 3, column: 9 }); // "/srv/app.js:3:9"
+ * ```
+ */
+export function frameLocation(frame: Frame): string {
+  if (frame.file === "") return "";
+  return `${frame.file}:${frame.line}:${frame.column}`;
+}
+
+function foldedPath(group: StackGroup): string {
+  const parts = [foldedFrame(group.root)];
+  for (let i = group.frames.length - 1; i >= 0; i--) {
+    parts.push(foldedFrame(frameText(group.frames[i] as Frame)));
+  }
+  return parts.join(";");
+}
+
+/** ";" separates frames and a newline ends the line, so neither may appear inside one. */
+function foldedFrame(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what must go
+  return text.replace(/[;\u0000-\u001f\u007f]/g, "_");
+}
+
+function rootFrame(item: StackItem, kind: string): string {
+  return `[${item} ${kind}]`;
+}
+
+interface MutableGroup extends StackGroup {
+  count: number;
+  totalAgeMs: number;
+  /** Identity of the group; also the last tie-breaker of the order. */
+  readonly key: string;
+}
+
+function emptyGroup(item: StackItem, kind: string): MutableGroup {
+  return {
+    item,
+    kind,
+    root: rootFrame(item, kind),
+    contextName: undefined,
+    frames: [],
+    count: 0,
+    totalAgeMs: 0,
+    key: groupKey(item, kind, undefined, []),
+  };
+}
+
+function groupKey(
+  item: StackItem,
+  kind: string,
+  name: string | undefined,
+  frames: readonly Frame[],
+): string {
+  let key = `${item}\u0000${kind}\u0000${name === undefined ? "\u0001" : name}`;
+  for (const f of frames)
+    key += `\u0000${f.functionName}\u0001${f.file}\u0001${f.line}\u0001${f.column}`;
+  return key;
+}
+
+/** Largest count first, then oldest, then by identity so the order never depends on insertion. */
+function largestFirst(a: MutableGroup, b: MutableGroup): number {
+  if (a.count !== b.count) return b.count - a.count;
+  if (a.totalAgeMs !== b.totalAgeMs) return b.totalAgeMs - a.totalAgeMs;
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
+function omittedGroups(snapshot: Snapshot): MutableGroup[] {
+  const lists = ["contexts", "operations", "findings"] as const;
+  return lists
+    .filter((list) => snapshot.omitted[list] > 0)
+    .map((list) => ({ ...emptyGroup("omitted", list), count: snapshot.omitted[list] }));
+}
+
+/**
+ * Validates a `maxStacks` option, naming the function it was given to; undefined gives the default.
+ *
+ * @example
+ * ```ts
+ * validMaxStacks(undefined, "toPprof"); // 10000
+ * validMaxStacks(0, "toPprof"); // throws RangeError "toPprof: maxStacks must be an integer from 1 to 1000000, got 0"
+ * ```
+ */
+export function validMaxStacks(value: number | undefined, where: string): number {
+  if (value === undefined) return DEFAULT_MAX_STACKS;
+  if (!Number.isInteger(value) || value < 1 || value > MAX_MAX_STACKS) {
+    throw new RangeError(
+      `${where}: maxStacks must be an integer from 1 to ${MAX_MAX_STACKS}, got ${String(value)}`,
+    );
+  }
+  return value;
+}

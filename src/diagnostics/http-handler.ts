@@ -1,0 +1,228 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { toGrowthCsv, toGrowthSvg } from "./curves.js";
+import { escapeHtml, toFlameGraphHtml } from "./flamegraph.js";
+import { toFolded } from "./folded.js";
+import type { Snapshot } from "./model.js";
+import { type SnapshotBounds, resolveBounds } from "./options.js";
+import { toPprof } from "./pprof.js";
+import { toJson } from "./report-json.js";
+import { NOT_TRACKING, toTextReport } from "./report-text.js";
+import { activeTracking } from "./track.js";
+
+/** Options of {@link debugHandler}. */
+export interface DebugHandlerOptions {
+  /** Path the handler answers under; other paths are passed on. Default "/debug/timebound". */
+  readonly prefix?: string;
+  /** Snapshot bounds for every route. Default: the tracking options' bounds. */
+  readonly bounds?: SnapshotBounds;
+  /**
+   * What to do with paths outside the prefix: "pass" leaves them to the caller (or `next`);
+   * "404" answers them, for a server of its own. Default "pass".
+   */
+  readonly otherPaths?: "pass" | "404";
+}
+
+type Body = string | Buffer;
+interface Reply {
+  readonly type: string;
+  readonly body: Body;
+  readonly filename?: string;
+}
+
+const TEXT = "text/plain; charset=utf-8";
+
+/** Routes that need a snapshot, by path under the prefix. */
+const ROUTES: Readonly<Record<string, (s: Snapshot, debug: 1 | 2) => Reply | Promise<Reply>>> = {
+  "/contexts": (s, debug) => ({
+    type: TEXT,
+    body: toTextReport(s, { debug, sections: ["contexts"] }),
+  }),
+  "/operations": (s, debug) => ({
+    type: TEXT,
+    body: toTextReport(s, { debug, sections: ["operations"] }),
+  }),
+  "/findings": (s, debug) => ({
+    type: TEXT,
+    body: toTextReport(s, { debug, sections: ["findings"] }),
+  }),
+  "/dump": (s, debug) => ({ type: TEXT, body: toTextReport(s, { debug }) }),
+  "/snapshot.json": (s) => ({ type: "application/json; charset=utf-8", body: toJson(s) }),
+  "/profile.pb.gz": async (s) => ({
+    type: "application/octet-stream",
+    body: await toPprof(s),
+    filename: `timebound-${s.pid}.pb.gz`,
+  }),
+  "/stacks.folded": (s) => ({ type: TEXT, body: toFolded(s) }),
+  "/flamegraph.html": (s) => ({
+    type: "text/html; charset=utf-8",
+    body: toFlameGraphHtml(s, { title: `timebound: pid ${s.pid} at ${s.takenAtWall}` }),
+  }),
+  "/growth.csv": (s) => ({ type: "text/csv; charset=utf-8", body: toGrowthCsv(s.samples) }),
+  "/growth.svg": (s) => ({ type: "image/svg+xml", body: toGrowthSvg(s.samples) }),
+};
+
+const DESCRIPTIONS: Readonly<Record<string, string>> = {
+  "/contexts":
+    "live contexts grouped by creation stack (?debug=2: each with state, age, created by)",
+  "/operations": "operations in progress: waits, adapter work, ambient fetches and timers",
+  "/findings":
+    "never cancelled, collected uncancelled, ignored cancellation, leaked timers, late deadlines, growth",
+  "/dump": "all three above in one text",
+  "/snapshot.json": "the snapshot as JSON",
+  "/profile.pb.gz": "pprof profile (go tool pprof, speedscope)",
+  "/stacks.folded": "folded stacks (flamegraph.pl, speedscope)",
+  "/flamegraph.html": "flame graph, self-contained",
+  "/growth.csv": "growth samples as CSV",
+  "/growth.svg": "growth curves as SVG",
+};
+
+function send(res: ServerResponse, status: number, reply: Reply, head: boolean): void {
+  const headers: Record<string, string | number> = {
+    "content-type": reply.type,
+    "content-length": Buffer.byteLength(reply.body),
+    "cache-control": "no-store",
+    "x-content-type-options": "nosniff",
+  };
+  if (reply.filename !== undefined) {
+    headers["content-disposition"] = `attachment; filename="${reply.filename}"`;
+  }
+  res.writeHead(status, headers);
+  res.end(head ? undefined : reply.body);
+}
+
+function indexPage(prefix: string, s: Snapshot | undefined): string {
+  const summary =
+    s === undefined
+      ? `<pre>${escapeHtml(NOT_TRACKING)}</pre>`
+      : `<p>pid ${s.pid}: ${s.findings.length + s.omitted.findings} findings, ` +
+        `${s.contexts.length + s.omitted.contexts} live contexts, ` +
+        `${s.operations.length + s.omitted.operations} operations.</p>`;
+  const links = Object.entries(DESCRIPTIONS)
+    .map(([path, what]) => {
+      const href = `${prefix}${path}`;
+      const debug2 =
+        path === "/contexts" || path === "/operations"
+          ? ` (<a href="${href}?debug=2">debug=2</a>)`
+          : "";
+      return `<li><a href="${href}">${path.slice(1)}</a>${debug2}: ${escapeHtml(what)}</li>`;
+    })
+    .join("\n");
+  return (
+    `<!doctype html><html><head><meta charset="utf-8"><title>timebound diagnostics</title></head>` +
+    `<body><h1>timebound diagnostics</h1>${summary}<ul>\n${links}\n</ul></body></html>\n`
+  );
+}
+
+function normalizePrefix(prefix: unknown): string {
+  if (typeof prefix !== "string" || !prefix.startsWith("/")) {
+    throw new TypeError(
+      `debugHandler: options.prefix must be a path starting with "/", got ${String(prefix)}`,
+    );
+  }
+  return prefix.replace(/\/+$/, "");
+}
+
+/**
+ * A request handler for node:http (and Express or Connect, which pass `next`) that serves the
+ * diagnostics under `/debug/timebound/`, as net/http/pprof serves `/debug/pprof/`: an index page,
+ * `contexts`, `operations`, `findings` and `dump` as text (`?debug=1` grouped by stack with
+ * counts, `?debug=2` item by item), `snapshot.json`, `profile.pb.gz`, `stacks.folded`,
+ * `flamegraph.html`, `growth.csv` and `growth.svg`. Returns true when it answered; other paths are
+ * passed to `next`, if given, and return false (or, with `otherPaths: "404"`, are answered 404).
+ * While nothing is tracked, the
+ * data routes answer 503 with how to turn tracking on. The pages show code locations: mount it
+ * on an internal port.
+ *
+ * @example
+ * ```ts
+ * const debug = debugHandler();
+ * http.createServer((req, res) => debug(req, res) || app(req, res)).listen(6060, "127.0.0.1");
+ * ```
+ */
+export function debugHandler(
+  options: DebugHandlerOptions = {},
+): (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => boolean {
+  const prefix = normalizePrefix(options.prefix ?? "/debug/timebound");
+  if (options.bounds !== undefined) resolveBounds(options.bounds, "debugHandler: options.bounds");
+  const otherPaths = options.otherPaths ?? "pass";
+  if (otherPaths !== "pass" && otherPaths !== "404") {
+    throw new TypeError(
+      `debugHandler: options.otherPaths must be "pass" or "404", got ${String(otherPaths)}`,
+    );
+  }
+  return (req, res, next) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const path = url.pathname;
+    if (path !== prefix && !path.startsWith(`${prefix}/`)) {
+      if (otherPaths === "404") {
+        send(res, 404, { type: TEXT, body: `not found: ${path}; try ${prefix}/\n` }, false);
+        return true;
+      }
+      next?.();
+      return false;
+    }
+    const head = req.method === "HEAD";
+    if (req.method !== "GET" && !head) {
+      res.setHeader("allow", "GET, HEAD");
+      send(
+        res,
+        405,
+        { type: TEXT, body: `method ${String(req.method)} not allowed; use GET\n` },
+        head,
+      );
+      return true;
+    }
+    const route = path.slice(prefix.length) || "/";
+    const tracking = activeTracking();
+    if (route === "/") {
+      send(
+        res,
+        200,
+        {
+          type: "text/html; charset=utf-8",
+          body: indexPage(prefix, tracking?.snapshot(options.bounds)),
+        },
+        head,
+      );
+      return true;
+    }
+    const render = ROUTES[route];
+    if (render === undefined) {
+      const known = Object.keys(ROUTES)
+        .map((r) => `${prefix}${r}`)
+        .join(", ");
+      send(
+        res,
+        404,
+        { type: TEXT, body: `not found: ${path}\nroutes: ${prefix}/, ${known}\n` },
+        head,
+      );
+      return true;
+    }
+    const debugParam = url.searchParams.get("debug") ?? "1";
+    if (debugParam !== "1" && debugParam !== "2") {
+      send(
+        res,
+        400,
+        { type: TEXT, body: `debug must be 1 or 2, got ${JSON.stringify(debugParam)}\n` },
+        head,
+      );
+      return true;
+    }
+    if (tracking === undefined) {
+      send(res, 503, { type: TEXT, body: NOT_TRACKING }, head);
+      return true;
+    }
+    Promise.resolve()
+      .then(() => render(tracking.snapshot(options.bounds), debugParam === "1" ? 1 : 2))
+      .then(
+        (reply) => send(res, 200, reply, head),
+        (err: unknown) => {
+          const text = `timebound: ${route} failed: ${err instanceof Error ? err.message : String(err)}\n`;
+          if (!res.headersSent) send(res, 500, { type: TEXT, body: text }, head);
+          else res.destroy();
+        },
+      );
+    return true;
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * `timebound/diagnostics`: what Go has in /debug/pprof/goroutine and goleak, for timebound's
+ * contexts. Tracking (off until asked for) keeps a registry of live contexts and operations from
+ * the core's diagnostics_channel events, watches timers and late deadlines, samples growth, and
+ * turns that into findings with creation stacks and into text, JSON, pprof, folded stacks, a
+ * flame graph and growth curves.
+ *
+ * Importing this module with `TIMEBOUND_TRACK=1` in the environment turns tracking on with the
+ * options from the environment (see `timebound/register` for the variables).
+ *
+ * @example
+ * ```ts
+ * import { track, debugHandler, toTextReport } from "timebound/diagnostics";
+ * const tracking = track();
+ * http.createServer(debugHandler()).listen(6060, "127.0.0.1");
+ * process.on("SIGUSR1", () => console.error(toTextReport(tracking.snapshot())));
+ * ```
+ */
+import { optionsFromEnv, trackingFromEnv } from "./env.js";
+import { track } from "./track.js";
+
+export type {
+  Finding,
+  FindingKind,
+  Frame,
+  GrowthSample,
+  Snapshot,
+  TrackedContext,
+  TrackedOperation,
+} from "./model.js";
+export type { ResolvedTrackOptions, SnapshotBounds, TrackOptions } from "./options.js";
+export { ENV_VARS, optionsFromEnv } from "./env.js";
+export { type Tracking, activeTracking, isTracking, snapshot, track } from "./track.js";
+export { type AnalysisInput, analyze } from "./findings.js";
+export { type TextReportOptions, NOT_TRACKING, toTextReport } from "./report-text.js";
+export { type JsonReport, parseJsonReport, toJson, toJsonReport } from "./report-json.js";
+export { type DebugHandlerOptions, debugHandler } from "./http-handler.js";
+export { DUMP_FILES, type DumpFile, type DumpResult, writeDump, writeDumpSync } from "./dump.js";
+export {
+  type Leak,
+  type LeakCheck,
+  type LeakCheckOptions,
+  expectNoLeaks,
+  leakCheck,
+} from "./expect-no-leaks.js";
+export {
+  DIAGNOSE_USAGE,
+  type DiagnoseArgs,
+  type DiagnoseOptions,
+  type DiagnoseResult,
+  diagnoseSummary,
+  parseDiagnoseArgs,
+  runDiagnose,
+} from "./diagnose.js";
+export { type ParsedStack, formatFrame, parseStack } from "./stacks.js";
+export { toPprof, toPprofSync } from "./pprof.js";
+export { toFolded } from "./folded.js";
+export { type FlameGraphOptions, toFlameGraphHtml } from "./flamegraph.js";
+export { toGrowthCsv, toGrowthSvg } from "./curves.js";
+export { type SeriesVerdict, growthVerdict } from "./verdict.js";
+
+if (trackingFromEnv() === true) track(optionsFromEnv());

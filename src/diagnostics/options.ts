@@ -1,0 +1,209 @@
+/**
+ * What tracking watches and when it calls something a finding. Every field is optional; the
+ * defaults suit a production service (thresholds in seconds, cheap sampling). Tests and the CLI
+ * lower them.
+ */
+export interface TrackOptions {
+  /**
+   * A cancellable context with no deadline still live after this many ms is reported as
+   * never cancelled. Default 60,000; 0..1e9.
+   */
+  readonly neverCancelledMs?: number;
+  /**
+   * An operation (or a timer or fetch started inside `run(ctx, …)`) still running this many ms
+   * after its context ended ignored the cancellation. Default 1,000; 0..1e9.
+   */
+  readonly ignoredCancellationMs?: number;
+  /** A deadline timer that fired at least this many ms late is recorded. Default 50; 0..1e9. */
+  readonly lateDeadlineMs?: number;
+  /** Wrap the global timer functions to find leaked timers. Default true. */
+  readonly timers?: boolean;
+  /**
+   * Record the creation stack of one timer in this many (1 records every timer). Timers created
+   * after their ambient context ended are always counted, whatever this says. Default 8; 1..1e6.
+   */
+  readonly timerSampleEvery?: number;
+  /**
+   * Record the stack of one wait in this many (a sleep, a channel, semaphore or ticker wait: it
+   * ends with its context, so only dumps list it). Adapter work, which can outlive its context,
+   * is always recorded. Default 8; 1..1e6.
+   */
+  readonly waitSampleEvery?: number;
+  /** Wrap the global `fetch` so that a fetch inside `run(ctx, …)` is an operation. Default true. */
+  readonly fetch?: boolean;
+  /** Interval of the growth samples (heap, RSS, handles, live counts). Default 10,000; 10..1e9. */
+  readonly sampleIntervalMs?: number;
+  /** Growth samples kept (the oldest are dropped). Default 360 (an hour at 10 s); 2..1e6. */
+  readonly maxSamples?: number;
+  /**
+   * Run V8's sampling profiler (every 5 ms) so that a late deadline can name the function that
+   * blocked the event loop. Costs a few percent of CPU. Default false.
+   */
+  readonly blockingStacks?: boolean;
+  /** Events (collections, late deadlines, post-end timers) kept per kind. Default 1,000; 1..1e6. */
+  readonly maxEvents?: number;
+  /** Sampled timers remembered while armed. Default 10,000; 1..1e7. */
+  readonly maxTimers?: number;
+  /**
+   * Where the exit and signal dumps go (`%p` is replaced by the process id); undefined: no exit
+   * dump, and the signal dump goes to stderr as text.
+   */
+  readonly reportDir?: string | undefined;
+  /** Dump when the process exits (needs `reportDir`). Default true. */
+  readonly dumpOnExit?: boolean;
+  /** Signal that triggers a dump, or false for none. Default "SIGUSR2". */
+  readonly dumpSignal?: NodeJS.Signals | false;
+  /** Bounds applied to snapshots taken for dumps and the HTTP handler. */
+  readonly bounds?: SnapshotBounds;
+}
+
+/** How much a snapshot may hold; what does not fit is counted in `omitted`. */
+export interface SnapshotBounds {
+  /** Live contexts listed, oldest first. Default 10,000; 0..1e7. */
+  readonly maxContexts?: number;
+  /** Live operations listed, oldest first. Default 10,000; 0..1e7. */
+  readonly maxOperations?: number;
+  /** Findings listed, most important first. Default 500; 0..1e7. */
+  readonly maxFindings?: number;
+}
+
+export type ResolvedBounds = Required<SnapshotBounds>;
+
+export interface ResolvedTrackOptions extends Required<Omit<TrackOptions, "reportDir" | "bounds">> {
+  readonly reportDir: string | undefined;
+  readonly bounds: ResolvedBounds;
+}
+
+export const DEFAULT_BOUNDS: ResolvedBounds = {
+  maxContexts: 10_000,
+  maxOperations: 10_000,
+  maxFindings: 500,
+};
+
+const DEFAULTS: Omit<ResolvedTrackOptions, "reportDir" | "bounds"> = {
+  neverCancelledMs: 60_000,
+  ignoredCancellationMs: 1_000,
+  lateDeadlineMs: 50,
+  timers: true,
+  timerSampleEvery: 8,
+  waitSampleEvery: 8,
+  fetch: true,
+  sampleIntervalMs: 10_000,
+  maxSamples: 360,
+  blockingStacks: false,
+  maxEvents: 1_000,
+  maxTimers: 10_000,
+  dumpOnExit: true,
+  dumpSignal: "SIGUSR2",
+};
+
+/** Checks a number option: finite, in range, an integer where asked. */
+export function checkNumber(
+  value: unknown,
+  where: string,
+  min: number,
+  max: number,
+  integer = false,
+): number {
+  if (
+    typeof value !== "number" ||
+    !Number.isFinite(value) ||
+    value < min ||
+    value > max ||
+    (integer && !Number.isInteger(value))
+  ) {
+    const what = integer ? "an integer" : "a number";
+    throw new RangeError(`${where} must be ${what} in ${min}..${max}, got ${String(value)}`);
+  }
+  return value;
+}
+
+function checkBoolean(value: unknown, where: string): boolean {
+  if (typeof value !== "boolean") {
+    throw new TypeError(`${where} must be a boolean, got ${typeof value}`);
+  }
+  return value;
+}
+
+function pick<T>(given: T | undefined, fallback: T): T {
+  return given === undefined ? fallback : given;
+}
+
+/** Fills in the defaults of {@link SnapshotBounds} and validates what was given. */
+export function resolveBounds(
+  bounds: SnapshotBounds | undefined,
+  where: string,
+  base: ResolvedBounds = DEFAULT_BOUNDS,
+  label: (key: string) => string = (key) => `${where}.${key}`,
+): ResolvedBounds {
+  if (bounds === undefined) return base;
+  if (typeof bounds !== "object" || bounds === null) {
+    throw new TypeError(`${where} must be an object`);
+  }
+  const limit = (key: keyof SnapshotBounds): number =>
+    checkNumber(pick(bounds[key], base[key]), label(key), 0, 1e7, true);
+  return {
+    maxContexts: limit("maxContexts"),
+    maxOperations: limit("maxOperations"),
+    maxFindings: limit("maxFindings"),
+  };
+}
+
+/**
+ * Fills in the defaults of {@link TrackOptions} and validates what was given. `label` names an
+ * option in error messages (the environment variable, when the options came from there).
+ */
+export function resolveTrackOptions(
+  options: TrackOptions | undefined,
+  where = "track",
+  label: (key: string) => string = (key) => `${where}: options.${key}`,
+): ResolvedTrackOptions {
+  const o = options ?? {};
+  if (typeof o !== "object" || o === null) {
+    throw new TypeError(`${where}: options must be an object`);
+  }
+  const ms = (key: "neverCancelledMs" | "ignoredCancellationMs" | "lateDeadlineMs"): number =>
+    checkNumber(pick(o[key], DEFAULTS[key]), label(key), 0, 1e9);
+  const int = (
+    key: "timerSampleEvery" | "waitSampleEvery" | "maxSamples" | "maxEvents" | "maxTimers",
+    min: number,
+    max: number,
+  ): number => checkNumber(pick(o[key], DEFAULTS[key]), label(key), min, max, true);
+  const flag = (key: "timers" | "fetch" | "blockingStacks" | "dumpOnExit"): boolean =>
+    checkBoolean(pick(o[key], DEFAULTS[key]), label(key));
+  const reportDir = o.reportDir;
+  if (reportDir !== undefined && (typeof reportDir !== "string" || reportDir === "")) {
+    throw new TypeError(`${label("reportDir")} must be a non-empty string`);
+  }
+  const dumpSignal = pick(o.dumpSignal, DEFAULTS.dumpSignal);
+  if (dumpSignal !== false && (typeof dumpSignal !== "string" || !dumpSignal.startsWith("SIG"))) {
+    throw new TypeError(
+      `${label("dumpSignal")} must be a signal name ("SIGUSR2") or false, got ${String(dumpSignal)}`,
+    );
+  }
+  return {
+    neverCancelledMs: ms("neverCancelledMs"),
+    ignoredCancellationMs: ms("ignoredCancellationMs"),
+    lateDeadlineMs: ms("lateDeadlineMs"),
+    timers: flag("timers"),
+    timerSampleEvery: int("timerSampleEvery", 1, 1e6),
+    waitSampleEvery: int("waitSampleEvery", 1, 1e6),
+    fetch: flag("fetch"),
+    sampleIntervalMs: checkNumber(
+      pick(o.sampleIntervalMs, DEFAULTS.sampleIntervalMs),
+      label("sampleIntervalMs"),
+      10,
+      1e9,
+    ),
+    maxSamples: int("maxSamples", 2, 1e6),
+    blockingStacks: flag("blockingStacks"),
+    maxEvents: int("maxEvents", 1, 1e6),
+    maxTimers: int("maxTimers", 1, 1e7),
+    reportDir,
+    dumpOnExit: flag("dumpOnExit"),
+    dumpSignal,
+    bounds: resolveBounds(o.bounds, `${where}: options.bounds`, DEFAULT_BOUNDS, (key) =>
+      label(`bounds.${key}`),
+    ),
+  };
+}

@@ -1,0 +1,237 @@
+import { fileURLToPath } from "node:url";
+import type { Frame } from "./model.js";
+
+/** The folders of timebound's library layers; frames there are timebound's own, not the caller's. */
+const LIBRARY_LAYERS = ["core", "sync", "io", "resilience", "fanout", "diagnostics"];
+
+function toPath(file: string): string {
+  if (!file.startsWith("file://")) return file;
+  try {
+    return fileURLToPath(file);
+  } catch {
+    return file;
+  }
+}
+
+/** Whether a frame is in one of timebound's library layers. */
+export function isOwnFrame(frame: Frame): boolean {
+  return ownPrefixes.some((prefix) => frame.file.startsWith(prefix));
+}
+
+// Node's own machinery (timers, diagnostics_channel, the module loader, undici's WebAssembly
+// parser) says nothing about who created a context, and it differs between runs.
+function isRuntimeFrame(frame: Frame): boolean {
+  return frame.file.startsWith("node:") || frame.file.startsWith("wasm://");
+}
+
+const LOCATION = /^(.*):(\d+):(\d+)$/;
+
+/** Parses one `    at …` line of a V8 stack; undefined for lines that are not frames. */
+export function parseFrame(line: string): Frame | undefined {
+  const text = line.trim();
+  if (!text.startsWith("at ")) return undefined;
+  let body = text.slice(3);
+  if (body.startsWith("async ")) body = body.slice(6);
+  let functionName = "";
+  let location = body;
+  // "fn (location)"; the location may itself contain parentheses (eval frames), so match the
+  // last balanced group at the end.
+  if (body.endsWith(")")) {
+    let depth = 0;
+    for (let i = body.length - 1; i >= 0; i--) {
+      const ch = body[i];
+      if (ch === ")") depth++;
+      else if (ch === "(" && --depth === 0) {
+        functionName = body.slice(0, i).trim();
+        location = body.slice(i + 1, -1);
+        break;
+      }
+    }
+  }
+  if (location.startsWith("wasm://")) return { functionName, file: location, line: 0, column: 0 };
+  const m = LOCATION.exec(location);
+  if (m === null) {
+    // "<anonymous>", "native", or an eval location: keep the name, no file.
+    return { functionName: functionName || location, file: "", line: 0, column: 0 };
+  }
+  return {
+    functionName: functionName.replace(/ \[as [^\]]+\]$/, ""),
+    file: toPath(m[1]!),
+    line: Number(m[2]),
+    column: Number(m[3]),
+  };
+}
+
+/** Where this build of timebound lives (`…/src/`, `…/dist/esm/`), found from this file's frame. */
+const ownRoot = ((): string | undefined => {
+  const file = parseFrame(new Error().stack?.split("\n")[1] ?? "")?.file;
+  if (file === undefined || file === "") return undefined;
+  return file.replace(/diagnostics[\\/][^\\/]+$/, "");
+})();
+
+/**
+ * The folder holding this build's diagnostics modules (`…/src/diagnostics`,
+ * `…/dist/esm/diagnostics`), for starting a child process with the same build's preload.
+ */
+export function diagnosticsDir(): string {
+  if (ownRoot === undefined)
+    throw new Error("timebound: cannot tell where diagnostics is installed");
+  return `${ownRoot}diagnostics`;
+}
+
+/** Roots whose library layers count as own: this build, and its ESM/CJS twin. */
+const ownPrefixes: readonly string[] = ((): string[] => {
+  if (ownRoot === undefined) return [];
+  const twin = ownRoot.replace(
+    /([\\/]dist[\\/])(esm|cjs)([\\/])$/,
+    (_m, a: string, b, c: string) => (b === "esm" ? `${a}cjs${c}` : `${a}esm${c}`),
+  );
+  const roots = twin === ownRoot ? [ownRoot] : [ownRoot, twin];
+  return roots.flatMap((root) => LIBRARY_LAYERS.map((layer) => `${root}${layer}`));
+})();
+
+/** A parsed stack: the caller's frames, and whether timebound's own frames were removed. */
+export interface ParsedStack {
+  /** Innermost first, without timebound's leading frames and without runtime frames. */
+  readonly frames: readonly Frame[];
+  /** True when the innermost frames were timebound's own (a timer armed by the core, say). */
+  readonly internal: boolean;
+  /** Identity of the stack, for grouping: equal keys, equal frames. */
+  readonly key: string;
+}
+
+/**
+ * Parses a V8 stack string into frames, innermost first, dropping the leading frames that are
+ * timebound's own (the `withCancel` that made the context is not news) and Node's internals.
+ *
+ * @example
+ * ```ts
+ * parseStack(new Error().stack ?? "").frames[0]?.functionName;
+ * ```
+ */
+export function parseStack(text: string): ParsedStack {
+  const frames: Frame[] = [];
+  let leading = true;
+  let internal = false;
+  // Frames without a file (`new Promise`, `Array.map`) among the leading own frames were called
+  // by timebound, so they go with them; before the caller's first frame they stay.
+  let pending: Frame[] = [];
+  for (const line of text.split("\n")) {
+    const frame = parseFrame(line);
+    if (frame === undefined || isRuntimeFrame(frame)) continue;
+    if (leading) {
+      if (isOwnFrame(frame)) {
+        internal = true;
+        pending = [];
+        continue;
+      }
+      if (frame.file === "") {
+        pending.push(frame);
+        continue;
+      }
+      leading = false;
+      frames.push(...pending);
+    }
+    frames.push(frame);
+  }
+  if (leading) frames.push(...pending);
+  return { frames, internal, key: stackKey(frames) };
+}
+
+/**
+ * Whether the program made the thing this stack was captured for: not timebound itself (a
+ * deadline timer ends with its context) and not Node's internals alone (undici's timers inside
+ * a fetch have no frame of the program).
+ */
+export function madeByProgram(parsed: ParsedStack): boolean {
+  return !parsed.internal && parsed.frames.length > 0;
+}
+
+/** A string that identifies a list of frames. */
+export function stackKey(frames: readonly Frame[]): string {
+  let key = "";
+  for (const f of frames) key += `${f.functionName}@${f.file}:${f.line}:${f.column}\n`;
+  return key;
+}
+
+/**
+ * `fn (file:line:col)`, or just the location for anonymous frames.
+ *
+ * @example
+ * ```ts
+ * formatFrame(finding.stack[0]!); // "startWorker (/app/worker.js:7:15)"
+ * ```
+ */
+export function formatFrame(frame: Frame): string {
+  const where = frame.file === "" ? "" : `${frame.file}:${frame.line}:${frame.column}`;
+  if (frame.functionName === "") return where;
+  return where === "" ? frame.functionName : `${frame.functionName} (${where})`;
+}
+
+/** Parsed stacks by text: many contexts share one creation site, so each text is parsed once. */
+const parsed = new Map<string, ParsedStack>();
+const MAX_CACHED = 20_000;
+const EMPTY: ParsedStack = { frames: [], internal: false, key: "" };
+
+/** Parses `text`, reusing the result for a text seen before. */
+export function parseCached(text: string | undefined): ParsedStack {
+  if (text === undefined || text === "") return EMPTY;
+  let p = parsed.get(text);
+  if (p === undefined) {
+    if (parsed.size >= MAX_CACHED) parsed.clear();
+    p = parseStack(text);
+    parsed.set(text, p);
+  }
+  return p;
+}
+
+/** What `Error.captureStackTrace` fills in: V8 formats `stack` only when it is first read. */
+export interface StackHolder {
+  stack?: string;
+}
+
+/**
+ * A stack captured now and parsed only if someone looks at it: most tracked things end
+ * unnoticed, and formatting a V8 stack costs more than capturing it.
+ */
+export class StackRef {
+  private holder: StackHolder | undefined;
+  private result: ParsedStack | undefined;
+
+  constructor(holder: StackHolder | undefined) {
+    this.holder = holder;
+  }
+
+  /** No stack: the thing was not sampled. */
+  static readonly NONE = new StackRef(undefined);
+
+  /**
+   * Captures the current stack, leaving out `below` and everything above it (all of it, if
+   * `below` is not on the stack). `room` frames are added to `Error.stackTraceLimit` for
+   * timebound's own frames, which {@link parseStack} drops, so the caller keeps as many as the
+   * limit promises.
+   */
+  static capture(below?: (...args: never[]) => unknown, room = 0): StackRef {
+    const holder: StackHolder = {};
+    const limit = Error.stackTraceLimit;
+    if (room > 0 && typeof limit === "number") Error.stackTraceLimit = limit + room;
+    try {
+      Error.captureStackTrace(holder, below);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+    return new StackRef(holder);
+  }
+
+  get parsed(): ParsedStack {
+    if (this.result === undefined) {
+      this.result = parseCached(this.holder?.stack);
+      this.holder = undefined; // the formatted string is cached once per site; drop this copy
+    }
+    return this.result;
+  }
+
+  get frames(): readonly Frame[] {
+    return this.parsed.frames;
+  }
+}

@@ -1,0 +1,217 @@
+import { promisify } from "node:util";
+import { current } from "../core/ambient.js";
+import { now } from "../core/clock.js";
+import {
+  type ContextInternals,
+  type ContextRecord,
+  EventLog,
+  Holds,
+  LIVE_STATE,
+  nodeOf,
+} from "./records.js";
+import { guard } from "./guard.js";
+import { StackRef } from "./stacks.js";
+import type { Tracker } from "./tracker.js";
+
+export type TimerKind = "setTimeout" | "setInterval" | "setImmediate";
+
+/** A sampled timer, remembered while it may still be armed. */
+export interface TimerRecord {
+  readonly id: number;
+  readonly kind: TimerKind;
+  /** Weak: a timer that fired and was dropped must be collectable as before. */
+  readonly timer: WeakRef<object>;
+  /** The ambient context (`run(ctx, …)`) it was created in, if any. */
+  readonly context: ContextRecord | undefined;
+  readonly contextName: string | undefined;
+  readonly createdAt: number;
+  readonly delayMs: number;
+  readonly stack: StackRef;
+}
+
+/** A timer created inside `run(ctx, …)` after `ctx` had ended: work that ignores cancellation. */
+export interface LateTimerEvent {
+  readonly kind: TimerKind;
+  readonly context: ContextRecord;
+  readonly contextName: string | undefined;
+  readonly at: number;
+  readonly stack: StackRef;
+}
+
+/** The timer functions as Node installed them; diagnostics' own timers use these. */
+export const originalTimers = {
+  setTimeout: globalThis.setTimeout,
+  setInterval: globalThis.setInterval,
+  setImmediate: globalThis.setImmediate,
+  clearInterval: globalThis.clearInterval,
+};
+
+type TimerFunction = (...args: unknown[]) => object;
+type Globals = Record<TimerKind, TimerFunction>;
+
+// Stack captures for post-end timers are rate-limited: a tight timer loop after its context
+// ended must not turn into a capture per iteration. The rest are counted.
+const LATE_CAPTURES_PER_SECOND = 100;
+/** Frames of timebound's own above a timer it arms (arm, newCancelContext, withTimeout). */
+const OWN_TIMER_FRAMES = 3;
+/** The sampled list is walked to forget fired timers when it reaches this size, or twice the armed ones. */
+const MIN_PRUNE_AT = 64;
+
+/** Node marks a Timeout or Immediate `_destroyed` once it fired (not repeating) or was cleared. */
+function isArmed(timer: object | undefined): boolean {
+  return timer !== undefined && (timer as { _destroyed?: unknown })._destroyed !== true;
+}
+
+/**
+ * Watches timers while tracking: replaces the global `setTimeout`, `setInterval` and
+ * `setImmediate` with thin wrappers. Every call checks the ambient context (one
+ * AsyncLocalStorage read): a timer created after its context ended is recorded (rate-limited).
+ * One call in `sampleEvery` also records the creation stack and keeps a weak reference, so that
+ * a timer still armed after its context ended, or a site whose timers pile up, can be named.
+ * Imports of `node:timers` and `timers/promises` are not wrapped.
+ */
+export class TimerWatch {
+  readonly late: EventLog<LateTimerEvent>;
+  private readonly sampled = new Map<number, TimerRecord>();
+  private calls = 0;
+  private lateWindowStart = 0;
+  private lateCaptures = 0;
+  private lastPrune = -Infinity;
+  private readonly everyTimer = new Holds();
+  private pruneAt = MIN_PRUNE_AT;
+  /** Timers not recorded because `maxTimers` were already armed. */
+  dropped = 0;
+  private installed: Partial<Globals> = {};
+
+  constructor(
+    private readonly tracker: Tracker,
+    private readonly sampleEvery: number,
+    private readonly maxTimers: number,
+    maxEvents: number,
+  ) {
+    this.late = new EventLog(maxEvents);
+  }
+
+  install(): void {
+    const globals = globalThis as unknown as Globals;
+    for (const kind of ["setTimeout", "setInterval", "setImmediate"] as const) {
+      const original = globals[kind];
+      const watch = guard(`${kind} wrapper`, this.onCreated.bind(this));
+      const wrapper = function (this: unknown, ...args: unknown[]): object {
+        const timer: object = Reflect.apply(original, this, args);
+        watch(kind, timer, args[1], wrapper);
+        return timer;
+      };
+      Object.defineProperty(wrapper, "name", { value: kind });
+      // util.promisify(setTimeout) looks for this; keep it working.
+      const custom = (original as unknown as Record<symbol, unknown>)[promisify.custom];
+      if (custom !== undefined) Object.defineProperty(wrapper, promisify.custom, { value: custom });
+      globals[kind] = wrapper;
+      this.installed[kind] = wrapper;
+    }
+  }
+
+  /** Puts the originals back, unless someone wrapped ours since; then ours becomes a no-op. */
+  uninstall(): void {
+    const globals = globalThis as unknown as Globals;
+    for (const kind of ["setTimeout", "setInterval", "setImmediate"] as const) {
+      const wrapper = this.installed[kind];
+      if (wrapper !== undefined && globals[kind] === wrapper) {
+        globals[kind] = originalTimers[kind] as unknown as TimerFunction;
+      }
+    }
+    this.installed = {};
+  }
+
+  /** How many timer creations were seen (all, not just sampled). */
+  get created(): number {
+    return this.calls;
+  }
+
+  /** How many timers one sampled timer stands for (1 while {@link sampleAll} holds). */
+  get sampling(): number {
+    return this.everyTimer.held ? 1 : this.sampleEvery;
+  }
+
+  /**
+   * Records every timer until the returned function is called (leak checks need them all).
+   * Calls nest.
+   */
+  sampleAll(): () => void {
+    return this.everyTimer.hold();
+  }
+
+  /** Sampled timers that are still armed; forgets the others. */
+  armed(): TimerRecord[] {
+    const out: TimerRecord[] = [];
+    for (const [id, record] of this.sampled) {
+      if (isArmed(record.timer.deref())) out.push(record);
+      else this.sampled.delete(id);
+    }
+    return out;
+  }
+
+  /** `wrapper` is left out of captured stacks, so they start at whoever called the timer. */
+  private onCreated(kind: TimerKind, timer: object, delay: unknown, wrapper: TimerFunction): void {
+    if (this.installed[kind] === undefined) return; // uninstalled, but someone wrapped us
+    const ambient = current();
+    const node = ambient === undefined ? null : nodeOf(ambient);
+    if (node !== null && node._state !== undefined && node._state !== LIVE_STATE) {
+      this.onLate(kind, ambient, node, wrapper);
+    }
+    if (this.calls++ % this.sampleEvery !== 0 && !this.everyTimer.held) return;
+    if (this.sampled.size >= this.pruneAt) this.prune();
+    if (this.sampled.size >= this.maxTimers) {
+      this.dropped++;
+      return;
+    }
+    const id = this.tracker.newId();
+    this.sampled.set(id, {
+      id,
+      kind,
+      timer: new WeakRef(timer),
+      context: node === null ? undefined : this.tracker.recordFor(node),
+      contextName: ambient?.name ?? node?.name ?? undefined,
+      createdAt: now(),
+      delayMs: typeof delay === "number" ? delay : 0,
+      stack: StackRef.capture(wrapper, OWN_TIMER_FRAMES),
+    });
+  }
+
+  // Most timers fire or are cleared soon after they are made: forget them as the list grows,
+  // walking it again only once it has doubled (amortized O(1) a timer), and at most once a
+  // second when it is full of armed ones.
+  private prune(): void {
+    const t = now();
+    if (this.sampled.size >= this.maxTimers && t - this.lastPrune < 1_000) return;
+    this.lastPrune = t;
+    const armed = this.armed().length;
+    this.pruneAt = Math.max(MIN_PRUNE_AT, 2 * armed);
+  }
+
+  private onLate(
+    kind: TimerKind,
+    ambient: { readonly name: string | undefined } | undefined,
+    node: ContextInternals,
+    wrapper: TimerFunction,
+  ): void {
+    const t = now();
+    if (t - this.lateWindowStart >= 1_000) {
+      this.lateWindowStart = t;
+      this.lateCaptures = 0;
+    }
+    if (this.lateCaptures >= LATE_CAPTURES_PER_SECOND) {
+      this.late.total++;
+      return;
+    }
+    this.lateCaptures++;
+    const context = this.tracker.recordFor(node);
+    this.late.push({
+      kind,
+      context,
+      contextName: ambient?.name ?? context.name,
+      at: t,
+      stack: StackRef.capture(wrapper, OWN_TIMER_FRAMES),
+    });
+  }
+}

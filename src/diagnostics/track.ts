@@ -1,0 +1,240 @@
+import { now } from "../core/clock.js";
+import { AmbientFetchWatch } from "./ambient-fetch.js";
+import { type AnalysisInput, analyze } from "./findings.js";
+import { LatenessMonitor } from "./lateness.js";
+import type { Finding, GrowthSample, Snapshot } from "./model.js";
+import {
+  type ResolvedTrackOptions,
+  type SnapshotBounds,
+  type TrackOptions,
+  resolveBounds,
+  resolveTrackOptions,
+} from "./options.js";
+import { Sampler } from "./sampler.js";
+import { installDumpTriggers } from "./signals.js";
+import { buildSnapshot, emptySnapshot } from "./snapshot.js";
+import { TimerWatch } from "./timers.js";
+import { Tracker } from "./tracker.js";
+import { growthVerdict } from "./verdict.js";
+
+/** Something to undo when tracking stops (the exit and signal dumps install one). */
+type Teardown = () => void;
+
+/**
+ * Tracking in progress: the registry of live contexts and operations, the timer watch, the
+ * late-deadline monitor and the growth sampler. Get one from {@link track}.
+ *
+ * @example
+ * ```ts
+ * const tracking = track();
+ * for (const f of tracking.findings()) console.warn(`[${f.kind}] ${f.message}`);
+ * ```
+ */
+export class Tracking {
+  readonly options: ResolvedTrackOptions;
+  readonly tracker: Tracker;
+  readonly timers: TimerWatch | undefined;
+  readonly lateness: LatenessMonitor;
+  readonly sampler: Sampler;
+  private readonly fetchWatch: AmbientFetchWatch | undefined;
+  private readonly teardowns: Teardown[] = [];
+  private stopped = false;
+
+  /** @internal use {@link track} */
+  constructor(options: ResolvedTrackOptions) {
+    this.options = options;
+    this.tracker = new Tracker(options.maxEvents, options.waitSampleEvery);
+    this.timers = options.timers
+      ? new TimerWatch(this.tracker, options.timerSampleEvery, options.maxTimers, options.maxEvents)
+      : undefined;
+    this.fetchWatch = options.fetch ? new AmbientFetchWatch(this.tracker) : undefined;
+    this.lateness = new LatenessMonitor(
+      this.tracker,
+      options.lateDeadlineMs,
+      options.sampleIntervalMs,
+      options.maxEvents,
+    );
+    this.sampler = new Sampler(
+      () => ({
+        liveContexts: this.tracker.contexts.size,
+        liveOperations: this.tracker.operations.size,
+      }),
+      options.sampleIntervalMs,
+      options.maxSamples,
+    );
+  }
+
+  /** @internal */
+  start(): void {
+    this.tracker.subscribe();
+    this.timers?.install();
+    this.fetchWatch?.install();
+    this.lateness.start(this.options.blockingStacks);
+    this.sampler.start();
+  }
+
+  /** True until {@link stop} is called. */
+  get active(): boolean {
+    return !this.stopped;
+  }
+
+  /** Monotonic time tracking started. */
+  get since(): number {
+    return this.tracker.startedAt;
+  }
+
+  /**
+   * Records the stack of every timer and wait until the returned function is called, whatever
+   * the sampling options say (leak checks need them all). Calls nest.
+   */
+  recordEverything(): () => void {
+    const releaseTimers = this.timers?.sampleAll();
+    const releaseWaits = this.tracker.sampleAllWaits();
+    return () => {
+      releaseTimers?.();
+      releaseWaits();
+    };
+  }
+
+  /** Registers something to undo on {@link stop}. @internal */
+  onStop(teardown: Teardown): void {
+    this.teardowns.push(teardown);
+  }
+
+  /** The growth samples kept so far, oldest first. */
+  samples(): GrowthSample[] {
+    return this.sampler.samples.toArray();
+  }
+
+  /** What the analysis looks at, right now. */
+  analysisInput(): AnalysisInput {
+    const samples = this.samples();
+    return {
+      now: now(),
+      neverCancelledMs: this.options.neverCancelledMs,
+      ignoredCancellationMs: this.options.ignoredCancellationMs,
+      contexts: iterable(this.tracker.contexts),
+      operations: iterable(this.tracker.operations),
+      timers: this.timers?.armed() ?? [],
+      timerSampleEvery: this.timers?.sampling ?? this.options.timerSampleEvery,
+      lateTimers: logged(this.timers?.late),
+      collected: logged(this.tracker.collected),
+      lateDeadlines: logged(this.lateness.events),
+      verdicts: growthVerdict(samples),
+    };
+  }
+
+  /** Every finding right now, most serious first (unbounded; {@link snapshot} bounds them). */
+  findings(): Finding[] {
+    return analyze(this.analysisInput());
+  }
+
+  /**
+   * A bounded snapshot of live contexts, operations, findings and growth samples; what did not
+   * fit is counted in `omitted`. `bounds` default to the tracking options' bounds.
+   */
+  snapshot(bounds?: SnapshotBounds): Snapshot {
+    const input = this.analysisInput();
+    return buildSnapshot(
+      {
+        trackingSince: this.since,
+        contexts: this.tracker.contexts.values(),
+        contextCount: this.tracker.contexts.size,
+        operations: this.tracker.operations.values(),
+        operationCount: this.tracker.operations.size,
+        timers: input.timers,
+        findings: analyze(input),
+        samples: this.samples(),
+      },
+      resolveBounds(bounds, "snapshot: bounds", this.options.bounds),
+    );
+  }
+
+  /** Stops tracking: unsubscribes, restores the global timer functions and `fetch`. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const teardown of this.teardowns.splice(0).reverse()) teardown();
+    this.sampler.stop();
+    this.lateness.stop();
+    this.fetchWatch?.uninstall();
+    this.timers?.uninstall();
+    this.tracker.unsubscribe();
+    if (active === this) active = undefined;
+  }
+}
+
+/** The map's values, iterable as often as needed (the analysis walks them more than once). */
+function iterable<T>(map: ReadonlyMap<number, T>): Iterable<T> {
+  return { [Symbol.iterator]: () => map.values() };
+}
+
+function logged<T>(log: { toArray(): T[]; total: number } | undefined): {
+  events: T[];
+  total: number;
+} {
+  return log === undefined ? { events: [], total: 0 } : { events: log.toArray(), total: log.total };
+}
+
+let active: Tracking | undefined;
+
+/**
+ * Turns tracking on and returns its handle; if tracking is already on, returns the running one
+ * (whose options stay as they were). Tracking subscribes to timebound's diagnostics channels,
+ * records creation stacks of contexts created from now on, wraps the global timer functions and
+ * `fetch` (see {@link TrackOptions}), samples growth, and with `reportDir` dumps at exit.
+ *
+ * @example
+ * ```ts
+ * const tracking = track({ neverCancelledMs: 30_000 });
+ * // …
+ * console.log(toTextReport(tracking.snapshot(), { debug: 1 }));
+ * tracking.stop();
+ * ```
+ */
+export function track(options?: TrackOptions): Tracking {
+  if (active !== undefined) return active;
+  const tracking = new Tracking(resolveTrackOptions(options));
+  tracking.start();
+  active = tracking;
+  installDumpTriggers(tracking);
+  return tracking;
+}
+
+/**
+ * Whether tracking is on.
+ *
+ * @example
+ * ```ts
+ * if (!isTracking()) console.warn("start with node --import timebound/register");
+ * ```
+ */
+export function isTracking(): boolean {
+  return active !== undefined;
+}
+
+/**
+ * The running tracking, or undefined.
+ *
+ * @example
+ * ```ts
+ * activeTracking()?.sampler.sample(); // one growth sample now
+ * ```
+ */
+export function activeTracking(): Tracking | undefined {
+  return active;
+}
+
+/**
+ * A snapshot of the running tracking, or an empty one (`trackingSince` undefined) when nothing
+ * is tracked, which the reports turn into a message saying how to turn tracking on.
+ *
+ * @example
+ * ```ts
+ * const s = snapshot();
+ * if (s.trackingSince === undefined) console.log("not tracking");
+ * ```
+ */
+export function snapshot(bounds?: SnapshotBounds): Snapshot {
+  return active === undefined ? emptySnapshot() : active.snapshot(bounds);
+}

@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { channels } from "../../src/index.js";
+import { optionsFromEnv, trackingFromEnv } from "../../src/diagnostics/env.js";
+import { resolveTrackOptions } from "../../src/diagnostics/options.js";
+import { isTracking, track } from "../../src/diagnostics/track.js";
+
+describe("tracking options", () => {
+  it("defaults suit production", () => {
+    const o = resolveTrackOptions(undefined);
+    assert.equal(o.neverCancelledMs, 60_000);
+    assert.equal(o.ignoredCancellationMs, 1_000);
+    assert.equal(o.timerSampleEvery, 8);
+    assert.equal(o.dumpSignal, "SIGUSR2");
+    assert.equal(o.reportDir, undefined);
+    assert.deepEqual(o.bounds, { maxContexts: 10_000, maxOperations: 10_000, maxFindings: 500 });
+  });
+
+  it("bad options fail with the option's name and range", () => {
+    assert.throws(
+      () => track({ neverCancelledMs: -5 }),
+      /track: options\.neverCancelledMs must be a number in 0\.\.1000000000, got -5/,
+    );
+    assert.throws(
+      () => track({ timerSampleEvery: 1.5 }),
+      /options\.timerSampleEvery must be an integer in 1\.\.1000000, got 1\.5/,
+    );
+    assert.throws(
+      () => track({ timers: "yes" as unknown as boolean }),
+      /options\.timers must be a boolean, got string/,
+    );
+    assert.throws(
+      () => track({ bounds: { maxContexts: -1 } }),
+      /options\.bounds\.maxContexts must be an integer/,
+    );
+    assert.throws(
+      () => track({ dumpSignal: "USR2" as NodeJS.Signals }),
+      /options\.dumpSignal must be a signal name/,
+    );
+    assert.equal(isTracking(), false, "a rejected call starts nothing");
+  });
+
+  it("reads the environment, naming the variable when a value is bad", () => {
+    const o = optionsFromEnv({
+      TIMEBOUND_NEVER_CANCELLED_MS: "250",
+      TIMEBOUND_TIMERS: "0",
+      TIMEBOUND_DUMP_SIGNAL: "off",
+      TIMEBOUND_MAX_CONTEXTS: "7",
+      TIMEBOUND_REPORT_DIR: "/tmp/x-%p",
+    });
+    assert.equal(o.neverCancelledMs, 250);
+    assert.equal(o.timers, false);
+    assert.equal(o.dumpSignal, false);
+    assert.equal(o.bounds.maxContexts, 7);
+    assert.equal(o.reportDir, "/tmp/x-%p");
+    assert.throws(
+      () => optionsFromEnv({ TIMEBOUND_LATE_DEADLINE_MS: "soon" }),
+      /environment variable TIMEBOUND_LATE_DEADLINE_MS must be a number, got "soon"/,
+    );
+    assert.throws(
+      () => optionsFromEnv({ TIMEBOUND_MAX_SAMPLES: "1" }),
+      /environment variable TIMEBOUND_MAX_SAMPLES must be an integer in 2\.\.1000000, got 1/,
+    );
+    assert.throws(
+      () => optionsFromEnv({ TIMEBOUND_FETCH: "maybe" }),
+      /environment variable TIMEBOUND_FETCH must be 1 or 0/,
+    );
+    assert.equal(trackingFromEnv({}), undefined);
+    assert.equal(trackingFromEnv({ TIMEBOUND_TRACK: "0" }), false);
+  });
+});
+
+describe("tracking off costs nothing", () => {
+  it("stop() leaves no subscriber and puts the globals back", () => {
+    const before = { setTimeout, setInterval, setImmediate, fetch: globalThis.fetch };
+    const tracking = track({ dumpSignal: false });
+    assert.notEqual(globalThis.setTimeout, before.setTimeout);
+    assert.equal(channels.created.hasSubscribers, true);
+    assert.equal(track(), tracking, "track() while tracking returns the running one");
+    tracking.stop();
+    assert.equal(isTracking(), false);
+    for (const channel of Object.values(channels)) assert.equal(channel.hasSubscribers, false);
+    assert.equal(globalThis.setTimeout, before.setTimeout);
+    assert.equal(globalThis.setInterval, before.setInterval);
+    assert.equal(globalThis.setImmediate, before.setImmediate);
+    assert.equal(globalThis.fetch, before.fetch);
+  });
+});
