@@ -64,7 +64,7 @@ describe("cli main", () => {
     const r = await runMain("labb");
     assert.equal(r.code, 2);
     assert.equal(r.out, "");
-    assert.match(r.err, /^timebound: unknown command "labb"; commands: lab, help\n/);
+    assert.match(r.err, /^timebound: unknown command "labb"; commands: lab, diagnose, help\n/);
     assert.match(r.err, /Run "timebound --help" for usage\./);
     const opt = await runMain("--frobnicate");
     assert.equal(opt.code, 2);
@@ -178,7 +178,10 @@ describe("bin/timebound.js", () => {
     );
     const unknown = runBin("serve");
     assert.equal(unknown.status, 2);
-    assert.match(unknown.stderr, /timebound: unknown command "serve"; commands: lab, help/);
+    assert.match(
+      unknown.stderr,
+      /timebound: unknown command "serve"; commands: lab, diagnose, help/,
+    );
     const version = runBin("--version");
     assert.equal(version.status, 0);
     assert.match(version.stdout, /^\d+\.\d+\.\d+/);

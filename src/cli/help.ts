@@ -15,6 +15,10 @@ Options:
   ${"--version".padEnd(width)} print the version
   ${"-h, --help".padEnd(width)} show this help
 
+Examples:
+  timebound lab --only missing-cancel
+  timebound diagnose --out report -- node server.js
+
 Run "timebound <command> --help" for a command's options.
 `;
 }

@@ -1,5 +1,6 @@
 import {
   DEFAULT_LAB_OPTIONS,
+  DEFAULT_LAB_OUT,
   LAB_LIMITS,
   LabOptionError,
   type LabOptions,
@@ -38,6 +39,7 @@ Options:
   --only <id>        run only this scenario (repeat, or give a comma-separated list)
   --requests <n>     requests for missing-cancel: ${requests}
   --scale <x>        multiply the configured durations by x: ${scale}
+  --out <dir>        folder for the diagnostics scenarios' dumps (default: ${DEFAULT_LAB_OUT})
   --json             print the report as JSON
   -h, --help         show this help
 
@@ -49,7 +51,7 @@ ${ids}
 /** Parses `timebound lab` arguments; throws {@link UsageError} naming the bad option. */
 export function parseLabArgs(args: readonly string[]): LabArgs {
   const only: Scenario[] = [];
-  const given: { requests?: number; scale?: number } = {};
+  const given: { requests?: number; scale?: number; out?: string } = {};
   const raw: Partial<Record<keyof LabOptions, string>> = {};
   let json = false;
   let help = false;
@@ -90,6 +92,10 @@ export function parseLabArgs(args: readonly string[]): LabArgs {
         raw.scale = value();
         given.scale = parseDecimal(raw.scale);
         break;
+      case "--out":
+        raw.out = value();
+        given.out = raw.out;
+        break;
       case "--json":
         noValue();
         json = true;
@@ -102,7 +108,7 @@ export function parseLabArgs(args: readonly string[]): LabArgs {
       default:
         throw new UsageError(
           arg.startsWith("-")
-            ? `unknown option "${name}"; options: --only, --requests, --scale, --json, --help`
+            ? `unknown option "${name}"; options: --only, --requests, --scale, --out, --json, --help`
             : `unexpected argument "${arg}"`,
           "lab",
         );

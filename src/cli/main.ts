@@ -1,4 +1,5 @@
 import type { Command } from "./command.js";
+import { diagnoseCommand } from "./diagnose.js";
 import { usage } from "./help.js";
 import type { CliIO } from "./io.js";
 import { labCommand } from "./lab.js";
@@ -20,7 +21,7 @@ const helpCommand: Command = {
 };
 
 /** Every command, in the order the help lists them. */
-const commands: readonly Command[] = [labCommand, helpCommand];
+const commands: readonly Command[] = [labCommand, diagnoseCommand, helpCommand];
 
 function findCommand(name: string): Command {
   const found = commands.find((c) => c.name === name);

@@ -139,7 +139,8 @@ async function timed(work: () => Promise<unknown>): Promise<{ waitedMs: number }
   try {
     await work();
   } catch (err) {
-    throw Object.assign(err as object, { waitedMs: now() - start });
+    if (err instanceof Error) throw Object.assign(err, { waitedMs: now() - start });
+    throw err;
   }
   return { waitedMs: now() - start };
 }

@@ -7,7 +7,15 @@ export interface LabOptions {
    * "parent 3 s / child 2 s" runs as 750 ms / 500 ms. Reports show both times. Default 0.25.
    */
   readonly scale: number;
+  /**
+   * Folder the diagnostics scenarios write their dumps into (`<out>/<id>/wrong|right`).
+   * Default "lab-output" in the current directory.
+   */
+  readonly out?: string;
 }
+
+/** Where the lab writes dumps when no `out` is given. */
+export const DEFAULT_LAB_OUT = "lab-output";
 
 /** The options `timebound lab` runs with when none are given. */
 export const DEFAULT_LAB_OPTIONS: LabOptions = { requests: 20_000, scale: 0.25 };
@@ -47,5 +55,8 @@ export function labOptions(given: Partial<LabOptions> = {}): LabOptions {
   if (!Number.isFinite(scale) || scale < s.min || scale > s.max) {
     throw new LabOptionError("scale", scale, `a number from ${s.min} to ${s.max}`);
   }
-  return { requests, scale };
+  if (given.out !== undefined && (typeof given.out !== "string" || given.out === "")) {
+    throw new LabOptionError("out", given.out, "a folder path");
+  }
+  return given.out === undefined ? { requests, scale } : { requests, scale, out: given.out };
 }

@@ -1,19 +1,27 @@
+import { fetchSignal } from "./fetch-signal.js";
 import { grpcDeadline } from "./grpc-deadline.js";
+import { httpFetch } from "./http-fetch.js";
+import { leakRate } from "./leak-rate.js";
 import { missingCancel } from "./missing-cancel.js";
 import { nestedDeadlines } from "./nested-deadlines.js";
 import { pgQuery } from "./pg-query.js";
 import { processTree } from "./process-tree.js";
 import { redisBlocking } from "./redis-blocking.js";
+import { timerRecursion } from "./timer-recursion.js";
 import type { Scenario } from "./scenario.js";
 
 /** Every lab scenario, in the order `timebound lab` runs them. Add new ones here. */
 export const scenarios: readonly Scenario[] = [
   missingCancel,
   nestedDeadlines,
+  httpFetch,
   pgQuery,
   redisBlocking,
   grpcDeadline,
   processTree,
+  timerRecursion,
+  leakRate,
+  fetchSignal,
 ];
 
 /** The scenario with this id, or undefined. */

@@ -36,10 +36,14 @@ describe("lab registry", () => {
     assert.deepEqual(ids, [
       "missing-cancel",
       "nested-deadlines",
+      "http-fetch",
       "pg-query",
       "redis-blocking",
       "grpc-deadline",
       "process-tree",
+      "timer-recursion",
+      "leak-rate",
+      "fetch-signal",
     ]);
     assert.equal(new Set(ids).size, ids.length);
     for (const s of scenarios) {

@@ -1,0 +1,83 @@
+// The time left travels as a duration in gRPC's `grpc-timeout` encoding (an integer of at most
+// 8 digits and one unit letter), never as a wall-clock instant: the two hosts' clocks need not
+// agree, and the encoding is one that proxies and gRPC tooling already know.
+
+/**
+ * The header that carries the time left, unless configured otherwise: `timebound-timeout`.
+ * It uses gRPC's encoding but not gRPC's name, so that gRPC-aware proxies (Envoy, gRPC-web
+ * gateways) never mistake a plain HTTP request for a gRPC call; pass `header: "grpc-timeout"`
+ * where such a proxy should see and enforce it.
+ */
+export const DEFAULT_DEADLINE_HEADER = "timebound-timeout";
+
+/** Largest value the encoding allows: 8 digits. */
+const MAX_VALUE = 99_999_999;
+
+/** Unit letters and their length in ms, finest first. */
+const UNIT_MS: Readonly<Record<string, number>> = {
+  n: 1e-6,
+  u: 1e-3,
+  m: 1,
+  S: 1000,
+  M: 60_000,
+  H: 3_600_000,
+};
+
+const TIMEOUT = /^(\d{1,8})([HMSmun])$/;
+
+/**
+ * Encodes a duration for the deadline header, rounding down (the receiver must never believe it
+ * has more time than the sender): whole milliseconds (`"250m"`), microseconds below 1 ms
+ * (`"700u"`), and seconds, minutes or hours when the milliseconds would need more than 8 digits.
+ * Negative durations encode as `"0m"`.
+ *
+ * @example
+ * ```ts
+ * encodeTimeout(250);      // "250m"
+ * encodeTimeout(0.7);      // "700u"
+ * encodeTimeout(2 ** 31);  // "2147483S"
+ * ```
+ */
+export function encodeTimeout(ms: number): string {
+  if (typeof ms !== "number" || Number.isNaN(ms)) {
+    throw new TypeError(`encodeTimeout: ms must be a number, got ${String(ms)}`);
+  }
+  if (!(ms > 0)) return "0m";
+  if (ms < 1) return `${Math.floor(ms * 1000)}u`;
+  for (const unit of ["m", "S", "M", "H"] as const) {
+    const value = Math.floor(ms / UNIT_MS[unit]!);
+    if (value <= MAX_VALUE) return `${value}${unit}`;
+  }
+  return `${MAX_VALUE}H`;
+}
+
+/**
+ * Parses a deadline header into milliseconds, or `undefined` when it is absent or malformed
+ * (anything but 1 to 8 digits followed by one of `H M S m u n`: signs, fractions, spaces
+ * inside, unknown units and empty values are all malformed). A list (`"250m, 1S"`, or the
+ * repeated header as an array) gives its shortest duration, and is malformed if any item is.
+ * The result is not clamped: the server decides how much it trusts a caller.
+ *
+ * @example
+ * ```ts
+ * parseTimeout("250m");    // 250
+ * parseTimeout("1S, 90m"); // 90
+ * parseTimeout("-5m");     // undefined
+ * ```
+ */
+export function parseTimeout(value: string | readonly string[] | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string") {
+    let shortest: number | undefined;
+    for (const item of value) {
+      const ms = parseTimeout(item);
+      if (ms === undefined) return undefined;
+      shortest = shortest === undefined ? ms : Math.min(shortest, ms);
+    }
+    return shortest;
+  }
+  if (value.includes(",")) return parseTimeout(value.split(","));
+  const match = TIMEOUT.exec(value.trim());
+  if (match === null) return undefined;
+  return Number(match[1]) * UNIT_MS[match[2]!]!;
+}

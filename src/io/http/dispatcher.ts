@@ -1,0 +1,111 @@
+import type { Dispatcher } from "undici";
+import { current } from "../../core/ambient.js";
+import type { Context } from "../../core/context.js";
+import { describeValue } from "../../core/explain.js";
+import { checkContext } from "../../sync/check.js";
+import { ContextHandler } from "./context-handler.js";
+import { encodeTimeout } from "./deadline-header.js";
+import { setDispatchHeader } from "./dispatch-headers.js";
+import { headerOption, msOption, optionsObject } from "./options.js";
+
+/** Options for {@link contextInterceptor}. */
+export interface ContextInterceptorOptions {
+  /**
+   * The context every request obeys. Default: the context bound by `run()` where the request is
+   * dispatched (`current()`); a request dispatched outside of any passes through untouched.
+   */
+  readonly context?: Context;
+  /** Header carrying the time left, or `false` for none. Default `"timebound-timeout"`. */
+  readonly header?: string | false;
+  /** Subtracted from the time left before it is sent. Default 10; 0 to 60,000. */
+  readonly marginMs?: number;
+}
+
+const DEFAULT_MARGIN_MS = 10;
+
+/**
+ * An undici interceptor (for `dispatcher.compose()`) that puts each request under a context: when
+ * the context ends, the request fails with `ctx.err` (the body stream of `request()` is
+ * destroyed with it) and its connection is closed, so the server stops too; a request still
+ * waiting for a connection fails at once. The request carries the time left in a header. A
+ * request whose body has been fully received is done: a later end changes nothing.
+ *
+ * Without `context`, it reads the ambient context, so one global dispatcher serves every
+ * request made inside `run(ctx, ...)`, including those of libraries that call undici directly.
+ *
+ * @example
+ * ```ts
+ * import { Agent, request, setGlobalDispatcher } from "undici";
+ * setGlobalDispatcher(new Agent().compose(contextInterceptor()));
+ * await run(ctx, async () => {
+ *   const { body } = await request("http://inventory/items"); // obeys ctx
+ *   return body.json();
+ * });
+ * ```
+ */
+export function contextInterceptor(
+  options?: ContextInterceptorOptions,
+): Dispatcher.DispatcherComposeInterceptor {
+  const o = optionsObject(options, "contextInterceptor");
+  const fixed = o.context;
+  if (fixed !== undefined) checkContext(fixed, "contextInterceptor");
+  const header = headerOption(o.header, "contextInterceptor");
+  const marginMs = msOption(
+    o.marginMs,
+    "contextInterceptor",
+    "marginMs",
+    DEFAULT_MARGIN_MS,
+    0,
+    60_000,
+  );
+
+  return (dispatch) =>
+    function dispatchUnderContext(opts, handler) {
+      const ctx = fixed ?? current();
+      if (ctx === undefined) return dispatch(opts, handler);
+      const guarded = new ContextHandler(ctx, handler);
+      if (!guarded.start()) return true;
+      const remaining = ctx.remaining();
+      if (header === false || remaining === Infinity) return dispatch(opts, guarded);
+      const headers = setDispatchHeader(opts.headers, header, encodeTimeout(remaining - marginMs));
+      return dispatch({ ...opts, headers }, guarded);
+    };
+}
+
+/**
+ * A dispatcher whose requests obey `ctx` (see {@link contextInterceptor}): `base` (default:
+ * undici's global dispatcher) composed with the interceptor. Cheap: make one per context.
+ *
+ * @example
+ * ```ts
+ * import { request } from "undici";
+ * using ctx = withTimeout(parent, 300);
+ * const { body } = await request(url, { dispatcher: contextDispatcher(ctx) });
+ * const text = await body.text(); // rejects with ctx.err if the 300 ms pass mid-body
+ * ```
+ */
+export function contextDispatcher(
+  ctx: Context,
+  base?: Dispatcher,
+  options?: Omit<ContextInterceptorOptions, "context">,
+): Dispatcher {
+  checkContext(ctx, "contextDispatcher");
+  const dispatcher = base ?? globalDispatcher();
+  if (typeof (dispatcher as Partial<Dispatcher> | undefined)?.compose !== "function") {
+    throw new TypeError(
+      base === undefined
+        ? "contextDispatcher: no base dispatcher given and undici's global dispatcher is not " +
+            "set (import undici first, or pass one: contextDispatcher(ctx, new Agent()))"
+        : `contextDispatcher: base must be an undici Dispatcher (6 or later), got ${describeValue(base)}`,
+    );
+  }
+  return dispatcher!.compose(contextInterceptor({ ...options, context: ctx }));
+}
+
+// Where undici (and Node's bundled fetch) keep the global dispatcher; read here so that this
+// module never loads undici itself.
+const GLOBAL_DISPATCHER = Symbol.for("undici.globalDispatcher.1");
+
+function globalDispatcher(): Dispatcher | undefined {
+  return (globalThis as { [GLOBAL_DISPATCHER]?: Dispatcher })[GLOBAL_DISPATCHER];
+}

@@ -1,0 +1,162 @@
+// fetch() resolves when the headers arrive; the body is read later, often by someone else.
+// Aborting the signal during that read can leave `res.text()` pending forever (nodejs/node#56917,
+// nodejs/undici#4089) and rejects with a bare AbortError instead of a timeout
+// (nodejs/undici#3296). So every way of reading the body of the response the caller gets is
+// raced against the request's context: it rejects with the context's error the moment that ends,
+// whatever the fetch underneath does.
+//
+// The response stays the one fetch made (same object, same class, url and type intact): only its
+// prototype is swapped for a child of its own that guards the readers. Rebuilding it around a
+// guarded stream would cost a stream and a Response per request, about a third of a loopback
+// request's time.
+import {
+  ReadableStream,
+  type ReadableStreamDefaultController,
+  type ReadableStreamDefaultReader,
+  type ReadableStreamReadResult,
+} from "node:stream/web";
+import type { ContextError } from "../../core/errors.js";
+import { raceContext } from "../race.js";
+import type { FetchCall } from "./fetch-call.js";
+
+type Chunk = Uint8Array;
+type BodyReader = (this: Response) => Promise<unknown>;
+
+const CALL = Symbol("timebound.http.call");
+const BODY = Symbol("timebound.http.body");
+
+/** The guarded response's request, and its guarded body stream once asked for. */
+interface Guarded {
+  [CALL]: FetchCall;
+  [BODY]: ReadableStream<Chunk> | null | undefined;
+}
+
+const READERS = ["arrayBuffer", "blob", "bytes", "formData", "json", "text"] as const;
+
+/** One guarding prototype per Response class (undici's, Node's bundled one). */
+const prototypes = new WeakMap<object, object>();
+
+function guardingPrototype(base: Response): object {
+  const proto = Object.getPrototypeOf(base) as Record<string, unknown>;
+  let guarding = prototypes.get(proto);
+  if (guarding !== undefined) return guarding;
+  const made: Record<string, unknown> = Object.create(proto) as Record<string, unknown>;
+  for (const name of READERS) {
+    const original = proto[name];
+    if (typeof original !== "function") continue;
+    made[name] = function (this: Response & Guarded) {
+      return read(this, original as BodyReader);
+    };
+  }
+  const bodyProperty = Object.getOwnPropertyDescriptor(proto, "body");
+  const clone = proto.clone as (this: Response) => Response;
+  Object.defineProperty(made, "body", {
+    get(this: Response & Guarded) {
+      return bodyOf(this, bodyProperty);
+    },
+    configurable: true,
+  });
+  made.clone = function (this: Response & Guarded) {
+    const call = this[CALL];
+    const copy = clone.call(this);
+    call.addBody();
+    return adopt(copy, call);
+  };
+  prototypes.set(proto, made);
+  guarding = made;
+  return guarding;
+}
+
+/** Makes `res` (the object fetch returned) a response whose body obeys `call`. */
+export function guardResponse(res: Response, call: FetchCall): Response {
+  if (res.body === null) {
+    call.release(); // HEAD, 204, 304: nothing left to read
+    return res;
+  }
+  return adopt(res, call);
+}
+
+function adopt(res: Response, call: FetchCall): Response {
+  const guarded = res as Response & Guarded;
+  guarded[CALL] = call;
+  guarded[BODY] = undefined;
+  Object.setPrototypeOf(res, guardingPrototype(res));
+  call.releaseWith(res);
+  return res;
+}
+
+/** text(), json()...: the original method, raced against the request's context. */
+function read(res: Response & Guarded, original: BodyReader): Promise<unknown> {
+  const call = res[CALL];
+  call.forget(res); // being read: the read's own end releases the request
+  return raceContext(call.ctx, () => original.call(res), undefined, "fetch.body").then(
+    (value) => {
+      call.bodyDone();
+      return value;
+    },
+    (e: unknown) => {
+      const err = call.error(e);
+      call.release();
+      throw err;
+    },
+  );
+}
+
+/** `res.body`: a stream of our own over the original, made once, when first asked for. */
+function bodyOf(
+  res: Response & Guarded,
+  bodyProperty: PropertyDescriptor | undefined,
+): ReadableStream<Chunk> | null {
+  if (res[BODY] !== undefined) return res[BODY];
+  const source = bodyProperty?.get?.call(res) as ReadableStream<Chunk> | null | undefined;
+  if (source === null || source === undefined) return (res[BODY] = null);
+  const call = res[CALL];
+  const stream = new ReadableStream<Chunk>(new GuardedSource(source, call), { highWaterMark: 0 });
+  call.forget(res);
+  call.releaseWith(stream); // whoever holds the stream holds the request
+  return (res[BODY] = stream);
+}
+
+/** Pulls from the original body on demand, each read raced against the request's context. */
+class GuardedSource {
+  private reader: ReadableStreamDefaultReader<Chunk> | undefined = undefined;
+  private readonly stop: (err: ContextError) => void;
+
+  constructor(
+    private readonly source: ReadableStream<Chunk>,
+    private readonly call: FetchCall,
+  ) {
+    // Besides aborting the fetch, cancel the reader: that stops a fetch that ignores signals.
+    this.stop = (err) => {
+      call.abort(err);
+      this.reader?.cancel(err).catch(ignore);
+    };
+  }
+
+  async pull(controller: ReadableStreamDefaultController<Chunk>): Promise<void> {
+    // Locked only once read: res.body alone must leave res.text() usable.
+    const reader = (this.reader ??= this.source.getReader());
+    let chunk: ReadableStreamReadResult<Chunk>;
+    try {
+      chunk = await raceContext(this.call.ctx, () => reader.read(), this.stop, "fetch.body");
+    } catch (e) {
+      const err = this.call.error(e);
+      this.call.release();
+      throw err;
+    }
+    if (chunk.done) {
+      this.call.bodyDone();
+      controller.close();
+    } else {
+      controller.enqueue(chunk.value);
+    }
+  }
+
+  cancel(reason: unknown): Promise<void> {
+    const canceled = (this.reader ?? this.source).cancel(reason);
+    this.call.bodyDone();
+    return canceled.catch(ignore);
+  }
+}
+
+function ignore(): void {}

@@ -1,0 +1,47 @@
+/**
+ * timebound/http: deadlines and cancellation across HTTP, both ways.
+ *
+ * Client: {@link fetch} (and {@link createFetch}) whose deadline covers the whole body read and
+ * travels to the server in a header; {@link contextInterceptor} / {@link contextDispatcher} for
+ * code that uses undici's `request()`/`stream()` directly. Server: {@link contextFrom} for
+ * node:http, {@link expressContext} and {@link fastifyContext}: the request's context ends when
+ * the client disconnects or its deadline passes.
+ *
+ * undici is an optional peer dependency: loaded on the first fetch if installed; the dispatcher
+ * functions work with your undici's dispatchers. Express and Fastify are not imported at all.
+ *
+ * @example
+ * ```ts
+ * import { fetch, contextFrom } from "timebound/http";
+ * http.createServer(async (req, res) => {
+ *   using ctx = contextFrom(req, res);
+ *   const upstream = await fetch(ctx, "http://inventory/items"); // the caller's deadline, passed on
+ *   res.end(await upstream.text());
+ * });
+ * ```
+ * @packageDocumentation
+ */
+export {
+  createFetch,
+  fetch,
+  type ContextFetch,
+  type FetchFunction,
+  type FetchInit,
+  type FetchOptions,
+} from "./client.js";
+export {
+  contextDispatcher,
+  contextInterceptor,
+  type ContextInterceptorOptions,
+} from "./dispatcher.js";
+export { DEFAULT_DEADLINE_HEADER, encodeTimeout, parseTimeout } from "./deadline-header.js";
+export { ClientDisconnectedError, RESPONSE_FINISHED, ResponseFinishedError } from "./errors.js";
+export { contextFrom, contextOf, type RequestContextOptions, type WithContext } from "./server.js";
+export { expressContext, type ContextMiddleware } from "./express.js";
+export {
+  fastifyContext,
+  type FastifyContextPlugin,
+  type FastifyLike,
+  type FastifyReplyLike,
+  type FastifyRequestLike,
+} from "./fastify.js";

@@ -1,0 +1,187 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { type CancelableContext, type Context, asParent } from "../../core/context.js";
+import { background, withTimeout } from "../../core/derive.js";
+import { describeValue } from "../../core/explain.js";
+import { isContext } from "../../core/is-context.js";
+import { parseTimeout } from "./deadline-header.js";
+import { ClientDisconnectedError, RESPONSE_FINISHED } from "./errors.js";
+import { headerOption, msOption, optionsObject } from "./options.js";
+
+/** Options for {@link contextFrom} and the Express and Fastify adapters. */
+export interface RequestContextOptions {
+  /** Parent of every request context (a server-wide context ends them all). Default background(). */
+  readonly parent?: Context;
+  /** Name of the context, in errors and diagnostics. Default: method and path (`"GET /items"`). */
+  readonly name?: string;
+  /**
+   * Request header that carries the caller's time left (gRPC `grpc-timeout` encoding), or
+   * `false` to ignore callers' deadlines. Default `"timebound-timeout"`.
+   */
+  readonly header?: string | false;
+  /**
+   * The most a caller may ask for: a longer header value is cut to this. Default 300,000
+   * (5 min); 1 to 86,400,000.
+   */
+  readonly maxTimeoutMs?: number;
+  /**
+   * The timeout when the request has no header, or a malformed one (a malformed header is
+   * ignored, never trusted). Default 30,000, or `maxTimeoutMs` if that is smaller; 0 to
+   * `maxTimeoutMs`, or Infinity for no deadline of its own.
+   */
+  readonly defaultTimeoutMs?: number;
+}
+
+/** Options checked once, for adapters that make a context per request. */
+export interface ResolvedRequestOptions {
+  readonly parent: Context;
+  readonly name: string | undefined;
+  readonly header: string | false;
+  readonly maxTimeoutMs: number;
+  readonly defaultTimeoutMs: number;
+}
+
+const DEFAULT_MAX_TIMEOUT_MS = 300_000;
+const DEFAULT_TIMEOUT_MS = 30_000;
+const DAY_MS = 86_400_000;
+const MAX_NAME_LENGTH = 100;
+
+/** Checks request-context options; `fn` names the caller in errors. */
+export function resolveRequestOptions(
+  options: RequestContextOptions | undefined,
+  fn: string,
+): ResolvedRequestOptions {
+  const o = optionsObject(options, fn);
+  const parent = o.parent ?? background();
+  asParent(parent, fn, "options.parent");
+  if (o.name !== undefined && typeof o.name !== "string") {
+    throw new TypeError(`${fn}: options.name must be a string, got ${describeValue(o.name)}`);
+  }
+  const maxTimeoutMs = msOption(
+    o.maxTimeoutMs,
+    fn,
+    "maxTimeoutMs",
+    DEFAULT_MAX_TIMEOUT_MS,
+    1,
+    DAY_MS,
+  );
+  const defaultTimeoutMs = msOption(
+    o.defaultTimeoutMs,
+    fn,
+    "defaultTimeoutMs",
+    Math.min(DEFAULT_TIMEOUT_MS, maxTimeoutMs),
+    0,
+    Infinity,
+  );
+  if (defaultTimeoutMs !== Infinity && defaultTimeoutMs > maxTimeoutMs) {
+    throw new RangeError(
+      `${fn}: options.defaultTimeoutMs (${defaultTimeoutMs}) must not exceed ` +
+        `options.maxTimeoutMs (${maxTimeoutMs})`,
+    );
+  }
+  return {
+    parent,
+    name: o.name,
+    header: headerOption(o.header, fn),
+    maxTimeoutMs,
+    defaultTimeoutMs,
+  };
+}
+
+/**
+ * The context of one incoming request on a node:http server. It ends:
+ * - with `Canceled`, cause {@link ClientDisconnectedError}, when the connection closes before the
+ *   response is finished (the client went away): listen to nothing else, stop the work;
+ * - with `DeadlineExceeded` when the caller's deadline passes: the `timebound-timeout` header
+ *   (cut to `maxTimeoutMs`; a malformed one is ignored), else `defaultTimeoutMs`;
+ * - with `Canceled`, cause {@link RESPONSE_FINISHED}, once the response has been sent, as Go
+ *   ends a request's context when its handler returns, so nothing stays behind per request.
+ *
+ * A finished response on a keep-alive connection is not a disconnect; the context listens to the
+ * response only (one `close` listener, which goes with the response), never to the socket that
+ * outlives it, and not to the request's own `close`, which fires once its body has been read.
+ *
+ * @example
+ * ```ts
+ * http.createServer((req, res) => {
+ *   const ctx = contextFrom(req, res, { maxTimeoutMs: 10_000 });
+ *   run(ctx, () => handle(ctx, req, res)).catch((err) => fail(res, err));
+ * });
+ * ```
+ */
+export function contextFrom(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options?: RequestContextOptions,
+): CancelableContext {
+  if (typeof req !== "object" || req === null || typeof req.headers !== "object") {
+    throw new TypeError(
+      `contextFrom: req must be an http.IncomingMessage, got ${describeValue(req)}`,
+    );
+  }
+  if (typeof res !== "object" || res === null || typeof res.once !== "function") {
+    throw new TypeError(
+      `contextFrom: res must be an http.ServerResponse, got ${describeValue(res)}`,
+    );
+  }
+  return requestContext(req, res, resolveRequestOptions(options, "contextFrom"));
+}
+
+/** {@link contextFrom} with options already checked. */
+export function requestContext(
+  req: IncomingMessage,
+  res: ServerResponse,
+  o: ResolvedRequestOptions,
+): CancelableContext {
+  const ctx = withTimeout(o.parent, timeoutOf(req, o), { name: o.name ?? nameOf(req) });
+  if (ctx.err !== undefined) return ctx;
+  if (res.writableFinished) {
+    ctx.cancel(RESPONSE_FINISHED);
+  } else if (res.destroyed) {
+    ctx.cancel(new ClientDisconnectedError()); // it went away before we got here
+  } else {
+    res.once("close", () => {
+      ctx.cancel(res.writableFinished ? RESPONSE_FINISHED : new ClientDisconnectedError());
+    });
+  }
+  return ctx;
+}
+
+/** The request's timeout: its header, cut to the maximum, or the default. */
+function timeoutOf(req: IncomingMessage, o: ResolvedRequestOptions): number {
+  if (o.header === false) return o.defaultTimeoutMs;
+  const asked = parseTimeout(req.headers[o.header]);
+  return asked === undefined ? o.defaultTimeoutMs : Math.min(asked, o.maxTimeoutMs);
+}
+
+function nameOf(req: IncomingMessage): string {
+  const url = req.url ?? "";
+  const query = url.indexOf("?");
+  const path = query === -1 ? url : url.slice(0, query);
+  const name = `${req.method ?? "HTTP"} ${path}`;
+  return name.length > MAX_NAME_LENGTH ? `${name.slice(0, MAX_NAME_LENGTH - 3)}...` : name;
+}
+
+/** What the Express and Fastify adapters put on each request. */
+export interface WithContext {
+  ctx: CancelableContext;
+}
+
+/**
+ * The context the Express middleware or Fastify plugin put on this request (`req.ctx`), typed;
+ * throws a TypeError naming the fix if there is none.
+ *
+ * @example
+ * ```ts
+ * app.get("/items", async (req, res) => res.json(await listItems(contextOf(req))));
+ * ```
+ */
+export function contextOf(req: object): CancelableContext {
+  const ctx = (req as Partial<WithContext> | null)?.ctx;
+  if (!isContext(ctx) || !("cancel" in ctx)) {
+    throw new TypeError(
+      `contextOf: this request has no context (req.ctx is ${describeValue(ctx)}): install ` +
+        "expressContext() or fastifyContext first, or call contextFrom(req, res)",
+    );
+  }
+  return ctx;
+}

@@ -1,0 +1,188 @@
+import { join, relative, resolve } from "node:path";
+import { type DumpResult, writeDump } from "../diagnostics/dump.js";
+import type { Finding, FindingKind, Snapshot } from "../diagnostics/model.js";
+import type { TrackOptions } from "../diagnostics/options.js";
+import { type Tracking, activeTracking, track } from "../diagnostics/track.js";
+import { formatCount } from "./format.js";
+import { garbageCollector } from "./gc.js";
+import { DEFAULT_LAB_OUT, type LabOptions } from "./options.js";
+import type { ResultRow } from "./scenario.js";
+
+/**
+ * Tracking options for a lab variant: thresholds short enough for a run of a second or two,
+ * every timer sampled, growth sampled often enough for a verdict, and no exit or signal dumps
+ * (the lab writes its own).
+ */
+export function labTrackOptions(overrides: TrackOptions = {}): TrackOptions {
+  return {
+    neverCancelledMs: 100,
+    ignoredCancellationMs: 50,
+    timerSampleEvery: 1,
+    waitSampleEvery: 1,
+    sampleIntervalMs: 50,
+    reportDir: undefined,
+    dumpOnExit: false,
+    dumpSignal: false,
+    maxEvents: 50,
+    ...overrides,
+  };
+}
+
+/** How often {@link trackedVariant} forces a full garbage collection. */
+const COLLECT_EVERY_MS = 100;
+
+/** What one tracked variant left: its findings and the folder its dump went to. */
+export interface TrackedVariant<T> {
+  readonly value: T;
+  readonly snapshot: Snapshot;
+  readonly dump: DumpResult;
+}
+
+/**
+ * Runs one variant with tracking on, takes a snapshot when `body` says (or at its end), writes
+ * the dump (text, JSON, pprof, flame graph, curves) to `dir`, and stops tracking again. If the
+ * process is already tracked (`--import timebound/register`), that tracking is used and left on.
+ */
+export async function trackedVariant<T>(
+  dir: string,
+  options: TrackOptions,
+  body: (tracking: Tracking, takeSnapshot: () => void) => Promise<T>,
+): Promise<TrackedVariant<T>> {
+  const ours = activeTracking() === undefined;
+  const tracking = track(options);
+  // Full collections between growth samples, so the heap curve shows what is retained rather
+  // than the garbage of a run too short for V8 to have collected on its own.
+  const gc = garbageCollector();
+  const collecting = gc === null ? undefined : setInterval(gc, COLLECT_EVERY_MS);
+  let snapshot: Snapshot | undefined;
+  try {
+    const value = await body(tracking, () => {
+      tracking.sampler.sample(); // the curve ends where the snapshot is taken
+      snapshot = tracking.snapshot();
+    });
+    if (snapshot === undefined) {
+      tracking.sampler.sample();
+      snapshot = tracking.snapshot();
+    }
+    return { value, snapshot, dump: await writeDump(dir, snapshot) };
+  } finally {
+    clearInterval(collecting);
+    if (ours) tracking.stop();
+  }
+}
+
+/** `<out>/<scenario>/<variant>`, absolute. */
+export function variantDir(options: LabOptions, scenario: string, variant: string): string {
+  return resolve(options.out ?? DEFAULT_LAB_OUT, scenario, variant);
+}
+
+/** Findings of one kind. */
+export function findingsOf(snapshot: Snapshot, kind: FindingKind): Finding[] {
+  return snapshot.findings.filter((f) => f.kind === kind);
+}
+
+/** How many findings of each kind, for a table cell: "never-cancelled ×1, growth ×2" or "none". */
+export function findingKinds(snapshot: Snapshot): string {
+  const counts = new Map<string, number>();
+  for (const f of snapshot.findings) counts.set(f.kind, (counts.get(f.kind) ?? 0) + 1);
+  if (counts.size === 0) return "none";
+  return [...counts].map(([kind, n]) => `${kind} ×${n}`).join(", ");
+}
+
+/** One sentence naming where a variant's dump is, for the result's findings. */
+export function dumpSentence(label: string, dump: DumpResult): string {
+  const shown = relative(process.cwd(), dump.dir) || ".";
+  const where = shown.startsWith("..") ? dump.dir : shown;
+  const failed = dump.failed.length === 0 ? "" : ` (${dump.failed.length} files failed)`;
+  return (
+    `${label} dump: ${join(where, "dump.txt")}, ${join(where, "profile.pb.gz")}, ` +
+    `${join(where, "flamegraph.html")}${failed}`
+  );
+}
+
+/** A row of numbers, wrong vs right, each shown with `format`. */
+export function numberRow(
+  key: string,
+  measure: string,
+  unit: "count" | "ms" | "bytes",
+  wrong: number,
+  right: number,
+  format: (n: number) => string,
+): ResultRow {
+  return {
+    key,
+    measure,
+    unit,
+    wrong: { value: wrong, text: format(wrong) },
+    right: { value: right, text: format(right) },
+  };
+}
+
+/** A row of text, wrong vs right. */
+export function textRow(key: string, measure: string, wrong: string, right: string): ResultRow {
+  return {
+    key,
+    measure,
+    wrong: { value: wrong, text: wrong },
+    right: { value: right, text: right },
+  };
+}
+
+/** Armed `setTimeout`/`setInterval` handles in this process right now. */
+export function armedTimeouts(): number {
+  return process.getActiveResourcesInfo().filter((type) => type === "Timeout").length;
+}
+
+/**
+ * Runs `body` once with tracking on and throws the result away: compiling the handlers and the
+ * tracker's own paths grows the heap for a while, which a short measured run would otherwise
+ * report as growth.
+ */
+export async function warmUp(options: TrackOptions, body: () => Promise<unknown>): Promise<void> {
+  const ours = activeTracking() === undefined;
+  const tracking = track(options);
+  try {
+    await body();
+  } finally {
+    if (ours) tracking.stop();
+  }
+}
+
+/**
+ * A sentence for a right variant whose heap curve the verdict still calls growing: a run of a
+ * second or two with forced collections shows even kilobytes per second (code being compiled,
+ * the tracker's bounded buffers filling), and the verdict has no size threshold by design.
+ */
+export function smallHeapGrowthNote(snapshot: Snapshot): string[] {
+  const heap = snapshot.findings.find(
+    (f) => f.kind === "growth" && f.details?.series === "heapUsed",
+  );
+  const slope = heap?.details?.slopePerSecond;
+  if (typeof slope !== "number") return [];
+  return [
+    `The right variant's heap floor rose too, by ${formatCount(slope / 1024)} KB/s: in a run ` +
+      `this short, with a full GC every ${COLLECT_EVERY_MS} ms, compiled code and the tracker's ` +
+      `own bounded buffers show as growth; compare the slopes, not the verdicts.`,
+  ];
+}
+
+/** The "tracker findings" row: the finding kinds of each variant's snapshot. */
+export function findingsRow(
+  wrong: { readonly snapshot: Snapshot },
+  right: { readonly snapshot: Snapshot },
+): ResultRow {
+  return textRow(
+    "findings",
+    "tracker findings",
+    findingKinds(wrong.snapshot),
+    findingKinds(right.snapshot),
+  );
+}
+
+/** The sentences naming where both variants' dumps are. */
+export function dumpSentences(
+  wrong: { readonly dump: DumpResult },
+  right: { readonly dump: DumpResult },
+): string[] {
+  return [dumpSentence("wrong", wrong.dump), dumpSentence("right", right.dump)];
+}

@@ -1,0 +1,10 @@
+// A small leaky program using the built package, for `timebound diagnose -- node leaky.mjs`:
+// "session" contexts that are never cancelled, kept alive past the never-cancelled threshold.
+import { background, withCancel } from "timebound";
+
+function openSession() {
+  return withCancel(background(), { name: "session" });
+}
+
+const sessions = [1, 2, 3].map(() => openSession());
+setTimeout(() => console.log(`sessions ${sessions.length}`), 400);

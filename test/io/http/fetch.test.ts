@@ -1,0 +1,329 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { Agent, fetch as undiciFetch } from "undici";
+import {
+  Canceled,
+  DeadlineExceeded,
+  background,
+  now,
+  sleep,
+  withCancel,
+  withTimeout,
+} from "../../../src/index.js";
+import { dependents } from "../../../src/core/context.js";
+import { createFetch, fetch, parseTimeout } from "../../../src/io/http/index.js";
+import {
+  type TestServer,
+  okServer,
+  rejection,
+  silentServer,
+  start,
+  trickleServer,
+  within,
+} from "./servers.js";
+
+/** How late the caller may be released after the deadline, on a noisy 2-core machine. */
+const CALLER_SLACK_MS = 150;
+/** How late the server may see the connection close after the deadline. */
+const SERVER_SLACK_MS = 250;
+
+describe("fetch(ctx): the deadline covers the body", () => {
+  let trickling: TestServer;
+  let ok: TestServer;
+  before(async () => {
+    trickling = await trickleServer();
+    ok = await okServer();
+  });
+  after(async () => {
+    await trickling.close();
+    await ok.close();
+  });
+
+  it("rejects res.text() with DeadlineExceeded when the deadline passes mid-body, and the server sees the socket close", async () => {
+    const ctx = withTimeout(background(), 300);
+    const res = await fetch(ctx, trickling.url);
+    assert.equal(res.status, 200);
+    const served = trickling.served.at(-1)!;
+    const { err, at } = await rejection(within(res.text(), 2_000, "res.text()"));
+    assert.ok(err instanceof DeadlineExceeded, `got ${String(err)}`);
+    assert.equal(err, ctx.err, "the caller gets the context's own error");
+    const late = at - ctx.deadline!;
+    assert.ok(late < CALLER_SLACK_MS, `released ${late.toFixed(1)} ms after the deadline`);
+    const closedAt = await within(served.closed, 1_000, "server close");
+    assert.equal(served.finished, false);
+    assert.ok(closedAt - ctx.deadline! < SERVER_SLACK_MS, "server kept sending");
+    assert.ok(served.bytesSent > 0, "the body was trickling when the deadline passed");
+    // The pool is healthy: the next call works.
+    assert.equal(await (await fetch(background(), ok.url)).text(), "ok");
+  });
+
+  it("rejects a body read later, after the deadline, at once; the connection closed at the deadline", async () => {
+    const ctx = withTimeout(background(), 200);
+    const res = await fetch(ctx, trickling.url);
+    const served = trickling.served.at(-1)!;
+    const closedAt = await within(served.closed, 1_000, "server close");
+    assert.ok(closedAt - ctx.deadline! < SERVER_SLACK_MS, "closed with nobody reading");
+    const start = now();
+    const { err, at } = await rejection(within(res.arrayBuffer(), 1_000, "res.arrayBuffer()"));
+    assert.equal(err, ctx.err);
+    assert.ok(at - start < 50, `took ${(at - start).toFixed(1)} ms`);
+  });
+
+  it("errors res.body's reader with the context's error, and Canceled on cancel()", async () => {
+    const ctx = withCancel(background());
+    const res = await fetch(ctx, trickling.url);
+    const reader = res.body!.getReader();
+    const first = await reader.read();
+    assert.equal(first.done, false);
+    setTimeout(() => ctx.cancel(new Error("user left")), 120);
+    const { err } = await rejection(
+      within(
+        (async () => {
+          for (let i = 0; i < 1_000; i++) if ((await reader.read()).done) return;
+        })(),
+        2_000,
+        "reader loop",
+      ),
+    );
+    assert.ok(err instanceof Canceled);
+    assert.equal(err, ctx.err);
+    assert.equal((await within(trickling.served.at(-1)!.closed, 1_000, "close")) > 0, true);
+  });
+
+  it("rejects before the headers arrive, and the server sees the request go", async () => {
+    const slow = await start((_req, res) => {
+      const t = setTimeout(() => res.end("late"), 5_000);
+      res.on("close", () => clearTimeout(t));
+    });
+    try {
+      const ctx = withTimeout(background(), 200);
+      const { err, at } = await rejection(within(fetch(ctx, slow.url), 2_000, "fetch"));
+      assert.equal(err, ctx.err);
+      assert.ok(at - ctx.deadline! < CALLER_SLACK_MS);
+      const closedAt = await within(slow.served[0]!.closed, 1_000, "server close");
+      assert.ok(closedAt - ctx.deadline! < SERVER_SLACK_MS);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it("rejects on a port that accepts but never answers, and closes the connection", async () => {
+    const silent = await silentServer();
+    try {
+      const ctx = withTimeout(background(), 200);
+      const { err, at } = await rejection(within(fetch(ctx, silent.url), 2_000, "fetch"));
+      assert.ok(err instanceof DeadlineExceeded);
+      assert.ok(at - ctx.deadline! < CALLER_SLACK_MS);
+      const used = () => silent.connections.filter((c) => c.gotRequest);
+      for (let i = 0; i < 50 && used().some((c) => c.closedAt === undefined); i++) {
+        await sleep(background(), 10);
+      }
+      // undici may open a spare connection as it tears this one down; no request goes on it.
+      assert.equal(used().length, 1, "one request was sent");
+      const closedAt = used()[0]!.closedAt;
+      assert.ok(closedAt !== undefined, "the connection that carried it was closed");
+      assert.ok(closedAt - ctx.deadline! < SERVER_SLACK_MS);
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it("never starts a request on an ended context", async () => {
+    const ctx = withCancel(background());
+    ctx.cancel();
+    const before = ok.served.length;
+    const { err } = await rejection(fetch(ctx, ok.url));
+    assert.equal(err, ctx.err);
+    assert.equal(ok.served.length, before);
+  });
+
+  it("leaves nothing linked under a long-lived context and keeps connections alive", async () => {
+    const server = withCancel(background(), { name: "server" });
+    const dispatcher = new Agent({ connections: 2 });
+    const connectionsBefore = ok.connections();
+    for (let i = 0; i < 200; i++) {
+      const res = await fetch(server, ok.url, { dispatcher });
+      assert.equal(await res.text(), "ok");
+      assert.equal(dependents(server), 0, `request ${i}`);
+    }
+    assert.ok(ok.connections() - connectionsBefore <= 2, "connections were reused");
+    // A response dropped without reading (HEAD has no body; here a GET) is released as well.
+    const res = await fetch(server, ok.url, { dispatcher });
+    assert.equal(dependents(server), 1);
+    await res.body!.cancel();
+    assert.equal(dependents(server), 0);
+    await dispatcher.close();
+    server.cancel();
+  });
+
+  it("ends the request of a body dropped unread once it is garbage-collected", async () => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    assert.ok(gc, "run with --expose-gc (scripts/test.mjs does)");
+    const server = withCancel(background(), { name: "server" });
+    await (async () => {
+      await fetch(server, trickling.url); // the response is dropped unread
+    })();
+    const served = trickling.served.at(-1)!;
+    assert.equal(dependents(server), 1);
+    for (let i = 0; i < 50 && dependents(server) > 0; i++) {
+      gc();
+      await sleep(background(), 10);
+    }
+    assert.equal(dependents(server), 0);
+    await within(served.closed, 1_000, "server close");
+    server.cancel();
+  });
+
+  it("keeps status, headers, url and json() of the response", async () => {
+    const json = await start((_req, res) => {
+      res.writeHead(201, "Made", { "content-type": "application/json", "x-a": "1" });
+      res.end(JSON.stringify({ a: 1 }));
+    });
+    try {
+      using ctx = withTimeout(background(), 2_000);
+      const res = await fetch(ctx, `${json.url}/path?q=1`);
+      assert.equal(res.status, 201);
+      assert.equal(res.statusText, "Made");
+      assert.equal(res.ok, true);
+      assert.equal(res.headers.get("x-a"), "1");
+      assert.equal(res.url, `${json.url}/path?q=1`);
+      assert.equal(res.redirected, false);
+      assert.deepEqual(await res.json(), { a: 1 });
+      const head = await fetch(ctx, json.url, { method: "HEAD" });
+      assert.equal(head.body, null);
+    } finally {
+      await json.close();
+    }
+  });
+});
+
+describe("fetch(ctx): the deadline travels in a header", () => {
+  let ok: TestServer;
+  before(async () => {
+    ok = await okServer();
+  });
+  after(() => ok.close());
+
+  async function got(res: Response): Promise<string> {
+    await res.text();
+    return res.headers.get("x-got")!;
+  }
+
+  it("sends the time left minus the margin, in grpc-timeout encoding", async () => {
+    using ctx = withTimeout(background(), 1_000);
+    const sent = parseTimeout(await got(await fetch(ctx, ok.url)));
+    assert.ok(sent !== undefined && sent <= 990 && sent > 800, `sent ${sent} ms`);
+    const wider = createFetch({ marginMs: 200 });
+    const sentWider = parseTimeout(await got(await wider(ctx, ok.url)));
+    assert.ok(sentWider !== undefined && sentWider <= 800 && sentWider > 600, `${sentWider}`);
+  });
+
+  it("uses a configured header name, replaces a header of that name, and keeps the others", async () => {
+    const grpc = await okServer("grpc-timeout");
+    try {
+      using ctx = withTimeout(background(), 500);
+      const grpcFetch = createFetch({ header: "grpc-timeout", marginMs: 0 });
+      const res = await grpcFetch(ctx, grpc.url, {
+        headers: { "GRPC-Timeout": "99H", "x-keep": "yes" },
+      });
+      const sent = parseTimeout(await got(res));
+      assert.ok(sent !== undefined && sent <= 500 && sent > 300, `sent ${sent}`);
+      assert.equal(grpc.served.at(-1)!.headers["x-keep"], "yes");
+      // A Request's own headers are kept when init has none.
+      const req = new Request(grpc.url, { headers: { "x-from-request": "1" } });
+      await (await grpcFetch(ctx, req)).text();
+      assert.equal(grpc.served.at(-1)!.headers["x-from-request"], "1");
+      assert.match(String(grpc.served.at(-1)!.headers["grpc-timeout"]), /^\d+m$/);
+    } finally {
+      await grpc.close();
+    }
+  });
+
+  it("sends nothing without a deadline, or with header: false", async () => {
+    assert.equal(await got(await fetch(background(), ok.url)), "none");
+    using ctx = withTimeout(background(), 1_000);
+    assert.equal(await got(await createFetch({ header: false })(ctx, ok.url)), "none");
+  });
+});
+
+describe("fetch(ctx): init.signal and errors", () => {
+  let trickling: TestServer;
+  before(async () => {
+    trickling = await trickleServer();
+  });
+  after(() => trickling.close());
+
+  it("honours init.signal: Canceled with the signal's reason as cause, never a bare AbortError", async () => {
+    const ac = new AbortController();
+    const res = await fetch(background(), trickling.url, { signal: ac.signal });
+    const reason = new Error("caller gave up");
+    setTimeout(() => ac.abort(reason), 100);
+    const { err } = await rejection(within(res.text(), 2_000, "text"));
+    assert.ok(err instanceof Canceled, `got ${String(err)}`);
+    assert.equal(err.cause, reason);
+    await within(trickling.served.at(-1)!.closed, 1_000, "server close");
+  });
+
+  it("maps AbortSignal.timeout in init to DeadlineExceeded", async () => {
+    const res = await fetch(background(), trickling.url, { signal: AbortSignal.timeout(100) });
+    const { err } = await rejection(within(res.text(), 2_000, "text"));
+    assert.ok(err instanceof DeadlineExceeded, `got ${String(err)}`);
+  });
+
+  it("cannot hang even over a fetch whose body ignores the abort (nodejs/undici#4089)", async () => {
+    // A fetch that never hears the signal stands in for the bug where undici left the body
+    // stream open after an abort: the caller is released all the same. Reading res.body, the
+    // guard also cancels the stream underneath, which closes the connection.
+    const deaf = createFetch({
+      fetch: (input, init) => undiciFetch(input as string, { ...init, signal: undefined } as never),
+    });
+    const ctx = withTimeout(background(), 200);
+    const res = await deaf(ctx, trickling.url);
+    const { err, at } = await rejection(within(res.text(), 2_000, "text"));
+    assert.equal(err, ctx.err);
+    assert.ok(at - ctx.deadline! < CALLER_SLACK_MS);
+
+    const streamCtx = withTimeout(background(), 200);
+    const streamed = await deaf(streamCtx, trickling.url);
+    const reader = streamed.body!.getReader();
+    const { err: streamErr } = await rejection(
+      within(
+        (async () => {
+          for (let i = 0; i < 1_000; i++) if ((await reader.read()).done) return;
+        })(),
+        2_000,
+        "reader loop",
+      ),
+    );
+    assert.equal(streamErr, streamCtx.err);
+    const closedAt = await within(trickling.served.at(-1)!.closed, 1_000, "server close");
+    assert.ok(closedAt - streamCtx.deadline! < SERVER_SLACK_MS);
+  });
+
+  it("passes network errors through", async () => {
+    const { err } = await rejection(fetch(background(), "http://127.0.0.1:1/"));
+    assert.ok(err instanceof TypeError);
+  });
+
+  it("works over the global fetch as well", async () => {
+    const globalFetch = createFetch({ fetch: globalThis.fetch });
+    const ctx = withTimeout(background(), 200);
+    const res = await globalFetch(ctx, trickling.url);
+    await sleep(background(), 300); // the body is read later
+    const { err } = await rejection(within(res.text(), 1_000, "text"));
+    assert.equal(err, ctx.err);
+  });
+
+  it("rejects bad arguments with errors that name them", () => {
+    const bad = fetch as (...args: unknown[]) => Promise<Response>;
+    assert.throws(() => bad({}, trickling.url), /fetch: ctx must be a timebound Context/);
+    assert.throws(() => bad(background(), 42), /fetch: input must be a URL string.*got 42/);
+    assert.throws(() => bad(background(), trickling.url, "x"), /fetch: init must be an object/);
+    assert.throws(() => createFetch({ marginMs: -1 }), /createFetch: options.marginMs .* got -1/);
+    assert.throws(() => createFetch({ header: "a b" }), /createFetch: options.header .*"a b"/);
+    assert.throws(
+      () => createFetch({ fetch: "x" as unknown as typeof globalThis.fetch }),
+      /createFetch: options.fetch/,
+    );
+  });
+});
