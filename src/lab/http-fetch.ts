@@ -12,6 +12,7 @@ import { formatCount, formatMs } from "./format.js";
 import { scaled } from "./nested-deadlines.js";
 import type { LabOptions } from "./options.js";
 import type { Progress, ResultRow, Scenario, ScenarioResult } from "./scenario.js";
+import { skippedResult } from "./skipped.js";
 
 /** The caller's deadline and how long the upstream streams its body, unscaled. */
 const DEADLINE_MS = 1_000;
@@ -175,14 +176,20 @@ const CASES: readonly Case[] = [
       using ctx = withTimeout(background(), deadlineMs, { name: "lab fetch" });
       const res = await adapter.fetch(ctx, url, { dispatcher: pool });
       await delay(deadlineMs * 1.5);
-      return timed(() => res.text());
+      return await timed(() => res.text()); // await: `using` cancels ctx when the function returns
     },
   },
 ];
 
+/**
+ * An error's class (and its name, where that says more: a DOMException's name is the whole story)
+ * and the first clause of its message.
+ */
 function errorText(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
-  return `${err.name === err.constructor.name ? err.name : `${err.constructor.name} (${err.name})`}: ${err.message.split(/[:;]/)[0]!.trim()}`;
+  const cls = err.constructor.name;
+  const what = err.name === cls ? cls : `${cls} (${err.name})`;
+  return `${what}: ${err.message.split(/[:;]/)[0]!.trim()}`;
 }
 
 async function measure(
@@ -342,22 +349,6 @@ function findings(results: readonly CaseResult[], streamMs: number): string[] {
   return out;
 }
 
-function skipped(why: string): ScenarioResult {
-  const text = `skipped: ${why}`;
-  return {
-    setup: text,
-    rows: [
-      {
-        key: "skipped",
-        measure: "http-fetch",
-        wrong: { value: text, text },
-        right: { value: text, text },
-      },
-    ],
-    findings: [text],
-  };
-}
-
 async function load(): Promise<
   | { AgentClass: new (options: { connections: number }) => Agent; adapter: Adapter; fetch: Fetch }
   | string
@@ -387,7 +378,7 @@ export const httpFetch: Scenario = {
 
   async run(options: LabOptions, progress: Progress): Promise<ScenarioResult> {
     const loaded = await load();
-    if (typeof loaded === "string") return skipped(loaded);
+    if (typeof loaded === "string") return skippedResult("http-fetch", loaded);
     const { AgentClass, adapter, fetch } = loaded;
     const deadlineMs = scaled(DEADLINE_MS, options.scale);
     const streamMs = scaled(STREAM_MS, options.scale);

@@ -19,6 +19,7 @@ import {
   variantDir,
   warmUp,
 } from "./tracked.js";
+import { Waiters } from "./rows.js";
 
 /** Requests per second, as a load generator would send them. */
 const RATE_PER_SECOND = 500;
@@ -30,15 +31,6 @@ const WARM_UP_MS = 300;
 const TICK_MS = 10;
 
 /** The seed's `go func() { <-childCtx.Done(); log.Println("done") }()`, one per request. */
-class Waiters {
-  pending = 0;
-  start(ctx: Context): void {
-    this.pending++;
-    void ctx.done.then(() => {
-      this.pending--;
-    });
-  }
-}
 
 const noop = (): void => {};
 

@@ -12,26 +12,13 @@ import { sleep } from "../sync/sleep.js";
 import { formatBytesDelta, formatBytesEach, formatCount, formatMs } from "./format.js";
 import { garbageCollector, liveHeapBytes } from "./gc.js";
 import type { LabOptions } from "./options.js";
-import type { Progress, ResultRow, Scenario, ScenarioResult } from "./scenario.js";
+import type { Progress, Scenario, ScenarioResult } from "./scenario.js";
+import { Waiters, numberRow } from "./rows.js";
 
 /** The per-request timeout; long, so that in the wrong variant nothing expires during the run. */
 const REQUEST_TIMEOUT_MS = 60_000;
 /** Requests in flight at once, like a busy server. */
 const CONCURRENCY = 1_000;
-
-/**
- * Stands in for the seed's `go func() { <-childCtx.Done(); log.Println("done") }()`: one
- * background waiter per request that wakes when the request's context ends.
- */
-class Waiters {
-  pending = 0;
-  start(ctx: Context): void {
-    this.pending++;
-    void ctx.done.then(() => {
-      this.pending--;
-    });
-  }
-}
 
 type Handler = (server: Context, waiters: Waiters) => Promise<string>;
 
@@ -150,23 +137,6 @@ async function serve(
   return { ...measured, shutdownMs, leftAfterShutdown };
 }
 
-function row(
-  key: string,
-  measure: string,
-  unit: "count" | "ms" | "bytes",
-  wrong: number,
-  right: number,
-  format: (n: number) => string,
-): ResultRow {
-  return {
-    key,
-    measure,
-    unit,
-    wrong: { value: wrong, text: format(wrong) },
-    right: { value: right, text: format(right) },
-  };
-}
-
 function findings(requests: number, wrong: Outcome, right: Outcome): string[] {
   const out: string[] = [];
   if (wrong.dependents > 0) {
@@ -220,8 +190,15 @@ export const missingCancel: Scenario = {
         `long-lived server context; each derives withTimeout(server, ` +
         `${formatCount(REQUEST_TIMEOUT_MS)} ms) and starts a waiter on ctx.done`,
       rows: [
-        row("live", "request contexts still live", "count", wrong.live, right.live, formatCount),
-        row(
+        numberRow(
+          "live",
+          "request contexts still live",
+          "count",
+          wrong.live,
+          right.live,
+          formatCount,
+        ),
+        numberRow(
           "dependents",
           "children linked under the server context",
           "count",
@@ -229,7 +206,7 @@ export const missingCancel: Scenario = {
           right.dependents,
           formatCount,
         ),
-        row(
+        numberRow(
           "timers",
           "deadline timers still armed",
           "count",
@@ -237,7 +214,7 @@ export const missingCancel: Scenario = {
           right.armedTimers,
           formatCount,
         ),
-        row(
+        numberRow(
           "waiters",
           "waiters still pending (the seed's goroutines)",
           "count",
@@ -245,8 +222,8 @@ export const missingCancel: Scenario = {
           right.pendingWaiters,
           formatCount,
         ),
-        row("heap", heapLabel, "bytes", wrong.heapBytes, right.heapBytes, formatBytesDelta),
-        row(
+        numberRow("heap", heapLabel, "bytes", wrong.heapBytes, right.heapBytes, formatBytesDelta),
+        numberRow(
           "time",
           `time to serve ${formatCount(n)} requests`,
           "ms",
@@ -254,7 +231,7 @@ export const missingCancel: Scenario = {
           right.elapsedMs,
           formatMs,
         ),
-        row(
+        numberRow(
           "shutdown",
           "server.cancel() at shutdown",
           "ms",

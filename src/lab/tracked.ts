@@ -7,6 +7,7 @@ import { formatCount } from "./format.js";
 import { garbageCollector } from "./gc.js";
 import { DEFAULT_LAB_OUT, type LabOptions } from "./options.js";
 import type { ResultRow } from "./scenario.js";
+import { textRow } from "./rows.js";
 
 /**
  * Tracking options for a lab variant: thresholds short enough for a run of a second or two,
@@ -100,34 +101,6 @@ export function dumpSentence(label: string, dump: DumpResult): string {
   );
 }
 
-/** A row of numbers, wrong vs right, each shown with `format`. */
-export function numberRow(
-  key: string,
-  measure: string,
-  unit: "count" | "ms" | "bytes",
-  wrong: number,
-  right: number,
-  format: (n: number) => string,
-): ResultRow {
-  return {
-    key,
-    measure,
-    unit,
-    wrong: { value: wrong, text: format(wrong) },
-    right: { value: right, text: format(right) },
-  };
-}
-
-/** A row of text, wrong vs right. */
-export function textRow(key: string, measure: string, wrong: string, right: string): ResultRow {
-  return {
-    key,
-    measure,
-    wrong: { value: wrong, text: wrong },
-    right: { value: right, text: right },
-  };
-}
-
 /** Armed `setTimeout`/`setInterval` handles in this process right now. */
 export function armedTimeouts(): number {
   return process.getActiveResourcesInfo().filter((type) => type === "Timeout").length;
@@ -186,3 +159,5 @@ export function dumpSentences(
 ): string[] {
   return [dumpSentence("wrong", wrong.dump), dumpSentence("right", right.dump)];
 }
+
+export { numberRow, textRow } from "./rows.js";
