@@ -32,6 +32,7 @@ const DEFAULT_MARGIN_MS = 10;
  *
  * Without `context`, it reads the ambient context, so one global dispatcher serves every
  * request made inside `run(ctx, ...)`, including those of libraries that call undici directly.
+ * Needs undici 7 (its dispatch handler API).
  *
  * @example
  * ```ts
@@ -63,6 +64,13 @@ export function contextInterceptor(
     function dispatchUnderContext(opts, handler) {
       const ctx = fixed ?? current();
       if (ctx === undefined) return dispatch(opts, handler);
+      // undici 7's compose hands interceptors its current handler API; undici 6's, the old one.
+      if (typeof handler.onRequestStart !== "function") {
+        throw new TypeError(
+          "contextInterceptor: needs undici 7 or later (its dispatch handler API); " +
+            "with undici 6, use timebound/http's fetch(ctx), which works with both",
+        );
+      }
       const guarded = new ContextHandler(ctx, handler);
       if (!guarded.start()) return true;
       const remaining = ctx.remaining();

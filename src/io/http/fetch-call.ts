@@ -74,9 +74,15 @@ export class FetchCall extends Watcher {
     this.abortRequest(this.reason);
   }
 
-  /** The error to give the caller once the context ended, else `fallback` (a network error). */
-  error(fallback: unknown): unknown {
-    return this.callerCtx.err ?? this.ctx.err ?? fallback;
+  /**
+   * The request failed with `e`: releases it and returns the error to throw to the caller: the
+   * context's error once it ended (the caller's own error object when it was the caller's
+   * context), else `e` (a network error).
+   */
+  fail(e: unknown): unknown {
+    const err = this.callerCtx.err ?? this.ctx.err ?? e; // before release() ends the child too
+    this.release();
+    return err;
   }
 
   /** Ends the request's link when `holder` (a response or a body stream) is collected unread. */

@@ -95,9 +95,7 @@ function read(res: Response & Guarded, original: BodyReader): Promise<unknown> {
       return value;
     },
     (e: unknown) => {
-      const err = call.error(e);
-      call.release();
-      throw err;
+      throw call.fail(e);
     },
   );
 }
@@ -140,9 +138,7 @@ class GuardedSource {
     try {
       chunk = await raceContext(this.call.ctx, () => reader.read(), this.stop, "fetch.body");
     } catch (e) {
-      const err = this.call.error(e);
-      this.call.release();
-      throw err;
+      throw this.call.fail(e);
     }
     if (chunk.done) {
       this.call.bodyDone();

@@ -13,33 +13,30 @@ import {
 } from "../../../src/index.js";
 import { dependents } from "../../../src/core/context.js";
 import { contextDispatcher, contextInterceptor, parseTimeout } from "../../../src/io/http/index.js";
-import { type TestServer, okServer, rejection, start, trickleServer, within } from "./servers.js";
-
-const CALLER_SLACK_MS = 150;
-const SERVER_SLACK_MS = 250;
+import {
+  CALLER_SLACK_MS,
+  SERVER_SLACK_MS,
+  rejection,
+  slowServer,
+  useServers,
+  within,
+} from "./servers.js";
 
 describe("contextDispatcher: undici request() under a context", () => {
-  let trickling: TestServer;
-  let ok: TestServer;
+  const servers = useServers();
   let agent: Agent;
-  before(async () => {
-    trickling = await trickleServer();
-    ok = await okServer();
+  before(() => {
     agent = new Agent();
   });
-  after(async () => {
-    await agent.close();
-    await trickling.close();
-    await ok.close();
-  });
+  after(() => agent.close());
 
   it("cancels request() mid-body: body.text() rejects with ctx.err and the server sees the close", async () => {
     const ctx = withTimeout(background(), 300);
-    const { statusCode, body } = await request(trickling.url, {
+    const { statusCode, body } = await request(servers.trickling.url, {
       dispatcher: contextDispatcher(ctx, agent),
     });
     assert.equal(statusCode, 200);
-    const served = trickling.served.at(-1)!;
+    const served = servers.trickling.served.at(-1)!;
     const { err, at } = await rejection(within(body.text(), 2_000, "body.text()"));
     assert.ok(err instanceof DeadlineExceeded, `got ${String(err)}`);
     assert.equal(err, ctx.err);
@@ -48,15 +45,12 @@ describe("contextDispatcher: undici request() under a context", () => {
     assert.ok(closedAt - ctx.deadline! < SERVER_SLACK_MS);
     assert.equal(dependents(ctx), 0);
     // The same agent serves the next request.
-    const next = await request(ok.url, { dispatcher: agent });
+    const next = await request(servers.ok.url, { dispatcher: agent });
     assert.equal(await next.body.text(), "ok");
   });
 
   it("rejects with Canceled when the context is canceled before the headers", async () => {
-    const slow = await start((_req, res) => {
-      const t = setTimeout(() => res.end("late"), 5_000);
-      res.on("close", () => clearTimeout(t));
-    });
+    const slow = await slowServer();
     try {
       const ctx = withCancel(background());
       const pending = request(slow.url, { dispatcher: contextDispatcher(ctx, agent) });
@@ -74,14 +68,14 @@ describe("contextDispatcher: undici request() under a context", () => {
 
   it("sends the time left in the deadline header and leaves nothing linked", async () => {
     using ctx = withTimeout(background(), 1_000);
-    const res = await request(ok.url, {
+    const res = await request(servers.ok.url, {
       dispatcher: contextDispatcher(ctx, agent, { marginMs: 100 }),
       headers: { "x-keep": "1" },
     });
     await res.body.text();
     const sent = parseTimeout(String(res.headers["x-got"]));
     assert.ok(sent !== undefined && sent <= 900 && sent > 700, `sent ${sent}`);
-    assert.equal(ok.served.at(-1)!.headers["x-keep"], "1");
+    assert.equal(servers.ok.served.at(-1)!.headers["x-keep"], "1");
     assert.equal(dependents(ctx), 0);
     // A body fully received is done: the context ending later changes nothing.
     ctx.cancel();
@@ -90,19 +84,23 @@ describe("contextDispatcher: undici request() under a context", () => {
   it("fails at once, without sending, on an ended context", async () => {
     const ctx = withCancel(background());
     ctx.cancel();
-    const before = ok.served.length;
-    const { err } = await rejection(request(ok.url, { dispatcher: contextDispatcher(ctx, agent) }));
+    const before = servers.ok.served.length;
+    const { err } = await rejection(
+      request(servers.ok.url, { dispatcher: contextDispatcher(ctx, agent) }),
+    );
     assert.equal(err, ctx.err);
-    assert.equal(ok.served.length, before);
+    assert.equal(servers.ok.served.length, before);
   });
 
   it("releases a request still waiting for a connection at once", async () => {
-    const pool = new Pool(trickling.url, { connections: 1 });
+    const pool = new Pool(servers.trickling.url, { connections: 1 });
     const hog = withCancel(background());
     try {
-      const first = await request(trickling.url, { dispatcher: contextDispatcher(hog, pool) });
+      const first = await request(servers.trickling.url, {
+        dispatcher: contextDispatcher(hog, pool),
+      });
       const ctx = withTimeout(background(), 150);
-      const queued = request(trickling.url, { dispatcher: contextDispatcher(ctx, pool) });
+      const queued = request(servers.trickling.url, { dispatcher: contextDispatcher(ctx, pool) });
       const { err, at } = await rejection(within(queued, 2_000, "queued request"));
       assert.equal(err, ctx.err);
       assert.ok(at - ctx.deadline! < CALLER_SLACK_MS);
@@ -116,7 +114,7 @@ describe("contextDispatcher: undici request() under a context", () => {
   it("with contextInterceptor(), obeys the context bound by run() and leaves other requests alone", async () => {
     const ambient = new Agent().compose(contextInterceptor());
     try {
-      const outside = await request(ok.url, { dispatcher: ambient });
+      const outside = await request(servers.ok.url, { dispatcher: ambient });
       await outside.body.text();
       assert.equal(outside.headers["x-got"], "none");
 
@@ -124,7 +122,7 @@ describe("contextDispatcher: undici request() under a context", () => {
       const started = now();
       const { err } = await rejection(
         run(ctx, async () => {
-          const { body } = await request(trickling.url, { dispatcher: ambient });
+          const { body } = await request(servers.trickling.url, { dispatcher: ambient });
           return body.text();
         }),
       );
@@ -137,7 +135,7 @@ describe("contextDispatcher: undici request() under a context", () => {
 
   it("defaults to undici's global dispatcher, and rejects bad arguments by name", async () => {
     using ctx = withTimeout(background(), 1_000);
-    const res = await request(ok.url, { dispatcher: contextDispatcher(ctx) });
+    const res = await request(servers.ok.url, { dispatcher: contextDispatcher(ctx) });
     assert.equal(await res.body.text(), "ok");
     assert.throws(
       () => contextDispatcher({} as never),

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { Agent, fetch as undiciFetch } from "undici";
 import {
   Canceled,
@@ -13,37 +13,26 @@ import {
 import { dependents } from "../../../src/core/context.js";
 import { createFetch, fetch, parseTimeout } from "../../../src/io/http/index.js";
 import {
-  type TestServer,
+  CALLER_SLACK_MS,
+  SERVER_SLACK_MS,
+  drain,
   okServer,
   rejection,
   silentServer,
+  slowServer,
   start,
-  trickleServer,
+  useServers,
   within,
 } from "./servers.js";
 
-/** How late the caller may be released after the deadline, on a noisy 2-core machine. */
-const CALLER_SLACK_MS = 150;
-/** How late the server may see the connection close after the deadline. */
-const SERVER_SLACK_MS = 250;
-
 describe("fetch(ctx): the deadline covers the body", () => {
-  let trickling: TestServer;
-  let ok: TestServer;
-  before(async () => {
-    trickling = await trickleServer();
-    ok = await okServer();
-  });
-  after(async () => {
-    await trickling.close();
-    await ok.close();
-  });
+  const servers = useServers();
 
   it("rejects res.text() with DeadlineExceeded when the deadline passes mid-body, and the server sees the socket close", async () => {
     const ctx = withTimeout(background(), 300);
-    const res = await fetch(ctx, trickling.url);
+    const res = await fetch(ctx, servers.trickling.url);
     assert.equal(res.status, 200);
-    const served = trickling.served.at(-1)!;
+    const served = servers.trickling.served.at(-1)!;
     const { err, at } = await rejection(within(res.text(), 2_000, "res.text()"));
     assert.ok(err instanceof DeadlineExceeded, `got ${String(err)}`);
     assert.equal(err, ctx.err, "the caller gets the context's own error");
@@ -54,13 +43,13 @@ describe("fetch(ctx): the deadline covers the body", () => {
     assert.ok(closedAt - ctx.deadline! < SERVER_SLACK_MS, "server kept sending");
     assert.ok(served.bytesSent > 0, "the body was trickling when the deadline passed");
     // The pool is healthy: the next call works.
-    assert.equal(await (await fetch(background(), ok.url)).text(), "ok");
+    assert.equal(await (await fetch(background(), servers.ok.url)).text(), "ok");
   });
 
   it("rejects a body read later, after the deadline, at once; the connection closed at the deadline", async () => {
     const ctx = withTimeout(background(), 200);
-    const res = await fetch(ctx, trickling.url);
-    const served = trickling.served.at(-1)!;
+    const res = await fetch(ctx, servers.trickling.url);
+    const served = servers.trickling.served.at(-1)!;
     const closedAt = await within(served.closed, 1_000, "server close");
     assert.ok(closedAt - ctx.deadline! < SERVER_SLACK_MS, "closed with nobody reading");
     const start = now();
@@ -71,30 +60,19 @@ describe("fetch(ctx): the deadline covers the body", () => {
 
   it("errors res.body's reader with the context's error, and Canceled on cancel()", async () => {
     const ctx = withCancel(background());
-    const res = await fetch(ctx, trickling.url);
+    const res = await fetch(ctx, servers.trickling.url);
     const reader = res.body!.getReader();
     const first = await reader.read();
     assert.equal(first.done, false);
     setTimeout(() => ctx.cancel(new Error("user left")), 120);
-    const { err } = await rejection(
-      within(
-        (async () => {
-          for (let i = 0; i < 1_000; i++) if ((await reader.read()).done) return;
-        })(),
-        2_000,
-        "reader loop",
-      ),
-    );
+    const { err } = await rejection(drain(reader));
     assert.ok(err instanceof Canceled);
     assert.equal(err, ctx.err);
-    assert.equal((await within(trickling.served.at(-1)!.closed, 1_000, "close")) > 0, true);
+    assert.equal((await within(servers.trickling.served.at(-1)!.closed, 1_000, "close")) > 0, true);
   });
 
   it("rejects before the headers arrive, and the server sees the request go", async () => {
-    const slow = await start((_req, res) => {
-      const t = setTimeout(() => res.end("late"), 5_000);
-      res.on("close", () => clearTimeout(t));
-    });
+    const slow = await slowServer();
     try {
       const ctx = withTimeout(background(), 200);
       const { err, at } = await rejection(within(fetch(ctx, slow.url), 2_000, "fetch"));
@@ -131,24 +109,24 @@ describe("fetch(ctx): the deadline covers the body", () => {
   it("never starts a request on an ended context", async () => {
     const ctx = withCancel(background());
     ctx.cancel();
-    const before = ok.served.length;
-    const { err } = await rejection(fetch(ctx, ok.url));
+    const before = servers.ok.served.length;
+    const { err } = await rejection(fetch(ctx, servers.ok.url));
     assert.equal(err, ctx.err);
-    assert.equal(ok.served.length, before);
+    assert.equal(servers.ok.served.length, before);
   });
 
   it("leaves nothing linked under a long-lived context and keeps connections alive", async () => {
     const server = withCancel(background(), { name: "server" });
     const dispatcher = new Agent({ connections: 2 });
-    const connectionsBefore = ok.connections();
+    const connectionsBefore = servers.ok.connections();
     for (let i = 0; i < 200; i++) {
-      const res = await fetch(server, ok.url, { dispatcher });
+      const res = await fetch(server, servers.ok.url, { dispatcher });
       assert.equal(await res.text(), "ok");
       assert.equal(dependents(server), 0, `request ${i}`);
     }
-    assert.ok(ok.connections() - connectionsBefore <= 2, "connections were reused");
+    assert.ok(servers.ok.connections() - connectionsBefore <= 2, "connections were reused");
     // A response dropped without reading (HEAD has no body; here a GET) is released as well.
-    const res = await fetch(server, ok.url, { dispatcher });
+    const res = await fetch(server, servers.ok.url, { dispatcher });
     assert.equal(dependents(server), 1);
     await res.body!.cancel();
     assert.equal(dependents(server), 0);
@@ -161,9 +139,9 @@ describe("fetch(ctx): the deadline covers the body", () => {
     assert.ok(gc, "run with --expose-gc (scripts/test.mjs does)");
     const server = withCancel(background(), { name: "server" });
     await (async () => {
-      await fetch(server, trickling.url); // the response is dropped unread
+      await fetch(server, servers.trickling.url); // the response is dropped unread
     })();
-    const served = trickling.served.at(-1)!;
+    const served = servers.trickling.served.at(-1)!;
     assert.equal(dependents(server), 1);
     for (let i = 0; i < 50 && dependents(server) > 0; i++) {
       gc();
@@ -171,6 +149,46 @@ describe("fetch(ctx): the deadline covers the body", () => {
     }
     assert.equal(dependents(server), 0);
     await within(served.closed, 1_000, "server close");
+    server.cancel();
+  });
+
+  it("follows a redirect and still closes the redirected connection at the deadline", async () => {
+    const hop = await start((_req, res) => {
+      res.writeHead(302, { location: servers.trickling.url });
+      res.end();
+    });
+    try {
+      const ctx = withTimeout(background(), 250);
+      const res = await fetch(ctx, hop.url);
+      assert.equal(res.redirected, true);
+      const served = servers.trickling.served.at(-1)!;
+      const { err } = await rejection(within(res.text(), 2_000, "text"));
+      assert.equal(err, ctx.err);
+      const closedAt = await within(served.closed, 1_000, "server close");
+      assert.ok(closedAt - ctx.deadline! < SERVER_SLACK_MS);
+    } finally {
+      await hop.close();
+    }
+  });
+
+  it("guards a clone's body too, and releases the request once both are read", async () => {
+    const server = withCancel(background(), { name: "server" });
+    const res = await fetch(server, servers.ok.url);
+    const copy = res.clone();
+    assert.equal(await res.text(), "ok");
+    assert.equal(dependents(server), 1, "the clone is still unread");
+    assert.equal(await copy.text(), "ok");
+    assert.equal(dependents(server), 0);
+
+    const ctx = withTimeout(background(), 200);
+    const streaming = await fetch(ctx, servers.trickling.url);
+    const twin = streaming.clone();
+    const [a, b] = await Promise.all([
+      rejection(within(streaming.text(), 2_000, "text")),
+      rejection(within(twin.arrayBuffer(), 2_000, "clone")),
+    ]);
+    assert.equal(a.err, ctx.err);
+    assert.equal(b.err, ctx.err);
     server.cancel();
   });
 
@@ -198,11 +216,7 @@ describe("fetch(ctx): the deadline covers the body", () => {
 });
 
 describe("fetch(ctx): the deadline travels in a header", () => {
-  let ok: TestServer;
-  before(async () => {
-    ok = await okServer();
-  });
-  after(() => ok.close());
+  const servers = useServers();
 
   async function got(res: Response): Promise<string> {
     await res.text();
@@ -211,10 +225,10 @@ describe("fetch(ctx): the deadline travels in a header", () => {
 
   it("sends the time left minus the margin, in grpc-timeout encoding", async () => {
     using ctx = withTimeout(background(), 1_000);
-    const sent = parseTimeout(await got(await fetch(ctx, ok.url)));
+    const sent = parseTimeout(await got(await fetch(ctx, servers.ok.url)));
     assert.ok(sent !== undefined && sent <= 990 && sent > 800, `sent ${sent} ms`);
     const wider = createFetch({ marginMs: 200 });
-    const sentWider = parseTimeout(await got(await wider(ctx, ok.url)));
+    const sentWider = parseTimeout(await got(await wider(ctx, servers.ok.url)));
     assert.ok(sentWider !== undefined && sentWider <= 800 && sentWider > 600, `${sentWider}`);
   });
 
@@ -240,32 +254,30 @@ describe("fetch(ctx): the deadline travels in a header", () => {
   });
 
   it("sends nothing without a deadline, or with header: false", async () => {
-    assert.equal(await got(await fetch(background(), ok.url)), "none");
+    assert.equal(await got(await fetch(background(), servers.ok.url)), "none");
     using ctx = withTimeout(background(), 1_000);
-    assert.equal(await got(await createFetch({ header: false })(ctx, ok.url)), "none");
+    assert.equal(await got(await createFetch({ header: false })(ctx, servers.ok.url)), "none");
   });
 });
 
 describe("fetch(ctx): init.signal and errors", () => {
-  let trickling: TestServer;
-  before(async () => {
-    trickling = await trickleServer();
-  });
-  after(() => trickling.close());
+  const servers = useServers();
 
   it("honours init.signal: Canceled with the signal's reason as cause, never a bare AbortError", async () => {
     const ac = new AbortController();
-    const res = await fetch(background(), trickling.url, { signal: ac.signal });
+    const res = await fetch(background(), servers.trickling.url, { signal: ac.signal });
     const reason = new Error("caller gave up");
     setTimeout(() => ac.abort(reason), 100);
     const { err } = await rejection(within(res.text(), 2_000, "text"));
     assert.ok(err instanceof Canceled, `got ${String(err)}`);
     assert.equal(err.cause, reason);
-    await within(trickling.served.at(-1)!.closed, 1_000, "server close");
+    await within(servers.trickling.served.at(-1)!.closed, 1_000, "server close");
   });
 
   it("maps AbortSignal.timeout in init to DeadlineExceeded", async () => {
-    const res = await fetch(background(), trickling.url, { signal: AbortSignal.timeout(100) });
+    const res = await fetch(background(), servers.trickling.url, {
+      signal: AbortSignal.timeout(100),
+    });
     const { err } = await rejection(within(res.text(), 2_000, "text"));
     assert.ok(err instanceof DeadlineExceeded, `got ${String(err)}`);
   });
@@ -278,37 +290,35 @@ describe("fetch(ctx): init.signal and errors", () => {
       fetch: (input, init) => undiciFetch(input as string, { ...init, signal: undefined } as never),
     });
     const ctx = withTimeout(background(), 200);
-    const res = await deaf(ctx, trickling.url);
+    const res = await deaf(ctx, servers.trickling.url);
     const { err, at } = await rejection(within(res.text(), 2_000, "text"));
     assert.equal(err, ctx.err);
     assert.ok(at - ctx.deadline! < CALLER_SLACK_MS);
 
     const streamCtx = withTimeout(background(), 200);
-    const streamed = await deaf(streamCtx, trickling.url);
+    const streamed = await deaf(streamCtx, servers.trickling.url);
     const reader = streamed.body!.getReader();
-    const { err: streamErr } = await rejection(
-      within(
-        (async () => {
-          for (let i = 0; i < 1_000; i++) if ((await reader.read()).done) return;
-        })(),
-        2_000,
-        "reader loop",
-      ),
-    );
+    const { err: streamErr } = await rejection(drain(reader));
     assert.equal(streamErr, streamCtx.err);
-    const closedAt = await within(trickling.served.at(-1)!.closed, 1_000, "server close");
+    const closedAt = await within(servers.trickling.served.at(-1)!.closed, 1_000, "server close");
     assert.ok(closedAt - streamCtx.deadline! < SERVER_SLACK_MS);
   });
 
-  it("passes network errors through", async () => {
+  it("passes network errors through, and rejects (as fetch does) on bad headers", async () => {
     const { err } = await rejection(fetch(background(), "http://127.0.0.1:1/"));
     assert.ok(err instanceof TypeError);
+    using ctx = withTimeout(background(), 1_000);
+    const bad = await rejection(
+      fetch(ctx, servers.trickling.url, { headers: [["bad header", "1"]] }),
+    );
+    assert.ok(bad.err instanceof TypeError, String(bad.err));
+    assert.equal(dependents(ctx), 0);
   });
 
   it("works over the global fetch as well", async () => {
     const globalFetch = createFetch({ fetch: globalThis.fetch });
     const ctx = withTimeout(background(), 200);
-    const res = await globalFetch(ctx, trickling.url);
+    const res = await globalFetch(ctx, servers.trickling.url);
     await sleep(background(), 300); // the body is read later
     const { err } = await rejection(within(res.text(), 1_000, "text"));
     assert.equal(err, ctx.err);
@@ -316,9 +326,16 @@ describe("fetch(ctx): init.signal and errors", () => {
 
   it("rejects bad arguments with errors that name them", () => {
     const bad = fetch as (...args: unknown[]) => Promise<Response>;
-    assert.throws(() => bad({}, trickling.url), /fetch: ctx must be a timebound Context/);
+    assert.throws(() => bad({}, servers.trickling.url), /fetch: ctx must be a timebound Context/);
     assert.throws(() => bad(background(), 42), /fetch: input must be a URL string.*got 42/);
-    assert.throws(() => bad(background(), trickling.url, "x"), /fetch: init must be an object/);
+    assert.throws(
+      () => bad(background(), servers.trickling.url, "x"),
+      /fetch: init must be an object/,
+    );
+    assert.throws(
+      () => bad(background(), servers.trickling.url, { signal: "soon" }),
+      /fetch: init.signal must be an AbortSignal, got "soon"/,
+    );
     assert.throws(() => createFetch({ marginMs: -1 }), /createFetch: options.marginMs .* got -1/);
     assert.throws(() => createFetch({ header: "a b" }), /createFetch: options.header .*"a b"/);
     assert.throws(

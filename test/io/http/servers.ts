@@ -2,7 +2,13 @@
 // can check that the work stopped on the server side, not only that the caller was released.
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import { type AddressInfo, type Socket, createServer as createTcpServer } from "node:net";
+import { after, before } from "node:test";
 import { now } from "../../../src/index.js";
+
+/** How late a caller may be released after its deadline, on a noisy 2-core machine. */
+export const CALLER_SLACK_MS = 150;
+/** How late a server may see its connection close after the caller's deadline. */
+export const SERVER_SLACK_MS = 250;
 
 /** What the server saw of one request. */
 export interface Served {
@@ -97,6 +103,42 @@ export function trickle(
 /** A server that sends headers at once, then a chunk every 50 ms for 10 s. */
 export function trickleServer(): Promise<TestServer> {
   return start((_req, res, served) => trickle(res, served));
+}
+
+/** A server that sends its headers only after 5 s (unless the request goes first). */
+export function slowServer(): Promise<TestServer> {
+  return start((_req, res) => {
+    const timer = setTimeout(() => res.end("late"), 5_000);
+    res.on("close", () => clearTimeout(timer));
+  });
+}
+
+/**
+ * A trickling server and an "ok" server for the tests of one `describe`: started before them,
+ * closed after. Read the fields inside the tests.
+ */
+export function useServers(): { trickling: TestServer; ok: TestServer } {
+  const servers = {} as { trickling: TestServer; ok: TestServer };
+  before(async () => {
+    servers.trickling = await trickleServer();
+    servers.ok = await okServer();
+  });
+  after(async () => {
+    await servers.trickling.close();
+    await servers.ok.close();
+  });
+  return servers;
+}
+
+/** Reads `reader` to its end (at most 1,000 chunks), within 2 s. */
+export function drain(reader: { read(): Promise<{ done?: boolean }> }): Promise<void> {
+  return within(
+    (async () => {
+      for (let i = 0; i < 1_000; i++) if ((await reader.read()).done) return;
+    })(),
+    2_000,
+    "reading the body",
+  );
 }
 
 /** A server that answers "ok" (and echoes the deadline header it got as `x-got`). */
