@@ -1,6 +1,6 @@
 import type { CancelContext, Context } from "../core/context.js";
 import type { ContextError } from "../core/errors.js";
-import { type Announced, announceEnd, announceStart } from "../core/events.js";
+import { type Announced, announceEnd, announceStart, channels } from "../core/events.js";
 import { Watcher, endedError, unwatch, watch } from "../core/watch.js";
 import { checkContext } from "../sync/check.js";
 
@@ -58,9 +58,12 @@ export function raceContext<T>(
     const race = new Race<T>(resolve, reject, stop);
     // Diagnostics sees the work, not the caller: it ends when the work settles, which may be
     // after the caller was released. Work that never settles is what "ignored cancellation" finds.
-    const op: Partial<Announced> = {};
-    announceStart(op, kind, ctx);
-    const settled = (): void => announceEnd(op, race.settled ? "context-ended" : "done");
+    // Allocated only while diagnostics listens: this is on every adapter call's path.
+    const op: Partial<Announced> | undefined = channels.opStart.hasSubscribers ? {} : undefined;
+    if (op !== undefined) announceStart(op, kind, ctx);
+    const settled = (): void => {
+      if (op !== undefined) announceEnd(op, race.settled ? "context-ended" : "done");
+    };
     watch(ctx, race);
     let work: Promise<T>;
     try {
