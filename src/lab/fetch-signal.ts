@@ -2,7 +2,6 @@
 // caller waits, the upstream keeps sending. The tracker sees it as an operation of ctx still
 // running after ctx ended (ignored-cancellation); timebound/http's fetch(ctx) stops with ctx.
 import { type Server, type ServerResponse, createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { type Context, background, run, withTimeout } from "../core/index.js";
 import type * as HttpAdapter from "../io/http/index.js";
 import { formatCount, formatMs } from "./format.js";
@@ -19,6 +18,7 @@ import {
   trackedVariant,
   variantDir,
 } from "./tracked.js";
+import { closeNow, listenLoopback } from "../testing/loopback.js";
 
 /** The caller's deadline, unscaled. */
 const DEADLINE_MS = 600;
@@ -51,13 +51,11 @@ class SlowUpstream {
   }
 
   async listen(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = await listenLoopback(this.server);
   }
 
   close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return closeNow(this.server);
   }
 
   private answer(path: string, res: ServerResponse): void {

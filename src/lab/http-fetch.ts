@@ -4,7 +4,6 @@
 // (nodejs/undici#3296), or not at all (nodejs/node#56917). This scenario measures both beside
 // timebound/http's fetch(ctx), from the caller's side and from the upstream's own log.
 import { type Server, type ServerResponse, createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Agent } from "undici";
 import type * as HttpAdapter from "../io/http/index.js";
 import { background, now, withTimeout } from "../core/index.js";
@@ -13,6 +12,7 @@ import { scaled } from "./nested-deadlines.js";
 import type { LabOptions } from "./options.js";
 import type { Progress, ResultRow, Scenario, ScenarioResult } from "./scenario.js";
 import { skippedResult } from "./skipped.js";
+import { closeNow, listenLoopback } from "../testing/loopback.js";
 
 /** The caller's deadline and how long the upstream streams its body, unscaled. */
 const DEADLINE_MS = 1_000;
@@ -52,13 +52,11 @@ class Upstream {
   }
 
   async listen(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = await listenLoopback(this.server);
   }
 
   close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return closeNow(this.server);
   }
 
   private stream(path: string, res: ServerResponse): void {
