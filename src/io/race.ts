@@ -56,32 +56,35 @@ export function raceContext<T>(
   if (err !== undefined) return Promise.reject(err);
   return new Promise<T>((resolve, reject) => {
     const race = new Race<T>(resolve, reject, stop);
-    // Diagnostics sees the work, not the caller: it ends when the work settles, which may be
-    // after the caller was released. Work that never settles is what "ignored cancellation" finds.
-    // Allocated only while diagnostics listens: this is on every adapter call's path.
-    const op: Partial<Announced> | undefined = channels.opStart.hasSubscribers ? {} : undefined;
-    if (op !== undefined) announceStart(op, kind, ctx);
-    const settled = (): void => {
-      if (op !== undefined) announceEnd(op, race.settled ? "context-ended" : "done");
-    };
     watch(ctx, race);
     let work: Promise<T>;
     try {
       work = start();
     } catch (e) {
-      settled();
       if (race.settle()) reject(e);
       return;
     }
+    announceWork(work, kind, ctx);
     work.then(
       (value) => {
-        settled();
         if (race.settle()) resolve(value);
       },
       (e: unknown) => {
-        settled();
         if (race.settle()) reject(e);
       },
     );
   });
+}
+
+/**
+ * Tells diagnostics about `work` done for `ctx`: it ends when the work settles, which may be after
+ * the caller was released. Work that never settles is what "ignored cancellation" finds. Costs
+ * nothing while diagnostics does not listen: this is on every adapter call's path.
+ */
+export function announceWork(work: Promise<unknown>, kind: string, ctx: Context): void {
+  if (!channels.opStart.hasSubscribers) return;
+  const op: Partial<Announced> = {};
+  announceStart(op, kind, ctx);
+  const settled = (): void => announceEnd(op, ctx.err === undefined ? "done" : "context-ended");
+  work.then(settled, settled);
 }

@@ -2,9 +2,14 @@ import type { Context } from "../../core/context.js";
 import { describeValue } from "../../core/explain.js";
 import { fromSignal } from "../../core/from-signal.js";
 import { checkContext } from "../../sync/check.js";
-import { raceContext } from "../race.js";
-import { type Engine, type FetchFunction, defaultEngine, signalEngine } from "./fetch-impl.js";
-import { FetchCall } from "./fetch-call.js";
+import {
+  type BoundInit,
+  type Engine,
+  type FetchFunction,
+  defaultEngine,
+  signalEngine,
+} from "./fetch-impl.js";
+import { FetchCall, type TimeLeftHeader } from "./fetch-call.js";
 import { guardResponse } from "./guarded-body.js";
 import { headerOption, msOption, optionsObject } from "./options.js";
 import { withTimeLeft } from "./request-headers.js";
@@ -70,6 +75,8 @@ export function createFetch(options?: FetchOptions): ContextFetch {
     );
   }
   const custom = impl === undefined ? undefined : signalEngine(impl);
+  const timeLeft: TimeLeftHeader | undefined =
+    header === false ? undefined : { name: header, marginMs };
 
   /** The engine for this input: undici's (loaded once), the global fetch, or the given one. */
   const engineFor = (input: Input): Engine | Promise<Engine> => {
@@ -95,7 +102,9 @@ export function createFetch(options?: FetchOptions): ContextFetch {
       signal === undefined || signal === null
         ? undefined
         : fromSignal(signal, { parent: ctx, name: "fetch" });
-    const call = new FetchCall(child ?? ctx, ctx, child);
+    const call = new FetchCall(child ?? ctx, ctx, child, engine.guarded ? timeLeft : undefined);
+    const ended = call.ctx.err; // init.signal had already aborted
+    if (ended !== undefined) return Promise.reject(call.fail(ended));
     let requestInit: RequestInit;
     try {
       requestInit = initFor(call, request, init, engine);
@@ -103,12 +112,13 @@ export function createFetch(options?: FetchOptions): ContextFetch {
       call.release(); // headers fetch would refuse too: fail as fetch does, by rejecting
       return Promise.reject(e);
     }
-    return raceContext(call.ctx, () => engine.fetch(input, requestInit), undefined, "fetch").then(
-      (res) => guardResponse(res, call),
-      (e: unknown) => {
-        throw call.fail(e);
-      },
-    );
+    let work: Promise<Response>;
+    try {
+      work = engine.fetch(input, requestInit);
+    } catch (e) {
+      return Promise.reject(call.fail(e)); // a fetch that throws instead of rejecting
+    }
+    return call.start(work, guardResponse);
   };
 
   /** The init the fetch underneath gets: the caller's, with the time left and the call's hook. */
@@ -118,19 +128,18 @@ export function createFetch(options?: FetchOptions): ContextFetch {
     init: FetchInit | undefined,
     engine: Engine,
   ): RequestInit => {
-    const bound = engine.bind(call, init?.dispatcher);
     // Object.assign, not a spread: V8 spreads a non-empty object then redefines its keys on a
     // slow path, a microsecond and a half per request.
-    const out = Object.assign({}, init) as Omit<RequestInit, "dispatcher"> & {
-      dispatcher?: object;
-    };
-    const remaining = call.ctx.remaining();
-    if (header !== false && remaining !== Infinity) {
-      out.headers = withTimeLeft(init?.headers, request?.headers, header, remaining - marginMs);
+    const out: BoundInit = init === undefined ? {} : Object.assign({}, init);
+    // A guarded dispatcher sets the header on each request it sends; else it goes in init.
+    if (!engine.guarded && header !== false) {
+      const remaining = call.ctx.remaining();
+      if (remaining !== Infinity) {
+        out.headers = withTimeLeft(init?.headers, request?.headers, header, remaining - marginMs);
+      }
     }
     // The call ends with init.signal (through its child context) and stops the request itself.
-    out.signal = bound.signal;
-    out.dispatcher = bound.dispatcher;
+    engine.bind(call, out, init?.dispatcher);
     return out as RequestInit;
   };
 

@@ -23,6 +23,9 @@ const UNIT_MS: Readonly<Record<string, number>> = {
   H: 3_600_000,
 };
 
+/** Units for durations too long for 8 digits of ms, finest first. */
+const COARSER = ["S", "M", "H"] as const;
+
 const TIMEOUT = /^(\d{1,8})([HMSmun])$/;
 
 /**
@@ -44,7 +47,8 @@ export function encodeTimeout(ms: number): string {
   }
   if (!(ms > 0)) return "0m";
   if (ms < 1) return `${Math.floor(ms * 1000)}u`;
-  for (const unit of ["m", "S", "M", "H"] as const) {
+  if (ms <= MAX_VALUE) return `${Math.floor(ms)}m`; // every deadline under 27 hours
+  for (const unit of COARSER) {
     const value = Math.floor(ms / UNIT_MS[unit]!);
     if (value <= MAX_VALUE) return `${value}${unit}`;
   }

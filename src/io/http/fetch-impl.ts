@@ -14,28 +14,45 @@ export type FetchFunction = (
 /** A fetch, and how a request is tied to its {@link FetchCall} so that the call can stop it. */
 export interface Engine {
   readonly fetch: FetchFunction;
-  /** The init fields that tie the request to `call`: a `signal`, or a guarded `dispatcher`. */
-  bind(
-    call: FetchCall,
-    dispatcher: object | undefined,
-  ): { signal?: AbortSignal; dispatcher?: object };
+  /**
+   * Requests go through a guarded dispatcher, which sees them end on the wire and sets the
+   * deadline header on each one it sends; else the request is stopped through its signal.
+   */
+  readonly guarded: boolean;
+  /**
+   * Ties the request to `call`, on the init the fetch underneath gets: through a `signal`, or a
+   * guarded `dispatcher` over `dispatcher` (the caller's, or undici's global one).
+   */
+  bind(call: FetchCall, init: BoundInit, dispatcher: object | undefined): void;
 }
+
+/** The init the fetch underneath gets, being built. */
+export type BoundInit = Omit<RequestInit, "dispatcher"> & { dispatcher?: object };
 
 /**
  * Any fetch: the request is stopped through its signal. Portable, but undici's fetch pays about
  * 15 µs of listener bookkeeping for a signal, a tenth of a loopback request.
  */
 export function signalEngine(fetch: FetchFunction): Engine {
-  return { fetch, bind: (call) => ({ signal: call.signal }) };
+  return {
+    fetch,
+    guarded: false,
+    bind: (call, init) => {
+      init.signal = call.signal;
+    },
+  };
 }
 
 /** undici's own fetch: the request is stopped through its dispatcher, at no cost per request. */
 function undiciEngine(fetch: FetchFunction, globalDispatcher: () => object): Engine {
   return {
     fetch,
-    bind: (call, dispatcher) => ({
-      dispatcher: guardedDispatcher(dispatcher ?? globalDispatcher(), call),
-    }),
+    guarded: true,
+    bind: (call, init, dispatcher) => {
+      // The caller's signal ends the call (through its child context), which stops the request.
+      if (init.signal != null) init.signal = undefined;
+      init.dispatcher = guardedDispatcher(dispatcher ?? globalDispatcher(), call);
+    },
   };
 }
 

@@ -69,6 +69,10 @@ function guardingPrototype(base: Response): object {
 
 /** Makes `res` (the object fetch returned) a response whose body obeys `call`. */
 export function guardResponse(res: Response, call: FetchCall): Response {
+  // All of it arrived with the headers (seen by a guarded dispatcher): nothing is left on the wire
+  // for the context to stop, so the response is fetch's own, untouched. Reading it works as
+  // fetch's own does, also after the context ends, as a fetch's body does after its signal aborts.
+  if (call.over) return res;
   if (res.body === null) {
     call.release(); // HEAD, 204, 304: nothing left to read
     return res;
@@ -88,6 +92,11 @@ function adopt(res: Response, call: FetchCall): Response {
 /** text(), json()...: the original method, raced against the request's context. */
 function read(res: Response & Guarded, original: BodyReader): Promise<unknown> {
   const call = res[CALL];
+  if (call.over) {
+    // All of the body is in memory (or the request failed, and undici says why): nothing to race.
+    const err = call.readError;
+    return err === undefined ? original.call(res) : Promise.reject(err);
+  }
   call.forget(res); // being read: the read's own end releases the request
   return raceContext(call.ctx, () => original.call(res), undefined, "fetch.body").then(
     (value) => {
@@ -109,7 +118,9 @@ function bodyOf(
   const source = bodyProperty?.get?.call(res) as ReadableStream<Chunk> | null | undefined;
   if (source === null || source === undefined) return (res[BODY] = null);
   const call = res[CALL];
-  const stream = new ReadableStream<Chunk>(new GuardedSource(source, call), { highWaterMark: 0 });
+  const stream = new ReadableStream<Chunk>(new GuardedSource(source, call, res), {
+    highWaterMark: 0,
+  });
   call.forget(res);
   call.releaseWith(stream); // whoever holds the stream holds the request
   return (res[BODY] = stream);
@@ -123,6 +134,11 @@ class GuardedSource {
   constructor(
     private readonly source: ReadableStream<Chunk>,
     private readonly call: FetchCall,
+    /**
+     * Held, never used: undici cancels the body of a response it sees collected unless the body
+     * is locked, which ours is only once read. Whoever holds the stream must keep the response.
+     */
+    readonly response: Response,
   ) {
     // Besides aborting the fetch, cancel the reader: that stops a fetch that ignores signals.
     this.stop = (err) => {
@@ -134,11 +150,19 @@ class GuardedSource {
   async pull(controller: ReadableStreamDefaultController<Chunk>): Promise<void> {
     // Locked only once read: res.body alone must leave res.text() usable.
     const reader = (this.reader ??= this.source.getReader());
+    const call = this.call;
     let chunk: ReadableStreamReadResult<Chunk>;
-    try {
-      chunk = await raceContext(this.call.ctx, () => reader.read(), this.stop, "fetch.body");
-    } catch (e) {
-      throw this.call.fail(e);
+    if (call.over) {
+      // The rest of the body is in memory: nothing to race.
+      const err = call.readError;
+      if (err !== undefined) throw err;
+      chunk = await reader.read();
+    } else {
+      try {
+        chunk = await raceContext(call.ctx, () => reader.read(), this.stop, "fetch.body");
+      } catch (e) {
+        throw call.fail(e);
+      }
     }
     if (chunk.done) {
       this.call.bodyDone();

@@ -17,21 +17,33 @@ export function withTimeLeft(
   const value = encodeTimeout(remainingMs);
   const base = given ?? fromRequest;
   if (base === undefined) return { [name]: value };
-  if (isPlainRecord(base)) {
-    const out: Record<string, string> = {};
-    for (const key in base) {
-      if (key.length !== name.length || key.toLowerCase() !== name) out[key] = base[key]!;
-    }
-    out[name] = value;
-    return out;
-  }
+  if (isPlainObject(base)) return recordWith(base as Record<string, string>, name, value);
   const headers = new Headers(base);
   headers.set(name, value);
   return headers;
 }
 
-function isPlainRecord(value: HeadersInit): value is Record<string, string> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+/**
+ * A copy of the plain object `headers` with `name` (lower case) set to `value`, and any key that
+ * is `name` in another case left out.
+ */
+export function recordWith<V>(
+  headers: Readonly<Record<string, V>>,
+  name: string,
+  value: string,
+): Record<string, V | string> {
+  const out: Record<string, V | string> = {};
+  for (const key in headers) {
+    // Only a key of the same length can be the name: skip lower-casing the others.
+    if (key.length !== name.length || key.toLowerCase() !== name) out[key] = headers[key]!;
+  }
+  out[name] = value;
+  return out;
+}
+
+/** An object literal (or one made with a null prototype): not a Headers, an array or a Map. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null) return false;
   const proto: unknown = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
 }

@@ -17,6 +17,7 @@ import {
   SERVER_SLACK_MS,
   drain,
   okServer,
+  trickle,
   rejection,
   silentServer,
   slowServer,
@@ -24,6 +25,11 @@ import {
   useServers,
   within,
 } from "./servers.js";
+
+/** Waits (at most 50 turns of the event loop) for `done` to hold: the wire ends after fetch returns. */
+async function settle(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 50 && !done(); i++) await new Promise((r) => setImmediate(r));
+}
 
 describe("fetch(ctx): the deadline covers the body", () => {
   const servers = useServers();
@@ -125,13 +131,68 @@ describe("fetch(ctx): the deadline covers the body", () => {
       assert.equal(dependents(server), 0, `request ${i}`);
     }
     assert.ok(servers.ok.connections() - connectionsBefore <= 2, "connections were reused");
-    // A response dropped without reading (HEAD has no body; here a GET) is released as well.
-    const res = await fetch(server, servers.ok.url, { dispatcher });
-    assert.equal(dependents(server), 1);
-    await res.body!.cancel();
-    assert.equal(dependents(server), 0);
     await dispatcher.close();
     server.cancel();
+  });
+
+  it("releases a response that is all in memory at once, and keeps one still arriving linked until its body is canceled", async () => {
+    const server = withCancel(background(), { name: "server" });
+    // "ok" arrives with its headers: nothing is left on the wire once fetch returns.
+    const small = await fetch(server, servers.ok.url);
+    await settle(() => dependents(server) === 0);
+    assert.equal(dependents(server), 0, "a response all in memory is not linked");
+    assert.equal(await small.text(), "ok");
+    // A body still trickling stays linked, unread, until it is canceled.
+    const res = await fetch(server, servers.trickling.url);
+    assert.equal(dependents(server), 1, "a body still arriving is linked");
+    await res.body!.cancel();
+    await settle(() => dependents(server) === 0);
+    assert.equal(dependents(server), 0, "canceled: unlinked");
+    await within(servers.trickling.served.at(-1)!.closed, 1_000, "server close");
+    server.cancel();
+  });
+
+  it("reads a body that had all arrived even after the context ended, as fetch does after an abort", async () => {
+    const ctx = withCancel(background());
+    const res = await fetch(ctx, servers.ok.url);
+    const copy = res.clone();
+    ctx.cancel();
+    assert.equal(await res.text(), "ok");
+    assert.equal(await copy.text(), "ok");
+    // The same holds for init.signal.
+    const controller = new AbortController();
+    const kept = await fetch(background(), servers.ok.url, { signal: controller.signal });
+    controller.abort();
+    assert.equal(await kept.text(), "ok");
+    // A body cut off by the context rejects with its error, also when read after the cut.
+    const short = withTimeout(background(), 100);
+    const cut = await fetch(short, servers.trickling.url);
+    await within(servers.trickling.served.at(-1)!.closed, 1_000, "server close");
+    const { err } = await rejection(cut.text());
+    assert.equal(err, short.err);
+  });
+
+  it("keeps the body stream of a response that was dropped (undici cancels unlocked bodies of collected responses)", async () => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    assert.ok(gc, "run with --expose-gc (scripts/test.mjs does)");
+    const server = withCancel(background(), { name: "server" });
+    const slowBody = await start((_req, res, served) =>
+      trickle(res, served, { everyMs: 20, forMs: 300, chunk: "y" }),
+    );
+    try {
+      const body = await (async () => (await fetch(server, slowBody.url)).body!)();
+      for (let i = 0; i < 5; i++) {
+        gc();
+        await sleep(background(), 10);
+      }
+      const text = await within(new Response(body).text(), 2_000, "reading the body");
+      assert.ok(text.length >= 10, `the whole body arrived: ${text.length} bytes`);
+      assert.equal(text, "y".repeat(text.length));
+      assert.equal(slowBody.served.at(-1)!.finished, true, "the server sent it all");
+    } finally {
+      server.cancel();
+      await slowBody.close();
+    }
   });
 
   it("ends the request of a body dropped unread once it is garbage-collected", async () => {
@@ -172,12 +233,18 @@ describe("fetch(ctx): the deadline covers the body", () => {
   });
 
   it("guards a clone's body too, and releases the request once both are read", async () => {
+    // Through a signal (the global fetch), the request is over when both bodies are read.
     const server = withCancel(background(), { name: "server" });
-    const res = await fetch(server, servers.ok.url);
+    const res = await createFetch({ fetch: globalThis.fetch })(server, servers.ok.url);
     const copy = res.clone();
     assert.equal(await res.text(), "ok");
     assert.equal(dependents(server), 1, "the clone is still unread");
     assert.equal(await copy.text(), "ok");
+    assert.equal(dependents(server), 0);
+    // Through undici's dispatcher, when all of it has arrived; both read it.
+    const direct = await fetch(server, servers.ok.url);
+    const twinOk = direct.clone();
+    assert.deepEqual([await direct.text(), await twinOk.text()], ["ok", "ok"]);
     assert.equal(dependents(server), 0);
 
     const ctx = withTimeout(background(), 200);
@@ -250,6 +317,30 @@ describe("fetch(ctx): the deadline travels in a header", () => {
       assert.match(String(grpc.served.at(-1)!.headers["grpc-timeout"]), /^\d+m$/);
     } finally {
       await grpc.close();
+    }
+  });
+
+  it("sends each redirect hop the time left when it goes", async () => {
+    const hop = await start((req, res) => {
+      // Answer after 150 ms, so the next hop has visibly less time.
+      setTimeout(() => {
+        res.writeHead(302, {
+          location: servers.ok.url,
+          "x-got": String(req.headers["timebound-timeout"]),
+        });
+        res.end();
+      }, 150);
+    });
+    try {
+      using ctx = withTimeout(background(), 2_000);
+      const res = await fetch(ctx, hop.url);
+      assert.equal(await res.text(), "ok");
+      const first = parseTimeout(String(hop.served.at(-1)!.headers["timebound-timeout"]));
+      const second = parseTimeout(res.headers.get("x-got")!);
+      assert.ok(first !== undefined && second !== undefined, `sent ${first} then ${second}`);
+      assert.ok(first - second >= 140, `the second hop got ${first - second} ms less`);
+    } finally {
+      await hop.close();
     }
   });
 
