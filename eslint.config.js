@@ -24,6 +24,33 @@ export default tseslint.config(
     },
   },
   {
+    // Every timer of the library waits in steps it can hold (setTimeout overflows past 2^31-1 ms
+    // and fires after 1 ms): arm them with startTimer/startInterval from src/core/timer.ts.
+    files: ["src/**/*.ts"],
+    ignores: ["src/core/timer.ts"],
+    rules: {
+      "no-restricted-globals": [
+        "error",
+        ...["setTimeout", "setInterval"].map((name) => ({
+          name,
+          message: "Use startTimer/startInterval from src/core/timer.ts: they cap the delay.",
+        })),
+      ],
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: ["timers", "node:timers", "timers/promises", "node:timers/promises"].map(
+            (name) => ({
+              name,
+              importNames: ["setTimeout", "setInterval"],
+              message: "Use startTimer/startInterval from src/core/timer.ts, or sleep(ctx, ms).",
+            }),
+          ),
+        },
+      ],
+    },
+  },
+  {
     files: ["**/*.js", "**/*.mjs", "**/*.cjs"],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: { globals: globals.node },

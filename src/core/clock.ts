@@ -14,6 +14,3 @@ import { performance } from "node:perf_hooks";
 export function now(): number {
   return performance.now();
 }
-
-/** The longest delay `setTimeout` honours; longer deadlines are re-armed in steps of this size. */
-export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;

@@ -1,4 +1,4 @@
-import { MAX_TIMER_DELAY_MS, now } from "./clock.js";
+import { now } from "./clock.js";
 import { Canceled, type ContextError, DeadlineExceeded } from "./errors.js";
 import {
   type Announced,
@@ -13,6 +13,7 @@ import {
   describeValue,
   formatExplanation,
 } from "./explain.js";
+import { TIMER_SLACK_MS, startTimer } from "./timer.js";
 import { type CreationSite, captureSite, siteLocation, tracking } from "./tracking.js";
 
 /**
@@ -140,12 +141,12 @@ export class CancelContext implements CancelableContext, Link {
   }
 
   get err(): ContextError | undefined {
-    if (this._state === LIVE) return undefined;
+    if (this._state === LIVE && !expireIfDue(this)) return undefined;
     return (this._err ??= makeError(this));
   }
 
   get cause(): unknown {
-    if (this._state === LIVE) return undefined;
+    if (this._state === LIVE && !expireIfDue(this)) return undefined;
     return this._cause !== undefined ? this._cause : this.err;
   }
 
@@ -161,16 +162,18 @@ export class CancelContext implements CancelableContext, Link {
   get signal(): AbortSignal {
     if (this._ac === undefined) {
       this._ac = new AbortController();
-      if (this._state !== LIVE) this._ac.abort(this.err);
+      const err = this.err;
+      if (err !== undefined) this._ac.abort(err);
     }
     return this._ac.signal;
   }
 
   get done(): Promise<void> {
     if (this._done === undefined) {
+      const ended = this.err !== undefined;
       this._done = new Promise<void>((resolve) => {
-        if (this._state === LIVE) this._resolve = resolve;
-        else resolve();
+        if (ended) resolve();
+        else this._resolve = resolve;
       });
       keepAliveUntilDone(this);
     }
@@ -322,13 +325,17 @@ export function newCancelContext(
   const name = nameFrom(options, fn);
   const ctx = new CancelContext(parent, name, kind, createdAt, ownDeadline, deadlineCause);
   if (tracking.enabled) ctx._site = captureSite(newCancelContext);
-  if (channels.created.hasSubscribers) channels.created.publish({ context: ctx, parent });
-
   const pnode = parent._node;
   const parentDeadline = pnode === null ? Infinity : pnode._deadline;
   if (ownDeadline >= parentDeadline) ctx._deadline = parentDeadline;
+  if (channels.created.hasSubscribers) {
+    channels.created.publish({ context: ctx, parent });
+    if (ctx._state !== LIVE) return ctx; // a subscriber canceled it: link and arm nothing
+  }
+
   if (pnode !== null) {
-    if (pnode._state !== LIVE) {
+    // A parent whose deadline passed while the loop was busy has ended, timer or not.
+    if (pnode._state !== LIVE || (parentDeadline <= createdAt && expireIfDue(pnode))) {
       ctx._ended(pnode);
       ctx._endedAt = createdAt;
       announceEnd(ctx);
@@ -369,7 +376,7 @@ export function unlink(child: Link): void {
 // is waiting, though, so it refs the timers that can end the context, its own and its
 // ancestors', until the context ends.
 function arm(ctx: CancelContext, delay: number): void {
-  ctx._timer = setTimeout(onDeadline, Math.min(Math.ceil(delay), MAX_TIMER_DELAY_MS), ctx);
+  ctx._timer = startTimer(onDeadline, delay, ctx);
   if (!ctx._keepAlive) ctx._timer.unref();
   armedTimers++;
 }
@@ -382,14 +389,20 @@ export function keepAliveUntilDone(ctx: CancelContext): void {
   } else if (ctx._deadline !== Infinity) {
     // An ancestor's unref'd timer will end it; hold the loop open until then, from here, so
     // that the ancestor's timer is not ref'd for the ancestor's whole life.
-    ctx._keepTimer = setTimeout(onKeepAlive, Math.ceil(ctx._deadline - now()), ctx);
+    ctx._keepTimer = startTimer(onKeepAlive, ctx._deadline - now(), ctx);
     armedTimers++;
   }
 }
 
 function onKeepAlive(ctx: CancelContext): void {
-  // The deadline is due: the ancestor's timer fires within a tick; wait for it.
-  ctx._keepTimer = setTimeout(onKeepAlive, 1, ctx);
+  ctx._keepTimer = undefined;
+  armedTimers--;
+  // Due: end it here rather than wait for the ancestor's timer. Not due: the wait was longer
+  // than one timer can hold, or the timer fired within its slack; wait for the rest.
+  if (ctx._state === LIVE && !expireIfDue(ctx)) {
+    ctx._keepTimer = startTimer(onKeepAlive, ctx._deadline - now(), ctx);
+    armedTimers++;
+  }
 }
 
 function disarm(ctx: CancelContext): void {
@@ -405,19 +418,34 @@ function disarm(ctx: CancelContext): void {
   }
 }
 
-// Node's timers count from a millisecond-truncated loop clock, so one may fire up to 1 ms before
-// the performance.now() deadline; within that it has fired. Earlier means a clamped long delay.
-const TIMER_SLACK_MS = 1;
-
 function onDeadline(ctx: CancelContext): void {
   ctx._timer = undefined;
   armedTimers--;
   if (ctx._state !== LIVE) return;
   const t = now();
-  if (t + TIMER_SLACK_MS < ctx._ownDeadline) {
-    arm(ctx, ctx._ownDeadline - t);
-    return;
-  }
+  // Fired within the timer's slack: on time. Earlier: a wait longer than one timer can hold.
+  if (t + TIMER_SLACK_MS < ctx._ownDeadline) arm(ctx, ctx._ownDeadline - t);
+  else expire(ctx, t);
+}
+
+/**
+ * A deadline passed is a deadline passed, whatever the event loop is doing: when a live
+ * context is read after its effective deadline (a CPU loop calling `throwIfDone()` never lets
+ * the timer run), the context that set that deadline ends here and now, with how late it was
+ * seen, exactly as if its timer had fired. Returns whether `ctx` has ended.
+ */
+function expireIfDue(ctx: CancelContext): boolean {
+  const deadline = ctx._deadline;
+  if (deadline === Infinity) return false;
+  const t = now();
+  if (t < deadline) return false;
+  let owner = ctx; // the ancestor that set this deadline (and armed its timer)
+  while (owner._owner !== null && owner._owner._deadline === deadline) owner = owner._owner;
+  expire(owner, t);
+  return true;
+}
+
+function expire(ctx: CancelContext, t: number): void {
   const lateBy = Math.max(0, t - ctx._ownDeadline);
   end(ctx, DEADLINE, ctx._deadlineCause, ctx, lateBy, t);
   if (channels.deadlineFired.hasSubscribers) {
@@ -427,7 +455,9 @@ function onDeadline(ctx: CancelContext): void {
 
 /**
  * Ends `root` and every descendant, then notifies. Two phases, so no listener (abort events run
- * user code synchronously) ever sees a half-ended tree. Iterative: trees may be deep.
+ * user code synchronously) ever sees a half-ended tree. Iterative: trees may be deep. Every
+ * descendant is ended and notified whatever throws on the way: a failure is rethrown
+ * asynchronously afterwards, as an abort listener's would be.
  */
 function end(
   root: CancelContext,
@@ -456,13 +486,33 @@ function end(
     while (child !== null) {
       const next = child._next;
       child._prev = child._next = child._owner = null;
-      child._ended(node);
-      if (child instanceof CancelContext) ended.push(child);
-      else announceOpEnd(child as Partial<Announced>, "context-ended");
+      if (child instanceof CancelContext) {
+        child._ended(node); // copies the end's facts; runs nothing else
+        ended.push(child);
+      } else {
+        try {
+          child._ended(node);
+          announceOpEnd(child as Partial<Announced>, "context-ended");
+        } catch (err) {
+          rethrowLater(err);
+        }
+      }
       child = next;
     }
   }
-  for (const node of ended) announceEnd(node);
+  for (const node of ended) {
+    try {
+      announceEnd(node);
+    } catch (err) {
+      rethrowLater(err);
+    }
+  }
+}
+
+function rethrowLater(err: unknown): void {
+  queueMicrotask(() => {
+    throw err;
+  });
 }
 
 function announceEnd(ctx: CancelContext): void {
@@ -488,7 +538,7 @@ class EndedMessage implements ContextEndedMessage {
 // The message says who ended the context, when and why; a stack would add only where the error
 // was first read, at several microseconds a capture. Stacks are kept while tracking is on.
 function makeError(ctx: CancelContext): ContextError {
-  const explanation = describe(ctx);
+  const explanation = (): Explanation => describe(ctx);
   const cause = ctx._cause;
   const limit = Error.stackTraceLimit;
   if (!tracking.enabled) Error.stackTraceLimit = 0;
@@ -574,8 +624,9 @@ function withMessage(e: Omit<Explanation, "message">): Explanation {
   return { ...e, message: formatExplanation(e) };
 }
 
+/** To 0.1 ms; values too large for that (a deadline years away) to whole ms, never Infinity. */
 function round(v: number): number {
-  return Math.round(v * 10) / 10;
+  return Math.abs(v) < 1e15 ? Math.round(v * 10) / 10 : Math.round(v);
 }
 
 export function nameFrom(options: ContextOptions | undefined, fn: string): string | undefined {

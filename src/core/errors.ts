@@ -8,26 +8,51 @@ import type { Explanation } from "./explain.js";
  * `cause` is set only when the context was ended with an explicit cause (`cancel(cause)`,
  * `withTimeoutCause`, an adopted signal's reason), as Go's `context.Cause` would report it.
  *
- * The message carries the story (which context ended, which ancestor ended it, when, why); the
- * error is made when first read and has no stack frames unless tracking is on
- * ({@link setTracking}), because capturing one costs more than the context itself.
+ * The message carries the story (which context ended, which ancestor ended it, when, why). The
+ * error is made when first read, its message and explanation when they are first read (a cancel
+ * that aborts a thousand signals writes no sentence nobody reads), and it has no stack frames
+ * unless tracking is on ({@link setTracking}), because capturing one costs more than the
+ * context itself. Its fields are getters on the prototype, so logging the error prints its
+ * stack (the message) and not the explanation's structure again.
  */
 export class ContextError extends Error {
-  /** Name of the context this error belongs to, if it was named. */
-  readonly context: string | undefined;
-  /** Label of the context where the end started: this one, or the ancestor that ended it. */
-  readonly origin: string;
-  /** How late the deadline timer fired (0 unless a deadline fired after the event loop was busy). */
-  readonly lateByMs: number;
-  /** The same facts as structured data; see {@link explain}. */
-  readonly explanation: Explanation;
+  #explanation: Explanation | (() => Explanation);
 
-  constructor(explanation: Explanation, cause?: unknown) {
-    super(explanation.message, cause === undefined ? undefined : { cause });
-    this.context = explanation.context.name;
-    this.origin = explanation.origin?.context.label ?? explanation.context.label;
-    this.lateByMs = explanation.lateByMs ?? 0;
-    this.explanation = explanation;
+  /** `explanation` may be a function that builds it: it is called once, when first needed. */
+  constructor(explanation: Explanation | (() => Explanation), cause?: unknown) {
+    super(undefined, cause === undefined ? undefined : { cause });
+    this.#explanation = explanation;
+  }
+
+  /** The facts as structured data; see {@link explain}. */
+  get explanation(): Explanation {
+    const e = this.#explanation;
+    return typeof e === "function" ? (this.#explanation = e()) : e;
+  }
+
+  /** The explanation's sentence; assigning replaces it, as for any Error. */
+  override get message(): string {
+    return this.explanation.message;
+  }
+
+  override set message(value: string) {
+    Object.defineProperty(this, "message", { value, writable: true, configurable: true });
+  }
+
+  /** Name of the context this error belongs to, if it was named. */
+  get context(): string | undefined {
+    return this.explanation.context.name;
+  }
+
+  /** Label of the context where the end started: this one, or the ancestor that ended it. */
+  get origin(): string {
+    const e = this.explanation;
+    return e.origin?.context.label ?? e.context.label;
+  }
+
+  /** How late the deadline timer fired (0 unless a deadline fired after the event loop was busy). */
+  get lateByMs(): number {
+    return this.explanation.lateByMs ?? 0;
   }
 }
 

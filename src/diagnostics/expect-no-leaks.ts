@@ -44,7 +44,7 @@ function matches(frames: readonly Frame[], patterns: readonly (string | RegExp)[
 }
 
 function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => originalTimers.setTimeout(resolve, ms));
+  return new Promise((resolve) => originalTimers.setTimeout(() => resolve(), ms));
 }
 
 function leaksSince(tracking: Tracking, baseline: number, options: LeakCheckOptions): Leak[] {

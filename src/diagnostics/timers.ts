@@ -1,6 +1,7 @@
 import { promisify } from "node:util";
 import { current } from "../core/ambient.js";
 import { now } from "../core/clock.js";
+import { capDelay } from "../core/timer.js";
 import {
   type ContextInternals,
   type ContextRecord,
@@ -38,11 +39,23 @@ export interface LateTimerEvent {
   readonly stack: StackRef;
 }
 
-/** The timer functions as Node installed them; diagnostics' own timers use these. */
-export const originalTimers = {
+/** The timer functions as Node installed them, put back when tracking stops. */
+const nodeTimers = {
   setTimeout: globalThis.setTimeout,
   setInterval: globalThis.setInterval,
   setImmediate: globalThis.setImmediate,
+};
+
+/**
+ * Diagnostics' own timers: Node's functions (never the tracking wrappers, so diagnostics does
+ * not watch itself), with the delay capped as every timer of the library is ({@link capDelay}).
+ */
+export const originalTimers = {
+  setTimeout: (callback: () => void, delayMs: number): NodeJS.Timeout =>
+    nodeTimers.setTimeout(callback, capDelay(delayMs)),
+  setInterval: (callback: () => void, intervalMs: number): NodeJS.Timeout =>
+    nodeTimers.setInterval(callback, capDelay(intervalMs)),
+  setImmediate: nodeTimers.setImmediate,
   clearInterval: globalThis.clearInterval,
 };
 
@@ -52,8 +65,8 @@ type Globals = Record<TimerKind, TimerFunction>;
 // Stack captures for post-end timers are rate-limited: a tight timer loop after its context
 // ended must not turn into a capture per iteration. The rest are counted.
 const LATE_CAPTURES_PER_SECOND = 100;
-/** Frames of timebound's own above a timer it arms (arm, newCancelContext, withTimeout). */
-const OWN_TIMER_FRAMES = 3;
+/** Frames of timebound's own above a timer it arms (startTimer, arm, newCancelContext, withTimeout). */
+const OWN_TIMER_FRAMES = 4;
 /** The sampled list is walked to forget fired timers when it reaches this size, or twice the armed ones. */
 const MIN_PRUNE_AT = 64;
 
@@ -117,7 +130,7 @@ export class TimerWatch {
     for (const kind of ["setTimeout", "setInterval", "setImmediate"] as const) {
       const wrapper = this.installed[kind];
       if (wrapper !== undefined && globals[kind] === wrapper) {
-        globals[kind] = originalTimers[kind] as unknown as TimerFunction;
+        globals[kind] = nodeTimers[kind] as unknown as TimerFunction;
       }
     }
     this.installed = {};

@@ -4,6 +4,8 @@
 import { type Server, type ServerResponse, createServer } from "node:http";
 import { type Context, background, run, withTimeout } from "../core/index.js";
 import type * as HttpAdapter from "../io/http/index.js";
+import { startInterval, startTimer } from "../core/timer.js";
+import { sleep } from "../sync/sleep.js";
 import { formatCount, formatMs } from "./format.js";
 import type { LabOptions } from "./options.js";
 import type { Progress, Scenario, ScenarioResult } from "./scenario.js";
@@ -63,9 +65,9 @@ class SlowUpstream {
     this.logs.set(path, log);
     let timer: NodeJS.Timeout | undefined;
     const start = performance.now();
-    const headers = setTimeout(() => {
+    const headers = startTimer(() => {
       res.writeHead(200, { "content-type": "text/plain" });
-      timer = setInterval(() => {
+      timer = startInterval(() => {
         if (performance.now() - start >= this.headersAfterMs + this.bodyMs) {
           res.end();
           return;
@@ -110,10 +112,6 @@ interface Outcome {
   readonly runningAfterEnd: number;
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 async function callOnce(
   call: Call,
   upstream: SlowUpstream,
@@ -130,13 +128,14 @@ async function callOnce(
     (err: unknown) => errorText(err),
   );
   void pending.finally(() => (endedAt = performance.now()));
-  await delay(deadlineMs + SNAPSHOT_AFTER_DEADLINE_MS);
+  await sleep(background(), deadlineMs + SNAPSHOT_AFTER_DEADLINE_MS);
   takeSnapshot();
   const result = await pending;
   ctx.cancel();
   const log = upstream.logs.get(path);
   // Wait for the upstream to see the connection close (the right variant aborted it).
-  for (let i = 0; i < 50 && log !== undefined && log.closedAt === undefined; i++) await delay(20);
+  for (let i = 0; i < 50 && log !== undefined && log.closedAt === undefined; i++)
+    await sleep(background(), 20);
   const bytesAfterDeadline = (log?.writes ?? [])
     .filter((w) => w.at > deadlineAt)
     .reduce((sum, w) => sum + w.bytes, 0);

@@ -2,7 +2,9 @@ import type * as Grpc from "@grpc/grpc-js";
 import type * as GrpcIo from "../io/grpc/index.js";
 import { type Context, ContextError, background, now, withTimeout } from "../core/index.js";
 import { sleep } from "../sync/sleep.js";
+import { startTimer } from "../core/timer.js";
 import { formatCount, formatMs } from "./format.js";
+import { raceTimer } from "./race-timer.js";
 import { scaled } from "./nested-deadlines.js";
 import type { LabOptions } from "./options.js";
 import type { Progress, ResultRow, Scenario, ScenarioResult } from "./scenario.js";
@@ -216,7 +218,7 @@ export async function startGrpcTestbed(): Promise<GrpcTestbed | string> {
         if (record?.endedAt !== undefined || waited >= withinMs) return record;
         if (record === undefined && waited >= graceMs) return undefined;
         // Polling is enough: the record holds the times; this only decides when to look again.
-        await new Promise((resolve) => setTimeout(resolve, 10));
+        await sleep(background(), 10);
       }
     },
     async close() {
@@ -239,18 +241,9 @@ function callback(start: (cb: Callback) => void): Promise<Job> {
   });
 }
 
-/** The usual timeout: the first of the work and a timer; the work is left to run. */
-function raceTimer<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
-
 function shutdown(server: Grpc.Server): Promise<void> {
   return new Promise((resolve) => {
-    const force = setTimeout(() => server.forceShutdown(), 1_000);
+    const force = startTimer(() => server.forceShutdown(), 1_000);
     server.tryShutdown(() => {
       clearTimeout(force);
       resolve();

@@ -8,6 +8,9 @@ import type { Agent } from "undici";
 import type * as HttpAdapter from "../io/http/index.js";
 import { background, now, withTimeout } from "../core/index.js";
 import { formatCount, formatMs } from "./format.js";
+import { raceTimer } from "./race-timer.js";
+import { sleep } from "../sync/sleep.js";
+import { startInterval } from "../core/timer.js";
 import { scaled } from "./nested-deadlines.js";
 import type { LabOptions } from "./options.js";
 import type { Progress, ResultRow, Scenario, ScenarioResult } from "./scenario.js";
@@ -72,7 +75,7 @@ class Upstream {
     res.writeHead(200, { "content-type": "text/plain" });
     res.flushHeaders();
     const until = log.startedAt + this.streamMs;
-    const timer = setInterval(() => {
+    const timer = startInterval(() => {
       if (now() >= until) {
         res.end();
         return;
@@ -115,23 +118,6 @@ interface Case {
   readonly right: (adapter: Adapter) => Call;
 }
 
-/** The usual hand-made timeout: the loser of the race keeps running. */
-async function raceTimer<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const giveUp = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error("timeout")), ms);
-  });
-  try {
-    return await Promise.race([work, giveUp]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** Times `work` from now to its end, whichever way it ends; rethrows its error. */
 async function timed(work: () => Promise<unknown>): Promise<{ waitedMs: number }> {
   const start = now();
@@ -167,13 +153,13 @@ const CASES: readonly Case[] = [
     callerMeasure: "res.text(), called after the deadline, took",
     wrong: (fetch) => async (url, deadlineMs, pool) => {
       const res = await fetch(url, { signal: AbortSignal.timeout(deadlineMs), dispatcher: pool });
-      await delay(deadlineMs * 1.5); // the application does something else first
+      await sleep(background(), deadlineMs * 1.5); // the application does something else first
       return timed(() => res.text());
     },
     right: (adapter) => async (url, deadlineMs, pool) => {
       using ctx = withTimeout(background(), deadlineMs, { name: "lab fetch" });
       const res = await adapter.fetch(ctx, url, { dispatcher: pool });
-      await delay(deadlineMs * 1.5);
+      await sleep(background(), deadlineMs * 1.5);
       return await timed(() => res.text()); // await: `using` cancels ctx when the function returns
     },
   },

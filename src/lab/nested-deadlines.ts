@@ -1,4 +1,5 @@
 import { background, explain, now, withTimeout } from "../core/index.js";
+import { startTimer } from "../core/timer.js";
 import { formatMs } from "./format.js";
 import type { LabOptions } from "./options.js";
 import type { Progress, ResultRow, Scenario, ScenarioResult } from "./scenario.js";
@@ -109,7 +110,7 @@ async function runCase(
   const cancel =
     c.cancelAtMs === undefined
       ? undefined
-      : setTimeout(
+      : startTimer(
           () => {
             parentAbort.abort(cause);
             parent.cancel(cause);
@@ -120,7 +121,7 @@ async function runCase(
   // This timer is ref'd, so it also keeps the process up while the (unref'd) deadlines run.
   let watchdog: ReturnType<typeof setTimeout> | undefined;
   const gaveUp = new Promise<undefined>((resolve) => {
-    watchdog = setTimeout(resolve, Math.max(parentMs, childMs) + 1000, undefined);
+    watchdog = startTimer(() => resolve(undefined), Math.max(parentMs, childMs) + 1000);
   });
   try {
     const [wrongAt, rightAt] = await Promise.all([

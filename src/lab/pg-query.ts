@@ -7,6 +7,8 @@ import type * as PgAdapter from "../io/pg/index.js";
 import { type CancelableContext, background, now, withTimeout } from "../core/index.js";
 import type { PostgresServer } from "../testing/postgres.js";
 import { formatCount, formatMs } from "./format.js";
+import { raceTimer } from "./race-timer.js";
+import { sleep } from "../sync/sleep.js";
 import type { LabOptions } from "./options.js";
 import type { Measurement, Progress, ResultRow, Scenario, ScenarioResult } from "./scenario.js";
 import { errorText, skippedResult } from "./skipped.js";
@@ -61,19 +63,6 @@ async function checkedOut(
     return await run(client);
   } finally {
     client.release();
-  }
-}
-
-/** The usual hand-made timeout: the loser of the race keeps running. */
-async function raceTimer(work: Promise<unknown>, ms: number): Promise<unknown> {
-  let timer: NodeJS.Timeout | undefined;
-  const giveUp = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error("timeout")), ms);
-  });
-  try {
-    return await Promise.race([work, giveUp]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -161,7 +150,7 @@ async function watchBackends(
     const running = rows.some((r) => r.state === "active");
     if (!running && t >= deadline) return { stoppedAt: t, maxBackends };
     if (t - start >= limitMs) return { stoppedAt: null, maxBackends };
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    await sleep(background(), POLL_MS);
   }
 }
 

@@ -1,10 +1,10 @@
 import { exec as nodeExec } from "node:child_process";
 import { existsSync } from "node:fs";
-import { setTimeout as delay } from "node:timers/promises";
 import { background, now, withTimeout } from "../core/index.js";
 import { describeValue } from "../core/explain.js";
 import { exec } from "../io/process/exec.js";
 import { hasProcTable, runningWithEnv } from "../io/process/proc.js";
+import { sleep } from "../sync/sleep.js";
 import { formatCount, formatMs } from "./format.js";
 import type { LabOptions } from "./options.js";
 import { scaled } from "./nested-deadlines.js";
@@ -87,9 +87,9 @@ async function runVariant(
         goneAfterMs = Math.max(0, now() - deadline);
         break;
       }
-      await delay(POLL_MS);
+      await sleep(background(), POLL_MS);
     }
-    if (now() < watchEnd) await delay(watchEnd - now()); // and check again at its end
+    if (now() < watchEnd) await sleep(background(), watchEnd - now()); // and check again at its end
     const survivors = runningWithEnv(marker).length;
     return {
       callerMs,

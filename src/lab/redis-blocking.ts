@@ -9,6 +9,8 @@ import type { BlockingPoolStats } from "../io/redis/pool.js";
 import { type ClientEntry, clientList, isBlocked } from "../io/redis/client-list.js";
 import type { RedisServer } from "../testing/redis.js";
 import { formatCount, formatMs } from "./format.js";
+import { raceTimer } from "./race-timer.js";
+import { sleep } from "../sync/sleep.js";
 import type { LabOptions } from "./options.js";
 import type { Measurement, Progress, ResultRow, Scenario, ScenarioResult } from "./scenario.js";
 import { errorText, skippedResult } from "./skipped.js";
@@ -48,29 +50,6 @@ interface Variant {
   prepare(client: Redis, deadlineMs: number): void;
   /** Starts the BLPOP; resolves or rejects when the caller stops waiting. */
   call(client: Redis, key: string, deadlineMs: number, serverTimeoutS: number): Promise<unknown>;
-}
-
-/**
- * The usual timeout: races `work` against a timer that rejects after `ms` (after `onGiveUp`).
- * The loser keeps running, which is the point.
- */
-async function raceTimer(
-  work: Promise<unknown>,
-  ms: number,
-  onGiveUp?: () => void,
-): Promise<unknown> {
-  let timer: NodeJS.Timeout | undefined;
-  const giveUp = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      onGiveUp?.();
-      reject(new Error("timeout"));
-    }, ms);
-  });
-  try {
-    return await Promise.race([work, giveUp]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 const WRONG: readonly Variant[] = [
@@ -137,7 +116,7 @@ async function watchUnblocked(
     const view = { stoppedAt: blocked ? null : stoppedAt, blockedConnections: ids.size };
     const quiet = !blocked && !busy() && t - stoppedAt >= QUIET_MS;
     if (quiet || t - start >= limitMs) return view;
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    await sleep(background(), POLL_MS);
   }
 }
 

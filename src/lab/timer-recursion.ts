@@ -1,4 +1,5 @@
 import { type Context, background, withCancel, withTimeout } from "../core/index.js";
+import { startTimer } from "../core/timer.js";
 import { sleep } from "../sync/sleep.js";
 import { ticker } from "../sync/ticker.js";
 import { formatBytesDelta, formatCount, formatMs } from "./format.js";
@@ -49,6 +50,8 @@ class PendingTimers {
 
 /** ❌ Seed 2.2's `time.AfterFunc` recursion: each call re-arms itself forever. */
 function startCleanup(load: CleanupLoad, pending: PendingTimers): void {
+  // A user's plain setTimeout, on purpose: the diagnostics must find this loop as written.
+  // eslint-disable-next-line no-restricted-globals
   const handle = setTimeout(() => {
     pending.handles.delete(handle);
     cleanupDB(load);
@@ -97,7 +100,7 @@ async function serve(
       } else {
         const request = withCancel(server, { name: "request" });
         loops.push(cleanupWhileLive(request, load));
-        setTimeout(() => request.cancel(), REQUEST_MS);
+        startTimer(() => request.cancel(), REQUEST_MS);
       }
       await sleep(server, REQUEST_EVERY_MS);
       if (requests % 20 === 0) progress.tick(`${label}: ${formatCount(requests)} requests`);

@@ -3,6 +3,7 @@ import { type DumpResult, writeDump } from "../diagnostics/dump.js";
 import type { Finding, FindingKind, Snapshot } from "../diagnostics/model.js";
 import type { TrackOptions } from "../diagnostics/options.js";
 import { type Tracking, activeTracking, track } from "../diagnostics/track.js";
+import { startInterval } from "../core/timer.js";
 import { formatCount } from "./format.js";
 import { garbageCollector } from "./gc.js";
 import { DEFAULT_LAB_OUT, type LabOptions } from "./options.js";
@@ -54,7 +55,7 @@ export async function trackedVariant<T>(
   // Full collections between growth samples, so the heap curve shows what is retained rather
   // than the garbage of a run too short for V8 to have collected on its own.
   const gc = garbageCollector();
-  const collecting = gc === null ? undefined : setInterval(gc, COLLECT_EVERY_MS);
+  const collecting = gc === null ? undefined : startInterval(gc, COLLECT_EVERY_MS);
   let snapshot: Snapshot | undefined;
   try {
     const value = await body(tracking, () => {

@@ -1,4 +1,5 @@
-import { MAX_TIMER_DELAY_MS, now } from "../core/clock.js";
+import { now } from "../core/clock.js";
+import { TIMER_SLACK_MS, startTimer } from "../core/timer.js";
 import type { CancelContext, Context } from "../core/context.js";
 import { describeValue } from "../core/explain.js";
 import { Watcher, endedError, unwatch, watch } from "../core/watch.js";
@@ -19,8 +20,8 @@ class Sleeper extends Watcher {
 
   wake(): void {
     const left = this.until - now();
-    if (left > 1) {
-      this.timer = setTimeout(wake, Math.min(left, MAX_TIMER_DELAY_MS), this);
+    if (left > TIMER_SLACK_MS) {
+      this.timer = startTimer(wake, left, this); // a sleep longer than one timer can wait
       return;
     }
     this.timer = undefined;
@@ -64,6 +65,6 @@ export function sleep(ctx: Context, ms: number): Promise<void> {
       return;
     }
     if (ms === Infinity) return; // only the context can end it
-    sleeper.timer = setTimeout(wake, Math.min(Math.max(0, ms), MAX_TIMER_DELAY_MS), sleeper);
+    sleeper.timer = startTimer(wake, ms, sleeper);
   });
 }

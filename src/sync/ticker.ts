@@ -1,4 +1,5 @@
 import { now } from "../core/clock.js";
+import { TIMER_SLACK_MS, startTimer } from "../core/timer.js";
 import type { CancelContext, Context } from "../core/context.js";
 import { describeValue } from "../core/explain.js";
 import { Watcher, unwatch, watch } from "../core/watch.js";
@@ -20,7 +21,11 @@ class TickWait extends Watcher {
     return "ticker";
   }
   timer: ReturnType<typeof setTimeout> | undefined = undefined;
-  constructor(readonly settle: (ended: boolean) => void) {
+  constructor(
+    /** Monotonic time of the tick it waits for. */
+    readonly due: number,
+    readonly settle: (ended: boolean) => void,
+  ) {
     super();
   }
 
@@ -32,6 +37,11 @@ class TickWait extends Watcher {
 }
 
 function onTick(wait: TickWait): void {
+  const left = wait.due - now();
+  if (left > TIMER_SLACK_MS) {
+    wait.timer = startTimer(onTick, left, wait); // an interval longer than one timer can wait
+    return;
+  }
   wait.timer = undefined;
   unwatch(wait);
   wait.settle(false);
@@ -92,13 +102,13 @@ export function ticker(ctx: Context, intervalMs: number): AsyncIterableIterator<
     const t = now();
     if (t >= due) return Promise.resolve(deliver());
     return new Promise<IteratorResult<Tick>>((resolve) => {
-      const wait = new TickWait((ended) => {
+      const wait = new TickWait(due, (ended) => {
         pending = undefined;
         resolve(ended ? stop() : deliver());
       });
       pending = wait;
       watch(ctx, wait);
-      wait.timer = setTimeout(onTick, Math.ceil(due - t), wait);
+      wait.timer = startTimer(onTick, due - t, wait);
     });
   };
 

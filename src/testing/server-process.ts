@@ -1,4 +1,5 @@
 import { type ChildProcess, type SpawnOptions, spawn } from "node:child_process";
+import { startTimer } from "../core/timer.js";
 
 /** A server started from a system binary, stopped by {@link ServerProcess.stop}. */
 export interface ServerProcess {
@@ -35,7 +36,7 @@ export function startServerProcess(
     let log = "";
     let settled = false;
     const exited = new Promise<void>((r) => child.once("exit", () => r()));
-    const timer = setTimeout(
+    const timer = startTimer(
       () => fail(`did not become ready within ${options.timeoutMs ?? 30_000} ms`),
       options.timeoutMs ?? 30_000,
     );
@@ -45,7 +46,7 @@ export function startServerProcess(
       async stop(signal = "SIGTERM", graceMs = 10_000) {
         if (child.exitCode === null && child.signalCode === null) {
           child.kill(signal);
-          const kill = setTimeout(() => child.kill("SIGKILL"), graceMs);
+          const kill = startTimer(() => child.kill("SIGKILL"), graceMs);
           await exited;
           clearTimeout(kill);
         }

@@ -1,4 +1,5 @@
 import { type Socket, connect } from "node:net";
+import { startTimer } from "../../core/timer.js";
 import type { DriverClient } from "./driver.js";
 
 /** Where a backend's postmaster listens: a TCP address or a Unix socket path. */
@@ -47,7 +48,7 @@ export function sendCancelRequest(
     let failed = false;
     const socket: Socket = connect(target);
     socket.setNoDelay(true);
-    const timer = setTimeout(() => {
+    const timer = startTimer(() => {
       failed = true;
       socket.destroy();
     }, timeoutMs);

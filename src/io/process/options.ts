@@ -1,6 +1,6 @@
 import type { SpawnOptions as NodeSpawnOptions } from "node:child_process";
 import { constants } from "node:os";
-import { MAX_TIMER_DELAY_MS } from "../../core/clock.js";
+import { MAX_TIMER_DELAY_MS } from "../../core/timer.js";
 import { describeValue } from "../../core/explain.js";
 import type { Escalation } from "./terminate.js";
 

@@ -1,5 +1,5 @@
-import { setTimeout as delay } from "node:timers/promises";
 import { now } from "../../core/clock.js";
+import { startTimer } from "../../core/timer.js";
 import type { ProcessTree } from "./group.js";
 
 /**
@@ -91,7 +91,9 @@ async function vanished(tree: ProcessTree, until: number): Promise<boolean> {
     const after = now();
     if (after >= until) return false;
     const pause = Math.max(interval, (after - before) * POLL_COST_SHARE);
-    await delay(Math.min(pause, until - after));
+    await new Promise<void>((resolve) =>
+      startTimer(() => resolve(), Math.min(pause, until - after)),
+    );
     interval = Math.min(interval * 2, MAX_POLL_MS);
   }
 }

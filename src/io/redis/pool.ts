@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import type { Context } from "../../core/context.js";
+import { startTimer } from "../../core/timer.js";
 import { Semaphore } from "../../sync/semaphore.js";
 import { raceContext } from "../race.js";
 import { type DedicatedConnection, isUsable, openConnection } from "./connection.js";
@@ -89,7 +90,7 @@ export class BlockingPool {
     }
     const entry: IdleConnection = {
       connection,
-      timer: setTimeout(() => this.expire(entry), idleMs).unref(),
+      timer: startTimer(() => this.expire(entry), idleMs).unref(),
     };
     this.idle.push(entry);
   }

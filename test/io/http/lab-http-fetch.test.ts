@@ -33,7 +33,7 @@ describe("lab: http-fetch", () => {
     // end, holding the pool's one connection: the next request waited behind it.
     const rightCaller = ms(result, "a.caller", "right")!;
     assert.ok(rightCaller >= 99 && rightCaller < 300, `right caller ${rightCaller}`);
-    assert.match(row(result, "a.error").wrong.text, /^Error: timeout/);
+    assert.match(row(result, "a.error").wrong.text, /^Error: timed out after/);
     const wrongUpstream = ms(result, "a.upstream", "wrong");
     assert.ok(wrongUpstream === null || wrongUpstream > 500, `wrong streamed on ${wrongUpstream}`);
     assert.ok(ms(result, "a.bytes", "wrong")! > 64 * 20);
