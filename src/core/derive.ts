@@ -204,6 +204,12 @@ function timeoutContext(
 }
 
 function checkMs(value: unknown, fn: string, what: string): number {
+  if (typeof value === "bigint") {
+    throw new TypeError(
+      `${fn}: ${what} must be a number of milliseconds, got the BigInt ${value}n` +
+        ` (convert it with Number(...))`,
+    );
+  }
   if (typeof value !== "number") {
     throw new TypeError(
       `${fn}: ${what} must be a number of milliseconds, got ${describeValue(value)}`,

@@ -42,7 +42,8 @@ export function watch(ctx: Context, watcher: Watcher): boolean {
   if (name !== undefined) announceStart(watcher, name, ctx);
   const node = (ctx as { _node?: CancelContext | null })._node;
   if (node === null || node === undefined) return true;
-  if (node._state !== LIVE) {
+  if (node._state !== LIVE || node.err !== undefined) {
+    // ended, or its deadline passed while the loop was busy (reading err ends it then)
     announceEnd(watcher, "context-ended");
     return false;
   }

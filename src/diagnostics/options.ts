@@ -1,3 +1,6 @@
+import { constants } from "node:os";
+import { describeValue } from "../core/explain.js";
+
 /**
  * What tracking watches and when it calls something a finding. Every field is optional; the
  * defaults suit a production service (thresholds in seconds, cheap sampling). Tests and the CLI
@@ -51,7 +54,7 @@ export interface TrackOptions {
   readonly reportDir?: string | undefined;
   /** Dump when the process exits (needs `reportDir`). Default true. */
   readonly dumpOnExit?: boolean;
-  /** Signal that triggers a dump, or false for none. Default "SIGUSR2". */
+  /** Signal that triggers a dump ({@link DUMP_SIGNALS}), or false for none. Default "SIGUSR2". */
   readonly dumpSignal?: NodeJS.Signals | false;
   /** Bounds applied to snapshots taken for dumps and the HTTP handler. */
   readonly bounds?: SnapshotBounds;
@@ -79,6 +82,15 @@ export const DEFAULT_BOUNDS: ResolvedBounds = {
   maxOperations: 10_000,
   maxFindings: 500,
 };
+
+/**
+ * Signals a dump can be asked with: those a process may catch whose default action Node does
+ * not need (SIGKILL and SIGSTOP cannot be caught; SIGINT and SIGTERM end the process, and get an
+ * exit dump anyway), and that this platform has. SIGUSR1 also starts Node's inspector.
+ */
+export const DUMP_SIGNALS: readonly NodeJS.Signals[] = (
+  ["SIGUSR2", "SIGUSR1", "SIGHUP", "SIGWINCH", "SIGINFO", "SIGPWR", "SIGBREAK"] as const
+).filter((name) => name in constants.signals);
 
 const DEFAULTS: Omit<ResolvedTrackOptions, "reportDir" | "bounds"> = {
   neverCancelledMs: 60_000,
@@ -176,9 +188,10 @@ export function resolveTrackOptions(
     throw new TypeError(`${label("reportDir")} must be a non-empty string`);
   }
   const dumpSignal = pick(o.dumpSignal, DEFAULTS.dumpSignal);
-  if (dumpSignal !== false && (typeof dumpSignal !== "string" || !dumpSignal.startsWith("SIG"))) {
+  if (dumpSignal !== false && !DUMP_SIGNALS.includes(dumpSignal as NodeJS.Signals)) {
     throw new TypeError(
-      `${label("dumpSignal")} must be a signal name ("SIGUSR2") or false, got ${String(dumpSignal)}`,
+      `${label("dumpSignal")} must be one of ${DUMP_SIGNALS.join(", ")}, or false for none` +
+        ` ("off" in TIMEBOUND_DUMP_SIGNAL), got ${describeValue(dumpSignal)}`,
     );
   }
   return {

@@ -1,7 +1,8 @@
 /**
  * The preload: `node --import timebound/register app.js` turns tracking on before the program
  * starts, with options from the environment. Set `TIMEBOUND_TRACK=0` to keep it off without
- * removing the flag. A bad value stops the program with an error naming the variable.
+ * removing the flag. A bad value stops the program before it starts, with a one-line error
+ * naming the variable and what it accepts (exit code 1), as Node does for a bad flag.
  *
  * | variable                            | option (see TrackOptions)  | default            |
  * | ----------------------------------- | -------------------------- | ------------------ |
@@ -34,4 +35,9 @@
 import { optionsFromEnv, trackingFromEnv } from "./env.js";
 import { track } from "./track.js";
 
-if (trackingFromEnv() !== false) track(optionsFromEnv());
+try {
+  if (trackingFromEnv() !== false) track(optionsFromEnv());
+} catch (err) {
+  process.stderr.write(`timebound/register: ${(err as Error).message}\n`);
+  process.exit(1);
+}

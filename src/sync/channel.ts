@@ -70,7 +70,11 @@ export class Channel<T> implements AsyncIterable<T> {
    * or gets closed.
    */
   send(ctx: Context, value: T): Promise<void> {
-    checkContext(ctx, "Channel.send");
+    try {
+      checkContext(ctx, "Channel.send");
+    } catch (bad) {
+      return Promise.reject(bad); // a promise API rejects on bad arguments, as Node's do
+    }
     const err = ctx.err;
     if (err !== undefined) return Promise.reject(err);
     if (this.isClosed) return Promise.reject(sendOnClosed());
@@ -87,7 +91,11 @@ export class Channel<T> implements AsyncIterable<T> {
    * drained; rejects with `ctx.err` if `ctx` ends first (nothing is then taken).
    */
   recv(ctx: Context): Promise<RecvResult<T>> {
-    checkContext(ctx, "Channel.recv");
+    try {
+      checkContext(ctx, "Channel.recv");
+    } catch (bad) {
+      return Promise.reject(bad);
+    }
     const err = ctx.err;
     if (err !== undefined) return Promise.reject(err);
     if (this._canRecv()) return Promise.resolve(this._recvNow());

@@ -25,6 +25,8 @@ export class Group {
   private readonly queued: GroupTask[] = [];
   private failed = false;
   private firstError: unknown = undefined;
+  /** The context's error when the first queued task was dropped unstarted; wait() rejects with it. */
+  private dropError: unknown = undefined;
   private waiters: (() => void)[] = [];
   private cancelable: CancelableContext | undefined = undefined;
   private context: Context = background();
@@ -47,11 +49,18 @@ export class Group {
 
   /**
    * Bounds how many tasks run at once (Go's `SetLimit`); a negative number or Infinity lifts the
-   * bound. Throws if tasks are running, as Go panics.
+   * bound. 0 is refused (Go allows it, and every `go()` then blocks for ever). Throws if tasks
+   * are running, as Go panics.
    */
   setLimit(n: number): void {
     if (typeof n !== "number" || Number.isNaN(n) || (!Number.isInteger(n) && n !== Infinity)) {
       throw new RangeError(`Group.setLimit: n must be an integer, got ${describeValue(n)}`);
+    }
+    if (n === 0) {
+      throw new RangeError(
+        "Group.setLimit: n must not be 0: no task could ever start and wait() would never settle" +
+          " (use a negative number or Infinity for no limit)",
+      );
     }
     if (this.active > 0 || this.queued.length > 0) {
       throw new Error(`Group.setLimit: cannot change the limit while ${this.active} tasks run`);
@@ -61,7 +70,8 @@ export class Group {
 
   /**
    * Runs `fn` now, or queues it until a slot frees when the limit is reached. Queued tasks
-   * that have not started when the group's context ends are dropped, not started doomed.
+   * that have not started when the group's context ends are dropped, not started doomed, and
+   * `wait()` then rejects: work that never ran is not a success.
    */
   go(fn: GroupTask): void {
     checkTask(fn, "Group.go");
@@ -77,13 +87,18 @@ export class Group {
     return true;
   }
 
-  /** Waits for every task; rejects with the first error. Cancels the group's context either way. */
+  /**
+   * Waits for every task; rejects with the first error a task threw, or, when none did but
+   * queued tasks were dropped because the group's context ended first, with that context's
+   * error (its cause kept). Cancels the group's context either way.
+   */
   async wait(): Promise<void> {
     if (this.active > 0 || this.queued.length > 0) {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
     this.cancelable?.cancel();
     if (this.failed) throw this.firstError;
+    if (this.dropError !== undefined) throw this.dropError;
   }
 
   private start(fn: GroupTask): void {
@@ -110,7 +125,9 @@ export class Group {
     }
     while (this.active < this.limit && this.queued.length > 0) {
       const next = this.queued.shift()!;
-      if (this.ctx.err === undefined) this.start(next);
+      const err = this.ctx.err;
+      if (err === undefined) this.start(next);
+      else this.dropError ??= err;
     }
     if (this.active === 0 && this.queued.length === 0) {
       const waiters = this.waiters;

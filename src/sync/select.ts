@@ -73,8 +73,12 @@ export function select(
   cases: readonly SelectCase[],
   options?: SelectOptions,
 ): Promise<Outcome> {
-  checkContext(ctx, "select");
-  checkCases(cases);
+  try {
+    checkContext(ctx, "select");
+    checkCases(cases);
+  } catch (bad) {
+    return Promise.reject(bad); // a promise API rejects on bad arguments, as Node's do
+  }
   const err = ctx.err;
   if (err !== undefined) return Promise.reject(err);
 

@@ -65,8 +65,12 @@ export class Semaphore {
    * `ctx` ends first (nothing is then held), at once if it has already ended.
    */
   acquire(ctx: Context, n = 1): Promise<void> {
-    checkContext(ctx, "Semaphore.acquire");
-    this.checkWeight(n, "acquire");
+    try {
+      checkContext(ctx, "Semaphore.acquire");
+      this.checkWeight(n, "acquire");
+    } catch (bad) {
+      return Promise.reject(bad); // a promise API rejects on bad arguments, as Node's do
+    }
     const err = ctx.err;
     if (err !== undefined) return Promise.reject(err);
     if (this.tryAcquire(n)) return Promise.resolve();

@@ -43,7 +43,8 @@ function wake(sleeper: Sleeper): void {
 /**
  * Waits `ms` milliseconds, or rejects with `ctx.err` as soon as `ctx` ends, whichever comes
  * first; either way its timer is cleared at once (the seed's `time.Sleep` that ignores the
- * context, fixed). Rejects at once if `ctx` has already ended.
+ * context, fixed). Rejects at once if `ctx` has already ended, and with a TypeError on bad
+ * arguments.
  *
  * @example
  * ```ts
@@ -54,11 +55,12 @@ function wake(sleeper: Sleeper): void {
  * ```
  */
 export function sleep(ctx: Context, ms: number): Promise<void> {
-  checkContext(ctx, "sleep");
-  if (typeof ms !== "number" || Number.isNaN(ms)) {
-    throw new TypeError(`sleep: ms must be a number of milliseconds, got ${describeValue(ms)}`);
-  }
   return new Promise<void>((resolve, reject) => {
+    // Thrown here, bad arguments reject the promise, as Node's promise APIs do.
+    checkContext(ctx, "sleep");
+    if (typeof ms !== "number" || Number.isNaN(ms)) {
+      throw new TypeError(`sleep: ms must be a number of milliseconds, got ${describeValue(ms)}`);
+    }
     const sleeper = new Sleeper(now() + ms, resolve, reject);
     if (!watch(ctx, sleeper)) {
       reject(endedError(ctx));

@@ -93,6 +93,13 @@ describe("bad parents", () => {
 
   it("explain() of a non-context: TypeError naming explain", () => {
     throwsClearly(() => explain({} as Context), TypeError, "explain", "{}");
+    throwsClearly(() => explain(null as unknown as Context), TypeError, "explain", "got null");
+    throwsClearly(
+      () => explain(undefined as unknown as Context),
+      TypeError,
+      "explain",
+      "undefined",
+    );
   });
 });
 
@@ -106,6 +113,10 @@ describe("bad timeouts and deadlines", () => {
   for (const [fnName, call] of timed) {
     it(`${fnName}(NaN): RangeError naming ${fnName} and NaN`, () => {
       throwsClearly(() => call(NaN), RangeError, fnName, "NaN");
+    });
+
+    it(`${fnName}(10n): TypeError saying it is a BigInt`, () => {
+      throwsClearly(() => call(10n as unknown as number), TypeError, fnName, "the BigInt 10n");
     });
 
     for (const [label, value, shown] of [

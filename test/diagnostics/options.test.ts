@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { channels } from "../../src/index.js";
 import { optionsFromEnv, trackingFromEnv } from "../../src/diagnostics/env.js";
@@ -35,9 +36,35 @@ describe("tracking options", () => {
     );
     assert.throws(
       () => track({ dumpSignal: "USR2" as NodeJS.Signals }),
-      /options\.dumpSignal must be a signal name/,
+      /options\.dumpSignal must be one of SIGUSR2, SIGUSR1, .*, or false for none .* got "USR2"/,
     );
     assert.equal(isTracking(), false, "a rejected call starts nothing");
+  });
+
+  it("refuses a dump signal that cannot be caught or does not exist, naming the variable", () => {
+    for (const signal of ["SIGKILL", "SIGSTOP", "SIGFOO", "usr2"]) {
+      assert.throws(
+        () => optionsFromEnv({ TIMEBOUND_DUMP_SIGNAL: signal }),
+        new RegExp(
+          `environment variable TIMEBOUND_DUMP_SIGNAL must be one of SIGUSR2, .* got "${signal}"`,
+        ),
+      );
+    }
+    assert.equal(optionsFromEnv({ TIMEBOUND_DUMP_SIGNAL: "SIGHUP" }).dumpSignal, "SIGHUP");
+  });
+
+  it("the preload stops a program with a bad variable in one line, before it runs", () => {
+    const run = spawnSync(
+      process.execPath,
+      ["--import", "tsx", "--import", "./src/diagnostics/register.ts", "-e", 'console.log("ran")'],
+      { env: { ...process.env, TIMEBOUND_DUMP_SIGNAL: "SIGKILL" }, encoding: "utf8" },
+    );
+    assert.equal(run.status, 1, run.stderr);
+    assert.equal(run.stdout, "", "the program did not run");
+    assert.match(
+      run.stderr,
+      /^timebound\/register: environment variable TIMEBOUND_DUMP_SIGNAL must be one of .*got "SIGKILL"\n$/,
+    );
   });
 
   it("reads the environment, naming the variable when a value is bad", () => {

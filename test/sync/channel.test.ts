@@ -166,4 +166,11 @@ describe("Channel and the context", () => {
     assert.throws(() => new Channel(-1), /capacity must be a non-negative integer, got -1/);
     assert.throws(() => new Channel(1.5), RangeError);
   });
+
+  it("send and recv reject (never throw) on a bad context", async () => {
+    const ch = new Channel<number>(1);
+    await assert.rejects(ch.send({} as never, 1), /Channel.send: ctx must be a timebound Context/);
+    await assert.rejects(ch.recv(null as never), /Channel.recv: ctx must be a timebound Context/);
+    assert.equal(ch.length, 0, "nothing was sent");
+  });
 });

@@ -125,12 +125,43 @@ describe("Group", () => {
     assert.equal(started, 1);
   });
 
+  it("wait() rejects with the context's error, cause kept, when queued tasks were dropped", async () => {
+    const parent = withCancel(background(), { name: "request" });
+    const g = Group.withContext(parent);
+    g.setLimit(1);
+    const ran: number[] = [];
+    g.go(async (ctx) => {
+      ran.push(0);
+      await sleep(ctx, 60_000).catch(() => {}); // ends quietly when canceled
+    });
+    for (let i = 1; i <= 3; i++) g.go(() => void ran.push(i));
+    const why = new Error("client went away");
+    parent.cancel(why);
+    await assert.rejects(g.wait(), (err: unknown) => {
+      assert.ok(err instanceof Canceled, `expected Canceled, got ${String(err)}`);
+      assert.equal(err.cause, why, "the cause of the cancel is kept");
+      return true;
+    });
+    assert.deepEqual(ran, [0], "the queued tasks never ran");
+  });
+
+  it("wait() resolves when nothing was dropped, even if the context ended after", async () => {
+    const parent = withCancel(background());
+    const g = Group.withContext(parent);
+    g.setLimit(1);
+    g.go(() => undefined);
+    g.go(() => undefined);
+    await g.wait();
+    parent.cancel();
+  });
+
   it("refuses a limit change while tasks run, and bad input", async () => {
     const g = new Group();
     g.go(() => sleep(background(), 5));
     assert.throws(() => g.setLimit(3), /while 1 tasks run/);
     await g.wait();
     assert.throws(() => g.setLimit(1.5), /n must be an integer, got 1.5/);
+    assert.throws(() => g.setLimit(0), /n must not be 0: no task could ever start/);
     assert.throws(() => g.go("x" as never), /Group.go: fn must be a function/);
     assert.throws(() => Group.withContext({} as never), /Group.withContext: ctx must be/);
   });

@@ -113,8 +113,9 @@ describe("select", () => {
     assert.ok(counts[0]! > 800 && counts[2]! > 800, `counts ${counts.join(",")}`);
   });
 
-  it("rejects bad cases with a clear error", () => {
-    assert.throws(() => select(background(), [{ recv: {} as Channel<number> }]), /case 0 must be/);
-    assert.throws(() => select(background(), "x" as never), /cases must be an array/);
+  it("rejects (never throws) on bad cases, with a clear error", async () => {
+    await assert.rejects(select(background(), [{ recv: {} as Channel<number> }]), /case 0 must be/);
+    await assert.rejects(select(background(), "x" as never), /cases must be an array/);
+    await assert.rejects(select({} as never, []), /select: ctx must be a timebound Context/);
   });
 });

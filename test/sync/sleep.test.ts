@@ -62,9 +62,9 @@ describe("sleep", () => {
     await assert.rejects(p, Canceled);
   });
 
-  it("rejects bad input with a clear error", () => {
-    assert.throws(() => sleep(background(), Number.NaN), /sleep: ms must be a number/);
-    assert.throws(() => sleep(background(), "5" as unknown as number), /got "5"/);
-    assert.throws(() => sleep({} as never, 5), /sleep: ctx must be a timebound Context/);
+  it("rejects (never throws) on bad input, with a clear error", async () => {
+    await assert.rejects(sleep(background(), Number.NaN), /sleep: ms must be a number/);
+    await assert.rejects(sleep(background(), "5" as unknown as number), /got "5"/);
+    await assert.rejects(sleep({} as never, 5), /sleep: ctx must be a timebound Context/);
   });
 });
