@@ -3,9 +3,11 @@ import type { Context } from "../../core/context.js";
 import { raceContext } from "../race.js";
 import { type BlockingCommand, budgetArgs } from "./blocking-commands.js";
 import type { DedicatedConnection } from "./connection.js";
+import { decodeReply } from "./decode.js";
 import { type RedisArgument, type ReplyEncoding, createCommand } from "./driver.js";
-import { forwardLateReply } from "./late-reply.js";
+import { handleLateReply } from "./late-reply.js";
 import { type BlockingPool, poolFor } from "./pool.js";
+import { takesData } from "./restore.js";
 import { type AwaitedReply, unblock } from "./unblock.js";
 
 /** One blocking command on its dedicated connection, from write to reply. */
@@ -54,7 +56,8 @@ class BlockingRun implements AwaitedReply {
 /**
  * Runs a blocking command on a dedicated connection from `client`'s pool, with its server-side
  * timeout cut to the time `ctx` has left. When `ctx` ends first the caller is released at once
- * and the server is told to stop waiting (`CLIENT UNBLOCK`); the connection is reused after.
+ * and the server is told to stop waiting (`CLIENT UNBLOCK`); the connection is reused after. If
+ * the server popped something meanwhile, it is put back (`handleLateReply`).
  */
 export async function runBlocking(
   ctx: Context,
@@ -73,16 +76,19 @@ export async function runBlocking(
   let run: BlockingRun | undefined;
   let sent: readonly RedisArgument[] = args;
   const timedOut = (reply: unknown): boolean => blocking.shape.timedOut(reply, sent);
+  // A pop's reply is kept as Buffers until the caller has it, so a late one goes back byte for byte.
+  const raw = encoding !== null && takesData(name);
   try {
     return await raceContext(
       ctx,
       () => {
         const budgeted = budgetArgs(blocking, args, ctx.remaining());
         sent = budgeted.args;
-        const command = createCommand(client, name, sent, encoding);
+        const command = createCommand(client, name, sent, raw ? null : encoding);
         run = new BlockingRun(pool, connection, command);
         connection.redis.sendCommand(command);
-        const reply = command.promise as Promise<unknown>;
+        const sentReply = command.promise as Promise<unknown>;
+        const reply = raw ? sentReply.then((r) => decodeReply(r, encoding)) : sentReply;
         if (!budgeted.fromBudget) return reply;
         // The server gave up at our deadline: that is the context's deadline, not an empty
         // answer, so the caller gets DeadlineExceeded (the context ends within a timer tick).
@@ -91,7 +97,7 @@ export async function runBlocking(
       () => {
         if (run === undefined) return;
         run.cancel();
-        forwardLateReply(client, run.command, name, sent, timedOut);
+        handleLateReply(client, run.command, name, sent, encoding, timedOut);
       },
     );
   } finally {

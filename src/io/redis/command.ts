@@ -2,7 +2,7 @@ import type { Redis } from "ioredis";
 import type { Context } from "../../core/context.js";
 import { describeValue } from "../../core/explain.js";
 import { checkContext } from "../../sync/check.js";
-import { blockingCommand } from "./blocking-commands.js";
+import { type BlockingCommand, blockingCommand } from "./blocking-commands.js";
 import { runBlocking } from "./blocking.js";
 import { type RedisArgument, type ReplyEncoding, checkClient } from "./driver.js";
 import { runOnClient } from "./on-client.js";
@@ -14,8 +14,7 @@ import { runOnClient } from "./on-client.js";
  * - A command still queued in ioredis (the client is connecting or reconnecting) is withdrawn:
  *   the server never runs it, not even after the reconnect.
  * - A command already written is left to finish, and its reply is dropped in order, so the
- *   connection's next caller gets its own reply. (`onLateReply`, see {@link configureRedis},
- *   receives it.)
+ *   connection's next caller gets its own reply.
  * - A blocking command (BLPOP, BRPOP, BRPOPLPUSH, BLMOVE, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP,
  *   XREAD and XREADGROUP with BLOCK, WAIT, WAITAOF) runs on a dedicated connection from a small
  *   pool, never on `client`, so it cannot hold up the client's other commands. Its server-side
@@ -23,9 +22,21 @@ import { runOnClient } from "./on-client.js";
  *   stops waiting by itself even if this process dies; when `ctx` ends the server is told to stop
  *   (`CLIENT UNBLOCK <id> ERROR` from another connection) and the connection is reused.
  *
- * Bad input throws a TypeError at once: a non-context, a non-ioredis client (or a Cluster), an
- * empty name, an argument that is not a string, finite number or Buffer, a missing or negative
- * blocking timeout.
+ * Nothing is lost when the reply comes after the caller was released (the server popped just as
+ * `ctx` ended, a push racing the CLIENT UNBLOCK): what the command took is put back through
+ * `client`, to be the next one taken. BLPOP/LPOP push it back to the head (LPUSH), BRPOP/RPOP to
+ * the tail (RPUSH), BLMPOP/LMPOP to the end it came from; BLMOVE/LMOVE/BRPOPLPUSH/RPOPLPUSH move
+ * it back from the destination to the source; BZPOPMIN/BZPOPMAX/BZMPOP/ZPOPMIN/ZPOPMAX/ZMPOP add
+ * it back with its score (ZADD NX); SPOP adds it back (SADD). XREADGROUP's entries stay in the
+ * group's pending entries list; XREAD, WAIT and WAITAOF take nothing. Such commands run with
+ * Buffer replies, decoded for the caller, so a binary element goes back byte for byte. If putting
+ * it back fails, `onLateReply` receives it (see {@link configureRedis}); without one a process
+ * warning (code `TIMEBOUND_REDIS_LATE_REPLY_LOST`) says it is lost. Every late reply is also
+ * published on the diagnostics channel `timebound:redis:late-reply`.
+ *
+ * Bad input rejects with a TypeError (never throws): a non-context, a non-ioredis client (or a
+ * Cluster), an empty name, an argument that is not a string, finite number or Buffer, a missing
+ * or negative blocking timeout.
  *
  * @example
  * ```ts
@@ -74,13 +85,18 @@ function run(
   encoding: ReplyEncoding,
   fn: string,
 ): Promise<unknown> {
-  checkContext(ctx, fn);
-  checkClient(client, fn);
-  if (typeof name !== "string" || !/^[A-Za-z][\w|.-]*$/.test(name)) {
-    throw new TypeError(`${fn}: name must be a Redis command name, got ${describeValue(name)}`);
+  let blocking: BlockingCommand | undefined;
+  try {
+    checkContext(ctx, fn);
+    checkClient(client, fn);
+    if (typeof name !== "string" || !/^[A-Za-z][\w|.-]*$/.test(name)) {
+      throw new TypeError(`${fn}: name must be a Redis command name, got ${describeValue(name)}`);
+    }
+    args.forEach((arg, i) => checkArgument(arg, i, fn));
+    blocking = blockingCommand(name, args, fn);
+  } catch (err) {
+    return Promise.reject(err); // as Node's promise APIs do: bad input rejects, never throws
   }
-  args.forEach((arg, i) => checkArgument(arg, i, fn));
-  const blocking = blockingCommand(name, args, fn);
   return blocking === undefined
     ? runOnClient(ctx, client, name, args, encoding)
     : runBlocking(ctx, client, name, args, blocking, encoding);

@@ -58,18 +58,20 @@ export function checkClient(client: unknown, fn: string): asserts client is Redi
 }
 
 /**
- * A command object for `client`, as `client.call` would build it. (ioredis' client only reads a
- * command's fields, so one built by another copy of ioredis works too.)
+ * A command object for `client`, as `client.call` would build it; with `prefixKeys` false its keys
+ * are sent as given, without the client's key prefix. (ioredis' client only reads a command's
+ * fields, so one built by another copy of ioredis works too.)
  */
 export function createCommand(
   client: Redis,
   name: string,
   args: readonly RedisArgument[],
   encoding: ReplyEncoding,
+  prefixKeys = true,
 ): Command {
   return new Command(name, [...args], {
     replyEncoding: encoding,
-    keyPrefix: client.options.keyPrefix,
+    keyPrefix: prefixKeys ? client.options.keyPrefix : undefined,
   });
 }
 

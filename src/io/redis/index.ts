@@ -1,7 +1,8 @@
 /**
  * timebound/redis: ioredis commands that obey a context. When the context ends the caller gets
  * its error at once, and the work stops on the server: a queued command is withdrawn, a blocking
- * one is unblocked (`CLIENT UNBLOCK`) on its dedicated connection, which is then reused.
+ * one is unblocked (`CLIENT UNBLOCK`) on its dedicated connection, which is then reused. What a
+ * pop took after its caller left is put back, so nothing is lost.
  *
  * Needs ioredis 5 (an optional peer dependency) and Redis >= 6 (fractional blocking timeouts).
  *
@@ -25,7 +26,8 @@ export {
   type RedisAdapterOptions,
   type ResolvedRedisOptions,
 } from "./options.js";
-export type { LateReply } from "./late-reply.js";
+export type { LateReply, LateReplyOutcome } from "./late-reply.js";
+export { redisChannels } from "./events.js";
 export { blockingPoolStats, closeBlockingConnections } from "./lifecycle.js";
 export type { BlockingPoolStats } from "./pool.js";
 export type { RedisArgument } from "./driver.js";

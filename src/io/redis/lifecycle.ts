@@ -7,7 +7,7 @@ import { type BlockingPoolStats, closePool, existingPool } from "./pool.js";
  * busy ones at once: their commands fail with ioredis' "Connection is closed"). They also close
  * by themselves when `client` ends (`quit()`, `disconnect()`), so call this only to let them go
  * earlier, or before {@link configureRedis} changes the pool. A later blocking command opens new
- * ones.
+ * ones. Rejects with a TypeError if `client` is not an ioredis client.
  *
  * @example
  * ```ts
@@ -16,7 +16,11 @@ import { type BlockingPoolStats, closePool, existingPool } from "./pool.js";
  * ```
  */
 export function closeBlockingConnections(client: Redis): Promise<void> {
-  checkClient(client, "closeBlockingConnections");
+  try {
+    checkClient(client, "closeBlockingConnections");
+  } catch (err) {
+    return Promise.reject(err);
+  }
   return closePool(client);
 }
 

@@ -3,14 +3,17 @@ import type { Context } from "../../core/context.js";
 import type { ContextError } from "../../core/errors.js";
 import { raceContext } from "../race.js";
 import { abandon } from "./abandoned.js";
+import { decodeReply } from "./decode.js";
 import { type RedisArgument, type ReplyEncoding, createCommand, withdraw } from "./driver.js";
-import { forwardLateReply } from "./late-reply.js";
+import { handleLateReply } from "./late-reply.js";
+import { takesData } from "./restore.js";
 
 /**
  * Runs a command that does not block on `client` itself, under `ctx`. When `ctx` ends first the
  * caller is released at once, and the command is either withdrawn (it was still queued, waiting
  * for the connection: the server never sees it) or left to finish (it was written: its reply is
- * matched and dropped in order, so the next caller still gets its own reply).
+ * matched and dropped in order, so the next caller still gets its own reply; what it popped is
+ * put back, see `handleLateReply`).
  */
 export function runOnClient(
   ctx: Context,
@@ -20,15 +23,18 @@ export function runOnClient(
   encoding: ReplyEncoding,
 ): Promise<unknown> {
   let command: Command | undefined;
+  // A pop's reply is kept as Buffers until the caller has it, so a late one goes back byte for byte.
+  const raw = encoding !== null && takesData(name);
   return raceContext(
     ctx,
     () => {
-      command = createCommand(client, name, args, encoding);
+      command = createCommand(client, name, args, raw ? null : encoding);
       client.sendCommand(command);
-      return command.promise as Promise<unknown>;
+      const reply = command.promise as Promise<unknown>;
+      return raw ? reply.then((r) => decodeReply(r, encoding)) : reply;
     },
     (err) => {
-      if (command !== undefined) letGo(client, command, name, args, err);
+      if (command !== undefined) letGo(client, command, name, args, encoding, err);
     },
   );
 }
@@ -38,6 +44,7 @@ function letGo(
   command: Command,
   name: string,
   args: readonly RedisArgument[],
+  encoding: ReplyEncoding,
   err: ContextError,
 ): void {
   if (withdraw(client, command)) {
@@ -45,5 +52,5 @@ function letGo(
     return;
   }
   abandon(client, command, err);
-  forwardLateReply(client, command, name, args);
+  handleLateReply(client, command, name, args, encoding);
 }

@@ -31,9 +31,25 @@ export interface RedisAdapterOptions {
    */
   readonly unblockTimeoutMs?: number;
   /**
-   * Receives every successful reply that arrived after its caller was released: a BLPOP that
-   * popped an element just as its context ended, a SET that had already been written. Without
-   * it such replies are dropped; with it you can, say, push a popped element back. Default: none.
+   * Whether to put back what a command took when its reply comes after its caller was released
+   * (the context ended while the server was popping: CLIENT UNBLOCK raced with a push). Default
+   * true: a BLPOP's element is pushed back to the head of its list (LPUSH), a BRPOP's to the tail
+   * (RPUSH), so it is the next one popped; a BZPOPMIN's member is added back with its score; a
+   * BLMOVE's element is moved back. XREADGROUP's entries stay in the group's pending list. The
+   * full list is under `LateReplyOutcome`. It is put back through the client itself (it
+   * reconnects and resends); if that fails, the data goes to `onLateReply`, or without one is
+   * reported as a process warning (code `TIMEBOUND_REDIS_LATE_REPLY_LOST`).
+   *
+   * false: nothing is put back, and `onLateReply` (then required) receives the data with outcome
+   * "taken", to handle as it sees fit: run the job anyway, or store it elsewhere.
+   */
+  readonly restoreLatePops?: boolean;
+  /**
+   * Receives every successful reply that arrived after its caller was released (a BLPOP that
+   * popped an element just as its context ended, a SET that had already been written), once the
+   * adapter has done what it does with it: `outcome` says whether the data was put back. Called
+   * with outcome "restore-failed" it holds the only copy of what was taken. Without it, late
+   * replies are dropped, after their data is put back. Default: none.
    */
   readonly onLateReply?: ((late: LateReply) => void) | undefined;
 }
@@ -50,6 +66,7 @@ export interface ResolvedRedisOptions {
   readonly maxBlockingConnections: number;
   readonly idleTimeoutMs: number;
   readonly unblockTimeoutMs: number;
+  readonly restoreLatePops: boolean;
   readonly onLateReply: ((late: LateReply) => void) | undefined;
 }
 
@@ -65,6 +82,7 @@ export const DEFAULT_REDIS_OPTIONS: ResolvedRedisOptions = Object.freeze({
   maxBlockingConnections: 8,
   idleTimeoutMs: 30_000,
   unblockTimeoutMs: 1_000,
+  restoreLatePops: true,
   onLateReply: undefined,
 });
 
@@ -81,16 +99,18 @@ const frozen = new WeakSet<Redis>();
 /**
  * Sets how timebound/redis treats `client`: the size of its pool of dedicated connections for
  * blocking commands, how long they idle, how long unblocking may take, and what to do with
- * replies that come after their caller left. Call it before the client's first blocking
- * command (or after {@link closeBlockingConnections}); unset fields keep their defaults.
+ * replies that come after their caller left (by default, what they popped is put back). Call it
+ * before the client's first blocking command (or after {@link closeBlockingConnections}); unset
+ * fields keep their defaults. Throws on an option out of range, and on `restoreLatePops: false`
+ * without an `onLateReply` to take the data (it would be lost).
  *
  * @example
  * ```ts
  * configureRedis(client, {
  *   maxBlockingConnections: 4,
- *   onLateReply: ({ command, args, reply }) => {
- *     // a BLPOP popped an element just as its context ended: put it back
- *     if (command === "blpop" && Array.isArray(reply)) void client.lpush(reply[0], reply[1]);
+ *   onLateReply: ({ command, args, reply, outcome, error }) => {
+ *     // a BLPOP popped an element just as its context ended and it could not be pushed back
+ *     if (outcome === "restore-failed") deadLetters.save({ command, args, reply, error });
  *   },
  * });
  * ```
@@ -135,6 +155,19 @@ export function configureRedis(client: Redis, options: RedisAdapterOptions): voi
     );
   }
   resolved.onLateReply = onLateReply;
+  const restore = options.restoreLatePops;
+  if (restore !== undefined && typeof restore !== "boolean") {
+    throw new TypeError(
+      `configureRedis: restoreLatePops must be true or false, got ${describeValue(restore)}`,
+    );
+  }
+  if (restore === false && onLateReply === undefined) {
+    throw new TypeError(
+      "configureRedis: restoreLatePops: false needs an onLateReply to receive what late pops " +
+        "took; without one it would be lost",
+    );
+  }
+  resolved.restoreLatePops = restore ?? true;
   configured.set(client, resolved);
 }
 

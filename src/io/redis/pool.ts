@@ -68,12 +68,19 @@ export class BlockingPool {
       if (isUsable(entry.connection)) return entry.connection;
       this.drop(entry.connection, true);
     }
-    const opening = this.openOne();
-    return raceContext(
-      ctx,
-      () => opening,
-      () => void opening.then((c) => this.release(c), noop),
-    );
+    let opening: Promise<DedicatedConnection> | undefined;
+    try {
+      return await raceContext(
+        ctx,
+        () => (opening = this.openOne()),
+        () => void opening?.then((c) => this.release(c), noop),
+      );
+    } catch (err) {
+      // ctx.err reads the clock: the deadline may have passed since the slot was granted, and
+      // then nothing was opened (openOne gives the slot back itself if it fails).
+      if (opening === undefined) this.slots.release();
+      throw err;
+    }
   }
 
   /** Gives back a connection whose last command has replied; a broken one is dropped. */

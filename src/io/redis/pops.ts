@@ -19,6 +19,11 @@ export type PoppedElement = [key: string, element: string];
  * deadline), cut to the time `ctx` has left; null when the caller's own timeout passed first.
  * See {@link command} for what happens when `ctx` ends.
  *
+ * An element popped on the server after the caller was released is never lost: it is pushed back
+ * to the head of its list (LPUSH), so it is the next one popped (unless `restoreLatePops` is
+ * false, see `configureRedis`; if the push fails, `onLateReply` or a process warning says so).
+ * Bad keys or timeout reject with a TypeError.
+ *
  * @example
  * ```ts
  * using ctx = withTimeout(parent, 2_000);
@@ -36,7 +41,8 @@ export function blpop(
 }
 
 /**
- * `BRPOP keys... timeout` under `ctx`: {@link blpop} from the other end of the lists.
+ * `BRPOP keys... timeout` under `ctx`: {@link blpop} from the other end of the lists. An element
+ * popped after the caller was released is pushed back to the tail (RPUSH), the next one popped.
  *
  * @example
  * ```ts
@@ -61,8 +67,10 @@ function pop(
 ): Promise<PoppedElement | null> {
   const list = typeof keys === "string" ? [keys] : keys;
   if (!Array.isArray(list) || list.length === 0 || !list.every((k) => typeof k === "string")) {
-    throw new TypeError(
-      `${name}: keys must be a string or a non-empty array of strings, got ${describeValue(keys)}`,
+    return Promise.reject(
+      new TypeError(
+        `${name}: keys must be a string or a non-empty array of strings, got ${describeValue(keys)}`,
+      ),
     );
   }
   if (
@@ -70,8 +78,10 @@ function pop(
     !Number.isFinite(timeoutSeconds) ||
     timeoutSeconds < 0
   ) {
-    throw new TypeError(
-      `${name}: timeoutSeconds must be a number >= 0, got ${describeValue(timeoutSeconds)}`,
+    return Promise.reject(
+      new TypeError(
+        `${name}: timeoutSeconds must be a number >= 0, got ${describeValue(timeoutSeconds)}`,
+      ),
     );
   }
   return command(ctx, client, name, ...list, timeoutSeconds) as Promise<PoppedElement | null>;

@@ -13,6 +13,9 @@ import {
 import type { RedisArgument } from "../../../src/io/redis/index.js";
 import { disconnectAll, newClient } from "./helpers.js";
 
+/** What `assert.rejects` should see: a TypeError whose message matches `message`. */
+const typeError = (message: RegExp) => ({ name: "TypeError", message });
+
 /** Passes a value the types forbid, as plain JavaScript callers can. */
 const loose = <T>(value: unknown): T => value as T;
 
@@ -21,62 +24,76 @@ describe("redis: bad input", () => {
   const bg = background();
   after(() => disconnectAll());
 
-  it("command and commandBuffer name the function and the bad value", () => {
-    assert.throws(() => command(loose({}), client, "get", "k"), /command: .*ctx.*\{\}/);
-    assert.throws(
-      () => command(bg, loose({ get() {} }), "get"),
-      /command: expected an ioredis client/,
+  it("command and commandBuffer name the function and the bad value, rejecting", async () => {
+    await assert.rejects(command(loose({}), client, "get", "k"), typeError(/command: .*ctx.*\{\}/));
+    await assert.rejects(
+      command(bg, loose({ get() {} }), "get"),
+      typeError(/command: expected an ioredis client/),
     );
-    assert.throws(
-      () => command(bg, loose(null), "get"),
-      /command: expected an ioredis client, got null/,
+    await assert.rejects(
+      command(bg, loose(null), "get"),
+      typeError(/command: expected an ioredis client, got null/),
     );
-    assert.throws(
-      () => commandBuffer(bg, client, ""),
-      /commandBuffer: name must be a Redis command name, got ""/,
+    await assert.rejects(
+      commandBuffer(bg, client, ""),
+      typeError(/commandBuffer: name must be a Redis command name, got ""/),
     );
-    assert.throws(() => command(bg, client, loose(42)), /command: name must be .* got 42/);
-    assert.throws(() => command(bg, client, "get key"), /got "get key"/);
-    assert.throws(
-      () => command(bg, client, "set", "k", loose<RedisArgument>({ a: 1 })),
-      /command: argument 2 must be a string, a finite number or a Buffer, got \{"a":1\}/,
+    await assert.rejects(
+      command(bg, client, loose(42)),
+      typeError(/command: name must be .* got 42/),
     );
-    assert.throws(() => command(bg, client, "set", "k", Number.NaN), /argument 2 .* got NaN/);
-    assert.throws(
-      () => command(bg, client, "set", "k", loose<RedisArgument>(undefined)),
-      /got undefined/,
+    await assert.rejects(command(bg, client, "get key"), typeError(/got "get key"/));
+    await assert.rejects(
+      command(bg, client, "set", "k", loose<RedisArgument>({ a: 1 })),
+      typeError(/command: argument 2 must be a string, a finite number or a Buffer, got \{"a":1\}/),
     );
-  });
-
-  it("a blocking command needs a timeout >= 0 where the command takes it", () => {
-    assert.throws(
-      () => command(bg, client, "blpop", "queue"),
-      /command: BLPOP needs a timeout \(its last argument\) in seconds, a number >= 0; got "queue"/,
+    await assert.rejects(
+      command(bg, client, "set", "k", Number.NaN),
+      typeError(/argument 2 .* got NaN/),
     );
-    assert.throws(() => command(bg, client, "BRPOP", "q", -1), /BRPOP needs a timeout .* got -1/);
-    assert.throws(
-      () => command(bg, client, "blmpop", "soon", 1, "q", "LEFT"),
-      /BLMPOP needs a timeout \(its first argument\)/,
-    );
-    assert.throws(
-      () => command(bg, client, "xread", "BLOCK", "later", "STREAMS", "s", "$"),
-      /XREAD needs a timeout \(the value after BLOCK\) in milliseconds, .* got "later"/,
-    );
-    assert.throws(
-      () => command(bg, client, "wait", 1),
-      /WAIT needs a timeout \(its second argument\) .* got undefined/,
+    await assert.rejects(
+      command(bg, client, "set", "k", loose<RedisArgument>(undefined)),
+      typeError(/got undefined/),
     );
   });
 
-  it("blpop and brpop check their keys and timeout", () => {
-    assert.throws(
-      () => blpop(bg, client, []),
-      /blpop: keys must be a string or a non-empty array of strings, got Array \[\]/,
+  it("a blocking command needs a timeout >= 0 where the command takes it (or rejects)", async () => {
+    await assert.rejects(
+      command(bg, client, "blpop", "queue"),
+      typeError(
+        /command: BLPOP needs a timeout \(its last argument\) in seconds, a number >= 0; got "queue"/,
+      ),
     );
-    assert.throws(() => brpop(bg, client, loose([1])), /brpop: keys must be .* got Array \[1\]/);
-    assert.throws(
-      () => blpop(bg, client, "q", -1),
-      /blpop: timeoutSeconds must be a number >= 0, got -1/,
+    await assert.rejects(
+      command(bg, client, "BRPOP", "q", -1),
+      typeError(/BRPOP needs a timeout .* got -1/),
+    );
+    await assert.rejects(
+      command(bg, client, "blmpop", "soon", 1, "q", "LEFT"),
+      typeError(/BLMPOP needs a timeout \(its first argument\)/),
+    );
+    await assert.rejects(
+      command(bg, client, "xread", "BLOCK", "later", "STREAMS", "s", "$"),
+      typeError(/XREAD needs a timeout \(the value after BLOCK\) in milliseconds, .* got "later"/),
+    );
+    await assert.rejects(
+      command(bg, client, "wait", 1),
+      typeError(/WAIT needs a timeout \(its second argument\) .* got undefined/),
+    );
+  });
+
+  it("blpop and brpop check their keys and timeout, rejecting", async () => {
+    await assert.rejects(
+      blpop(bg, client, []),
+      typeError(/blpop: keys must be a string or a non-empty array of strings, got Array \[\]/),
+    );
+    await assert.rejects(
+      brpop(bg, client, loose([1])),
+      typeError(/brpop: keys must be .* got Array \[1\]/),
+    );
+    await assert.rejects(
+      blpop(bg, client, "q", -1),
+      typeError(/blpop: timeoutSeconds must be a number >= 0, got -1/),
     );
   });
 
@@ -107,26 +124,35 @@ describe("redis: bad input", () => {
       () => configureRedis(loose({}), {}),
       /configureRedis: expected an ioredis client/,
     );
+    assert.throws(
+      () => configureRedis(client, { restoreLatePops: loose("no") }),
+      /configureRedis: restoreLatePops must be true or false, got "no"/,
+    );
+    assert.throws(
+      () => configureRedis(client, { restoreLatePops: false }),
+      /configureRedis: restoreLatePops: false needs an onLateReply to receive what late pops took; without one it would be lost/,
+    );
+    configureRedis(client, { restoreLatePops: false, onLateReply: () => {} }); // allowed
   });
 
-  it("the pool functions check the client", async () => {
+  it("the pool functions check the client (the one returning a promise rejects)", async () => {
     assert.throws(
       () => blockingPoolStats(loose(undefined)),
       /blockingPoolStats: expected an ioredis client, got undefined/,
     );
-    assert.throws(
-      () => closeBlockingConnections(loose(1)),
-      /closeBlockingConnections: expected an ioredis client, got 1/,
+    await assert.rejects(
+      closeBlockingConnections(loose(1)),
+      typeError(/closeBlockingConnections: expected an ioredis client, got 1/),
     );
     assert.deepEqual(blockingPoolStats(client), { busy: 0, idle: 0, opened: 0, discarded: 0 });
     await closeBlockingConnections(client); // no pool yet: nothing to do
   });
 
-  it("Redis Cluster clients are refused with a clear error", () => {
+  it("Redis Cluster clients are refused with a clear error", async () => {
     const cluster = loose<typeof client>({ sendCommand() {}, duplicate() {}, isCluster: true });
-    assert.throws(
-      () => command(bg, cluster, "get", "k"),
-      /command: Redis Cluster clients are not supported/,
+    await assert.rejects(
+      command(bg, cluster, "get", "k"),
+      typeError(/command: Redis Cluster clients are not supported/),
     );
   });
 });

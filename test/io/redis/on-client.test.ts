@@ -126,7 +126,7 @@ describe("redis: commands on the client", () => {
     assert.equal(await second, "v2");
     assert.equal(await client.get(k1), "v1");
     assert.ok(await eventually(() => late.length === 1));
-    assert.deepEqual(late, [{ command: "get", args: [k1], reply: "v1" }]);
+    assert.deepEqual(late, [{ command: "get", args: [k1], reply: "v1", outcome: "none" }]);
     assert.equal(abandonedCount(client), 0);
   });
 

@@ -103,6 +103,27 @@ describe("redis: the pool of blocking connections", () => {
     assert.equal(blockingPoolStats(client).opened, 1, "the one connection was reused");
   });
 
+  it("a deadline that passes while a connection opens does not keep its slot busy", async () => {
+    const client = newClient("pool-opening");
+    configureRedis(client, { maxBlockingConnections: 1 });
+    const ctx = withTimeout(background(), 1);
+    const pending = command(ctx, client, "blpop", uniqueKey("opening"), 0);
+    // Hold the event loop past the deadline: the adapter next sees the deadline as passed
+    // (read from the clock) before its timer fires, just as it starts to open a connection.
+    const until = now() + 5;
+    while (now() < until);
+    await assert.rejects(pending, DeadlineExceeded);
+    assert.ok(
+      await eventually(() => blockingPoolStats(client).busy === 0),
+      `slot given back: ${JSON.stringify(blockingPoolStats(client))}`,
+    );
+    // The one slot is usable: the next blocking command runs.
+    const key = uniqueKey("after-opening");
+    await client.rpush(key, "x");
+    using next = withTimeout(background(), 2_000);
+    assert.deepEqual(await command(next, client, "blpop", key, 0), [key, "x"]);
+  });
+
   it("idle connections close after idleTimeoutMs, and all close when the client ends", async () => {
     const client = newClient("pool-idle");
     configureRedis(client, { idleTimeoutMs: 50 });
