@@ -188,7 +188,7 @@ export function resolveTrackOptions(
     throw new TypeError(`${label("reportDir")} must be a non-empty string`);
   }
   const dumpSignal = pick(o.dumpSignal, DEFAULTS.dumpSignal);
-  if (dumpSignal !== false && !DUMP_SIGNALS.includes(dumpSignal as NodeJS.Signals)) {
+  if (dumpSignal !== false && !DUMP_SIGNALS.includes(dumpSignal)) {
     throw new TypeError(
       `${label("dumpSignal")} must be one of ${DUMP_SIGNALS.join(", ")}, or false for none` +
         ` ("off" in TIMEBOUND_DUMP_SIGNAL), got ${describeValue(dumpSignal)}`,

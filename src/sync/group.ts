@@ -1,4 +1,5 @@
 import type { CancelableContext, Context } from "../core/context.js";
+import type { ContextError } from "../core/errors.js";
 import { background, withCancel } from "../core/derive.js";
 import { describeValue } from "../core/explain.js";
 import { checkContext } from "./check.js";
@@ -26,7 +27,7 @@ export class Group {
   private failed = false;
   private firstError: unknown = undefined;
   /** The context's error when the first queued task was dropped unstarted; wait() rejects with it. */
-  private dropError: unknown = undefined;
+  private dropError: ContextError | undefined = undefined;
   private waiters: (() => void)[] = [];
   private cancelable: CancelableContext | undefined = undefined;
   private context: Context = background();
