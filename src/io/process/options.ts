@@ -17,8 +17,8 @@ import type { Escalation } from "./terminate.js";
 export interface StopOptions {
   /**
    * Milliseconds between the first signal and SIGKILL for whatever of the tree (see
-   * {@link StopOptions.tree}) is still running. Default {@link DEFAULT_GRACE_MS} (2000); from 0 (SIGKILL right after the first
-   * signal) to 2,147,483,647.
+   * {@link StopOptions.tree}) is still running. Default {@link DEFAULT_GRACE_MS} (2000); from 0
+   * (SIGKILL right after the first signal) to 2,147,483,647.
    */
   readonly graceMs?: number;
   /**
@@ -36,9 +36,12 @@ export interface StopOptions {
    * - `"descendants"` (Linux: see {@link PROCESS_DESCENDANTS}; elsewhere the call fails): the
    *   group, and every process that carries the child's mark, an environment variable
    *   (`TIMEBOUND_PROCESS_TREE_<id>=1`) that the child gets and each process it starts inherits,
-   *   wherever it was re-parented. The table is scanned when the context ends and while waiting
-   *   for the processes to go (about 10 µs per process on the host, each scan). Not reached: a
-   *   process that cleared or replaced its environment (`env -i`, `sudo`), or runs as another user.
+   *   wherever it was re-parented. Costs: a copy of the environment per spawn, and a synchronous
+   *   scan of `/proc` (10 to 30 µs per process on the host) when the context ends and at each
+   *   check while waiting for the processes to go. Not reached: a process that cleared or
+   *   replaced its environment (`env -i`, `sudo`), or runs as another user. Not the default,
+   *   because those scans grow with the host, and because programs that start a shared daemon on
+   *   demand (gpg-agent, build servers) expect it to outlive the command.
    *
    * Either way, the context's end is what stops them: once the child has exited and its stdio has
    * closed by itself, the processes it left running are left alone.
