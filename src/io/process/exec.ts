@@ -12,6 +12,7 @@ import {
   checkOptionsObject,
   escalation,
   outputOptions,
+  treeMode,
 } from "./options.js";
 import { Output } from "./output.js";
 
@@ -33,7 +34,12 @@ const NO_OUTPUT: PartialOutput = { stdout: "", stderr: "" };
  * ends first, the shell's whole process group is stopped (SIGTERM, then SIGKILL after `graceMs`),
  * also the commands the shell started, which Node's own `exec` with a `signal` leaves running; the
  * promise rejects at once with a copy of `ctx.err` that carries the output read so far
- * ({@link ExecContextError}). If `ctx` has already ended, nothing is started.
+ * ({@link ExecContextError}). If `ctx` has already ended, it rejects so and nothing is started;
+ * bad arguments reject too (TypeError, RangeError), never throw.
+ *
+ * A command that leaves the group keeps running by default: `exec(ctx, "setsid sleep 60 &")`
+ * waits for the sleep (it holds stdout), rejects when `ctx` ends, and the sleep lives on. On
+ * Linux, `{ tree: "descendants" }` stops it too ({@link StopOptions.tree}).
  *
  * @example
  * ```ts
@@ -42,19 +48,24 @@ const NO_OUTPUT: PartialOutput = { stdout: "", stderr: "" };
  * ```
  */
 export function exec(ctx: Context, command: string, options?: ExecOptions): Promise<ExecResult> {
-  checkContext(ctx, "exec");
-  checkCommand("exec", "command", command);
-  const given = options ?? {};
-  checkOptionsObject("exec", given);
-  if (given.shell !== undefined) checkCommand("exec", "options.shell", given.shell);
-  return run(ctx, "exec", command, [], given, given.shell ?? true);
+  try {
+    checkContext(ctx, "exec");
+    checkCommand("exec", "command", command);
+    const given = options ?? {};
+    checkOptionsObject("exec", given);
+    if (given.shell !== undefined) checkCommand("exec", "options.shell", given.shell);
+    return run(ctx, "exec", command, [], given, given.shell ?? true);
+  } catch (err) {
+    return Promise.reject(err); // as Node's promise APIs do: a caller's .catch sees bad input too
+  }
 }
 
 /**
  * Runs `file` with `args` (no shell unless `options.shell`), bound to `ctx`, and collects its
  * output, as {@link exec} does: resolves once it has exited, whatever its exit status; when `ctx`
- * ends first, stops the child's whole process group and rejects at once with a copy of `ctx.err`
- * carrying the output so far.
+ * ends first, stops the child's whole process group (with `tree: "descendants"`, also what left
+ * it) and rejects at once with a copy of `ctx.err` carrying the output so far. Bad arguments
+ * reject, never throw.
  *
  * @example
  * ```ts
@@ -67,14 +78,18 @@ export function execFile(
   args?: readonly string[],
   options?: ExecFileOptions,
 ): Promise<ExecResult> {
-  checkContext(ctx, "execFile");
-  checkCommand("execFile", "file", file);
-  const argv = checkArgs("execFile", args);
-  const given = options ?? {};
-  checkOptionsObject("execFile", given);
-  const shell = given.shell ?? false;
-  if (typeof shell !== "boolean") checkCommand("execFile", "options.shell", shell);
-  return run(ctx, "execFile", file, argv, given, shell);
+  try {
+    checkContext(ctx, "execFile");
+    checkCommand("execFile", "file", file);
+    const argv = checkArgs("execFile", args);
+    const given = options ?? {};
+    checkOptionsObject("execFile", given);
+    const shell = given.shell ?? false;
+    if (typeof shell !== "boolean") checkCommand("execFile", "options.shell", shell);
+    return run(ctx, "execFile", file, argv, given, shell);
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }
 
 function run(
@@ -86,38 +101,44 @@ function run(
   shell: boolean | string,
 ): Promise<ExecResult> {
   const stop = escalation(fn, options);
+  const mode = treeMode(fn, options);
   const { encoding, maxBuffer, input } = outputOptions(fn, options);
-  const ended = ctx.err;
-  if (ended !== undefined) return Promise.reject(withOutput(ended, NO_OUTPUT));
   const {
     graceMs: _graceMs,
     killSignal: _killSignal,
+    tree: _tree,
     encoding: _encoding,
     maxBuffer: _maxBuffer,
     input: _input,
     ...nodeOptions
   } = options;
-  const launched = new Launched(
-    file,
-    args,
-    { ...nodeOptions, shell, stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] },
-    stop,
-  );
-  const output = new Output(launched.child, maxBuffer, encoding, () => void launched.stop());
-  if (input !== undefined && launched.child.stdin !== null) {
-    // EPIPE when the child exits without reading it all: its exit status tells how it went.
-    launched.child.stdin.on("error", () => {});
-    launched.child.stdin.end(input);
-  }
-  return raceContext(
-    ctx,
-    () => Promise.race([launched.closed, output.overflow]),
-    () => void launched.stop(),
-  ).then(
-    (exit) => ({ ...output.read(), code: exit.code, signal: exit.signal }),
+  let launched: Launched | undefined;
+  let output: Output | undefined;
+  // Started inside the race, not before it: a deadline that comes due during the spawn (a fork
+  // takes milliseconds) must still find the child to stop.
+  const start = (): Promise<ProcessExit> => {
+    const child = new Launched(
+      file,
+      args,
+      { ...nodeOptions, shell, stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] },
+      stop,
+      mode,
+    );
+    launched = child;
+    output = new Output(child.child, maxBuffer, encoding, () => void child.stop());
+    if (input !== undefined && child.child.stdin !== null) {
+      // EPIPE when the child exits without reading it all: its exit status tells how it went.
+      child.child.stdin.on("error", () => {});
+      child.child.stdin.end(input);
+    }
+    return Promise.race([child.closed, output.overflow]);
+  };
+  return raceContext(ctx, start, () => void launched?.stop()).then(
+    (exit) => ({ ...output!.read(), code: exit.code, signal: exit.signal }),
     (err: unknown) => {
       const ended = ctx.err;
-      throw ended !== undefined && err === ended ? withOutput(ended, output.read()) : err;
+      if (ended === undefined || err !== ended) throw err;
+      throw withOutput(ended, output?.read() ?? NO_OUTPUT);
     },
   );
 }

@@ -9,7 +9,9 @@
  * Because of that, a Ctrl-C in a terminal reaches your Node process but not the children; stop
  * them through their context. On Windows there are no process groups: the child alone is killed
  * (`child.kill()`), and processes it started live on. A process that leaves the group on purpose
- * (a daemon calling `setsid`, a shell with job control) is not reached either.
+ * (a daemon calling `setsid`, a shell with job control) is not reached either, unless the option
+ * `tree: "descendants"` (Linux) is given: then every process that inherited the child's marked
+ * environment is stopped too, wherever it went (see {@link StopOptions.tree}).
  *
  * @example
  * ```ts
@@ -32,12 +34,14 @@ export {
 export type { ProcessExit } from "./launch.js";
 export { KILL_WAIT_MS, type ProcessStop, type StopOutcome } from "./terminate.js";
 export { PROCESS_GROUPS } from "./group.js";
+export { PROCESS_DESCENDANTS } from "./descendants.js";
 export {
   DEFAULT_GRACE_MS,
   DEFAULT_MAX_BUFFER,
   type ExecFileOptions,
   type ExecOptions,
   type OutputOptions,
+  type ProcessTreeMode,
   type SpawnOptions,
   type StopOptions,
 } from "./options.js";

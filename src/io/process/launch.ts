@@ -3,7 +3,9 @@ import {
   type SpawnOptions as NodeSpawnOptions,
   spawn as nodeSpawn,
 } from "node:child_process";
+import { ProcessDescendants, newMarkName } from "./descendants.js";
 import { PROCESS_GROUPS, ProcessGroup, type ProcessTree, SingleProcess } from "./group.js";
+import type { ProcessTreeMode } from "./options.js";
 import { EXITED, type Escalation, type ProcessStop, terminate } from "./terminate.js";
 
 /**
@@ -22,7 +24,8 @@ export interface ProcessExit {
 
 /**
  * A child started as the leader of its own process group (POSIX), with the means to stop the
- * whole group: everything `spawn`, `exec` and `execFile` share.
+ * whole group, or with `tree: "descendants"` every process that carries its mark: everything
+ * `spawn`, `exec` and `execFile` share.
  */
 export class Launched {
   readonly child: ChildProcess;
@@ -42,15 +45,25 @@ export class Launched {
     args: readonly string[],
     options: NodeSpawnOptions,
     private readonly escalation: Escalation,
+    mode: ProcessTreeMode,
   ) {
+    const markName = mode === "descendants" ? newMarkName() : undefined;
     // detached: setsid() in the child, so that it leads a new process group; Node still waits
     // for it (it stays ref'd) unless the caller calls child.unref().
-    this.child = nodeSpawn(file, args, { ...options, detached: PROCESS_GROUPS });
+    this.child = nodeSpawn(file, args, {
+      ...options,
+      detached: PROCESS_GROUPS,
+      ...(markName === undefined
+        ? {}
+        : { env: { ...(options.env ?? process.env), [markName]: "1" } }),
+    });
     const pid = this.child.pid;
     if (pid !== undefined) {
-      this.tree = PROCESS_GROUPS
-        ? new ProcessGroup(pid, this.child)
-        : new SingleProcess(this.child);
+      this.tree = !PROCESS_GROUPS
+        ? new SingleProcess(this.child)
+        : markName === undefined
+          ? new ProcessGroup(pid, this.child)
+          : new ProcessDescendants(pid, this.child, markName);
     }
     this.closed = new Promise<ProcessExit>((resolve, reject) => {
       // Kept for the child's life: a spawn error rejects, a later one must not crash the process.
@@ -68,8 +81,8 @@ export class Launched {
   }
 
   /**
-   * Stops the whole tree; idempotent. Sends the first signal to the process group now and SIGKILL
-   * after the grace period to whatever is left, and closes this side of the child's stdio, so
+   * Stops the whole tree; idempotent. Sends the first signal to the process group (and the marked
+   * processes outside it) now and SIGKILL after the grace period to whatever is left, and closes this side of the child's stdio, so
    * that nobody reading it waits for a grandchild that escaped the group.
    */
   stop(): Promise<ProcessStop> {

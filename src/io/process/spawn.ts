@@ -9,6 +9,7 @@ import {
   checkCommand,
   checkOptionsObject,
   escalation,
+  treeMode,
 } from "./options.js";
 import type { ProcessStop } from "./terminate.js";
 
@@ -34,8 +35,11 @@ export interface ContextProcess {
    */
   readonly exited: Promise<ProcessExit>;
   /**
-   * Resolves once nothing of the child runs any more, and says how: by itself (`"exited"`), after
-   * the first signal (`"terminated"`) or after SIGKILL (`"killed"`). Never rejects.
+   * Resolves once the child is done, and says how: it ended by itself (`"exited"`), or the
+   * context's end stopped its tree, which was gone after the first signal (`"terminated"`) or
+   * after SIGKILL (`"killed"`), or not even then (`"survived"`). Never rejects. It speaks of the
+   * processes {@link StopOptions.tree} covers: with `"group"`, a process that left the group may
+   * still run.
    */
   readonly stopped: Promise<ProcessStop>;
 }
@@ -47,9 +51,15 @@ export interface ContextProcess {
  * started too: the commands of a `shell: true` string, grandchildren that ignore SIGTERM.
  * `exited` rejects with `ctx.err` at once, and this side of the child's stdio is closed.
  *
- * Throws `ctx.err` if `ctx` has already ended: nothing is started. Once the child has exited by
- * itself, nothing stays linked to `ctx`, and processes it left running in its group on purpose
- * are left alone. POSIX only for the group: on Windows the child alone is killed.
+ * A process that left the group (`setsid cmd &`, a daemon) is not reached by default and keeps
+ * running; on Linux, `tree: "descendants"` stops it too, found by a mark in its environment
+ * (see {@link StopOptions.tree} for the cost and what still escapes).
+ *
+ * Throws at once on bad arguments, and throws `ctx.err` if `ctx` has already ended: nothing is
+ * started. (It returns a handle, not a promise; its promises never reject unhandled.) Once the
+ * child has exited and its stdio has closed by itself, nothing stays linked to `ctx`, and
+ * processes it left running on purpose are left alone. POSIX only for the group: on Windows the
+ * child alone is killed.
  *
  * @example
  * ```ts
@@ -70,14 +80,26 @@ export function spawn(
   const given = options ?? {};
   checkOptionsObject("spawn", given);
   const stop = escalation("spawn", given);
-  ctx.throwIfDone();
-  const { graceMs: _graceMs, killSignal: _killSignal, ...nodeOptions } = given;
-  const launched = new Launched(command, argv, nodeOptions, stop);
-  const exited = raceContext(
-    ctx,
-    () => launched.closed,
-    () => void launched.stop(),
-  );
+  const mode = treeMode("spawn", given);
+  const { graceMs: _graceMs, killSignal: _killSignal, tree: _tree, ...nodeOptions } = given;
+  let launched: Launched | undefined;
+  let startError: unknown;
+  // Started inside the race, not before it: a deadline that comes due during the spawn (a fork
+  // takes milliseconds) must still find the child to stop.
+  const start = (): Promise<ProcessExit> => {
+    try {
+      launched = new Launched(command, argv, nodeOptions, stop, mode);
+    } catch (err) {
+      startError = err; // Node refused an option: thrown below, as Node's own spawn does
+      throw err;
+    }
+    return launched.closed;
+  };
+  const exited = raceContext(ctx, start, () => void launched?.stop());
   exited.catch(() => {}); // handled here; whoever awaits it still sees the rejection
+  if (launched === undefined) {
+    ctx.throwIfDone(); // it ended before anything was started
+    throw startError;
+  }
   return { child: launched.child, exited, stopped: launched.stopped };
 }

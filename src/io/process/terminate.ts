@@ -3,8 +3,12 @@ import { startTimer } from "../../core/timer.js";
 import type { ProcessTree } from "./group.js";
 
 /**
- * How the processes of a child stopped, as `stopped` reports it.
- * - `"exited"`: they ended by themselves (or never started); nothing was signalled.
+ * How the processes of a child stopped, as `stopped` reports it. "The tree" is what
+ * `options.tree` covers: the child's process group (default), or with `"descendants"` also every
+ * process that carries the child's mark, wherever it went. With `"group"`, a process that left the
+ * group may still run whatever the outcome says.
+ * - `"exited"`: the child ended by itself (or never started), or nothing of the tree was left to
+ *   signal when the context ended; nothing was signalled.
  * - `"terminated"`: gone after the first signal (`killSignal`, SIGTERM by default).
  * - `"killed"`: still running when the grace period ended, so SIGKILL was sent.
  * - `"survived"`: processes were still there {@link KILL_WAIT_MS} after SIGKILL (a process in
@@ -67,10 +71,13 @@ let exitHookInstalled = false;
  * `cmd.Wait` returns only once the process is gone.
  */
 export async function terminate(tree: ProcessTree, escalation: Escalation): Promise<ProcessStop> {
-  const start = now();
-  if (!tree.signal(escalation.killSignal)) return EXITED;
   watchForExit(tree);
   try {
+    // The caller was released in this very turn, and is owed its continuation first: the checks
+    // below may scan the process table, synchronously, for milliseconds on a busy host.
+    await nextTurn();
+    const start = now();
+    if (!tree.signal(escalation.killSignal)) return EXITED;
     if (await vanished(tree, start + escalation.graceMs)) {
       return { outcome: "terminated", afterMs: now() - start };
     }
@@ -80,6 +87,10 @@ export async function terminate(tree: ProcessTree, escalation: Escalation): Prom
   } finally {
     terminating.delete(tree);
   }
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 /** Polls `tree` until it is gone (true) or `until` passes (false), backing off to 50 ms. */

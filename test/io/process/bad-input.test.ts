@@ -4,7 +4,10 @@ import { background, withCancel } from "../../../src/index.js";
 import { dependents } from "../../../src/core/context.js";
 import { exec, execFile, spawn } from "../../../src/io/process/index.js";
 
-/** Calls that must throw at once, naming the function and the bad value, and start nothing. */
+/**
+ * Calls that must fail with an error naming the function and the bad value, and start nothing:
+ * spawn (which returns a handle) throws at once; exec and execFile (which return a promise) reject.
+ */
 const cases: [string, () => unknown, RegExp][] = [
   [
     "spawn: no context",
@@ -15,6 +18,11 @@ const cases: [string, () => unknown, RegExp][] = [
     "exec: no context",
     () => exec(undefined as never, "true"),
     /^exec: ctx must be a timebound Context/,
+  ],
+  [
+    "execFile: no context",
+    () => execFile(null as never, "true"),
+    /^execFile: ctx must be a timebound Context/,
   ],
   [
     "spawn: empty command",
@@ -97,6 +105,16 @@ const cases: [string, () => unknown, RegExp][] = [
     /^execFile: options\.input must be a string or a Uint8Array, got 5/,
   ],
   [
+    "spawn: unknown tree",
+    () => spawn(background(), "ls", [], { tree: "all" as never }),
+    /^spawn: options\.tree must be "group" or "descendants", got "all"/,
+  ],
+  [
+    "execFile: tree not a string",
+    () => execFile(background(), "ls", [], { tree: true as never }),
+    /^execFile: options\.tree must be "group" or "descendants", got true/,
+  ],
+  [
     "exec: shell false",
     () => exec(background(), "ls", { shell: false as never }),
     /^exec: options\.shell must be a non-empty string, got false/,
@@ -104,22 +122,55 @@ const cases: [string, () => unknown, RegExp][] = [
 ];
 
 describe("process: bad input", { timeout: 20_000 }, () => {
+  const clear = (message: RegExp) => (err: Error) => {
+    assert.ok(err instanceof TypeError || err instanceof RangeError, `${err.name}`);
+    assert.match(err.message, message);
+    return true;
+  };
   for (const [name, call, message] of cases) {
-    it(`${name} throws a clear error at once`, () => {
-      assert.throws(call, (err: Error) => {
-        assert.ok(err instanceof TypeError || err instanceof RangeError, `${err.name}`);
-        assert.match(err.message, message);
-        return true;
+    if (name.startsWith("spawn:")) {
+      it(`${name} throws a clear error at once`, () => {
+        assert.throws(call, clear(message));
       });
-    });
+    } else {
+      it(`${name} rejects with a clear error, never throws`, async () => {
+        let result: unknown;
+        assert.doesNotThrow(() => (result = call()), "a promise-returning function rejects");
+        assert.ok(result instanceof Promise, `returned ${String(result)}`);
+        await assert.rejects(result, clear(message));
+      });
+    }
   }
 
-  it("bad options link nothing to the context", () => {
+  it("bad options link nothing to the context", async () => {
     const ctx = withCancel(background());
     assert.throws(() => spawn(ctx, "ls", [], { graceMs: -5 }));
-    assert.throws(() => exec(ctx, "ls", { maxBuffer: -1 }));
+    await assert.rejects(exec(ctx, "ls", { maxBuffer: -1 }), RangeError);
+    await assert.rejects(execFile(ctx, "ls", [], { tree: "none" as never }), TypeError);
     assert.equal(dependents(ctx), 0);
     ctx.cancel();
+  });
+
+  it("an option Node's spawn refuses (cwd: 42): spawn throws it at once", () => {
+    assert.throws(() => spawn(background(), "ls", [], { cwd: 42 as never }), {
+      code: "ERR_INVALID_ARG_TYPE",
+      message: /options\.cwd/,
+    });
+  });
+
+  it("an option Node's spawn refuses (cwd: 42): execFile rejects with it", async () => {
+    let result: unknown;
+    assert.doesNotThrow(() => (result = execFile(background(), "ls", [], { cwd: 42 as never })));
+    await assert.rejects(result as Promise<unknown>, {
+      code: "ERR_INVALID_ARG_TYPE",
+      message: /options\.cwd/,
+    });
+  });
+
+  it("a bad argument is a rejection a .catch handles", async () => {
+    const seen = await exec(undefined as never, "true").catch((err: unknown) => err);
+    assert.ok(seen instanceof TypeError, `got ${String(seen)}`);
+    assert.match(seen.message, /^exec: ctx must be a timebound Context/);
   });
 
   it("accepts a signal number and Infinity for maxBuffer", async () => {

@@ -90,6 +90,21 @@ describe("exec / execFile: the context ends first", { timeout: 20_000 }, () => {
     assert.equal(dependents(ctx), 0);
   });
 
+  it("a deadline that passes while the child is being started still stops it", async () => {
+    const m = marker();
+    let startedInTime = 0;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const ctx = withTimeout(background(), 20);
+      // Busy until the deadline is 1 ms away: it comes due during the spawn (several ms here).
+      while (ctx.remaining() > 1);
+      const running = exec(ctx, "sleep 30", { env: m.env });
+      startedInTime += m.running().length; // it was started before the deadline, or not at all
+      await assert.rejects(running, DeadlineExceeded);
+    }
+    assert.ok(startedInTime > 0, "the deadline came due during a spawn at least once");
+    assert.ok(await waitFor(() => m.running().length === 0, 2000), `left: ${m.running().join()}`);
+  });
+
   it("carries the cause a canceled context was given", async () => {
     const ctx = withCancel(background());
     const running = exec(ctx, "sleep 30");

@@ -164,6 +164,32 @@ describe("spawn: the whole process group stops when the context ends", { timeout
   });
 });
 
+describe(
+  "spawn: a deadline that passes while the child is being started",
+  { timeout: 20_000 },
+  () => {
+    it("still stops the child: stopped resolves and nothing is left", async () => {
+      const m = marker();
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const ctx = withTimeout(background(), 20);
+        // Busy until the deadline is 1 ms away: it comes due during the spawn (several ms here).
+        while (ctx.remaining() > 1);
+        let p: ContextProcess;
+        try {
+          p = spawn(ctx, "sleep", ["30"], { env: m.env, stdio: "ignore" });
+        } catch (err) {
+          assert.equal(err, ctx.err, "the deadline was seen before anything started");
+          continue;
+        }
+        await assert.rejects(p.exited, DeadlineExceeded);
+        const stop = await Promise.race([p.stopped, delay(3000).then(() => undefined)]);
+        assert.equal(stop?.outcome, "terminated", "the child was stopped, not left running");
+      }
+      assert.deepEqual(m.running(), []);
+    });
+  },
+);
+
 describe("spawn: a child that ends by itself", { timeout: 20_000 }, () => {
   it("resolves with its exit and unlinks from the context", async () => {
     const ctx = withTimeout(background(), 10_000);
