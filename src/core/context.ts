@@ -621,7 +621,14 @@ function liveExplanation(
 }
 
 function withMessage(e: Omit<Explanation, "message">): Explanation {
-  return { ...e, message: formatExplanation(e) };
+  const explanation = { ...e, message: formatExplanation(e) };
+  Object.defineProperty(explanation, "toJSON", { value: explanationJSON });
+  return explanation;
+}
+
+/** JSON of an explanation: the cause as its description (an Error would serialise as `{}`). */
+function explanationJSON(this: Explanation): object {
+  return { ...this, cause: this.hasCause ? describeValue(this.cause) : undefined };
 }
 
 /** To 0.1 ms; values too large for that (a deadline years away) to whole ms, never Infinity. */

@@ -103,7 +103,9 @@ export function withTimeoutCause(
 
 /**
  * A child of `parent` that ends at `deadline`: monotonic ms ({@link now}) or a `Date`
- * (converted to monotonic time once, now). A deadline in the past gives an expired context.
+ * (converted to monotonic time once, now). A deadline in the past gives an expired context. A
+ * number that looks like `Date.now()` (within a year of it) is refused with a RangeError saying
+ * what to pass: it is a wall-clock time, and as a monotonic one it would be decades away.
  *
  * @example
  * ```ts
@@ -221,11 +223,26 @@ function checkMs(value: unknown, fn: string, what: string): number {
   return value;
 }
 
+/**
+ * A number this close to `Date.now()` is a wall-clock time, not a monotonic one: `now()` counts
+ * from process start, and would reach it only after decades of uptime. Go users write
+ * `time.Now().Add(d)`; in JavaScript that becomes `Date.now() + d`, which would silently give a
+ * deadline 57 years away.
+ */
+const WALL_CLOCK_WINDOW_MS = 366 * 24 * 3600 * 1000;
+
 function checkDeadline(deadline: unknown, fn: string): number {
   if (deadline instanceof Date) {
     const wall = deadline.getTime();
     if (Number.isNaN(wall)) throw new RangeError(`${fn}: deadline is an invalid Date`);
     return now() + (wall - Date.now());
   }
-  return checkMs(deadline, fn, "deadline");
+  const d = checkMs(deadline, fn, "deadline");
+  if (Math.abs(d - Date.now()) < WALL_CLOCK_WINDOW_MS) {
+    throw new RangeError(
+      `${fn}: deadline ${d} looks like a wall-clock time (Date.now() + ms), but deadlines are` +
+        ` monotonic: pass now() + ms (now() from timebound), or a Date for a wall-clock deadline`,
+    );
+  }
+  return d;
 }

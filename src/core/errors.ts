@@ -54,6 +54,16 @@ export class ContextError extends Error {
   get lateByMs(): number {
     return this.explanation.lateByMs ?? 0;
   }
+
+  /**
+   * Where the context where the end started (this one, or the ancestor that ended it) was
+   * created, as `file:line:column`, while tracking is on ({@link setTracking}); kept out of the
+   * message, which may reach a client.
+   */
+  get originSite(): string | undefined {
+    const e = this.explanation;
+    return (e.origin?.context ?? e.context).site;
+  }
 }
 
 /**

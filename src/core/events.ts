@@ -1,4 +1,4 @@
-import diagnosticsChannel from "node:diagnostics_channel";
+import * as diagnosticsChannel from "node:diagnostics_channel";
 import type { Context } from "./context.js";
 
 /**
@@ -7,8 +7,9 @@ import type { Context } from "./context.js";
  *
  * @example
  * ```ts
- * import diagnosticsChannel from "node:diagnostics_channel";
- * diagnosticsChannel.subscribe("timebound:deadline:fired", (m) => {
+ * import { subscribe } from "node:diagnostics_channel";
+ * import type { DeadlineFiredMessage } from "timebound";
+ * subscribe("timebound:deadline:fired", (m) => {
  *   const { context, lateByMs } = m as DeadlineFiredMessage;
  *   if (lateByMs > 50) console.warn(`${context.name} fired ${lateByMs} ms late`);
  * });

@@ -14,7 +14,10 @@ export interface ContextInfo {
   readonly createdAt: number;
   /** Its own timeout in ms (own deadline minus creation time), if it set one. */
   readonly timeoutMs: number | undefined;
-  /** `file:line:column` of the code that created it; only recorded while tracking is on. */
+  /**
+   * `file:line:column` of the code that created it; only recorded while tracking is on. Never
+   * part of a message: a handler that echoes `err.message` must not send server paths to a client.
+   */
   readonly site: string | undefined;
 }
 
@@ -79,7 +82,10 @@ export function explain(ctx: Context): Explanation {
   return explainable._explain();
 }
 
-/** Builds the one-sentence message from the structured facts (without `message`). */
+/**
+ * Builds the one-sentence message from the structured facts (without `message`). Creation sites
+ * stay out of it (they are in `context.site` and `origin.context.site`).
+ */
 export function formatExplanation(e: Omit<Explanation, "message">): string {
   const self = `context ${quoteLabel(e.context)}${timeoutNote(e.context)}`;
   if (e.state === "live") {
@@ -98,7 +104,7 @@ export function formatExplanation(e: Omit<Explanation, "message">): string {
       origin.reason === "deadline"
         ? "exceeded its deadline"
         : `was canceled after ${ms(origin.atMs)}`;
-    return `${self} ${what}${causeNote}${lateNote}${siteNote(e.context)}`;
+    return `${self} ${what}${causeNote}${lateNote}`;
   }
   const verb = e.state === "canceled" ? "was canceled" : "ended";
   const early = e.earlyByMs !== undefined ? ` ${ms(e.earlyByMs)} before its own deadline` : "";
@@ -107,7 +113,7 @@ export function formatExplanation(e: Omit<Explanation, "message">): string {
     origin.reason === "deadline"
       ? `the deadline of ${ancestor}${timeoutNote(origin.context)} passed`
       : `${ancestor} was canceled ${ms(origin.atMs)} after it was created`;
-  return `${self} ${verb}${early}: ${why}${siteNote(origin.context)}${causeNote}${lateNote}`;
+  return `${self} ${verb}${early}: ${why}${causeNote}${lateNote}`;
 }
 
 function quoteLabel(info: ContextInfo): string {
@@ -116,10 +122,6 @@ function quoteLabel(info: ContextInfo): string {
 
 function timeoutNote(info: ContextInfo): string {
   return info.timeoutMs === undefined ? "" : ` (timeout ${ms(info.timeoutMs)})`;
-}
-
-function siteNote(info: ContextInfo): string {
-  return info.site === undefined ? "" : `, created at ${info.site}`;
 }
 
 /** Milliseconds for people: whole numbers above 10 ms, one decimal below. */

@@ -1,4 +1,4 @@
-import inspector from "node:inspector";
+import * as inspector from "node:inspector";
 import type { Frame } from "./model.js";
 import { parseFrame } from "./stacks.js";
 import { originalTimers } from "./timers.js";

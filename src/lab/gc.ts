@@ -1,5 +1,5 @@
 import v8 from "node:v8";
-import vm from "node:vm";
+import * as vm from "node:vm";
 
 type Collect = () => void;
 

@@ -132,6 +132,16 @@ describe("bad timeouts and deadlines", () => {
   }
 
   for (const fnName of ["withDeadline", "withDeadlineCause"] as const) {
+    it(`${fnName}(Date.now() + 100): RangeError saying it is a wall-clock time and what to pass`, () => {
+      const call =
+        fnName === "withDeadline"
+          ? () => withDeadline(background(), Date.now() + 100)
+          : () => withDeadlineCause(background(), Date.now() + 100, "c");
+      throwsClearly(call, RangeError, fnName, "looks like a wall-clock time", "now() + ms", "Date");
+    });
+  }
+
+  for (const fnName of ["withDeadline", "withDeadlineCause"] as const) {
     it(`${fnName}(invalid Date): RangeError naming ${fnName} and the invalid Date`, () => {
       const bad = new Date("not a date");
       const call =
