@@ -33,7 +33,9 @@ export function labUsage(): string {
   return `Usage: timebound lab [options]
 
 Runs each scenario the wrong way and the right way and prints what was measured, next to
-what the seed article reports for Go. Progress goes to stderr, the report to stdout.
+what "the Go article" reports for Go services: a Chinese article on why Go's
+context.WithTimeout fails in practice, cited by its section numbers. Progress goes to
+stderr, the report to stdout.
 
 Options:
   --only <id>        run only this scenario (repeat, or give a comma-separated list)

@@ -160,7 +160,7 @@ async function loadAdapter(): Promise<typeof HttpAdapter | string> {
 export const fetchSignal: Scenario = {
   id: "fetch-signal",
   title: "a fetch inside run(ctx) that is not given the context's signal",
-  seed:
+  goArticle:
     "section 2.3: http.Client.Do(req.WithContext(ctx)) stops at the deadline (DNS, TLS, " +
     "reading the body); a call that is not given ctx keeps going, and only a goroutine dump shows it",
   wrong: "run(ctx, () => fetch(url))",

@@ -395,7 +395,7 @@ function skipped(why: string): ScenarioResult {
 export const grpcDeadline: Scenario = {
   id: "grpc-deadline",
   title: "a gRPC call whose caller gave up: does the server stop?",
-  seed:
+  goArticle:
     "section 2.3 asks, for an HTTP client, a database driver and a channel, whether a timeout " +
     "interrupts the I/O underneath and whether a blocked call can be canceled; chapter 1 " +
     "lists grpc.Invoke(ctx, ...) among the calls that must take the context",

@@ -354,7 +354,7 @@ async function load(): Promise<
 export const httpFetch: Scenario = {
   id: "http-fetch",
   title: "an HTTP call whose timeout releases the caller but not the response",
-  seed:
+  goArticle:
     "section 2.3 compares an HTTP client, a database driver and a channel: whether the timeout " +
     "interrupts the I/O underneath, and whether the connection is fit for the next call",
   wrong: "fetch, timed out the usual way",

@@ -117,7 +117,7 @@ function slopeText(v: SeriesVerdict | undefined): string {
 export const leakRate: Scenario = {
   id: "leak-rate",
   title: "a handler that never cancels its child context, at a fixed request rate",
-  seed:
+  goArticle:
     "section 2.4 reports for a Go handler without `defer cancel()`, 100 QPS for 60 s: " +
     "> 6,200 goroutines and +187 MB; with it, ~15 goroutines and flat memory",
   wrong: "child context never canceled",
@@ -187,7 +187,7 @@ export const leakRate: Scenario = {
         ),
         numberRow(
           "waiters",
-          "waiters still pending (the seed's goroutines)",
+          "waiters still pending (the Go article's goroutines)",
           "count",
           w.pendingWaiters,
           r.pendingWaiters,

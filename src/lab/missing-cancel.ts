@@ -168,7 +168,7 @@ function findings(requests: number, wrong: Outcome, right: Outcome): string[] {
 export const missingCancel: Scenario = {
   id: "missing-cancel",
   title: "a handler that never cancels its per-request context",
-  seed:
+  goArticle:
     "section 2.4 reports for a Go handler without `defer cancel()`, 100 QPS for 60 s: " +
     "> 6,200 goroutines and +187 MB; with it, ~15 goroutines and flat memory",
   wrong: "never canceled",
@@ -216,7 +216,7 @@ export const missingCancel: Scenario = {
         ),
         numberRow(
           "waiters",
-          "waiters still pending (the seed's goroutines)",
+          "waiters still pending (the Go article's goroutines)",
           "count",
           wrong.pendingWaiters,
           right.pendingWaiters,

@@ -218,7 +218,7 @@ function findings(results: readonly CaseResult[], scale: number): string[] {
   if (c !== undefined && c.right.errorClass === "Canceled") {
     out.push(
       `In (c) the child ends as Canceled, not DeadlineExceeded, before its own deadline ` +
-        `(the seed's "context.Canceled, not DeadlineExceeded!"); the message names the ` +
+        `(the Go article's "context.Canceled, not DeadlineExceeded!"); the message names the ` +
         `ancestor and the cause.`,
     );
   }
@@ -240,7 +240,7 @@ function findings(results: readonly CaseResult[], scale: number): string[] {
 export const nestedDeadlines: Scenario = {
   id: "nested-deadlines",
   title: "a child ended by its parent: who ended it, and when?",
-  seed:
+  goArticle:
     "section 2.5 reports: parent 3 s / child 2 s ends at <= 2 s; " +
     "parent 1 s / child 5 s at <= 1 s; a parent canceled early ends the child at once, " +
     "with context.Canceled and no word of why",

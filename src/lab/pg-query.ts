@@ -314,7 +314,7 @@ async function load(): Promise<
 export const pgQuery: Scenario = {
   id: "pg-query",
   title: "a query whose timeout stops the caller but not the database",
-  seed:
+  goArticle:
     "section 2.3 compares an HTTP client, a database driver and a channel: whether the timeout " +
     "interrupts the I/O underneath, and whether the connection is fit for the next call",
   wrong: "pg, timed out on the caller's side",

@@ -204,7 +204,7 @@ function findings(deadlineMs: number, watchMs: number, wrong: Outcome, right: Ou
 export const processTree: Scenario = {
   id: "process-tree",
   title: "a deadline on a shell command stops the shell, not the commands it started",
-  seed:
+  goArticle:
     "section 2.3 compares an HTTP client, a database driver and a channel: whether the timeout " +
     "interrupts the work underneath; for a shell command, the work is every process it started",
   wrong: "child_process.exec + AbortSignal.timeout",

@@ -338,7 +338,7 @@ async function load(): Promise<
 export const redisBlocking: Scenario = {
   id: "redis-blocking",
   title: "a BLPOP whose caller gave up keeps the server, and the client, waiting",
-  seed:
+  goArticle:
     "section 2.3 compares an HTTP client, a database driver and a channel: whether the timeout " +
     "interrupts the I/O underneath and whether it can cancel a blocked read (for a channel: " +
     "only if the code is built for it)",

@@ -5,6 +5,13 @@ import { type Column, GAP, type TableRow, renderTable, wrapCell } from "./table.
 /** Widths that keep a report within about 110 columns. */
 const WIDTH = { text: 100, measure: 46, value: 40 } as const;
 
+/** Where the figures each scenario compares with come from, said once at the top. */
+export const GO_ARTICLE =
+  '"The Go article" below is the article this lab reproduces: a Chinese article on why ' +
+  "Go's context.WithTimeout fails in practice (lost cancel() calls, work that ignores Done(), " +
+  "nested deadlines, retry storms), with figures from Go services; its section numbers are " +
+  "given with each figure.";
+
 /** The lab report as people read it: one titled table per scenario, then its findings. */
 export function renderReport(report: LabReport): string {
   const o = report.options;
@@ -12,7 +19,7 @@ export function renderReport(report: LabReport): string {
     `timebound lab: wrong vs right, measured here (node ${report.node}, ${report.platform}; ` +
     `requests ${formatCount(o.requests)}, scale x${o.scale}` +
     (report.gc ? ")" : "; no GC available, heap figures are rough)");
-  const parts = [head, ""];
+  const parts = [head, paragraph("", GO_ARTICLE), ""];
   report.scenarios.forEach((s, i) => {
     parts.push(renderScenario(s, i + 1, report.scenarios.length));
   });
@@ -38,7 +45,7 @@ function renderScenario(s: ScenarioReport, index: number, total: number): string
   }
   const lines = [
     `[${index}/${total}] ${s.id}: ${s.title}  (${formatMs(s.durationMs)})`,
-    paragraph("  seed: ", s.seed),
+    paragraph("  the Go article: ", s.goArticle),
     paragraph("  setup: ", s.setup),
     "",
     renderTable(columns, rows, { indent: "  " }),

@@ -7,7 +7,7 @@ import type { Progress, Scenario, ScenarioResult } from "./scenario.js";
 export interface ScenarioReport extends ScenarioResult {
   readonly id: string;
   readonly title: string;
-  readonly seed: string;
+  readonly goArticle: string;
   readonly wrong: string;
   readonly right: string;
   readonly durationMs: number;
@@ -39,7 +39,7 @@ export async function runLab(
     reports.push({
       id: s.id,
       title: s.title,
-      seed: s.seed,
+      goArticle: s.goArticle,
       wrong: s.wrong,
       right: s.right,
       ...result,

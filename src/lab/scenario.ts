@@ -10,8 +10,8 @@ export interface Scenario {
   readonly id: string;
   /** One line: what goes wrong. */
   readonly title: string;
-  /** What the seed reports, with its section, so a reader can compare. */
-  readonly seed: string;
+  /** What the Go article reports, with its section, so a reader can compare. */
+  readonly goArticle: string;
   /** What the wrong variant does (heads the "wrong" column). */
   readonly wrong: string;
   /** What the right variant does (heads the "right" column). */

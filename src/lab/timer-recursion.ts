@@ -129,7 +129,7 @@ async function serve(
 export const timerRecursion: Scenario = {
   id: "timer-recursion",
   title: "a cleanup loop that re-arms its timer forever (time.AfterFunc recursion)",
-  seed:
+  goArticle:
     "section 2.2 reports for a Go service whose time.AfterFunc cleanup restarts itself: " +
     "> 3,200 goroutines instead of ~120, time.startTimer +15 calls/s and growing",
   wrong: "setTimeout re-arming itself",
@@ -155,13 +155,13 @@ export const timerRecursion: Scenario = {
     return {
       setup:
         `a request every ${REQUEST_EVERY_MS} ms for ${formatMs(runMs)}; each starts a cleanup ` +
-        `loop with a ${CLEANUP_EVERY_MS} ms period (the seed's 5 s, shortened); right-variant ` +
+        `loop with a ${CLEANUP_EVERY_MS} ms period (the Go article's 5 s, shortened); right-variant ` +
         `requests last ${REQUEST_MS} ms`,
       rows: [
         numberRow("requests", "requests served", "count", w.requests, r.requests, formatCount),
         numberRow(
           "timers",
-          "timers armed at the end (the seed's goroutines)",
+          "timers armed at the end (the Go article's goroutines)",
           "count",
           w.armedAtEnd,
           r.armedAtEnd,

@@ -48,7 +48,7 @@ describe("lab registry", () => {
     assert.equal(new Set(ids).size, ids.length);
     for (const s of scenarios) {
       assert.equal(findScenario(s.id), s);
-      assert.ok(s.title && s.seed && s.wrong && s.right, s.id);
+      assert.ok(s.title && s.goArticle && s.wrong && s.right, s.id);
     }
     assert.equal(findScenario("nope"), undefined);
   });

@@ -13,7 +13,7 @@ const report: LabReport = {
     {
       id: "demo",
       title: "a demo",
-      seed: "section 9.9 reports something",
+      goArticle: "section 9.9 reports something",
       wrong: "bad way",
       right: "good way",
       setup: "ten requests",
@@ -46,7 +46,9 @@ describe("renderReport", () => {
     const out = renderReport(report);
     assert.match(out, /node v20\.0\.0, linux-x64; requests 10, scale x0\.5\)/);
     assert.match(out, /\[1\/1\] demo: a demo {2}\(12 ms\)/);
-    assert.match(out, /seed: section 9\.9 reports something/);
+    assert.match(out, /the Go article: section 9\.9 reports something/);
+    assert.match(out, /a Chinese article on why Go's\s+context\.WithTimeout fails in practice/);
+    assert.doesNotMatch(out, /\bseed\b/, "no reader knows what 'the seed' is");
     assert.match(out, /measure {2}wrong: bad way {2}right: good way/);
     assert.ok(
       out.includes(
