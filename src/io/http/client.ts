@@ -144,7 +144,11 @@ export function createFetch(options?: FetchOptions): ContextFetch {
   };
 
   return function fetch(ctx, input, init) {
-    checkArguments(ctx, input, init); // bad arguments throw here, as a bug should
+    try {
+      checkArguments(ctx, input, init);
+    } catch (e) {
+      return Promise.reject(e); // a promise API rejects, as fetch itself does on bad input
+    }
     const err = ctx.err;
     if (err !== undefined) return Promise.reject(err); // a done context never starts new work
     const engine = engineFor(input);

@@ -37,3 +37,20 @@ for (const cls of [ClientDisconnectedError, ResponseFinishedError]) {
 
 /** One shared instance: a finished response is the common case and needs no stack. */
 export const RESPONSE_FINISHED: ResponseFinishedError = Object.freeze(new ResponseFinishedError());
+
+/**
+ * The cause every disconnected request's context ends with: one instance without stack frames,
+ * which would only show the socket listener that noticed, so that a logged or inspected error
+ * stays a couple of lines.
+ */
+export const CLIENT_DISCONNECTED: ClientDisconnectedError = Object.freeze(stackless());
+
+function stackless(): ClientDisconnectedError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new ClientDisconnectedError();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}

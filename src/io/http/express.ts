@@ -23,11 +23,16 @@ export type ContextMiddleware = (
  * Middleware that calls `next()` from a stream event (some body parsers) may lose the binding
  * for those after it; `req.ctx` always works.
  *
+ * Install {@link expressErrorHandler} after the routes: Express's own handler answers a
+ * context's error with a 500 (and, outside production, its stack, which carries the full
+ * explanation) and logs every client that left.
+ *
  * @example
  * ```ts
  * const app = express();
  * app.use(expressContext({ maxTimeoutMs: 10_000 }));
  * app.get("/items", async (req, res) => res.json(await listItems(contextOf(req))));
+ * app.use(expressErrorHandler()); // 504 "deadline exceeded"; a client that left: a quiet close
  * ```
  */
 export function expressContext(options?: RequestContextOptions): ContextMiddleware {

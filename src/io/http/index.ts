@@ -5,7 +5,9 @@
  * travels to the server in a header; {@link contextInterceptor} / {@link contextDispatcher} for
  * code that uses undici's `request()`/`stream()` directly. Server: {@link contextFrom} for
  * node:http, {@link expressContext} and {@link fastifyContext}: the request's context ends when
- * the client disconnects or its deadline passes.
+ * the client disconnects or its deadline passes; {@link expressErrorHandler} and
+ * {@link fastifyErrorHandler} answer the errors it ends with (504, or a quiet close for a client
+ * that left) without sending their explanations over the wire.
  *
  * undici is an optional peer dependency: loaded on the first fetch if installed; the dispatcher
  * functions work with your undici's dispatchers. Express and Fastify are not imported at all.
@@ -37,11 +39,22 @@ export {
 export { DEFAULT_DEADLINE_HEADER, encodeTimeout, parseTimeout } from "./deadline-header.js";
 export { ClientDisconnectedError, RESPONSE_FINISHED, ResponseFinishedError } from "./errors.js";
 export { contextFrom, contextOf, type RequestContextOptions, type WithContext } from "./server.js";
+export type { ErrorResponseOptions } from "./error-response.js";
 export { expressContext, type ContextMiddleware } from "./express.js";
 export {
+  expressErrorHandler,
+  type ContextErrorMiddleware,
+  type ExpressErrorOptions,
+} from "./express-errors.js";
+export {
   fastifyContext,
+  type FastifyContextOptions,
   type FastifyContextPlugin,
   type FastifyLike,
+} from "./fastify.js";
+export {
+  fastifyErrorHandler,
+  type FastifyErrorHandler,
   type FastifyReplyLike,
   type FastifyRequestLike,
-} from "./fastify.js";
+} from "./fastify-errors.js";

@@ -30,7 +30,10 @@ export function headerOption(value: unknown, fn: string): string | false {
   return value.toLowerCase();
 }
 
-/** A duration option in ms within `[min, max]` (`max` may be Infinity), or `fallback`. */
+/**
+ * A duration option in ms within `[min, max]` (`max` may be Infinity), or `fallback`; with
+ * `orInfinity`, Infinity too (for "never").
+ */
 export function msOption(
   value: unknown,
   fn: string,
@@ -38,10 +41,12 @@ export function msOption(
   fallback: number,
   min: number,
   max: number,
+  orInfinity = false,
 ): number {
   if (value === undefined) return fallback;
+  if (orInfinity && value === Infinity) return value;
   if (typeof value !== "number" || Number.isNaN(value) || value < min || value > max) {
-    const range = `${min} to ${max === Infinity ? "Infinity" : max}`;
+    const range = `${min} to ${max === Infinity ? "Infinity" : max}${orInfinity ? ", or Infinity" : ""}`;
     throw new RangeError(
       `${fn}: options.${name} must be a number of ms from ${range}, got ${describeValue(value)}`,
     );

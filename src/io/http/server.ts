@@ -4,8 +4,8 @@ import { background, withTimeout } from "../../core/derive.js";
 import { describeValue } from "../../core/explain.js";
 import { isContext } from "../../core/is-context.js";
 import { parseTimeout } from "./deadline-header.js";
-import { ClientDisconnectedError, RESPONSE_FINISHED } from "./errors.js";
 import { headerOption, msOption, optionsObject } from "./options.js";
+import { tieRequest } from "./request-link.js";
 
 /** Options for {@link contextFrom} and the Express and Fastify adapters. */
 export interface RequestContextOptions {
@@ -29,6 +29,16 @@ export interface RequestContextOptions {
    * `maxTimeoutMs`, or Infinity for no deadline of its own.
    */
   readonly defaultTimeoutMs?: number;
+  /**
+   * How long a response may stay unfinished after the context ended by its deadline (or by an
+   * ancestor, as on a server shutdown): time for the handler to answer (a 504) or to end a
+   * stream its own way. A response not ended by then is destroyed, so the client sees it cut
+   * off instead of waiting for it; a streamed body is never ended cleanly for the handler, which
+   * would pass a truncated body as complete. A cancel of the request context by its holder
+   * (`ctx.cancel()`, `using`) leaves the response alone. Default 1,000; 0 to 60,000, or
+   * Infinity to leave unfinished responses to the handler.
+   */
+  readonly responseGraceMs?: number;
 }
 
 /** Options checked once, for adapters that make a context per request. */
@@ -38,10 +48,12 @@ export interface ResolvedRequestOptions {
   readonly header: string | false;
   readonly maxTimeoutMs: number;
   readonly defaultTimeoutMs: number;
+  readonly responseGraceMs: number;
 }
 
 const DEFAULT_MAX_TIMEOUT_MS = 300_000;
 const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_RESPONSE_GRACE_MS = 1_000;
 const DAY_MS = 86_400_000;
 const MAX_NAME_LENGTH = 100;
 
@@ -78,27 +90,43 @@ export function resolveRequestOptions(
         `options.maxTimeoutMs (${maxTimeoutMs})`,
     );
   }
+  const responseGraceMs = msOption(
+    o.responseGraceMs,
+    fn,
+    "responseGraceMs",
+    DEFAULT_RESPONSE_GRACE_MS,
+    0,
+    60_000,
+    true,
+  );
   return {
     parent,
     name: o.name,
     header: headerOption(o.header, fn),
     maxTimeoutMs,
     defaultTimeoutMs,
+    responseGraceMs,
   };
 }
 
 /**
  * The context of one incoming request on a node:http server. It ends:
- * - with `Canceled`, cause {@link ClientDisconnectedError}, when the connection closes before the
- *   response is finished (the client went away): listen to nothing else, stop the work;
+ * - with `Canceled`, cause {@link ClientDisconnectedError}, when the response or the connection
+ *   closes before the response is finished (the client went away): stop the work. This includes
+ *   requests pipelined behind another on the connection, whose responses never get to start;
  * - with `DeadlineExceeded` when the caller's deadline passes: the `timebound-timeout` header
  *   (cut to `maxTimeoutMs`; a malformed one is ignored), else `defaultTimeoutMs`;
  * - with `Canceled`, cause {@link RESPONSE_FINISHED}, once the response has been sent, as Go
  *   ends a request's context when its handler returns, so nothing stays behind per request.
  *
- * A finished response on a keep-alive connection is not a disconnect; the context listens to the
- * response only (one `close` listener, which goes with the response), never to the socket that
- * outlives it, and not to the request's own `close`, which fires once its body has been read.
+ * When it ends by its deadline (or a parent's end) before the response is finished, the handler
+ * has `responseGraceMs` (default 1 s) to answer; then the response is destroyed, so the client
+ * is not left hanging by a handler that ignored the context or was streaming.
+ *
+ * A finished response on a keep-alive connection is not a disconnect. The context listens to the
+ * response (one `close` listener, which goes with it) and to its connection through one `close`
+ * listener per connection, shared by all of its requests, so a keep-alive connection gains no
+ * listener per request; not to the request's own `close`, which fires once its body is read.
  *
  * @example
  * ```ts
@@ -133,16 +161,7 @@ export function requestContext(
   o: ResolvedRequestOptions,
 ): CancelableContext {
   const ctx = withTimeout(o.parent, timeoutOf(req, o), { name: o.name ?? nameOf(req) });
-  if (ctx.err !== undefined) return ctx;
-  if (res.writableFinished) {
-    ctx.cancel(RESPONSE_FINISHED);
-  } else if (res.destroyed) {
-    ctx.cancel(new ClientDisconnectedError()); // it went away before we got here
-  } else {
-    res.once("close", () => {
-      ctx.cancel(res.writableFinished ? RESPONSE_FINISHED : new ClientDisconnectedError());
-    });
-  }
+  tieRequest(ctx, o.parent, req, res, o.responseGraceMs);
   return ctx;
 }
 

@@ -10,6 +10,7 @@ import {
   checkCallerDeadline,
   checkDisconnect,
   checkParsedBinding,
+  checkPipelinedDisconnect,
 } from "./framework-checks.js";
 import { closeServer } from "./servers.js";
 
@@ -67,6 +68,9 @@ describe("expressContext: Express middleware", () => {
 
   it("ends the handler's context as disconnected when a caller without a deadline leaves", () =>
     checkDisconnect(url, handlers));
+
+  it("ends the contexts of pipelined requests when the client destroys the connection", () =>
+    checkPipelinedDisconnect(url, handlers));
 
   it("checks its options once, when the middleware is made", () => {
     assert.throws(

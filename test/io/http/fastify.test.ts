@@ -8,6 +8,7 @@ import {
   checkCallerDeadline,
   checkDisconnect,
   checkParsedBinding,
+  checkPipelinedDisconnect,
 } from "./framework-checks.js";
 
 describe("fastifyContext: Fastify plugin", () => {
@@ -50,6 +51,9 @@ describe("fastifyContext: Fastify plugin", () => {
 
   it("ends the handler's context as disconnected when the client leaves", () =>
     checkDisconnect(url, handlers));
+
+  it("ends the contexts of pipelined requests when the client destroys the connection", () =>
+    checkPipelinedDisconnect(url, handlers));
 
   it("fails registration with a clear error on bad options", async () => {
     const bad = Fastify();

@@ -415,18 +415,31 @@ describe("fetch(ctx): init.signal and errors", () => {
     assert.equal(err, ctx.err);
   });
 
-  it("rejects bad arguments with errors that name them", () => {
+  it("rejects bad arguments (never throws: it returns a promise) with errors that name them", async () => {
     const bad = fetch as (...args: unknown[]) => Promise<Response>;
-    assert.throws(() => bad({}, servers.trickling.url), /fetch: ctx must be a timebound Context/);
-    assert.throws(() => bad(background(), 42), /fetch: input must be a URL string.*got 42/);
-    assert.throws(
+    /** The call returns a promise, which rejects with a TypeError matching `re`. */
+    const rejectsWith = async (call: () => Promise<unknown>, re: RegExp): Promise<void> => {
+      let pending: Promise<unknown> | undefined;
+      assert.doesNotThrow(() => (pending = call()), "fetch returned instead of throwing");
+      await assert.rejects(
+        pending!,
+        (err: unknown) => err instanceof TypeError && re.test(err.message),
+      );
+    };
+    await rejectsWith(
+      () => bad({}, servers.trickling.url),
+      /fetch: ctx must be a timebound Context/,
+    );
+    await rejectsWith(() => bad(background(), 42), /fetch: input must be a URL string.*got 42/);
+    await rejectsWith(
       () => bad(background(), servers.trickling.url, "x"),
       /fetch: init must be an object/,
     );
-    assert.throws(
+    await rejectsWith(
       () => bad(background(), servers.trickling.url, { signal: "soon" }),
       /fetch: init.signal must be an AbortSignal, got "soon"/,
     );
+    // A factory is no promise API: a bad option throws where the fetch is made.
     assert.throws(() => createFetch({ marginMs: -1 }), /createFetch: options.marginMs .* got -1/);
     assert.throws(() => createFetch({ header: "a b" }), /createFetch: options.header .*"a b"/);
     assert.throws(

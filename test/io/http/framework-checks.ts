@@ -14,7 +14,7 @@ import {
   withTimeout,
 } from "../../../src/index.js";
 import { ClientDisconnectedError, RESPONSE_FINISHED, fetch } from "../../../src/io/http/index.js";
-import { rejection } from "./servers.js";
+import { pipelined, rejection } from "./servers.js";
 
 /** What a handler saw: its request's context, the bound one, and how a long wait ended. */
 export interface Seen {
@@ -109,4 +109,33 @@ export async function checkDisconnect(url: string, handlers: Handlers): Promise<
   assert.ok(handler.err instanceof Canceled, String(handler.err));
   assert.ok(cause(handler.ctx) instanceof ClientDisconnectedError);
   assert.ok(handler.at! - leftAt < 100, `${(handler.at! - leftAt).toFixed(1)} ms`);
+}
+
+/**
+ * Two `/slow` requests pipelined on one connection, then the client destroys it: both handlers'
+ * contexts end as disconnected at once, the second too, whose response was still queued behind
+ * the first (it never gets a socket, so it never emits `close`).
+ */
+export async function checkPipelinedDisconnect(url: string, handlers: Handlers): Promise<void> {
+  const started = handlers.seen.length;
+  const socket = await pipelined(url, ["/slow?n=1", "/slow?n=2"]);
+  socket.on("error", () => {});
+  for (let i = 0; i < 200 && handlers.seen.length < started + 2; i++) await sleep(background(), 5);
+  const mine = handlers.seen.slice(started);
+  assert.equal(mine.length, 2, "both pipelined requests reached their handler");
+  const leftAt = now();
+  socket.destroy();
+  for (let i = 0; i < 200 && mine.some((s) => s.err === undefined); i++) {
+    await sleep(background(), 5);
+  }
+  mine.forEach((handler, i) => {
+    const which = `pipelined request ${i + 1}`;
+    assert.ok(handler.err instanceof Canceled, `${which} ended with ${String(handler.err)}`);
+    assert.ok(
+      cause(handler.ctx) instanceof ClientDisconnectedError,
+      `${which}: cause ${String(cause(handler.ctx))}`,
+    );
+    const after = handler.at! - leftAt;
+    assert.ok(after < 500, `${which} ended ${after.toFixed(1)} ms after the disconnect`);
+  });
 }

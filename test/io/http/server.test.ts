@@ -18,7 +18,7 @@ import {
   type RequestContextOptions,
   contextFrom,
 } from "../../../src/io/http/index.js";
-import { type TestServer, start, within } from "./servers.js";
+import { type TestServer, pipelined, start, within } from "./servers.js";
 
 /** Sends one request with a raw client; resolves with the status and body; gives up after 5 s. */
 function get(
@@ -77,6 +77,36 @@ describe("contextFrom: the client going away ends the request's context", () => 
       assert.equal(ended.err, handlerCtx!.err);
       assert.ok(cause(handlerCtx!) instanceof ClientDisconnectedError);
       assert.ok(ended.at - abortedAt < 100, `${(ended.at - abortedAt).toFixed(1)} ms`);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("ends the context of a request pipelined behind another (its response still queued) when the client destroys the connection", async () => {
+    const handlers: { ctx: CancelableContext; res: ServerResponse; err?: unknown }[] = [];
+    const server = await contextServer(undefined, (ctx, _req, res) => {
+      const handler: (typeof handlers)[number] = { ctx, res };
+      handlers.push(handler);
+      sleep(ctx, 10_000).then(
+        () => res.end("slept"),
+        (err: unknown) => (handler.err = err),
+      );
+    });
+    try {
+      const socket = await pipelined(server.url, ["/first", "/second"]);
+      socket.on("error", () => {});
+      for (let i = 0; i < 200 && handlers.length < 2; i++) await sleep(background(), 5);
+      assert.equal(handlers.length, 2, "both requests reached the handler");
+      assert.equal(handlers[1]!.res.socket, null, "the second response waits for the socket");
+      socket.destroy();
+      for (let i = 0; i < 200 && handlers.some((h) => h.err === undefined); i++) {
+        await sleep(background(), 5);
+      }
+      for (const [i, { ctx, err, res }] of handlers.entries()) {
+        assert.ok(err instanceof Canceled, `request ${i + 1} ended with ${String(err)}`);
+        assert.ok(cause(ctx) instanceof ClientDisconnectedError, `request ${i + 1}: its cause`);
+        assert.ok(res.destroyed, `request ${i + 1}: its response is destroyed`);
+      }
     } finally {
       await server.close();
     }
@@ -273,6 +303,137 @@ describe("contextFrom: the deadline header is never trusted blindly", () => {
   });
 });
 
+/** How a response ended, as a raw client saw it, and when. */
+interface Outcome {
+  how: "complete" | "cut off" | "no answer";
+  status: number | undefined;
+  body: string;
+  at: number;
+}
+
+/** Sends a GET and reports how its response ended (within 3 s, or the test fails). */
+function outcome(url: string, headers: Record<string, string> = {}): Promise<Outcome> {
+  const result = new Promise<Outcome>((resolve) => {
+    const req = request(url, { headers });
+    const settle = (how: Outcome["how"], status?: number, body = "") =>
+      resolve({ how, status, body, at: now() });
+    req.on("error", () => settle("no answer"));
+    req.on("response", (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (body += chunk));
+      res.on("end", () => settle("complete", res.statusCode, body));
+      res.on("aborted", () => settle("cut off", res.statusCode, body));
+      res.on("error", () => settle("cut off", res.statusCode, body));
+    });
+    req.end();
+  });
+  return within(result, 3_000, `GET ${url}`);
+}
+
+/** Writes a chunk every 20 ms until the response closes, whatever the context says. */
+function streamForever(res: ServerResponse): void {
+  res.writeHead(200, { "content-type": "text/plain" });
+  res.write("first;");
+  const timer = setInterval(() => res.write("more;"), 20);
+  res.on("close", () => clearInterval(timer));
+}
+
+describe("contextFrom: a response left unfinished when the context ends is cut off", () => {
+  it("destroys a response still streaming responseGraceMs after the deadline: the client sees it cut off, not complete", async () => {
+    let deadline = 0;
+    const server = await contextServer({ responseGraceMs: 100 }, (ctx, _req, res) => {
+      deadline = ctx.deadline!;
+      streamForever(res); // ignores the context
+    });
+    try {
+      const seen = await outcome(server.url, { "timebound-timeout": "200m" });
+      assert.equal(seen.how, "cut off");
+      assert.equal(seen.status, 200);
+      assert.match(seen.body, /^first;(more;)+$/);
+      const after = seen.at - deadline;
+      assert.ok(after >= 99 && after < 600, `cut ${after.toFixed(1)} ms after the deadline`);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("destroys a response the handler never starts, so the client is not left waiting", async () => {
+    const server = await contextServer({ responseGraceMs: 0 }, () => {});
+    try {
+      const started = now();
+      const seen = await outcome(server.url, { "timebound-timeout": "150m" });
+      assert.equal(seen.how, "no answer");
+      const took = seen.at - started;
+      assert.ok(took >= 140 && took < 650, `the connection closed after ${took.toFixed(1)} ms`);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("cuts off responses when the server-wide parent is canceled (a shutdown)", async () => {
+    const parent = withCancel(background(), { name: "server" });
+    let arrived: () => void = () => {};
+    const arrival = new Promise<void>((resolve) => (arrived = resolve));
+    const server = await contextServer({ parent, responseGraceMs: 50 }, (_ctx, _req, res) => {
+      streamForever(res);
+      arrived();
+    });
+    try {
+      const seen = outcome(server.url);
+      await within(arrival, 2_000, "arrival");
+      parent.cancel(new Error("shutting down"));
+      assert.equal((await seen).how, "cut off");
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("leaves the response to the handler when the handler ends the context itself (using)", async () => {
+    const server = await contextServer({ responseGraceMs: 0 }, (ctx, _req, res) => {
+      {
+        using _ = ctx; // disposed here, before the body is written
+      }
+      res.writeHead(200);
+      let n = 0;
+      const timer = setInterval(() => {
+        if (++n === 5) {
+          clearInterval(timer);
+          res.end("last");
+        } else {
+          res.write(`${n};`);
+        }
+      }, 20);
+    });
+    try {
+      const seen = await outcome(server.url, { "timebound-timeout": "5S" });
+      assert.deepEqual([seen.how, seen.body], ["complete", "1;2;3;4;last"]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("leaves unfinished responses to the handler with responseGraceMs: Infinity", async () => {
+    const server = await contextServer({ responseGraceMs: Infinity }, (ctx, _req, res) => {
+      res.writeHead(200);
+      res.write("first;");
+      sleep(background(), 300).then(
+        () => res.end(`after the deadline: ${ctx.err?.name}`),
+        () => {},
+      );
+    });
+    try {
+      const seen = await outcome(server.url, { "timebound-timeout": "100m" });
+      assert.deepEqual(
+        [seen.how, seen.body],
+        ["complete", "first;after the deadline: TimeoutError"],
+      );
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe("contextFrom: edges and bad input", () => {
   it("is born ended when the response is already finished or the client already gone", async () => {
     const results: unknown[] = [];
@@ -321,6 +482,8 @@ describe("contextFrom: edges and bad input", () => {
         () => contextFrom(req, res, { parent: {} as never }),
         () => contextFrom(req, res, { name: 5 as never }),
         () => contextFrom(req, res, 7 as never),
+        () => contextFrom(req, res, { responseGraceMs: -1 }),
+        () => contextFrom(req, res, { responseGraceMs: 60_001 }),
       ]) {
         try {
           bad();
@@ -347,6 +510,8 @@ describe("contextFrom: edges and bad input", () => {
       /^contextFrom: options.parent must be a timebound Context/,
       /^contextFrom: options.name must be a string, got 5/,
       /^contextFrom: options must be an object, got 7/,
+      /^contextFrom: options.responseGraceMs must be a number of ms from 0 to 60000, or Infinity, got -1/,
+      /^contextFrom: options.responseGraceMs .* got 60001/,
     ];
     assert.equal(errors.length, expected.length);
     expected.forEach((re, i) => assert.match(String(errors[i]), re));

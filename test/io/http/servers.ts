@@ -1,7 +1,7 @@
 // Real loopback servers for the HTTP tests, each keeping its own log of what it saw, so tests
 // can check that the work stopped on the server side, not only that the caller was released.
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
-import { type AddressInfo, type Socket, createServer as createTcpServer } from "node:net";
+import { type AddressInfo, type Socket, connect, createServer as createTcpServer } from "node:net";
 import { after, before } from "node:test";
 import { now } from "../../../src/index.js";
 
@@ -210,4 +210,19 @@ export async function rejection(p: Promise<unknown>): Promise<{ err: unknown; at
     return { err, at: now() };
   }
   throw new Error("expected a rejection, got a value");
+}
+
+/**
+ * Opens one TCP connection to `url` and writes the GET requests for `paths` in one go, pipelined
+ * (HTTP/1.1: each waits for the answer before it). Resolves with the socket once connected.
+ */
+export function pipelined(url: string, paths: readonly string[], headers = ""): Promise<Socket> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => {
+      socket.write(paths.map((p) => `GET ${p} HTTP/1.1\r\nHost: test\r\n${headers}\r\n`).join(""));
+      resolve(socket);
+    });
+    socket.on("error", reject);
+  });
 }
