@@ -51,7 +51,11 @@ export function raceContext<T>(
   stop?: (err: ContextError) => void,
   kind = "io",
 ): Promise<T> {
-  checkContext(ctx, "raceContext");
+  try {
+    checkContext(ctx, "raceContext");
+  } catch (bad) {
+    return Promise.reject(bad); // a promise API rejects on bad arguments, as Node's do
+  }
   const err = ctx.err;
   if (err !== undefined) return Promise.reject(err);
   return new Promise<T>((resolve, reject) => {

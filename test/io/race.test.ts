@@ -73,4 +73,14 @@ describe("raceContext", () => {
       /bad query/,
     );
   });
+
+  it("rejects (never throws) on a bad context, and starts nothing", async () => {
+    let started = false;
+    const p = raceContext({} as never, () => {
+      started = true;
+      return Promise.resolve(1);
+    });
+    await assert.rejects(p, /raceContext: ctx must be a timebound Context/);
+    assert.equal(started, false);
+  });
 });
