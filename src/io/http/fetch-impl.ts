@@ -2,8 +2,10 @@
 // undici's is preferred because a caller who passes `init.dispatcher` built with their undici
 // needs the fetch of the same undici (the dispatcher handler API changed between majors), and
 // because it carries fixes that the undici bundled in an older Node lacks.
+import type * as UndiciModule from "undici";
 import type { FetchCall } from "./fetch-call.js";
 import { guardedDispatcher } from "./fetch-dispatcher.js";
+import { ownRequire } from "../own-require.js";
 
 /** A WHATWG fetch: the global one, undici's, or a stand-in with the same shape. */
 export type FetchFunction = (
@@ -56,21 +58,53 @@ function undiciEngine(fetch: FetchFunction, globalDispatcher: () => object): Eng
   };
 }
 
-let loaded: Engine | undefined;
-let loading: Promise<Engine> | undefined;
+type Undici = typeof UndiciModule;
+
+function engineOf(undici: Undici): Engine {
+  return undiciEngine(undici.fetch as unknown as FetchFunction, undici.getGlobalDispatcher);
+}
 
 /**
- * The default engine, loaded once: synchronously available after the first call resolves, so
- * later requests do not pay for an extra turn of the microtask queue.
+ * The default engine, loaded when `timebound/http` is imported, synchronously, and warmed:
+ * loading undici takes 60 to 120 ms and its fetch loads the rest of itself on its first call,
+ * which inside the first `fetch(ctx)` would come out of its caller's deadline (a 40 ms deadline
+ * failed on the first call of a process). Without undici, the global fetch is used, warmed the
+ * same way (Node loads its own copy of undici on the first call). `import()` is the fallback
+ * where `require` cannot load undici.
  */
+let loaded: Engine | undefined = loadNow();
+let loading: Promise<Engine> | undefined;
+
+function loadNow(): Engine | undefined {
+  const require = ownRequire();
+  if (require !== undefined) {
+    try {
+      const undici = require("undici") as Undici;
+      warm(undici.fetch as unknown as FetchFunction);
+      return engineOf(undici);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "MODULE_NOT_FOUND") return undefined;
+      warm(globalThis.fetch);
+      return signalEngine(globalThis.fetch);
+    }
+  }
+  return undefined;
+}
+
+/** Has `fetch` load what it loads on its first call, with a request that needs no network. */
+function warm(fetch: FetchFunction | undefined): void {
+  if (typeof fetch !== "function") return;
+  fetch("data:,").then(
+    (res) => res.body?.cancel(),
+    () => {},
+  );
+}
+
+/** The default engine: synchronously once loaded (always, unless `require` could not load it). */
 export function defaultEngine(): Engine | Promise<Engine> {
   if (loaded !== undefined) return loaded;
   loading ??= import("undici").then(
-    (undici) =>
-      (loaded = undiciEngine(
-        undici.fetch as unknown as FetchFunction,
-        undici.getGlobalDispatcher as () => object,
-      )),
+    (undici) => (loaded = engineOf(undici)),
     () => (loaded = signalEngine(globalThis.fetch)),
   );
   return loading;

@@ -9,7 +9,8 @@
  * {@link fastifyErrorHandler} answer the errors it ends with (504, or a quiet close for a client
  * that left) without sending their explanations over the wire.
  *
- * undici is an optional peer dependency: loaded on the first fetch if installed; the dispatcher
+ * undici is an optional peer dependency: loaded and warmed when this module is imported (so the
+ * first `fetch(ctx)` does not spend its deadline loading it), if installed; the dispatcher
  * functions work with your undici's dispatchers. Express and Fastify are not imported at all.
  *
  * @example
