@@ -68,6 +68,21 @@ describe("timebound diagnose (CLI)", { skip: needsBuild }, () => {
     }
   });
 
+  it("a program that cannot start fails in one line, with no stack trace", () => {
+    const out = mkdtempSync(join(tmpdir(), "timebound-cli-diagnose-"));
+    try {
+      const r = runBin(["diagnose", "--out", out, "--", "nosuchcmd-timebound"]);
+      assert.equal(r.status, 1, r.stderr);
+      assert.equal(
+        r.stderr,
+        'timebound diagnose: could not start "nosuchcmd-timebound": no such file or directory' +
+          " (ENOENT): is it installed and on PATH?\n",
+      );
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
   it("exits 2 with a clear message on bad usage", () => {
     const nothing = runBin(["diagnose", "--"]);
     assert.equal(nothing.status, 2);

@@ -46,6 +46,7 @@ function findCommand(name: string): Command {
  */
 export async function main(argv: readonly string[], io: CliIO): Promise<number> {
   const [first, ...rest] = argv;
+  const command = commands.some((c) => c.name === first) ? first : undefined;
   try {
     if (first === "--version" || first === "-v") {
       io.stdout.write(`${io.version}\n`);
@@ -61,9 +62,13 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       io.stderr.write(`${who}: ${err.message}\nRun "${who} --help" for usage.\n`);
       return 2;
     }
-    io.stderr.write(
-      `timebound: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
+    // An error with one of timebound's codes is a failure the message explains (a program that
+    // could not start); anything else is a bug, and its stack helps whoever reports it.
+    const explained =
+      err instanceof Error && String((err as { code?: unknown }).code).startsWith("TIMEBOUND_");
+    const text =
+      err instanceof Error ? (explained ? err.message : (err.stack ?? err.message)) : String(err);
+    io.stderr.write(`timebound${command === undefined ? "" : ` ${command}`}: ${text}\n`);
     return 1;
   }
 }

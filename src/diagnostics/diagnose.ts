@@ -146,6 +146,33 @@ export function diagnoseSummary(dirs: readonly string[], findings: readonly Find
 }
 
 /**
+ * The program given to {@link runDiagnose} could not be started (not found, not executable).
+ * `code` is `"TIMEBOUND_ERR_PROGRAM_NOT_STARTED"`; `cause` is the spawn error.
+ *
+ * @example
+ * ```ts
+ * await runDiagnose({ command: ["nosuchcmd"], out: "r" }).catch((e) => console.error(e.message));
+ * // could not start "nosuchcmd": no such file or directory (ENOENT)
+ * ```
+ */
+export class ProgramStartError extends Error {
+  readonly code = "TIMEBOUND_ERR_PROGRAM_NOT_STARTED";
+  constructor(
+    readonly program: string,
+    cause: NodeJS.ErrnoException,
+  ) {
+    const why =
+      cause.code === "ENOENT"
+        ? "no such file or directory (ENOENT): is it installed and on PATH?"
+        : cause.code === "EACCES"
+          ? "permission denied (EACCES): is it executable?"
+          : cause.message;
+    super(`could not start ${JSON.stringify(basename(program))}: ${why}`, { cause });
+    this.name = "ProgramStartError";
+  }
+}
+
+/**
  * Runs a program with tracking on (`--import timebound/register`) and its exit report going to
  * `out`, waits for it to end, and prints what was found. A `node …` command gets the preload as
  * an argument and reports into `out`; any other command gets it through NODE_OPTIONS, so every
@@ -185,9 +212,7 @@ export async function runDiagnose(options: DiagnoseOptions): Promise<DiagnoseRes
   try {
     [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>(
       (resolvePromise, reject) => {
-        child.once("error", (err) =>
-          reject(new Error(`runDiagnose: could not start ${basename(command)}: ${err.message}`)),
-        );
+        child.once("error", (err) => reject(new ProgramStartError(command, err)));
         child.once("close", (c, s) => resolvePromise([c, s]));
       },
     );

@@ -50,6 +50,7 @@ export {
   type DiagnoseResult,
   diagnoseSummary,
   parseDiagnoseArgs,
+  ProgramStartError,
   runDiagnose,
 } from "./diagnose.js";
 export { type ParsedStack, formatFrame, parseStack } from "./stacks.js";
