@@ -25,6 +25,13 @@
  * 3. The slope is Sen's: the median of the pairwise slopes of the floor, per second, robust to
  *    outliers, reported for people, not used to decide.
  *
+ * 4. For byte series (heap, RSS) a rise must also be material: the floor must have grown by at
+ *    least `minBytes` (1 MiB by default) over the run. A short run's heap floor does rise, and
+ *    steadily: compiled code, caches filling, and the tracker's own buffers filling to their
+ *    bounds; a ranks-only test cannot tell that from a leak, and a second-half test cannot
+ *    either when the filling lasts the whole run. Counts (contexts, operations, handles) keep
+ *    the scale-free test alone: any sustained rise of live contexts is a leak.
+ *
  * Also reported, not used to decide: clinic.js doctor's sign-change test on the differential
  * (the number of sign changes of y[i+1] − y[i] against Binomial(n, ½), one-sided, low tail).
  * Doctor uses it for handles; alone it would call a healthy GC sawtooth a leak (few sign
@@ -67,7 +74,15 @@ export interface GrowthVerdictOptions {
   readonly alpha?: number;
   /** Fewer samples than this give "insufficient-data". Default 12; 3 to 10,000,000. */
   readonly minSamples?: number;
+  /**
+   * How much a byte series' floor must have grown over the run to be called a leak (step 4 of
+   * the method). Default 1 MiB; 0 to 2^40.
+   */
+  readonly minBytes?: number;
 }
+
+/** Default of {@link GrowthVerdictOptions.minBytes}. */
+export const MIN_LEAK_BYTES = 1024 * 1024;
 
 /** Cap on floor points: the test is O(m²) and 500 points are plenty of evidence. */
 const MAX_FLOOR_POINTS = 500;
@@ -101,18 +116,26 @@ export function growthVerdict(
       `growthVerdict: minSamples must be an integer from 3 to 10000000, got ${String(minSamples)}`,
     );
   }
+  const minBytes = options.minBytes ?? MIN_LEAK_BYTES;
+  if (typeof minBytes !== "number" || !(minBytes >= 0 && minBytes <= 2 ** 40)) {
+    throw new RangeError(
+      `growthVerdict: minBytes must be a number from 0 to 2^40, got ${String(minBytes)}`,
+    );
+  }
   const { times, series } = growthSeries(samples, "growthVerdict");
   const minPoints = minFloorPoints(alpha);
-  return series.map((s) => judge(s, times, alpha, minSamples, minPoints));
+  return series.map((s) => judge(s, times, { alpha, minSamples, minPoints, minBytes }));
 }
 
-function judge(
-  s: GrowthSeries,
-  times: readonly number[],
-  alpha: number,
-  minSamples: number,
-  minPoints: number,
-): SeriesVerdict {
+interface Thresholds {
+  readonly alpha: number;
+  readonly minSamples: number;
+  readonly minPoints: number;
+  readonly minBytes: number;
+}
+
+function judge(s: GrowthSeries, times: readonly number[], t: Thresholds): SeriesVerdict {
+  const { alpha, minSamples, minPoints } = t;
   const n = s.values.length;
   const signChangePValue = signChangeTest(s.values);
   const base = { series: s.id, label: s.label, unit: s.unit, samples: n, signChangePValue };
@@ -137,12 +160,17 @@ function judge(
   }
   const { z, p } = mannKendall(floor.values);
   const slope = senSlope(floor.times, floor.values);
-  const leak = p < alpha;
+  const rising = p < alpha;
+  const grown = (floor.values.at(-1) ?? 0) - (floor.values[0] ?? 0);
+  const small = rising && s.unit === "bytes" && grown < t.minBytes;
+  const leak = rising && !small;
   const stretches = `${floor.values.length} stretches of ${floor.width} samples`;
-  const test = `Mann–Kendall z=${z.toFixed(2)}, one-sided p=${p.toPrecision(2)} ${leak ? "<" : "≥"} ${alpha}`;
+  const test = `Mann–Kendall z=${z.toFixed(2)}, one-sided p=${p.toPrecision(2)} ${rising ? "<" : "≥"} ${alpha}`;
   let explanation: string;
   if (leak) {
     explanation = `${s.label}: the floor (lowest value of each of ${stretches}) rises ${rate(slope, s.unit)} (${test}): leak.`;
+  } else if (small) {
+    explanation = `${s.label}: the floor rises ${rate(slope, s.unit)} (${test}), but by ${amount(grown, s.unit)} in all, less than the ${amount(t.minBytes, s.unit)} a leak verdict needs: compiled code, caches and bounded buffers filling up look like this in a short run. No leak found.`;
   } else if (isConstant(s.values)) {
     explanation = `${s.label}: constant at ${amount(s.values[0] ?? 0, s.unit)}: no leak.`;
   } else {

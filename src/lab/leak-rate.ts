@@ -13,7 +13,6 @@ import {
   findingsOf,
   labTrackOptions,
   numberRow,
-  smallHeapGrowthNote,
   textRow,
   trackedVariant,
   variantDir,
@@ -220,7 +219,6 @@ export const leakRate: Scenario = {
             "right variant."
           : `The tracker's findings: wrong ${findingKinds(wrong.snapshot)}; right ` +
             `${findingKinds(right.snapshot)}.`,
-        ...smallHeapGrowthNote(right.snapshot),
         ...dumpSentences(wrong, right),
       ],
     };

@@ -13,7 +13,6 @@ import {
   findingsOf,
   labTrackOptions,
   numberRow,
-  smallHeapGrowthNote,
   trackedVariant,
   variantDir,
 } from "./tracked.js";
@@ -195,7 +194,6 @@ export const timerRecursion: Scenario = {
             "(timer-growth, with the stack of startCleanup)."
           : `The tracker reported timer-growth ${growth(wrong)} time(s) for wrong and ` +
             `${growth(right)} for right.`,
-        ...smallHeapGrowthNote(right.snapshot),
         ...dumpSentences(wrong, right),
       ],
     };

@@ -4,7 +4,6 @@ import type { Finding, FindingKind, Snapshot } from "../diagnostics/model.js";
 import type { TrackOptions } from "../diagnostics/options.js";
 import { type Tracking, activeTracking, track } from "../diagnostics/track.js";
 import { startInterval } from "../core/timer.js";
-import { formatCount } from "./format.js";
 import { garbageCollector } from "./gc.js";
 import { DEFAULT_LAB_OUT, type LabOptions } from "./options.js";
 import type { ResultRow } from "./scenario.js";
@@ -120,24 +119,6 @@ export async function warmUp(options: TrackOptions, body: () => Promise<unknown>
   } finally {
     if (ours) tracking.stop();
   }
-}
-
-/**
- * A sentence for a right variant whose heap curve the verdict still calls growing: a run of a
- * second or two with forced collections shows even kilobytes per second (code being compiled,
- * the tracker's bounded buffers filling), and the verdict has no size threshold by design.
- */
-export function smallHeapGrowthNote(snapshot: Snapshot): string[] {
-  const heap = snapshot.findings.find(
-    (f) => f.kind === "growth" && f.details?.series === "heapUsed",
-  );
-  const slope = heap?.details?.slopePerSecond;
-  if (typeof slope !== "number") return [];
-  return [
-    `The right variant's heap floor rose too, by ${formatCount(slope / 1024)} KB/s: in a run ` +
-      `this short, with a full GC every ${COLLECT_EVERY_MS} ms, compiled code and the tracker's ` +
-      `own bounded buffers show as growth; compare the slopes, not the verdicts.`,
-  ];
 }
 
 /** The "tracker findings" row: the finding kinds of each variant's snapshot. */

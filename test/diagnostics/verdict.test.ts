@@ -115,6 +115,29 @@ describe("growthVerdict", () => {
     assert.ok(v.signChangePValue > 0.05, `sign-change p ${v.signChangePValue}`);
   });
 
+  it("a heap floor that rises steadily but by less than 1 MiB is no leak (a short run's warm-up)", () => {
+    // The lab's right variant: +190 KB over 2 s of a 6.4 MB heap, in a GC sawtooth.
+    const small = verdictOf(
+      series(40, (i) => 6.4 + 0.005 * i + 0.2 * (i % 2)),
+      "heapUsed",
+    );
+    assert.equal(small.verdict, "no-leak", small.explanation);
+    assert.match(small.explanation, /less than the 1 MB a leak verdict needs/);
+    const counted = growthVerdict(
+      series(40, (i) => 6.4 + 0.005 * i + 0.2 * (i % 2)),
+      {
+        minBytes: 0,
+      },
+    ).find((v) => v.series === "heapUsed");
+    assert.equal(counted?.verdict, "leak", "minBytes: 0 judges by the trend alone");
+    const large = verdictOf(
+      series(40, (i) => 6.4 + 0.1 * i + 0.2 * (i % 2)),
+      "heapUsed",
+    );
+    assert.equal(large.verdict, "leak", large.explanation);
+    assert.throws(() => growthVerdict([], { minBytes: -1 }), /minBytes must be a number from 0/);
+  });
+
   it("calls a context count that only steps up a leak, and a flat one no leak", () => {
     const samples = series(
       20,
