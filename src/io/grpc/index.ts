@@ -28,7 +28,12 @@ export { unary } from "./unary.js";
 export { clientStream, type ClientStreamCall } from "./client-stream.js";
 export { bidiStream, serverStream, type ResponseStream } from "./stream.js";
 export { contextFromCall, type CallContextOptions, type ServerCall } from "./server-context.js";
-export { withContext, type ContextHandler, type GrpcHandler } from "./handler.js";
+export {
+  withContext,
+  type ContextHandler,
+  type GrpcHandler,
+  type WithContextOptions,
+} from "./handler.js";
 export type {
   CallbackResponseOf,
   RequestOf,
