@@ -1,3 +1,4 @@
+import { Duplex } from "node:stream";
 import {
   type ServerErrorResponse,
   type StatusObject,
@@ -115,6 +116,7 @@ export function withContext<Call extends ServerCall, Res>(
   }
   return (call, callback) => {
     const ctx = contextFromCall(call, options);
+    readWithoutDestroying(call);
     let answer: Promise<Res>;
     try {
       answer = Promise.resolve(run(ctx, () => handler(ctx, call)));
@@ -149,6 +151,21 @@ function respond<Res>(call: ServerCall, callback: sendUnaryData<Res>, value: Res
     return;
   }
   callback(null, value);
+}
+
+/**
+ * `for await (const m of call)` on a bidi call destroys the call when the loop ends (Node's
+ * default for a stream's iterator), and a destroyed grpc-js call never sends its status: the
+ * client hangs until its deadline (grpc/grpc-node#1839). Reading the requests is not the end of
+ * the call, so iterate without destroying; the call ends when the handler is done.
+ */
+function readWithoutDestroying(call: ServerCall): void {
+  if (!(call instanceof Duplex)) return;
+  Object.defineProperty(call, Symbol.asyncIterator, {
+    value: () => call.iterator({ destroyOnReturn: false }),
+    configurable: true,
+    writable: true,
+  });
 }
 
 /** A writable server call (server-streaming or bidi), as far as ending it goes. */

@@ -150,6 +150,23 @@ describe("grpc streams", () => {
     assertSeenWithin(visit, canceledAt);
   });
 
+  it("bidiStream ends with OK when the handler's `for await` over the requests ends", async () => {
+    // Node's stream iterator destroys the call when the loop ends; a destroyed grpc-js call
+    // never sends its status, and the client would hang (grpc/grpc-node#1839).
+    using ctx = withTimeout(background(), 5_000);
+    const echo = bidiStream(ctx, hop.client, "echo");
+    const done = statusOf(echo.call);
+    echo.call.write({ n: 1 });
+    echo.call.end({ n: 2 });
+    const seen = await collect(echo);
+    assert.deepEqual(
+      seen.map((t) => t.n),
+      [1, 2],
+    );
+    assert.equal((await done).code, 0);
+    assert.equal(ctx.err, undefined);
+  });
+
   it("clientStream answers once the writes end, and rejects with ctx.err when canceled", async () => {
     const ctx = withCancel(background());
     const sum = clientStream(ctx, hop.client, "sum");
