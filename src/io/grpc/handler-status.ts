@@ -42,6 +42,7 @@ const STATUS: Readonly<Record<HandlerEnd, { code: status; details: string }>> = 
  */
 export function contextErrorOf(err: unknown): ContextError | undefined {
   if (err instanceof ContextError) return err;
+  if (typeof err !== "object" || err === null) return undefined;
   const { code, cause } = err as { code?: unknown; cause?: unknown };
   const fromContext = code === status.CANCELLED || code === status.DEADLINE_EXCEEDED;
   return fromContext && cause instanceof ContextError ? cause : undefined;
