@@ -2,7 +2,7 @@ import type { CallOptions } from "@grpc/grpc-js";
 import type { Context } from "../../core/context.js";
 import { describeValue } from "../../core/explain.js";
 import { checkContext } from "../../sync/check.js";
-import { type CallDeadline, callDeadline } from "./deadline.js";
+import { checkDeadlineOption, sentDeadline } from "./deadline.js";
 
 // Where callOptions() leaves the context for contextInterceptor. grpc-js hands interceptors a
 // copy of the call options made with Object.assign, which keeps symbol-keyed properties.
@@ -25,10 +25,11 @@ export interface ContextCallOptions extends CallOptions {
 /**
  * grpc-js call options whose `deadline` is the context's (the earlier of it and
  * `options.deadline`, if given), as wall-clock ms: grpc-js sends it on as the `grpc-timeout`
- * header, so the server knows how long the caller will wait. The context rides along for
- * {@link contextInterceptor}, which also cancels the call when the context is canceled; without
- * that interceptor, these options bound the call by the deadline only. {@link unary} and the
- * stream helpers do both without the interceptor.
+ * header, so the server knows how long the caller will wait. A deadline more than 24 days away
+ * (`MAX_SENT_TIMEOUT_MS`) is left out: a grpc-js server would misread it. The context
+ * rides along for {@link contextInterceptor}, which also cancels the call when the context is
+ * canceled; without that interceptor, these options bound the call by the deadline only.
+ * {@link unary} and the stream helpers do both without the interceptor.
  *
  * @example
  * ```ts
@@ -38,10 +39,11 @@ export interface ContextCallOptions extends CallOptions {
  */
 export function callOptions(ctx: Context, options?: CallOptions): ContextCallOptions {
   checkContext(ctx, "callOptions");
-  return boundOptions(ctx, checkCallOptions(options, "callOptions")).options;
+  const checked = checkCallOptions(options, "callOptions");
+  return withDeadline(ctx, checked, sentDeadline(ctx, checked.deadline));
 }
 
-/** Checks that `options` is undefined or an object; names `fn` in the error. */
+/** Checks that `options` is undefined or an object with a valid deadline; names `fn` in errors. */
 export function checkCallOptions(options: unknown, fn: string): CallOptions {
   if (options === undefined) return {};
   if (typeof options !== "object" || options === null) {
@@ -49,19 +51,23 @@ export function checkCallOptions(options: unknown, fn: string): CallOptions {
       `${fn}: options must be grpc-js CallOptions (an object), got ${describeValue(options)}`,
     );
   }
+  checkDeadlineOption((options as CallOptions).deadline, fn);
   return options;
 }
 
-/** The options with the context's deadline in force, and which deadline that is. */
-export function boundOptions(
+/**
+ * The options with `ctx` attached and `deadline` (wall-clock ms, or undefined for none) in place
+ * of any the caller gave.
+ */
+export function withDeadline(
   ctx: Context,
   options: CallOptions,
-): { options: ContextCallOptions; sent: CallDeadline } {
-  const sent = callDeadline(ctx, options.deadline);
+  deadline: number | undefined,
+): ContextCallOptions {
   const out: ContextCallOptions = { ...options, [CONTEXT]: ctx };
-  if (sent.deadline === undefined) delete out.deadline;
-  else out.deadline = sent.deadline;
-  return { options: out, sent };
+  if (deadline === undefined) delete out.deadline;
+  else out.deadline = deadline;
+  return out;
 }
 
 /** The context {@link callOptions} attached to these options, if any. */

@@ -1,3 +1,4 @@
+import { Duplex } from "node:stream";
 import {
   type ServerErrorResponse,
   type StatusObject,
@@ -6,15 +7,14 @@ import {
 } from "@grpc/grpc-js";
 import { run } from "../../core/ambient.js";
 import type { Context } from "../../core/context.js";
-import { ContextError } from "../../core/errors.js";
 import { describeValue } from "../../core/explain.js";
+import { handlerStatus } from "./handler-status.js";
 import {
   type CallContextOptions,
   type ServerCall,
   checkCallContextOptions,
   contextFromCall,
 } from "./server-context.js";
-import { statusOf } from "./status.js";
 
 /**
  * A handler that takes the call's context first and answers by resolving (or returning).
@@ -44,16 +44,51 @@ export type GrpcHandler<Call extends ServerCall, Res> = (
 ) => void;
 
 /**
+ * Options for {@link withContext}: those of {@link contextFromCall}, and what a failed call tells
+ * its caller.
+ *
+ * @example
+ * ```ts
+ * const serverLife = withCancel(background(), { name: "server" }); // canceled at shutdown
+ * const options: WithContextOptions = { parent: serverLife, sendExplanation: false };
+ * server.addService(service, { getStock: withContext(getStock, options) });
+ * ```
+ */
+export interface WithContextOptions extends CallContextOptions {
+  /**
+   * Send the context's full explanation as the status details of a call that ends with a
+   * context's error: which context ended, its ancestors, deadlines and cancel cause. Default
+   * false: the details are a short fixed description ("deadline exceeded", "canceled", "server
+   * shutting down", "deadline exceeded in the server", "canceled in the server"), because
+   * explanations name internal services, hosts and causes ("SIGTERM from orchestrator; draining
+   * pod ...") that a remote client should not see; the handler's error still carries the
+   * explanation, for the server's own logs. Turn it on between services that trust each other.
+   */
+  readonly sendExplanation?: boolean;
+}
+
+/**
  * Turns a handler that takes a context and returns its answer into a grpc-js handler. The
  * handler runs under {@link contextFromCall}'s context, passed first and bound with `run`
  * (so `current()` finds it too); the context ends when the call's deadline passes, the client
- * cancels, or the handler is done.
+ * cancels, the `parent` context ends (server shutdown), or the handler is done.
  *
  * Unary and client-streaming handlers resolve with the response. Server-streaming and bidi
  * handlers write to `call` and resolve when they are done; the call is then ended. A handler
- * that throws or rejects fails the call: with DEADLINE_EXCEEDED or CANCELLED and the context's
- * explanation when it rejects with a context's error, otherwise with the error as grpc-js
- * reports one (its `code` and `details`, if it has them, so errors of outgoing calls pass on).
+ * that throws or rejects fails the call. A context's error (`Canceled`, `DeadlineExceeded`, or
+ * the error of a call that {@link contextInterceptor} ended) is sent with the status of what
+ * ended the work, and short fixed details unless `options.sendExplanation` is set:
+ *
+ * | what ended the work                                    | status            |
+ * | ------------------------------------------------------ | ----------------- |
+ * | the caller's deadline                                  | DEADLINE_EXCEEDED |
+ * | the caller's cancel (or it went away)                  | CANCELLED         |
+ * | the `parent` context (server shutdown)                 | UNAVAILABLE       |
+ * | a deadline the handler set itself (a child context)    | DEADLINE_EXCEEDED |
+ * | a cancel inside the server that the call did not cause | UNKNOWN           |
+ *
+ * Other errors go as grpc-js sends them (their `code` and `details`, if they have them, so errors
+ * of outgoing calls pass on).
  *
  * @example
  * ```ts
@@ -67,14 +102,21 @@ export type GrpcHandler<Call extends ServerCall, Res> = (
  */
 export function withContext<Call extends ServerCall, Res>(
   handler: ContextHandler<Call, Res>,
-  options?: CallContextOptions,
+  options?: WithContextOptions,
 ): GrpcHandler<Call, Res> {
   if (typeof handler !== "function") {
     throw new TypeError(`withContext: handler must be a function, got ${describeValue(handler)}`);
   }
   checkCallContextOptions(options, "withContext");
+  const sendExplanation = options?.sendExplanation ?? false;
+  if (typeof sendExplanation !== "boolean") {
+    throw new TypeError(
+      `withContext: options.sendExplanation must be a boolean, got ${describeValue(sendExplanation)}`,
+    );
+  }
   return (call, callback) => {
     const ctx = contextFromCall(call, options);
+    readWithoutDestroying(call);
     let answer: Promise<Res>;
     try {
       answer = Promise.resolve(run(ctx, () => handler(ctx, call)));
@@ -88,9 +130,11 @@ export function withContext<Call extends ServerCall, Res>(
         else endStream(call);
       },
       (err: unknown) => {
+        // Read what ended the work before the handler's own end cancels the context.
+        const failure = handlerStatus(err, ctx, sendExplanation);
         ctx.cancel(handlerDone(call));
-        if (callback !== undefined) callback(toStatus(err));
-        else failStream(call, err);
+        if (callback !== undefined) callback(failure);
+        else failStream(call, failure);
       },
     );
   };
@@ -109,6 +153,21 @@ function respond<Res>(call: ServerCall, callback: sendUnaryData<Res>, value: Res
   callback(null, value);
 }
 
+/**
+ * `for await (const m of call)` on a bidi call destroys the call when the loop ends (Node's
+ * default for a stream's iterator), and a destroyed grpc-js call never sends its status: the
+ * client hangs until its deadline (grpc/grpc-node#1839). Reading the requests is not the end of
+ * the call, so iterate without destroying; the call ends when the handler is done.
+ */
+function readWithoutDestroying(call: ServerCall): void {
+  if (!(call instanceof Duplex)) return;
+  Object.defineProperty(call, Symbol.asyncIterator, {
+    value: () => call.iterator({ destroyOnReturn: false }),
+    configurable: true,
+    writable: true,
+  });
+}
+
 /** A writable server call (server-streaming or bidi), as far as ending it goes. */
 interface WritableCall {
   readonly writableEnded?: boolean;
@@ -121,18 +180,11 @@ function endStream(call: ServerCall): void {
   if (writable.writableEnded === false) writable.end();
 }
 
-function failStream(call: ServerCall, err: unknown): void {
+function failStream(call: ServerCall, failure: ServerErrorResponse | Partial<StatusObject>): void {
   // grpc-js turns an 'error' event on a server stream into the call's status (destroy() would
   // close the stream without sending one).
   const writable = call as unknown as WritableCall;
-  if (writable.writableEnded === false) writable.emit("error", toStatus(err));
-}
-
-/** What the handler failed with, as grpc-js sends it back: context errors become their status. */
-function toStatus(err: unknown): ServerErrorResponse | Partial<StatusObject> {
-  if (err instanceof ContextError) return statusOf(err);
-  if (err instanceof Error) return err;
-  return { code: status.UNKNOWN, details: describeValue(err) };
+  if (writable.writableEnded === false) writable.emit("error", failure);
 }
 
 function handlerDone(call: ServerCall): Error {

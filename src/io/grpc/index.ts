@@ -8,7 +8,16 @@
  *
  * Deadlines propagate through the context rather than grpc-js's `parent` call option: the
  * context also carries any shorter deadline the handler set, ends with timebound's errors, and
- * reaches the handler's other I/O (HTTP, SQL) as well. `parent` can still be passed.
+ * reaches the handler's other I/O (HTTP, SQL) as well. `parent` can still be passed. An earlier
+ * `options.deadline` works as a child context, so it too ends a call with `DeadlineExceeded`.
+ * A deadline more than 24 days away is not sent (a grpc-js server misreads `grpc-timeout` past
+ * 2^31-1 ms); the context still cancels the call when it ends.
+ *
+ * A handler wrapped by `withContext` that fails with a context's error answers with the status
+ * of what ended the work: DEADLINE_EXCEEDED for a deadline (the caller's or its own), CANCELLED
+ * for the caller's cancel, UNAVAILABLE when the server's own context ends (shutdown). The
+ * details are a short fixed phrase; the explanation, which names internal contexts and causes,
+ * is sent only with `sendExplanation: true`.
  *
  * @example
  * ```ts
@@ -28,7 +37,12 @@ export { unary } from "./unary.js";
 export { clientStream, type ClientStreamCall } from "./client-stream.js";
 export { bidiStream, serverStream, type ResponseStream } from "./stream.js";
 export { contextFromCall, type CallContextOptions, type ServerCall } from "./server-context.js";
-export { withContext, type ContextHandler, type GrpcHandler } from "./handler.js";
+export {
+  withContext,
+  type ContextHandler,
+  type GrpcHandler,
+  type WithContextOptions,
+} from "./handler.js";
 export type {
   CallbackResponseOf,
   RequestOf,

@@ -2,20 +2,25 @@ import type { CallOptions, Metadata } from "@grpc/grpc-js";
 import type { Context } from "../../core/context.js";
 import { describeValue } from "../../core/explain.js";
 import { checkContext } from "../../sync/check.js";
-import { boundOptions, checkCallOptions } from "./call-options.js";
+import { bindCall } from "./bound-call.js";
+import { checkCallOptions } from "./call-options.js";
 import { type MethodKind, clientMethod } from "./client-method.js";
-import type { CallDeadline } from "./deadline.js";
 
 /** A client call about to start, its arguments checked. */
 export interface OutgoingCall {
-  /** The deadline the call carries, and whether it is the context's. */
-  readonly sent: CallDeadline;
+  /** The context the call runs under: the caller's, or a child for an earlier `options.deadline`. */
+  readonly ctx: Context;
   /**
    * Calls the client's method, with the client as `this`: `before` (the request, if the method
    * takes one), the metadata if given, the options with the context's deadline, then `after`
    * (the callback, if it takes one).
    */
   start(before: readonly unknown[], after: readonly unknown[]): unknown;
+  /**
+   * Ends the child context made for an earlier `options.deadline` (undefined without one), once
+   * the call's outcome has reached the caller.
+   */
+  readonly release: (() => void) | undefined;
 }
 
 /**
@@ -34,8 +39,20 @@ export function outgoingCall(
   checkContext(ctx, fn);
   const m = clientMethod(client, method, kind, fn);
   const md = metadataArgs(metadata, fn);
-  const { options: opts, sent } = boundOptions(ctx, checkCallOptions(options, fn));
-  return { sent, start: (before, after) => m.call(client, ...before, ...md, opts, ...after) };
+  const checked = checkCallOptions(options, fn);
+  const bound = bindCall(ctx, checked, `${fn}(${method})`);
+  return {
+    ctx: bound.ctx,
+    start(before, after) {
+      try {
+        return m.call(client, ...before, ...md, bound.options, ...after);
+      } catch (err) {
+        bound.release?.();
+        throw err;
+      }
+    },
+    release: bound.release,
+  };
 }
 
 /** The metadata argument as grpc-js's methods take it: left out when not given. */

@@ -1,23 +1,35 @@
 import type { ServiceError } from "@grpc/grpc-js";
+import { afterFunc } from "../../core/after-func.js";
 import type { Context } from "../../core/context.js";
-import { type CallDeadline, isContextDeadline } from "./deadline.js";
+import { isContextDeadline } from "./deadline.js";
 
 /**
  * The callback a unary or client-streaming call answers through, settling a promise that
  * `raceContext` races with the context. A DEADLINE_EXCEEDED that is the context's own deadline
- * leaves the promise pending: the context ends within moments and `raceContext` rejects with
- * its error, so the caller never sees grpc-js's error for a deadline that was the context's.
+ * seen a moment early rejects only once the context has ended, so `raceContext` has already
+ * rejected with the context's error: the caller never sees grpc-js's error for a deadline that
+ * was the context's, and the work still settles, so diagnostics sees it end.
  */
 export function responseCallback<Res>(
   ctx: Context,
-  sent: CallDeadline,
   resolve: (value: Res) => void,
   reject: (err: unknown) => void,
 ): (err: ServiceError | null, value?: Res) => void {
   return (err, value) => {
     if (err === null || err === undefined) resolve(value as Res);
-    else if (!isContextDeadline(err, ctx, sent)) reject(err);
+    else if (isContextDeadline(err, ctx)) afterFunc(ctx, () => reject(err));
+    else reject(err);
   };
+}
+
+/**
+ * Rejects with `err` once `ctx` has ended: for a DEADLINE_EXCEEDED that is the context's own
+ * deadline seen a moment early (see {@link responseCallback}).
+ */
+export function rejectWhenEnded(ctx: Context, err: unknown): Promise<never> {
+  return new Promise<never>((_, reject) => {
+    afterFunc(ctx, () => reject(err));
+  });
 }
 
 /**

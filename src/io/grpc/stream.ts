@@ -7,10 +7,10 @@ import type {
 import { afterFunc } from "../../core/after-func.js";
 import type { Context } from "../../core/context.js";
 import { raceContext } from "../race.js";
-import { type CallDeadline, isContextDeadline } from "./deadline.js";
+import { isContextDeadline } from "./deadline.js";
 import type { RequestOf, StreamRequestOf, StreamResponseOf } from "./method-types.js";
-import { outgoingCall } from "./outgoing.js";
-import { ignore, ignoreLateErrors } from "./response.js";
+import { type OutgoingCall, outgoingCall } from "./outgoing.js";
+import { ignore, ignoreLateErrors, rejectWhenEnded } from "./response.js";
 
 /**
  * A streaming call bound to a context: iterate it for the server's messages. The iterator
@@ -55,7 +55,7 @@ export function serverStream<C extends object, K extends keyof C & string>(
 ): ResponseStream<StreamResponseOf<C[K]>, ClientReadableStream<StreamResponseOf<C[K]>>> {
   const out = outgoingCall("serverStream", "serverStream", ctx, client, method, metadata, options);
   const call = out.start([request], []) as ClientReadableStream<StreamResponseOf<C[K]>>;
-  return bind(ctx, call, out.sent, "serverStream");
+  return bind(ctx, call, out, "serverStream");
 }
 
 /**
@@ -84,44 +84,93 @@ export function bidiStream<C extends object, K extends keyof C & string>(
     StreamRequestOf<C[K]>,
     StreamResponseOf<C[K]>
   >;
-  return bind(ctx, call, out.sent, "bidiStream");
+  return bind(ctx, call, out, "bidiStream");
 }
 
 type ReadableCall<Res> = ClientReadableStream<Res> | ClientDuplexStream<unknown, Res>;
 
+/** Reads the messages of one call, each read raced with the call's context. */
+class Reading<Res> {
+  private reading = false;
+  private over = false;
+
+  constructor(
+    /** The call's context: the caller's, or the child for an earlier `options.deadline`. */
+    private ctx: Context,
+    private readonly callerCtx: Context,
+    private release: (() => void) | undefined,
+    private readonly call: ReadableCall<Res>,
+  ) {}
+
+  /** The next message, or `ctx.err` the moment the context ends (the call is then cancelled). */
+  async next(source: AsyncIterator<Res>): Promise<IteratorResult<Res>> {
+    const ctx = this.ctx;
+    this.reading = true;
+    try {
+      return await raceContext(
+        ctx,
+        () => nextMessage(source, ctx),
+        () => this.call.cancel(),
+        "grpc.stream",
+      );
+    } finally {
+      this.reading = false;
+      if (this.over) this.letGo();
+    }
+  }
+
+  /** The call's status is in: see {@link letGo}. */
+  callOver(): void {
+    this.over = true;
+    if (!this.reading) this.letGo();
+  }
+
+  /**
+   * The child for `options.deadline` has done its work: end it, and read what is left in the
+   * buffer under the caller's context. Never while a read raced with the child is in flight:
+   * ending the child would fail that read with Canceled.
+   */
+  private letGo(): void {
+    const release = this.release;
+    if (release === undefined) return;
+    this.release = undefined;
+    this.ctx = this.callerCtx;
+    release();
+  }
+}
+
 function bind<Res, Call extends ReadableCall<Res>>(
   ctx: Context,
   call: Call,
-  sent: CallDeadline,
+  out: OutgoingCall,
   fn: string,
 ): ResponseStream<Res, Call> {
   ignoreLateErrors(call);
-  const stop = afterFunc(ctx, () => call.cancel());
-  call.once("status", stop);
+  const reading = new Reading<Res>(out.ctx, ctx, out.release, call);
+  const stop = afterFunc(out.ctx, () => call.cancel());
+  call.once("status", () => {
+    stop();
+    reading.callOver();
+  });
   let iterated = false;
   return {
     call,
     [Symbol.asyncIterator](): AsyncIterator<Res> {
       if (iterated) throw new TypeError(`${fn}: the responses can be iterated only once`);
       iterated = true;
-      return messages<Res>(ctx, call, sent);
+      return messages<Res>(reading, call);
     },
   };
 }
 
 async function* messages<Res>(
-  ctx: Context,
+  reading: Reading<Res>,
   call: ReadableCall<Res>,
-  sent: CallDeadline,
 ): AsyncGenerator<Res, void, undefined> {
   const source = (call as AsyncIterable<Res>)[Symbol.asyncIterator]();
   try {
     for (;;) {
-      const next = await raceContext(
-        ctx,
-        () => nextMessage(source, ctx, sent),
-        () => call.cancel(),
-      );
+      const next = await reading.next(source);
       if (next.done === true) return;
       yield next.value;
     }
@@ -131,14 +180,10 @@ async function* messages<Res>(
   }
 }
 
-/** The next message; a DEADLINE_EXCEEDED that is the context's stays pending (see unary). */
-function nextMessage<Res>(
-  source: AsyncIterator<Res>,
-  ctx: Context,
-  sent: CallDeadline,
-): Promise<IteratorResult<Res>> {
+/** The next message; a DEADLINE_EXCEEDED that is the context's waits for it (see unary). */
+function nextMessage<Res>(source: AsyncIterator<Res>, ctx: Context): Promise<IteratorResult<Res>> {
   return source.next().catch((err: unknown) => {
-    if (isContextDeadline(err, ctx, sent)) return new Promise<never>(ignore);
+    if (isContextDeadline(err, ctx)) return rejectWhenEnded(ctx, err);
     throw err;
   });
 }

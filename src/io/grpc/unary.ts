@@ -2,7 +2,7 @@ import type { CallOptions, ClientUnaryCall, Metadata } from "@grpc/grpc-js";
 import type { Context } from "../../core/context.js";
 import { raceContext } from "../race.js";
 import type { CallbackResponseOf, RequestOf } from "./method-types.js";
-import { outgoingCall } from "./outgoing.js";
+import { type OutgoingCall, outgoingCall } from "./outgoing.js";
 import { responseCallback } from "./response.js";
 
 /**
@@ -10,7 +10,10 @@ import { responseCallback } from "./response.js";
  * context's deadline (the server reads it from `grpc-timeout`) and is cancelled the moment the
  * context ends: the promise then rejects at once with `ctx.err` (`DeadlineExceeded` or
  * `Canceled`), never with grpc-js's DEADLINE_EXCEEDED or CANCELLED error, and the server sees
- * the cancellation. Other failures reject with grpc-js's `ServiceError`.
+ * the cancellation. An earlier `options.deadline` works as a child context of `ctx`: at it, the
+ * promise rejects with `DeadlineExceeded`, naming `options.deadline`. Other failures reject with
+ * grpc-js's `ServiceError`, and bad arguments with a TypeError (the promise rejects; the call
+ * never throws).
  *
  * `method` is the method's name on `client` (so that it is called with the client as `this`).
  * With a generated, typed client the request and response types are inferred.
@@ -29,15 +32,27 @@ export function unary<C extends object, K extends keyof C & string>(
   metadata?: Metadata,
   options?: CallOptions,
 ): Promise<CallbackResponseOf<C[K]>> {
-  const out = outgoingCall("unary", "unary", ctx, client, method, metadata, options);
+  let out: OutgoingCall;
+  try {
+    out = outgoingCall("unary", "unary", ctx, client, method, metadata, options);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  const callCtx = out.ctx;
   let call: ClientUnaryCall | undefined;
-  return raceContext(
-    ctx,
+  const result = raceContext(
+    callCtx,
     () =>
       new Promise<CallbackResponseOf<C[K]>>((resolve, reject) => {
-        const callback = responseCallback(ctx, out.sent, resolve, reject);
-        call = out.start([request], [callback]) as ClientUnaryCall;
+        call = out.start(
+          [request],
+          [responseCallback(callCtx, resolve, reject)],
+        ) as ClientUnaryCall;
       }),
     () => call?.cancel(),
+    "grpc.unary",
   );
+  // The child for options.deadline ends once the caller has its outcome (not before: ending it
+  // first would reject the caller with Canceled).
+  return out.release === undefined ? result : result.finally(out.release);
 }

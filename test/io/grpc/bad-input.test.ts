@@ -16,10 +16,10 @@ import { type SleepReply, type SumReply, type Tick, oneHopForSuite } from "./wor
 describe("grpc bad input", () => {
   const hop = oneHopForSuite();
 
-  it("names the function and the bad context", () => {
+  it("names the function and the bad context; unary rejects, it never throws", async () => {
     const notCtx = { deadline: 1 } as never;
-    assert.throws(
-      () => unary(notCtx, hop.client, "sleep", {}),
+    await assert.rejects(
+      unary(notCtx, hop.client, "sleep", {}),
       /^TypeError: unary: ctx must be a timebound Context/,
     );
     assert.throws(() => serverStream(notCtx, hop.client, "ticks", {}), /serverStream: ctx must be/);
@@ -28,26 +28,26 @@ describe("grpc bad input", () => {
     assert.throws(() => callOptions(notCtx), /callOptions: ctx must be/);
   });
 
-  it("names a bad client or method, and the helper for a method of another kind", () => {
+  it("names a bad client or method, and the helper for a method of another kind", async () => {
     const ctx = background();
-    assert.throws(
-      () => unary(ctx, null as never, "sleep", {} as never),
+    await assert.rejects(
+      unary(ctx, null as never, "sleep", {} as never),
       /unary: client must be a grpc-js client, got null/,
     );
-    assert.throws(
-      () => unary(ctx, hop.client, 7 as never, {} as never),
+    await assert.rejects(
+      unary(ctx, hop.client, 7 as never, {} as never),
       /unary: method must be the name of one of the client's methods, got 7/,
     );
-    assert.throws(
-      () => unary(ctx, hop.client, "nap" as never, {} as never),
+    await assert.rejects(
+      unary(ctx, hop.client, "nap" as never, {} as never),
       /unary: the client has no method "nap" \(got undefined\)/,
     );
-    assert.throws(
-      () => unary(ctx, hop.client, "close", {}),
+    await assert.rejects(
+      unary(ctx, hop.client, "close", {}),
       /unary: "close" is not a gRPC method of the client/,
     );
-    assert.throws(
-      () => unary(ctx, hop.client, "ticks", {}),
+    await assert.rejects(
+      unary(ctx, hop.client, "ticks", {}),
       /unary: "ticks" is a serverStream method, not unary; call it with serverStream\(\)/,
     );
     assert.throws(
@@ -64,14 +64,14 @@ describe("grpc bad input", () => {
     );
   });
 
-  it("names bad metadata and call options", () => {
+  it("names bad metadata and call options", async () => {
     const ctx = background();
-    assert.throws(
-      () => unary(ctx, hop.client, "sleep", {}, { "x-id": "1" } as never),
+    await assert.rejects(
+      unary(ctx, hop.client, "sleep", {}, { "x-id": "1" } as never),
       /unary: metadata must be a grpc-js Metadata or undefined, got \{"x-id":"1"\}/,
     );
-    assert.throws(
-      () => unary(ctx, hop.client, "sleep", {}, undefined, 5 as never),
+    await assert.rejects(
+      unary(ctx, hop.client, "sleep", {}, undefined, 5 as never),
       /unary: options must be grpc-js CallOptions \(an object\), got 5/,
     );
     assert.throws(
@@ -81,6 +81,14 @@ describe("grpc bad input", () => {
     assert.throws(
       () => callOptions(ctx, null as never),
       /callOptions: options must be grpc-js CallOptions \(an object\), got null/,
+    );
+    await assert.rejects(
+      unary(ctx, hop.client, "sleep", {}, undefined, { deadline: new Date("soon") }),
+      /unary: options.deadline must be a valid Date or wall-clock ms \(a number\), got Date\(/,
+    );
+    assert.throws(
+      () => callOptions(ctx, { deadline: "tomorrow" as never }),
+      /callOptions: options.deadline must be a valid Date or wall-clock ms \(a number\), got "tomorrow"/,
     );
   });
 
@@ -98,6 +106,10 @@ describe("grpc bad input", () => {
     assert.throws(
       () => withContext(() => 1, { name: 7 as never }),
       /withContext: options.name must be a string, got 7/,
+    );
+    assert.throws(
+      () => withContext(() => 1, { sendExplanation: "yes" as never }),
+      /withContext: options.sendExplanation must be a boolean, got "yes"/,
     );
     assert.throws(
       () => contextFromCall({} as never),

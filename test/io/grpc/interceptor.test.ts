@@ -1,9 +1,17 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { type CallOptions, type ServiceError, status } from "@grpc/grpc-js";
-import { background, now, run, withCancel, withTimeout } from "../../../src/index.js";
+import {
+  Canceled,
+  DeadlineExceeded,
+  background,
+  now,
+  run,
+  withCancel,
+  withTimeout,
+} from "../../../src/index.js";
 import { dependents } from "../../../src/core/context.js";
-import { callOptions, contextInterceptor } from "../../../src/io/grpc/index.js";
+import { callOptions, contextInterceptor, unary } from "../../../src/io/grpc/index.js";
 import {
   type SleepReply,
   type SleepRequest,
@@ -12,6 +20,7 @@ import {
   assertStoppedByDeadline,
   firedAt,
   oneHopForSuite,
+  rejection,
 } from "./work-service.js";
 
 /** A plain grpc-js unary call, callback style, as existing code makes it. */
@@ -59,6 +68,10 @@ describe("grpc contextInterceptor and callOptions", () => {
     await assert.rejects(call, (err: ServiceError) => {
       assert.equal(err.code, status.CANCELLED);
       assert.match(err.details, /context "page" was canceled/);
+      assert.ok(
+        err.cause instanceof Canceled && err.cause === ctx.err,
+        `cause: ${String(err.cause)}`,
+      );
       return true;
     });
     const visit = await hop.b.ended("i-cancel");
@@ -70,11 +83,49 @@ describe("grpc contextInterceptor and callOptions", () => {
   it("binds calls to the ambient context: run(ctx, ...) gives them its deadline", async () => {
     const ctx = withTimeout(background(), 150, { name: "ambient" });
     const call = run(ctx, () => sleepCall(hop.extra, { ms: 10_000, id: "i-ambient" }));
-    await assert.rejects(call, (err: ServiceError) => err.code === status.DEADLINE_EXCEEDED);
+    await assert.rejects(call, (err: ServiceError) => {
+      assert.equal(err.code, status.DEADLINE_EXCEEDED);
+      // grpc-js makes the error; it carries timebound's, and its explanation as details.
+      assert.ok(err.cause instanceof DeadlineExceeded, `cause: ${String(err.cause)}`);
+      assert.equal(err.cause, ctx.err);
+      assert.match(err.details, /context "ambient" \(timeout 150 ms\) exceeded its deadline/);
+      return true;
+    });
     const visit = await hop.b.ended("i-ambient");
     assert.ok(visit.remainingAtStart <= 152, `server had ${visit.remainingAtStart} ms`);
     assertStoppedByDeadline(visit, firedAt(ctx));
     assert.ok(ctx.err !== undefined, "the status comes once the context has ended too");
+    assert.equal(dependents(ctx), 0);
+  });
+
+  it("an earlier options.deadline ends the call with DeadlineExceeded naming it as cause", async () => {
+    using ctx = withTimeout(background(), 5_000, { name: "page" });
+    const options = callOptions(ctx, { deadline: Date.now() + 100 });
+    const err = (await rejection(
+      sleepCall(hop.extra, { ms: 10_000, id: "i-own" }, options),
+    )) as ServiceError;
+    assert.equal(err.code, status.DEADLINE_EXCEEDED);
+    assert.ok(err.cause instanceof DeadlineExceeded, `cause: ${String(err.cause)}`);
+    assert.match(
+      err.details,
+      /"options\.deadline of grpc call \/timebound\.test\.Work\/Sleep" \(timeout \d+ ms\) exceeded its deadline/,
+    );
+    assert.equal(ctx.err, undefined);
+    await hop.b.ended("i-own");
+    assert.equal(dependents(ctx), 0, "the deadline's child context is gone");
+  });
+
+  it("unary on a client with the interceptor: an earlier options.deadline is DeadlineExceeded", async () => {
+    using ctx = withTimeout(background(), 5_000);
+    const err = await rejection(
+      unary(ctx, hop.extra, "sleep", { ms: 10_000, id: "i-unary-own" }, undefined, {
+        deadline: Date.now() + 100,
+      }),
+    );
+    assert.ok(err instanceof DeadlineExceeded, `got ${String(err)}`);
+    assert.match(err.message, /"options\.deadline of unary\(sleep\)"/);
+    assert.equal(ctx.err, undefined);
+    await hop.b.ended("i-unary-own");
     assert.equal(dependents(ctx), 0);
   });
 

@@ -18,6 +18,7 @@ import {
   assertStoppedByDeadline,
   firedAt,
   oneHopForSuite,
+  rejection,
 } from "./work-service.js";
 
 /** Reads the whole stream; resolves with the messages or rejects with the loop's error. */
@@ -148,6 +149,82 @@ describe("grpc streams", () => {
     const visit = await hop.b.ended("echo");
     assert.equal(visit.call.cancelled, true, "the server's call was cancelled");
     assertSeenWithin(visit, canceledAt);
+  });
+
+  it("bidiStream ends with OK when the handler's `for await` over the requests ends", async () => {
+    // Node's stream iterator destroys the call when the loop ends; a destroyed grpc-js call
+    // never sends its status, and the client would hang (grpc/grpc-node#1839).
+    using ctx = withTimeout(background(), 5_000);
+    const echo = bidiStream(ctx, hop.client, "echo");
+    const done = statusOf(echo.call);
+    echo.call.write({ n: 1 });
+    echo.call.end({ n: 2 });
+    const seen = await collect(echo);
+    assert.deepEqual(
+      seen.map((t) => t.n),
+      [1, 2],
+    );
+    assert.equal((await done).code, 0);
+    assert.equal(ctx.err, undefined);
+  });
+
+  it("serverStream: an earlier options.deadline ends the loop with DeadlineExceeded naming it", async () => {
+    using ctx = withTimeout(background(), 5_000);
+    const stream = serverStream(
+      ctx,
+      hop.client,
+      "ticks",
+      { count: 1_000, intervalMs: 5, id: "st-own" },
+      undefined,
+      { deadline: Date.now() + 100 },
+    );
+    const err = await rejection(collect(stream));
+    assert.ok(err instanceof DeadlineExceeded, `got ${String(err)}`);
+    assert.match(err.message, /"options\.deadline of serverStream\(ticks\)"/);
+    assert.equal(ctx.err, undefined);
+    assert.equal((await hop.b.ended("st-own")).outcome, "DeadlineExceeded");
+    assert.equal(dependents(ctx), 0, "the deadline's child context is gone");
+  });
+
+  it("serverStream under an options.deadline that does not pass: every message, then OK", async () => {
+    using ctx = withTimeout(background(), 5_000);
+    const stream = serverStream(
+      ctx,
+      hop.client,
+      "ticks",
+      { count: 3, id: "st-own-ok" },
+      undefined,
+      {
+        deadline: Date.now() + 3_000,
+      },
+    );
+    const done = statusOf(stream.call);
+    const ticks = await collect(stream);
+    assert.deepEqual(
+      ticks.map((t) => t.n),
+      [0, 1, 2],
+    );
+    assert.equal((await done).code, 0);
+    // The status came in while the last read, raced with the deadline's child, was in flight:
+    // the child ends after that read, not under it (which would have thrown Canceled).
+    assert.equal(dependents(ctx), 0, "the deadline's child context is gone");
+  });
+
+  it("bidiStream and clientStream: an earlier options.deadline is DeadlineExceeded too", async () => {
+    using ctx = withTimeout(background(), 5_000);
+    const own = { deadline: Date.now() + 100 };
+    const echo = bidiStream(ctx, hop.client, "echo", undefined, own);
+    echo.call.write({ n: 1 });
+    const echoErr = await rejection(collect(echo));
+    assert.ok(echoErr instanceof DeadlineExceeded, `bidi: ${String(echoErr)}`);
+    assert.match(echoErr.message, /"options\.deadline of bidiStream\(echo\)"/);
+    const sum = clientStream(ctx, hop.client, "sum", undefined, { deadline: Date.now() + 100 });
+    sum.call.write({ n: 1 });
+    const sumErr = await rejection(sum.response);
+    assert.ok(sumErr instanceof DeadlineExceeded, `clientStream: ${String(sumErr)}`);
+    assert.match(sumErr.message, /"options\.deadline of clientStream\(sum\)"/);
+    assert.equal(ctx.err, undefined);
+    assert.equal(dependents(ctx), 0);
   });
 
   it("clientStream answers once the writes end, and rejects with ctx.err when canceled", async () => {

@@ -17,6 +17,7 @@ import {
   assertStoppedByDeadline,
   firedAt,
   oneHopForSuite,
+  rejection,
 } from "./work-service.js";
 
 describe("grpc unary", () => {
@@ -95,20 +96,34 @@ describe("grpc unary", () => {
     );
   });
 
-  it("keeps an earlier deadline of the caller's own, and its DEADLINE_EXCEEDED", async () => {
+  it("an earlier options.deadline ends the call with DeadlineExceeded naming it", async () => {
     using ctx = withTimeout(background(), 5_000);
     const started = now();
-    await assert.rejects(
+    const err = await rejection(
       unary(ctx, hop.client, "sleep", { ms: 10_000, id: "own" }, undefined, {
         deadline: Date.now() + 100,
       }),
-      (err: unknown) =>
-        !(err instanceof DeadlineExceeded) &&
-        (err as { code?: number }).code === status.DEADLINE_EXCEEDED,
+    );
+    assert.ok(err instanceof DeadlineExceeded, `got ${String(err)}`);
+    assert.match(
+      err.message,
+      /"options\.deadline of unary\(sleep\)" \(timeout 100 ms\) exceeded its deadline/,
     );
     const took = now() - started;
     assert.ok(took < 1_000, `took ${took.toFixed(0)} ms: the 100 ms deadline was not used`);
     assert.equal(ctx.err, undefined);
+    const visit = await hop.b.ended("own");
+    assert.ok(visit.remainingAtStart <= 101, `the server had ${visit.remainingAtStart} ms`);
+    assert.equal(dependents(ctx), 0, "the deadline's child context is gone");
+  });
+
+  it("a later options.deadline changes nothing: the context's deadline is sent", async () => {
+    using ctx = withTimeout(background(), 3_000);
+    const reply = await unary(ctx, hop.client, "sleep", { id: "later" }, undefined, {
+      deadline: new Date(Date.now() + 60_000),
+    });
+    assert.ok(reply.remainingMs <= 3_001, `the server had ${reply.remainingMs} ms`);
+    assert.equal(dependents(ctx), 0);
   });
 
   it("passes metadata on", async () => {

@@ -140,6 +140,10 @@ export interface WorkServerOptions {
   readonly parent?: Context;
   /** Handlers that replace the service's own. */
   readonly handlers?: grpc.UntypedServiceImplementation;
+  /** withContext's option for the service's own handlers: send full explanations. */
+  readonly sendExplanation?: boolean;
+  /** Server interceptors (to see the statuses the handlers send). */
+  readonly interceptors?: grpc.ServerInterceptor[];
 }
 
 /** Starts a Work server on a free loopback port. */
@@ -147,7 +151,7 @@ export async function startWorkServer(options: WorkServerOptions = {}): Promise<
   const visits: Visit[] = [];
   const { next, handlers = {} } = options;
   const downstream = next === undefined ? undefined : newWorkClient(next);
-  const under = options.parent === undefined ? undefined : { parent: options.parent };
+  const under = { parent: options.parent, sendExplanation: options.sendExplanation };
 
   async function visit<T>(
     method: string,
@@ -170,7 +174,7 @@ export async function startWorkServer(options: WorkServerOptions = {}): Promise<
     }
   }
 
-  const server = new grpc.Server();
+  const server = new grpc.Server({ interceptors: options.interceptors ?? [] });
   server.addService(Work.service, {
     sleep: withContext(async (ctx, call: grpc.ServerUnaryCall<SleepRequest, SleepReply>) => {
       const { ms = 0, id = "", failWith = 0 } = call.request;
