@@ -12,6 +12,7 @@ import {
 import { FetchCall, type TimeLeftHeader } from "./fetch-call.js";
 import { guardResponse } from "./guarded-body.js";
 import { headerOption, msOption, optionsObject } from "./options.js";
+import { timeLeftValue } from "./deadline-header.js";
 import { withTimeLeft } from "./request-headers.js";
 
 export type { FetchFunction } from "./fetch-impl.js";
@@ -133,9 +134,9 @@ export function createFetch(options?: FetchOptions): ContextFetch {
     const out: BoundInit = init === undefined ? {} : Object.assign({}, init);
     // A guarded dispatcher sets the header on each request it sends; else it goes in init.
     if (!engine.guarded && header !== false) {
-      const remaining = call.ctx.remaining();
-      if (remaining !== Infinity) {
-        out.headers = withTimeLeft(init?.headers, request?.headers, header, remaining - marginMs);
+      const value = timeLeftValue(call.ctx.remaining(), marginMs);
+      if (value !== undefined) {
+        out.headers = withTimeLeft(init?.headers, request?.headers, header, value);
       }
     }
     // The call ends with init.signal (through its child context) and stops the request itself.

@@ -29,6 +29,22 @@ const COARSER = ["S", "M", "H"] as const;
 const TIMEOUT = /^(\d{1,8})([HMSmun])$/;
 
 /**
+ * A deadline further away than this (2^31 - 1 ms, about 24.8 days) is not sent: grpc-js servers
+ * read a `grpc-timeout` into a 32-bit integer, and a larger one wraps (a 30-day budget arrives
+ * negative and fails the call at once); and a budget of weeks bounds nothing a server does.
+ * The caller's context still ends the request when it ends.
+ */
+export const MAX_SENT_DEADLINE_MS = 2 ** 31 - 1;
+
+/**
+ * The header value for `remainingMs` left, less `marginMs`, or undefined when no deadline is to
+ * be sent (none, or more than {@link MAX_SENT_DEADLINE_MS} away).
+ */
+export function timeLeftValue(remainingMs: number, marginMs: number): string | undefined {
+  return remainingMs > MAX_SENT_DEADLINE_MS ? undefined : encodeTimeout(remainingMs - marginMs);
+}
+
+/**
  * Encodes a duration for the deadline header, rounding down (the receiver must never believe it
  * has more time than the sender): whole milliseconds (`"250m"`), microseconds below 1 ms
  * (`"700u"`), and seconds, minutes or hours when the milliseconds would need more than 8 digits.

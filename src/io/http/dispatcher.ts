@@ -4,7 +4,7 @@ import type { Context } from "../../core/context.js";
 import { describeValue } from "../../core/explain.js";
 import { checkContext } from "../../sync/check.js";
 import { ContextHandler } from "./context-handler.js";
-import { encodeTimeout } from "./deadline-header.js";
+import { timeLeftValue } from "./deadline-header.js";
 import { setDispatchHeader } from "./dispatch-headers.js";
 import { headerOption, msOption, optionsObject } from "./options.js";
 
@@ -73,9 +73,9 @@ export function contextInterceptor(
       }
       const guarded = new ContextHandler(ctx, handler);
       if (!guarded.start()) return true;
-      const remaining = ctx.remaining();
-      if (header === false || remaining === Infinity) return dispatch(opts, guarded);
-      const headers = setDispatchHeader(opts.headers, header, encodeTimeout(remaining - marginMs));
+      const value = header === false ? undefined : timeLeftValue(ctx.remaining(), marginMs);
+      if (header === false || value === undefined) return dispatch(opts, guarded);
+      const headers = setDispatchHeader(opts.headers, header, value);
       return dispatch({ ...opts, headers }, guarded);
     };
 }

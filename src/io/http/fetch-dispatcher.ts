@@ -9,7 +9,7 @@
 //
 // Per request this allocates one object and no closure: the hot path of a loopback request is
 // short enough for either to show.
-import { encodeTimeout } from "./deadline-header.js";
+import { timeLeftValue } from "./deadline-header.js";
 import { type DispatchHeaders, putDispatchHeader } from "./dispatch-headers.js";
 import type { FetchCall } from "./fetch-call.js";
 
@@ -80,14 +80,10 @@ class GuardedDispatcher {
     const call = this.call;
     const header = call.header;
     if (header !== undefined) {
-      const remaining = call.ctx.remaining();
-      if (remaining !== Infinity) {
+      const value = timeLeftValue(call.ctx.remaining(), header.marginMs);
+      if (value !== undefined) {
         // fetch builds these options afresh for each request it sends: updated in place.
-        options.headers = putDispatchHeader(
-          options.headers,
-          header.name,
-          encodeTimeout(remaining - header.marginMs),
-        );
+        options.headers = putDispatchHeader(options.headers, header.name, value);
       }
     }
     call.dispatched();

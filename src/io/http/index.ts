@@ -37,7 +37,12 @@ export {
   contextInterceptor,
   type ContextInterceptorOptions,
 } from "./dispatcher.js";
-export { DEFAULT_DEADLINE_HEADER, encodeTimeout, parseTimeout } from "./deadline-header.js";
+export {
+  DEFAULT_DEADLINE_HEADER,
+  MAX_SENT_DEADLINE_MS,
+  encodeTimeout,
+  parseTimeout,
+} from "./deadline-header.js";
 export { ClientDisconnectedError, RESPONSE_FINISHED, ResponseFinishedError } from "./errors.js";
 export { contextFrom, contextOf, type RequestContextOptions, type WithContext } from "./server.js";
 export type { ErrorResponseOptions } from "./error-response.js";

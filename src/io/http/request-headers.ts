@@ -1,10 +1,8 @@
-import { encodeTimeout } from "./deadline-header.js";
-
 type HeadersInit = ConstructorParameters<typeof Headers>[0];
 
 /**
- * The request headers with `name` set to the time left, replacing a header of that name in any
- * case. A plain object (the common case) is copied as a plain object, which costs fetch nothing
+ * The request headers with `name` set to `value` (the time left, encoded), replacing a header
+ * of that name in any case. A plain object (the common case) is copied as a plain object, which costs fetch nothing
  * more than the caller's own headers; a Headers object, an array of pairs or a Request's headers
  * go through a Headers copy. Never mutates what it was given.
  */
@@ -12,9 +10,8 @@ export function withTimeLeft(
   given: HeadersInit | undefined,
   fromRequest: Headers | undefined,
   name: string,
-  remainingMs: number,
+  value: string,
 ): HeadersInit {
-  const value = encodeTimeout(remainingMs);
   const base = given ?? fromRequest;
   if (base === undefined) return { [name]: value };
   if (isPlainObject(base)) return recordWith(base as Record<string, string>, name, value);

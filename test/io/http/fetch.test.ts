@@ -11,7 +11,12 @@ import {
   withTimeout,
 } from "../../../src/index.js";
 import { dependents } from "../../../src/core/context.js";
-import { createFetch, fetch, parseTimeout } from "../../../src/io/http/index.js";
+import {
+  MAX_SENT_DEADLINE_MS,
+  createFetch,
+  fetch,
+  parseTimeout,
+} from "../../../src/io/http/index.js";
 import {
   CALLER_SLACK_MS,
   SERVER_SLACK_MS,
@@ -348,6 +353,14 @@ describe("fetch(ctx): the deadline travels in a header", () => {
     assert.equal(await got(await fetch(background(), servers.ok.url)), "none");
     using ctx = withTimeout(background(), 1_000);
     assert.equal(await got(await createFetch({ header: false })(ctx, servers.ok.url)), "none");
+  });
+
+  it("sends nothing for a deadline more than 2^31 - 1 ms away (a grpc-js server would wrap it)", async () => {
+    using far = withTimeout(background(), 30 * 24 * 3600 * 1000);
+    assert.equal(await got(await fetch(far, servers.ok.url)), "none");
+    using near = withTimeout(background(), MAX_SENT_DEADLINE_MS - 60_000);
+    const sent = parseTimeout(await got(await fetch(near, servers.ok.url)));
+    assert.ok(sent !== undefined && sent > 2 ** 30, `sent ${sent} ms`);
   });
 });
 
