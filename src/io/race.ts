@@ -38,7 +38,13 @@ class Race<T> extends Watcher {
  * the same tick as the cancel), and `stop(err)` is called once, on a microtask, to stop the work on
  * the other side: destroy the socket, send the CancelRequest, kill the process group. A result or
  * error that `start()` produces after that is dropped. If `ctx` has already ended, `start` is
- * never called. `kind` names the work for diagnostics ("pg.query", "fetch").
+ * never called. `kind` names the work for diagnostics ("pg.query", "fetch"). Rejects (never
+ * throws) on a bad `ctx`.
+ *
+ * What an adapter owes it: `start()`'s promise must settle eventually, whichever side ended
+ * first (diagnostics counts the work as running until it does, and reports work that outlives its
+ * context as ignoring cancellation); and a raced promise handed out before anyone awaits it (a
+ * stream's `response`) must be marked handled, or a cancel in between is an unhandled rejection.
  *
  * @example
  * ```ts
