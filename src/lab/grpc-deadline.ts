@@ -5,6 +5,7 @@ import { sleep } from "../sync/sleep.js";
 import { startTimer } from "../core/timer.js";
 import { formatCount, formatMs } from "./format.js";
 import { raceTimer } from "./race-timer.js";
+import { skippedResult } from "./skipped.js";
 import { scaled } from "./nested-deadlines.js";
 import type { LabOptions } from "./options.js";
 import type { Progress, ResultRow, Scenario, ScenarioResult } from "./scenario.js";
@@ -372,25 +373,6 @@ function findings(wrong: Measured, right: Measured, workMs: number): string[] {
   return out;
 }
 
-function skipped(why: string): ScenarioResult {
-  const text = `skipped: ${why}`;
-  const row = (key: string, measure: string): ResultRow => ({
-    key,
-    measure,
-    wrong: { value: null, text },
-    right: { value: null, text },
-  });
-  return {
-    setup: text,
-    rows: [
-      row("caller.waited", "how long the caller waited"),
-      row("b.after", "how long B kept working after the deadline"),
-      row("next", "next call on the same client worked"),
-    ],
-    findings: [],
-  };
-}
-
 /** Seed section 2.3 and chapter 1: the deadline must reach the I/O, across every hop. */
 export const grpcDeadline: Scenario = {
   id: "grpc-deadline",
@@ -407,7 +389,7 @@ export const grpcDeadline: Scenario = {
     const workMs = scaled(WORK_MS, options.scale);
     progress.step("grpc-deadline: starting servers A and B on loopback");
     const tb = await startGrpcTestbed();
-    if (typeof tb === "string") return skipped(tb);
+    if (typeof tb === "string") return skippedResult("gRPC calls", tb);
     try {
       progress.step(`grpc-deadline: wrong, ${RUNS} calls with a ${formatMs(deadlineMs)} timeout`);
       const wrong = await measure(tb, "race", deadlineMs, workMs, progress);

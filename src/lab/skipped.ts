@@ -2,14 +2,15 @@ import type { ScenarioResult } from "./scenario.js";
 
 /**
  * The result of a scenario that could not run here (its driver or server binary is missing):
- * one row that says why, so the lab's other scenarios still run and the table shows the gap.
+ * the reason, said once (as its setup), and one row marked skipped, so the lab's other
+ * scenarios still run and the table shows the gap.
  */
 export function skippedResult(measure: string, why: string): ScenarioResult {
-  const text = `skipped: ${why}`;
+  const cell = { value: "skipped", text: "skipped" };
   return {
-    setup: text,
-    rows: [{ key: "skipped", measure, wrong: { value: text, text }, right: { value: text, text } }],
-    findings: [text],
+    setup: `skipped: ${why}`,
+    rows: [{ key: "skipped", measure, wrong: cell, right: cell }],
+    findings: [],
   };
 }
 

@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { coreStats } from "../../../src/core/context.js";
 import { redisBlocking } from "../../../src/lab/redis-blocking.js";
+import { renderReport } from "../../../src/lab/render.js";
+import { runLab } from "../../../src/lab/run.js";
 import {
   type Measurement,
   type ScenarioResult,
@@ -71,9 +73,13 @@ describe("lab: redis-blocking", () => {
     const saved = process.env.TIMEBOUND_REDIS_SERVER;
     process.env.TIMEBOUND_REDIS_SERVER = "/nonexistent/redis-server";
     try {
-      const result = await redisBlocking.run({ requests: 1, scale: SCALE }, silentProgress);
+      const lab = await runLab([redisBlocking], { requests: 1, scale: SCALE }, silentProgress);
+      const result = lab.scenarios[0]!;
       assert.equal(result.rows.length, 1);
-      assert.match(String(result.rows[0]?.wrong.value), /^skipped: no Redis server/);
+      assert.equal(result.rows[0]?.wrong.text, "skipped");
+      assert.match(result.setup, /^skipped: no Redis server/);
+      const report = renderReport(lab);
+      assert.equal(report.split("no Redis server").length - 1, 1, `the reason once:\n${report}`);
     } finally {
       if (saved === undefined) delete process.env.TIMEBOUND_REDIS_SERVER;
       else process.env.TIMEBOUND_REDIS_SERVER = saved;
