@@ -16,6 +16,7 @@ import {
   afterFunc,
   background,
   createKey,
+  now,
   sleep,
   withCancel,
   withTimeout,
@@ -189,6 +190,9 @@ async function play(s: { nodes: NodeSpec[]; hooks: Hook[]; actions: Action[] }):
     }
     await sleep(background(), 20); // every short deadline (<= 15 ms) has passed
     await new Promise((resolve) => setImmediate(resolve)); // done handlers and afterFuncs ran
+    // Contexts spawned late (by a handler that ran late on a busy machine): past their 5 ms too.
+    const latest = Math.max(0, ...run.spawned.map((c) => c.deadline ?? 0));
+    if (latest > now()) await sleep(background(), latest - now() + 2);
   } finally {
     diagnosticsChannel.unsubscribe("timebound:context:ended", onEnded);
     diagnosticsChannel.unsubscribe("timebound:context:created", onCreated);
