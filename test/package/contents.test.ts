@@ -23,9 +23,10 @@ const ALLOWED: readonly RegExp[] = [
 
 /**
  * Size budget, about 20% above the size when it was set (measured with `npm pack --json`:
- * 689,905 bytes packed, 4,029,227 unpacked, 1,527 files). Raise it on purpose, not by drift.
+ * 681,063 bytes packed, 3,965,232 unpacked, 1,527 files, of which src/ is
+ * 795 kB unpacked). Raise it on purpose, not by drift.
  */
-const BUDGET = { packed: 830_000, unpacked: 4_850_000 };
+const BUDGET = { packed: 820_000, unpacked: 4_760_000 };
 
 interface SourceMap {
   readonly sources: readonly string[];

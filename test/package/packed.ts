@@ -36,7 +36,19 @@ interface Run {
   readonly stderr: string;
 }
 
-/** Runs a command to its end (bounded), output captured. */
+/**
+ * This process's environment without what an enclosing `npm test` adds (npm_config_*,
+ * npm_package_*, INIT_CWD...): the commands run as from a user's shell.
+ */
+export function shellEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!/^npm_/i.test(key) && key !== "INIT_CWD") env[key] = value;
+  }
+  return { ...env, ...extra };
+}
+
+/** Runs a command to its end (bounded), output captured, in {@link shellEnv} unless told. */
 export function run(
   command: string,
   args: readonly string[],
@@ -44,7 +56,7 @@ export function run(
 ): Run {
   const r = spawnSync(command, args, {
     cwd: options.cwd,
-    env: options.env ?? process.env,
+    env: options.env ?? shellEnv(),
     encoding: "utf8",
     timeout: options.timeoutMs ?? 120_000,
     maxBuffer: 64 * 1024 * 1024,

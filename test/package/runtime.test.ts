@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { copyFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
-import { consumer, moduleSubpaths, run, scratch } from "./packed.js";
+import { consumer, moduleSubpaths, run, scratch, shellEnv } from "./packed.js";
 
 const FIXTURES = new URL("./fixtures/", import.meta.url).pathname;
 /** The optional peers the smoke calls use; the rest of the checkout is not visible. */
@@ -99,7 +99,7 @@ describe("the packed package's preload, timebound/register", () => {
       const reports = scratch("register-report");
       const r = run(process.execPath, [flag, "timebound/register", app], {
         cwd: project,
-        env: { ...process.env, TIMEBOUND_REPORT_DIR: reports, TIMEBOUND_NEVER_CANCELLED_MS: "100" },
+        env: shellEnv({ TIMEBOUND_REPORT_DIR: reports, TIMEBOUND_NEVER_CANCELLED_MS: "100" }),
         timeoutMs: 60_000,
       });
       assert.equal(r.status, 0, r.stderr);
