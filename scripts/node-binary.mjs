@@ -54,11 +54,19 @@ export function nodeBinary(version) {
   // a dot-folder, never a broken <version>/ that would be taken for a good one.
   const staging = mkdtempSync(join(cache, `.${version}-`));
   try {
-    const packed = execFileSync(
-      "npm",
-      ["pack", spec, "--pack-destination", staging, "--json", "--silent"],
-      { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] },
-    );
+    let packed;
+    try {
+      packed = execFileSync("npm", ["pack", spec, "--pack-destination", staging, "--json"], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+    } catch (err) {
+      throw new Error(
+        `node-binary: could not download Node ${version}: npm pack ${spec} failed ` +
+          "(npm's message is above; the npm registry must be reachable once per version)",
+        { cause: err },
+      );
+    }
     const tarball = join(staging, JSON.parse(packed)[0].filename);
     execFileSync("tar", [
       "-xzf",

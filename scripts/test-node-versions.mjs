@@ -4,15 +4,28 @@
 // every `node` they start are that version.
 //
 // Usage: node scripts/test-node-versions.mjs [test paths...]
-//   default paths: the unit, property and package suites (no server needed); with other paths,
-//   test.mjs starts PostgreSQL and Redis as usual.
+//   default: the unit (core, sync, leak), property and package suites, which need no server,
+//   but for the TypeScript consumers' test (tsc's verdict does not depend on the Node running
+//   it); with paths given, those run, and test.mjs starts PostgreSQL and Redis as usual.
 //   TIMEBOUND_NODE_VERSIONS=22.23.5,24.22.3   the exact versions (these are the default)
 import { spawn } from "node:child_process";
+import { readdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
 import { nodeBinary } from "./node-binary.mjs";
 
+process.chdir(fileURLToPath(new URL("..", import.meta.url)));
+
 const VERSIONS = (process.env.TIMEBOUND_NODE_VERSIONS ?? "22.23.5,24.22.3").split(",");
-const DEFAULT_PATHS = ["test/core", "test/sync", "test/property", "test/package"];
+const DEFAULT_PATHS = [
+  "test/core",
+  "test/sync",
+  "test/leak",
+  "test/property",
+  ...readdirSync("test/package")
+    .filter((file) => file.endsWith(".test.ts") && file !== "types.test.ts")
+    .map((file) => `test/package/${file}`),
+];
 
 const paths = process.argv.slice(2);
 const env = { ...process.env };
@@ -41,14 +54,15 @@ function runTests(bin) {
   });
 }
 
+// Every binary first: a download that fails stops the run before minutes of tests, not after them.
+const binaries = VERSIONS.map((version) => ({ version, bin: nodeBinary(version) }));
 const results = [];
-for (const version of VERSIONS) {
-  const bin = nodeBinary(version);
+for (const { version, bin } of binaries) {
   console.log(`\ntest-node-versions: Node ${version} (${bin})`);
   const started = performance.now();
   const { ok, summary } = await runTests(bin);
   const seconds = Math.round((performance.now() - started) / 1000);
-  results.push({ version, ok, line: `Node ${version}: ${summary} (${seconds} s)` });
+  results.push({ ok, line: `Node ${version}: ${summary} (${seconds} s)` });
 }
 console.log("\ntest-node-versions:");
 for (const r of results) console.log(`  ${r.ok ? "ok  " : "FAIL"} ${r.line}`);
