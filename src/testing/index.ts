@@ -1,5 +1,17 @@
-export { freePort } from "./free-port.js";
-export { findPostgresBin, startPostgres, type PostgresServer } from "./postgres.js";
+export { checkPortFree, freePort } from "./free-port.js";
+export { DEFAULT_LOG_TAIL_BYTES } from "./log-tail.js";
+export { DEFAULT_START_TIMEOUT_MS, type ServerOptions } from "./options.js";
+export {
+  findPostgresBin,
+  startPostgres,
+  type PostgresOptions,
+  type PostgresServer,
+} from "./postgres.js";
 export { findRedisServer, startRedis, type RedisServer } from "./redis.js";
 export { closeNow, listenLoopback } from "./loopback.js";
-export { startServerProcess, type ServerProcess } from "./server-process.js";
+export {
+  ServerStartError,
+  startServerProcess,
+  type ServerProcess,
+  type ServerProcessOptions,
+} from "./server-process.js";
