@@ -150,9 +150,7 @@ export function startServerProcess(
     // Ready once it printed its line and the watchdog holds it.
     function whenWatched(): void {
       if (guard === undefined) return;
-      guard.watched.then(succeed, (err: unknown) =>
-        fail(`started, but the watchdog that stops it if this process dies did not`, err),
-      );
+      guard.watched.then(succeed, (err: Error) => fail(`started, but ${err.message}`, err));
     }
     child.once("error", (err) => fail(`could not start (${err.message})`, err));
     child.once("exit", (code, signal) =>
