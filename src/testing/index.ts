@@ -14,4 +14,5 @@ export {
   startServerProcess,
   type ServerProcess,
   type ServerProcessOptions,
+  type ServerStartFailure,
 } from "./server-process.js";

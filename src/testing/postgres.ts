@@ -158,7 +158,9 @@ export async function startPostgres(options?: PostgresOptions): Promise<Postgres
     try {
       started = await startPostmaster(fn, bin, directory, runAs, checked);
     } catch (err) {
-      if (made !== "cache" || !(err instanceof ServerStartError)) throw err;
+      if (made !== "cache" || !(err instanceof ServerStartError && err.reason === "exited")) {
+        throw err;
+      }
       // A broken cached cluster (a temp cleaner took files from it?): rebuild it, once.
       await forgetCachedCluster(bin, runAs);
       await rm(data, { recursive: true, force: true });
@@ -236,12 +238,16 @@ async function startPostmaster(
   }
 }
 
+let runAsUser: RunAs | undefined;
+
+/** The user to run PostgreSQL as when this process is root: `postgres`, or `nobody`. */
 function unprivilegedUser(fn: string): RunAs {
+  if (runAsUser !== undefined) return runAsUser;
   for (const name of ["postgres", "nobody"]) {
     try {
       const uid = Number(execFileSync("id", ["-u", name]).toString().trim());
       const gid = Number(execFileSync("id", ["-g", name]).toString().trim());
-      return { uid, gid };
+      return (runAsUser = { uid, gid });
     } catch {
       // try the next one
     }

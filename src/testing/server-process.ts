@@ -34,12 +34,22 @@ export interface ServerProcessOptions extends SpawnOptions {
   readonly abandonSignal?: NodeJS.Signals;
 }
 
-/** The server exited, or did not become ready in time. `log` is the end of its output. */
+/**
+ * Why a server did not start:
+ * - `"exited"`: it exited (or was killed) before it printed its ready line;
+ * - `"timeout"`: it did not print it within the time allowed (it is then killed);
+ * - `"spawn"`: it could not be started at all (a missing binary, say);
+ * - `"watchdog"`: it started, but the watchdog that stops it if this process dies did not.
+ */
+export type ServerStartFailure = "exited" | "timeout" | "spawn" | "watchdog";
+
+/** A server did not start (see {@link ServerStartFailure}); `log` is the end of its output. */
 export class ServerStartError extends Error {
   override readonly name = "ServerStartError";
 
   constructor(
     message: string,
+    readonly reason: ServerStartFailure,
     readonly log: string,
     options?: ErrorOptions,
   ) {
@@ -89,7 +99,7 @@ export function startServerProcess(
     const exited = new Promise<void>((r) => child.once("exit", () => r()));
     child.once("exit", () => guard?.release());
     const timer = startTimer(
-      () => fail(`did not print its ready line within ${startTimeoutMs} ms`),
+      () => fail("timeout", `did not print its ready line within ${startTimeoutMs} ms`),
       startTimeoutMs,
     );
     const server: ServerProcess = {
@@ -108,7 +118,7 @@ export function startServerProcess(
         return stopping;
       },
     };
-    function fail(why: string, cause?: unknown): void {
+    function fail(reason: ServerStartFailure, why: string, cause?: unknown): void {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -117,6 +127,7 @@ export function startServerProcess(
       reject(
         new ServerStartError(
           `${name} ${why}; its last output:\n${text === "" ? "(none)" : text}`,
+          reason,
           text,
           cause === undefined ? undefined : { cause },
         ),
@@ -150,11 +161,14 @@ export function startServerProcess(
     // Ready once it printed its line and the watchdog holds it.
     function whenWatched(): void {
       if (guard === undefined) return;
-      guard.watched.then(succeed, (err: Error) => fail(`started, but ${err.message}`, err));
+      guard.watched.then(succeed, (err: Error) =>
+        fail("watchdog", `started, but ${err.message}`, err),
+      );
     }
-    child.once("error", (err) => fail(`could not start (${err.message})`, err));
+    child.once("error", (err) => fail("spawn", `could not start (${err.message})`, err));
     child.once("exit", (code, signal) =>
       fail(
+        "exited",
         signal === null
           ? `exited with code ${code} before it was ready`
           : `was killed by ${signal} before it was ready`,

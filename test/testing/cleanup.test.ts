@@ -19,26 +19,31 @@ function victim(mode: string): Victim {
 }
 
 describe("startPostgres/startRedis leave nothing behind", { timeout: 120_000 }, () => {
-  describe("when the program is ended by a signal (the watchdog cleans up)", () => {
-    for (const signal of ["SIGTERM", "SIGINT", "SIGHUP", "SIGKILL"] as const) {
-      it(`${signal}: the program still dies of it; servers, their children and folder go`, async () => {
-        const v = victim("wait");
-        await v.report();
-        const before = v.leftovers();
-        assert.ok(
-          before.length >= 5,
-          `servers, watchdog and folder exist at first: ${before.join(", ")}`,
-        );
-        v.child.kill(signal);
-        const { signal: diedOf } = await v.exit();
-        assert.equal(diedOf, signal, "no handler kept the program alive");
-        const left = await v.leftoversAfter(8000);
-        assert.deepEqual(left, [], `left behind after ${signal}: ${left.join(", ")}`);
-      });
-    }
-  });
+  // Each case is a program of its own: they run side by side.
+  describe(
+    "when the program is ended by a signal (the watchdog cleans up)",
+    { concurrency: true },
+    () => {
+      for (const signal of ["SIGTERM", "SIGINT", "SIGHUP", "SIGKILL"] as const) {
+        it(`${signal}: the program still dies of it; servers, their children and folder go`, async () => {
+          const v = victim("wait");
+          await v.report();
+          const before = v.leftovers();
+          assert.ok(
+            before.length >= 5,
+            `servers, watchdog and folder exist at first: ${before.join(", ")}`,
+          );
+          v.child.kill(signal);
+          const { signal: diedOf } = await v.exit();
+          assert.equal(diedOf, signal, "no handler kept the program alive");
+          const left = await v.leftoversAfter(8000);
+          assert.deepEqual(left, [], `left behind after ${signal}: ${left.join(", ")}`);
+        });
+      }
+    },
+  );
 
-  describe("when the program exits (cleaned up before it is gone)", () => {
+  describe("when the program exits (cleaned up before it is gone)", { concurrency: true }, () => {
     const cases = [
       { mode: "exit", how: "process.exit(3)", code: 3 },
       { mode: "throw", how: "an uncaught exception", code: 1 },

@@ -54,6 +54,7 @@ describe("startServerProcess", { timeout: 60_000 }, () => {
       assert.match(err.message, /fatal: bad configuration\n$/);
       assert.ok(err.message.length < 2048 + 200, `message of ${err.message.length} characters`);
       assert.match(err.log, /fatal: bad configuration\n$/);
+      assert.equal(err.reason, "exited");
       return true;
     });
   });
@@ -67,10 +68,15 @@ describe("startServerProcess", { timeout: 60_000 }, () => {
       { name: "slow", timeoutMs: 1500, env: { ...process.env, TIMEBOUND_TEST_SLOW: mark } },
     );
     // "(none)" if node took longer than that to start on a loaded machine
-    await assert.rejects(
-      start,
-      /^ServerStartError: slow did not print its ready line within 1500 ms; its last output:\n(starting\n|\(none\))$/,
-    );
+    await assert.rejects(start, (err: unknown) => {
+      assert.ok(err instanceof ServerStartError, `a ServerStartError: ${String(err)}`);
+      assert.equal(err.reason, "timeout");
+      assert.match(
+        String(err),
+        /^ServerStartError: slow did not print its ready line within 1500 ms; its last output:\n(starting\n|\(none\))$/,
+      );
+      return true;
+    });
     const gone = async (): Promise<boolean> => {
       for (let i = 0; i < 200; i++) {
         if (runningWithEnv(`TIMEBOUND_TEST_SLOW=${mark}`).length === 0) return true;

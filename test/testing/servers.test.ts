@@ -203,10 +203,13 @@ describe("startPostgres/startRedis in this process", { timeout: 120_000 }, () =>
             String(err),
           ),
         );
-        await assert.rejects(startRedis(), (err: Error) =>
-          /^ServerStartError: startRedis: redis-server started, but could not start the watchdog process/.test(
-            String(err),
-          ),
+        await assert.rejects(
+          startRedis(),
+          (err: Error & { reason?: string }) =>
+            err.reason === "watchdog" &&
+            /^ServerStartError: startRedis: redis-server started, but could not start the watchdog process/.test(
+              String(err),
+            ),
         );
       } finally {
         process.execPath = execPath;
