@@ -1,4 +1,19 @@
-export { checkPortFree, freePort } from "./free-port.js";
+/**
+ * `timebound/testing`: throwaway PostgreSQL and Redis servers for tests, started from the
+ * system's binaries on loopback ports, that leave nothing behind however the process ends.
+ *
+ * @example
+ * ```ts
+ * import { startPostgres, startRedis } from "timebound/testing";
+ *
+ * await using pg = await startPostgres();
+ * await using redis = await startRedis();
+ * console.log(pg.url, redis.url);
+ * ```
+ *
+ * @packageDocumentation
+ */
+export { freePort } from "./free-port.js";
 export { DEFAULT_LOG_TAIL_BYTES } from "./log-tail.js";
 export { DEFAULT_START_TIMEOUT_MS, type ServerOptions } from "./options.js";
 export {

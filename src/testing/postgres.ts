@@ -13,6 +13,21 @@ import { type ServerProcess, ServerStartError, startServerProcess } from "./serv
 /**
  * A throwaway PostgreSQL server on a loopback port, from {@link startPostgres}. `await using`
  * stops it at the end of the block.
+ *
+ * @example
+ * ```ts
+ * const server = await startPostgres();
+ * const pool = new pg.Pool({ connectionString: server.url });
+ * try {
+ *   await pool.query("CREATE TABLE jobs (id serial PRIMARY KEY)");
+ * } catch (err) {
+ *   console.error(server.log()); // what the server said
+ *   throw err;
+ * } finally {
+ *   await pool.end();
+ *   await server.stop();
+ * }
+ * ```
  */
 export interface PostgresServer extends AsyncDisposable {
   /** Always `127.0.0.1`. */
@@ -61,7 +76,16 @@ export interface PostgresOptions extends ServerOptions {
   readonly clusterCache?: boolean;
 }
 
-/** Where the server binaries are: `$TIMEBOUND_PG_BIN`, or the newest /usr/lib/postgresql/N/bin. */
+/**
+ * Where the server binaries are: `$TIMEBOUND_PG_BIN`, or the newest /usr/lib/postgresql/N/bin.
+ *
+ * @example
+ * ```ts
+ * test("with PostgreSQL", { skip: findPostgresBin() === undefined && "no PostgreSQL here" }, async () => {
+ *   await using server = await startPostgres();
+ * });
+ * ```
+ */
 export function findPostgresBin(): string | undefined {
   const fromEnv = process.env.TIMEBOUND_PG_BIN;
   if (fromEnv !== undefined && fromEnv !== "") return fromEnv;

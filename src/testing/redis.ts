@@ -6,6 +6,15 @@ import { type ServerProcess, ServerStartError, startServerProcess } from "./serv
 /**
  * A throwaway Redis server on a loopback port, from {@link startRedis}. `await using` stops it at
  * the end of the block.
+ *
+ * @example
+ * ```ts
+ * const server = await startRedis();
+ * const client = new Redis(server.url);
+ * // ...
+ * client.disconnect();
+ * await server.stop();
+ * ```
  */
 export interface RedisServer extends AsyncDisposable {
   /** Always `127.0.0.1`. */
@@ -23,7 +32,17 @@ export interface RedisServer extends AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** The redis-server binary: `$TIMEBOUND_REDIS_SERVER`, or `redis-server` on the PATH. */
+/**
+ * The redis-server binary: `$TIMEBOUND_REDIS_SERVER`, or `redis-server` on the PATH.
+ *
+ * @example
+ * ```ts
+ * const skip = findRedisServer() === undefined && "no redis-server here";
+ * test("with Redis", { skip }, async () => {
+ *   await using server = await startRedis();
+ * });
+ * ```
+ */
 export function findRedisServer(): string | undefined {
   const fromEnv = process.env.TIMEBOUND_REDIS_SERVER;
   if (fromEnv !== undefined && fromEnv !== "") return fromEnv;

@@ -6,7 +6,19 @@ import { guardProcess } from "./leftovers.js";
 import { DEFAULT_LOG_TAIL_BYTES, LogTail } from "./log-tail.js";
 import { DEFAULT_START_TIMEOUT_MS } from "./options.js";
 
-/** A server started from a system binary, stopped by {@link ServerProcess.stop}. */
+/**
+ * A server started from a system binary by {@link startServerProcess}, stopped by
+ * {@link ServerProcess.stop}.
+ *
+ * @example
+ * ```ts
+ * const server = await startServerProcess("memcached", ["-vv", "-p", "11299"], /listening/, {
+ *   name: "memcached",
+ * });
+ * console.log(server.pid, server.output());
+ * await server.stop("SIGTERM", 2000);
+ * ```
+ */
 export interface ServerProcess {
   readonly child: ChildProcess;
   readonly pid: number;
@@ -43,7 +55,19 @@ export interface ServerProcessOptions extends SpawnOptions {
  */
 export type ServerStartFailure = "exited" | "timeout" | "spawn" | "watchdog";
 
-/** A server did not start (see {@link ServerStartFailure}); `log` is the end of its output. */
+/**
+ * A server did not start (see {@link ServerStartFailure}); `log` is the end of its output.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await startPostgres({ startTimeoutMs: 5000 });
+ * } catch (err) {
+ *   if (err instanceof ServerStartError && err.reason === "timeout") console.error(err.log);
+ *   throw err;
+ * }
+ * ```
+ */
 export class ServerStartError extends Error {
   override readonly name = "ServerStartError";
 
