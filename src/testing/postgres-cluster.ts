@@ -61,9 +61,19 @@ export async function makeCluster(
       await rm(data, { recursive: true, force: true }); // half a copy: make a fresh one
     }
   }
-  await runCommand(`${fn}: initdb failed`, join(bin, "initdb"), ["-D", data, ...INITDB_ARGS], {
-    ...runAs,
-  });
+  try {
+    await runCommand(`${fn}: initdb failed`, join(bin, "initdb"), ["-D", data, ...INITDB_ARGS], {
+      ...runAs,
+    });
+  } catch (err) {
+    if (runAs === undefined || !String(err).includes("Permission denied")) throw err;
+    throw new Error(
+      `${(err as Error).message}\n(${fn} runs PostgreSQL as uid ${runAs.uid} because this ` +
+        `process is root; that user must be able to reach ${tmpdir()}: set TMPDIR to a folder ` +
+        "every user can enter, such as /tmp)",
+      { cause: err },
+    );
+  }
   if (cached !== undefined) await keepCopy(data, cached);
   return "initdb";
 }

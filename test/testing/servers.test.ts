@@ -219,6 +219,26 @@ describe("startPostgres/startRedis in this process", { timeout: 120_000 }, () =>
   });
 });
 
+describe("startPostgres as root", { skip: process.getuid?.() !== 0 && "not root" }, () => {
+  it("a TMPDIR the postgres user cannot reach: the error says what to do", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "timebound-test-private-")); // 0700, root's
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = dir;
+    try {
+      await assert.rejects(startPostgres({ clusterCache: false }), (err: Error) =>
+        /^Error: startPostgres: initdb failed: .*Permission denied.*\n\(startPostgres runs PostgreSQL as uid \d+ because this process is root; that user must be able to reach .*timebound-test-private-.*: set TMPDIR to a folder every user can enter, such as \/tmp\)$/s.test(
+          String(err),
+        ),
+      );
+      assert.deepEqual(readdirSync(dir), [], "the data folder is removed");
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("startPostgres: the cluster cache", { timeout: 120_000 }, () => {
   it("keeps one pristine cluster, rebuilds it when it is broken, and clusterCache: false uses none", async () => {
     await withTmpdir(async (dir) => {
