@@ -2,7 +2,9 @@
 // and closes with one plain summary line: "N passed, N failed, N skipped".
 // Before the tests it starts a throwaway PostgreSQL and Redis on free loopback ports (from the
 // system's binaries) and hands their addresses to the tests in TIMEBOUND_TEST_PG_URL and
-// TIMEBOUND_TEST_REDIS_URL; it stops them after. TIMEBOUND_SKIP_SERVICES=1 skips that.
+// TIMEBOUND_TEST_REDIS_URL; it stops them after, and if this script is interrupted or killed
+// instead, timebound/testing still stops them and removes their data. TIMEBOUND_SKIP_SERVICES=1
+// skips that.
 // Usage: node --import tsx scripts/test.mjs [file-or-folder ...]   (default: test/)
 import { spawn } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
@@ -30,11 +32,13 @@ const services = [];
 const env = { ...process.env };
 if (process.env.TIMEBOUND_SKIP_SERVICES !== "1") {
   const { startPostgres, startRedis } = await import("../src/testing/index.ts");
+  const startedAt = performance.now();
   const [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
   services.push(pg, redis);
   env.TIMEBOUND_TEST_PG_URL = pg.url;
   env.TIMEBOUND_TEST_REDIS_URL = redis.url;
-  console.log(`test: postgres at ${pg.url}, redis at ${redis.url}`);
+  const ms = Math.round(performance.now() - startedAt);
+  console.log(`test: postgres at ${pg.url}, redis at ${redis.url} (started in ${ms} ms)`);
 }
 
 const args = [

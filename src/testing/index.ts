@@ -1,5 +1,33 @@
+/**
+ * `timebound/testing`: throwaway PostgreSQL and Redis servers for tests, started from the
+ * system's binaries on loopback ports, that leave nothing behind however the process ends.
+ *
+ * @example
+ * ```ts
+ * import { startPostgres, startRedis } from "timebound/testing";
+ *
+ * await using pg = await startPostgres();
+ * await using redis = await startRedis();
+ * console.log(pg.url, redis.url);
+ * ```
+ *
+ * @packageDocumentation
+ */
 export { freePort } from "./free-port.js";
-export { findPostgresBin, startPostgres, type PostgresServer } from "./postgres.js";
+export { DEFAULT_LOG_TAIL_BYTES } from "./log-tail.js";
+export { DEFAULT_START_TIMEOUT_MS, type ServerOptions } from "./options.js";
+export {
+  findPostgresBin,
+  startPostgres,
+  type PostgresOptions,
+  type PostgresServer,
+} from "./postgres.js";
 export { findRedisServer, startRedis, type RedisServer } from "./redis.js";
 export { closeNow, listenLoopback } from "./loopback.js";
-export { startServerProcess, type ServerProcess } from "./server-process.js";
+export {
+  ServerStartError,
+  startServerProcess,
+  type ServerProcess,
+  type ServerProcessOptions,
+  type ServerStartFailure,
+} from "./server-process.js";

@@ -1,77 +1,206 @@
 import { type ChildProcess, type SpawnOptions, spawn } from "node:child_process";
+import type { Readable } from "node:stream";
+import { StringDecoder } from "node:string_decoder";
 import { startTimer } from "../core/timer.js";
+import { guardProcess } from "./leftovers.js";
+import { DEFAULT_LOG_TAIL_BYTES, LogTail } from "./log-tail.js";
+import { DEFAULT_START_TIMEOUT_MS } from "./options.js";
 
-/** A server started from a system binary, stopped by {@link ServerProcess.stop}. */
+/**
+ * A server started from a system binary by {@link startServerProcess}, stopped by
+ * {@link ServerProcess.stop}.
+ *
+ * @example
+ * ```ts
+ * const server = await startServerProcess("memcached", ["-vv", "-p", "11299"], /listening/, {
+ *   name: "memcached",
+ * });
+ * console.log(server.pid, server.output());
+ * await server.stop("SIGTERM", 2000);
+ * ```
+ */
 export interface ServerProcess {
   readonly child: ChildProcess;
-  /** Everything the server wrote, for error messages. */
+  readonly pid: number;
+  /** The last `logTailBytes` of what the server wrote (stdout and stderr). */
   output(): string;
-  /** Sends `signal`, waits for the exit (SIGKILL after `graceMs`). Idempotent. */
+  /**
+   * Sends `signal` (default SIGTERM), waits for the exit, SIGKILL after `graceMs` (default
+   * 10 s). Idempotent: later calls return the first call's promise.
+   */
   stop(signal?: NodeJS.Signals, graceMs?: number): Promise<void>;
 }
 
-const running = new Set<ChildProcess>();
-let exitHookInstalled = false;
+/** Options of {@link startServerProcess}: Node's spawn options, and these. */
+export interface ServerProcessOptions extends SpawnOptions {
+  /** What error messages call the server, e.g. `"startRedis: redis-server"`. */
+  readonly name: string;
+  /** How long it may take to print its ready line, in ms. Default 30 000. */
+  readonly timeoutMs?: number;
+  /** How much of its latest output is kept. Default 16 KiB. */
+  readonly logTailBytes?: number;
+  /**
+   * The signal it gets if this process exits or dies while it runs (SIGKILL follows after 5 s).
+   * Default "SIGKILL".
+   */
+  readonly abandonSignal?: NodeJS.Signals;
+}
 
 /**
- * Spawns `command` and resolves once a line of its output matches `ready`, or rejects with the
- * output so far if it exits or `timeoutMs` passes first. Servers still running when this process
- * exits are killed, so a crashed test run leaves none behind.
+ * Why a server did not start:
+ * - `"exited"`: it exited (or was killed) before it printed its ready line;
+ * - `"timeout"`: it did not print it within the time allowed (it is then killed);
+ * - `"spawn"`: it could not be started at all (a missing binary, say);
+ * - `"watchdog"`: it started, but the watchdog that stops it if this process dies did not.
+ */
+export type ServerStartFailure = "exited" | "timeout" | "spawn" | "watchdog";
+
+/**
+ * A server did not start (see {@link ServerStartFailure}); `log` is the end of its output.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await startPostgres({ startTimeoutMs: 5000 });
+ * } catch (err) {
+ *   if (err instanceof ServerStartError && err.reason === "timeout") console.error(err.log);
+ *   throw err;
+ * }
+ * ```
+ */
+export class ServerStartError extends Error {
+  override readonly name = "ServerStartError";
+
+  constructor(
+    message: string,
+    readonly reason: ServerStartFailure,
+    readonly log: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** Longest incomplete line kept while looking for the ready line. */
+const MAX_PARTIAL_LINE = 64 * 1024;
+
+/**
+ * Spawns `command` and resolves once a line of its output matches `ready`, or rejects with a
+ * {@link ServerStartError} holding the output so far if it exits or `timeoutMs` passes first (it
+ * is then killed). The server leads its own session, so a Ctrl-C in the terminal reaches this
+ * process and not the server: this process decides when the server stops. It is never left
+ * behind: if this process exits or dies while the server runs, the server gets `abandonSignal`
+ * (see `leftovers.ts`). Once ready, it does not keep this process alive by itself.
+ *
+ * @example
+ * ```ts
+ * const memcached = await startServerProcess("memcached", ["-vv", "-p", "11299"], /server listening/, {
+ *   name: "memcached",
+ * });
+ * // ...
+ * await memcached.stop();
+ * ```
  */
 export function startServerProcess(
   command: string,
   args: readonly string[],
   ready: RegExp,
-  options: SpawnOptions & { readonly timeoutMs?: number; readonly name: string },
+  options: ServerProcessOptions,
 ): Promise<ServerProcess> {
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once("exit", () => {
-      for (const child of running) child.kill("SIGKILL");
-    });
-  }
+  const { name, timeoutMs, logTailBytes, abandonSignal, ...spawnOptions } = options;
+  const startTimeoutMs = timeoutMs ?? DEFAULT_START_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
-    running.add(child);
-    let log = "";
+    const log = new LogTail(logTailBytes ?? DEFAULT_LOG_TAIL_BYTES);
+    const child = spawn(command, args, {
+      ...spawnOptions,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const guard =
+      child.pid === undefined ? undefined : guardProcess(child, abandonSignal ?? "SIGKILL");
     let settled = false;
+    let stopping: Promise<void> | undefined;
     const exited = new Promise<void>((r) => child.once("exit", () => r()));
+    child.once("exit", () => guard?.release());
     const timer = startTimer(
-      () => fail(`did not become ready within ${options.timeoutMs ?? 30_000} ms`),
-      options.timeoutMs ?? 30_000,
+      () => fail("timeout", `did not print its ready line within ${startTimeoutMs} ms`),
+      startTimeoutMs,
     );
     const server: ServerProcess = {
       child,
-      output: () => log,
-      async stop(signal = "SIGTERM", graceMs = 10_000) {
-        if (child.exitCode === null && child.signalCode === null) {
+      pid: child.pid ?? -1,
+      output: () => log.text(),
+      stop(signal = "SIGTERM", graceMs = 10_000) {
+        stopping ??= (async () => {
+          if (child.exitCode !== null || child.signalCode !== null) return;
+          child.ref(); // until it has exited: `await server.stop()` must not end with the loop
           child.kill(signal);
           const kill = startTimer(() => child.kill("SIGKILL"), graceMs);
           await exited;
           clearTimeout(kill);
-        }
-        running.delete(child);
+        })();
+        return stopping;
       },
     };
-    function fail(why: string): void {
+    function fail(reason: ServerStartFailure, why: string, cause?: unknown): void {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       child.kill("SIGKILL");
-      running.delete(child);
-      reject(new Error(`${options.name} ${why}; its output:\n${log.slice(-4000)}`));
+      const text = log.text();
+      reject(
+        new ServerStartError(
+          `${name} ${why}; its last output:\n${text === "" ? "(none)" : text}`,
+          reason,
+          text,
+          cause === undefined ? undefined : { cause },
+        ),
+      );
     }
-    const onData = (chunk: Buffer): void => {
-      log += chunk.toString();
-      if (!settled && ready.test(log)) {
-        settled = true;
-        clearTimeout(timer);
-        resolve(server);
-      }
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    child.once("error", (err) => fail(`could not start (${err.message})`));
-    child.once("exit", (code, signal) => fail(`exited (code ${code}, signal ${signal})`));
+    function succeed(): void {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      // Running, it is not work of this process: if the program forgets stop(), its exit
+      // stops the server instead of the server keeping it alive.
+      child.unref();
+      for (const stream of [child.stdout, child.stderr]) (stream as Readable & Unref).unref();
+      resolve(server);
+    }
+    let readyLine = false;
+    for (const stream of [child.stdout, child.stderr]) {
+      let partial = "";
+      const decoder = new StringDecoder("utf8");
+      stream?.on("data", (chunk: Buffer) => {
+        log.append(chunk);
+        if (readyLine) return;
+        const lines = (partial + decoder.write(chunk)).split("\n");
+        partial = (lines.pop() ?? "").slice(-MAX_PARTIAL_LINE);
+        if (lines.some((line) => ready.test(line)) || ready.test(partial)) {
+          readyLine = true;
+          whenWatched();
+        }
+      });
+    }
+    // Ready once it printed its line and the watchdog holds it.
+    function whenWatched(): void {
+      if (guard === undefined) return;
+      guard.watched.then(succeed, (err: Error) =>
+        fail("watchdog", `started, but ${err.message}`, err),
+      );
+    }
+    child.once("error", (err) => fail("spawn", `could not start (${err.message})`, err));
+    child.once("exit", (code, signal) =>
+      fail(
+        "exited",
+        signal === null
+          ? `exited with code ${code} before it was ready`
+          : `was killed by ${signal} before it was ready`,
+      ),
+    );
   });
+}
+
+interface Unref {
+  unref(): void;
 }
