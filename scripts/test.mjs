@@ -33,7 +33,8 @@ const env = { ...process.env };
 if (process.env.TIMEBOUND_SKIP_SERVICES !== "1") {
   const { startPostgres, startRedis } = await import("../src/testing/index.ts");
   const startedAt = performance.now();
-  const [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
+  // The cluster cache saves initdb's second on every run, at 28 MB kept in the temp dir.
+  const [pg, redis] = await Promise.all([startPostgres({ clusterCache: true }), startRedis()]);
   services.push(pg, redis);
   env.TIMEBOUND_TEST_PG_URL = pg.url;
   env.TIMEBOUND_TEST_REDIS_URL = redis.url;

@@ -62,16 +62,17 @@ export interface PostgresServer extends AsyncDisposable {
  *
  * @example
  * ```ts
- * await using pg = await startPostgres({ port: 55432, clusterCache: false });
+ * await using pg = await startPostgres({ port: 55432, clusterCache: true });
  * ```
  */
 export interface PostgresOptions extends ServerOptions {
   /**
    * Whether to copy a cached pristine cluster instead of running initdb (about 0.1 s instead of
-   * 1 s). Default true. The first start runs initdb and keeps a copy of its result (about 28 MB)
-   * in `<tmpdir>/timebound-pg-cache-<uid>/`, the one thing these helpers leave on disk on
+   * 1 s). Default false: nothing is left on disk. With true, the first start runs initdb and
+   * keeps a copy of its result (about 28 MB) in `<tmpdir>/timebound-pg-cache-<uid>/`, on
    * purpose: one per PostgreSQL binary, reused by every later start, rebuilt if it fails to
-   * start. Delete that folder to clear it; `false` uses and leaves nothing.
+   * start. Delete that folder to clear it. Worth it for a suite that starts many servers
+   * (timebound's own test run sets it).
    */
   readonly clusterCache?: boolean;
 }
@@ -115,7 +116,7 @@ const PORT_ATTEMPTS = 3;
  * {@link findPostgresBin}) on a loopback port, tuned for tests (no fsync): a fresh cluster in a
  * temporary folder (`<tmpdir>/timebound-pg-*`), superuser `postgres` without a password. As root,
  * the server runs as the `postgres` user (or `nobody`), since PostgreSQL refuses root. Takes about
- * 0.3 s with the cluster cache (see {@link PostgresOptions.clusterCache}), 1 s without.
+ * 1 s, or 0.3 s with the cluster cache (see {@link PostgresOptions.clusterCache}).
  *
  * Nothing is left behind: {@link PostgresServer.stop} (or `await using`) stops the server and
  * removes its folder. If this process ends first, the same happens, however it ends: at its
@@ -153,7 +154,7 @@ const PORT_ATTEMPTS = 3;
 export async function startPostgres(options?: PostgresOptions): Promise<PostgresServer> {
   const fn = "startPostgres";
   const checked = checkServerOptions(fn, options);
-  const clusterCache = options?.clusterCache ?? true;
+  const clusterCache = options?.clusterCache ?? false;
   if (typeof clusterCache !== "boolean") {
     throw new TypeError(
       `${fn}: options.clusterCache must be true or false, got ${describeValue(clusterCache)}`,

@@ -240,10 +240,10 @@ describe("startPostgres as root", { skip: process.getuid?.() !== 0 && "not root"
 });
 
 describe("startPostgres: the cluster cache", { timeout: 120_000 }, () => {
-  it("keeps one pristine cluster, rebuilds it when it is broken, and clusterCache: false uses none", async () => {
+  it("with clusterCache: true keeps one pristine cluster and rebuilds it when broken; by default uses none", async () => {
     await withTmpdir(async (dir) => {
       const cacheRoot = join(dir, `timebound-pg-cache-${process.getuid?.() ?? "user"}`);
-      const first = await startPostgres();
+      const first = await startPostgres({ clusterCache: true });
       started.push(first);
       await first.stop();
       const entries = readdirSync(cacheRoot);
@@ -253,7 +253,7 @@ describe("startPostgres: the cluster cache", { timeout: 120_000 }, () => {
 
       // A temp cleaner took part of it: the start still works, and the cache is mended.
       rmSync(join(cached, "global"), { recursive: true });
-      const second = await startPostgres();
+      const second = await startPostgres({ clusterCache: true });
       started.push(second);
       assert.equal(await selectOne(second.url), 1);
       await second.stop();
@@ -261,11 +261,11 @@ describe("startPostgres: the cluster cache", { timeout: 120_000 }, () => {
       assert.deepEqual(readdirSync(dir), [`timebound-pg-cache-${process.getuid?.() ?? "user"}`]);
 
       rmSync(cacheRoot, { recursive: true });
-      const third = await startPostgres({ clusterCache: false });
+      const third = await startPostgres();
       started.push(third);
       assert.equal(await selectOne(third.url), 1);
       await third.stop();
-      assert.deepEqual(readdirSync(dir), [], "clusterCache: false leaves nothing at all");
+      assert.deepEqual(readdirSync(dir), [], "by default nothing at all is left");
     });
   });
 });
