@@ -65,6 +65,11 @@ child.stdout.on("data", (chunk) => {
     if (m) totals[m[1]] = Number(m[2]);
   }
 });
+// A signal to this runner (Ctrl-C reaches both; a SIGTERM from CI reaches only this one) goes to
+// the test process too; its close then stops the servers and reports.
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+  process.on(signal, () => child.kill(signal));
+}
 child.on("close", async (code) => {
   await Promise.all(services.map((s) => s.stop()));
   const failed = totals.fail + totals.cancelled;

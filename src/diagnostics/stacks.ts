@@ -1,4 +1,5 @@
 import { fileURLToPath } from "node:url";
+import { moduleFile } from "../core/module-file.js";
 import type { Frame } from "./model.js";
 
 /** The folders of timebound's library layers; frames there are timebound's own, not the caller's. */
@@ -62,32 +63,44 @@ export function parseFrame(line: string): Frame | undefined {
   };
 }
 
-/** Where this build of timebound lives (`…/src/`, `…/dist/esm/`), found from this file's frame. */
-const ownRoot = ((): string | undefined => {
-  const file = parseFrame(new Error().stack?.split("\n")[1] ?? "")?.file;
+/** The root of a file in this build's diagnostics folder (`…/src/`, `…/dist/esm/`). */
+function rootOf(file: string | undefined): string | undefined {
   if (file === undefined || file === "") return undefined;
-  return file.replace(/diagnostics[\\/][^\\/]+$/, "");
-})();
+  return toPath(file).replace(/diagnostics[\\/][^\\/]+$/, "");
+}
+
+/** Where this build of timebound runs from (`…/dist/esm/`, or `…/src/` under tsx). */
+const runtimeRoot = rootOf(moduleFile());
 
 /**
- * The folder holding this build's diagnostics modules (`…/src/diagnostics`,
- * `…/dist/esm/diagnostics`), for starting a child process with the same build's preload.
+ * Where stack strings say it is: the same, unless source maps are on (`--enable-source-maps`),
+ * where frames name the `src/` files the maps point at. Both count as timebound's own.
+ */
+const stackRoot = rootOf(parseFrame(new Error().stack?.split("\n")[1] ?? "")?.file);
+
+/**
+ * The folder holding this build's diagnostics modules (`…/dist/esm/diagnostics`, or
+ * `…/src/diagnostics` under tsx), for starting a child process with the same build's preload.
  */
 export function diagnosticsDir(): string {
-  if (ownRoot === undefined)
+  if (runtimeRoot === undefined)
     throw new Error("timebound: cannot tell where diagnostics is installed");
-  return `${ownRoot}diagnostics`;
+  return `${runtimeRoot}diagnostics`;
 }
 
 /** Roots whose library layers count as own: this build, and its ESM/CJS twin. */
 const ownPrefixes: readonly string[] = ((): string[] => {
-  if (ownRoot === undefined) return [];
-  const twin = ownRoot.replace(
-    /([\\/]dist[\\/])(esm|cjs)([\\/])$/,
-    (_m, a: string, b, c: string) => (b === "esm" ? `${a}cjs${c}` : `${a}esm${c}`),
-  );
-  const roots = twin === ownRoot ? [ownRoot] : [ownRoot, twin];
-  return roots.flatMap((root) => LIBRARY_LAYERS.map((layer) => `${root}${layer}`));
+  const roots = new Set<string>();
+  for (const root of [runtimeRoot, stackRoot]) {
+    if (root === undefined) continue;
+    roots.add(root);
+    roots.add(
+      root.replace(/([\\/]dist[\\/])(esm|cjs)([\\/])$/, (_m, a: string, b, c: string) =>
+        b === "esm" ? `${a}cjs${c}` : `${a}esm${c}`,
+      ),
+    );
+  }
+  return [...roots].flatMap((root) => LIBRARY_LAYERS.map((layer) => `${root}${layer}`));
 })();
 
 /** A parsed stack: the caller's frames, and whether timebound's own frames were removed. */

@@ -64,13 +64,17 @@ interface Destroyable {
  * ```
  */
 export function pipeline(ctx: Context, ...stages: PipelineStage[]): Promise<void> {
-  checkContext(ctx, "pipeline");
-  if (stages.length < 2) {
-    throw new TypeError(
-      `pipeline: needs a source and a destination (at least 2 stages), got ${stages.length}`,
-    );
+  try {
+    checkContext(ctx, "pipeline");
+    if (stages.length < 2) {
+      throw new TypeError(
+        `pipeline: needs a source and a destination (at least 2 stages), got ${stages.length}`,
+      );
+    }
+    stages.forEach(checkStage);
+  } catch (bad) {
+    return Promise.reject(bad); // a promise API rejects on bad arguments, as Node's do
   }
-  stages.forEach(checkStage);
   const streams: Destroyable[] = [];
   for (const stage of stages) if (isDestroyable(stage)) streams.push(stage);
   const ended = ctx.err;
