@@ -61,7 +61,7 @@ export default tseslint.config(
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },
   {
-    files: ["test/**/*.ts", "bench/**/*.ts"],
+    files: ["test/**/*.ts", "bench/**/*.ts", "examples/**/*.ts"],
     rules: {
       // node:test's describe/it return promises the runner tracks itself.
       "@typescript-eslint/no-floating-promises": [

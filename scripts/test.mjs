@@ -52,7 +52,7 @@ const args = [
   ...files,
 ];
 const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"], env });
-const totals = { pass: 0, fail: 0, skipped: 0, todo: 0, cancelled: 0 };
+const totals = { pass: 0, fail: 0, skipped: 0, todo: 0, canceled: 0 };
 // The runner's closing lines ("ℹ pass 12") may sit before pages of failure details: read them
 // line by line as they stream, never from a fixed-size tail.
 let partial = "";
@@ -61,7 +61,7 @@ child.stdout.on("data", (chunk) => {
   const lines = (partial + chunk.toString()).split("\n");
   partial = lines.pop() ?? "";
   for (const line of lines) {
-    const m = /^ℹ (pass|fail|skipped|todo|cancelled) (\d+)$/.exec(line);
+    const m = /^ℹ (pass|fail|skipped|todo|canceled) (\d+)$/.exec(line);
     if (m) totals[m[1]] = Number(m[2]);
   }
 });
@@ -72,7 +72,7 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
 }
 child.on("close", async (code) => {
   await Promise.all(services.map((s) => s.stop()));
-  const failed = totals.fail + totals.cancelled;
+  const failed = totals.fail + totals.canceled;
   console.log(`\n${totals.pass} passed, ${failed} failed, ${totals.skipped} skipped`);
   process.exit(code === 0 && failed === 0 ? 0 : 1);
 });

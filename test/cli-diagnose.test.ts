@@ -28,13 +28,13 @@ describe("timebound diagnose (CLI)", { skip: needsBuild }, () => {
     const out = mkdtempSync(join(tmpdir(), "timebound-cli-diagnose-"));
     try {
       const r = runBin(["diagnose", "--out", out, "--", "node", "test/cli-fixtures/leaky.mjs"], {
-        TIMEBOUND_NEVER_CANCELLED_MS: "150",
+        TIMEBOUND_NEVER_CANCELED_MS: "150",
         TIMEBOUND_DUMP_SIGNAL: "off",
       });
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, /sessions 3/, "the program's own output goes through");
       assert.match(r.stdout, /timebound diagnose: \d+ findings?/);
-      assert.match(r.stdout, /\[never-cancelled\] .*"session"/);
+      assert.match(r.stdout, /\[never-canceled\] .*"session"/);
       assert.ok(r.stdout.includes(`in ${out}:`), r.stdout);
       for (const file of [
         "dump.txt",
@@ -49,7 +49,7 @@ describe("timebound diagnose (CLI)", { skip: needsBuild }, () => {
         findings: { kind: string; message: string }[];
       };
       assert.ok(
-        report.findings.some((f) => f.kind === "never-cancelled" && f.message.includes("session")),
+        report.findings.some((f) => f.kind === "never-canceled" && f.message.includes("session")),
         JSON.stringify(report.findings),
       );
       assert.match(readFileSync(join(out, "dump.txt"), "utf8"), /openSession/);

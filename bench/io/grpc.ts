@@ -17,7 +17,7 @@ const DEADLINE_MS = 50;
 const WORK_MS = 500;
 /** How long to wait for B to finish a call before calling it "never stopped". */
 const WATCH_MS = WORK_MS + 2_000;
-/** How long to wait for a call to reach B before deciding it never will (A cancelled it). */
+/** How long to wait for a call to reach B before deciding it never will (A canceled it). */
 const GRACE_MS = 300;
 /** In-time calls timed per side for the overhead row. */
 const OVERHEAD_CALLS = 200;
@@ -70,7 +70,7 @@ async function measure(tb: GrpcTestbed, runs: number): Promise<Map<GrpcVariant, 
         const record = await tb.work(c.id, WATCH_MS, GRACE_MS);
         const workMs =
           record === undefined
-            ? 0 // A cancelled the call before it reached B
+            ? 0 // A canceled the call before it reached B
             : record.endedAt === undefined
               ? null
               : Math.max(0, record.endedAt - c.deadlineAt);

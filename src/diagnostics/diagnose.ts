@@ -34,7 +34,7 @@ export interface DiagnoseResult {
 export const DIAGNOSE_USAGE = `Usage: timebound diagnose [--out <dir>] -- <command> [args...]
 
 Runs the command with timebound's tracking on (node --import timebound/register) and, when it
-exits (or is stopped with Ctrl-C), prints what was found: contexts never cancelled or lost,
+exits (or is stopped with Ctrl-C), prints what was found: contexts never canceled or lost,
 work that ignored cancellation, leaked timers, late deadlines, growth. The report folder holds
 dump.txt, dump-full.txt, report.json, profile.pb.gz, stacks.folded, flamegraph.html, growth.csv
 and growth.svg. TIMEBOUND_* environment variables tune the thresholds.

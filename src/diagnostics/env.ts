@@ -11,7 +11,7 @@ type Parse = "number" | "flag" | "string" | "signal";
  */
 export const ENV_VARS = {
   TIMEBOUND_REPORT_DIR: ["reportDir", "string"],
-  TIMEBOUND_NEVER_CANCELLED_MS: ["neverCancelledMs", "number"],
+  TIMEBOUND_NEVER_CANCELED_MS: ["neverCanceledMs", "number"],
   TIMEBOUND_IGNORED_CANCELLATION_MS: ["ignoredCancellationMs", "number"],
   TIMEBOUND_LATE_DEADLINE_MS: ["lateDeadlineMs", "number"],
   TIMEBOUND_TIMERS: ["timers", "flag"],
@@ -31,6 +31,11 @@ export const ENV_VARS = {
 } as const satisfies Record<string, readonly [string, Parse]>;
 
 type EnvName = keyof typeof ENV_VARS;
+
+/** Old names still read when the new one is unset (the library spells "canceled" one way now). */
+export const ENV_ALIASES: Readonly<Record<string, EnvName>> = {
+  TIMEBOUND_NEVER_CANCELLED_MS: "TIMEBOUND_NEVER_CANCELED_MS",
+};
 
 function parse(name: string, raw: string, as: Parse): unknown {
   switch (as) {
@@ -67,14 +72,18 @@ export function trackingFromEnv(env: Env = process.env): boolean | undefined {
  *
  * @example
  * ```ts
- * track(optionsFromEnv()); // TIMEBOUND_NEVER_CANCELLED_MS=5000 node app.js
+ * track(optionsFromEnv()); // TIMEBOUND_NEVER_CANCELED_MS=5000 node app.js
  * ```
  */
 export function optionsFromEnv(env: Env = process.env): ResolvedTrackOptions {
   const options: Record<string, unknown> = {};
   const bounds: Record<string, unknown> = {};
-  const envNameOf = new Map<string, EnvName>();
-  for (const [name, [key, as]] of Object.entries(ENV_VARS) as [EnvName, [string, Parse]][]) {
+  const envNameOf = new Map<string, string>();
+  const oldNameOf = new Map(Object.entries(ENV_ALIASES).map(([old, name]) => [name, old]));
+  for (const [newName, [key, as]] of Object.entries(ENV_VARS) as [EnvName, [string, Parse]][]) {
+    const oldName = oldNameOf.get(newName);
+    const useOld = (env[newName] ?? "") === "" && oldName !== undefined;
+    const name = useOld ? oldName : newName;
     envNameOf.set(key, name);
     const raw = env[name];
     if (raw === undefined || raw === "") continue;

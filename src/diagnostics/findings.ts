@@ -16,7 +16,7 @@ export interface Logged<T> {
 /** Everything the analysis looks at: the tracker's state at one moment. */
 export interface AnalysisInput {
   readonly now: number;
-  readonly neverCancelledMs: number;
+  readonly neverCanceledMs: number;
   readonly ignoredCancellationMs: number;
   /** Live contexts, oldest first. */
   readonly contexts: Iterable<ContextRecord>;
@@ -33,10 +33,10 @@ export interface AnalysisInput {
 
 /** Findings first by how sure and how serious they are, then by count. */
 const KIND_ORDER: readonly FindingKind[] = [
-  "collected-uncancelled",
+  "collected-uncanceled",
   "ignored-cancellation",
   "leaked-timer",
-  "never-cancelled",
+  "never-canceled",
   "timer-growth",
   "growth",
   "late-deadline",
@@ -85,11 +85,11 @@ function max<T>(items: readonly T[], f: (item: T) => number): number {
   return m;
 }
 
-function neverCancelled(input: AnalysisInput): Finding[] {
+function neverCanceled(input: AnalysisInput): Finding[] {
   const groups = new Groups<ContextRecord>();
   for (const c of input.contexts) {
     // Oldest first: once one is too young, so are the rest.
-    if (input.now - c.createdAt < input.neverCancelledMs) break;
+    if (input.now - c.createdAt < input.neverCanceledMs) break;
     if (c.deadline !== Infinity) continue;
     groups.add(stackOf(c), `${c.kind}\0${c.name ?? ""}`, c);
   }
@@ -97,11 +97,11 @@ function neverCancelled(input: AnalysisInput): Finding[] {
     const frames = framesOf(stackOf(first));
     const oldest = input.now - first.createdAt;
     return {
-      kind: "never-cancelled",
+      kind: "never-canceled",
       message:
         `${plural(items.length, "context")} ${contextLabel(first.name, first.kind)} ` +
         `(${first.kind}, no deadline) created${where(frames)} live for up to ${formatAge(oldest)} ` +
-        `and never cancelled: cancel each when its work is done (\`using\`, or cancel() in finally)`,
+        `and never canceled: cancel each when its work is done (\`using\`, or cancel() in finally)`,
       stack: frames,
       ageMs: oldest,
       contextName: first.name,
@@ -110,7 +110,7 @@ function neverCancelled(input: AnalysisInput): Finding[] {
   });
 }
 
-function collectedUncancelled(input: AnalysisInput): Finding[] {
+function collectedUncanceled(input: AnalysisInput): Finding[] {
   const groups = new Groups<CollectedEvent>();
   for (const e of input.collected.events) {
     const r = e.record;
@@ -121,11 +121,11 @@ function collectedUncancelled(input: AnalysisInput): Finding[] {
     const frames = framesOf(stackOf(r));
     const last = input.now - max(items, (e) => e.at);
     return {
-      kind: "collected-uncancelled",
+      kind: "collected-uncanceled",
       message:
         `${plural(items.length, "context")} ${contextLabel(r.name, r.kind)} (${r.kind}) created` +
         `${where(frames)} ${items.length === 1 ? "was" : "were"} garbage-collected without ever ` +
-        `being cancelled: a lost cancel (go vet's lostcancel, proven at run time)`,
+        `being canceled: a lost cancel (go vet's lostcancel, proven at run time)`,
       stack: frames,
       ageMs: last,
       contextName: r.name,
@@ -133,7 +133,7 @@ function collectedUncancelled(input: AnalysisInput): Finding[] {
         count: items.length,
         contextKind: r.kind,
         lastCollectedAgoMs: round1(last),
-        totalCollectedUncancelled: input.collected.total,
+        totalCollectedUncanceled: input.collected.total,
       },
     };
   });
@@ -329,10 +329,10 @@ function countOf(f: Finding): number {
  */
 export function analyze(input: AnalysisInput): Finding[] {
   const all = [
-    ...collectedUncancelled(input),
+    ...collectedUncanceled(input),
     ...ignoredCancellation(input),
     ...leakedTimers(input),
-    ...neverCancelled(input),
+    ...neverCanceled(input),
     ...growth(input),
     ...lateDeadlines(input),
   ];

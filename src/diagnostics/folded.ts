@@ -11,7 +11,7 @@ export type StackItem = "context" | "operation" | "finding" | "omitted";
 /** Items of one kind that share a creation stack. */
 export interface StackGroup {
   readonly item: StackItem;
-  /** Context kind (`withTimeout`), operation kind (`sleep`), finding kind (`never-cancelled`). */
+  /** Context kind (`withTimeout`), operation kind (`sleep`), finding kind (`never-canceled`). */
   readonly kind: string;
   /**
    * Synthetic outermost frame naming what the items are (`[context withTimeout]`), so that a

@@ -66,7 +66,7 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
     "live contexts grouped by creation stack (?debug=2: each with state, age, created by)",
   "/operations": "operations in progress: waits, adapter work, ambient fetches and timers",
   "/findings":
-    "never cancelled, collected uncancelled, ignored cancellation, leaked timers, late deadlines, growth",
+    "never canceled, collected uncanceled, ignored cancellation, leaked timers, late deadlines, growth",
   "/dump": "all three above in one text",
   "/snapshot.json": "the snapshot as JSON",
   "/profile.pb.gz": "pprof profile (go tool pprof, speedscope)",

@@ -43,9 +43,9 @@ export interface Frame {
 /** What went wrong, as a finding kind. */
 export type FindingKind =
   /** A cancellable context with no deadline, still live after the threshold. */
-  | "never-cancelled"
-  /** A context garbage-collected without having been cancelled: proof of a lost cancel. */
-  | "collected-uncancelled"
+  | "never-canceled"
+  /** A context garbage-collected without having been canceled: proof of a lost cancel. */
+  | "collected-uncanceled"
   /** An operation still running N ms after its context ended. */
   | "ignored-cancellation"
   /** A timer or ticker still armed after its context ended. */

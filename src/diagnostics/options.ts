@@ -9,8 +9,10 @@ import { describeValue } from "../core/explain.js";
 export interface TrackOptions {
   /**
    * A cancellable context with no deadline still live after this many ms is reported as
-   * never cancelled. Default 60,000; 0..1e9.
+   * never canceled. Default 60,000; 0..1e9.
    */
+  readonly neverCanceledMs?: number;
+  /** @deprecated The same as {@link TrackOptions.neverCanceledMs}, its old spelling. */
   readonly neverCancelledMs?: number;
   /**
    * An operation (or a timer or fetch started inside `run(ctx, …)`) still running this many ms
@@ -72,7 +74,9 @@ export interface SnapshotBounds {
 
 export type ResolvedBounds = Required<SnapshotBounds>;
 
-export interface ResolvedTrackOptions extends Required<Omit<TrackOptions, "reportDir" | "bounds">> {
+export interface ResolvedTrackOptions extends Required<
+  Omit<TrackOptions, "reportDir" | "bounds" | "neverCancelledMs">
+> {
   readonly reportDir: string | undefined;
   readonly bounds: ResolvedBounds;
 }
@@ -93,7 +97,7 @@ export const DUMP_SIGNALS: readonly NodeJS.Signals[] = (
 ).filter((name) => name in constants.signals);
 
 const DEFAULTS: Omit<ResolvedTrackOptions, "reportDir" | "bounds"> = {
-  neverCancelledMs: 60_000,
+  neverCanceledMs: 60_000,
   ignoredCancellationMs: 1_000,
   lateDeadlineMs: 50,
   timers: true,
@@ -174,7 +178,7 @@ export function resolveTrackOptions(
   if (typeof o !== "object" || o === null) {
     throw new TypeError(`${where}: options must be an object`);
   }
-  const ms = (key: "neverCancelledMs" | "ignoredCancellationMs" | "lateDeadlineMs"): number =>
+  const ms = (key: "neverCanceledMs" | "ignoredCancellationMs" | "lateDeadlineMs"): number =>
     checkNumber(pick(o[key], DEFAULTS[key]), label(key), 0, 1e9);
   const int = (
     key: "timerSampleEvery" | "waitSampleEvery" | "maxSamples" | "maxEvents" | "maxTimers",
@@ -194,8 +198,20 @@ export function resolveTrackOptions(
         ` ("off" in TIMEBOUND_DUMP_SIGNAL), got ${describeValue(dumpSignal)}`,
     );
   }
+  if (o.neverCancelledMs !== undefined) {
+    if (o.neverCanceledMs !== undefined) {
+      throw new TypeError(
+        `${label("neverCancelledMs")} is the old spelling of neverCanceledMs: give one of them`,
+      );
+    }
+    return resolveTrackOptions(
+      { ...o, neverCanceledMs: o.neverCancelledMs, neverCancelledMs: undefined },
+      where,
+      label,
+    );
+  }
   return {
-    neverCancelledMs: ms("neverCancelledMs"),
+    neverCanceledMs: ms("neverCanceledMs"),
     ignoredCancellationMs: ms("ignoredCancellationMs"),
     lateDeadlineMs: ms("lateDeadlineMs"),
     timers: flag("timers"),

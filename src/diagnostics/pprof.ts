@@ -42,7 +42,7 @@ export const PPROF_SAMPLE_TYPES = [
 /**
  * Encodes the snapshot as a gzipped pprof profile. One sample per group of items that share a
  * creation stack, kind and context name, with values `[count, age ms]` and labels `item`
- * (context, operation, finding, omitted), `kind` (withTimeout, sleep, never-cancelled...) and
+ * (context, operation, finding, omitted), `kind` (withTimeout, sleep, never-canceled...) and
  * `context` (the context's name, when it has one). Each stack ends, outermost, in a synthetic
  * frame such as `[context withTimeout]`, so contexts, operations and findings stay apart.
  * `duration_nanos` spans from the oldest item (or first growth sample) to the snapshot.

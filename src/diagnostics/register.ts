@@ -8,7 +8,7 @@
  * | ----------------------------------- | -------------------------- | ------------------ |
  * | `TIMEBOUND_TRACK`                   | on (1) / off (0)           | 1 with the preload |
  * | `TIMEBOUND_REPORT_DIR`              | `reportDir` (`%p` = pid)   | none               |
- * | `TIMEBOUND_NEVER_CANCELLED_MS`      | `neverCancelledMs`         | 60000              |
+ * | `TIMEBOUND_NEVER_CANCELED_MS`       | `neverCanceledMs`          | 60000              |
  * | `TIMEBOUND_IGNORED_CANCELLATION_MS` | `ignoredCancellationMs`    | 1000               |
  * | `TIMEBOUND_LATE_DEADLINE_MS`        | `lateDeadlineMs`           | 50                 |
  * | `TIMEBOUND_TIMERS`                  | `timers` (1/0)             | 1                  |

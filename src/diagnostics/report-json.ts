@@ -50,7 +50,7 @@ export interface JsonReport {
  * @example
  * ```ts
  * const report = toJsonReport(tracking.snapshot());
- * report.findings.filter((f) => f.kind === "collected-uncancelled");
+ * report.findings.filter((f) => f.kind === "collected-uncanceled");
  * ```
  */
 export function toJsonReport(snapshot: Snapshot): JsonReport {

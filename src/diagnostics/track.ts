@@ -111,7 +111,7 @@ export class Tracking {
     const samples = this.samples();
     return {
       now: now(),
-      neverCancelledMs: this.options.neverCancelledMs,
+      neverCanceledMs: this.options.neverCanceledMs,
       ignoredCancellationMs: this.options.ignoredCancellationMs,
       contexts: iterable(this.tracker.contexts),
       operations: iterable(this.tracker.operations),
@@ -186,7 +186,7 @@ let active: Tracking | undefined;
  *
  * @example
  * ```ts
- * const tracking = track({ neverCancelledMs: 30_000 });
+ * const tracking = track({ neverCanceledMs: 30_000 });
  * // …
  * console.log(toTextReport(tracking.snapshot(), { debug: 1 }));
  * tracking.stop();

@@ -16,7 +16,7 @@ import type { Progress, ResultRow, Scenario, ScenarioResult } from "./scenario.j
 
 /** How a caller bounds its call to A. */
 export type GrpcVariant =
-  /** ❌ Promise.race against a timer; the call itself has no deadline and is never cancelled. */
+  /** ❌ Promise.race against a timer; the call itself has no deadline and is never canceled. */
   | "race"
   /** ❌ a grpc-js deadline on the client's call only; A calls B without one. */
   | "grpc-deadline"
@@ -55,7 +55,7 @@ export interface GrpcTestbed {
   direct(timebound: boolean): Promise<void>;
   /**
    * B's record of call `id` once B's handler has ended; `undefined` if B never received the
-   * call (A cancelled it first) within `graceMs`, or a record without `endedAt` if B was still
+   * call (A canceled it first) within `graceMs`, or a record without `endedAt` if B was still
    * working after `withinMs`.
    */
   work(id: number, withinMs: number, graceMs: number): Promise<WorkRecord | undefined>;
@@ -285,7 +285,7 @@ async function measure(
   const records = await Promise.all(calls.map((c) => tb.work(c.id, workMs + 2_000, 300)));
   const after = calls.map((c, i) => {
     const r = records[i];
-    if (r === undefined) return 0; // A cancelled the call before it reached B
+    if (r === undefined) return 0; // A canceled the call before it reached B
     return r.endedAt === undefined ? Infinity : Math.max(0, r.endedAt - c.deadlineAt);
   });
   const bAfter = median(after);
@@ -355,7 +355,7 @@ function findings(wrong: Measured, right: Measured, workMs: number): string[] {
       `With Promise.race the caller gave up after ${formatMs(wrong.callerWaitedMs)}, but B's ` +
         `log shows ${wrong.bCompleted} of ${RUNS} handlers ran their full ${formatMs(workMs)} ` +
         `of work, ${formatMs(wrong.bAfterMs ?? workMs)} past the deadline: the call had no ` +
-        `deadline and was never cancelled, so nothing told A or B.`,
+        `deadline and was never canceled, so nothing told A or B.`,
     );
   }
   if (right.bAfterMs !== null && right.bCompleted === 0) {

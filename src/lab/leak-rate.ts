@@ -133,7 +133,7 @@ export const leakRate: Scenario = {
       const server = withCancel(background(), { name: "server" });
       const result = await trackedVariant(
         variantDir(options, "leak-rate", name),
-        labTrackOptions({ neverCancelledMs: Math.min(500, runMs / 2) }),
+        labTrackOptions({ neverCanceledMs: Math.min(500, runMs / 2) }),
         async (tracking, takeSnapshot) => {
           const requestContexts = (): number => {
             let n = 0;
@@ -168,7 +168,7 @@ export const leakRate: Scenario = {
     const right = await variant(false);
     const w = wrong.value;
     const r = right.value;
-    const never = (s: typeof wrong) => findingsOf(s.snapshot, "never-cancelled").length > 0;
+    const never = (s: typeof wrong) => findingsOf(s.snapshot, "never-canceled").length > 0;
     return {
       setup:
         `${RATE_PER_SECOND} requests/s for ${formatMs(runMs)} (${formatMs(RUN_MS)} at scale 1) ` +
@@ -214,7 +214,7 @@ export const leakRate: Scenario = {
           `with ${formatBytesDelta(w.heapBytes)} of heap; with \`using\`, ` +
           `${formatCount(r.liveContexts)} and ${formatBytesDelta(r.heapBytes)}.`,
         never(wrong) && !never(right)
-          ? "The tracker names the leak with its creation stack (never-cancelled, at leakyHandler) " +
+          ? "The tracker names the leak with its creation stack (never-canceled, at leakyHandler) " +
             "and its growth verdict calls the live-context curve a leak; neither appears for the " +
             "right variant."
           : `The tracker's findings: wrong ${findingKinds(wrong.snapshot)}; right ` +

@@ -16,7 +16,7 @@ import { textRow } from "./rows.js";
  */
 export function labTrackOptions(overrides: TrackOptions = {}): TrackOptions {
   return {
-    neverCancelledMs: 100,
+    neverCanceledMs: 100,
     ignoredCancellationMs: 50,
     timerSampleEvery: 1,
     waitSampleEvery: 1,
@@ -82,7 +82,7 @@ export function findingsOf(snapshot: Snapshot, kind: FindingKind): Finding[] {
   return snapshot.findings.filter((f) => f.kind === kind);
 }
 
-/** How many findings of each kind, for a table cell: "never-cancelled ×1, growth ×2" or "none". */
+/** How many findings of each kind, for a table cell: "never-canceled ×1, growth ×2" or "none". */
 export function findingKinds(snapshot: Snapshot): string {
   const counts = new Map<string, number>();
   for (const f of snapshot.findings) counts.set(f.kind, (counts.get(f.kind) ?? 0) + 1);

@@ -1,5 +1,5 @@
 // A small leaky program using the built package, for `timebound diagnose -- node leaky.mjs`:
-// "session" contexts that are never cancelled, kept alive past the never-cancelled threshold.
+// "session" contexts that are never canceled, kept alive past the never-canceled threshold.
 import { background, withCancel } from "timebound";
 
 function openSession() {

@@ -16,17 +16,17 @@ describe("runDiagnose (timebound diagnose -- node app.js)", () => {
     process.chdir(ROOT);
     try {
       const result = await runDiagnose({
-        command: ["node", "test/diagnostics/fixtures/never-cancelled.ts", "leak"],
+        command: ["node", "test/diagnostics/fixtures/never-canceled.ts", "leak"],
         out,
         env: FAST_ENV,
         stdout: { write: (text: string) => (printed += text) },
       });
       assert.equal(result.exitCode, 0, printed);
       assert.deepEqual(result.reportDirs, [out]);
-      assert.ok(result.findings.some((f) => f.kind === "never-cancelled"));
+      assert.ok(result.findings.some((f) => f.kind === "never-canceled"));
       assert.match(
         printed,
-        /timebound diagnose: 1 finding\n {2}\[never-cancelled\] 50 contexts "worker"/,
+        /timebound diagnose: 1 finding\n {2}\[never-canceled\] 50 contexts "worker"/,
       );
       assert.match(printed, /dump\.txt {9}live contexts, operations and findings grouped by stack/);
       assert.ok(existsSync(join(out, "flamegraph.html")));

@@ -38,7 +38,7 @@ describe("the built package: node --import timebound/register app.mjs", () => {
           ["--import", "timebound/register", "test/diagnostics/fixtures/dist-app.mjs"],
           {
             cwd: ROOT,
-            env: { ...process.env, TIMEBOUND_REPORT_DIR: dir, TIMEBOUND_NEVER_CANCELLED_MS: "100" },
+            env: { ...process.env, TIMEBOUND_REPORT_DIR: dir, TIMEBOUND_NEVER_CANCELED_MS: "100" },
           },
         );
         let stderr = "";
@@ -46,7 +46,7 @@ describe("the built package: node --import timebound/register app.mjs", () => {
         const code = await new Promise((resolve) => child.on("close", resolve));
         assert.equal(code, 0, stderr);
         const report = JSON.parse(readFileSync(join(dir, "report.json"), "utf8")) as JsonReport;
-        const finding = report.findings.find((f) => f.kind === "never-cancelled");
+        const finding = report.findings.find((f) => f.kind === "never-canceled");
         assert.equal(finding?.details?.count, 2, stderr);
         // timebound's own frames (dist/esm/core) are left out: the stack starts at the program.
         assert.equal(finding?.stack[0]?.functionName, "openSession");

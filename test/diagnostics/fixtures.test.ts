@@ -43,16 +43,16 @@ function expectFound(leak: FixtureRun, fixed: FixtureRun, kind: FindingKind, fn:
 }
 
 describe("findings from real processes run with --import register", () => {
-  it("never-cancelled: workers without a deadline nobody cancels", async () => {
-    const [leak, fixed] = await both("never-cancelled", "leak", "fixed");
-    const f = expectFound(leak, fixed, "never-cancelled", "startWorkers");
+  it("never-canceled: workers without a deadline nobody cancels", async () => {
+    const [leak, fixed] = await both("never-canceled", "leak", "fixed");
+    const f = expectFound(leak, fixed, "never-canceled", "startWorkers");
     assert.equal(f.details?.count, 50);
     assert.equal(f.contextName, "worker");
   });
 
-  it("collected-uncancelled: contexts dropped without cancel are proven lost when collected", async () => {
-    const [leak, fixed] = await both("collected-uncancelled", "leak", "fixed");
-    const f = expectFound(leak, fixed, "collected-uncancelled", "lostCancel");
+  it("collected-uncanceled: contexts dropped without cancel are proven lost when collected", async () => {
+    const [leak, fixed] = await both("collected-uncanceled", "leak", "fixed");
+    const f = expectFound(leak, fixed, "collected-uncanceled", "lostCancel");
     assert.equal(typeof f.details?.count, "number");
     assert.ok((f.details?.count as number) >= 10, `most of the 20 were collected: ${f.message}`);
   });

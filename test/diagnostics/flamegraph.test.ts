@@ -58,7 +58,7 @@ const snapshot: Snapshot = {
   operations: [],
   findings: [
     {
-      kind: "never-cancelled",
+      kind: "never-canceled",
       message: "",
       stack: [site("leakyRenewal", 17), site("scheduleJobs", 5)],
       ageMs: 50_000,

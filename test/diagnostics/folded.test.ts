@@ -52,14 +52,14 @@ describe("toFolded", () => {
           stack: [at("poll", 5), at("main", 42)],
         },
       ],
-      findings: [{ kind: "never-cancelled", message: "m", stack: leaky, ageMs: 4_000 }],
+      findings: [{ kind: "never-canceled", message: "m", stack: leaky, ageMs: 4_000 }],
     });
     assert.equal(
       toFolded(snapshot),
       [
         "[context withCancel];main (/srv/app.js:40:7);startWorker (/srv/app.js:12:7) 3",
         "[context withTimeout];main (/srv/app.js:41:7);handle (/srv/app.js:30:7) 1",
-        "[finding never-cancelled];main (/srv/app.js:40:7);startWorker (/srv/app.js:12:7) 1",
+        "[finding never-canceled];main (/srv/app.js:40:7);startWorker (/srv/app.js:12:7) 1",
         "[operation sleep];main (/srv/app.js:42:7);poll (/srv/app.js:5:7) 1",
         "",
       ].join("\n"),
@@ -140,7 +140,7 @@ describe("toFolded", () => {
         fc.array(
           fc.tuple(
             stack,
-            fc.constantFrom<"never-cancelled" | "leaked-timer">("never-cancelled", "leaked-timer"),
+            fc.constantFrom<"never-canceled" | "leaked-timer">("never-canceled", "leaked-timer"),
           ),
           {
             maxLength: 10,

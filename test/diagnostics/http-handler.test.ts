@@ -49,7 +49,7 @@ describe("debugHandler over a real loopback server", () => {
     tracking = track({
       timers: false,
       dumpSignal: false,
-      neverCancelledMs: 0,
+      neverCanceledMs: 0,
       sampleIntervalMs: 50,
     });
     for (let i = 0; i < 5; i++) live.push(acceptSession());
@@ -98,7 +98,7 @@ describe("debugHandler over a real loopback server", () => {
 
   it("findings, snapshot.json and the other outputs", async () => {
     const findings = await get(base, "/debug/timebound/findings");
-    assert.match(findings.text, /\[never-cancelled\] 5 contexts "session"/);
+    assert.match(findings.text, /\[never-canceled\] 5 contexts "session"/);
     const json = await get(base, "/debug/timebound/snapshot.json");
     assert.match(json.type, /^application\/json/);
     const snapshot = parseJsonReport(json.text);

@@ -14,7 +14,7 @@ const HUGE = 200_000;
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
 
 describe("a huge number of live contexts", () => {
-  const tracking = track({ timers: false, dumpSignal: false, neverCancelledMs: 0 });
+  const tracking = track({ timers: false, dumpSignal: false, neverCanceledMs: 0 });
   const dir = mkdtempSync(join(tmpdir(), "timebound-huge-"));
   const live: CancelableContext[] = [];
 
@@ -45,7 +45,7 @@ describe("a huge number of live contexts", () => {
     assert.match(text, /200,000 live contexts \(10,000 in this snapshot\)/);
     assert.match(text, /… and 190,000 more contexts not in this snapshot \(size bound\)/);
     // The finding counts every context, not just those that fit in the snapshot.
-    const finding = snapshot.findings.find((f) => f.kind === "never-cancelled");
+    const finding = snapshot.findings.find((f) => f.kind === "never-canceled");
     assert.equal(finding?.details?.count, HUGE);
     const report = parseJsonReport(readFileSync(join(dir, "report.json"), "utf8"));
     assert.equal(report.omitted.contexts, HUGE - 10_000);

@@ -9,7 +9,7 @@ import { isTracking, track } from "../../src/diagnostics/track.js";
 describe("tracking options", () => {
   it("defaults suit production", () => {
     const o = resolveTrackOptions(undefined);
-    assert.equal(o.neverCancelledMs, 60_000);
+    assert.equal(o.neverCanceledMs, 60_000);
     assert.equal(o.ignoredCancellationMs, 1_000);
     assert.equal(o.timerSampleEvery, 8);
     assert.equal(o.dumpSignal, "SIGUSR2");
@@ -19,8 +19,8 @@ describe("tracking options", () => {
 
   it("bad options fail with the option's name and range", () => {
     assert.throws(
-      () => track({ neverCancelledMs: -5 }),
-      /track: options\.neverCancelledMs must be a number in 0\.\.1000000000, got -5/,
+      () => track({ neverCanceledMs: -5 }),
+      /track: options\.neverCanceledMs must be a number in 0\.\.1000000000, got -5/,
     );
     assert.throws(
       () => track({ timerSampleEvery: 1.5 }),
@@ -39,6 +39,26 @@ describe("tracking options", () => {
       /options\.dumpSignal must be one of SIGUSR2, SIGUSR1, .*, or false for none .* got "USR2"/,
     );
     assert.equal(isTracking(), false, "a rejected call starts nothing");
+  });
+
+  it("spells canceled one way, and still reads the old spellings", () => {
+    assert.equal(optionsFromEnv({ TIMEBOUND_NEVER_CANCELED_MS: "250" }).neverCanceledMs, 250);
+    assert.equal(optionsFromEnv({ TIMEBOUND_NEVER_CANCELLED_MS: "350" }).neverCanceledMs, 350);
+    assert.equal(
+      optionsFromEnv({ TIMEBOUND_NEVER_CANCELED_MS: "1", TIMEBOUND_NEVER_CANCELLED_MS: "2" })
+        .neverCanceledMs,
+      1,
+      "the new name wins",
+    );
+    assert.throws(
+      () => optionsFromEnv({ TIMEBOUND_NEVER_CANCELLED_MS: "soon" }),
+      /environment variable TIMEBOUND_NEVER_CANCELLED_MS must be a number, got "soon"/,
+    );
+    assert.equal(resolveTrackOptions({ neverCancelledMs: 5 }).neverCanceledMs, 5);
+    assert.throws(
+      () => resolveTrackOptions({ neverCancelledMs: 5, neverCanceledMs: 6 }),
+      /neverCancelledMs is the old spelling of neverCanceledMs: give one of them/,
+    );
   });
 
   it("refuses a dump signal that cannot be caught or does not exist, naming the variable", () => {
@@ -75,7 +95,7 @@ describe("tracking options", () => {
       TIMEBOUND_MAX_CONTEXTS: "7",
       TIMEBOUND_REPORT_DIR: "/tmp/x-%p",
     });
-    assert.equal(o.neverCancelledMs, 250);
+    assert.equal(o.neverCanceledMs, 250);
     assert.equal(o.timers, false);
     assert.equal(o.dumpSignal, false);
     assert.equal(o.bounds.maxContexts, 7);

@@ -57,8 +57,8 @@ const snapshot: Snapshot = {
   ],
   findings: [
     {
-      kind: "never-cancelled",
-      message: "never cancelled",
+      kind: "never-canceled",
+      message: "never canceled",
       stack: leakStack,
       ageMs: 9_000,
       contextName: "poller",
@@ -125,9 +125,9 @@ describe("toPprof", () => {
       [1, 500],
       { item: "operation", kind: "sleep" },
     ]);
-    assert.deepEqual(summary("subscribeForever < bootstrap < [finding never-cancelled]"), [
+    assert.deepEqual(summary("subscribeForever < bootstrap < [finding never-canceled]"), [
       [1, 9_000],
-      { item: "finding", kind: "never-cancelled", context: "poller" },
+      { item: "finding", kind: "never-canceled", context: "poller" },
     ]);
     assert.equal(samples.length, 4);
   });

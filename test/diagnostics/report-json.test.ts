@@ -36,7 +36,7 @@ const snapshot: Snapshot = {
   ],
   findings: [
     {
-      kind: "never-cancelled",
+      kind: "never-canceled",
       message: "3 contexts",
       stack: frames,
       ageMs: 3_500,
@@ -58,7 +58,7 @@ describe("JSON report", () => {
       [0, 0, 0],
     );
     assert.equal(report.summary.liveContexts, 10);
-    assert.deepEqual(report.summary.findingsByKind, { "never-cancelled": 1 });
+    assert.deepEqual(report.summary.findingsByKind, { "never-canceled": 1 });
     assert.deepEqual(
       parseJsonReport(toJson(snapshot)),
       JSON.parse(JSON.stringify(snapshot)) as Snapshot,

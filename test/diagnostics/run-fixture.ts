@@ -19,7 +19,7 @@ const ROOT = new URL("../../", import.meta.url).pathname;
 
 /** Thresholds low enough for short fixtures; each test may override. */
 export const FAST_ENV = {
-  TIMEBOUND_NEVER_CANCELLED_MS: "200",
+  TIMEBOUND_NEVER_CANCELED_MS: "200",
   TIMEBOUND_IGNORED_CANCELLATION_MS: "200",
   TIMEBOUND_TIMER_SAMPLE_EVERY: "1",
   TIMEBOUND_DUMP_SIGNAL: "off",

@@ -110,7 +110,7 @@ describe("dumps on a signal and at exit", () => {
     try {
       assert.equal(run.code, 1);
       assert.match(run.stderr, /fixture crash with 1 context live/);
-      const found = findingsOf(run, "never-cancelled");
+      const found = findingsOf(run, "never-canceled");
       assert.equal(found[0]?.contextName, "doomed", run.stderr);
       assert.ok(existsSync(join(run.dir, "dump.txt")));
     } finally {

@@ -91,7 +91,7 @@ describe("lab: diagnostics scenarios", () => {
       assert.match(row(result, "verdict").right.text, /^no-leak/);
       const wrong = reportKinds(out, "leak-rate", "wrong");
       const right = reportKinds(out, "leak-rate", "right");
-      assert.ok(wrong.includes("never-cancelled"), wrong.join(", "));
+      assert.ok(wrong.includes("never-canceled"), wrong.join(", "));
       assert.deepEqual(right, [], `the right variant has no finding at all: ${right.join(", ")}`);
       assert.match(
         readFileSync(join(out, "leak-rate", "wrong", "dump.txt"), "utf8"),

@@ -108,7 +108,7 @@ describe("the packed package's preload, timebound/register", () => {
       const reports = scratch("register-report");
       const r = run(process.execPath, [flag, "timebound/register", app], {
         cwd: project,
-        env: shellEnv({ TIMEBOUND_REPORT_DIR: reports, TIMEBOUND_NEVER_CANCELLED_MS: "100" }),
+        env: shellEnv({ TIMEBOUND_REPORT_DIR: reports, TIMEBOUND_NEVER_CANCELED_MS: "100" }),
         timeoutMs: 60_000,
       });
       assert.equal(r.status, 0, r.stderr);
@@ -116,7 +116,7 @@ describe("the packed package's preload, timebound/register", () => {
       const report = JSON.parse(readFileSync(join(reports, "report.json"), "utf8")) as {
         findings: { kind: string; details?: { count?: number } }[];
       };
-      const finding = report.findings.find((f) => f.kind === "never-cancelled");
+      const finding = report.findings.find((f) => f.kind === "never-canceled");
       assert.equal(finding?.details?.count, 2, JSON.stringify(report.findings));
     });
   }

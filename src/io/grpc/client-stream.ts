@@ -18,7 +18,7 @@ export interface ClientStreamCall<Req, Res> {
   readonly call: ClientWritableStream<Req>;
   /**
    * The server's answer; rejects with `ctx.err` as soon as the context ends (the call is then
-   * cancelled). It may reject while you are still writing, before anyone awaits it: that is
+   * canceled). It may reject while you are still writing, before anyone awaits it: that is
    * never an unhandled rejection, and awaiting it later still throws the error.
    */
   readonly response: Promise<Res>;
@@ -26,8 +26,8 @@ export interface ClientStreamCall<Req, Res> {
 
 /**
  * Starts a client-streaming call under a context: it carries the context's deadline and is
- * cancelled the moment the context ends, and `response` then rejects with `ctx.err`. On a
- * context that has already ended, the call is cancelled before anything is sent. An earlier
+ * canceled the moment the context ends, and `response` then rejects with `ctx.err`. On a
+ * context that has already ended, the call is canceled before anything is sent. An earlier
  * `options.deadline` works as for {@link unary}. Bad arguments throw a TypeError at once (there
  * is no call to return).
  *

@@ -7,7 +7,7 @@ import { describeValue, explain } from "../../core/explain.js";
 export type HandlerEnd =
   /** The caller's deadline (the call's `grpc-timeout`) passed. */
   | "caller-deadline"
-  /** The caller cancelled the call, or went away. */
+  /** The caller canceled the call, or went away. */
   | "caller-cancel"
   /** The server's own context ended: the parent given to withContext (shutdown). */
   | "server"
@@ -18,7 +18,7 @@ export type HandlerEnd =
 
 /**
  * The status each end is sent as, and its details unless explanations are sent. The code says
- * who ended the work, because callers act on it: CANCELLED means "you cancelled" and is not
+ * who ended the work, because callers act on it: CANCELLED means "you canceled" and is not
  * retried; UNAVAILABLE means "this server is going away, try another"; DEADLINE_EXCEEDED is a
  * deadline, the caller's or one the server set itself (as grpc-go reports a handler's own
  * context.DeadlineExceeded). A cancel inside the server that the call did not cause is UNKNOWN:

@@ -2,7 +2,7 @@
  * timebound/grpc: gRPC calls (@grpc/grpc-js) that obey a context.
  *
  * Client side, every call takes the context's deadline (sent as `grpc-timeout`) and is
- * cancelled the moment the context ends; the caller gets `ctx.err`. Server side, a handler's
+ * canceled the moment the context ends; the caller gets `ctx.err`. Server side, a handler's
  * context ends on the call's deadline or cancellation, and flows into the calls it makes, so a
  * deadline and a cancel cross every hop.
  *

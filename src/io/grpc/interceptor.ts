@@ -17,7 +17,7 @@ import { localStatus, withContextError } from "./status.js";
 /**
  * A grpc-js client interceptor that binds each call to a context: the one given with
  * {@link callOptions}, or else the ambient one ({@link current}, bound with `run`). The call gets
- * the context's deadline (or an earlier `options.deadline`) and is cancelled as soon as the
+ * the context's deadline (or an earlier `options.deadline`) and is canceled as soon as the
  * context ends; the server sees the cancellation at once. The caller's error then has the code
  * DEADLINE_EXCEEDED or CANCELLED, the context's explanation as its details (they stay in this
  * process: a cancel sends no details), and the context's error (`DeadlineExceeded` or

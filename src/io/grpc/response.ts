@@ -33,7 +33,7 @@ export function rejectWhenEnded(ctx: Context, err: unknown): Promise<never> {
 }
 
 /**
- * After the context ends, grpc-js still reports the cancelled call as an 'error' event on the
+ * After the context ends, grpc-js still reports the canceled call as an 'error' event on the
  * stream; with no listener left, that event would crash the process. The caller hears the
  * context's error instead, from the promise or the iterator.
  */

@@ -17,7 +17,7 @@ import { wallClockMs } from "./deadline.js";
  * before the server's own copy of the deadline expires: the server counts from when the request
  * arrived (later by the time in transit) and rounds the `grpc-timeout` up. A cancellation this
  * close to the server's deadline is the client's deadline, and ends the context as
- * DeadlineExceeded; the wire does not say why a call was cancelled.
+ * DeadlineExceeded; the wire does not say why a call was canceled.
  */
 export const DEADLINE_LEAD_MS = 20;
 
@@ -57,7 +57,7 @@ export interface CallContextOptions {
 /**
  * The context of an incoming gRPC call, for its handler: it ends with `DeadlineExceeded` when the
  * call's deadline (the client's `grpc-timeout`) passes, and with `Canceled` when the call is
- * cancelled: the client cancelled or went away, or the call ended (grpc-js reports every end of
+ * canceled: the client canceled or went away, or the call ended (grpc-js reports every end of
  * a call as 'cancelled'). Pass it down to everything the handler starts, outgoing calls
  * included, so that the caller's deadline and cancellation reach them. It cleans up after itself
  * when the call ends; `cancel()` it (or `using`) to end it sooner.
@@ -90,14 +90,14 @@ export function contextFromCall(
     ctx.cancel(callEnded(path));
     return ctx;
   }
-  const onCancelled = (): void => {
+  const onCanceled = (): void => {
     if (ctx.err !== undefined) return;
     const left = ctx.remaining();
     if (hasDeadline && left <= DEADLINE_LEAD_MS) expire(ctx, clientDeadline(path, left));
     else ctx.cancel(callEnded(path));
   };
-  call.on("cancelled", onCancelled);
-  afterFunc(ctx, () => call.removeListener("cancelled", onCancelled));
+  call.on("cancelled", onCanceled);
+  afterFunc(ctx, () => call.removeListener("cancelled", onCanceled));
   return ctx;
 }
 
@@ -147,6 +147,6 @@ function clientDeadline(path: string, left: number): Error {
 
 function callEnded(path: string): Error {
   return new Error(
-    `gRPC call ${path} ended: the client cancelled it or went away, or its status was sent`,
+    `gRPC call ${path} ended: the client canceled it or went away, or its status was sent`,
   );
 }

@@ -14,7 +14,7 @@ import { ignore, ignoreLateErrors, rejectWhenEnded } from "./response.js";
 
 /**
  * A streaming call bound to a context: iterate it for the server's messages. The iterator
- * throws `ctx.err` the moment the context ends (and the call is cancelled), and grpc-js's
+ * throws `ctx.err` the moment the context ends (and the call is canceled), and grpc-js's
  * `ServiceError` when the call fails otherwise; leaving the loop early cancels the call. It can
  * be iterated once. The call's 'error' events are taken care of (an unheard one would crash the
  * process): a failure reaches you through the iteration, or the call's 'status' event.
@@ -34,7 +34,7 @@ export interface ResponseStream<Res, Call> extends AsyncIterable<Res> {
 
 /**
  * Starts a server-streaming call under a context: it carries the context's deadline and is
- * cancelled the moment the context ends, whether or not anyone is reading. Iterating gives the
+ * canceled the moment the context ends, whether or not anyone is reading. Iterating gives the
  * messages; the loop throws `ctx.err` (never grpc-js's CANCELLED or DEADLINE_EXCEEDED) when the
  * context ends, and grpc-js's `ServiceError` for other failures.
  *
@@ -102,7 +102,7 @@ class Reading<Res> {
     private readonly call: ReadableCall<Res>,
   ) {}
 
-  /** The next message, or `ctx.err` the moment the context ends (the call is then cancelled). */
+  /** The next message, or `ctx.err` the moment the context ends (the call is then canceled). */
   async next(source: AsyncIterator<Res>): Promise<IteratorResult<Res>> {
     const ctx = this.ctx;
     this.reading = true;

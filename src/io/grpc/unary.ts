@@ -7,7 +7,7 @@ import { responseCallback } from "./response.js";
 
 /**
  * Calls a unary method of a grpc-js client under a context, as a promise. The call carries the
- * context's deadline (the server reads it from `grpc-timeout`) and is cancelled the moment the
+ * context's deadline (the server reads it from `grpc-timeout`) and is canceled the moment the
  * context ends: the promise then rejects at once with `ctx.err` (`DeadlineExceeded` or
  * `Canceled`), never with grpc-js's DEADLINE_EXCEEDED or CANCELLED error, and the server sees
  * the cancellation. An earlier `options.deadline` works as a child context of `ctx`: at it, the

@@ -86,7 +86,7 @@ describe("grpc: deadlines too far out for grpc-js", () => {
     assert.equal(reply.remainingMs, -1);
   });
 
-  it("a call under a far context is still cancelled by it", async () => {
+  it("a call under a far context is still canceled by it", async () => {
     const ctx = withTimeout(background(), 30 * DAY_MS, { name: "month" });
     const call = unary(ctx, hop.client, "sleep", { ms: 10_000, id: "far-cancel" });
     await hop.b.started("far-cancel");

@@ -194,7 +194,7 @@ describe("grpc operations end whichever side ends first", () => {
     ): Promise<void> => {
       const ctx = withTimeout(background(), deadlineMs, { name: id });
       // A cancel after the deadline does nothing: about a third of the calls are canceled.
-      const cancelled = new Promise<void>((resolve) =>
+      const canceled = new Promise<void>((resolve) =>
         setTimeout(() => {
           ctx.cancel(new Error("gave up"));
           resolve();
@@ -222,7 +222,7 @@ describe("grpc operations end whichever side ends first", () => {
         );
       } finally {
         ctx.cancel();
-        await cancelled;
+        await canceled;
       }
     };
     const calls = fc.array(

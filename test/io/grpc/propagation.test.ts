@@ -76,7 +76,7 @@ describe("grpc: deadline and cancellation cross two hops", () => {
     assert.equal(a.outcome, "Canceled");
     assert.equal(b.outcome, "Canceled");
     assert.ok(b.ctx.err instanceof Canceled, `B's context: ${b.ctx.err}`);
-    assert.match(String((b.ctx.cause as Error).message), /cancelled it or went away/);
+    assert.match(String((b.ctx.cause as Error).message), /canceled it or went away/);
     assertSeenWithin(b, canceledAt, "B");
     assert.equal(b.call.listenerCount("cancelled"), 0);
     const next = await unary(background(), hops.client, "relay", { id: "after-cancel" });

@@ -132,7 +132,7 @@ describe("grpc server context", () => {
       serverLife.cancel(
         new Error("SIGTERM from orchestrator; draining pod web-7f9 on db-3.internal"),
       );
-      // UNAVAILABLE, not CANCELLED (which says the caller cancelled, and is not retried), and
+      // UNAVAILABLE, not CANCELLED (which says the caller canceled, and is not retried), and
       // none of the server's own explanation.
       const err = (await rejection(call)) as { code?: number; details?: string };
       assert.equal(err.code, status.UNAVAILABLE);

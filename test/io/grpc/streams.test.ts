@@ -109,7 +109,7 @@ describe("grpc streams", () => {
     assert.equal(dependents(ctx), 0);
   });
 
-  it("serverStream is cancelled when its context ends even if nobody reads it", async () => {
+  it("serverStream is canceled when its context ends even if nobody reads it", async () => {
     const ctx = withCancel(background());
     const stream = endlessTicks(ctx, "st-u");
     const done = statusOf(stream.call);
@@ -126,7 +126,7 @@ describe("grpc streams", () => {
     assert.throws(() => stream[Symbol.asyncIterator](), /serverStream: .* iterated only once/);
   });
 
-  it("bidiStream echoes in time, and is cancelled with its context", async () => {
+  it("bidiStream echoes in time, and is canceled with its context", async () => {
     const ctx = withCancel(background());
     const echo = bidiStream(ctx, hop.client, "echo");
     echo.call.write({ n: 1 });
@@ -147,7 +147,7 @@ describe("grpc streams", () => {
     assert.deepEqual(seen, [1, 2, 3]);
     // grpc-js ends the server's read side when the client cancels, so the echo loop ends.
     const visit = await hop.b.ended("echo");
-    assert.equal(visit.call.cancelled, true, "the server's call was cancelled");
+    assert.equal(visit.call.cancelled, true, "the server's call was canceled");
     assertSeenWithin(visit, canceledAt);
   });
 

@@ -95,7 +95,7 @@ describe("grpc: no unhandled rejections", () => {
       using ctx = withTimeout(background(), 5_000);
       const sum = clientStream(ctx, toB, "sum");
       sum.call.write({ n: 1 });
-      // Cancelled on grpc-js's side, not by the context: the call fails with CANCELLED.
+      // Canceled on grpc-js's side, not by the context: the call fails with CANCELLED.
       sum.call.cancel();
       await turns();
       assert.deepEqual(unhandled.seen, [], "the response's rejection was unhandled");

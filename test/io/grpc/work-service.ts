@@ -435,5 +435,5 @@ export function assertStoppedByDeadline(visit: Visit, deadline: number, who = "s
   }
   assert.ok(err instanceof Canceled, `${who}'s context ended with ${String(err)}`);
   assert.equal(visit.outcome, "Canceled");
-  assert.match((visit.ctx.cause as Error).message, /the client cancelled it/);
+  assert.match((visit.ctx.cause as Error).message, /the client canceled it/);
 }
