@@ -6,7 +6,7 @@ import { createServer } from "node:http";
 import pg from "pg";
 import { Redis } from "ioredis";
 import { Canceled, type Context, DeadlineExceeded, background, withTimeout } from "timebound";
-import { contextFrom, fetch } from "timebound/http";
+import { contextFrom, createFetch, fetch } from "timebound/http";
 import { query } from "timebound/pg";
 import { command } from "timebound/redis";
 import { closeNow, listenLoopback, startPostgres, startRedis } from "timebound/testing";
@@ -52,10 +52,12 @@ const service = createServer((req, res) => {
 });
 const serviceUrl = await listenLoopback(service);
 
-// A caller with a 300 ms budget: the service sees it in the header and passes what is left on.
+// A caller with a 300 ms budget: the service sees it in the header (less a 100 ms margin, time
+// for its answer to come back) and passes what is left on.
+const callService = createFetch({ marginMs: 100 });
 for (const path of ["/apple", "/pear?slow"]) {
   using ctx = withTimeout(background(), 300, { name: "caller" });
-  const res = await fetch(ctx, serviceUrl + path);
+  const res = await callService(ctx, serviceUrl + path);
   console.log(`GET ${path} -> ${res.status} ${await res.text()}`);
 }
 

@@ -5,10 +5,11 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 const readmePath = new URL("../README.md", import.meta.url);
 const readme = readFileSync(readmePath, "utf8");
-const marker = /<!-- (examples\/[\w-]+\.ts) -->\n```ts\n[\s\S]*?```/g;
-const updated = readme.replace(marker, (_block, file) => {
+// Prettier puts a blank line between the marker and the block; keep whatever is there.
+const marker = /<!-- (examples\/[\w-]+\.ts) -->(\n+)```ts\n[\s\S]*?```/g;
+const updated = readme.replace(marker, (_block, file, gap) => {
   const code = readFileSync(new URL(`../${file}`, import.meta.url), "utf8");
-  return `<!-- ${file} -->\n\`\`\`ts\n${code}\`\`\``;
+  return `<!-- ${file} -->${gap}\`\`\`ts\n${code}\`\`\``;
 });
 if (process.argv.includes("--check")) {
   if (updated !== readme) {

@@ -53,10 +53,15 @@ describe("examples/", () => {
 
   for (const file of examples) {
     it(`${file} runs and prints what it promises`, () => {
+      // Without NODE_TEST_CONTEXT, a node:test example reports as a program run by hand (TAP),
+      // not in the runner's own protocol.
+      const env = { ...process.env };
+      delete env.NODE_TEST_CONTEXT;
       const run = spawnSync(process.execPath, ["--import", "tsx", join("examples", file)], {
         cwd: root,
         encoding: "utf8",
         timeout: 60_000,
+        env,
       });
       assert.equal(run.status, 0, `${file} failed:\n${run.stdout}\n${run.stderr}`);
       for (const expected of EXPECTED[file] ?? []) {
