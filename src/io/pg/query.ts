@@ -1,11 +1,10 @@
 import type { ClientBase, Pool, QueryResult, QueryResultRow } from "pg";
 import type { Context } from "../../core/context.js";
 import { checkContext } from "../../sync/check.js";
-import { acquire, releaseClient } from "./acquire.js";
-import { type DriverClient, asClient, asTarget } from "./driver.js";
+import { type DriverClient, type Target, asTarget } from "./driver.js";
 import { type PgOptions, type ResolvedPgOptions, pgOptions } from "./options.js";
-import { runStatement } from "./run.js";
-import { type QueryText, statementConfig } from "./statement-config.js";
+import { runOnPool, runStatement } from "./run.js";
+import { type QueryText, type StatementSource, statementSource } from "./statement-config.js";
 
 /**
  * Runs one statement under `ctx` on a pg `Pool` (a client is checked out and released for it)
@@ -55,16 +54,23 @@ export function query<R extends QueryResultRow = QueryResultRow>(
   values?: readonly unknown[],
   options?: PgOptions,
 ): Promise<QueryResult<R>> {
-  checkContext(ctx, "query");
-  const target = asTarget(db, "query");
-  const config = statementConfig(text, values, "query");
-  const resolved = pgOptions(options, "query");
+  let target: Target;
+  let source: StatementSource;
+  let resolved: ResolvedPgOptions;
+  try {
+    checkContext(ctx, "query");
+    target = asTarget(db, "query");
+    source = statementSource(text, values, "query");
+    resolved = pgOptions(options, "query");
+  } catch (err) {
+    return Promise.reject(err); // a promise API: bad arguments reject, as Node's do
+  }
   if (target.kind === "client") {
     const client = target.client;
     return runStatement(
       ctx,
       client,
-      config,
+      source,
       {
         options: resolved,
         guard: true,
@@ -74,30 +80,7 @@ export function query<R extends QueryResultRow = QueryResultRow>(
       "query",
     ) as Promise<QueryResult<R>>;
   }
-  return queryOnPool(ctx, target.pool, config, resolved) as Promise<QueryResult<R>>;
-}
-
-async function queryOnPool(
-  ctx: Context,
-  pool: Pool,
-  config: ReturnType<typeof statementConfig>,
-  options: ResolvedPgOptions,
-): Promise<unknown> {
-  const pooled = await acquire(ctx, pool);
-  let client: DriverClient;
-  try {
-    client = asClient(pooled, "query");
-  } catch (err) {
-    releaseClient(pooled, true);
-    throw err;
-  }
-  return runStatement(
-    ctx,
-    client,
-    config,
-    { options, guard: true, owned: true, onIdle: (ok) => releaseClient(pooled, ok) },
-    "query",
-  );
+  return runOnPool(ctx, target.pool, source, resolved, "query") as Promise<QueryResult<R>>;
 }
 
 /** Closes a caller's client that could not be made idle; the caller's next statement fails. */
