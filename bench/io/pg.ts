@@ -6,7 +6,7 @@ import pg from "pg";
 import { setTimeout as delay } from "node:timers/promises";
 import { background, now, withTimeout } from "../../src/index.js";
 import { query } from "../../src/io/pg/index.js";
-import { type Row, row } from "../harness.js";
+import { type Row, comparePaired } from "../harness.js";
 import { type CancelSample, type IoBenchEnv, type LatencyRow, summarize } from "./latency.js";
 
 const ADAPTER = "pg";
@@ -15,8 +15,10 @@ const DEADLINE_MS = 50;
 const SQL = "SELECT pg_sleep(0.15)";
 /** Give up watching a backend that is still busy by then (the sample then says "never"). */
 const WATCH_LIMIT_MS = 2_000;
-/** Queries timed for each overhead row, per side. */
-const OVERHEAD_QUERIES = 2_000;
+/** Pairs timed for each overhead row (one query of each side per pair), after 300 for warm-up. */
+const OVERHEAD_PAIRS = 3_000;
+/** query(ctx, pool, 'SELECT 1') with the guard on, against pool.query: at least this ratio. */
+const GUARD_GOAL = 0.9;
 
 export async function run(env: IoBenchEnv): Promise<{ latency: LatencyRow[]; overhead?: Row[] }> {
   if (env.pgUrl === undefined) {
@@ -45,11 +47,7 @@ export async function run(env: IoBenchEnv): Promise<{ latency: LatencyRow[]; ove
         summarize(ADAPTER, "timebound query(ctx) (CancelRequest)", oursSamples),
         summarize(ADAPTER, "pool.query + query_timeout", usualSamples),
       ],
-      overhead: [
-        await overhead(ours, "SELECT 1", undefined, true),
-        await overhead(ours, "SELECT 1", undefined, false),
-        await overhead(ours, "SELECT $1::int", [1], true),
-      ],
+      overhead: await overhead(url),
     };
   } finally {
     await Promise.all([ours.end(), usual.end(), observer.end()]);
@@ -110,33 +108,62 @@ async function notActive(
 }
 
 /**
- * Queries per second through query(ctx, pool) against pool.query on the same pool, interleaved;
- * with the statement_timeout guard (the default) or without, to show what each part costs.
+ * What query(ctx, pool) costs against pool.query for a statement that finishes in time, timed pair
+ * by pair ({@link comparePaired}): a loopback `SELECT 1` is 50 to 100 µs here, and rounds of
+ * hundreds of ms let another tenant's burst land on one side only. Each side has a pool of one
+ * connection of its own, so that neither sends anything on the other's: the adapter knows its
+ * session's own statement_timeout only while nothing else is written on the connection (see
+ * session-limit.ts). The last row shares one pool, so every guard reads that limit again: the
+ * cost of mixing both on a pool.
  */
-async function overhead(
-  pool: pg.Pool,
-  sql: string,
-  values: unknown[] | undefined,
-  guard: boolean,
-): Promise<Row> {
-  const options = { statementTimeout: guard };
-  let oursMs = 0;
-  let anchorMs = 0;
-  for (let i = 0; i < OVERHEAD_QUERIES; i++) {
-    const ctx = withTimeout(background(), 5_000);
-    let t = now();
-    await query(ctx, pool, sql, values, options);
-    oursMs += now() - t;
+async function overhead(url: string): Promise<Row[]> {
+  const ctx = withTimeout(background(), 600_000, { name: "bench" });
+  const ours = benchPool(url, "tb-bench-pg-overhead-ours", {});
+  const theirs = benchPool(url, "tb-bench-pg-overhead-anchor", {});
+  const anchor = (pool: pg.Pool, sql: string, values?: unknown[]) => ({
+    name: `pool.query('${sql}')`,
+    fn: () => pool.query(sql, values),
+  });
+  const task = (name: string, pool: pg.Pool, sql: string, values?: unknown[], guard = true) => ({
+    name,
+    fn: () => query(ctx, pool, sql, values, { statementTimeout: guard }),
+  });
+  const options = { pairs: OVERHEAD_PAIRS };
+  try {
+    return [
+      await comparePaired(
+        "pg query(ctx) SELECT 1, guard",
+        task("query(ctx, pool, 'SELECT 1')", ours, "SELECT 1"),
+        anchor(theirs, "SELECT 1"),
+        { ...options, goal: GUARD_GOAL },
+      ),
+      await comparePaired(
+        "pg query(ctx) SELECT 1, no guard",
+        task(
+          "query(ctx, pool, 'SELECT 1', { statementTimeout: false })",
+          ours,
+          "SELECT 1",
+          undefined,
+          false,
+        ),
+        anchor(theirs, "SELECT 1"),
+        options,
+      ),
+      await comparePaired(
+        "pg query(ctx) SELECT $1::int, guard",
+        task("query(ctx, pool, 'SELECT $1::int', [1])", ours, "SELECT $1::int", [1]),
+        anchor(theirs, "SELECT $1::int", [1]),
+        options,
+      ),
+      await comparePaired(
+        "pg query(ctx) SELECT 1, guard, shared pool",
+        task("query(ctx, shared pool, 'SELECT 1')", ours, "SELECT 1"),
+        anchor(ours, "SELECT 1"),
+        options,
+      ),
+    ];
+  } finally {
     ctx.cancel();
-    t = now();
-    await pool.query(sql, values);
-    anchorMs += now() - t;
+    await Promise.all([ours.end(), theirs.end()]);
   }
-  const protocol = values === undefined ? "simple" : "extended";
-  return row(
-    `pg: query(ctx, pool, '${sql}') (${protocol}, ${guard ? "with" : "no"} guard)`,
-    `pool.query('${sql}')`,
-    (OVERHEAD_QUERIES * 1000) / oursMs,
-    (OVERHEAD_QUERIES * 1000) / anchorMs,
-  );
 }

@@ -21,16 +21,22 @@ import { type QueryText, type StatementSource, statementSource } from "./stateme
  *
  * With a deadline, the statement also carries a server-side `statement_timeout` (time left +
  * `statementTimeoutSlackMs`, never looser than the session's own), in the same message, so it
- * costs no round trip; it stops the work even if this process dies. It is left out inside a
- * transaction you opened yourself, where it would outlive the statement: use
- * {@link transaction}, which sets it at BEGIN. A context that has already ended never sends the
- * statement, and never checks out a client.
+ * costs no round trip. It is what stops the work when the CancelRequest cannot: this process
+ * died or hangs, or the network between it and the server broke; whatever the budget, nothing
+ * else would stop the statement then. The first guarded statement on a connection reads the
+ * session's own limit; the next ones carry a plain `SET LOCAL` (or nothing, when the session's
+ * limit is tighter) for as long as nothing else is written on that connection, for at most a
+ * second (see {@link PgOptions.statementTimeout}). It is left out inside a transaction you opened
+ * yourself, where it would outlive the statement: use {@link transaction}, which sets it at
+ * BEGIN. A context that has already ended never sends the statement, and never checks out a
+ * client. Bad arguments reject the promise (a TypeError or RangeError naming the argument).
  *
- * On a client you hold, run one statement at a time (as pg asks): the stop holds the client's
- * queue behind the canceled statement, so your next statement simply waits for it. If that
- * client is a PoolClient you already released, and its backend could not be confirmed idle, the
- * pool hands it out once more closed: that borrower's statement fails, and the pool drops it.
- * A multi-statement text resolves to pg's array of results, as with pg itself.
+ * On a client you hold, run one statement at a time (as pg asks). After a stop, your next
+ * statement through `query` waits until the cancel is spent, and one you send with
+ * `client.query` waits in pg's queue behind the stop. If that client is a PoolClient you already
+ * released, and its backend could not be confirmed idle, the pool hands it out once more closed:
+ * that borrower's statement fails, and the pool drops it. A multi-statement text resolves to
+ * pg's array of results, as with pg itself.
  *
  * @example
  * ```ts
