@@ -4,10 +4,18 @@
 // running to the statement's end. Plus what a query costs through the adapter.
 import pg from "pg";
 import { setTimeout as delay } from "node:timers/promises";
+import { pathToFileURL } from "node:url";
 import { background, now, withTimeout } from "../../src/index.js";
 import { query } from "../../src/io/pg/index.js";
-import { type Row, comparePaired } from "../harness.js";
-import { type CancelSample, type IoBenchEnv, type LatencyRow, summarize } from "./latency.js";
+import { startPostgres } from "../../src/testing/index.js";
+import { type Row, comparePaired, formatRow, header } from "../harness.js";
+import {
+  type CancelSample,
+  type IoBenchEnv,
+  type LatencyRow,
+  formatLatency,
+  summarize,
+} from "./latency.js";
 
 const ADAPTER = "pg";
 const DEADLINE_MS = 50;
@@ -165,5 +173,19 @@ async function overhead(url: string): Promise<Row[]> {
   } finally {
     ctx.cancel();
     await Promise.all([ours.end(), theirs.end()]);
+  }
+}
+
+// Alone, without the other adapters: node --expose-gc --import tsx bench/io/pg.ts
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const server = await startPostgres();
+  try {
+    const runs = Number(process.env.TIMEBOUND_BENCH_RUNS ?? 200);
+    const result = await run({ pgUrl: server.url, redisUrl: undefined, runs });
+    for (const r of result.latency) console.log(formatLatency(r));
+    console.log(`\n${header()}`);
+    for (const r of result.overhead ?? []) console.log(formatRow(r));
+  } finally {
+    await server.stop();
   }
 }

@@ -33,8 +33,9 @@ export interface StatementPlan {
   guardMs(): number | undefined;
   /**
    * Put the guard after the text instead of before it (simple protocol only). For `BEGIN
-   * ISOLATION LEVEL ...`, which must come before any other statement of its transaction; the
-   * guard then takes a repeatable-read snapshot at BEGIN rather than at the first statement.
+   * ISOLATION LEVEL ...`, which must come before any other statement of its transaction. The
+   * guard's reading form (a SELECT) then takes a repeatable-read snapshot at BEGIN rather than at
+   * the first statement; its SET LOCAL form takes none.
    */
   readonly guardAfter: boolean;
   /** pg's answer: the result (or results of a multi-statement text), or the error. Called once. */
