@@ -23,8 +23,15 @@ const DEADLINE_MS = 50;
 const SQL = "SELECT pg_sleep(0.15)";
 /** Give up watching a backend that is still busy by then (the sample then says "never"). */
 const WATCH_LIMIT_MS = 2_000;
-/** Pairs timed for each overhead row (one query of each side per pair), after 300 for warm-up. */
+/** Pairs timed for each overhead row (one query of each side per pair). */
 const OVERHEAD_PAIRS = 3_000;
+/**
+ * Untimed pairs first: long enough for the JIT, and for the server to be done with the backends
+ * the latency runs above left exiting or sleeping, which otherwise weigh on the first row.
+ */
+const WARMUP_PAIRS = Number(process.env.WARM ?? 2_000);
+/** Pairs after which the two sides trade connections (see {@link overhead}). */
+const SWAP_EVERY = 100;
 /** query(ctx, pool, 'SELECT 1') with the guard on, against pool.query: at least this ratio. */
 const GUARD_GOAL = 0.9;
 
@@ -118,61 +125,68 @@ async function notActive(
 /**
  * What query(ctx, pool) costs against pool.query for a statement that finishes in time, timed pair
  * by pair ({@link comparePaired}): a loopback `SELECT 1` is 50 to 100 µs here, and rounds of
- * hundreds of ms let another tenant's burst land on one side only. Each side has a pool of one
- * connection of its own, so that neither sends anything on the other's: the adapter knows its
- * session's own statement_timeout only while nothing else is written on the connection (see
- * session-limit.ts). The last row shares one pool, so every guard reads that limit again: the
- * cost of mixing both on a pool.
+ * hundreds of ms let another tenant's burst land on one side only.
+ *
+ * The sides use two pools of one connection, and trade them every {@link SWAP_EVERY} pairs: two
+ * backends are two processes, and one may be scheduled worse than the other for a whole run. They
+ * never use one connection at once: the adapter knows its session's own statement_timeout only
+ * while nothing else is written on the connection (see session-limit.ts), so after each trade its
+ * first statement reads that limit again. The last row shares one connection throughout, so
+ * every guard reads the limit: the cost of mixing both on one pool.
  */
 async function overhead(url: string): Promise<Row[]> {
   const ctx = withTimeout(background(), 600_000, { name: "bench" });
-  const ours = benchPool(url, "tb-bench-pg-overhead-ours", {});
-  const theirs = benchPool(url, "tb-bench-pg-overhead-anchor", {});
-  const anchor = (pool: pg.Pool, sql: string, values?: unknown[]) => ({
+  const pools = [
+    benchPool(url, "tb-bench-pg-overhead-1", {}),
+    benchPool(url, "tb-bench-pg-overhead-2", {}),
+  ] as const;
+  let pairs = 0; // counted by the task, which runs once per pair
+  const mine = (): pg.Pool => pools[Math.floor(pairs / SWAP_EVERY) % 2]!;
+  const other = (): pg.Pool => pools[(Math.floor(pairs / SWAP_EVERY) + 1) % 2]!;
+  const anchor = (sql: string, values?: unknown[], pool = other) => ({
     name: `pool.query('${sql}')`,
-    fn: () => pool.query(sql, values),
+    fn: () => pool().query(sql, values),
   });
-  const task = (name: string, pool: pg.Pool, sql: string, values?: unknown[], guard = true) => ({
+  const task = (name: string, sql: string, values?: unknown[], guard = true, pool = mine) => ({
     name,
-    fn: () => query(ctx, pool, sql, values, { statementTimeout: guard }),
+    fn: () => query(ctx, pool(), sql, values, { statementTimeout: guard }).finally(() => pairs++),
   });
-  const options = { pairs: OVERHEAD_PAIRS };
+  const options = { pairs: OVERHEAD_PAIRS, warmupPairs: WARMUP_PAIRS };
   try {
     return [
       await comparePaired(
         "pg query(ctx) SELECT 1, guard",
-        task("query(ctx, pool, 'SELECT 1')", ours, "SELECT 1"),
-        anchor(theirs, "SELECT 1"),
+        task("query(ctx, pool, 'SELECT 1')", "SELECT 1"),
+        anchor("SELECT 1"),
         { ...options, goal: GUARD_GOAL },
       ),
       await comparePaired(
         "pg query(ctx) SELECT 1, no guard",
         task(
           "query(ctx, pool, 'SELECT 1', { statementTimeout: false })",
-          ours,
           "SELECT 1",
           undefined,
           false,
         ),
-        anchor(theirs, "SELECT 1"),
+        anchor("SELECT 1"),
         options,
       ),
       await comparePaired(
         "pg query(ctx) SELECT $1::int, guard",
-        task("query(ctx, pool, 'SELECT $1::int', [1])", ours, "SELECT $1::int", [1]),
-        anchor(theirs, "SELECT $1::int", [1]),
+        task("query(ctx, pool, 'SELECT $1::int', [1])", "SELECT $1::int", [1]),
+        anchor("SELECT $1::int", [1]),
         options,
       ),
       await comparePaired(
         "pg query(ctx) SELECT 1, guard, shared pool",
-        task("query(ctx, shared pool, 'SELECT 1')", ours, "SELECT 1"),
-        anchor(ours, "SELECT 1"),
+        task("query(ctx, shared pool, 'SELECT 1')", "SELECT 1", undefined, true, () => pools[0]),
+        anchor("SELECT 1", undefined, () => pools[0]),
         options,
       ),
     ];
   } finally {
     ctx.cancel();
-    await Promise.all([ours.end(), theirs.end()]);
+    await Promise.all(pools.map((pool) => pool.end()));
   }
 }
 
