@@ -29,7 +29,7 @@ const OVERHEAD_PAIRS = 3_000;
  * Untimed pairs first: long enough for the JIT, and for the server to be done with the backends
  * the latency runs above left exiting or sleeping, which otherwise weigh on the first row.
  */
-const WARMUP_PAIRS = Number(process.env.WARM ?? 2_000);
+const WARMUP_PAIRS = 2_000;
 /** Pairs after which the two sides trade connections (see {@link overhead}). */
 const SWAP_EVERY = 100;
 /** query(ctx, pool, 'SELECT 1') with the guard on, against pool.query: at least this ratio. */
