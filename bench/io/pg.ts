@@ -140,8 +140,8 @@ async function overhead(url: string): Promise<Row[]> {
     benchPool(url, "tb-bench-pg-overhead-1", {}),
     benchPool(url, "tb-bench-pg-overhead-2", {}),
   ] as const;
-  let pairs = 0; // counted by the task, which runs once per pair
-  const mine = (): pg.Pool => pools[Math.floor(pairs / SWAP_EVERY) % 2]!;
+  let pairs = 0; // counted as the task starts, once per pair
+  const mine = (): pg.Pool => pools[Math.floor(pairs++ / SWAP_EVERY) % 2]!;
   const other = (): pg.Pool => pools[(Math.floor(pairs / SWAP_EVERY) + 1) % 2]!;
   const anchor = (sql: string, values?: unknown[], pool = other) => ({
     name: `pool.query('${sql}')`,
@@ -149,7 +149,7 @@ async function overhead(url: string): Promise<Row[]> {
   });
   const task = (name: string, sql: string, values?: unknown[], guard = true, pool = mine) => ({
     name,
-    fn: () => query(ctx, pool(), sql, values, { statementTimeout: guard }).finally(() => pairs++),
+    fn: () => query(ctx, pool(), sql, values, { statementTimeout: guard }),
   });
   const options = { pairs: OVERHEAD_PAIRS, warmupPairs: WARMUP_PAIRS };
   try {

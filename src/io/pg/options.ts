@@ -24,7 +24,10 @@ export interface PgOptions {
    * whose text mentions `statement_timeout`, `set_config`, RESET, DISCARD or `pg_reload_conf`,
    * and at least once a second, so that a limit an administrator sets with a configuration
    * reload applies within a second. A function that changes the session's `statement_timeout`
-   * without any of those words in the statement's text is not seen until then.
+   * without any of those words in the statement's text is not seen until then. To pay nothing
+   * per statement, give the connections a `statement_timeout` of their own (pg's
+   * `statement_timeout` option) no longer than your budgets: no guard is sent where it could not
+   * tighten that.
    */
   readonly statementTimeout?: boolean;
   /**
