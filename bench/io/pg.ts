@@ -4,10 +4,18 @@
 // running to the statement's end. Plus what a query costs through the adapter.
 import pg from "pg";
 import { setTimeout as delay } from "node:timers/promises";
+import { pathToFileURL } from "node:url";
 import { background, now, withTimeout } from "../../src/index.js";
 import { query } from "../../src/io/pg/index.js";
-import { type Row, row } from "../harness.js";
-import { type CancelSample, type IoBenchEnv, type LatencyRow, summarize } from "./latency.js";
+import { startPostgres } from "../../src/testing/index.js";
+import { type Row, comparePaired, formatRow, header } from "../harness.js";
+import {
+  type CancelSample,
+  type IoBenchEnv,
+  type LatencyRow,
+  formatLatency,
+  summarize,
+} from "./latency.js";
 
 const ADAPTER = "pg";
 const DEADLINE_MS = 50;
@@ -15,8 +23,17 @@ const DEADLINE_MS = 50;
 const SQL = "SELECT pg_sleep(0.15)";
 /** Give up watching a backend that is still busy by then (the sample then says "never"). */
 const WATCH_LIMIT_MS = 2_000;
-/** Queries timed for each overhead row, per side. */
-const OVERHEAD_QUERIES = 2_000;
+/** Pairs timed for each overhead row (one query of each side per pair). */
+const OVERHEAD_PAIRS = 3_000;
+/**
+ * Untimed pairs first: long enough for the JIT, and for the server to be done with the backends
+ * the latency runs above left exiting or sleeping, which otherwise weigh on the first row.
+ */
+const WARMUP_PAIRS = 2_000;
+/** Pairs after which the two sides trade connections (see {@link overhead}). */
+const SWAP_EVERY = 100;
+/** query(ctx, pool, 'SELECT 1') with the guard on, against pool.query: at least this ratio. */
+const GUARD_GOAL = 0.9;
 
 export async function run(env: IoBenchEnv): Promise<{ latency: LatencyRow[]; overhead?: Row[] }> {
   if (env.pgUrl === undefined) {
@@ -45,11 +62,7 @@ export async function run(env: IoBenchEnv): Promise<{ latency: LatencyRow[]; ove
         summarize(ADAPTER, "timebound query(ctx) (CancelRequest)", oursSamples),
         summarize(ADAPTER, "pool.query + query_timeout", usualSamples),
       ],
-      overhead: [
-        await overhead(ours, "SELECT 1", undefined, true),
-        await overhead(ours, "SELECT 1", undefined, false),
-        await overhead(ours, "SELECT $1::int", [1], true),
-      ],
+      overhead: await overhead(url),
     };
   } finally {
     await Promise.all([ours.end(), usual.end(), observer.end()]);
@@ -110,33 +123,83 @@ async function notActive(
 }
 
 /**
- * Queries per second through query(ctx, pool) against pool.query on the same pool, interleaved;
- * with the statement_timeout guard (the default) or without, to show what each part costs.
+ * What query(ctx, pool) costs against pool.query for a statement that finishes in time, timed pair
+ * by pair ({@link comparePaired}): a loopback `SELECT 1` is 50 to 100 µs here, and rounds of
+ * hundreds of ms let another tenant's burst land on one side only.
+ *
+ * The sides use two pools of one connection, and trade them every {@link SWAP_EVERY} pairs: two
+ * backends are two processes, and one may be scheduled worse than the other for a whole run. They
+ * never use one connection at once: the adapter knows its session's own statement_timeout only
+ * while nothing else is written on the connection (see session-limit.ts), so after each trade its
+ * first statement reads that limit again. The last row shares one connection throughout, so
+ * every guard reads the limit: the cost of mixing both on one pool.
  */
-async function overhead(
-  pool: pg.Pool,
-  sql: string,
-  values: unknown[] | undefined,
-  guard: boolean,
-): Promise<Row> {
-  const options = { statementTimeout: guard };
-  let oursMs = 0;
-  let anchorMs = 0;
-  for (let i = 0; i < OVERHEAD_QUERIES; i++) {
-    const ctx = withTimeout(background(), 5_000);
-    let t = now();
-    await query(ctx, pool, sql, values, options);
-    oursMs += now() - t;
+async function overhead(url: string): Promise<Row[]> {
+  const ctx = withTimeout(background(), 600_000, { name: "bench" });
+  const pools = [
+    benchPool(url, "tb-bench-pg-overhead-1", {}),
+    benchPool(url, "tb-bench-pg-overhead-2", {}),
+  ] as const;
+  let pairs = 0; // counted as the task starts, once per pair
+  const mine = (): pg.Pool => pools[Math.floor(pairs++ / SWAP_EVERY) % 2]!;
+  const other = (): pg.Pool => pools[(Math.floor(pairs / SWAP_EVERY) + 1) % 2]!;
+  const anchor = (sql: string, values?: unknown[], pool = other) => ({
+    name: `pool.query('${sql}')`,
+    fn: () => pool().query(sql, values),
+  });
+  const task = (name: string, sql: string, values?: unknown[], guard = true, pool = mine) => ({
+    name,
+    fn: () => query(ctx, pool(), sql, values, { statementTimeout: guard }),
+  });
+  const options = { pairs: OVERHEAD_PAIRS, warmupPairs: WARMUP_PAIRS };
+  try {
+    return [
+      await comparePaired(
+        "pg query(ctx) SELECT 1, guard",
+        task("query(ctx, pool, 'SELECT 1')", "SELECT 1"),
+        anchor("SELECT 1"),
+        { ...options, goal: GUARD_GOAL },
+      ),
+      await comparePaired(
+        "pg query(ctx) SELECT 1, no guard",
+        task(
+          "query(ctx, pool, 'SELECT 1', { statementTimeout: false })",
+          "SELECT 1",
+          undefined,
+          false,
+        ),
+        anchor("SELECT 1"),
+        options,
+      ),
+      await comparePaired(
+        "pg query(ctx) SELECT $1::int, guard",
+        task("query(ctx, pool, 'SELECT $1::int', [1])", "SELECT $1::int", [1]),
+        anchor("SELECT $1::int", [1]),
+        options,
+      ),
+      await comparePaired(
+        "pg query(ctx) SELECT 1, guard, shared pool",
+        task("query(ctx, shared pool, 'SELECT 1')", "SELECT 1", undefined, true, () => pools[0]),
+        anchor("SELECT 1", undefined, () => pools[0]),
+        options,
+      ),
+    ];
+  } finally {
     ctx.cancel();
-    t = now();
-    await pool.query(sql, values);
-    anchorMs += now() - t;
+    await Promise.all(pools.map((pool) => pool.end()));
   }
-  const protocol = values === undefined ? "simple" : "extended";
-  return row(
-    `pg: query(ctx, pool, '${sql}') (${protocol}, ${guard ? "with" : "no"} guard)`,
-    `pool.query('${sql}')`,
-    (OVERHEAD_QUERIES * 1000) / oursMs,
-    (OVERHEAD_QUERIES * 1000) / anchorMs,
-  );
+}
+
+// Alone, without the other adapters: node --expose-gc --import tsx bench/io/pg.ts
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const server = await startPostgres();
+  try {
+    const runs = Number(process.env.TIMEBOUND_BENCH_RUNS ?? 200);
+    const result = await run({ pgUrl: server.url, redisUrl: undefined, runs });
+    for (const r of result.latency) console.log(formatLatency(r));
+    console.log(`\n${header()}`);
+    for (const r of result.overhead ?? []) console.log(formatRow(r));
+  } finally {
+    await server.stop();
+  }
 }

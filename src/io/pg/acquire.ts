@@ -29,8 +29,13 @@ export async function acquire(ctx: Context, pool: Pool): Promise<PoolClient> {
     }
     throw err;
   }
-  client.on("error", ignoreError);
+  watchClientErrors(client);
   return client;
+}
+
+/** Call on a client just checked out; {@link releaseClient} undoes it. */
+export function watchClientErrors(client: PoolClient): void {
+  client.on("error", ignoreError);
 }
 
 /** Gives a client back to its pool, or has the pool drop it when it could not be made idle. */

@@ -9,12 +9,14 @@ const PASS = new Error("timebound/pg: cancel barrier passed");
  * just as the cancel went out leaves the cancel in flight, and a cancel that lands later cancels
  * whatever the backend runs then, the next caller's query.
  *
- * It is queued right behind the canceled statement, so pg submits it when that statement is
- * over. If the server has already closed the cancel connection by then (the usual case: it
- * signals the backend before it closes), the barrier passes without a round trip. Otherwise it
- * waits for the close and then sends a Sync, whose ReadyForQuery proves the backend idle after
- * the signal. If the cancel's fate stays unknown it never opens; the caller's time bound then
- * closes the connection.
+ * It goes to the front of the client's queue the moment the canceled statement's ReadyForQuery
+ * arrives, just before pg takes the next query from that queue, so it runs before anything
+ * queued meanwhile, and until then the queue holds only what others put there (pg deprecates
+ * queueing a query behind another queued one). If the server has already closed the cancel
+ * connection by then (the usual case: it signals the backend before it closes), the barrier
+ * passes without a round trip. Otherwise it waits for the close and then sends a Sync, whose
+ * ReadyForQuery proves the backend idle after the signal. If the cancel's fate stays unknown, or
+ * the connection fails first, it never opens; the caller's time bound then closes the connection.
  */
 export class CancelBarrier implements Submittable {
   /** True once the client may run its next query; false if the connection failed first. */
@@ -35,11 +37,22 @@ export class CancelBarrier implements Submittable {
     });
   }
 
-  /** Puts the barrier right behind the client's active statement, ahead of anything queued. */
-  enqueue(client: DriverClient): void {
-    const queue = client._queryQueue;
-    if (Array.isArray(queue)) queue.unshift(this);
-    else client.query(this);
+  /**
+   * Holds `client` once the statement it is running now is over: on that statement's
+   * ReadyForQuery (which also follows an ErrorResponse such as 57014). If the connection ends
+   * first, the barrier fails at once.
+   */
+  holdAfter(client: DriverClient): void {
+    const connection = client.connection;
+    const ended = (): void => this.#finish(false);
+    connection.once("end", ended);
+    void this.done.then(() => connection.removeListener("end", ended));
+    connection.prependOnceListener("readyForQuery", () => {
+      if (this.#over) return;
+      const queue = client._queryQueue;
+      if (Array.isArray(queue)) queue.unshift(this);
+      else client.query(this);
+    });
   }
 
   submit(connection: WireConnection): Error | null {
@@ -57,6 +70,7 @@ export class CancelBarrier implements Submittable {
   }
 
   #finish(ok: boolean): void {
+    if (this.#over) return;
     this.#over = true;
     this.#settle(ok);
   }

@@ -10,7 +10,14 @@ export interface WireConnection {
   readonly stream: Duplex & {
     readonly remoteAddress?: string;
     readonly remotePort?: number;
+    /** Bytes written so far (net.Socket): tells whether anything else was sent in between. */
+    readonly bytesWritten?: number;
   };
+  // pg's Client handles each backend message on an event of this EventEmitter; "end" is the
+  // socket's close.
+  prependOnceListener(event: "readyForQuery", listener: () => void): unknown;
+  once(event: "end", listener: () => void): unknown;
+  removeListener(event: "end", listener: () => void): unknown;
   query(text: string): void;
   parse(message: { text: string }): void;
   bind(message: Record<string, never>): void;
@@ -43,12 +50,18 @@ export interface DriverQuery extends Submittable {
   requiresPreparation(): boolean;
 }
 
-/** What pg's Query constructor accepts: a QueryConfig plus the callback it settles. */
-export type DriverQueryConfig = QueryConfig<unknown[]> & {
-  readonly callback: (err: Error | null, result?: unknown) => void;
-};
+/** The callback pg's Query settles with the result (or results), or the error. */
+export type DriverQueryCallback = (err: Error | null, result?: unknown) => void;
 
-export type DriverQueryClass = new (config: DriverQueryConfig) => DriverQuery;
+/**
+ * pg's Query constructor, called as pg's own `client.query(text, values, callback)` calls it.
+ * A string `text` costs pg nothing; a QueryConfig is copied property by property.
+ */
+export type DriverQueryClass = new (
+  text: string | QueryConfig<unknown[]>,
+  values: unknown[] | undefined,
+  callback: DriverQueryCallback,
+) => DriverQuery;
 
 /** A connected pg Client (or PoolClient), seen through the fields the adapter needs. */
 export interface DriverClient {

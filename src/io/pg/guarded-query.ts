@@ -2,16 +2,21 @@ import type { Context } from "../../core/context.js";
 import {
   type DriverQuery,
   type DriverQueryClass,
-  type DriverQueryConfig,
   type WireConnection,
   isServerError,
 } from "./driver.js";
-import { guardSql } from "./statement-timeout.js";
+import {
+  type LimitRead,
+  finishRead,
+  knownLimit,
+  startRead,
+  wroteKnowing,
+} from "./session-limit.js";
+import type { StatementSource } from "./statement-config.js";
+import { type Guard, guardFor } from "./statement-timeout.js";
 
 /** What a run needs to know about its statement, whatever the driver did with it. */
 export interface Statement extends DriverQuery {
-  /** Settles with pg's result (or results) or its error; later answers are ignored. */
-  readonly result: Promise<unknown>;
   /** Written to the wire: the backend has it (or will), so stopping it takes a CancelRequest. */
   readonly sent: boolean;
   /** The backend is done with it: ReadyForQuery came, or an ErrorResponse did. */
@@ -28,15 +33,18 @@ export interface StatementPlan {
   guardMs(): number | undefined;
   /**
    * Put the guard after the text instead of before it (simple protocol only). For `BEGIN
-   * ISOLATION LEVEL ...`, which must come before any other statement of its transaction; the
-   * guard then takes a repeatable-read snapshot at BEGIN rather than at the first statement.
+   * ISOLATION LEVEL ...`, which must come before any other statement of its transaction. The
+   * guard's reading form (a SELECT) then takes a repeatable-read snapshot at BEGIN rather than at
+   * the first statement; its SET LOCAL form takes none.
    */
-  readonly guardAfter?: boolean;
+  readonly guardAfter: boolean;
+  /** pg's answer: the result (or results of a multi-statement text), or the error. Called once. */
+  settled(err: Error | null, result: unknown): void;
 }
 
-const classes = new WeakMap<DriverQueryClass, new (config: StatementConfig) => Statement>();
+const classes = new WeakMap<DriverQueryClass, GuardedClass>();
 
-type StatementConfig = Omit<DriverQueryConfig, "callback"> & { readonly plan: StatementPlan };
+type GuardedClass = new (source: StatementSource, plan: StatementPlan) => Statement;
 
 /**
  * Makes the statement as an instance of the client's own Query class, so pg treats it exactly
@@ -44,19 +52,20 @@ type StatementConfig = Omit<DriverQueryConfig, "callback"> & { readonly plan: St
  * sent if the context ended while it waited in the client's queue; it reports whether it reached
  * the wire and whether the backend finished it; and it carries the statement_timeout guard.
  *
- * The guard travels in the same message as the statement, so it costs no round trip:
+ * The guard (see {@link guardFor}) travels in the same message as the statement, so it costs no
+ * round trip:
  * - simple protocol (no parameters): `<guard>; <text>` in one Query message. PostgreSQL runs a
  *   multi-statement message as one implicit transaction, so the local setting covers the
  *   statement and ends with it; if the guard fails, the statement is skipped.
  * - extended protocol: Parse/Bind/Execute of the guard, then pg's own Parse/Bind/Describe/Execute
  *   and one Sync: the same implicit transaction, for the same reasons.
- * The guard's own answer (a row and a CommandComplete) is swallowed before the statement's.
- * A SET before and RESET after would cost two more round trips per query and leave a pooled
- * session changed if the RESET never ran.
+ * The guard's own answer (a CommandComplete, after a row for a SELECT) is swallowed before the
+ * statement's. A SET before and RESET after would cost two more round trips per query and leave
+ * a pooled session changed if the RESET never ran.
  */
 export function createStatement(
   Query: DriverQueryClass,
-  config: Omit<DriverQueryConfig, "callback">,
+  source: StatementSource,
   plan: StatementPlan,
 ): Statement {
   let Guarded = classes.get(Query);
@@ -64,12 +73,11 @@ export function createStatement(
     Guarded = guardedClass(Query);
     classes.set(Query, Guarded);
   }
-  return new Guarded({ ...config, plan });
+  return new Guarded(source, plan);
 }
 
-function guardedClass(Query: DriverQueryClass): new (config: StatementConfig) => Statement {
+function guardedClass(Query: DriverQueryClass): GuardedClass {
   return class GuardedStatement extends Query implements Statement {
-    readonly result: Promise<unknown>;
     sent = false;
     finished = false;
     errorCode: string | undefined = undefined;
@@ -82,14 +90,12 @@ function guardedClass(Query: DriverQueryClass): new (config: StatementConfig) =>
     #prefixLength = 0;
     /** Inside pg's own submit, which fails a statement whose values it cannot bind at once. */
     #submitting = false;
+    /** Set while the guard's answer, which carries the session's own limit, is awaited. */
+    #read: LimitRead | undefined = undefined;
 
-    constructor({ plan, ...config }: StatementConfig) {
-      let settle: DriverQueryConfig["callback"] = () => {};
-      const result = new Promise<unknown>((resolve, reject) => {
-        settle = (err, value) => (err ? reject(err) : resolve(value));
-      });
-      super({ ...config, callback: (err, value) => settle(err, value) });
-      this.result = result;
+    constructor(source: StatementSource, plan: StatementPlan) {
+      // Positional, as pg's own client.query(text, values, callback): no copy of a string.
+      super(source.text, source.values, (err, result) => plan.settled(err ?? null, result));
       this.#plan = plan;
     }
 
@@ -99,26 +105,38 @@ function guardedClass(Query: DriverQueryClass): new (config: StatementConfig) =>
         this.finished = true; // nothing was written; pg fails it with this error
         return err;
       }
+      const text = this.text ?? "";
+      const known = knownLimit(connection);
       // Named statements are left alone: pg may refuse one (a name reused for other text) after
       // the guard was written, which would leave the wire out of step.
-      let guard: string | undefined;
+      let guard: Guard | undefined;
       try {
-        const guardMs = this.name === undefined ? this.#plan.guardMs() : undefined;
-        guard = guardMs === undefined ? undefined : guardSql(guardMs);
+        const ms = this.name === undefined ? this.#plan.guardMs() : undefined;
+        guard = ms === undefined ? undefined : guardFor(ms, known?.ms, this.requiresPreparation());
       } catch (e) {
         // pg calls submit from its socket handler: a throw here would be uncaught.
         return e instanceof Error ? e : new Error(String(e));
       }
       this.sent = true;
-      if (guard === undefined) {
-        const refused = this.#submitOwn(connection);
-        if (refused instanceof Error) this.sent = false;
+      const refused = this.#write(connection, text, guard);
+      if (refused instanceof Error) {
+        this.sent = false;
         return refused;
       }
-      const text = this.text ?? "";
-      if (this.#plan.guardAfter === true && !this.requiresPreparation()) {
+      if (known !== undefined) wroteKnowing(connection, known, text);
+      else if (guard?.readsLimit === true) this.#read = startRead(connection, text);
+      return refused;
+    }
+
+    #write(
+      connection: WireConnection,
+      text: string,
+      guard: Guard | undefined,
+    ): Error | null | undefined | void {
+      if (guard === undefined) return this.#submitOwn(connection);
+      if (this.#plan.guardAfter && !this.requiresPreparation()) {
         this.#guard = "after-first";
-        connection.query(`${text}; ${guard}`);
+        connection.query(`${text}; ${guard.sql}`);
         return null;
       }
       this.#guard = "first";
@@ -126,7 +144,7 @@ function guardedClass(Query: DriverQueryClass): new (config: StatementConfig) =>
         const stream = connection.stream;
         stream.cork();
         try {
-          connection.parse({ text: guard });
+          connection.parse({ text: guard.sql });
           connection.bind({});
           connection.execute({});
           return this.#submitOwn(connection); // pg's Parse/Bind/Describe/Execute and the Sync
@@ -134,8 +152,8 @@ function guardedClass(Query: DriverQueryClass): new (config: StatementConfig) =>
           stream.uncork();
         }
       }
-      this.#prefixLength = guard.length + 2;
-      connection.query(`${guard}; ${text}`);
+      this.#prefixLength = guard.sql.length + 2;
+      connection.query(`${guard.sql}; ${text}`);
       return null;
     }
 
@@ -159,7 +177,15 @@ function guardedClass(Query: DriverQueryClass): new (config: StatementConfig) =>
     }
 
     override handleDataRow(message: unknown): void {
-      if (!this.#inGuard()) super.handleDataRow(message);
+      if (!this.#inGuard()) {
+        super.handleDataRow(message);
+        return;
+      }
+      const read = this.#read;
+      if (read !== undefined) {
+        this.#read = undefined;
+        finishRead(read, (message as { fields?: unknown[] }).fields?.[0]);
+      }
     }
 
     override handleCommandComplete(message: unknown, connection: WireConnection): void {

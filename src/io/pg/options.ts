@@ -10,9 +10,24 @@ export interface PgOptions {
   readonly cancelTimeoutMs?: number;
   /**
    * Send `statement_timeout` (the time left plus {@link statementTimeoutSlackMs}) with each
-   * statement, in the same message, as a server-side guard for when the client cannot cancel
-   * (the process died, the network broke). It only ever tightens the session's own setting.
-   * Default true.
+   * statement under a deadline, in the same message, as a server-side guard for when the client
+   * cannot cancel (the process died or hangs, the network broke): then nothing else bounds the
+   * statement, however long its budget. It only ever tightens the session's own setting. Default
+   * true.
+   *
+   * What it costs: the first guarded statement on a connection computes `least(session's
+   * limit, budget)` on the server and reports the session's limit, which costs about 40% of a
+   * `SELECT 1`; the next ones send a plain `SET LOCAL statement_timeout` (a constant
+   * `set_config` in the extended protocol), a quarter of that, or no guard at all when the
+   * session's limit is already tighter. The session's limit is read again after anything else is written on the
+   * connection (a `client.query` of yours, a `pool.query` on the same pool), after a statement
+   * whose text mentions `statement_timeout`, `set_config`, RESET, DISCARD or `pg_reload_conf`,
+   * and at least once a second, so that a limit an administrator sets with a configuration
+   * reload applies within a second. A function that changes the session's `statement_timeout`
+   * without any of those words in the statement's text is not seen until then. To pay nothing
+   * per statement, give the connections a `statement_timeout` of their own (pg's
+   * `statement_timeout` option) no longer than your budgets: no guard is sent where it could not
+   * tighten that.
    */
   readonly statementTimeout?: boolean;
   /**

@@ -1,11 +1,10 @@
 import type { ClientBase, Pool, QueryResult, QueryResultRow } from "pg";
 import type { Context } from "../../core/context.js";
 import { checkContext } from "../../sync/check.js";
-import { acquire, releaseClient } from "./acquire.js";
-import { type DriverClient, asClient, asTarget } from "./driver.js";
+import { type DriverClient, type Target, asTarget } from "./driver.js";
 import { type PgOptions, type ResolvedPgOptions, pgOptions } from "./options.js";
-import { runStatement } from "./run.js";
-import { type QueryText, statementConfig } from "./statement-config.js";
+import { runOnPool, runStatement } from "./run.js";
+import { type QueryText, type StatementSource, statementSource } from "./statement-config.js";
 
 /**
  * Runs one statement under `ctx` on a pg `Pool` (a client is checked out and released for it)
@@ -22,16 +21,22 @@ import { type QueryText, statementConfig } from "./statement-config.js";
  *
  * With a deadline, the statement also carries a server-side `statement_timeout` (time left +
  * `statementTimeoutSlackMs`, never looser than the session's own), in the same message, so it
- * costs no round trip; it stops the work even if this process dies. It is left out inside a
- * transaction you opened yourself, where it would outlive the statement: use
- * {@link transaction}, which sets it at BEGIN. A context that has already ended never sends the
- * statement, and never checks out a client.
+ * costs no round trip. It is what stops the work when the CancelRequest cannot: this process
+ * died or hangs, or the network between it and the server broke; whatever the budget, nothing
+ * else would stop the statement then. The first guarded statement on a connection reads the
+ * session's own limit; the next ones carry a plain `SET LOCAL` (or nothing, when the session's
+ * limit is tighter) for as long as nothing else is written on that connection, for at most a
+ * second (see {@link PgOptions.statementTimeout}). It is left out inside a transaction you opened
+ * yourself, where it would outlive the statement: use {@link transaction}, which sets it at
+ * BEGIN. A context that has already ended never sends the statement, and never checks out a
+ * client. Bad arguments reject the promise (a TypeError or RangeError naming the argument).
  *
- * On a client you hold, run one statement at a time (as pg asks): the stop holds the client's
- * queue behind the canceled statement, so your next statement simply waits for it. If that
- * client is a PoolClient you already released, and its backend could not be confirmed idle, the
- * pool hands it out once more closed: that borrower's statement fails, and the pool drops it.
- * A multi-statement text resolves to pg's array of results, as with pg itself.
+ * On a client you hold, run one statement at a time (as pg asks). After a stop, your next
+ * statement through `query` waits until the cancel is spent, and one you send with
+ * `client.query` waits in pg's queue behind the stop. If that client is a PoolClient you already
+ * released, and its backend could not be confirmed idle, the pool hands it out once more closed:
+ * that borrower's statement fails, and the pool drops it. A multi-statement text resolves to
+ * pg's array of results, as with pg itself.
  *
  * @example
  * ```ts
@@ -55,16 +60,23 @@ export function query<R extends QueryResultRow = QueryResultRow>(
   values?: readonly unknown[],
   options?: PgOptions,
 ): Promise<QueryResult<R>> {
-  checkContext(ctx, "query");
-  const target = asTarget(db, "query");
-  const config = statementConfig(text, values, "query");
-  const resolved = pgOptions(options, "query");
+  let target: Target;
+  let source: StatementSource;
+  let resolved: ResolvedPgOptions;
+  try {
+    checkContext(ctx, "query");
+    target = asTarget(db, "query");
+    source = statementSource(text, values, "query");
+    resolved = pgOptions(options, "query");
+  } catch (err) {
+    return Promise.reject(err); // a promise API: bad arguments reject, as Node's do
+  }
   if (target.kind === "client") {
     const client = target.client;
     return runStatement(
       ctx,
       client,
-      config,
+      source,
       {
         options: resolved,
         guard: true,
@@ -74,30 +86,7 @@ export function query<R extends QueryResultRow = QueryResultRow>(
       "query",
     ) as Promise<QueryResult<R>>;
   }
-  return queryOnPool(ctx, target.pool, config, resolved) as Promise<QueryResult<R>>;
-}
-
-async function queryOnPool(
-  ctx: Context,
-  pool: Pool,
-  config: ReturnType<typeof statementConfig>,
-  options: ResolvedPgOptions,
-): Promise<unknown> {
-  const pooled = await acquire(ctx, pool);
-  let client: DriverClient;
-  try {
-    client = asClient(pooled, "query");
-  } catch (err) {
-    releaseClient(pooled, true);
-    throw err;
-  }
-  return runStatement(
-    ctx,
-    client,
-    config,
-    { options, guard: true, owned: true, onIdle: (ok) => releaseClient(pooled, ok) },
-    "query",
-  );
+  return runOnPool(ctx, target.pool, source, resolved, "query") as Promise<QueryResult<R>>;
 }
 
 /** Closes a caller's client that could not be made idle; the caller's next statement fails. */

@@ -1,26 +1,26 @@
 import type { QueryConfig } from "pg";
 import { describeValue } from "../../core/explain.js";
-import type { DriverQueryConfig } from "./driver.js";
 
 /** SQL text, or a pg QueryConfig (`{ text, values, name, types, queryMode }`). */
 export type QueryText = string | QueryConfig<unknown[]>;
 
+/** A checked statement, in the two arguments pg's Query constructor takes first. */
+export interface StatementSource {
+  /** The caller's SQL string, or their QueryConfig as given (pg copies it). */
+  readonly text: QueryText;
+  /** `values` given as an argument, which take the place of `config.values` (as in pg). */
+  readonly values: unknown[] | undefined;
+}
+
 /**
- * Checks the caller's statement and values and builds the config pg's Query takes. As in pg,
- * `values` given as an argument take the place of `config.values`. Throws a TypeError naming
- * `fn` and the bad value.
+ * Checks the caller's statement and values. Throws a TypeError naming `fn` and the bad value.
+ * The statement is passed on to pg as given, so that a plain string costs pg no copy.
  */
-export function statementConfig(
-  text: unknown,
-  values: unknown,
-  fn: string,
-): Omit<DriverQueryConfig, "callback"> {
+export function statementSource(text: unknown, values: unknown, fn: string): StatementSource {
   if (values !== undefined && !Array.isArray(values)) {
     throw new TypeError(`${fn}: values must be an array, got ${describeValue(values)}`);
   }
-  if (typeof text === "string") {
-    return values === undefined ? { text } : { text, values: values as unknown[] };
-  }
+  if (typeof text === "string") return { text, values: values as unknown[] | undefined };
   const config = text as Partial<QueryConfig<unknown[]>> | null;
   if (typeof config !== "object" || config === null || typeof config.text !== "string") {
     throw new TypeError(
@@ -39,5 +39,5 @@ export function statementConfig(
         "through the returned promise)",
     );
   }
-  return { ...(config as QueryConfig<unknown[]>), ...(values === undefined ? {} : { values }) };
+  return { text: config as QueryConfig<unknown[]>, values: values as unknown[] | undefined };
 }

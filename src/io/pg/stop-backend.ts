@@ -31,7 +31,7 @@ export async function stopBackend(
   try {
     delivery = sendCancelRequest(cancelTarget(client), processId, secretKey, boundMs);
     const barrier = new CancelBarrier(delivery.then((d) => d !== "unknown"));
-    barrier.enqueue(client);
+    barrier.holdAfter(client);
     reusable = await within(boundMs, barrier.done);
   } catch {
     publish(processId, "closed", undefined, now() - started); // a client not as expected

@@ -11,7 +11,7 @@ import { type DriverClient, asClient, asPool, transactionStatus } from "./driver
 import { TransactionRolledBackError } from "./errors.js";
 import { type PgOptions, type ResolvedPgOptions, pgOptions } from "./options.js";
 import { runStatement } from "./run.js";
-import { type QueryText, statementConfig } from "./statement-config.js";
+import { type QueryText, type StatementSource, statementSource } from "./statement-config.js";
 
 /** Options of {@link transaction}: those of every query, and how the transaction begins. */
 export interface TransactionOptions extends PgOptions {
@@ -78,13 +78,20 @@ export function transaction<T>(
   fn: (tx: Transaction) => Promise<T>,
   options?: TransactionOptions,
 ): Promise<T> {
-  checkContext(ctx, "transaction");
-  const checked = asPool(pool, "transaction");
-  if (typeof fn !== "function") {
-    throw new TypeError(`transaction: fn must be a function, got ${describeValue(fn)}`);
+  let checked: Pool;
+  let begin: string;
+  let resolved: ResolvedPgOptions;
+  try {
+    checkContext(ctx, "transaction");
+    checked = asPool(pool, "transaction");
+    if (typeof fn !== "function") {
+      throw new TypeError(`transaction: fn must be a function, got ${describeValue(fn)}`);
+    }
+    begin = beginSql(options);
+    resolved = pgOptions(options, "transaction", ["isolationLevel", "readOnly"]);
+  } catch (err) {
+    return Promise.reject(err); // a promise API: bad arguments reject, as Node's do
   }
-  const begin = beginSql(options);
-  const resolved = pgOptions(options, "transaction", ["isolationLevel", "readOnly"]);
   return raceContext(ctx, () => new TransactionRun<T>(ctx, checked, fn, begin, resolved).run());
 }
 
@@ -141,10 +148,10 @@ class TransactionRun<T> implements Transaction {
     try {
       pooled = await acquire(this.ctx, this.#pool);
       this.#client = asClient(pooled, "transaction");
-      await this.#exec(this.ctx, this.#begin, undefined, true);
+      await this.#exec(this.ctx, sql(this.#begin), true);
       const value = await raceContext(this.ctx, () => callFn(this.#fn, this));
       await this.#drain(); // a statement fn gave up on may still be being stopped
-      const commit = (await this.#exec(this.ctx, "COMMIT", undefined, false)) as QueryResult;
+      const commit = (await this.#exec(this.ctx, sql("COMMIT"), false)) as QueryResult;
       if (commit.command !== "COMMIT") throw new TransactionRolledBackError();
       this.#committed = true;
       return value;
@@ -159,10 +166,16 @@ class TransactionRun<T> implements Transaction {
     const [given, text, values] = isContext(args[0])
       ? (args as [Context, QueryText, (readonly unknown[])?])
       : [undefined, ...(args as [QueryText, (readonly unknown[])?])];
+    let source: StatementSource;
+    try {
+      source = statementSource(text, values, "tx.query");
+    } catch (e) {
+      return Promise.reject(e);
+    }
     const err = this.ctx.err;
     if (err !== undefined) return Promise.reject(err); // over: the client may be someone else's
     if (given === undefined || given === this.ctx) {
-      return this.#exec(this.ctx, text, values, false) as Promise<QueryResult<R>>;
+      return this.#exec(this.ctx, source, false) as Promise<QueryResult<R>>;
     }
     // Derived from the caller's context, so the caller's own deadline reports as itself, and
     // ended by the transaction's too.
@@ -172,14 +185,7 @@ class TransactionRun<T> implements Transaction {
       unlink();
       linked.cancel();
     };
-    let result: Promise<unknown>;
-    try {
-      result = this.#exec(linked, text, values, false);
-    } catch (e) {
-      done();
-      throw e;
-    }
-    return result.then(
+    return this.#exec(linked, source, false).then(
       (value) => {
         done();
         return value as QueryResult<R>;
@@ -194,19 +200,19 @@ class TransactionRun<T> implements Transaction {
 
   #exec(
     ctx: Context,
-    text: QueryText,
-    values: readonly unknown[] | undefined,
+    source: StatementSource,
     /** Only BEGIN carries the guard, after itself: it then holds for the whole transaction. */
     guard: boolean,
   ): Promise<unknown> {
     const client = this.#client;
-    if (client === undefined) throw new Error("timebound/pg internal error: no client yet");
-    const config = statementConfig(text, values, "tx.query");
+    if (client === undefined) {
+      return Promise.reject(new Error("timebound/pg internal error: no client yet"));
+    }
     this.#busy++;
     return runStatement(
       ctx,
       client,
-      config,
+      source,
       {
         options: this.#options,
         guard,
@@ -252,12 +258,17 @@ class TransactionRun<T> implements Transaction {
   async #rollback(): Promise<void> {
     using bound = withTimeout(background(), this.#options.cancelTimeoutMs, { name: "rollback" });
     try {
-      await this.#exec(bound, "ROLLBACK", undefined, false);
+      await this.#exec(bound, sql("ROLLBACK"), false);
     } catch {
       this.#reusable = false; // closing the connection rolls back instead
     }
     await this.#drain();
   }
+}
+
+/** One of the adapter's own statements. */
+function sql(text: string): StatementSource {
+  return { text, values: undefined };
 }
 
 /** Calls `fn`, turning a synchronous throw into a rejection. */

@@ -5,7 +5,8 @@ import { background } from "../../../src/index.js";
 import { query, transaction } from "../../../src/io/pg/index.js";
 import { pgUrl } from "../../services.js";
 
-// Nothing here should reach the server: bad input is refused before any I/O.
+// Nothing here should reach the server: bad input is refused before any I/O. Both functions
+// return promises, so bad input rejects them (as Node's promise APIs do), never throws.
 let pool: pg.Pool;
 before(() => {
   pool = new pg.Pool({ connectionString: pgUrl(), max: 1 });
@@ -20,52 +21,67 @@ const looseQuery = query as unknown as Loose;
 const looseTransaction = transaction as unknown as Loose;
 const noop = (): Promise<void> => Promise.resolve();
 
+/** Calls `call`, which must not throw, and checks that the promise it returns rejects so. */
+async function rejects(
+  call: () => Promise<unknown>,
+  expected: assert.AssertPredicate,
+): Promise<void> {
+  let returned: unknown;
+  try {
+    returned = call();
+  } catch (err) {
+    assert.fail(`threw synchronously instead of rejecting: ${String(err)}`);
+  }
+  assert.ok(returned instanceof Promise, "returns a promise");
+  await assert.rejects(returned, expected);
+}
+
 describe("bad input to timebound/pg", () => {
-  it("query: names the argument that is wrong and what it got", () => {
+  it("query: names the argument that is wrong and what it got", async () => {
     const bg = background();
-    assert.throws(() => looseQuery(undefined, pool, "SELECT 1"), {
+    await rejects(() => looseQuery(undefined, pool, "SELECT 1"), {
       name: "TypeError",
       message: /^query: ctx must be a timebound Context, got undefined/,
     });
-    assert.throws(() => looseQuery({ signal: null, deadline: 1 }, pool, "SELECT 1"), {
+    await rejects(() => looseQuery({ signal: null, deadline: 1 }, pool, "SELECT 1"), {
       message: /^query: ctx must be a timebound Context.*another copy of timebound/,
     });
-    assert.throws(() => looseQuery(bg, { query: 1 }, "SELECT 1"), {
+    await rejects(() => looseQuery(bg, { query: 1 }, "SELECT 1"), {
       name: "TypeError",
       message: /^query: db must be a pg Pool, Client or PoolClient, got an object$/,
     });
-    assert.throws(() => looseQuery(bg, "postgres://x", "SELECT 1"), {
+    await rejects(() => looseQuery(bg, "postgres://x", "SELECT 1"), {
       message: /^query: db must be a pg Pool, Client or PoolClient, got "postgres:\/\/x"/,
     });
-    assert.throws(() => looseQuery(bg, pool, 42), {
+    await rejects(() => looseQuery(bg, pool, 42), {
       name: "TypeError",
       message: /^query: text must be a SQL string or a QueryConfig with a string text, got 42/,
     });
-    assert.throws(() => looseQuery(bg, pool, { text: "SELECT 1", rowMode: "array" }), {
+    await rejects(() => looseQuery(bg, pool, { text: "SELECT 1", rowMode: "array" }), {
       message: /^query: rowMode and callback are not supported/,
     });
-    assert.throws(() => looseQuery(bg, pool, "SELECT $1", "x"), {
+    await rejects(() => looseQuery(bg, pool, "SELECT $1", "x"), {
       name: "TypeError",
       message: /^query: values must be an array, got "x"/,
     });
-    assert.throws(() => looseQuery(bg, pool, { text: "SELECT $1", values: 1 }), {
+    await rejects(() => looseQuery(bg, pool, { text: "SELECT $1", values: 1 }), {
       message: /^query: config.values must be an array, got 1/,
     });
   });
 
-  it("query: refuses clients it cannot cancel safely", () => {
+  it("query: refuses clients it cannot cancel safely", async () => {
     const piped = new pg.Client({ connectionString: pgUrl(), pipeline: true });
-    assert.throws(() => looseQuery(background(), piped, "SELECT 1"), {
+    await rejects(() => looseQuery(background(), piped, "SELECT 1"), {
       name: "TypeError",
       message: /^query: the client runs in pipeline mode/,
     });
     const nativeLike = { query: () => Promise.resolve(), connection: undefined };
-    assert.throws(() => looseQuery(background(), nativeLike, "SELECT 1"), {
+    await rejects(() => looseQuery(background(), nativeLike, "SELECT 1"), {
       message: /^query: the client has no protocol connection \(is it pg-native\?\)/,
     });
   });
 
-  it("options: NaN, out of range, wrong type and unknown keys are refused with the option's name", () => {
+  it("options: NaN, out of range, wrong type and unknown keys are refused with the option's name", async () => {
     const bad: [unknown, RegExp][] = [
       [
         { cancelTimeoutMs: Number.NaN },
@@ -86,43 +102,43 @@ describe("bad input to timebound/pg", () => {
       ["fast", /^query: options must be an object, got "fast"$/],
     ];
     for (const [options, message] of bad) {
-      assert.throws(() => looseQuery(background(), pool, "SELECT 1", [], options), { message });
+      await rejects(() => looseQuery(background(), pool, "SELECT 1", [], options), { message });
     }
   });
 
-  it("transaction: names the argument that is wrong and what it got", () => {
+  it("transaction: names the argument that is wrong and what it got", async () => {
     const bg = background();
-    assert.throws(() => looseTransaction(null, pool, noop), {
+    await rejects(() => looseTransaction(null, pool, noop), {
       message: /^transaction: ctx must be a timebound Context, got null/,
     });
     const client = new pg.Client({ connectionString: pgUrl() });
-    assert.throws(() => looseTransaction(bg, client, noop), {
+    await rejects(() => looseTransaction(bg, client, noop), {
       name: "TypeError",
       message: /^transaction: pool must be a pg Pool, got a Client$/,
     });
     const secret = new pg.Client({ connectionString: "postgres://u:hunter2@127.0.0.1:1/db" });
-    assert.throws(
+    await rejects(
       () => looseTransaction(bg, secret, noop),
       (err: Error) => {
         assert.doesNotMatch(err.message, /hunter2/, "no connection settings in messages");
         return true;
       },
     );
-    assert.throws(() => looseTransaction(bg, pool, "BEGIN"), {
+    await rejects(() => looseTransaction(bg, pool, "BEGIN"), {
       message: /^transaction: fn must be a function, got "BEGIN"/,
     });
-    assert.throws(() => looseTransaction(bg, pool, noop, { isolationLevel: "chaos" }), {
+    await rejects(() => looseTransaction(bg, pool, noop, { isolationLevel: "chaos" }), {
       name: "RangeError",
       message:
         /^transaction: options.isolationLevel must be one of read committed, repeatable read, serializable, got "chaos"/,
     });
-    assert.throws(() => looseTransaction(bg, pool, noop, { readOnly: 1 }), {
+    await rejects(() => looseTransaction(bg, pool, noop, { readOnly: 1 }), {
       message: /^transaction: options.readOnly must be true or false, got 1/,
     });
-    assert.throws(() => looseTransaction(bg, pool, noop, { cancelTimeoutMs: Number.NaN }), {
+    await rejects(() => looseTransaction(bg, pool, noop, { cancelTimeoutMs: Number.NaN }), {
       message: /^transaction: options.cancelTimeoutMs .* got NaN/,
     });
-    assert.throws(() => looseTransaction(bg, pool, noop, { isolation: "serializable" }), {
+    await rejects(() => looseTransaction(bg, pool, noop, { isolation: "serializable" }), {
       message: /^transaction: unknown option "isolation" \(known: .*isolationLevel, readOnly\)/,
     });
   });

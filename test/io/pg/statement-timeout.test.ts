@@ -3,11 +3,13 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
-import type pg from "pg";
+import pg from "pg";
 import { background, now, withTimeout } from "../../../src/index.js";
 import { type PgOptions, query } from "../../../src/io/pg/index.js";
+import { SESSION_LIMIT_TRUST_MS } from "../../../src/io/pg/session-limit.js";
+import { startPostgres } from "../../../src/testing/index.js";
 import { pgUrl } from "../../services.js";
-import { Observer, pause, testClient, uniqueName } from "./helpers.js";
+import { Observer, pause, testClient, uniqueName, withPool } from "./helpers.js";
 
 let observer: Observer;
 let client: pg.Client;
@@ -20,13 +22,18 @@ after(async () => {
   await observer.close();
 });
 
+/**
+ * Reads statement_timeout as the statement sees it. Spelled in two parts: a text that names the
+ * setting may change it, so the adapter would read the session's limit again after it, and the
+ * guard's cheap forms would go untested.
+ */
+const SEEN = "current_setting('statement' || '_timeout')";
+
 /** statement_timeout as the statement saw it, in ms (0: none). */
 async function guardSeen(ctxMs: number, options?: PgOptions, values?: unknown[]): Promise<number> {
   const ctx = withTimeout(background(), ctxMs);
   const sql =
-    values === undefined
-      ? "SELECT current_setting('statement_timeout') AS st"
-      : "SELECT current_setting('statement_timeout') AS st, $1::int AS one";
+    values === undefined ? `SELECT ${SEEN} AS st` : `SELECT ${SEEN} AS st, $1::int AS one`;
   const { rows } = await query<{ st: string }>(ctx, client, sql, values, options);
   ctx.cancel();
   return toMs(rows[0]!.st);
@@ -49,8 +56,11 @@ async function sessionSetting(): Promise<number> {
 describe("the statement_timeout guard", () => {
   it("is the time left plus the slack, in both protocols, for that statement only", async () => {
     for (const values of [undefined, [1]]) {
-      const seen = await guardSeen(5_000, undefined, values);
-      assert.ok(seen > 4_900 && seen <= 5_100, `guard ${seen} ms`);
+      // The first statement reads the session's own limit, the next ones use the cheap form.
+      for (let i = 0; i < 3; i++) {
+        const seen = await guardSeen(5_000, undefined, values);
+        assert.ok(seen > 4_900 && seen <= 5_100, `guard ${seen} ms`);
+      }
       assert.equal(await sessionSetting(), 0, "the session's setting is untouched");
     }
     const noSlack = await guardSeen(5_000, { statementTimeoutSlackMs: 0 });
@@ -58,13 +68,85 @@ describe("the statement_timeout guard", () => {
   });
 
   it("never loosens a tighter limit of the session's own", async () => {
+    await guardSeen(5_000); // the session's limit (none) is known now
     await client.query("SET statement_timeout = '1s'");
     try {
-      assert.equal(await guardSeen(5_000), 1_000);
+      for (let i = 0; i < 3; i++) assert.equal(await guardSeen(5_000), 1_000);
       const tight = await guardSeen(300);
       assert.ok(tight > 200 && tight <= 400, `guard ${tight} ms`);
     } finally {
       await client.query("RESET statement_timeout");
+    }
+    assert.ok((await guardSeen(5_000)) > 4_900, "the limit is gone again");
+  });
+
+  it("never loosens a limit set by a statement it ran itself, in either protocol", async () => {
+    await guardSeen(5_000);
+    const setters: [string, unknown[] | undefined][] = [
+      ["SET statement_timeout = '1s'", undefined],
+      ["SELECT set_config($1, $2, false)", ["statement_timeout", "1s"]],
+    ];
+    for (const [sql, values] of setters) {
+      await query(withTimeout(background(), 5_000), client, sql, values);
+      try {
+        for (let i = 0; i < 3; i++) assert.equal(await guardSeen(5_000), 1_000, sql);
+        assert.equal(await guardSeen(5_000, undefined, [1]), 1_000, sql);
+      } finally {
+        await query(background(), client, "RESET statement_timeout");
+      }
+      assert.ok((await guardSeen(5_000)) > 4_900, `after ${sql}, the limit is gone again`);
+    }
+  });
+
+  it("never loosens a limit from the connection's options; below it, it still tightens", async () => {
+    await withPool("guard-options", { max: 1, statement_timeout: 1_000 }, async (pool) => {
+      const seen = async (ms: number): Promise<number> => {
+        const ctx = withTimeout(background(), ms);
+        const { rows } = await query<{ st: string }>(ctx, pool, `SELECT ${SEEN} AS st`);
+        ctx.cancel();
+        return toMs(rows[0]!.st);
+      };
+      for (let i = 0; i < 3; i++) assert.equal(await seen(5_000), 1_000);
+      const tight = await seen(300);
+      assert.ok(tight > 200 && tight <= 400, `guard ${tight} ms`);
+    });
+  });
+
+  it("sees a limit an administrator sets with a configuration reload within a second", async () => {
+    const server = await startPostgres(); // ALTER SYSTEM would reach every other test's sessions
+    const pool = new pg.Pool({ connectionString: server.url, max: 1 });
+    pool.on("error", () => {}); // the server's shutdown ends the idle connection
+    try {
+      const seen = async (): Promise<number> => {
+        const ctx = withTimeout(background(), 5_000);
+        const { rows } = await query<{ st: string }>(ctx, pool, `SELECT ${SEEN} AS st`);
+        ctx.cancel();
+        return toMs(rows[0]!.st);
+      };
+      assert.ok((await seen()) > 4_900, "no limit of the server's own yet");
+      const admin = new pg.Client({ connectionString: server.url });
+      await admin.connect();
+      await admin.query("ALTER SYSTEM SET statement_timeout = '700ms'");
+      await admin.query("SELECT pg_reload_conf()");
+      await admin.end();
+      // A new session has the new limit once the postmaster reloaded, and had signaled the
+      // pool's backend, which applies it as its next statement arrives.
+      let reloaded = false;
+      for (let i = 0; i < 100 && !reloaded; i++) {
+        const fresh = new pg.Client({ connectionString: server.url });
+        await fresh.connect();
+        const { rows } = await fresh.query<{ statement_timeout: string }>("SHOW statement_timeout");
+        await fresh.end();
+        reloaded = rows[0]!.statement_timeout === "700ms";
+        if (!reloaded) await pause(20);
+      }
+      assert.ok(reloaded, "the server reloaded its configuration");
+      await seen();
+      await pause(SESSION_LIMIT_TRUST_MS + 100);
+      assert.equal(await seen(), 700, "read again once trusted for a second");
+    } finally {
+      await pool.end();
+      await server.stop();
     }
   });
 
@@ -88,11 +170,13 @@ describe("the statement_timeout guard", () => {
     const fixture = fileURLToPath(new URL("./fixtures/hang-mid-query.ts", import.meta.url));
     const run = async (
       guard: "on" | "off",
+      warmup = 0,
+      protocol: "simple" | "extended" = "simple",
     ): Promise<{ name: string; stoppedAfter: number | undefined }> => {
       const name = uniqueName(`hang-${guard}`);
       const child = spawn(
         process.execPath,
-        ["--import", "tsx", fixture, pgUrl(), name, "300", guard],
+        ["--import", "tsx", fixture, pgUrl(), name, "300", guard, String(warmup), protocol],
         {
           stdio: ["ignore", "pipe", "inherit"],
         },
@@ -122,11 +206,19 @@ describe("the statement_timeout guard", () => {
         );
       }
     };
-    const guarded = await run("on");
-    assert.ok(
-      guarded.stoppedAfter !== undefined && guarded.stoppedAfter < 1_000,
-      `guarded statement stopped after ${guarded.stoppedAfter} ms`,
-    );
+    // The first statement on a connection carries the guard that reads the session's limit;
+    // after a few, the cheap forms (SET LOCAL; a constant set_config in the extended protocol).
+    for (const [warmup, protocol] of [
+      [0, "simple"],
+      [3, "simple"],
+      [3, "extended"],
+    ] as const) {
+      const guarded = await run("on", warmup, protocol);
+      assert.ok(
+        guarded.stoppedAfter !== undefined && guarded.stoppedAfter < 1_000,
+        `guarded statement (${protocol}, after ${warmup}) stopped after ${guarded.stoppedAfter} ms`,
+      );
+    }
     const unguarded = await run("off");
     assert.equal(unguarded.stoppedAfter, undefined, "without the guard it would still be running");
   });

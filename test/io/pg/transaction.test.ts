@@ -62,6 +62,31 @@ describe("transaction", () => {
     }).finally(() => observer.client.query(`DELETE FROM ${table}`));
   });
 
+  it("tx.query rejects bad input, without throwing, and leaves the transaction usable", async () => {
+    await withPool("tx-bad-input", { max: 1 }, async (pool) => {
+      const loose = (tx: Transaction): ((...args: unknown[]) => Promise<unknown>) =>
+        tx.query.bind(tx) as unknown as (...args: unknown[]) => Promise<unknown>;
+      const value = await transaction(background(), pool, async (tx) => {
+        for (const args of [[42], ["SELECT $1", "x"], [background(), { text: 1 }]]) {
+          let returned: unknown;
+          try {
+            returned = loose(tx)(...args);
+          } catch (err) {
+            assert.fail(`tx.query threw synchronously instead of rejecting: ${String(err)}`);
+          }
+          await assert.rejects(returned as Promise<unknown>, {
+            name: "TypeError",
+            message: /^tx\.query: (text must be a SQL string|values must be an array)/,
+          });
+        }
+        const { rows } = await tx.query<{ one: number }>("SELECT 1 AS one");
+        return rows[0]!.one;
+      });
+      assert.equal(value, 1);
+      await untilIdle(pool);
+    });
+  });
+
   it("rolls back when fn throws and rejects with fn's error", async () => {
     await withPool("tx-throw", { max: 1 }, async (pool) => {
       const oops = new Error("oops");
