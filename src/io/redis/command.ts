@@ -1,11 +1,11 @@
-import type { Redis } from "ioredis";
 import type { Context } from "../../core/context.js";
 import { describeValue } from "../../core/explain.js";
 import { checkContext } from "../../sync/check.js";
 import { type BlockingCommand, blockingCommand } from "./blocking-commands.js";
 import { runBlocking } from "./blocking.js";
-import { type RedisArgument, type ReplyEncoding, checkClient } from "./driver.js";
-import { runOnClient } from "./on-client.js";
+import type { RedisClientLike } from "./client.js";
+import { driverFor } from "./detect.js";
+import type { RedisArgument, RedisDriver, ReplyEncoding } from "./driver.js";
 
 /**
  * Runs one Redis command under `ctx` and resolves with its reply, strings decoded as UTF-8 (as
@@ -53,7 +53,7 @@ import { runOnClient } from "./on-client.js";
  */
 export function command(
   ctx: Context,
-  client: Redis,
+  client: RedisClientLike,
   name: string,
   ...args: RedisArgument[]
 ): Promise<unknown> {
@@ -70,7 +70,7 @@ export function command(
  */
 export function commandBuffer(
   ctx: Context,
-  client: Redis,
+  client: RedisClientLike,
   name: string,
   ...args: RedisArgument[]
 ): Promise<unknown> {
@@ -79,16 +79,17 @@ export function commandBuffer(
 
 function run(
   ctx: Context,
-  client: Redis,
+  client: RedisClientLike,
   name: string,
   args: readonly RedisArgument[],
   encoding: ReplyEncoding,
   fn: string,
 ): Promise<unknown> {
   let blocking: BlockingCommand | undefined;
+  let driver: RedisDriver;
   try {
     checkContext(ctx, fn);
-    checkClient(client, fn);
+    driver = driverFor(client, fn);
     if (typeof name !== "string" || !/^[A-Za-z][\w|.-]*$/.test(name)) {
       throw new TypeError(`${fn}: name must be a Redis command name, got ${describeValue(name)}`);
     }
@@ -98,8 +99,8 @@ function run(
     return Promise.reject(err); // as Node's promise APIs do: bad input rejects, never throws
   }
   return blocking === undefined
-    ? runOnClient(ctx, client, name, args, encoding)
-    : runBlocking(ctx, client, name, args, blocking, encoding);
+    ? driver.runOnClient(ctx, client, name, args, encoding)
+    : runBlocking(ctx, driver, client, name, args, blocking, encoding);
 }
 
 function checkArgument(arg: unknown, index: number, fn: string): void {

@@ -1,6 +1,6 @@
-import type { Redis } from "ioredis";
-import { checkClient } from "./driver.js";
-import { type BlockingPoolStats, closePool, existingPool } from "./pool.js";
+import type { RedisClientLike } from "./client.js";
+import { driverFor } from "./detect.js";
+import { type BlockingPoolStats, closePools, poolStats } from "./pool.js";
 
 /**
  * Closes the dedicated connections `client`'s blocking commands ran on (idle ones with QUIT,
@@ -15,13 +15,12 @@ import { type BlockingPoolStats, closePool, existingPool } from "./pool.js";
  * await client.quit();
  * ```
  */
-export function closeBlockingConnections(client: Redis): Promise<void> {
+export function closeBlockingConnections(client: RedisClientLike): Promise<void> {
   try {
-    checkClient(client, "closeBlockingConnections");
+    return closePools(driverFor(client, "closeBlockingConnections").identity(client));
   } catch (err) {
     return Promise.reject(err);
   }
-  return closePool(client);
 }
 
 /**
@@ -34,7 +33,6 @@ export function closeBlockingConnections(client: Redis): Promise<void> {
  * metrics.gauge("redis.blocking.opened", opened);
  * ```
  */
-export function blockingPoolStats(client: Redis): BlockingPoolStats {
-  checkClient(client, "blockingPoolStats");
-  return existingPool(client)?.stats() ?? { busy: 0, idle: 0, opened: 0, discarded: 0 };
+export function blockingPoolStats(client: RedisClientLike): BlockingPoolStats {
+  return poolStats(driverFor(client, "blockingPoolStats").identity(client));
 }

@@ -1,6 +1,6 @@
-import type { Redis } from "ioredis";
 import type { Context } from "../../core/context.js";
 import { describeValue } from "../../core/explain.js";
+import type { RedisClientLike } from "./client.js";
 import { command } from "./command.js";
 
 /**
@@ -33,7 +33,7 @@ export type PoppedElement = [key: string, element: string];
  */
 export function blpop(
   ctx: Context,
-  client: Redis,
+  client: RedisClientLike,
   keys: string | readonly string[],
   timeoutSeconds = 0,
 ): Promise<PoppedElement | null> {
@@ -51,7 +51,7 @@ export function blpop(
  */
 export function brpop(
   ctx: Context,
-  client: Redis,
+  client: RedisClientLike,
   keys: string | readonly string[],
   timeoutSeconds = 0,
 ): Promise<PoppedElement | null> {
@@ -61,7 +61,7 @@ export function brpop(
 function pop(
   name: "blpop" | "brpop",
   ctx: Context,
-  client: Redis,
+  client: RedisClientLike,
   keys: string | readonly string[],
   timeoutSeconds: number,
 ): Promise<PoppedElement | null> {

@@ -46,7 +46,10 @@ const lmove: Planner = (args, reply, prefix) =>
   moveBack(args, endOf(args[2]), endOf(args[3]), reply, prefix);
 /** (B)RPOPLPUSH source destination: the element, from the right to the left. */
 const rpoplpush: Planner = (args, reply, prefix) => moveBack(args, "RIGHT", "LEFT", reply, prefix);
-/** ZPOPMIN/ZPOPMAX key [count]: [member, score, member, score...]. */
+/**
+ * ZPOPMIN/ZPOPMAX key [count]: [member, score, member, score...]; with a count over RESP3,
+ * [[member, score]...] (scores as numbers unless the client maps doubles otherwise).
+ */
 const zpop: Planner = (args, reply, prefix) =>
   zaddBack(prefixed(args[0], prefix), flatPairs(reply));
 
@@ -168,6 +171,7 @@ function elementsOf(reply: unknown): RedisArgument[] {
 
 function flatPairs(reply: unknown): [unknown, unknown][] {
   if (!Array.isArray(reply)) return [];
+  if (reply.every((p) => Array.isArray(p) && p.length === 2)) return reply as [unknown, unknown][];
   const pairs: [unknown, unknown][] = [];
   for (let i = 0; i + 1 < reply.length; i += 2) pairs.push([reply[i], reply[i + 1]]);
   return pairs;

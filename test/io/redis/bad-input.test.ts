@@ -28,11 +28,11 @@ describe("redis: bad input", () => {
     await assert.rejects(command(loose({}), client, "get", "k"), typeError(/command: .*ctx.*\{\}/));
     await assert.rejects(
       command(bg, loose({ get() {} }), "get"),
-      typeError(/command: expected an ioredis client/),
+      typeError(/command: expected an ioredis or node-redis client/),
     );
     await assert.rejects(
       command(bg, loose(null), "get"),
-      typeError(/command: expected an ioredis client, got null/),
+      typeError(/command: expected an ioredis or node-redis client, got null/),
     );
     await assert.rejects(
       commandBuffer(bg, client, ""),
@@ -122,7 +122,7 @@ describe("redis: bad input", () => {
     );
     assert.throws(
       () => configureRedis(loose({}), {}),
-      /configureRedis: expected an ioredis client/,
+      /configureRedis: expected an ioredis or node-redis client/,
     );
     assert.throws(
       () => configureRedis(client, { restoreLatePops: loose("no") }),
@@ -138,18 +138,23 @@ describe("redis: bad input", () => {
   it("the pool functions check the client (the one returning a promise rejects)", async () => {
     assert.throws(
       () => blockingPoolStats(loose(undefined)),
-      /blockingPoolStats: expected an ioredis client, got undefined/,
+      /blockingPoolStats: expected an ioredis or node-redis client, got undefined/,
     );
     await assert.rejects(
       closeBlockingConnections(loose(1)),
-      typeError(/closeBlockingConnections: expected an ioredis client, got 1/),
+      typeError(/closeBlockingConnections: expected an ioredis or node-redis client, got 1/),
     );
     assert.deepEqual(blockingPoolStats(client), { busy: 0, idle: 0, opened: 0, discarded: 0 });
     await closeBlockingConnections(client); // no pool yet: nothing to do
   });
 
   it("Redis Cluster clients are refused with a clear error", async () => {
-    const cluster = loose<typeof client>({ sendCommand() {}, duplicate() {}, isCluster: true });
+    const cluster = loose<typeof client>({
+      sendCommand() {},
+      duplicate() {},
+      status: "ready",
+      isCluster: true,
+    });
     await assert.rejects(
       command(bg, cluster, "get", "k"),
       typeError(/command: Redis Cluster clients are not supported/),

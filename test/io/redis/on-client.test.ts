@@ -9,7 +9,7 @@ import {
   withTimeout,
 } from "../../../src/index.js";
 import { dependents } from "../../../src/core/context.js";
-import { abandonedCount } from "../../../src/io/redis/abandoned.js";
+import { abandonedCount } from "../../../src/io/redis/ioredis/abandoned.js";
 import {
   type LateReply,
   command,
