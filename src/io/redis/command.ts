@@ -77,7 +77,8 @@ export function commandBuffer(
   return run(ctx, client, name, args, null, "commandBuffer");
 }
 
-function run(
+/** {@link command} as called by `fn` (which bad input is reported under). */
+export function run(
   ctx: Context,
   client: RedisClientLike,
   name: string,

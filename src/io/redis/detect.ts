@@ -1,5 +1,6 @@
 import { describeValue } from "../../core/explain.js";
 import type { RedisDriver } from "./driver.js";
+import { ioredisClusterDriver } from "./ioredis/cluster.js";
 import { ioredisDriver } from "./ioredis/driver.js";
 import { looksLikeIoredis, unsupportedIoredis } from "./ioredis/internals.js";
 import { nodeRedis4Driver, nodeRedis5Driver } from "./node-redis/driver.js";
@@ -37,14 +38,9 @@ export function driverFor(client: unknown, fn: string): RedisDriver {
 }
 
 function ioredisDriverFor(c: Shape, fn: string): RedisDriver {
-  if (c.isCluster === true) {
-    throw new TypeError(
-      `${fn}: Redis Cluster clients are not supported; pass a standalone ioredis client (new Redis(...))`,
-    );
-  }
   const why = unsupportedIoredis(c as Parameters<typeof unsupportedIoredis>[0]);
   if (why !== undefined) throw new TypeError(`${fn}: ${why}`);
-  return ioredisDriver;
+  return c.isCluster === true ? ioredisClusterDriver : ioredisDriver;
 }
 
 function nodeRedisDriverFor(c: Shape, fn: string): RedisDriver {

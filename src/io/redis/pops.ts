@@ -1,7 +1,7 @@
 import type { Context } from "../../core/context.js";
 import { describeValue } from "../../core/explain.js";
 import type { RedisClientLike } from "./client.js";
-import { command } from "./command.js";
+import { run } from "./command.js";
 
 /**
  * What BLPOP and BRPOP answer: the key that had an element, and the element.
@@ -84,5 +84,12 @@ function pop(
       ),
     );
   }
-  return command(ctx, client, name, ...list, timeoutSeconds) as Promise<PoppedElement | null>;
+  return run(
+    ctx,
+    client,
+    name,
+    [...list, timeoutSeconds],
+    "utf8",
+    name,
+  ) as Promise<PoppedElement | null>;
 }

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
+import { createClientPool } from "redis";
+import { createClient as createClient4 } from "redis4";
 import { background } from "../../../src/index.js";
 import {
   blockingPoolStats,
@@ -148,16 +150,26 @@ describe("redis: bad input", () => {
     await closeBlockingConnections(client); // no pool yet: nothing to do
   });
 
-  it("Redis Cluster clients are refused with a clear error", async () => {
-    const cluster = loose<typeof client>({
-      sendCommand() {},
-      duplicate() {},
-      status: "ready",
-      isCluster: true,
-    });
+  it("clients it cannot drive are refused with a clear error, naming the way out", async () => {
+    const pool = createClientPool({ url: "redis://127.0.0.1:1" });
     await assert.rejects(
-      command(bg, cluster, "get", "k"),
-      typeError(/command: Redis Cluster clients are not supported/),
+      command(bg, loose(pool), "get", "k"),
+      typeError(/command: node-redis client pools \(createClientPool\) are not supported/),
+    );
+    const legacy = createClient4({ legacyMode: true });
+    await assert.rejects(
+      blpop(bg, loose(legacy), "q"),
+      typeError(/blpop: this node-redis 4 client is in legacy mode \(callbacks\); pass client.v4/),
+    );
+    const unknown = loose<typeof client>({ isOpen: true, sendCommand() {}, duplicate() {} });
+    assert.throws(
+      () => configureRedis(unknown, {}),
+      /configureRedis: this node-redis client is neither node-redis 4's nor 5's/,
+    );
+    const old = loose<typeof client>({ status: "ready", sendCommand() {}, duplicate() {} });
+    await assert.rejects(
+      command(bg, old, "get", "k"),
+      typeError(/command: this ioredis client has no offline queue like ioredis 5's/),
     );
   });
 });
