@@ -3,6 +3,7 @@ import type { RedisDriver } from "./driver.js";
 import { ioredisClusterDriver } from "./ioredis/cluster.js";
 import { ioredisDriver } from "./ioredis/driver.js";
 import { looksLikeIoredis, unsupportedIoredis } from "./ioredis/internals.js";
+import { nodeRedis5ClusterDriver } from "./node-redis/cluster.js";
 import { nodeRedis4Driver, nodeRedis5Driver } from "./node-redis/driver.js";
 
 /** What detection reads of a client. */
@@ -21,7 +22,7 @@ interface Shape {
 
 /**
  * The driver for `client`, read from its shape (no client library is loaded): ioredis 5
- * (standalone or Cluster), node-redis 5 or 4. Throws a TypeError naming `fn` for anything else.
+ * (standalone or Cluster), node-redis 5 (client or cluster) or 4 (client). Throws a TypeError naming `fn` for anything else.
  * ioredis is tested first and costs a few property reads: it is on every command's path.
  */
 export function driverFor(client: unknown, fn: string): RedisDriver {
@@ -45,8 +46,9 @@ function ioredisDriverFor(c: Shape, fn: string): RedisDriver {
 
 function nodeRedisDriverFor(c: Shape, fn: string): RedisDriver {
   if (typeof c.nodeClient === "function") {
+    if (typeof c.withTypeMapping === "function") return nodeRedis5ClusterDriver;
     throw new TypeError(
-      `${fn}: node-redis cluster clients are not supported; pass a client (createClient)`,
+      `${fn}: node-redis 4 cluster clients are not supported; use node-redis 5's createCluster`,
     );
   }
   if (typeof c.duplicate !== "function" && typeof c.execute === "function") {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { createClientPool } from "redis";
-import { createClient as createClient4 } from "redis4";
+import { createClient as createClient4, createCluster as createCluster4 } from "redis4";
 import { background } from "../../../src/index.js";
 import {
   blockingPoolStats,
@@ -160,6 +160,13 @@ describe("redis: bad input", () => {
     await assert.rejects(
       blpop(bg, loose(legacy), "q"),
       typeError(/blpop: this node-redis 4 client is in legacy mode \(callbacks\); pass client.v4/),
+    );
+    const cluster4 = createCluster4({ rootNodes: [{ url: "redis://127.0.0.1:1" }] });
+    await assert.rejects(
+      command(bg, loose(cluster4), "get", "k"),
+      typeError(
+        /command: node-redis 4 cluster clients are not supported; use node-redis 5's createCluster/,
+      ),
     );
     const unknown = loose<typeof client>({ isOpen: true, sendCommand() {}, duplicate() {} });
     assert.throws(

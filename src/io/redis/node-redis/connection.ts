@@ -6,7 +6,7 @@ import type {
 } from "../driver.js";
 import { toNodeRedisArgs } from "./decode.js";
 import type { Flavour } from "./flavours.js";
-import type { NodeRedisClient } from "./types.js";
+import type { NodeRedisClient, TypeMapping } from "./types.js";
 
 /** A dedicated connection over a node-redis client of its own. */
 class NodeRedisConnection implements DedicatedConnection {
@@ -14,6 +14,8 @@ class NodeRedisConnection implements DedicatedConnection {
     readonly flavour: Flavour,
     readonly client: NodeRedisClient,
     readonly id: number,
+    /** The reply types of the client the caller uses (a cluster's own are not its nodes'). */
+    readonly typeMapping: TypeMapping | undefined,
   ) {}
 
   isUsable(): boolean {
@@ -25,7 +27,7 @@ class NodeRedisConnection implements DedicatedConnection {
   }
 
   send(name: string, args: readonly RedisArgument[], encoding: ReplyEncoding): Promise<unknown> {
-    const options = this.flavour.sendOptions(this.client, encoding);
+    const options = this.flavour.sendOptions(this.typeMapping, encoding);
     return this.client.sendCommand(toNodeRedisArgs(name, args), options);
   }
 
@@ -64,8 +66,8 @@ function onceClosed(client: NodeRedisClient, listener: () => void): void {
 }
 
 /**
- * Opens a connection like `base` (same server, credentials, database, RESP version, reply types)
- * for the adapter's own use. It never reconnects, so a broken link cannot replay a canceled BLPOP
+ * Opens a connection like `base` (same server, credentials, database, RESP version) for the
+ * adapter's own use, replying with `typeMapping` (node-redis 5). It never reconnects, so a broken link cannot replay a canceled BLPOP
  * or storm the server with reconnects; blocking ones have no offline queue (they are only used
  * when ready), the control one does (it may be asked to unblock while it connects).
  */
@@ -73,6 +75,7 @@ export async function openNodeRedisConnection(
   flavour: Flavour,
   base: NodeRedisClient,
   role: ConnectionRole,
+  typeMapping: TypeMapping | undefined,
 ): Promise<DedicatedConnection> {
   const options = base.options ?? {};
   const name = options.name;
@@ -97,7 +100,7 @@ export async function openNodeRedisConnection(
   try {
     await client.connect();
     const id = Number(await client.sendCommand(["CLIENT", "ID"]));
-    return new NodeRedisConnection(flavour, client, id);
+    return new NodeRedisConnection(flavour, client, id, typeMapping);
   } catch (err) {
     await flavour.destroy(client);
     throw err;

@@ -15,22 +15,41 @@ function standaloneDriver(flavour: Flavour): RedisDriver<NodeRedisClient> {
     identity: (client) => flavour.identity(client),
     runOnClient(ctx, client, name, args, encoding) {
       const send = sendOn(client, name, args);
-      return runOnNodeRedis(this, flavour, ctx, client, client, send, name, args, encoding);
+      const typeMapping = flavour.typeMapping(client);
+      return runOnNodeRedis(
+        this,
+        flavour,
+        ctx,
+        client,
+        client,
+        typeMapping,
+        send,
+        name,
+        args,
+        encoding,
+      );
     },
     route(_ctx, client) {
       const self = flavour.identity(client);
       let route = routes.get(self);
       if (route === undefined) {
-        route = { node: "", open: (role) => openNodeRedisConnection(flavour, self, role) };
+        const typeMapping = flavour.typeMapping(self);
+        route = {
+          node: "",
+          open: (role) => openNodeRedisConnection(flavour, self, role, typeMapping),
+        };
         routes.set(self, route);
       }
       return route;
     },
     sendRaw(client, name, args) {
-      return client.sendCommand(toNodeRedisArgs(name, args), flavour.sendOptions(client, null));
+      const options = flavour.sendOptions(flavour.typeMapping(client), null);
+      return client.sendCommand(toNodeRedisArgs(name, args), options);
     },
     decode: (client, reply, encoding) =>
-      encoding !== null && flavour.decodesRaw(client) ? decodeBuffers(reply) : reply,
+      encoding !== null && flavour.decodesRaw(flavour.typeMapping(client))
+        ? decodeBuffers(reply)
+        : reply,
     keyPrefix: () => "",
     closedError: (client) => (client.isOpen ? undefined : new Error(CLIENT_CLOSED)),
     onEnd(client, listener) {

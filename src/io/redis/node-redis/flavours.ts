@@ -16,26 +16,35 @@ export interface Flavour {
   /** "node-redis 4" or "node-redis 5". */
   readonly name: string;
   /** The client `client` stands for: node-redis 5 hands out proxies (`withTypeMapping()`...). */
-  identity(client: NodeRedisClient): NodeRedisClient;
+  identity<T extends { readonly _self?: T }>(client: T): T;
+  /** The reply types `client` (a client or a cluster) gives by default (node-redis 5). */
+  typeMapping(client: NodeRedisOptionsHolder): TypeMapping | undefined;
   /**
-   * The options of one `sendCommand`. `mode`: "utf8" as the client replies by default, null with
-   * strings as Buffers (as ioredis' callBuffer), "raw" with blob strings as Buffers and the rest
-   * as by default (a pop's reply, kept as Buffers until the caller has it).
+   * The options of one `sendCommand`. `mode`: "utf8" as the caller's client replies by default
+   * (`typeMapping`, node-redis 5), null with strings as Buffers (as ioredis' callBuffer), "raw"
+   * with blob strings as Buffers and the rest as by default (a pop's reply, kept as Buffers
+   * until the caller has it).
    */
-  sendOptions(client: NodeRedisClient, mode: ReplyMode, withdrawal?: Withdrawal): object;
-  /** Whether replies fetched "raw" must be decoded for a caller asking for "utf8". */
-  decodesRaw(client: NodeRedisClient): boolean;
+  sendOptions(
+    typeMapping: TypeMapping | undefined,
+    mode: ReplyMode,
+    withdrawal?: Withdrawal,
+  ): object;
+  /** Whether replies fetched "raw" must be decoded for a caller whose client maps `typeMapping`. */
+  decodesRaw(typeMapping: TypeMapping | undefined): boolean;
   /**
-   * Called as a command is sent: returns whether, later, aborting it may still withdraw it
-   * (false once node-redis may have written it).
+   * Called as a command is sent on `client` (undefined: through a cluster): returns whether,
+   * later, aborting it may still withdraw it (false once node-redis may have written it).
    */
-  canWithdraw(client: NodeRedisClient): () => boolean;
+  canWithdraw(client: NodeRedisClient | undefined): () => boolean;
   /** Closes `client` at once (rejecting what it still has queued); never throws. */
   destroy(client: NodeRedisClient): Promise<void>;
 }
 
-function typeMappingOf(client: NodeRedisClient): TypeMapping | undefined {
-  return client.options?.commandOptions?.typeMapping;
+/** Where node-redis 5 keeps a client's or a cluster's default command options. */
+export interface NodeRedisOptionsHolder {
+  readonly _commandOptions?: { readonly typeMapping?: TypeMapping };
+  readonly _self?: NodeRedisOptionsHolder;
 }
 
 const always = (): boolean => true;
@@ -43,17 +52,25 @@ const always = (): boolean => true;
 export const nodeRedis5: Flavour = {
   name: "node-redis 5",
   identity: (client) => client._self ?? client,
-  sendOptions(client, mode, withdrawal) {
-    const abortSignal = withdrawal?.asSignal();
-    if (mode === "utf8") return { abortSignal };
-    const typeMapping: TypeMapping = { ...typeMappingOf(client), [BLOB_STRING]: Buffer };
+  // sendCommand reads the options of the client a proxy stands for, so this does too.
+  typeMapping: (client) => (client._self ?? client)._commandOptions?.typeMapping,
+  sendOptions(defaults, mode, withdrawal) {
+    const options: { abortSignal?: AbortSignal; typeMapping?: TypeMapping } = {};
+    if (withdrawal !== undefined) options.abortSignal = withdrawal.asSignal();
+    if (mode === "utf8") {
+      // Set only when there is one: a key set to undefined would erase the client's own.
+      if (defaults !== undefined) options.typeMapping = defaults;
+      return options;
+    }
+    const typeMapping: TypeMapping = { ...defaults, [BLOB_STRING]: Buffer };
     if (mode === null) {
       typeMapping[SIMPLE_STRING] = Buffer;
       typeMapping[VERBATIM_STRING] = Buffer;
     }
-    return { abortSignal, typeMapping };
+    options.typeMapping = typeMapping;
+    return options;
   },
-  decodesRaw: (client) => typeMappingOf(client)?.[BLOB_STRING] !== Buffer,
+  decodesRaw: (defaults) => defaults?.[BLOB_STRING] !== Buffer,
   // It stops listening to the signal once the command is written: the signal itself tells.
   canWithdraw: () => always,
   destroy(client) {
@@ -85,9 +102,12 @@ function changesOf(client: NodeRedisClient): { count: number } {
 export const nodeRedis4: Flavour = {
   name: "node-redis 4",
   identity: (client) => client,
-  sendOptions(_client, mode, withdrawal) {
-    const signal = withdrawal?.asSignal();
-    return mode === "utf8" ? { signal } : { signal, returnBuffers: true };
+  typeMapping: () => undefined,
+  sendOptions(_defaults, mode, withdrawal) {
+    const options: { signal?: AbortSignal; returnBuffers?: boolean } = {};
+    if (withdrawal !== undefined) options.signal = withdrawal.asSignal();
+    if (mode !== "utf8") options.returnBuffers = true;
+    return options;
   },
   decodesRaw: () => true,
   /**
@@ -98,7 +118,7 @@ export const nodeRedis4: Flavour = {
    * ready is still queued as long as neither event came and the client is open.
    */
   canWithdraw(client) {
-    if (client.isReady) return () => false;
+    if (client === undefined || client.isReady) return () => false;
     const counter = changesOf(client);
     const seen = counter.count;
     return () => counter.count === seen && client.isOpen;

@@ -5,7 +5,7 @@ import { handleLateReply } from "../late-reply.js";
 import { takesData } from "../restore.js";
 import { toNodeRedisArgs } from "./decode.js";
 import type { Flavour } from "./flavours.js";
-import type { NodeRedisClient } from "./types.js";
+import type { NodeRedisClient, TypeMapping } from "./types.js";
 import { Withdrawal } from "./withdrawal.js";
 
 /** What a node-redis client is asked to send, with its arguments already in node-redis' form. */
@@ -18,8 +18,8 @@ interface Sent {
 }
 
 /**
- * Runs a command that does not block on a node-redis client (`send` puts it on the client, or on
- * a cluster), under `ctx`. When `ctx` ends first the caller is released at once, and the command
+ * Runs a command that does not block on a node-redis client (`send` puts it on `queueOwner`, or
+ * on a cluster: undefined), whose replies default to `typeMapping`, under `ctx`. When `ctx` ends first the caller is released at once, and the command
  * is withdrawn from node-redis' queue if it is still there (the server never sees it), or left to
  * finish: node-redis matches replies in order and never writes a command twice, so the late reply
  * only needs handling (what it popped is put back, see `handleLateReply`).
@@ -29,7 +29,8 @@ export function runOnNodeRedis<C extends object>(
   flavour: Flavour,
   ctx: Context,
   client: C,
-  queueOwner: NodeRedisClient,
+  queueOwner: NodeRedisClient | undefined,
+  typeMapping: TypeMapping | undefined,
   send: Send,
   name: string,
   args: readonly RedisArgument[],
@@ -43,7 +44,7 @@ export function runOnNodeRedis<C extends object>(
     () => {
       const withdrawal = new Withdrawal();
       const canWithdraw = flavour.canWithdraw(queueOwner);
-      const reply = send(flavour.sendOptions(queueOwner, raw ? "raw" : encoding, withdrawal));
+      const reply = send(flavour.sendOptions(typeMapping, raw ? "raw" : encoding, withdrawal));
       sent = { reply, withdrawal, canWithdraw };
       return raw ? reply.then((r) => driver.decode(client, r, encoding)) : reply;
     },
