@@ -8,17 +8,38 @@
  * Drivers, all optional peer dependencies, told apart by the client object (importing
  * timebound/redis loads none of them):
  *
- * - ioredis ^5.3: `new Redis(...)`.
- * - node-redis ^5 (`redis`): `createClient(...)`, RESP2 or RESP3.
- * - node-redis ^4.6: `createClient(...)` (not in legacy mode: pass `client.v4`).
+ * - ioredis ^5.3: `new Redis(...)` and `new Cluster(...)`.
+ * - node-redis ^5 (`redis`): `createClient(...)` and `createCluster(...)`, RESP2 or RESP3.
+ * - node-redis ^4.6 (`redis` 4): `createClient(...)`, not in legacy mode (pass `client.v4`).
+ *   Its clusters are refused, as are node-redis client pools (`createClientPool`: pass a
+ *   client; blocking commands get connections of their own anyway).
  *
- * They behave the same, with these differences: ioredis' `keyPrefix` applies to every key,
- * node-redis has none; replies are what the library's own generic call gives (`client.call` for
- * ioredis, `client.sendCommand` for node-redis, with the client's `typeMapping` and RESP version
- * in 5); a dedicated connection of node-redis uses the database of the client's options, not one
- * chosen later with SELECT. node-redis 4 cannot tell whether a command it queued while connecting
- * has been written once it reconnects: a command sent before the client was ready is withdrawn
- * only until the client (re)connects; after that it is left to run and its late reply handled.
+ * The three promises (the caller gets `ctx.err` at once; the work stops on the server; nothing
+ * is lost and the client stays usable) hold with each. The differences:
+ *
+ * - Replies are what the library's own generic call gives: `client.call` for ioredis (strings),
+ *   `client.sendCommand` for node-redis (with node-redis 5, the client's `typeMapping` and RESP
+ *   version: over RESP3 a score is a number, XREAD a map).
+ * - ioredis' `keyPrefix` applies to every key, late pops put back included; node-redis has none.
+ * - A command is withdrawn (never sent) while the library still holds it: ioredis and node-redis
+ *   4 while the client connects, node-redis 5 also until the next turn of the event loop (it
+ *   writes in batches). node-redis 4 cannot say when it wrote a command queued during a
+ *   reconnect: such a command is withdrawn only until the client reconnects; after that it is
+ *   left to run, and what it took is put back.
+ * - A written command whose connection breaks: ioredis would send it again after the reconnect,
+ *   which the adapter prevents; node-redis fails it itself. Either way it is not run twice.
+ * - Dedicated connections copy the client's options: node-redis' use the database of the options,
+ *   not one chosen later with SELECT (ioredis' follow SELECT).
+ * - Clusters: blocking commands run on dedicated connections to the master serving their first
+ *   key's slot (WAIT, which has no key: the first master), unblocked from that same node. Other
+ *   commands go through the cluster client: ioredis routes them itself; a node-redis cluster is
+ *   told their first key, which the adapter finds for the common commands (EVAL's first key,
+ *   XREAD's first stream...) and otherwise takes to be the first argument (a wrong guess costs
+ *   a MOVED redirection, which node-redis follows). A blocking command whose slot moved fails
+ *   with Redis' MOVED error (an ioredis Cluster then refreshes its slots, so the next one goes
+ *   to the right node). An ioredis Cluster command that waits out a retry delay (after TRYAGAIN,
+ *   CLUSTERDOWN, a failover) when its context ends is still sent once the delay is over; its
+ *   reply is then handled as a late one.
  *
  * Needs Redis >= 6 (fractional blocking timeouts).
  *

@@ -3,11 +3,12 @@ import { driverFor } from "./detect.js";
 import { type BlockingPoolStats, closePools, poolStats } from "./pool.js";
 
 /**
- * Closes the dedicated connections `client`'s blocking commands ran on (idle ones with QUIT,
- * busy ones at once: their commands fail with ioredis' "Connection is closed"). They also close
+ * Closes the dedicated connections `client`'s blocking commands ran on (idle ones politely, busy
+ * ones at once: their commands fail with the library's "closed" error). They also close
  * by themselves when `client` ends (`quit()`, `disconnect()`), so call this only to let them go
  * earlier, or before {@link configureRedis} changes the pool. A later blocking command opens new
- * ones. Rejects with a TypeError if `client` is not an ioredis client.
+ * ones. For a cluster client, those to every node. Rejects with a TypeError if `client` is not
+ * a client timebound/redis can drive.
  *
  * @example
  * ```ts
@@ -25,7 +26,9 @@ export function closeBlockingConnections(client: RedisClientLike): Promise<void>
 
 /**
  * Counts of `client`'s dedicated connections for blocking commands: busy, idle, opened so far and
- * discarded (broken, or not unblocked in time). All zero before the first blocking command.
+ * discarded (broken, or not unblocked in time), summed over the nodes of a cluster. All zero
+ * before the first blocking command. Throws a TypeError if `client` is not a client
+ * timebound/redis can drive.
  *
  * @example
  * ```ts

@@ -12,8 +12,8 @@ import type { LateReply } from "./late-reply.js";
 export interface RedisAdapterOptions {
   /**
    * Most dedicated connections for blocking commands (BLPOP, XREAD BLOCK, WAIT...) this client
-   * opens at once; more blocking calls wait for one to be free (or for their context to end).
-   * Default 8; 1 to 1,000.
+   * opens at once (a cluster client: to each node); more blocking calls wait for one to be free
+   * (or for their context to end). Default 8; 1 to 1,000.
    */
   readonly maxBlockingConnections?: number;
   /**
@@ -33,9 +33,10 @@ export interface RedisAdapterOptions {
    * true: a BLPOP's element is pushed back to the head of its list (LPUSH), a BRPOP's to the tail
    * (RPUSH), so it is the next one popped; a BZPOPMIN's member is added back with its score; a
    * BLMOVE's element is moved back. XREADGROUP's entries stay in the group's pending list. The
-   * full list is under `LateReplyOutcome`. It is put back through the client itself (it
-   * reconnects and resends); if that fails, the data goes to `onLateReply`, or without one is
-   * reported as a process warning (code `TIMEBOUND_REDIS_LATE_REPLY_LOST`).
+   * full list is under `LateReplyOutcome`. It is put back through the client itself (so a
+   * restore queued during a short outage is sent after the reconnect; a cluster routes it to the
+   * key's node); if that fails, the data goes to `onLateReply`, or without one is reported as a
+   * process warning (code `TIMEBOUND_REDIS_LATE_REPLY_LOST`).
    *
    * false: nothing is put back, and `onLateReply` (then required) receives the data with outcome
    * "taken", to handle as it sees fit: run the job anyway, or store it elsewhere.

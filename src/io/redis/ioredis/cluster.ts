@@ -6,7 +6,7 @@ import type { Cluster, Command, Redis } from "ioredis";
 import type { Context } from "../../../core/context.js";
 import type { ContextError } from "../../../core/errors.js";
 import { raceContext } from "../../race.js";
-import { decodeReply } from "../decode.js";
+import { decodeReply } from "./decode.js";
 import type {
   DedicatedConnection,
   RedisArgument,

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { decodeReply } from "../decode.js";
+import { decodeReply } from "./decode.js";
 import type { RedisDriver, Route } from "../driver.js";
 import { openIoredisConnection } from "./connection.js";
 import { createCommand } from "./internals.js";

@@ -2,7 +2,7 @@ import type { Command, Redis } from "ioredis";
 import type { Context } from "../../../core/context.js";
 import type { ContextError } from "../../../core/errors.js";
 import { raceContext } from "../../race.js";
-import { decodeReply } from "../decode.js";
+import { decodeReply } from "./decode.js";
 import type { RedisArgument, RedisDriver, ReplyEncoding } from "../driver.js";
 import { handleLateReply } from "../late-reply.js";
 import { takesData } from "../restore.js";
