@@ -2,6 +2,7 @@
 // one command that puts it back. Used when the reply comes after the caller was released: the
 // server has done the work, and nobody will ever see the reply.
 import type { RedisArgument } from "./driver.js";
+import { prefixKey } from "./slot.js";
 
 /** A command to run on the client to undo a late pop; `isKept(reply)` reads its answer. */
 export interface RestoreCommand {
@@ -199,7 +200,5 @@ function hasNoAck(args: readonly RedisArgument[]): boolean {
 
 /** A key from the command's arguments, as the server knows it. */
 function prefixed(key: RedisArgument | undefined, prefix: string): RedisArgument {
-  if (prefix === "") return key ?? "";
-  if (Buffer.isBuffer(key)) return Buffer.concat([Buffer.from(prefix), key]);
-  return prefix + String(key);
+  return prefixKey(prefix, key ?? "");
 }

@@ -205,3 +205,27 @@ for (const kind of CLUSTER_KINDS) {
     });
   });
 }
+
+describe("redis (ioredis Cluster): a blocking command given to a cluster still connecting", () => {
+  it("waits for it to be ready, or stops waiting (and listening) when its context ends", async () => {
+    const client = new Cluster(cluster.nodes.map(({ host, port }) => ({ host, port })));
+    client.on("error", () => {});
+    try {
+      const listening = client.listenerCount("ready");
+      const early = withCancel(background());
+      const given = command(early, client, "blpop", "connecting", 0);
+      assert.equal(client.listenerCount("ready"), listening + 1, "waiting for the cluster");
+      early.cancel();
+      await assert.rejects(given, Canceled);
+      assert.equal(client.listenerCount("ready"), listening, "no listener left behind");
+
+      assert.notEqual(client.status, "ready", "still connecting");
+      const key = keyOn(cluster.nodes[0]!.slots, "connecting");
+      const pending = command(withTimeout(background(), 5_000), client, "blpop", key, 0);
+      await run(client, "rpush", key, "x");
+      assert.deepEqual(await pending, [key, "x"]);
+    } finally {
+      client.disconnect();
+    }
+  });
+});

@@ -32,7 +32,7 @@ export const ioredisClusterDriver: RedisDriver<Cluster> = {
   },
   route(ctx, cluster, key) {
     if (cluster.status === "ready") return routeFor(cluster, key);
-    return raceContext(ctx, () => ready(cluster)).then(() => routeFor(cluster, key));
+    return ready(ctx, cluster).then(() => routeFor(cluster, key));
   },
   sendRaw(cluster, name, args) {
     const command = createCommand(cluster, name, args, null, undefined);
@@ -48,20 +48,33 @@ export const ioredisClusterDriver: RedisDriver<Cluster> = {
   },
 };
 
-/** Resolves once `cluster` is ready (its slots known); rejects if it ends first. */
-function ready(cluster: Cluster): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onReady = (): void => {
-      cluster.off("end", onEnd);
-      resolve();
-    };
-    const onEnd = (): void => {
-      cluster.off("ready", onReady);
-      reject(new Error(CONNECTION_CLOSED));
-    };
-    cluster.once("ready", onReady);
-    cluster.once("end", onEnd);
-  });
+/**
+ * Waits, under `ctx`, for `cluster` to be ready (its slots known); rejects if it ends first. Stops
+ * listening when `ctx` ends, so that callers giving up on a cluster that stays down leave nothing.
+ */
+function ready(ctx: Context, cluster: Cluster): Promise<void> {
+  let stop = (): void => {};
+  return raceContext(
+    ctx,
+    () =>
+      new Promise<void>((resolve, reject) => {
+        const onReady = (): void => {
+          stop();
+          resolve();
+        };
+        const onEnd = (): void => {
+          stop();
+          reject(new Error(CONNECTION_CLOSED));
+        };
+        stop = () => {
+          cluster.off("ready", onReady);
+          cluster.off("end", onEnd);
+        };
+        cluster.once("ready", onReady);
+        cluster.once("end", onEnd);
+      }),
+    () => stop(),
+  );
 }
 
 const routes = new WeakMap<Cluster, Map<string, Route>>();

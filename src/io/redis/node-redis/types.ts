@@ -10,7 +10,6 @@ export type TypeMapping = Record<number, unknown>;
 export interface NodeRedisOptions {
   readonly name?: string;
   readonly socket?: object;
-  readonly commandOptions?: { readonly typeMapping?: TypeMapping };
 }
 
 /** A node-redis 4 or 5 client (`createClient`), or node-redis 5's proxy of one. */
