@@ -31,3 +31,4 @@ export {
   type ServerProcessOptions,
   type ServerStartFailure,
 } from "./server-process.js";
+export { startRedisCluster, type RedisCluster, type RedisClusterNode } from "./redis-cluster.js";

@@ -14,29 +14,38 @@ interface BlockingShape {
   readonly where: string;
   /** Whether `reply` is what the command answers when its server-side timeout passes first. */
   timedOut(reply: unknown, args: readonly RedisArgument[]): boolean;
+  /** Index of the first key (what a cluster routes by), or undefined for a command without. */
+  keyIndex(args: readonly RedisArgument[]): number | undefined;
 }
 
 const isNull = (reply: unknown): boolean => reply === null;
 const last = (args: readonly RedisArgument[]): number => args.length - 1;
 const first = (): number => 0;
 
+const noKey = (): undefined => undefined;
+
+/** BLPOP key... timeout, BLMOVE source destination from to timeout... */
 const lastArgumentSeconds: BlockingShape = {
   unit: "s",
   timeoutIndex: last,
   where: "its last argument",
   timedOut: isNull,
+  keyIndex: first,
 };
+/** BLMPOP timeout numkeys key... */
 const firstArgumentSeconds: BlockingShape = {
   unit: "s",
   timeoutIndex: first,
   where: "its first argument",
   timedOut: isNull,
+  keyIndex: () => 2,
 };
 const blockOption: BlockingShape = {
   unit: "ms",
-  timeoutIndex: blockOptionIndex,
+  timeoutIndex: (args) => optionIndex(args, "BLOCK"),
   where: "the value after BLOCK",
   timedOut: isNull,
+  keyIndex: (args) => optionIndex(args, "STREAMS"),
 };
 
 const SHAPES: ReadonlyMap<string, BlockingShape> = new Map([
@@ -57,6 +66,7 @@ const SHAPES: ReadonlyMap<string, BlockingShape> = new Map([
       timeoutIndex: () => 1,
       where: "its second argument",
       timedOut: (reply, args) => Number(reply) < Number(args[0]),
+      keyIndex: noKey,
     },
   ],
   [
@@ -69,17 +79,21 @@ const SHAPES: ReadonlyMap<string, BlockingShape> = new Map([
         !Array.isArray(reply) ||
         Number(reply[0]) < Number(args[0]) ||
         Number(reply[1]) < Number(args[1]),
+      keyIndex: noKey,
     },
   ],
 ]);
 
-/** XREAD [COUNT n] [BLOCK ms] STREAMS ... and XREADGROUP GROUP g c [COUNT n] [BLOCK ms] [NOACK] STREAMS ... */
-function blockOptionIndex(args: readonly RedisArgument[]): number | undefined {
+/**
+ * Index of the value after `option` (BLOCK, or STREAMS: the first key) in XREAD [COUNT n]
+ * [BLOCK ms] STREAMS ... or XREADGROUP GROUP g c [COUNT n] [BLOCK ms] [NOACK] STREAMS ...
+ */
+function optionIndex(args: readonly RedisArgument[], option: string): number | undefined {
   for (let i = 0; i < args.length;) {
     const token = String(args[i]).toUpperCase();
-    if (token === "BLOCK") return i + 1;
+    if (token === option) return i + 1;
     if (token === "GROUP") i += 3;
-    else if (token === "COUNT") i += 2;
+    else if (token === "COUNT" || token === "BLOCK") i += 2;
     else if (token === "NOACK") i += 1;
     else return undefined; // STREAMS (keys follow, and a key may be called "block") or unknown
   }
@@ -146,4 +160,13 @@ export function budgetArgs(
   const sent = [...args];
   sent[command.index] = command.shape.unit === "s" ? (ms / 1000).toFixed(3) : String(ms);
   return { args: sent, fromBudget: true };
+}
+
+/** The first key of `command` (what a cluster routes it by); undefined for WAIT and WAITAOF. */
+export function firstKey(
+  command: BlockingCommand,
+  args: readonly RedisArgument[],
+): RedisArgument | undefined {
+  const index = command.shape.keyIndex(args);
+  return index === undefined ? undefined : args[index];
 }

@@ -1,10 +1,13 @@
-import type { Command, Redis } from "ioredis";
 import type { Context } from "../../core/context.js";
 import { raceContext } from "../race.js";
-import { type BlockingCommand, budgetArgs } from "./blocking-commands.js";
-import type { DedicatedConnection } from "./connection.js";
-import { decodeReply } from "./decode.js";
-import { type RedisArgument, type ReplyEncoding, createCommand } from "./driver.js";
+import { type BlockingCommand, budgetArgs, firstKey } from "./blocking-commands.js";
+import type {
+  DedicatedConnection,
+  RedisArgument,
+  RedisDriver,
+  ReplyEncoding,
+  Route,
+} from "./driver.js";
 import { handleLateReply } from "./late-reply.js";
 import { type BlockingPool, poolFor } from "./pool.js";
 import { takesData } from "./restore.js";
@@ -20,13 +23,13 @@ class BlockingRun implements AwaitedReply {
   constructor(
     readonly pool: BlockingPool,
     readonly connection: DedicatedConnection,
-    readonly command: Command,
+    readonly reply: Promise<unknown>,
   ) {
     const arrive = (): void => {
       this.arrived = true;
       this.giveBack();
     };
-    this.promise = command.promise.then(arrive, arrive);
+    this.promise = reply.then(arrive, arrive);
   }
 
   /** The caller has gone: unblock the server, then give the connection back once it replied. */
@@ -54,24 +57,29 @@ class BlockingRun implements AwaitedReply {
 }
 
 /**
- * Runs a blocking command on a dedicated connection from `client`'s pool, with its server-side
- * timeout cut to the time `ctx` has left. When `ctx` ends first the caller is released at once
- * and the server is told to stop waiting (`CLIENT UNBLOCK`); the connection is reused after. If
- * the server popped something meanwhile, it is put back (`handleLateReply`).
+ * Runs a blocking command on a dedicated connection from `client`'s pool for the server that
+ * holds its key, with its server-side timeout cut to the time `ctx` has left. When `ctx` ends
+ * first the caller is released at once and that server is told to stop waiting (`CLIENT
+ * UNBLOCK`); the connection is reused after. If the server popped something meanwhile, it is put
+ * back (`handleLateReply`).
  */
-export async function runBlocking(
+export async function runBlocking<C extends object>(
   ctx: Context,
-  client: Redis,
+  driver: RedisDriver<C>,
+  client: C,
   name: string,
   args: readonly RedisArgument[],
   blocking: BlockingCommand,
   encoding: ReplyEncoding,
 ): Promise<unknown> {
-  // As ioredis answers a command on a closed client; and a pool made now would never be closed.
-  if (client.status === "end") throw new Error("Connection is closed.");
+  // As the client answers a command once closed; and a pool made now would never be closed.
+  const closed = driver.closedError(client);
+  if (closed !== undefined) throw closed;
   const ended = ctx.err;
   if (ended !== undefined) throw ended; // before making a pool for nothing
-  const pool = poolFor(client);
+  const found = driver.route(ctx, client, firstKey(blocking, args));
+  const route: Route = found instanceof Promise ? await found : found;
+  const pool = poolFor(driver, client, route);
   const connection = await pool.acquire(ctx);
   let run: BlockingRun | undefined;
   let sent: readonly RedisArgument[] = args;
@@ -84,11 +92,9 @@ export async function runBlocking(
       () => {
         const budgeted = budgetArgs(blocking, args, ctx.remaining());
         sent = budgeted.args;
-        const command = createCommand(client, name, sent, raw ? null : encoding);
-        run = new BlockingRun(pool, connection, command);
-        connection.redis.sendCommand(command);
-        const sentReply = command.promise as Promise<unknown>;
-        const reply = raw ? sentReply.then((r) => decodeReply(r, encoding)) : sentReply;
+        const sentReply = connection.send(name, sent, raw ? null : encoding);
+        run = new BlockingRun(pool, connection, sentReply);
+        const reply = raw ? sentReply.then((r) => driver.decode(client, r, encoding)) : sentReply;
         if (!budgeted.fromBudget) return reply;
         // The server gave up at our deadline: that is the context's deadline, not an empty
         // answer, so the caller gets DeadlineExceeded (the context ends within a timer tick).
@@ -97,7 +103,7 @@ export async function runBlocking(
       () => {
         if (run === undefined) return;
         run.cancel();
-        handleLateReply(client, run.command, name, sent, encoding, timedOut);
+        handleLateReply(driver, client, run.reply, name, sent, encoding, timedOut);
       },
     );
   } finally {

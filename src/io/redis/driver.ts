@@ -1,11 +1,12 @@
-// The one place that knows ioredis 5's internals. ioredis has no way to withdraw a command or to
-// say whether it reached the socket, so the adapter reads the client's queues directly; keeping
-// every such access here means a driver upgrade is checked in one file.
-import { Command, type Redis } from "ioredis";
-import { describeValue } from "../../core/explain.js";
+// The seam between the adapter and a Redis client library. What the adapter promises (budgets,
+// dedicated connections unblocked with CLIENT UNBLOCK, late pops put back) is written once, against
+// RedisDriver; each library has one implementation (./ioredis/, ./node-redis/) and only it knows
+// that library's API and internals. A driver is picked from the client object's shape
+// (./detect.ts), so importing timebound/redis loads no client library.
+import type { Context } from "../../core/context.js";
 
 /**
- * What a command argument may be (ioredis writes numbers as their decimal text).
+ * What a command argument may be (numbers are sent as their decimal text).
  *
  * @example
  * ```ts
@@ -15,85 +16,75 @@ import { describeValue } from "../../core/explain.js";
  */
 export type RedisArgument = string | number | Buffer;
 
-/** `"utf8"`: replies as strings (`client.call`); `null`: as Buffers (`client.callBuffer`). */
+/**
+ * `"utf8"`: replies as the client gives them by default (ioredis' `call`, node-redis'
+ * `sendCommand`: strings); `null`: strings as Buffers (ioredis' `callBuffer`).
+ */
 export type ReplyEncoding = "utf8" | null;
 
-/** The part of ioredis' queue (a `denque`) the adapter uses. */
-interface Queue {
-  readonly length: number;
-  peekAt(index: number): { readonly command: unknown } | undefined;
-  removeOne(index: number): unknown;
+/** What a connection the adapter opens is for; also the suffix of its CLIENT SETNAME. */
+export type ConnectionRole = "blocking" | "control";
+
+/**
+ * A connection of the adapter's own to one server. It never reconnects and never resends: one
+ * that breaks is dropped, and a fresh one opened on demand.
+ */
+export interface DedicatedConnection {
+  /** `CLIENT ID`: what `CLIENT UNBLOCK` needs. Ids are never reused while the server runs. */
+  readonly id: number;
+  /** Whether it can take a command now. */
+  isUsable(): boolean;
+  /** Whether it has closed for good. */
+  isClosed(): boolean;
+  /** Sends one command; the promise settles with its reply. */
+  send(name: string, args: readonly RedisArgument[], encoding: ReplyEncoding): Promise<unknown>;
+  /** Closes it (politely when idle); resolves once it has. */
+  close(): Promise<void>;
+  /** Closes it at once: the server drops a blocked command with it. */
+  destroy(): void;
+  /** Calls `listener` once when it closes, for whatever reason. */
+  onClose(listener: () => void): void;
 }
 
-/** ioredis 5 keeps these on the client; none is part of its public API. */
-interface RedisInternals {
-  /** Commands waiting for the connection to be ready: not written yet. */
-  readonly offlineQueue?: Queue;
-  /** Commands written before a disconnect, sent again after the reconnect. */
-  readonly prevCommandQueue?: Queue | null;
-}
-
-/** Throws a TypeError naming `fn` unless `client` is a standalone ioredis 5 client. */
-export function checkClient(client: unknown, fn: string): asserts client is Redis {
-  const c = client as Partial<Redis> & RedisInternals;
-  const looksLikeRedis =
-    typeof client === "object" &&
-    client !== null &&
-    typeof c.sendCommand === "function" &&
-    typeof c.duplicate === "function";
-  if (!looksLikeRedis) {
-    throw new TypeError(`${fn}: expected an ioredis client, got ${describeValue(client)}`);
-  }
-  if (c.isCluster === true) {
-    throw new TypeError(
-      `${fn}: Redis Cluster clients are not supported; pass a standalone ioredis client (new Redis(...))`,
-    );
-  }
-  if (typeof c.offlineQueue?.removeOne !== "function") {
-    throw new TypeError(
-      `${fn}: this ioredis client has no offline queue like ioredis 5's; timebound/redis ` +
-        "supports ioredis ^5.3",
-    );
-  }
+/** Where a blocking command runs: the server (in a cluster, the node) that holds its key. */
+export interface Route {
+  /** Names the server, `host:port`; "" for a standalone client. */
+  readonly node: string;
+  /** Opens a dedicated connection to it, like the client's own (credentials, database...). */
+  open(role: ConnectionRole): Promise<DedicatedConnection>;
 }
 
 /**
- * A command object for `client`, as `client.call` would build it; with `prefixKeys` false its keys
- * are sent as given, without the client's key prefix. (ioredis' client only reads a command's
- * fields, so one built by another copy of ioredis works too.)
+ * Everything the adapter needs from one client library. Methods take the client as given by the
+ * caller; `identity` names the object that options and pools are kept under.
  */
-export function createCommand(
-  client: Redis,
-  name: string,
-  args: readonly RedisArgument[],
-  encoding: ReplyEncoding,
-  prefixKeys = true,
-): Command {
-  return new Command(name, [...args], {
-    replyEncoding: encoding,
-    keyPrefix: prefixKeys ? client.options.keyPrefix : undefined,
-  });
-}
-
-/**
- * Takes `command` out of the queues of commands not yet written to the current connection (the
- * offline queue, and the commands ioredis would send again after a reconnect). Returns whether it
- * was there: if so, the server will never see it.
- */
-export function withdraw(client: Redis, command: Command): boolean {
-  const internals = client as unknown as RedisInternals;
-  return (
-    removeFrom(internals.offlineQueue, command) || removeFrom(internals.prevCommandQueue, command)
-  );
-}
-
-function removeFrom(queue: Queue | null | undefined, command: Command): boolean {
-  if (queue === null || queue === undefined) return false;
-  for (let i = 0; i < queue.length; i++) {
-    if (queue.peekAt(i)?.command === command) {
-      queue.removeOne(i);
-      return true;
-    }
-  }
-  return false;
+export interface RedisDriver<C extends object = object> {
+  /** The library and major version, for messages: "ioredis", "node-redis 5"... */
+  readonly name: string;
+  /** The object a client's options and pools belong to (node-redis hands out proxies of one). */
+  identity(client: C): object;
+  /**
+   * Runs a command that does not block on `client` itself, under `ctx`: rejects with `ctx.err`
+   * when it ends; a command not yet written is withdrawn, a written one is left to finish and its
+   * late reply handled (`handleLateReply`).
+   */
+  runOnClient(
+    ctx: Context,
+    client: C,
+    name: string,
+    args: readonly RedisArgument[],
+    encoding: ReplyEncoding,
+  ): Promise<unknown>;
+  /** Where a blocking command whose first key is `key` runs (a promise while a cluster connects). */
+  route(ctx: Context, client: C, key: RedisArgument | undefined): Route | Promise<Route>;
+  /** Sends through `client` itself (its reconnects, its routing), Buffer replies, keys unprefixed. */
+  sendRaw(client: C, name: string, args: readonly RedisArgument[]): Promise<unknown>;
+  /** A reply received with Buffer strings, as a caller asking for `encoding` expects it. */
+  decode(client: C, reply: unknown, encoding: ReplyEncoding): unknown;
+  /** The prefix the client puts before keys (ioredis' `keyPrefix`), or "". */
+  keyPrefix(client: C): string;
+  /** The error the client gives a command once it has been closed for good, or undefined if open. */
+  closedError(client: C): Error | undefined;
+  /** Calls `listener` once when the client is closed for good; returns how to stop listening. */
+  onEnd(client: C, listener: () => void): () => void;
 }

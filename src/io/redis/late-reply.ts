@@ -1,9 +1,7 @@
-import type { Command, Redis } from "ioredis";
-import { decodeReply } from "./decode.js";
-import { type RedisArgument, type ReplyEncoding, createCommand } from "./driver.js";
+import type { RedisArgument, RedisDriver, ReplyEncoding } from "./driver.js";
 import { redisChannels } from "./events.js";
 import { type ResolvedRedisOptions, optionsFor } from "./options.js";
-import { type RestoreCommand, restoreFor } from "./restore.js";
+import { restoreFor } from "./restore.js";
 
 /**
  * What became of the data a late reply carries (see {@link LateReply}):
@@ -55,45 +53,50 @@ export interface LateReply {
 }
 
 /**
- * Once `command` replies (with `raw`, Buffer replies for a command that takes data), puts back
- * what it took (unless `isEmpty(raw)`: a blocking command's timeout carries nothing), then
+ * Once `reply` settles (with `raw`, Buffer replies for a command that takes data), puts back
+ * what it took through `client` (unless `isEmpty(raw)`: a blocking command's timeout carries
+ * nothing), then
  * reports it: to the client's `onLateReply`, on the `timebound:redis:late-reply` channel, and
  * when it is lost with no handler to take it, as a process warning. The handler runs on a
  * microtask of its own; an exception it throws is uncaught, as one thrown by an `afterFunc`
  * function is.
  */
-export function handleLateReply(
-  client: Redis,
-  command: Command,
+export function handleLateReply<C extends object>(
+  driver: RedisDriver<C>,
+  client: C,
+  reply: Promise<unknown>,
   name: string,
   args: readonly RedisArgument[],
   encoding: ReplyEncoding,
   isEmpty: (reply: unknown) => boolean = () => false,
 ): void {
-  command.promise.then(
+  reply.then(
     (raw: unknown) => {
-      if (!isEmpty(raw)) void settle(client, name, args, raw, encoding);
+      if (!isEmpty(raw)) void settle(driver, client, name, args, raw, encoding);
     },
     () => {}, // an error that nobody waits for: the context's error has been reported already
   );
 }
 
-async function settle(
-  client: Redis,
+async function settle<C extends object>(
+  driver: RedisDriver<C>,
+  client: C,
   name: string,
   args: readonly RedisArgument[],
   raw: unknown,
   encoding: ReplyEncoding,
 ): Promise<void> {
-  const options = optionsFor(client);
-  const plan = restoreFor(name, args, raw, client.options.keyPrefix ?? "");
+  const options = optionsFor(driver.identity(client));
+  const plan = restoreFor(name, args, raw, driver.keyPrefix(client));
   let outcome: LateReplyOutcome;
   let error: unknown;
   if (typeof plan === "string") outcome = plan;
   else if (!options.restoreLatePops) outcome = "taken";
   else {
     try {
-      const answer = await send(client, plan);
+      // On the client itself: it reconnects and resends, so a restore outlives a short outage.
+      // Keys in `plan` carry the prefix already.
+      const answer = await driver.sendRaw(client, plan.name, plan.args);
       outcome = plan.isKept?.(answer) === true ? "kept" : "restored";
     } catch (err) {
       outcome = "restore-failed";
@@ -103,19 +106,11 @@ async function settle(
   const late: LateReply = {
     command: name,
     args,
-    reply: decodeReply(raw, encoding),
+    reply: driver.decode(client, raw, encoding),
     outcome,
     ...(outcome === "restore-failed" && { error }),
   };
   report(late, options);
-}
-
-/** On `client` itself: it reconnects and resends, so a restore outlives a short outage. */
-function send(client: Redis, restore: RestoreCommand): Promise<unknown> {
-  // Keys in `restore` carry the prefix already.
-  const command = createCommand(client, restore.name, restore.args, null, false);
-  void client.sendCommand(command);
-  return command.promise as Promise<unknown>;
 }
 
 function report(late: LateReply, options: ResolvedRedisOptions): void {

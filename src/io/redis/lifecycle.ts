@@ -1,13 +1,14 @@
-import type { Redis } from "ioredis";
-import { checkClient } from "./driver.js";
-import { type BlockingPoolStats, closePool, existingPool } from "./pool.js";
+import type { RedisClientLike } from "./client.js";
+import { driverFor } from "./detect.js";
+import { type BlockingPoolStats, closePools, poolStats } from "./pool.js";
 
 /**
- * Closes the dedicated connections `client`'s blocking commands ran on (idle ones with QUIT,
- * busy ones at once: their commands fail with ioredis' "Connection is closed"). They also close
+ * Closes the dedicated connections `client`'s blocking commands ran on (idle ones politely, busy
+ * ones at once: their commands fail with the library's "closed" error). They also close
  * by themselves when `client` ends (`quit()`, `disconnect()`), so call this only to let them go
  * earlier, or before {@link configureRedis} changes the pool. A later blocking command opens new
- * ones. Rejects with a TypeError if `client` is not an ioredis client.
+ * ones. For a cluster client, those to every node. Rejects with a TypeError if `client` is not
+ * a client timebound/redis can drive.
  *
  * @example
  * ```ts
@@ -15,18 +16,19 @@ import { type BlockingPoolStats, closePool, existingPool } from "./pool.js";
  * await client.quit();
  * ```
  */
-export function closeBlockingConnections(client: Redis): Promise<void> {
+export function closeBlockingConnections(client: RedisClientLike): Promise<void> {
   try {
-    checkClient(client, "closeBlockingConnections");
+    return closePools(driverFor(client, "closeBlockingConnections").identity(client));
   } catch (err) {
     return Promise.reject(err);
   }
-  return closePool(client);
 }
 
 /**
  * Counts of `client`'s dedicated connections for blocking commands: busy, idle, opened so far and
- * discarded (broken, or not unblocked in time). All zero before the first blocking command.
+ * discarded (broken, or not unblocked in time), summed over the nodes of a cluster. All zero
+ * before the first blocking command. Throws a TypeError if `client` is not a client
+ * timebound/redis can drive.
  *
  * @example
  * ```ts
@@ -34,7 +36,6 @@ export function closeBlockingConnections(client: Redis): Promise<void> {
  * metrics.gauge("redis.blocking.opened", opened);
  * ```
  */
-export function blockingPoolStats(client: Redis): BlockingPoolStats {
-  checkClient(client, "blockingPoolStats");
-  return existingPool(client)?.stats() ?? { busy: 0, idle: 0, opened: 0, discarded: 0 };
+export function blockingPoolStats(client: RedisClientLike): BlockingPoolStats {
+  return poolStats(driverFor(client, "blockingPoolStats").identity(client));
 }

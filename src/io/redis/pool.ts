@@ -1,13 +1,13 @@
-import type { Redis } from "ioredis";
 import type { Context } from "../../core/context.js";
 import { startTimer } from "../../core/timer.js";
 import { Semaphore } from "../../sync/semaphore.js";
 import { raceContext } from "../race.js";
-import { type DedicatedConnection, isUsable, openConnection } from "./connection.js";
+import type { DedicatedConnection, RedisDriver, Route } from "./driver.js";
 import { type ResolvedRedisOptions, freezeOptions, optionsFor } from "./options.js";
 
 /**
- * Counts of one client's dedicated connections for blocking commands, from `blockingPoolStats`.
+ * Counts of one client's dedicated connections for blocking commands, from `blockingPoolStats`
+ * (for a cluster client, summed over its nodes).
  *
  * @example
  * ```ts
@@ -30,10 +30,12 @@ interface IdleConnection {
 }
 
 /**
- * One client's dedicated connections for blocking commands, plus one control connection that
- * sends `CLIENT UNBLOCK` to them. At most `maxBlockingConnections` are in use at once (a
- * {@link Semaphore} of slots: a waiting caller leaves the queue when its context ends); idle
- * ones are reused, most recent first, and closed after `idleTimeoutMs`.
+ * One client's dedicated connections to one server (in a cluster, one node) for blocking
+ * commands, plus one control connection to the same server that sends `CLIENT UNBLOCK` to them:
+ * `CLIENT UNBLOCK` only reaches clients of the server it is sent to. At most
+ * `maxBlockingConnections` are in use at once (a {@link Semaphore} of slots: a waiting caller
+ * leaves the queue when its context ends); idle ones are reused, most recent first, and closed
+ * after `idleTimeoutMs`.
  */
 export class BlockingPool {
   private readonly slots: Semaphore;
@@ -47,7 +49,7 @@ export class BlockingPool {
   private discarded = 0;
 
   constructor(
-    readonly client: Redis,
+    readonly route: Route,
     readonly options: ResolvedRedisOptions,
   ) {
     this.slots = new Semaphore(options.maxBlockingConnections);
@@ -65,7 +67,7 @@ export class BlockingPool {
     }
     for (let entry = this.idle.pop(); entry !== undefined; entry = this.idle.pop()) {
       clearTimeout(entry.timer);
-      if (isUsable(entry.connection)) return entry.connection;
+      if (entry.connection.isUsable()) return entry.connection;
       this.drop(entry.connection, true);
     }
     let opening: Promise<DedicatedConnection> | undefined;
@@ -86,7 +88,7 @@ export class BlockingPool {
   /** Gives back a connection whose last command has replied; a broken one is dropped. */
   release(connection: DedicatedConnection): void {
     this.slots.release();
-    if (this.closed || !isUsable(connection)) {
+    if (this.closed || !connection.isUsable()) {
       this.drop(connection, !this.closed);
       return;
     }
@@ -106,13 +108,13 @@ export class BlockingPool {
   async controlConnection(): Promise<DedicatedConnection> {
     const pending = this.control;
     const current = await pending?.catch(() => undefined);
-    if (current !== undefined && current.redis.status !== "end") return current;
+    if (current !== undefined && !current.isClosed()) return current;
     // Another caller may have reopened it while this one waited.
     if (this.control !== pending) return this.controlConnection();
-    const opening = openConnection(this.client, "control");
+    const opening = this.route.open("control");
     this.control = opening;
     opening.then((c) => {
-      if (this.closed) void closeConnection(c);
+      if (this.closed) void c.close();
       else if (this.control === opening) this.controlOpen = c;
     }, noop);
     return opening;
@@ -121,10 +123,10 @@ export class BlockingPool {
   /** The control connection if it is ready now. */
   readyControl(): DedicatedConnection | undefined {
     const c = this.controlOpen;
-    return c !== undefined && isUsable(c) ? c : undefined;
+    return c !== undefined && c.isUsable() ? c : undefined;
   }
 
-  /** Closes every connection; blocked commands on them fail with ioredis' "Connection is closed". */
+  /** Closes every connection; blocked commands on them fail with the driver's "closed" error. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -133,7 +135,7 @@ export class BlockingPool {
     this.open.clear();
     const control = await this.control?.catch(() => undefined);
     if (control !== undefined) connections.push(control);
-    await Promise.all(connections.map(closeConnection));
+    await Promise.all(connections.map((c) => c.close()));
   }
 
   stats(): BlockingPoolStats {
@@ -149,12 +151,12 @@ export class BlockingPool {
     // Open the control connection alongside the first blocking one, so that the first cancel
     // does not wait for a connect.
     this.controlConnection().catch(noop);
-    return openConnection(this.client, "blocking").then(
+    return this.route.open("blocking").then(
       (connection) => {
         this.opened++;
         this.open.add(connection);
-        connection.redis.once("end", () => this.open.delete(connection));
-        if (this.closed) void closeConnection(connection);
+        connection.onClose(() => this.open.delete(connection));
+        if (this.closed) void connection.close();
         return connection;
       },
       (err: unknown) => {
@@ -174,55 +176,64 @@ export class BlockingPool {
   private drop(connection: DedicatedConnection, broken: boolean): void {
     if (broken) this.discarded++;
     this.open.delete(connection);
-    void closeConnection(connection);
+    void connection.close();
   }
-}
-
-/** Quits an idle connection politely; disconnects one that is blocked (QUIT would wait behind it). */
-function closeConnection(connection: DedicatedConnection): Promise<void> {
-  const redis = connection.redis;
-  if (redis.status === "end") return Promise.resolve();
-  const ended = new Promise<void>((resolve) => redis.once("end", () => resolve()));
-  if (redis.status === "ready" && redis.commandQueue.length === 0) {
-    redis.quit().catch(() => redis.disconnect());
-  } else {
-    redis.disconnect();
-  }
-  return ended;
 }
 
 function noop(): void {}
 
+/** A client's pools, one per server its blocking commands ran on. */
 interface Registered {
-  readonly pool: BlockingPool;
-  readonly onClientEnd: () => void;
+  readonly pools: Map<string, BlockingPool>;
+  readonly stopListening: () => void;
 }
 
-const pools = new WeakMap<Redis, Registered>();
+const registry = new WeakMap<object, Registered>();
 
-/** `client`'s pool, made on first use; it closes itself when the client ends. */
-export function poolFor(client: Redis): BlockingPool {
-  const registered = pools.get(client);
-  if (registered !== undefined) return registered.pool;
-  const pool = new BlockingPool(client, optionsFor(client));
-  const onClientEnd = (): void => void closePool(client);
-  pools.set(client, { pool, onClientEnd });
-  freezeOptions(client, true);
-  client.once("end", onClientEnd);
+/**
+ * The pool for `route` of `client`, made on first use; all of the client's pools close when it
+ * ends.
+ */
+export function poolFor<C extends object>(
+  driver: RedisDriver<C>,
+  client: C,
+  route: Route,
+): BlockingPool {
+  const identity = driver.identity(client);
+  let registered = registry.get(identity);
+  if (registered === undefined) {
+    const stopListening = driver.onEnd(client, () => void closePools(identity));
+    registered = { pools: new Map(), stopListening };
+    registry.set(identity, registered);
+    freezeOptions(identity, true);
+  }
+  let pool = registered.pools.get(route.node);
+  if (pool === undefined) {
+    pool = new BlockingPool(route, optionsFor(identity));
+    registered.pools.set(route.node, pool);
+  }
   return pool;
 }
 
-/** Closes `client`'s pool, if it has one; the next blocking command makes a new one. */
-export function closePool(client: Redis): Promise<void> {
-  const registered = pools.get(client);
+/** Closes the pools of the client `identity` names, if any; a later blocking command makes new ones. */
+export function closePools(identity: object): Promise<void> {
+  const registered = registry.get(identity);
   if (registered === undefined) return Promise.resolve();
-  pools.delete(client);
-  client.off("end", registered.onClientEnd);
-  freezeOptions(client, false);
-  return registered.pool.close();
+  registry.delete(identity);
+  registered.stopListening();
+  freezeOptions(identity, false);
+  return Promise.all([...registered.pools.values()].map((p) => p.close())).then(noop);
 }
 
-/** `client`'s pool if it has one, without making it. */
-export function existingPool(client: Redis): BlockingPool | undefined {
-  return pools.get(client)?.pool;
+/** The counts of the client `identity` names, summed over its pools (all zero without any). */
+export function poolStats(identity: object): BlockingPoolStats {
+  const total = { busy: 0, idle: 0, opened: 0, discarded: 0 };
+  for (const pool of registry.get(identity)?.pools.values() ?? []) {
+    const stats = pool.stats();
+    total.busy += stats.busy;
+    total.idle += stats.idle;
+    total.opened += stats.opened;
+    total.discarded += stats.discarded;
+  }
+  return total;
 }

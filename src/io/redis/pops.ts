@@ -1,7 +1,7 @@
-import type { Redis } from "ioredis";
 import type { Context } from "../../core/context.js";
 import { describeValue } from "../../core/explain.js";
-import { command } from "./command.js";
+import type { RedisClientLike } from "./client.js";
+import { run } from "./command.js";
 
 /**
  * What BLPOP and BRPOP answer: the key that had an element, and the element.
@@ -33,7 +33,7 @@ export type PoppedElement = [key: string, element: string];
  */
 export function blpop(
   ctx: Context,
-  client: Redis,
+  client: RedisClientLike,
   keys: string | readonly string[],
   timeoutSeconds = 0,
 ): Promise<PoppedElement | null> {
@@ -51,7 +51,7 @@ export function blpop(
  */
 export function brpop(
   ctx: Context,
-  client: Redis,
+  client: RedisClientLike,
   keys: string | readonly string[],
   timeoutSeconds = 0,
 ): Promise<PoppedElement | null> {
@@ -61,7 +61,7 @@ export function brpop(
 function pop(
   name: "blpop" | "brpop",
   ctx: Context,
-  client: Redis,
+  client: RedisClientLike,
   keys: string | readonly string[],
   timeoutSeconds: number,
 ): Promise<PoppedElement | null> {
@@ -84,5 +84,12 @@ function pop(
       ),
     );
   }
-  return command(ctx, client, name, ...list, timeoutSeconds) as Promise<PoppedElement | null>;
+  return run(
+    ctx,
+    client,
+    name,
+    [...list, timeoutSeconds],
+    "utf8",
+    name,
+  ) as Promise<PoppedElement | null>;
 }

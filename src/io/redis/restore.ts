@@ -2,6 +2,7 @@
 // one command that puts it back. Used when the reply comes after the caller was released: the
 // server has done the work, and nobody will ever see the reply.
 import type { RedisArgument } from "./driver.js";
+import { prefixKey } from "./slot.js";
 
 /** A command to run on the client to undo a late pop; `isKept(reply)` reads its answer. */
 export interface RestoreCommand {
@@ -46,7 +47,10 @@ const lmove: Planner = (args, reply, prefix) =>
   moveBack(args, endOf(args[2]), endOf(args[3]), reply, prefix);
 /** (B)RPOPLPUSH source destination: the element, from the right to the left. */
 const rpoplpush: Planner = (args, reply, prefix) => moveBack(args, "RIGHT", "LEFT", reply, prefix);
-/** ZPOPMIN/ZPOPMAX key [count]: [member, score, member, score...]. */
+/**
+ * ZPOPMIN/ZPOPMAX key [count]: [member, score, member, score...]; with a count over RESP3,
+ * [[member, score]...] (scores as numbers unless the client maps doubles otherwise).
+ */
 const zpop: Planner = (args, reply, prefix) =>
   zaddBack(prefixed(args[0], prefix), flatPairs(reply));
 
@@ -168,6 +172,7 @@ function elementsOf(reply: unknown): RedisArgument[] {
 
 function flatPairs(reply: unknown): [unknown, unknown][] {
   if (!Array.isArray(reply)) return [];
+  if (reply.every((p) => Array.isArray(p) && p.length === 2)) return reply as [unknown, unknown][];
   const pairs: [unknown, unknown][] = [];
   for (let i = 0; i + 1 < reply.length; i += 2) pairs.push([reply[i], reply[i + 1]]);
   return pairs;
@@ -195,7 +200,5 @@ function hasNoAck(args: readonly RedisArgument[]): boolean {
 
 /** A key from the command's arguments, as the server knows it. */
 function prefixed(key: RedisArgument | undefined, prefix: string): RedisArgument {
-  if (prefix === "") return key ?? "";
-  if (Buffer.isBuffer(key)) return Buffer.concat([Buffer.from(prefix), key]);
-  return prefix + String(key);
+  return prefixKey(prefix, key ?? "");
 }

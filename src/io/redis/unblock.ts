@@ -1,7 +1,7 @@
 import { background, withTimeout } from "../../core/derive.js";
 import { sleep } from "../../sync/sleep.js";
 import { raceContext } from "../race.js";
-import type { DedicatedConnection } from "./connection.js";
+import type { DedicatedConnection } from "./driver.js";
 import type { BlockingPool } from "./pool.js";
 
 /** Whether the blocked command has had its reply (any reply: a value, a timeout, an error). */
@@ -38,13 +38,13 @@ export async function unblock(
       const control =
         pool.readyControl() ?? (await raceContext(limit, () => pool.controlConnection()));
       const released = await raceContext(limit, () =>
-        control.redis.client("UNBLOCK", target.id, "ERROR"),
+        control.send("client", ["UNBLOCK", target.id, "ERROR"], "utf8"),
       );
       if (released === 1) return;
       await Promise.race([reply.promise, sleep(limit, pauseMs)]);
       pauseMs = Math.min(pauseMs * 2, MAX_PAUSE_MS);
     }
   } catch {
-    target.redis.disconnect();
+    target.destroy();
   }
 }

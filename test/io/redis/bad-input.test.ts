@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
+import { createClientPool } from "redis";
+import { createClient as createClient4, createCluster as createCluster4 } from "redis4";
 import { background } from "../../../src/index.js";
 import {
   blockingPoolStats,
@@ -28,11 +30,11 @@ describe("redis: bad input", () => {
     await assert.rejects(command(loose({}), client, "get", "k"), typeError(/command: .*ctx.*\{\}/));
     await assert.rejects(
       command(bg, loose({ get() {} }), "get"),
-      typeError(/command: expected an ioredis client/),
+      typeError(/command: expected an ioredis or node-redis client/),
     );
     await assert.rejects(
       command(bg, loose(null), "get"),
-      typeError(/command: expected an ioredis client, got null/),
+      typeError(/command: expected an ioredis or node-redis client, got null/),
     );
     await assert.rejects(
       commandBuffer(bg, client, ""),
@@ -122,7 +124,7 @@ describe("redis: bad input", () => {
     );
     assert.throws(
       () => configureRedis(loose({}), {}),
-      /configureRedis: expected an ioredis client/,
+      /configureRedis: expected an ioredis or node-redis client/,
     );
     assert.throws(
       () => configureRedis(client, { restoreLatePops: loose("no") }),
@@ -138,21 +140,43 @@ describe("redis: bad input", () => {
   it("the pool functions check the client (the one returning a promise rejects)", async () => {
     assert.throws(
       () => blockingPoolStats(loose(undefined)),
-      /blockingPoolStats: expected an ioredis client, got undefined/,
+      /blockingPoolStats: expected an ioredis or node-redis client, got undefined/,
     );
     await assert.rejects(
       closeBlockingConnections(loose(1)),
-      typeError(/closeBlockingConnections: expected an ioredis client, got 1/),
+      typeError(/closeBlockingConnections: expected an ioredis or node-redis client, got 1/),
     );
     assert.deepEqual(blockingPoolStats(client), { busy: 0, idle: 0, opened: 0, discarded: 0 });
     await closeBlockingConnections(client); // no pool yet: nothing to do
   });
 
-  it("Redis Cluster clients are refused with a clear error", async () => {
-    const cluster = loose<typeof client>({ sendCommand() {}, duplicate() {}, isCluster: true });
+  it("clients it cannot drive are refused with a clear error, naming the way out", async () => {
+    const pool = createClientPool({ url: "redis://127.0.0.1:1" });
     await assert.rejects(
-      command(bg, cluster, "get", "k"),
-      typeError(/command: Redis Cluster clients are not supported/),
+      command(bg, loose(pool), "get", "k"),
+      typeError(/command: node-redis client pools \(createClientPool\) are not supported/),
+    );
+    const legacy = createClient4({ legacyMode: true });
+    await assert.rejects(
+      blpop(bg, loose(legacy), "q"),
+      typeError(/blpop: this node-redis 4 client is in legacy mode \(callbacks\); pass client.v4/),
+    );
+    const cluster4 = createCluster4({ rootNodes: [{ url: "redis://127.0.0.1:1" }] });
+    await assert.rejects(
+      command(bg, loose(cluster4), "get", "k"),
+      typeError(
+        /command: node-redis 4 cluster clients are not supported; use node-redis 5's createCluster/,
+      ),
+    );
+    const unknown = loose<typeof client>({ isOpen: true, sendCommand() {}, duplicate() {} });
+    assert.throws(
+      () => configureRedis(unknown, {}),
+      /configureRedis: this node-redis client is neither node-redis 4's nor 5's/,
+    );
+    const old = loose<typeof client>({ status: "ready", sendCommand() {}, duplicate() {} });
+    await assert.rejects(
+      command(bg, old, "get", "k"),
+      typeError(/command: this ioredis client has no offline queue like ioredis 5's/),
     );
   });
 });

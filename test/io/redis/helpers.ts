@@ -1,10 +1,12 @@
 import { Redis, type RedisOptions } from "ioredis";
-import { now } from "../../../src/index.js";
+import { background, now } from "../../../src/index.js";
 import { type ClientEntry, clientList, isBlocked } from "../../../src/io/redis/client-list.js";
+import { type RedisArgument, type RedisClientLike, command } from "../../../src/io/redis/index.js";
 import { redisUrl } from "../../services.js";
+import type { ClientKind, TestClientOptions } from "./drivers.js";
 
-/** Clients made by {@link newClient}, disconnected by {@link disconnectAll}. */
-const made = new Set<Redis>();
+/** Clients made by {@link newClient} and {@link newClientOf}, closed by {@link disconnectAll}. */
+const made = new Map<RedisClientLike, { readonly name: string; readonly kind?: ClientKind }>();
 let counter = 0;
 
 /**
@@ -20,22 +22,49 @@ export function newClient(prefix: string, options: RedisOptions = {}): Redis {
     ...options,
   });
   client.on("error", () => {}); // some tests break connections on purpose
-  made.add(client);
+  made.set(client, { name: client.options.connectionName ?? "" });
+  return client;
+}
+
+/** A client of `kind` to the test Redis (or `options.port`), named as {@link newClient}'s. */
+export function newClientOf(
+  kind: ClientKind,
+  prefix: string,
+  options?: TestClientOptions,
+): RedisClientLike {
+  const name = `${prefix}-${++counter}-${process.pid}`;
+  const client = kind.open(name, options);
+  made.set(client, { name, kind });
   return client;
 }
 
 export function disconnectAll(): void {
-  for (const client of made) client.disconnect();
+  for (const [client, { kind }] of made) {
+    if (kind === undefined) (client as Redis).disconnect();
+    else kind.destroy(client);
+  }
   made.clear();
 }
 
-/** The name a client was given by {@link newClient}. */
-export function nameOf(client: Redis): string {
-  return client.options.connectionName ?? "";
+/** The name a client was given by {@link newClient} or {@link newClientOf}. */
+export function nameOf(client: RedisClientLike): string {
+  return made.get(client)?.name ?? "";
+}
+
+/** Runs `name args...` on `client` through the adapter, with no deadline. */
+export function run(
+  client: RedisClientLike,
+  name: string,
+  ...args: RedisArgument[]
+): Promise<unknown> {
+  return command(background(), client, name, ...args);
 }
 
 /** CLIENT LIST entries of `client` and the connections timebound opened for it. */
-export async function connectionsOf(observer: Redis, client: Redis): Promise<ClientEntry[]> {
+export async function connectionsOf(
+  observer: Redis,
+  client: RedisClientLike,
+): Promise<ClientEntry[]> {
   const name = nameOf(client);
   return (await clientList(observer)).filter(
     (e) => e.name === name || e.name.startsWith(`${name}:`),
@@ -43,7 +72,7 @@ export async function connectionsOf(observer: Redis, client: Redis): Promise<Cli
 }
 
 /** Those of {@link connectionsOf} that the server has blocked right now. */
-export async function blockedOf(observer: Redis, client: Redis): Promise<ClientEntry[]> {
+export async function blockedOf(observer: Redis, client: RedisClientLike): Promise<ClientEntry[]> {
   return (await connectionsOf(observer, client)).filter(isBlocked);
 }
 
@@ -63,6 +92,8 @@ export async function eventually(
 /** Every command the server runs while `fn` runs, as MONITOR reports them (lower-case name first). */
 export async function monitored(observer: Redis, fn: () => Promise<void>): Promise<string[][]> {
   const monitor = await observer.monitor();
+  // Monitor output still arriving as it disconnects is reported as an error: not ours to fail on.
+  monitor.on("error", () => {});
   const seen: string[][] = [];
   monitor.on("monitor", (_time: string, args: string[]) => {
     seen.push([String(args[0]).toLowerCase(), ...args.slice(1)]);

@@ -82,6 +82,35 @@ describe("redis: how each command's late reply is put back", () => {
     assert.deepEqual(plan("spop", ["s", 2], [b("x"), b("y")]), ["sadd", "s", "x", "y"]);
   });
 
+  it("RESP3 replies (node-redis 5): nested member/score pairs, scores as numbers", () => {
+    assert.deepEqual(
+      plan(
+        "zpopmin",
+        ["z", 2],
+        [
+          [b("a"), 1.5],
+          [b("b"), Infinity],
+        ],
+      ),
+      ["zadd", "z", "NX", 1.5, "a", Infinity, "b"],
+    );
+    assert.deepEqual(plan("bzpopmax", ["z", 0], [b("z"), b("m"), 2.5]), [
+      "zadd",
+      "z",
+      "NX",
+      2.5,
+      "m",
+    ]);
+    assert.deepEqual(plan("bzmpop", [0, 1, "z", "MIN"], [b("z"), [[b("a"), -1]]]), [
+      "zadd",
+      "z",
+      "NX",
+      -1,
+      "a",
+    ]);
+    assert.equal(plan("zpopmin", ["z", 2], []), "none");
+  });
+
   it("keys from the arguments get the client's prefix; keys from the reply have it already", () => {
     assert.deepEqual(plan("lpop", ["q"], b("e"), "app:"), ["lpush", "app:q", "e"]);
     assert.deepEqual(plan("blpop", ["q", 0], [b("app:q"), b("e")], "app:"), [

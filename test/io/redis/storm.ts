@@ -4,7 +4,6 @@
 import assert from "node:assert/strict";
 import diagnosticsChannel from "node:diagnostics_channel";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
-import type { Redis } from "ioredis";
 import {
   type Context,
   DeadlineExceeded,
@@ -12,11 +11,15 @@ import {
   now,
   withTimeout,
 } from "../../../src/index.js";
-import { type LateReply, blockingPoolStats } from "../../../src/io/redis/index.js";
-import { eventually } from "./helpers.js";
+import {
+  type LateReply,
+  type RedisClientLike,
+  blockingPoolStats,
+} from "../../../src/io/redis/index.js";
+import { eventually, run } from "./helpers.js";
 
 export interface StormOptions {
-  readonly client: Redis;
+  readonly client: RedisClientLike;
   /** How many elements the producer pushes, named `e0`, `e1`... */
   readonly elements: number;
   readonly consumers: number;
@@ -84,7 +87,7 @@ export async function storm(options: StormOptions): Promise<StormResult> {
     // been sent on `client`, which answers in order.
     const replied = await eventually(() => blockingPoolStats(client).busy === 0, 5_000);
     assert.ok(replied, `every reply in: ${JSON.stringify(blockingPoolStats(client))}`);
-    await client.ping();
+    await run(client, "ping");
     // Each late reply is published on a microtask after its restore's answer, which came first.
     await yieldToLoop();
   } finally {

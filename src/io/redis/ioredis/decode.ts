@@ -1,4 +1,4 @@
-import type { ReplyEncoding } from "./driver.js";
+import type { ReplyEncoding } from "../driver.js";
 
 /**
  * `reply` as a caller with `encoding` expects it: with "utf8", every Buffer in it (at any depth)

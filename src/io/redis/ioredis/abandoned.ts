@@ -1,6 +1,6 @@
 import type { Command, Redis } from "ioredis";
-import type { ContextError } from "../../core/errors.js";
-import { withdraw } from "./driver.js";
+import type { ContextError } from "../../../core/errors.js";
+import { withdraw } from "./internals.js";
 
 interface Abandoned {
   /** Each command written on the current connection whose caller has gone, with the reason. */

@@ -1,12 +1,13 @@
 import type { Command, Redis } from "ioredis";
-import type { Context } from "../../core/context.js";
-import type { ContextError } from "../../core/errors.js";
-import { raceContext } from "../race.js";
-import { abandon } from "./abandoned.js";
+import type { Context } from "../../../core/context.js";
+import type { ContextError } from "../../../core/errors.js";
+import { raceContext } from "../../race.js";
 import { decodeReply } from "./decode.js";
-import { type RedisArgument, type ReplyEncoding, createCommand, withdraw } from "./driver.js";
-import { handleLateReply } from "./late-reply.js";
-import { takesData } from "./restore.js";
+import type { RedisArgument, RedisDriver, ReplyEncoding } from "../driver.js";
+import { handleLateReply } from "../late-reply.js";
+import { takesData } from "../restore.js";
+import { abandon } from "./abandoned.js";
+import { createCommand, withdraw } from "./internals.js";
 
 /**
  * Runs a command that does not block on `client` itself, under `ctx`. When `ctx` ends first the
@@ -15,7 +16,8 @@ import { takesData } from "./restore.js";
  * matched and dropped in order, so the next caller still gets its own reply; what it popped is
  * put back, see `handleLateReply`).
  */
-export function runOnClient(
+export function runOnIoredis(
+  driver: RedisDriver<Redis>,
   ctx: Context,
   client: Redis,
   name: string,
@@ -28,18 +30,19 @@ export function runOnClient(
   return raceContext(
     ctx,
     () => {
-      command = createCommand(client, name, args, raw ? null : encoding);
-      client.sendCommand(command);
+      command = createCommand(client, name, args, raw ? null : encoding, client.options.keyPrefix);
+      void client.sendCommand(command);
       const reply = command.promise as Promise<unknown>;
       return raw ? reply.then((r) => decodeReply(r, encoding)) : reply;
     },
     (err) => {
-      if (command !== undefined) letGo(client, command, name, args, encoding, err);
+      if (command !== undefined) letGo(driver, client, command, name, args, encoding, err);
     },
   );
 }
 
 function letGo(
+  driver: RedisDriver<Redis>,
   client: Redis,
   command: Command,
   name: string,
@@ -52,5 +55,5 @@ function letGo(
     return;
   }
   abandon(client, command, err);
-  handleLateReply(client, command, name, args, encoding);
+  handleLateReply(driver, client, command.promise as Promise<unknown>, name, args, encoding);
 }
