@@ -1,11 +1,13 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startTimer } from "../core/timer.js";
+import { background } from "../core/derive.js";
+import { sleep } from "../sync/sleep.js";
 import { freePort } from "./free-port.js";
+import { guardFolder } from "./leftovers.js";
 import { findRedisServer } from "./redis.js";
+import { type ServerProcess, startServerProcess } from "./server-process.js";
 
 /** One master of a {@link RedisCluster}. */
 export interface RedisClusterNode {
@@ -57,12 +59,17 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
         "set TIMEBOUND_REDIS_SERVER to its path)",
     );
   }
+  // The nodes and their folder are guarded as startRedis's are: nothing outlives this process.
   const dir = mkdtempSync(join(tmpdir(), "timebound-redis-cluster-"));
-  const children: ChildProcess[] = [];
-  const stop = async (): Promise<void> => {
-    await Promise.all(children.splice(0).map(stopChild));
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const folder = guardFolder(dir);
+  const children: ServerProcess[] = [];
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      await Promise.all(children.map((child) => child.stop("SIGTERM", 5_000)));
+      rmSync(dir, { recursive: true, force: true });
+      folder.release();
+    })());
   try {
     const ports = await distinctFreePorts(masters);
     const host = "127.0.0.1";
@@ -105,17 +112,12 @@ async function distinctFreePorts(n: number): Promise<number[]> {
   return [...ports];
 }
 
-/** Running nodes, killed if this process exits first. */
-const running = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function startNode(server: string, dir: string, host: string, port: number): Promise<ChildProcess> {
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once("exit", () => {
-      for (const child of running) child.kill("SIGKILL");
-    });
-  }
+function startNode(
+  server: string,
+  dir: string,
+  host: string,
+  port: number,
+): Promise<ServerProcess> {
   const args = [
     "--port", String(port),
     "--bind", host,
@@ -129,45 +131,9 @@ function startNode(server: string, dir: string, host: string, port: number): Pro
     "--protected-mode", "yes",
     "--daemonize", "no",
   ]; // prettier-ignore
-  return new Promise((resolve, reject) => {
-    const child = spawn(server, args, { stdio: ["ignore", "pipe", "pipe"] });
-    running.add(child);
-    let log = "";
-    let settled = false;
-    const timer = startTimer(() => fail("did not become ready in time"), READY_TIMEOUT_MS);
-    const fail = (why: string): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      child.kill("SIGKILL");
-      running.delete(child);
-      reject(new Error(`startRedisCluster: node on port ${port} ${why}; its output:\n${log}`));
-    };
-    const onData = (chunk: Buffer): void => {
-      log += chunk.toString();
-      if (!settled && /Ready to accept connections/.test(log)) {
-        settled = true;
-        clearTimeout(timer);
-        resolve(child);
-      }
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
-    child.once("error", (err) => fail(`could not start (${err.message})`));
-    child.once("exit", (code, signal) => fail(`exited (code ${code}, signal ${signal})`));
-  });
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  running.delete(child);
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = startTimer(() => child.kill("SIGKILL"), 5_000);
-    child.once("exit", () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill("SIGTERM");
+  return startServerProcess(server, args, /Ready to accept connections/, {
+    name: `startRedisCluster: node on port ${port}`,
+    timeoutMs: READY_TIMEOUT_MS,
   });
 }
 
@@ -231,6 +197,6 @@ async function waitUntilOk(
         `startRedisCluster: the cluster did not become ok in time:\n${infos.join("\n")}`,
       );
     }
-    await new Promise<void>((resolve) => startTimer(resolve, 20));
+    await sleep(background(), 20);
   }
 }
