@@ -36,6 +36,14 @@ export default tseslint.config(
           message: "Use startTimer/startInterval from src/core/timer.ts: they cap the delay.",
         })),
       ],
+      // A default import of a builtin in a .d.ts breaks consumers without esModuleInterop (TS1192).
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "ImportDeclaration[source.value=/^node:/] > ImportDefaultSpecifier",
+          message: 'Import builtins by name or as a namespace (import * as x from "node:x").',
+        },
+      ],
       "no-restricted-imports": [
         "error",
         {

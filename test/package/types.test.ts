@@ -149,13 +149,6 @@ describe("a TypeScript consumer with moduleResolution node10", () => {
   });
 });
 
-/**
- * Adapter sources whose declarations still default-import a node builtin, so that a project
- * without esModuleInterop fails on them (TS1192); their owners are moving them to `import * as`.
- * Any other file failing is a new regression.
- */
-const KNOWN_DEFAULT_IMPORTS = ["src/io/pg/events.ts", "src/io/redis/events.ts"];
-
 describe("a TypeScript consumer without esModuleInterop", () => {
   let checked: Checked | undefined;
   const withoutInterop = (): Checked =>
@@ -170,20 +163,8 @@ describe("a TypeScript consumer without esModuleInterop", () => {
       { "index.ts": USE_EVERY_SUBPATH },
     ));
 
-  it("typechecks, but for the adapter declarations known to default-import a builtin", () => {
+  it("typechecks: no declaration imports a module's default export", () => {
     const { errors } = withoutInterop();
-    const unexpected = errors.filter(
-      (e) => !KNOWN_DEFAULT_IMPORTS.some((source) => sourceOf(e) === source),
-    );
-    assert.deepEqual(unexpected, [], explain(unexpected));
+    assert.deepEqual(errors, [], explain(errors));
   });
-
-  it(
-    "typechecks with no exception: no declaration imports a module's default export",
-    { todo: `${KNOWN_DEFAULT_IMPORTS.join(", ")} default-import node:diagnostics_channel` },
-    () => {
-      const { errors } = withoutInterop();
-      assert.deepEqual(errors, [], explain(errors));
-    },
-  );
 });

@@ -1,4 +1,4 @@
-import diagnosticsChannel from "node:diagnostics_channel";
+import * as diagnosticsChannel from "node:diagnostics_channel";
 import type { CancelDelivery } from "./cancel-request.js";
 
 /**
@@ -7,7 +7,7 @@ import type { CancelDelivery } from "./cancel-request.js";
  *
  * @example
  * ```ts
- * import diagnosticsChannel from "node:diagnostics_channel";
+ * import * as diagnosticsChannel from "node:diagnostics_channel";
  * diagnosticsChannel.subscribe("timebound:pg:cancel", (m) => {
  *   const { outcome, elapsedMs } = m as PgCancelMessage;
  *   if (outcome === "closed") console.warn(`pg: backend not idle after ${elapsedMs} ms, closed`);

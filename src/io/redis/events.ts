@@ -1,4 +1,4 @@
-import diagnosticsChannel from "node:diagnostics_channel";
+import * as diagnosticsChannel from "node:diagnostics_channel";
 
 /**
  * Channels on which timebound/redis announces what it did. As in the core, messages are built
@@ -6,7 +6,7 @@ import diagnosticsChannel from "node:diagnostics_channel";
  *
  * @example
  * ```ts
- * import diagnosticsChannel from "node:diagnostics_channel";
+ * import * as diagnosticsChannel from "node:diagnostics_channel";
  * diagnosticsChannel.subscribe("timebound:redis:late-reply", (m) => {
  *   const late = m as LateReply;
  *   if (late.outcome === "restore-failed") saveSomewhere(late.command, late.reply);
