@@ -38,6 +38,13 @@ const EXPECTED: Record<string, RegExp[]> = {
     /^a 5 s job: context "caller" \(timeout 100 ms\) exceeded its deadline/m,
     /^the server's handler stopped after \d{2,3} ms$/m,
   ],
+  "redis.ts": [
+    /^ioredis: context "worker" \(timeout 100 ms\) exceeded its deadline/m,
+    /^ioredis: popped \["jobs","job from ioredis"\]$/m,
+    /^node-redis: context "worker" \(timeout 100 ms\) exceeded its deadline/m,
+    /^node-redis: popped \["jobs","job from node-redis"\]$/m,
+    /^clients still blocked on the server: 0$/m,
+  ],
   "testing.ts": [/^# pass 2$/m, /^# fail 0$/m],
   "diagnostics.ts": [
     /^\[never-canceled\] 100 contexts "request" \(withCancel, no deadline\) created at leakyHandler/m,
