@@ -22,11 +22,12 @@ const ALLOWED: readonly RegExp[] = [
 ];
 
 /**
- * Size budget, about 20% above the size when it was set (measured with `npm pack --json`:
- * 681,063 bytes packed, 3,965,232 unpacked, 1,527 files, of which src/ is
- * 795 kB unpacked). Raise it on purpose, not by drift.
+ * Size budget, about 20% above the size when it was last set (measured with `npm pack --json`:
+ * 826,014 bytes packed, 4,790,571 unpacked, 1,825 files, after the Redis adapter grew drivers
+ * for node-redis 4 and 5 and Redis Cluster; before that 681,063 / 3,965,232 / 1,527). Raise it
+ * on purpose, not by drift.
  */
-const BUDGET = { packed: 820_000, unpacked: 4_760_000 };
+const BUDGET = { packed: 1_000_000, unpacked: 5_800_000 };
 
 interface SourceMap {
   readonly sources: readonly string[];
