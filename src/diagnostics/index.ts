@@ -15,6 +15,7 @@
  * http.createServer(debugHandler()).listen(6060, "127.0.0.1");
  * process.on("SIGUSR1", () => console.error(toTextReport(tracking.snapshot())));
  * ```
+ * @module timebound/diagnostics
  */
 import { optionsFromEnv, trackingFromEnv } from "./env.js";
 import { track } from "./track.js";

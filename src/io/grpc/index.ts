@@ -29,7 +29,7 @@
  *   }),
  * });
  * ```
- * @packageDocumentation
+ * @module timebound/grpc
  */
 export { callOptions, type ContextCallOptions } from "./call-options.js";
 export { contextInterceptor } from "./interceptor.js";

@@ -18,7 +18,7 @@
  *   await tx.query("INSERT INTO orders (cart_id) VALUES ($1)", [rows[0].id]);
  * });
  * ```
- * @packageDocumentation
+ * @module timebound/pg
  */
 export { query } from "./query.js";
 export {

@@ -9,6 +9,6 @@
  * using ctx = withTimeout(parent, 5000);
  * await pipeline(ctx, source, transform, destination);
  * ```
- * @packageDocumentation
+ * @module timebound/stream
  */
 export { pipeline, type PipelineFunction, type PipelineStage } from "./pipeline.js";
