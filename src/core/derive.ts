@@ -31,6 +31,11 @@ export function background(): Context {
 /**
  * Like {@link background}, for code that has not decided yet which context to use (Go's
  * `context.TODO()`): it reads as a marker that diagnostics and reviews can search for.
+ *
+ * @example
+ * ```ts
+ * await sleep(todo(), 100); // TODO: take the caller's context
+ * ```
  */
 export function todo(): Context {
   return todoContext;
@@ -121,7 +126,15 @@ export function withDeadline(
   return newCancelContext(parent, "withDeadline", Kind.Deadline, d, undefined, options);
 }
 
-/** {@link withDeadline} whose `cause` is `deadlineCause` when its own deadline ends it. */
+/**
+ * {@link withDeadline} whose `cause` is `deadlineCause` when its own deadline ends it.
+ *
+ * @example
+ * ```ts
+ * const windowCloses = new Date("2030-01-01T06:00:00Z");
+ * using ctx = withDeadlineCause(parent, windowCloses, new Error("batch window closed"));
+ * ```
+ */
 export function withDeadlineCause(
   parent: Context,
   deadline: number | Date,

@@ -14,6 +14,16 @@ import type { Explanation } from "./explain.js";
  * unless tracking is on ({@link setTracking}), because capturing one costs more than the
  * context itself. Its fields are getters on the prototype, so logging the error prints its
  * stack (the message) and not the explanation's structure again.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await sleep(ctx, 1000);
+ * } catch (err) {
+ *   if (err instanceof ContextError) console.warn(`${err.name} (ended by ${err.origin})`, err.cause);
+ *   throw err;
+ * }
+ * ```
  */
 export class ContextError extends Error {
   #explanation: Explanation | (() => Explanation);
@@ -35,6 +45,7 @@ export class ContextError extends Error {
     return this.explanation.message;
   }
 
+  /** Replaces the message, as assigning `message` does on any Error. */
   override set message(value: string) {
     Object.defineProperty(this, "message", { value, writable: true, configurable: true });
   }
@@ -76,6 +87,7 @@ export class ContextError extends Error {
  * ```
  */
 export class Canceled extends ContextError {
+  /** `"ABORT_ERR"`, as on the errors of Node's APIs that abort. */
   declare readonly code: "ABORT_ERR";
 }
 
@@ -89,6 +101,7 @@ export class Canceled extends ContextError {
  * ```
  */
 export class DeadlineExceeded extends ContextError {
+  /** `"TIMEBOUND_DEADLINE_EXCEEDED"`. */
   declare readonly code: "TIMEBOUND_DEADLINE_EXCEEDED";
 }
 

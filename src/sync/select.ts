@@ -7,15 +7,19 @@ import { Operation, type Outcome } from "./operation.js";
 
 /** A select case that receives from `recv`. */
 export interface RecvCase<T> {
+  /** The channel to receive from. */
   readonly recv: Channel<T>;
 }
 
 /** A select case that sends `value` on `send`. */
 export interface SendCase<T> {
+  /** The channel to send on. */
   readonly send: Channel<T>;
+  /** The value sent if this case is the one performed. */
   readonly value: T;
 }
 
+/** One case of a {@link select}: a receive or a send. */
 export type SelectCase = RecvCase<unknown> | SendCase<unknown>;
 
 /** Options for {@link select}. */
@@ -24,7 +28,11 @@ export interface SelectOptions {
   readonly default?: boolean;
 }
 
-type CaseOutcome<C, I extends number> =
+/**
+ * The outcome of case `C` at index `I` of a select: for a receive, `ok` and `value` as in
+ * {@link RecvResult}; for a send, `ok` true and no value.
+ */
+export type CaseOutcome<C, I extends number> =
   C extends RecvCase<infer T>
     ? | { readonly index: I; readonly ok: true; readonly value: T }
       | { readonly index: I; readonly ok: false; readonly value: undefined }
@@ -39,8 +47,11 @@ export type SelectResult<Cs extends readonly SelectCase[]> = number extends Cs["
 
 /** The outcome of a select whose `default` case ran. */
 export interface DefaultResult {
+  /** -1: no case ran. */
   readonly index: -1;
+  /** Always false. */
   readonly ok: false;
+  /** Always undefined. */
   readonly value: undefined;
 }
 

@@ -42,7 +42,11 @@ export class Semaphore {
   private used = 0;
   private readonly waiters = new List<Acquirer>();
 
-  constructor(readonly size: number) {
+  /** A semaphore of `size` units; throws a RangeError unless `size` is a positive integer. */
+  constructor(
+    /** Units in all, free or held. */
+    readonly size: number,
+  ) {
     if (typeof size !== "number" || !Number.isInteger(size) || size <= 0) {
       throw new RangeError(
         `Semaphore: size must be a positive integer, got ${describeValue(size)}`,
