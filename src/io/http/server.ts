@@ -182,6 +182,7 @@ function nameOf(req: IncomingMessage): string {
 
 /** What the Express and Fastify adapters put on each request. */
 export interface WithContext {
+  /** The request's context: see {@link contextFrom}. */
   ctx: CancelableContext;
 }
 
