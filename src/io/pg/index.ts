@@ -28,7 +28,12 @@ export {
   type TransactionOptions,
 } from "./transaction.js";
 export { TransactionRolledBackError } from "./errors.js";
-export { DEFAULT_PG_OPTIONS, PG_OPTION_LIMITS, type PgOptions } from "./options.js";
+export {
+  DEFAULT_PG_OPTIONS,
+  PG_OPTION_LIMITS,
+  type PgOptions,
+  type ResolvedPgOptions,
+} from "./options.js";
 export type { QueryText } from "./statement-config.js";
 export { pgChannels, type PgCancelMessage, type StopOutcome } from "./events.js";
 export type { CancelDelivery } from "./cancel-request.js";

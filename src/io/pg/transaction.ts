@@ -21,6 +21,7 @@ export interface TransactionOptions extends PgOptions {
   readonly readOnly?: boolean;
 }
 
+/** A transaction isolation level PostgreSQL implements, as written after `ISOLATION LEVEL`. */
 export type IsolationLevel = "read committed" | "repeatable read" | "serializable";
 
 const ISOLATION_LEVELS: readonly string[] = ["read committed", "repeatable read", "serializable"];
