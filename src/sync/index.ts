@@ -3,7 +3,7 @@ export { ticker, type Tick } from "./ticker.js";
 export { Channel, ChannelClosedError, type ClosedResult, type RecvResult } from "./channel.js";
 export {
   select,
-  type CaseOutcome,
+
   type DefaultResult,
   type RecvCase,
   type SelectCase,

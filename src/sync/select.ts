@@ -32,13 +32,17 @@ export interface SelectOptions {
  * The outcome of case `C` at index `I` of a select: for a receive, `ok` and `value` as in
  * {@link RecvResult}; for a send, `ok` true and no value.
  */
-export type CaseOutcome<C, I extends number> =
+type CaseOutcome<C, I extends number> =
   C extends RecvCase<infer T>
     ? | { readonly index: I; readonly ok: true; readonly value: T }
       | { readonly index: I; readonly ok: false; readonly value: undefined }
     : { readonly index: I; readonly ok: true; readonly value: undefined };
 
-/** The outcome of a select: which case ran (its index, typed) and, for receives, the value. */
+/**
+ * The outcome of a select: `{ index, ok, value }`, where `index` is the case that ran (typed:
+ * with a tuple of cases, checking `index` narrows `value` to that case's type); for a receive,
+ * `ok` and `value` are as in {@link RecvResult}; for a send, `ok` is true and `value` undefined.
+ */
 export type SelectResult<Cs extends readonly SelectCase[]> = number extends Cs["length"]
   ? CaseOutcome<Cs[number], number> // an array, not a tuple: index and value are not tied
   : {

@@ -19,6 +19,7 @@ const CONTEXT = Symbol("timebound.grpc.context");
  * ```
  */
 export interface ContextCallOptions extends CallOptions {
+  /** @internal the context, for contextInterceptor */
   readonly [CONTEXT]: Context;
 }
 

@@ -31,10 +31,15 @@ export const DEADLINE_LEAD_MS = 20;
  * ```
  */
 export interface ServerCall {
+  /** Whether the call has already ended (canceled, gone, or finished). */
   readonly cancelled: boolean;
+  /** The call's deadline, from the client's `grpc-timeout`: `Infinity` without one. */
   getDeadline(): Deadline;
+  /** The method's path, `/package.Service/Method`: the context's default name. */
   getPath(): string;
+  /** Listens for the call's end, which grpc-js reports as "cancelled" whatever ended it. */
   on(event: "cancelled", listener: () => void): unknown;
+  /** Stops listening, once the call's context has ended. */
   removeListener(event: "cancelled", listener: () => void): unknown;
 }
 

@@ -32,6 +32,7 @@ export type StopOutcome = "exited" | "terminated" | "killed" | "survived";
  * ```
  */
 export interface ProcessStop {
+  /** How the processes stopped. */
   readonly outcome: StopOutcome;
   /** Milliseconds from the first signal until no process was left; undefined when nothing was signalled, or for `"survived"`. */
   readonly afterMs: number | undefined;
