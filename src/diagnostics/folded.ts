@@ -27,7 +27,10 @@ export interface StackGroup {
   readonly totalAgeMs: number;
 }
 
-/** Options of {@link groupStacks}, {@link toFolded} and the exporters built on them. */
+/**
+ * Options of {@link toFolded} and of the exporters built on the same grouping ({@link toPprof},
+ * {@link toFlameGraphHtml}).
+ */
 export interface FoldOptions {
   /**
    * At most this many groups; the smallest beyond it are merged into one `[omitted stacks]`

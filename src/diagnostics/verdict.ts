@@ -46,8 +46,11 @@ import type { GrowthSample } from "./model.js";
 export interface SeriesVerdict {
   /** Series id: `heapUsed`, `rss`, `liveContexts`, `liveOperations`, `handles:<type>`. */
   readonly series: string;
+  /** The series' name for people: "heap used", "live contexts", "handles: Timeout"... */
   readonly label: string;
+  /** What the values count: bytes (heap, RSS) or items. */
   readonly unit: "bytes" | "count";
+  /** Whether the floor rises (a leak), does not, or there are too few samples to say. */
   readonly verdict: "leak" | "no-leak" | "insufficient-data";
   /** Sen's slope of the floor, in `unit` per second (0 without enough points). */
   readonly slope: number;

@@ -3,7 +3,6 @@ export { ticker, type Tick } from "./ticker.js";
 export { Channel, ChannelClosedError, type ClosedResult, type RecvResult } from "./channel.js";
 export {
   select,
-
   type DefaultResult,
   type RecvCase,
   type SelectCase,
