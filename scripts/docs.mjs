@@ -2,7 +2,8 @@
 // "exports"), from the TSDoc of the sources with TypeDoc and typedoc.json, then formats it with
 // the repo's prettier settings so that `prettier --check .` accepts it as generated.
 // TypeDoc's validation (undocumented or unexported symbols, broken links) fails the run.
-// Usage: node scripts/docs.mjs [out-dir]   (default docs/api; `npm run docs`)
+// Usage: node scripts/docs.mjs [--json] [out-dir]   (default docs/api; `npm run docs`)
+//   --json  quiet; prints the outcome as JSON on the last line of stdout (test/docs reads it)
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,7 +25,7 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
  * some, so that one run serves every check) and to the exported functions and classes whose
  * doc comment has no `@example`. `quiet` keeps TypeDoc's own log off the console.
  */
-export async function generateDocs({ out = join(ROOT, "docs/api"), quiet = false } = {}) {
+async function generateDocs({ out = join(ROOT, "docs/api"), quiet = false } = {}) {
   const problems = [];
   const app = await Application.bootstrapWithPlugins(
     { options: join(ROOT, "typedoc.json"), out: resolve(out) },
@@ -72,15 +73,23 @@ function stripColors(text) {
   return text.replace(/\u001b\[[0-9;]*m/g, "");
 }
 
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const out = resolve(process.argv[2] ?? join(ROOT, "docs/api"));
-  const { problems, withoutExample: missing } = await generateDocs({ out });
-  for (const name of missing) console.error(`docs: ${name} has no @example`);
-  if (problems.length > 0 || missing.length > 0) {
+const args = process.argv.slice(2);
+const json = args.includes("--json");
+const out = resolve(args.find((arg) => !arg.startsWith("--")) ?? join(ROOT, "docs/api"));
+const result = await generateDocs({ out, quiet: json });
+const failed = result.problems.length > 0 || result.withoutExample.length > 0;
+if (json) {
+  // The last line of stdout, for test/docs (TypeDoc may log before it is told to be quiet).
+  console.log(JSON.stringify(result));
+} else {
+  for (const name of result.withoutExample) console.error(`docs: ${name} has no @example`);
+  if (failed) {
+    const { problems, withoutExample } = result;
     console.error(
-      `docs: ${problems.length} TypeDoc problem(s), ${missing.length} without @example`,
+      `docs: ${problems.length} TypeDoc problem(s), ${withoutExample.length} without @example`,
     );
-    process.exit(1);
+  } else {
+    console.log(`docs: written to ${out}`);
   }
-  console.log(`docs: written to ${out}`);
 }
+process.exitCode = failed ? 1 : 0;
