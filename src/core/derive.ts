@@ -47,7 +47,7 @@ export function todo(): Context {
  * @example
  * ```ts
  * using ctx = withCancel(parent, { name: "worker" });
- * queue.on("close", () => ctx.cancel(new Error("queue closed")));
+ * process.once("SIGTERM", () => ctx.cancel(new Error("SIGTERM: draining")));
  * ```
  */
 export function withCancel(parent: Context, options?: ContextOptions): CancelableContext {
@@ -78,7 +78,7 @@ export function withCancelCause(parent: Context, options?: ContextOptions): Canc
  * @example
  * ```ts
  * using ctx = withTimeout(parent, 500, { name: "inventory" });
- * const stock = await inventory.get(ctx, sku);
+ * const stock = await fetch(`http://inventory/stock/${sku}`, { signal: ctx.signal });
  * ```
  */
 export function withTimeout(
@@ -168,7 +168,8 @@ export function createKey<T>(name: string): Key<T> {
  *
  * @example
  * ```ts
- * const ctx = withValue(parent, RequestIdKey, req.headers["x-request-id"]);
+ * const RequestIdKey = createKey<string>("requestId");
+ * const ctx = withValue(parent, RequestIdKey, String(req.headers["x-request-id"]));
  * ```
  */
 export function withValue<T>(parent: Context, key: Key<T>, value: T): Context {
@@ -198,6 +199,7 @@ export function withoutCancel(parent: Context, options?: ContextOptions): Contex
  *
  * @example
  * ```ts
+ * using ctx = withCancel(parent);
  * ctx.cancel(new Error("shutdown"));
  * cause(ctx); // Error: shutdown   (ctx.err is Canceled)
  * ```

@@ -83,7 +83,11 @@ export class ContextError extends Error {
  *
  * @example
  * ```ts
- * try { await sleep(ctx, 1000); } catch (err) { if (err instanceof Canceled) return; throw err; }
+ * try {
+ *   await sleep(ctx, 1000);
+ * } catch (err) {
+ *   if (!(err instanceof Canceled)) throw err; // canceled: stop quietly
+ * }
  * ```
  */
 export class Canceled extends ContextError {
@@ -97,7 +101,12 @@ export class Canceled extends ContextError {
  *
  * @example
  * ```ts
- * if (err instanceof DeadlineExceeded) log.warn(err.message); // says which deadline, and how late
+ * try {
+ *   await sleep(ctx, 5_000);
+ * } catch (err) {
+ *   if (err instanceof DeadlineExceeded) log.warn(err.message); // which deadline, how late
+ *   throw err;
+ * }
  * ```
  */
 export class DeadlineExceeded extends ContextError {

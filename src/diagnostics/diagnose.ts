@@ -134,7 +134,8 @@ function findReports(out: string): string[] {
  *
  * @example
  * ```ts
- * process.stdout.write(diagnoseSummary(result.reportDirs, result.findings));
+ * const { reportDirs, findings } = await runDiagnose({ command: ["node", "app.js"] });
+ * process.stdout.write(diagnoseSummary(reportDirs, findings)); // runDiagnose wrote it already
  * ```
  */
 export function diagnoseSummary(dirs: readonly string[], findings: readonly Finding[]): string {

@@ -54,7 +54,7 @@ const MAX_MAX_STACKS = 1_000_000;
  *
  * @example
  * ```ts
- * for (const g of groupStacks(snapshot)) console.log(g.count, g.root, g.frames[0]?.functionName);
+ * for (const g of groupStacks(snapshot())) console.log(g.count, g.root, g.frames[0]?.functionName);
  * ```
  */
 export function groupStacks(snapshot: Snapshot, options: GroupingOptions = {}): StackGroup[] {
@@ -113,7 +113,7 @@ export function groupStacks(snapshot: Snapshot, options: GroupingOptions = {}): 
  *
  * @example
  * ```ts
- * await writeFile("leaks.folded", toFolded(snapshot));
+ * await writeFile("leaks.folded", toFolded(snapshot()));
  * // flamegraph.pl leaks.folded > leaks.svg
  * ```
  */

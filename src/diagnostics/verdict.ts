@@ -97,7 +97,7 @@ const MAX_FLOOR_POINTS = 500;
  *
  * @example
  * ```ts
- * for (const v of growthVerdict(snapshot.samples)) {
+ * for (const v of growthVerdict(snapshot().samples)) {
  *   if (v.verdict === "leak") console.warn(v.explanation);
  * }
  * // live contexts: the floor rises 4.8/s (Mann–Kendall z=4.12, one-sided p=1.9e-5 < 0.001): leak.

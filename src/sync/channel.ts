@@ -32,10 +32,12 @@ const CLOSED: ClosedResult = Object.freeze({ ok: false, value: undefined });
  *
  * @example
  * ```ts
- * try {
- *   await results.send(ctx, result);
- * } catch (err) {
- *   if (!(err instanceof ChannelClosedError)) throw err; // the consumer is gone: drop it
+ * async function report(ctx: Context, results: Channel<string>, result: string) {
+ *   try {
+ *     await results.send(ctx, result);
+ *   } catch (err) {
+ *     if (!(err instanceof ChannelClosedError)) throw err; // the consumer is gone: drop it
+ *   }
  * }
  * ```
  */

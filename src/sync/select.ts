@@ -69,8 +69,10 @@ const DEFAULT: DefaultResult = Object.freeze({ index: -1, ok: false, value: unde
  *
  * @example
  * ```ts
- * const r = await select(ctx, [{ recv: results }, { send: work, value: next }] as const);
- * if (r.index === 0 && r.ok) handle(r.value);
+ * const results = new Channel<number>();
+ * const work = new Channel<string>(10);
+ * const r = await select(ctx, [{ recv: results }, { send: work, value: "job 7" }] as const);
+ * if (r.index === 0 && r.ok) console.log(r.value.toFixed(2)); // r.value: number
  * ```
  */
 export function select<const Cs extends readonly SelectCase[]>(

@@ -33,9 +33,15 @@ class Acquirer extends Watcher implements ListNode {
  *
  * @example
  * ```ts
- * const db = new Semaphore(10);
- * await db.acquire(ctx);
- * try { return await query(ctx, sql); } finally { db.release(); }
+ * const db = new Semaphore(10); // at most 10 queries at once, whoever asks
+ * async function countOrders(ctx: Context) {
+ *   await db.acquire(ctx);
+ *   try {
+ *     return await query(ctx, pool, "SELECT count(*) FROM orders");
+ *   } finally {
+ *     db.release();
+ *   }
+ * }
  * ```
  */
 export class Semaphore {

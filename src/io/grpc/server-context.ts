@@ -27,7 +27,9 @@ export const DEADLINE_LEAD_MS = 20;
  *
  * @example
  * ```ts
- * function logDeadline(call: ServerCall) { log(call.getPath(), call.getDeadline()); }
+ * function logDeadline(call: ServerCall) {
+ *   console.log(call.getPath(), call.getDeadline());
+ * }
  * ```
  */
 export interface ServerCall {
@@ -69,10 +71,11 @@ export interface CallContextOptions {
  *
  * @example
  * ```ts
+ * import type { ServerUnaryCall, sendUnaryData } from "@grpc/grpc-js";
  * server.addService(service, {
- *   getStock(call, callback) {
+ *   getStock(call: ServerUnaryCall<StockRequest, Stock>, callback: sendUnaryData<Stock>) {
  *     using ctx = contextFromCall(call);
- *     lookUp(ctx, call.request).then((stock) => callback(null, stock), callback);
+ *     lookUp(ctx, call.request.sku).then((stock) => callback(null, stock), callback);
  *   },
  * });
  * ```

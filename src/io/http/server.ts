@@ -132,7 +132,7 @@ export function resolveRequestOptions(
  * ```ts
  * http.createServer((req, res) => {
  *   const ctx = contextFrom(req, res, { maxTimeoutMs: 10_000 });
- *   run(ctx, () => handle(ctx, req, res)).catch((err) => fail(res, err));
+ *   run(ctx, () => handle(ctx, req, res)).catch((err: Error) => res.destroy(err));
  * });
  * ```
  */

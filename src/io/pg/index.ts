@@ -15,7 +15,7 @@
  * using ctx = withTimeout(background(), 500, { name: "checkout" });
  * const { rows } = await query(ctx, pool, "SELECT id FROM carts WHERE user_id = $1", [userId]);
  * await transaction(ctx, pool, async (tx) => {
- *   await tx.query("INSERT INTO orders (cart_id) VALUES ($1)", [rows[0].id]);
+ *   await tx.query("INSERT INTO orders (cart_id) VALUES ($1)", [rows[0]?.id]);
  * });
  * ```
  * @module timebound/pg

@@ -16,6 +16,7 @@ import type { ProcessTree } from "./group.js";
  *
  * @example
  * ```ts
+ * const build = spawn(ctx, "make", ["-j4"]);
  * const { outcome } = await build.stopped;
  * if (outcome === "killed") log.warn("the build ignored SIGTERM");
  * ```
@@ -50,7 +51,7 @@ export interface Escalation {
  * @example
  * ```ts
  * // at most graceMs + KILL_WAIT_MS after the context ended:
- * const { outcome } = await p.stopped;
+ * const { outcome } = await spawn(ctx, "./server").stopped;
  * ```
  */
 export const KILL_WAIT_MS = 1000;

@@ -7,7 +7,7 @@
  * import { pipeline } from "timebound/stream";
  *
  * using ctx = withTimeout(parent, 5000);
- * await pipeline(ctx, source, transform, destination);
+ * await pipeline(ctx, createReadStream("app.log"), createGzip(), createWriteStream("app.log.gz"));
  * ```
  * @module timebound/stream
  */
