@@ -134,8 +134,8 @@ function findReports(out: string): string[] {
  *
  * @example
  * ```ts
- * const { reportDirs, findings } = await runDiagnose({ command: ["node", "app.js"] });
- * process.stdout.write(diagnoseSummary(reportDirs, findings)); // runDiagnose wrote it already
+ * const { findings } = parseJsonReport(await readFile("timebound-report/report.json", "utf8"));
+ * process.stdout.write(diagnoseSummary(["timebound-report"], findings));
  * ```
  */
 export function diagnoseSummary(dirs: readonly string[], findings: readonly Finding[]): string {
