@@ -38,7 +38,9 @@ async function generateDocs({ out = join(ROOT, "docs/api"), quiet = false } = {}
     log(message, level);
   };
   const project = await app.convert();
-  if (project === undefined) return { problems, withoutExample: [] };
+  if (project === undefined) {
+    return { problems: [...problems, "TypeDoc could not convert the project"], withoutExample: [] };
+  }
   app.validate(project);
   await app.generateOutputs(project);
   await formatMarkdown(resolve(out));
