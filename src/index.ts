@@ -10,7 +10,7 @@
  * using ctx = withTimeout(background(), 500, { name: "checkout" });
  * await sleep(ctx, 100);
  * ```
- * @packageDocumentation
+ * @module timebound
  */
 export * from "./core/index.js";
 export * from "./sync/index.js";

@@ -9,7 +9,7 @@ const storage = new AsyncLocalStorage<Context>();
  *
  * @example
  * ```ts
- * server.on("request", (req, res) => run(contextFrom(req, res), () => handler(req, res)));
+ * server.on("request", (req, res) => run(contextFrom(req, res), () => app(req, res)));
  * ```
  */
 export function run<R>(ctx: Context, fn: () => R): R {

@@ -65,11 +65,25 @@ export interface CancelableContext extends Context, Disposable {
   cancel(cause?: unknown): void;
 }
 
-/** A typed key for {@link withValue}; make one with {@link createKey}. */
+/**
+ * A typed key for {@link withValue}; make one with {@link createKey}. Keys compare by identity:
+ * the name is only for people.
+ *
+ * @example
+ * ```ts
+ * const TraceIdKey: Key<string> = createKey("traceId");
+ * const traceId = ctx.value(TraceIdKey); // string | undefined
+ * ```
+ */
 export class Key<T> {
   /** @internal phantom field that carries `T`. */
   declare readonly _type: T;
-  constructor(readonly name: string) {}
+  /** Use {@link createKey}, which checks `name`. */
+  constructor(
+    /** The name given to {@link createKey}, shown by `toString()`. */
+    readonly name: string,
+  ) {}
+  /** `Key(name)`. */
   toString(): string {
     return `Key(${this.name})`;
   }

@@ -31,6 +31,11 @@ export function background(): Context {
 /**
  * Like {@link background}, for code that has not decided yet which context to use (Go's
  * `context.TODO()`): it reads as a marker that diagnostics and reviews can search for.
+ *
+ * @example
+ * ```ts
+ * await sleep(todo(), 100); // TODO: take the caller's context
+ * ```
  */
 export function todo(): Context {
   return todoContext;
@@ -42,7 +47,7 @@ export function todo(): Context {
  * @example
  * ```ts
  * using ctx = withCancel(parent, { name: "worker" });
- * queue.on("close", () => ctx.cancel(new Error("queue closed")));
+ * process.once("SIGTERM", () => ctx.cancel(new Error("SIGTERM: draining")));
  * ```
  */
 export function withCancel(parent: Context, options?: ContextOptions): CancelableContext {
@@ -73,7 +78,7 @@ export function withCancelCause(parent: Context, options?: ContextOptions): Canc
  * @example
  * ```ts
  * using ctx = withTimeout(parent, 500, { name: "inventory" });
- * const stock = await inventory.get(ctx, sku);
+ * const stock = await fetch(`http://inventory/stock/${sku}`, { signal: ctx.signal });
  * ```
  */
 export function withTimeout(
@@ -121,7 +126,15 @@ export function withDeadline(
   return newCancelContext(parent, "withDeadline", Kind.Deadline, d, undefined, options);
 }
 
-/** {@link withDeadline} whose `cause` is `deadlineCause` when its own deadline ends it. */
+/**
+ * {@link withDeadline} whose `cause` is `deadlineCause` when its own deadline ends it.
+ *
+ * @example
+ * ```ts
+ * const windowCloses = new Date("2030-01-01T06:00:00Z");
+ * using ctx = withDeadlineCause(parent, windowCloses, new Error("batch window closed"));
+ * ```
+ */
 export function withDeadlineCause(
   parent: Context,
   deadline: number | Date,
@@ -155,7 +168,8 @@ export function createKey<T>(name: string): Key<T> {
  *
  * @example
  * ```ts
- * const ctx = withValue(parent, RequestIdKey, req.headers["x-request-id"]);
+ * const RequestIdKey = createKey<string>("requestId");
+ * const ctx = withValue(parent, RequestIdKey, String(req.headers["x-request-id"]));
  * ```
  */
 export function withValue<T>(parent: Context, key: Key<T>, value: T): Context {
@@ -185,6 +199,7 @@ export function withoutCancel(parent: Context, options?: ContextOptions): Contex
  *
  * @example
  * ```ts
+ * using ctx = withCancel(parent);
  * ctx.cancel(new Error("shutdown"));
  * cause(ctx); // Error: shutdown   (ctx.err is Canceled)
  * ```

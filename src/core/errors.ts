@@ -14,6 +14,16 @@ import type { Explanation } from "./explain.js";
  * unless tracking is on ({@link setTracking}), because capturing one costs more than the
  * context itself. Its fields are getters on the prototype, so logging the error prints its
  * stack (the message) and not the explanation's structure again.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await sleep(ctx, 1000);
+ * } catch (err) {
+ *   if (err instanceof ContextError) console.warn(`${err.name} (ended by ${err.origin})`, err.cause);
+ *   throw err;
+ * }
+ * ```
  */
 export class ContextError extends Error {
   #explanation: Explanation | (() => Explanation);
@@ -35,6 +45,7 @@ export class ContextError extends Error {
     return this.explanation.message;
   }
 
+  /** Replaces the message, as assigning `message` does on any Error. */
   override set message(value: string) {
     Object.defineProperty(this, "message", { value, writable: true, configurable: true });
   }
@@ -72,10 +83,15 @@ export class ContextError extends Error {
  *
  * @example
  * ```ts
- * try { await sleep(ctx, 1000); } catch (err) { if (err instanceof Canceled) return; throw err; }
+ * try {
+ *   await sleep(ctx, 1000);
+ * } catch (err) {
+ *   if (!(err instanceof Canceled)) throw err; // canceled: stop quietly
+ * }
  * ```
  */
 export class Canceled extends ContextError {
+  /** `"ABORT_ERR"`, as on the errors of Node's APIs that abort. */
   declare readonly code: "ABORT_ERR";
 }
 
@@ -85,10 +101,16 @@ export class Canceled extends ContextError {
  *
  * @example
  * ```ts
- * if (err instanceof DeadlineExceeded) log.warn(err.message); // says which deadline, and how late
+ * try {
+ *   await sleep(ctx, 5_000);
+ * } catch (err) {
+ *   if (err instanceof DeadlineExceeded) log.warn(err.message); // which deadline, how late
+ *   throw err;
+ * }
  * ```
  */
 export class DeadlineExceeded extends ContextError {
+  /** `"TIMEBOUND_DEADLINE_EXCEEDED"`. */
   declare readonly code: "TIMEBOUND_DEADLINE_EXCEEDED";
 }
 

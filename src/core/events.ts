@@ -38,6 +38,7 @@ export interface OperationMessage {
   readonly context: Context;
 }
 
+/** The end of an operation announced by an {@link OperationMessage}. */
 export interface OperationEndMessage extends OperationMessage {
   /** "done": it finished; "context-ended": it stopped because its context ended. */
   readonly reason: "done" | "context-ended";
@@ -66,13 +67,17 @@ export function announceEnd(op: Partial<Announced>, reason: "done" | "context-en
   channels.opEnd.publish({ op, kind, context, reason } satisfies OperationEndMessage);
 }
 
+/** Published on `channels.created` when a cancellable context is created. */
 export interface ContextCreatedMessage {
+  /** The new context. */
   readonly context: Context;
   /** The parent context given at creation. */
   readonly parent: Context | undefined;
 }
 
+/** Published on `channels.ended` when a cancellable context ends (once per context). */
 export interface ContextEndedMessage {
+  /** The context that ended. */
   readonly context: Context;
   /** The context's error; made when first read, so a subscriber that never reads it pays nothing. */
   readonly error: Error;
@@ -80,7 +85,9 @@ export interface ContextEndedMessage {
   readonly cause: unknown;
 }
 
+/** Published on `channels.deadlineFired` when a context's deadline timer fires. */
 export interface DeadlineFiredMessage {
+  /** The context whose deadline passed. */
   readonly context: Context;
   /** Monotonic time the deadline was due. */
   readonly deadline: number;

@@ -23,7 +23,9 @@ export interface ContextInfo {
 
 /** The context where an end started, seen from a context it reached. */
 export interface EndOrigin {
+  /** The context that ended first: this one, or an ancestor. */
   readonly context: ContextInfo;
+  /** Whether it was canceled or its deadline passed. */
   readonly reason: EndReason;
   /** 0 when the context ended itself, 1 for its parent, and so on. */
   readonly depth: number;
@@ -36,12 +38,15 @@ export interface EndOrigin {
  * Times are monotonic milliseconds ({@link now}); durations are rounded to 0.1 ms.
  */
 export interface Explanation {
+  /** The context explained. */
   readonly context: ContextInfo;
+  /** Still live, or how it ended (its error: `Canceled` or `DeadlineExceeded`). */
   readonly state: "live" | "canceled" | "deadline-exceeded";
   /** Effective deadline (its own or an ancestor's, whichever is earlier). */
   readonly deadline: number | undefined;
   /** Time left, for a live context. */
   readonly remainingMs: number | undefined;
+  /** When it ended; undefined while live. */
   readonly endedAt: number | undefined;
   /** How long it lived, from creation to end. */
   readonly lifetimeMs: number | undefined;
@@ -51,7 +56,9 @@ export interface Explanation {
   readonly lateByMs: number | undefined;
   /** Whether an explicit cause was given; `cause` holds it. */
   readonly hasCause: boolean;
+  /** The explicit cause (`cancel(cause)`, `withTimeoutCause`...); undefined when none was given. */
   readonly cause: unknown;
+  /** Where the end started (this context or an ancestor); undefined while live. */
   readonly origin: EndOrigin | undefined;
   /** One sentence that says all of the above. */
   readonly message: string;

@@ -52,10 +52,12 @@ class SignalBridge extends Watcher {
  *
  * @example
  * ```ts
- * app.get("/x", async (req, res) => {
- *   using ctx = fromSignal(req.signal, { name: "GET /x" });
- *   res.json(await work(ctx));
- * });
+ * // A fetch-style handler (Hono, Next.js route handlers...): the request's signal aborts when
+ * // the client goes away.
+ * export async function GET(request: Request): Promise<Response> {
+ *   using ctx = fromSignal(request.signal, { name: "GET /report" });
+ *   return Response.json(await work(ctx));
+ * }
  * ```
  */
 export function fromSignal(signal: AbortSignal, options?: FromSignalOptions): CancelableContext {

@@ -5,7 +5,10 @@ import { CancelContext, type Context, DerivedContext } from "./context.js";
  *
  * @example
  * ```ts
- * if (!isContext(arg)) throw new TypeError("expected a Context first");
+ * function deadlineOf(arg: unknown): number | undefined {
+ *   if (!isContext(arg)) throw new TypeError("deadlineOf: expected a Context");
+ *   return arg.deadline;
+ * }
  * ```
  */
 export function isContext(value: unknown): value is Context {

@@ -32,7 +32,7 @@ const MB = 1024 * 1024;
  *
  * @example
  * ```ts
- * const { times, series } = growthSeries(snapshot.samples);
+ * const { times, series } = growthSeries(snapshot().samples);
  * ```
  */
 export function growthSeries(
@@ -106,7 +106,7 @@ export function growthSeries(
  *
  * @example
  * ```ts
- * await writeFile("growth.csv", toGrowthCsv(snapshot.samples));
+ * await writeFile("growth.csv", toGrowthCsv(snapshot().samples));
  * ```
  */
 export function toGrowthCsv(samples: readonly GrowthSample[]): string {
@@ -165,8 +165,9 @@ const STYLES = [
  *
  * @example
  * ```ts
- * const verdicts = growthVerdict(snapshot.samples);
- * await writeFile("growth.svg", toGrowthSvg(snapshot.samples, { verdicts }));
+ * const { samples } = snapshot();
+ * const verdicts = growthVerdict(samples);
+ * await writeFile("growth.svg", toGrowthSvg(samples, { verdicts }));
  * ```
  */
 export function toGrowthSvg(

@@ -16,17 +16,22 @@ export interface DiagnoseOptions {
   readonly out?: string;
   /** Extra environment for the program (TIMEBOUND_* options, say). */
   readonly env?: Readonly<Record<string, string>>;
-  /** Where the summary goes. Default process.stdout / process.stderr. */
-  readonly stdout?: { write(text: string): unknown };
+  /** Where the summary goes. Default process.stdout. */
+  readonly stdout?: {
+    /** Writes one piece of the summary. */
+    write(text: string): unknown;
+  };
 }
 
 /** What {@link runDiagnose} found. */
 export interface DiagnoseResult {
   /** The program's exit code, or 128 + signal number if a signal ended it. */
   readonly exitCode: number;
+  /** The signal that ended the program; null when it exited by itself. */
   readonly signal: NodeJS.Signals | null;
   /** Folders that hold a report (one per node process the command started). */
   readonly reportDirs: readonly string[];
+  /** The findings of every report, folder by folder. */
   readonly findings: readonly Finding[];
 }
 
@@ -49,8 +54,11 @@ Example:
 
 /** `timebound diagnose` arguments, parsed. */
 export interface DiagnoseArgs {
+  /** `--out`'s folder, if given. */
   readonly out: string | undefined;
+  /** What follows `--`: the program and its arguments (empty with `help`). */
   readonly command: readonly string[];
+  /** `-h` or `--help` was given: show {@link DIAGNOSE_USAGE} and run nothing. */
   readonly help: boolean;
 }
 
@@ -126,7 +134,8 @@ function findReports(out: string): string[] {
  *
  * @example
  * ```ts
- * process.stdout.write(diagnoseSummary(result.reportDirs, result.findings));
+ * const { findings } = parseJsonReport(await readFile("timebound-report/report.json", "utf8"));
+ * process.stdout.write(diagnoseSummary(["timebound-report"], findings));
  * ```
  */
 export function diagnoseSummary(dirs: readonly string[], findings: readonly Finding[]): string {
@@ -156,8 +165,11 @@ export function diagnoseSummary(dirs: readonly string[], findings: readonly Find
  * ```
  */
 export class ProgramStartError extends Error {
+  /** `"TIMEBOUND_ERR_PROGRAM_NOT_STARTED"`. */
   readonly code = "TIMEBOUND_ERR_PROGRAM_NOT_STARTED";
+  /** The error for `program`, whose spawn failed with `cause`. */
   constructor(
+    /** The program that could not be started, as given. */
     readonly program: string,
     cause: NodeJS.ErrnoException,
   ) {

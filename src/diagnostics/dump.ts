@@ -9,7 +9,7 @@ import { toPprof, toPprofSync } from "./pprof.js";
 import { toJson } from "./report-json.js";
 import { toTextReport } from "./report-text.js";
 
-/** The files of a dump folder, and what each holds. */
+/** The files of a dump folder, each with a description of what it holds. */
 export const DUMP_FILES = {
   "dump.txt": "live contexts, operations and findings grouped by stack (debug=1)",
   "dump-full.txt": "every item with its state, age and creation stack (debug=2)",
@@ -21,14 +21,22 @@ export const DUMP_FILES = {
   "growth.svg": "the growth curves as a chart",
 } as const;
 
+/** The name of a file of a dump folder: a key of {@link DUMP_FILES}. */
 export type DumpFile = keyof typeof DUMP_FILES;
 
 /** What a dump wrote, and what it could not. */
 export interface DumpResult {
+  /** The folder written to. */
   readonly dir: string;
+  /** The files written, in the order they were. */
   readonly written: readonly DumpFile[];
   /** Outputs that failed, with why; the others were still written. */
-  readonly failed: readonly { readonly file: DumpFile; readonly error: string }[];
+  readonly failed: readonly {
+    /** The file that could not be rendered or written. */
+    readonly file: DumpFile;
+    /** The error's message. */
+    readonly error: string;
+  }[];
 }
 
 type Render = (snapshot: Snapshot) => string | Buffer;

@@ -1,5 +1,6 @@
 import { type ResolvedTrackOptions, resolveTrackOptions } from "./options.js";
 
+/** Environment variables: `process.env`, or an object of the same shape. @inline */
 type Env = Readonly<Record<string, string | undefined>>;
 type Parse = "number" | "flag" | "string" | "signal";
 
@@ -7,26 +8,45 @@ type Parse = "number" | "flag" | "string" | "signal";
  * The environment variables that configure tracking and the option each one sets (see
  * `TrackOptions` for defaults and ranges). `TIMEBOUND_TRACK` is the switch: "1" turns
  * tracking on when `timebound/diagnostics` is imported, "0" keeps `timebound/register` off.
- * Flags take 1/0 (or true/false); `TIMEBOUND_DUMP_SIGNAL=off` disables the signal dump.
+ * Flags take 1/0 (or true/false); `TIMEBOUND_DUMP_SIGNAL=off` disables the signal dump. Each
+ * entry is `[option, how the value is read]`.
  */
 export const ENV_VARS = {
+  /** Sets {@link TrackOptions.reportDir}: a path. */
   TIMEBOUND_REPORT_DIR: ["reportDir", "string"],
+  /** Sets {@link TrackOptions.neverCanceledMs}: a number. */
   TIMEBOUND_NEVER_CANCELED_MS: ["neverCanceledMs", "number"],
+  /** Sets {@link TrackOptions.ignoredCancellationMs}: a number. */
   TIMEBOUND_IGNORED_CANCELLATION_MS: ["ignoredCancellationMs", "number"],
+  /** Sets {@link TrackOptions.lateDeadlineMs}: a number. */
   TIMEBOUND_LATE_DEADLINE_MS: ["lateDeadlineMs", "number"],
+  /** Sets {@link TrackOptions.timers}: 1 or 0. */
   TIMEBOUND_TIMERS: ["timers", "flag"],
+  /** Sets {@link TrackOptions.timerSampleEvery}: a number. */
   TIMEBOUND_TIMER_SAMPLE_EVERY: ["timerSampleEvery", "number"],
+  /** Sets {@link TrackOptions.waitSampleEvery}: a number. */
   TIMEBOUND_WAIT_SAMPLE_EVERY: ["waitSampleEvery", "number"],
+  /** Sets {@link TrackOptions.fetch}: 1 or 0. */
   TIMEBOUND_FETCH: ["fetch", "flag"],
+  /** Sets {@link TrackOptions.sampleIntervalMs}: a number. */
   TIMEBOUND_SAMPLE_INTERVAL_MS: ["sampleIntervalMs", "number"],
+  /** Sets {@link TrackOptions.maxSamples}: a number. */
   TIMEBOUND_MAX_SAMPLES: ["maxSamples", "number"],
+  /** Sets {@link TrackOptions.blockingStacks}: 1 or 0. */
   TIMEBOUND_BLOCKING_STACKS: ["blockingStacks", "flag"],
+  /** Sets {@link TrackOptions.maxEvents}: a number. */
   TIMEBOUND_MAX_EVENTS: ["maxEvents", "number"],
+  /** Sets {@link TrackOptions.maxTimers}: a number. */
   TIMEBOUND_MAX_TIMERS: ["maxTimers", "number"],
+  /** Sets {@link TrackOptions.dumpOnExit}: 1 or 0. */
   TIMEBOUND_DUMP_ON_EXIT: ["dumpOnExit", "flag"],
+  /** Sets {@link TrackOptions.dumpSignal}: a signal name, or "off". */
   TIMEBOUND_DUMP_SIGNAL: ["dumpSignal", "signal"],
+  /** Sets {@link SnapshotBounds.maxContexts}: a number. */
   TIMEBOUND_MAX_CONTEXTS: ["bounds.maxContexts", "number"],
+  /** Sets {@link SnapshotBounds.maxOperations}: a number. */
   TIMEBOUND_MAX_OPERATIONS: ["bounds.maxOperations", "number"],
+  /** Sets {@link SnapshotBounds.maxFindings}: a number. */
   TIMEBOUND_MAX_FINDINGS: ["bounds.maxFindings", "number"],
 } as const satisfies Record<string, readonly [string, Parse]>;
 

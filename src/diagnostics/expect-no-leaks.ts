@@ -11,8 +11,18 @@ import { type Tracking, activeTracking, track } from "./track.js";
 
 /** Something a test left behind. */
 export type Leak =
-  | { readonly type: "context"; readonly item: TrackedContext }
-  | { readonly type: "operation" | "timer"; readonly item: TrackedOperation };
+  | {
+      /** A context created during the check and still live. */
+      readonly type: "context";
+      /** The context, with its creation stack. */
+      readonly item: TrackedContext;
+    }
+  | {
+      /** An operation (or a timer) started during the check and still running (or armed). */
+      readonly type: "operation" | "timer";
+      /** The operation, with the stack where it started. */
+      readonly item: TrackedOperation;
+    };
 
 /** Options of {@link expectNoLeaks} and {@link leakCheck}. */
 export interface LeakCheckOptions {

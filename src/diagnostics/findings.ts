@@ -13,7 +13,11 @@ export interface Logged<T> {
   readonly total: number;
 }
 
-/** Everything the analysis looks at: the tracker's state at one moment. */
+/**
+ * Everything the analysis looks at: the tracker's state at one moment (its own records).
+ *
+ * @internal
+ */
 export interface AnalysisInput {
   readonly now: number;
   readonly neverCanceledMs: number;
@@ -319,8 +323,9 @@ function countOf(f: Finding): number {
 /**
  * Analyses the tracker's state: one finding per kind and creation stack (Go's goroutine dump
  * groups the same way), most serious kinds first and, within a kind, the largest groups first.
- * A pure function of its input.
+ * A pure function of its input. {@link Tracking.findings} is how users get them.
  *
+ * @internal
  * @example
  * ```ts
  * const findings = analyze(tracking.analysisInput());

@@ -45,7 +45,7 @@ type Category = (typeof CATEGORIES)[number];
  *
  * @example
  * ```ts
- * await writeFile("leaks.html", toFlameGraphHtml(snapshot, { title: "checkout-service leaks" }));
+ * await writeFile("leaks.html", toFlameGraphHtml(snapshot(), { title: "checkout-service leaks" }));
  * ```
  */
 export function toFlameGraphHtml(snapshot: Snapshot, options: FlameGraphOptions = {}): string {

@@ -27,7 +27,10 @@ export interface StackGroup {
   readonly totalAgeMs: number;
 }
 
-/** Options of {@link groupStacks}, {@link toFolded} and the exporters built on them. */
+/**
+ * Options of {@link toFolded} and of the exporters built on the same grouping ({@link toPprof},
+ * {@link toFlameGraphHtml}).
+ */
 export interface FoldOptions {
   /**
    * At most this many groups; the smallest beyond it are merged into one `[omitted stacks]`
@@ -51,7 +54,7 @@ const MAX_MAX_STACKS = 1_000_000;
  *
  * @example
  * ```ts
- * for (const g of groupStacks(snapshot)) console.log(g.count, g.root, g.frames[0]?.functionName);
+ * for (const g of groupStacks(snapshot())) console.log(g.count, g.root, g.frames[0]?.functionName);
  * ```
  */
 export function groupStacks(snapshot: Snapshot, options: GroupingOptions = {}): StackGroup[] {
@@ -110,7 +113,7 @@ export function groupStacks(snapshot: Snapshot, options: GroupingOptions = {}): 
  *
  * @example
  * ```ts
- * await writeFile("leaks.folded", toFolded(snapshot));
+ * await writeFile("leaks.folded", toFolded(snapshot()));
  * // flamegraph.pl leaks.folded > leaks.svg
  * ```
  */

@@ -15,6 +15,7 @@
  * http.createServer(debugHandler()).listen(6060, "127.0.0.1");
  * process.on("SIGUSR1", () => console.error(toTextReport(tracking.snapshot())));
  * ```
+ * @module timebound/diagnostics
  */
 import { optionsFromEnv, trackingFromEnv } from "./env.js";
 import { track } from "./track.js";
@@ -28,7 +29,12 @@ export type {
   TrackedContext,
   TrackedOperation,
 } from "./model.js";
-export type { ResolvedTrackOptions, SnapshotBounds, TrackOptions } from "./options.js";
+export type {
+  ResolvedBounds,
+  ResolvedTrackOptions,
+  SnapshotBounds,
+  TrackOptions,
+} from "./options.js";
 export { ENV_VARS, optionsFromEnv } from "./env.js";
 export { type Tracking, activeTracking, isTracking, snapshot, track } from "./track.js";
 export { type AnalysisInput, analyze } from "./findings.js";
@@ -55,9 +61,9 @@ export {
 } from "./diagnose.js";
 export { type ParsedStack, formatFrame, parseStack } from "./stacks.js";
 export { toPprof, toPprofSync } from "./pprof.js";
-export { toFolded } from "./folded.js";
+export { type FoldOptions, toFolded } from "./folded.js";
 export { type FlameGraphOptions, toFlameGraphHtml } from "./flamegraph.js";
-export { toGrowthCsv, toGrowthSvg } from "./curves.js";
-export { type SeriesVerdict, growthVerdict } from "./verdict.js";
+export { type GrowthSvgOptions, toGrowthCsv, toGrowthSvg } from "./curves.js";
+export { type GrowthVerdictOptions, type SeriesVerdict, growthVerdict } from "./verdict.js";
 
 if (trackingFromEnv() === true) track(optionsFromEnv());

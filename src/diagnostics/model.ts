@@ -8,10 +8,13 @@
 export interface TrackedContext {
   /** Tracker-assigned, unique within the process. */
   readonly id: number;
+  /** The name given at creation, if any. */
   readonly name: string | undefined;
   /** `withCancel`, `withTimeout`, `withDeadline`, `fromSignal`. */
   readonly kind: string;
+  /** The `id` of its nearest cancellable ancestor; undefined for none, or one not tracked. */
   readonly parentId: number | undefined;
+  /** Monotonic creation time. */
   readonly createdAt: number;
   /** Effective deadline, monotonic; undefined without one. */
   readonly deadline: number | undefined;
@@ -21,22 +24,31 @@ export interface TrackedContext {
 
 /** An operation (a sleep, a channel wait, a query, a fetch) the tracker has seen start. */
 export interface TrackedOperation {
+  /** Tracker-assigned, unique within the process. */
   readonly id: number;
   /** "sleep", "channel", "semaphore", "ticker", "pg.query", "fetch", "timer"... */
   readonly kind: string;
+  /** The `id` of the context it runs under, if that context is tracked. */
   readonly contextId: number | undefined;
+  /** The name of that context, if it has one. */
   readonly contextName: string | undefined;
+  /** Monotonic time it started. */
   readonly startedAt: number;
   /** When its context ended, if it has: an operation still running after that ignored it. */
   readonly contextEndedAt: number | undefined;
+  /** Where it started, innermost frame first, timebound's own frames removed. */
   readonly stack: readonly Frame[];
 }
 
 /** One stack frame. */
 export interface Frame {
+  /** As V8 names it (`Server.handle`, `async fetchUser`); "" for an anonymous function. */
   readonly functionName: string;
+  /** A path (`file://` URLs are converted), `node:internal/...`, or "" when V8 gives none. */
   readonly file: string;
+  /** 1-based line; 0 when unknown. */
   readonly line: number;
+  /** 1-based column; 0 when unknown. */
   readonly column: number;
 }
 
@@ -59,29 +71,44 @@ export type FindingKind =
 
 /** One finding; `stack` is the creation stack of what leaked (empty when not applicable). */
 export interface Finding {
+  /** What went wrong. */
   readonly kind: FindingKind;
   /** One sentence for people. */
   readonly message: string;
+  /** Where the thing found was created, innermost frame first. */
   readonly stack: readonly Frame[];
   /** How long ago the thing was created (or the event happened). */
   readonly ageMs: number;
+  /** The name of the context concerned, if it has one. */
   readonly contextName?: string | undefined;
+  /** The kind of operation concerned ({@link TrackedOperation.kind}), for operation findings. */
   readonly operationKind?: string | undefined;
   /** Kind-specific numbers: lateByMs, eventLoopDelayP99Ms, growth slope... */
   readonly details?: Readonly<Record<string, number | string | boolean>>;
   /** A second stack that explains the finding: for late-deadline, the code that blocked the loop. */
-  readonly related?: { readonly label: string; readonly stack: readonly Frame[] } | undefined;
+  readonly related?:
+    | {
+        /** What the stack is, for people: "blocked the event loop". */
+        readonly label: string;
+        /** The stack, innermost frame first. */
+        readonly stack: readonly Frame[];
+      }
+    | undefined;
 }
 
 /** One sample of the process's growth curves. */
 export interface GrowthSample {
   /** Monotonic time of the sample. */
   readonly at: number;
+  /** V8 heap in use, in bytes (`process.memoryUsage().heapUsed`). */
   readonly heapUsed: number;
+  /** Resident set size, in bytes. */
   readonly rss: number;
   /** Active handles/requests by type (`process.getActiveResourcesInfo()`). */
   readonly handles: Readonly<Record<string, number>>;
+  /** Tracked contexts live at that moment. */
   readonly liveContexts: number;
+  /** Tracked operations in progress at that moment. */
   readonly liveOperations: number;
 }
 
@@ -89,18 +116,27 @@ export interface GrowthSample {
 export interface Snapshot {
   /** Monotonic and wall-clock time of the snapshot. */
   readonly takenAt: number;
+  /** The same moment on the wall clock, as an ISO 8601 string. */
   readonly takenAtWall: string;
+  /** The process's pid. */
   readonly pid: number;
+  /** Live contexts, oldest first (the likeliest leaks), up to the bound. */
   readonly contexts: readonly TrackedContext[];
+  /** Operations in progress, oldest first, up to the bound. */
   readonly operations: readonly TrackedOperation[];
+  /** Findings, most serious first, up to the bound. */
   readonly findings: readonly Finding[];
+  /** Growth samples, oldest first. */
   readonly samples: readonly GrowthSample[];
   /** Monotonic time tracking started; undefined when nothing was tracked. */
   readonly trackingSince?: number | undefined;
   /** Items not included because of the size bound, by list. */
   readonly omitted: {
+    /** Live contexts left out. */
     readonly contexts: number;
+    /** Operations left out. */
     readonly operations: number;
+    /** Findings left out. */
     readonly findings: number;
   };
 }

@@ -56,7 +56,11 @@ export interface TrackOptions {
   readonly reportDir?: string | undefined;
   /** Dump when the process exits (needs `reportDir`). Default true. */
   readonly dumpOnExit?: boolean;
-  /** Signal that triggers a dump ({@link DUMP_SIGNALS}), or false for none. Default "SIGUSR2". */
+  /**
+   * Signal that triggers a dump, or false for none. Default "SIGUSR2". One a process may catch
+   * whose default action Node does not need, and that the platform has: SIGUSR2, SIGUSR1 (which
+   * also starts Node's inspector), SIGHUP, SIGWINCH, SIGINFO, SIGPWR, SIGBREAK.
+   */
   readonly dumpSignal?: NodeJS.Signals | false;
   /** Bounds applied to snapshots taken for dumps and the HTTP handler. */
   readonly bounds?: SnapshotBounds;
@@ -72,12 +76,16 @@ export interface SnapshotBounds {
   readonly maxFindings?: number;
 }
 
+/** {@link SnapshotBounds} with every default filled in. */
 export type ResolvedBounds = Required<SnapshotBounds>;
 
+/** {@link TrackOptions} with every default filled in, as tracking runs with them. */
 export interface ResolvedTrackOptions extends Required<
   Omit<TrackOptions, "reportDir" | "bounds" | "neverCancelledMs">
 > {
+  /** {@link TrackOptions.reportDir}: undefined when none was given. */
   readonly reportDir: string | undefined;
+  /** {@link TrackOptions.bounds}, filled in. */
   readonly bounds: ResolvedBounds;
 }
 

@@ -49,7 +49,7 @@ export const PPROF_SAMPLE_TYPES = [
  *
  * @example
  * ```ts
- * await writeFile("leaks.pb.gz", await toPprof(snapshot));
+ * await writeFile("leaks.pb.gz", await toPprof(snapshot()));
  * // go tool pprof -top leaks.pb.gz
  * // go tool pprof -sample_index=count -tagfocus=kind=withCancel -top leaks.pb.gz
  * ```
@@ -64,7 +64,7 @@ export async function toPprof(snapshot: Snapshot, options: FoldOptions = {}): Pr
  *
  * @example
  * ```ts
- * process.on("exit", () => writeFileSync("exit.pb.gz", toPprofSync(tracker.snapshot())));
+ * process.on("exit", () => writeFileSync("exit.pb.gz", toPprofSync(tracking.snapshot())));
  * ```
  */
 export function toPprofSync(snapshot: Snapshot, options: FoldOptions = {}): Buffer {

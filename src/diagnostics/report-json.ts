@@ -11,9 +11,14 @@ import { stackKey } from "./stacks.js";
 
 /** Identifies the JSON report format; bumped when a reader would misread the new one. */
 export const REPORT_FORMAT = "timebound-report";
+/** The version of the JSON report format, in {@link JsonReport.version}. */
 export const REPORT_VERSION = 1;
 
-type WithStackIndex<T> = Omit<T, "stack"> & { readonly stack: number };
+/** `T` with its `stack` replaced by an index into {@link JsonReport.stacks}. @inline */
+type WithStackIndex<T> = Omit<T, "stack"> & {
+  /** Index of the stack in {@link JsonReport.stacks}. */
+  readonly stack: number;
+};
 
 /**
  * The JSON report: a {@link Snapshot} with every distinct stack stored once in `stacks` and
@@ -22,25 +27,42 @@ type WithStackIndex<T> = Omit<T, "stack"> & { readonly stack: number };
  * reader (or `jq`) sees where each finding points without a lookup.
  */
 export interface JsonReport {
+  /** `"timebound-report"`: what the file is. */
   readonly format: typeof REPORT_FORMAT;
+  /** The format's version (1), bumped when a reader would misread the new one. */
   readonly version: typeof REPORT_VERSION;
+  /** {@link Snapshot.pid} */
   readonly pid: number;
+  /** {@link Snapshot.takenAt} */
   readonly takenAt: number;
+  /** {@link Snapshot.takenAtWall} */
   readonly takenAtWall: string;
   /** False when nothing was tracked: the lists are then empty. */
   readonly tracking: boolean;
+  /** {@link Snapshot.trackingSince} */
   readonly trackingSince?: number | undefined;
+  /** Totals, counting what the lists left out. */
   readonly summary: {
+    /** Findings in all. */
     readonly findings: number;
+    /** Findings in all, by kind (kinds with none are absent). */
     readonly findingsByKind: Readonly<Partial<Record<FindingKind, number>>>;
+    /** Live contexts in all. */
     readonly liveContexts: number;
+    /** Operations in progress in all. */
     readonly operations: number;
   };
+  /** {@link Snapshot.findings}, stacks inline. */
   readonly findings: readonly Finding[];
+  /** Every distinct stack of `contexts` and `operations`, once. */
   readonly stacks: readonly (readonly Frame[])[];
+  /** {@link Snapshot.contexts}, each `stack` an index into `stacks`. */
   readonly contexts: readonly WithStackIndex<TrackedContext>[];
+  /** {@link Snapshot.operations}, each `stack` an index into `stacks`. */
   readonly operations: readonly WithStackIndex<TrackedOperation>[];
+  /** {@link Snapshot.samples} */
   readonly samples: readonly GrowthSample[];
+  /** {@link Snapshot.omitted} */
   readonly omitted: Snapshot["omitted"];
 }
 

@@ -172,7 +172,8 @@ export function stackKey(frames: readonly Frame[]): string {
  *
  * @example
  * ```ts
- * formatFrame(finding.stack[0]!); // "startWorker (/app/worker.js:7:15)"
+ * const frame = tracking.findings()[0]?.stack[0];
+ * if (frame) console.log(formatFrame(frame)); // "startWorker (/app/worker.js:7:15)"
  * ```
  */
 export function formatFrame(frame: Frame): string {

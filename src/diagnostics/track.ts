@@ -31,10 +31,15 @@ type Teardown = () => void;
  * ```
  */
 export class Tracking {
+  /** The options it runs with, defaults filled in. */
   readonly options: ResolvedTrackOptions;
+  /** @internal the registry of live contexts and operations */
   readonly tracker: Tracker;
+  /** @internal the timer watch, unless `timers: false` */
   readonly timers: TimerWatch | undefined;
+  /** @internal the late-deadline monitor */
   readonly lateness: LatenessMonitor;
+  /** @internal the growth sampler */
   readonly sampler: Sampler;
   private readonly fetchWatch: AmbientFetchWatch | undefined;
   private readonly teardowns: Teardown[] = [];
@@ -106,7 +111,7 @@ export class Tracking {
     return this.sampler.samples.toArray();
   }
 
-  /** What the analysis looks at, right now. */
+  /** @internal what the analysis looks at, right now */
   analysisInput(): AnalysisInput {
     const samples = this.samples();
     return {
@@ -218,7 +223,7 @@ export function isTracking(): boolean {
  *
  * @example
  * ```ts
- * activeTracking()?.sampler.sample(); // one growth sample now
+ * const findings = activeTracking()?.findings() ?? [];
  * ```
  */
 export function activeTracking(): Tracking | undefined {

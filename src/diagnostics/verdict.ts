@@ -46,8 +46,11 @@ import type { GrowthSample } from "./model.js";
 export interface SeriesVerdict {
   /** Series id: `heapUsed`, `rss`, `liveContexts`, `liveOperations`, `handles:<type>`. */
   readonly series: string;
+  /** The series' name for people: "heap used", "live contexts", "handles: Timeout"... */
   readonly label: string;
+  /** What the values count: bytes (heap, RSS) or items. */
   readonly unit: "bytes" | "count";
+  /** Whether the floor rises (a leak), does not, or there are too few samples to say. */
   readonly verdict: "leak" | "no-leak" | "insufficient-data";
   /** Sen's slope of the floor, in `unit` per second (0 without enough points). */
   readonly slope: number;
@@ -94,7 +97,7 @@ const MAX_FLOOR_POINTS = 500;
  *
  * @example
  * ```ts
- * for (const v of growthVerdict(snapshot.samples)) {
+ * for (const v of growthVerdict(snapshot().samples)) {
  *   if (v.verdict === "leak") console.warn(v.explanation);
  * }
  * // live contexts: the floor rises 4.8/s (Mann–Kendall z=4.12, one-sided p=1.9e-5 < 0.001): leak.

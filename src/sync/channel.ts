@@ -8,12 +8,39 @@ import { type Entry, Operation, type Outcome } from "./operation.js";
 import { Ring } from "./ring.js";
 
 /** A receive's result, as Go's `v, ok := <-ch`: `ok` is false once the channel is closed and drained. */
-export type RecvResult<T> = { readonly ok: true; readonly value: T } | ClosedResult;
-type ClosedResult = { readonly ok: false; readonly value: undefined };
+export type RecvResult<T> =
+  | {
+      /** A value was received. */
+      readonly ok: true;
+      /** The value received. */
+      readonly value: T;
+    }
+  | ClosedResult;
+
+/** What a receive gets from a channel that is closed and drained: no value. */
+export type ClosedResult = {
+  /** False: nothing was received, and nothing ever will be. */
+  readonly ok: false;
+  /** Always undefined. */
+  readonly value: undefined;
+};
 
 const CLOSED: ClosedResult = Object.freeze({ ok: false, value: undefined });
 
-/** Sending on, or closing, a closed channel (where Go panics). */
+/**
+ * Sending on, or closing, a closed channel (where Go panics).
+ *
+ * @example
+ * ```ts
+ * async function report(ctx: Context, results: Channel<string>, result: string) {
+ *   try {
+ *     await results.send(ctx, result);
+ *   } catch (err) {
+ *     if (!(err instanceof ChannelClosedError)) throw err; // the consumer is gone: drop it
+ *   }
+ * }
+ * ```
+ */
 export class ChannelClosedError extends Error {
   constructor(message: string) {
     super(message);
@@ -45,6 +72,10 @@ export class Channel<T> implements AsyncIterable<T> {
   /** @internal senders waiting for room or a receiver */
   readonly _sendq = new List<Entry>();
 
+  /**
+   * A channel that buffers `capacity` values (0: unbuffered); throws a RangeError unless
+   * `capacity` is a non-negative integer.
+   */
   constructor(capacity = 0) {
     if (typeof capacity !== "number" || !Number.isInteger(capacity) || capacity < 0) {
       throw new RangeError(
@@ -60,6 +91,7 @@ export class Channel<T> implements AsyncIterable<T> {
     return this.buffer.length;
   }
 
+  /** Whether {@link Channel.close} was called (buffered values may still be received). */
   get closed(): boolean {
     return this.isClosed;
   }

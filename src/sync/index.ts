@@ -1,6 +1,6 @@
 export { sleep } from "./sleep.js";
 export { ticker, type Tick } from "./ticker.js";
-export { Channel, ChannelClosedError, type RecvResult } from "./channel.js";
+export { Channel, ChannelClosedError, type ClosedResult, type RecvResult } from "./channel.js";
 export {
   select,
   type DefaultResult,

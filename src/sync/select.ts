@@ -7,15 +7,19 @@ import { Operation, type Outcome } from "./operation.js";
 
 /** A select case that receives from `recv`. */
 export interface RecvCase<T> {
+  /** The channel to receive from. */
   readonly recv: Channel<T>;
 }
 
 /** A select case that sends `value` on `send`. */
 export interface SendCase<T> {
+  /** The channel to send on. */
   readonly send: Channel<T>;
+  /** The value sent if this case is the one performed. */
   readonly value: T;
 }
 
+/** One case of a {@link select}: a receive or a send. */
 export type SelectCase = RecvCase<unknown> | SendCase<unknown>;
 
 /** Options for {@link select}. */
@@ -24,13 +28,21 @@ export interface SelectOptions {
   readonly default?: boolean;
 }
 
+/**
+ * The outcome of case `C` at index `I` of a select: for a receive, `ok` and `value` as in
+ * {@link RecvResult}; for a send, `ok` true and no value.
+ */
 type CaseOutcome<C, I extends number> =
   C extends RecvCase<infer T>
     ? | { readonly index: I; readonly ok: true; readonly value: T }
       | { readonly index: I; readonly ok: false; readonly value: undefined }
     : { readonly index: I; readonly ok: true; readonly value: undefined };
 
-/** The outcome of a select: which case ran (its index, typed) and, for receives, the value. */
+/**
+ * The outcome of a select: `{ index, ok, value }`, where `index` is the case that ran (typed:
+ * with a tuple of cases, checking `index` narrows `value` to that case's type); for a receive,
+ * `ok` and `value` are as in {@link RecvResult}; for a send, `ok` is true and `value` undefined.
+ */
 export type SelectResult<Cs extends readonly SelectCase[]> = number extends Cs["length"]
   ? CaseOutcome<Cs[number], number> // an array, not a tuple: index and value are not tied
   : {
@@ -39,8 +51,11 @@ export type SelectResult<Cs extends readonly SelectCase[]> = number extends Cs["
 
 /** The outcome of a select whose `default` case ran. */
 export interface DefaultResult {
+  /** -1: no case ran. */
   readonly index: -1;
+  /** Always false. */
   readonly ok: false;
+  /** Always undefined. */
   readonly value: undefined;
 }
 
@@ -54,8 +69,10 @@ const DEFAULT: DefaultResult = Object.freeze({ index: -1, ok: false, value: unde
  *
  * @example
  * ```ts
- * const r = await select(ctx, [{ recv: results }, { send: work, value: next }] as const);
- * if (r.index === 0 && r.ok) handle(r.value);
+ * const results = new Channel<number>();
+ * const work = new Channel<string>(10);
+ * const r = await select(ctx, [{ recv: results }, { send: work, value: "job 7" }] as const);
+ * if (r.index === 0 && r.ok) console.log(r.value.toFixed(2)); // r.value: number
  * ```
  */
 export function select<const Cs extends readonly SelectCase[]>(

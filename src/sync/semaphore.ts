@@ -33,16 +33,26 @@ class Acquirer extends Watcher implements ListNode {
  *
  * @example
  * ```ts
- * const db = new Semaphore(10);
- * await db.acquire(ctx);
- * try { return await query(ctx, sql); } finally { db.release(); }
+ * const db = new Semaphore(10); // at most 10 queries at once, whoever asks
+ * async function countOrders(ctx: Context) {
+ *   await db.acquire(ctx);
+ *   try {
+ *     return await query(ctx, pool, "SELECT count(*) FROM orders");
+ *   } finally {
+ *     db.release();
+ *   }
+ * }
  * ```
  */
 export class Semaphore {
   private used = 0;
   private readonly waiters = new List<Acquirer>();
 
-  constructor(readonly size: number) {
+  /** A semaphore of `size` units; throws a RangeError unless `size` is a positive integer. */
+  constructor(
+    /** Units in all, free or held. */
+    readonly size: number,
+  ) {
     if (typeof size !== "number" || !Number.isInteger(size) || size <= 0) {
       throw new RangeError(
         `Semaphore: size must be a positive integer, got ${describeValue(size)}`,

@@ -11,7 +11,7 @@
  * console.log(pg.url, redis.url);
  * ```
  *
- * @packageDocumentation
+ * @module timebound/testing
  */
 export { freePort } from "./free-port.js";
 export { DEFAULT_LOG_TAIL_BYTES } from "./log-tail.js";

@@ -32,6 +32,7 @@ import { type ServerProcess, ServerStartError, startServerProcess } from "./serv
 export interface PostgresServer extends AsyncDisposable {
   /** Always `127.0.0.1`. */
   readonly host: string;
+  /** The port it listens on: the `port` option, or a free one picked at start. */
   readonly port: number;
   /** The superuser, `postgres`; no password (trust authentication, loopback only). */
   readonly user: string;

@@ -11,7 +11,9 @@ import { type ServerProcess, startServerProcess } from "./server-process.js";
 
 /** One master of a {@link RedisCluster}. */
 export interface RedisClusterNode {
+  /** Always `127.0.0.1`. */
   readonly host: string;
+  /** The port it listens on for clients (the cluster bus is this port + 10000). */
   readonly port: number;
   /** `redis://127.0.0.1:port` */
   readonly url: string;
@@ -21,6 +23,7 @@ export interface RedisClusterNode {
 
 /** A throwaway Redis Cluster on loopback ports. */
 export interface RedisCluster {
+  /** The masters, in the order of their slots. */
   readonly nodes: readonly RedisClusterNode[];
   /** Stops every node and removes their files. Idempotent. */
   stop(): Promise<void>;

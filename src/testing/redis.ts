@@ -19,6 +19,7 @@ import { type ServerProcess, ServerStartError, startServerProcess } from "./serv
 export interface RedisServer extends AsyncDisposable {
   /** Always `127.0.0.1`. */
   readonly host: string;
+  /** The port it listens on: the `port` option, or a free one picked at start. */
   readonly port: number;
   /** `redis://127.0.0.1:port` */
   readonly url: string;

@@ -20,7 +20,9 @@ import { DEFAULT_START_TIMEOUT_MS } from "./options.js";
  * ```
  */
 export interface ServerProcess {
+  /** The spawned process. */
   readonly child: ChildProcess;
+  /** Its pid (the leader of its own session and process group). */
   readonly pid: number;
   /** The last `logTailBytes` of what the server wrote (stdout and stderr). */
   output(): string;
@@ -69,11 +71,15 @@ export type ServerStartFailure = "exited" | "timeout" | "spawn" | "watchdog";
  * ```
  */
 export class ServerStartError extends Error {
+  /** `"ServerStartError"`. */
   override readonly name = "ServerStartError";
 
+  /** `options.cause` is what failed underneath, when something did. */
   constructor(
     message: string,
+    /** What went wrong: see {@link ServerStartFailure}. */
     readonly reason: ServerStartFailure,
+    /** The end of what the server wrote before it failed (`logTailBytes`). */
     readonly log: string,
     options?: ErrorOptions,
   ) {

@@ -1,11 +1,13 @@
-// The TypeScript code blocks of the TSDoc `@example`s in source files, extracted and typechecked
-// as a user would compile them: each example is a module of its own under `module: nodenext`,
-// importing the library by its package name ("timebound", "timebound/redis"...), which resolves
-// to the sources. Names an example uses without declaring are supplied: a name exported by one of
-// the package's entry points, or by the example's own file, is imported from there; the caller
-// declares the rest (`client`, `ctx`...) with a type.
+// The TypeScript code blocks of the TSDoc `@example`s in source files (and of Markdown files such
+// as the README), extracted and typechecked as a user would compile them: each example is a module
+// of its own under `module: nodenext`, importing the library by its package name ("timebound",
+// "timebound/redis"...), which resolves to the sources. All of them go into one program. Names an
+// example uses without declaring are supplied: a name exported by the entry point its file
+// belongs to is imported from there; then globals (`fetch`, `console`) are left alone; then a
+// name another entry point or the example's own file exports is imported; the caller declares
+// the rest (`client`, `ctx`...) with a type, and free type names (`Job`) with a definition.
 import { readFileSync, readdirSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import ts from "typescript";
 
 /** One fenced TypeScript block of an `@example`. */
@@ -28,6 +30,13 @@ export interface CheckOptions {
   readonly root: string;
   /** Names examples may use undeclared, with their types: `{ ctx: 'import("timebound").Context' }`. */
   readonly declarations?: Readonly<Record<string, string>>;
+  /** Type names examples may use undeclared, with their definitions: `{ Job: "{ id: string }" }`. */
+  readonly types?: Readonly<Record<string, string>>;
+  /**
+   * Declarations for the examples of some files only, by path prefix (relative to `root`),
+   * over `declarations`: `{ "src/io/grpc/": { client: "..." } }`.
+   */
+  readonly scoped?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 /** Every `.ts` file under `dir`, recursively (no `.d.ts`). */
@@ -65,6 +74,23 @@ export function extractExamples(files: readonly string[]): Example[] {
   return examples;
 }
 
+/** The fenced ```ts (or ```typescript) blocks of Markdown `files`, each taken as an example. */
+export function extractMarkdownExamples(files: readonly string[]): Example[] {
+  const examples: Example[] = [];
+  for (const file of files) {
+    const lines = readFileSync(file, "utf8").split("\n");
+    for (let i = 0; i < lines.length; i++) {
+      const fence = /^(\s*)(`{3,})(ts|typescript)\s*$/.exec(lines[i]!);
+      if (fence === null) continue;
+      const end = lines.findIndex((l, j) => j > i && l.trim() === fence[2]);
+      if (end === -1) continue;
+      examples.push({ file, line: i + 2, code: lines.slice(i + 1, end).join("\n") });
+      i = end;
+    }
+  }
+  return examples;
+}
+
 function lineAt(text: string, index: number): number {
   let line = 1;
   for (let i = 0; i < index; i++) if (text.charCodeAt(i) === 10) line++;
@@ -93,15 +119,23 @@ export function typecheckExamples(
     noUnusedParameters: false,
     paths: Object.fromEntries([...entries].map(([specifier, file]) => [specifier, [file]])),
   };
-  const sources = [...new Set(examples.map((e) => e.file))];
-  const exportsOf = exportedNames([...entries.values(), ...sources], compilerOptions);
+  const sources = [...new Set(examples.map((e) => e.file))].filter((f) => f.endsWith(".ts"));
+  const names = exportedNames([...entries.values(), ...sources], compilerOptions);
+  const supplied: Supplied = {
+    entries,
+    ...names,
+    declarations: options.declarations ?? {},
+    types: options.types ?? {},
+    scoped: Object.entries(options.scoped ?? {}).map(([prefix, d]) => [join(root, prefix), d]),
+  };
 
   const virtual = new Map<string, { example: Example; prelude: number; text: string }>();
   examples.forEach((example, i) => {
-    const prelude = preludeFor(example, entries, exportsOf, options.declarations ?? {});
+    const prelude = preludeFor(example, supplied);
     const name = join(root, "test/docs/.examples", `${relative(root, example.file)}.${i}.mts`);
     const text = `${prelude.join("\n")}\n${example.code}\nexport {};\n`;
-    virtual.set(name, { example, prelude: prelude.length + 1, text });
+    // The code's first line: after the prelude's lines, or after the empty first line.
+    virtual.set(name, { example, prelude: Math.max(prelude.length, 1), text });
   });
 
   const base = ts.createCompilerHost(compilerOptions);
@@ -115,7 +149,8 @@ export function typecheckExamples(
       return base.getSourceFile(f, language, ...rest);
     },
   };
-  const program = ts.createProgram([...virtual.keys()], compilerOptions, host);
+  // The first program's source files (the library, Node's types) are reused, not parsed again.
+  const program = ts.createProgram([...virtual.keys()], compilerOptions, host, names.program);
   const failures: ExampleFailure[] = [];
   for (const [name, { example, prelude }] of virtual) {
     const sourceFile = program.getSourceFile(name);
@@ -181,55 +216,101 @@ function packageEntries(root: string): Map<string, string> {
   return entries;
 }
 
-/** The names each of `files` exports (values and types). */
+/** What is there to supply an example's undeclared names from. */
+interface Supplied {
+  /** Import specifier ("timebound/http") to the source file of that entry point. */
+  readonly entries: ReadonlyMap<string, string>;
+  /** The names each entry point and source file exports. */
+  readonly exportsOf: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Whether a name is a global (lib, @types/node): a value or a type anyone can use. */
+  readonly isGlobal: (name: string) => boolean;
+  readonly declarations: Readonly<Record<string, string>>;
+  readonly types: Readonly<Record<string, string>>;
+  /** Absolute path prefixes and the declarations that apply under them. */
+  readonly scoped: readonly (readonly [string, Readonly<Record<string, string>>])[];
+}
+
+/**
+ * The names each of `files` exports (values and types), a test for global names, and the
+ * program that found them.
+ */
 function exportedNames(
   files: readonly string[],
   options: ts.CompilerOptions,
-): Map<string, Set<string>> {
+): Pick<Supplied, "exportsOf" | "isGlobal"> & { program: ts.Program } {
   const program = ts.createProgram(files, options);
   const checker = program.getTypeChecker();
-  const names = new Map<string, Set<string>>();
+  const exportsOf = new Map<string, Set<string>>();
   for (const file of files) {
     const sourceFile = program.getSourceFile(file);
     const symbol = sourceFile === undefined ? undefined : checker.getSymbolAtLocation(sourceFile);
     const exported = symbol === undefined ? [] : checker.getExportsOfModule(symbol);
-    names.set(file, new Set(exported.map((s) => s.name)));
+    exportsOf.set(file, new Set(exported.map((s) => s.name)));
   }
-  return names;
+  const meaning = ts.SymbolFlags.Value | ts.SymbolFlags.Type | ts.SymbolFlags.Namespace;
+  const isGlobal = (name: string): boolean =>
+    checker.resolveName(name, undefined, meaning, false) !== undefined;
+  return { exportsOf, isGlobal, program };
+}
+
+/** The import specifier of the entry point whose folder holds `file` (the innermost one). */
+function entryOf(file: string, entries: ReadonlyMap<string, string>): string | undefined {
+  let best: [string, number] | undefined;
+  for (const [specifier, entryFile] of entries) {
+    const dir = dirname(entryFile) + sep;
+    if (file.startsWith(dir) && (best === undefined || dir.length > best[1])) {
+      best = [specifier, dir.length];
+    }
+  }
+  return best?.[0];
 }
 
 /**
- * The lines put before an example: imports of the names it uses undeclared that an entry point
- * (or, failing that, its own file) exports, and `declare const` for the caller's declarations.
+ * The lines put before an example: imports of the names it uses undeclared (from its own entry
+ * point first; globals are left alone; then another entry point, or its own file), `declare
+ * const` for the caller's declarations and `type` for the caller's types.
  */
-function preludeFor(
-  example: Example,
-  entries: ReadonlyMap<string, string>,
-  exportsOf: ReadonlyMap<string, ReadonlySet<string>>,
-  declarations: Readonly<Record<string, string>>,
-): string[] {
-  const { used, declared } = identifiers(example.code);
+function preludeFor(example: Example, supplied: Supplied): string[] {
+  const { entries, exportsOf, isGlobal, types } = supplied;
+  const declarations = Object.assign(
+    {},
+    supplied.declarations,
+    ...supplied.scoped.filter(([prefix]) => example.file.startsWith(prefix)).map(([, d]) => d),
+  ) as Record<string, string>;
+  const used = freeNames(example.code);
+  const own = entryOf(example.file, entries);
   const prelude: string[] = [];
   for (const name of used) {
-    if (declared.has(name)) continue;
-    const entry = [...entries].find(([, file]) => exportsOf.get(file)?.has(name));
+    const entry =
+      own !== undefined && exportsOf.get(entries.get(own)!)?.has(name)
+        ? own
+        : isGlobal(name)
+          ? undefined
+          : [...entries].find(([, file]) => exportsOf.get(file)?.has(name))?.[0];
     if (entry !== undefined) {
-      prelude.push(`import { ${name} } from "${entry[0]}";`);
+      prelude.push(`import { ${name} } from "${entry}";`);
+    } else if (isGlobal(name)) {
+      continue;
     } else if (exportsOf.get(example.file)?.has(name)) {
-      const own = example.file.replace(/\.ts$/, ".js");
-      prelude.push(`import { ${name} } from ${JSON.stringify(own)};`);
+      const ownFile = example.file.replace(/\.ts$/, ".js");
+      prelude.push(`import { ${name} } from ${JSON.stringify(ownFile)};`);
     } else if (Object.hasOwn(declarations, name)) {
       prelude.push(`declare const ${name}: ${declarations[name]};`);
+    } else if (Object.hasOwn(types, name)) {
+      prelude.push(`type ${name} = ${types[name]};`);
     }
   }
   return prelude;
 }
 
-/** Identifiers `code` refers to, and those it declares (imports, variables, functions...). */
-function identifiers(code: string): { used: Set<string>; declared: Set<string> } {
+/**
+ * The names `code` uses where no declaration of its own is in scope (imports, variables,
+ * functions, parameters...): `ctx` is free in `g.go((ctx) => f(ctx)); await sleep(ctx, 1)`.
+ */
+function freeNames(code: string): Set<string> {
   const sourceFile = ts.createSourceFile("example.mts", code, ts.ScriptTarget.Latest, true);
-  const used = new Set<string>();
-  const declared = new Set<string>();
+  const uses: ts.Identifier[] = [];
+  const scopes = new Map<string, ts.Node[]>();
   const visit = (node: ts.Node): void => {
     if (ts.isIdentifier(node)) {
       const parent = node.parent;
@@ -239,9 +320,11 @@ function identifiers(code: string): { used: Set<string>; declared: Set<string> }
           ts.isNamespaceImport(parent) ||
           ts.isVariableDeclaration(parent) ||
           ts.isFunctionDeclaration(parent) ||
+          ts.isFunctionExpression(parent) ||
           ts.isClassDeclaration(parent) ||
           ts.isInterfaceDeclaration(parent) ||
           ts.isTypeAliasDeclaration(parent) ||
+          ts.isTypeParameterDeclaration(parent) ||
           ts.isParameter(parent) ||
           ts.isBindingElement(parent)) &&
         (parent as ts.NamedDeclaration).name === node;
@@ -249,12 +332,56 @@ function identifiers(code: string): { used: Set<string>; declared: Set<string> }
         (ts.isPropertyAccessExpression(parent) && parent.name === node) ||
         (ts.isPropertyAssignment(parent) && parent.name === node) ||
         (ts.isPropertySignature(parent) && parent.name === node) ||
+        (ts.isMethodDeclaration(parent) && parent.name === node) ||
+        (ts.isMethodSignature(parent) && parent.name === node) ||
+        (ts.isBindingElement(parent) && parent.propertyName === node) ||
         (ts.isQualifiedName(parent) && parent.right === node);
-      if (isDeclarationName) declared.add(node.text);
-      else if (!isMember) used.add(node.text);
+      if (isDeclarationName) {
+        const list = scopes.get(node.text) ?? [];
+        list.push(scopeOf(parent));
+        scopes.set(node.text, list);
+      } else if (!isMember) {
+        uses.push(node);
+      }
     }
     ts.forEachChild(node, visit);
   };
   visit(sourceFile);
-  return { used, declared };
+  const free = new Set<string>();
+  for (const use of uses) {
+    const declaredIn = scopes.get(use.text) ?? [];
+    if (!declaredIn.some((scope) => isAncestor(scope, use))) free.add(use.text);
+  }
+  return free;
+}
+
+/** The node a declaration's name is visible in: its function, block, loop, or the file. */
+function scopeOf(declaration: ts.Node): ts.Node {
+  if (ts.isParameter(declaration) || ts.isTypeParameterDeclaration(declaration)) {
+    return declaration.parent;
+  }
+  // A function expression's own name is visible inside it only.
+  if (ts.isFunctionExpression(declaration)) return declaration;
+  let node = declaration.parent;
+  while (
+    !ts.isSourceFile(node) &&
+    !ts.isBlock(node) &&
+    !ts.isModuleBlock(node) &&
+    !ts.isCaseBlock(node) &&
+    !ts.isFunctionLike(node) &&
+    !ts.isForStatement(node) &&
+    !ts.isForInStatement(node) &&
+    !ts.isForOfStatement(node) &&
+    !ts.isCatchClause(node)
+  ) {
+    node = node.parent;
+  }
+  return node;
+}
+
+function isAncestor(ancestor: ts.Node, node: ts.Node): boolean {
+  for (let n: ts.Node | undefined = node; n !== undefined; n = n.parent) {
+    if (n === ancestor) return true;
+  }
+  return false;
 }

@@ -15,10 +15,11 @@ const CONTEXT = Symbol("timebound.grpc.context");
  * @example
  * ```ts
  * const options: ContextCallOptions = callOptions(ctx, { host: "inventory.internal" });
- * client.getStock({ sku }, options, callback);
+ * client.getStock({ sku }, options, (err, stock) => console.log(err ?? stock));
  * ```
  */
 export interface ContextCallOptions extends CallOptions {
+  /** @internal the context, for contextInterceptor */
   readonly [CONTEXT]: Context;
 }
 
@@ -34,7 +35,7 @@ export interface ContextCallOptions extends CallOptions {
  * @example
  * ```ts
  * const client = new Greeter(address, credentials, { interceptors: [contextInterceptor] });
- * client.sayHello({ name }, callOptions(ctx), (err, reply) => { ... });
+ * client.sayHello({ name: "world" }, callOptions(ctx), (err, reply) => console.log(err ?? reply));
  * ```
  */
 export function callOptions(ctx: Context, options?: CallOptions): ContextCallOptions {

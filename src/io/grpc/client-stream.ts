@@ -34,7 +34,7 @@ export interface ClientStreamCall<Req, Res> {
  * @example
  * ```ts
  * const { call, response } = clientStream(ctx, routeClient, "recordRoute");
- * for (const point of points) call.write(point);
+ * for (const point of route) call.write(point);
  * call.end();
  * const summary = await response;
  * ```

@@ -21,8 +21,9 @@ import {
  *
  * @example
  * ```ts
- * const getStock: ContextHandler<ServerUnaryCall<StockRequest, Stock>, Stock> = async (ctx, call) =>
- *   lookUp(ctx, call.request.sku);
+ * import type { ServerUnaryCall } from "@grpc/grpc-js";
+ * type GetStock = ServerUnaryCall<StockRequest, Stock>;
+ * const getStock: ContextHandler<GetStock, Stock> = (ctx, call) => lookUp(ctx, call.request.sku);
  * ```
  */
 export type ContextHandler<Call extends ServerCall, Res> = (
@@ -35,7 +36,9 @@ export type ContextHandler<Call extends ServerCall, Res> = (
  *
  * @example
  * ```ts
- * const handler: GrpcHandler<ServerUnaryCall<StockRequest, Stock>, Stock> = withContext(getStock);
+ * import type { ServerUnaryCall } from "@grpc/grpc-js";
+ * type GetStock = ServerUnaryCall<StockRequest, Stock>;
+ * const handler: GrpcHandler<GetStock, Stock> = withContext(getStock);
  * ```
  */
 export type GrpcHandler<Call extends ServerCall, Res> = (
@@ -92,10 +95,12 @@ export interface WithContextOptions extends CallContextOptions {
  *
  * @example
  * ```ts
+ * import type { ServerUnaryCall } from "@grpc/grpc-js";
  * server.addService(service, {
  *   getStock: withContext(async (ctx, call: ServerUnaryCall<StockRequest, Stock>) => {
- *     const row = await query(ctx, "select ...", [call.request.sku]);
- *     return { sku: call.request.sku, count: row.count };
+ *     const sku = call.request.sku;
+ *     const { rows } = await query(ctx, pool, "SELECT count FROM stock WHERE sku = $1", [sku]);
+ *     return { sku, count: Number(rows[0]?.count ?? 0) };
  *   }),
  * });
  * ```

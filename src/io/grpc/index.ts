@@ -21,7 +21,9 @@
  *
  * @example
  * ```ts
+ * import type { ServerUnaryCall } from "@grpc/grpc-js";
  * import { unary, withContext } from "timebound/grpc";
+ *
  * server.addService(service, {
  *   getQuote: withContext(async (ctx, call: ServerUnaryCall<QuoteRequest, Quote>) => {
  *     const price = await unary(ctx, pricing, "getPrice", { sku: call.request.sku });
@@ -29,7 +31,7 @@
  *   }),
  * });
  * ```
- * @packageDocumentation
+ * @module timebound/grpc
  */
 export { callOptions, type ContextCallOptions } from "./call-options.js";
 export { contextInterceptor } from "./interceptor.js";

@@ -32,7 +32,7 @@ import { localStatus, withContextError } from "./status.js";
  * ```ts
  * const client = new Greeter(address, credentials, { interceptors: [contextInterceptor] });
  * await run(ctx, () => new Promise((resolve, reject) =>
- *   client.sayHello({ name }, (err, reply) => (err ? reject(err) : resolve(reply))),
+ *   client.sayHello({ name: "world" }, (err, reply) => (err ? reject(err) : resolve(reply))),
  * ));
  * // err.cause instanceof DeadlineExceeded when ctx's deadline ended the call
  * ```

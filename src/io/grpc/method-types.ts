@@ -6,14 +6,17 @@ import type { ClientDuplexStream, ClientReadableStream, ClientWritableStream } f
 // it. A loosely typed client (grpc-js's `ServiceClient`, whose methods are `Function`) gives
 // `unknown` for both: pass the request as it is and narrow the response yourself.
 
+/** The last parameter of function type `M` (a callback). */
 type LastParameter<M> = M extends (...args: infer A) => unknown
   ? A extends readonly [...unknown[], infer Last]
     ? Last
     : unknown
   : unknown;
 
+/** The first parameter of function type `M`. */
 type FirstParameter<M> = M extends (first: infer P, ...rest: infer _R) => unknown ? P : unknown;
 
+/** What function type `M` returns: the call object of a streaming method. */
 type CallOf<M> = M extends (...args: infer _A) => infer Call ? Call : unknown;
 
 /**

@@ -27,14 +27,21 @@ export const DEADLINE_LEAD_MS = 20;
  *
  * @example
  * ```ts
- * function logDeadline(call: ServerCall) { log(call.getPath(), call.getDeadline()); }
+ * function logDeadline(call: ServerCall) {
+ *   console.log(call.getPath(), call.getDeadline());
+ * }
  * ```
  */
 export interface ServerCall {
+  /** Whether the call has already ended (canceled, gone, or finished). */
   readonly cancelled: boolean;
+  /** The call's deadline, from the client's `grpc-timeout`: `Infinity` without one. */
   getDeadline(): Deadline;
+  /** The method's path, `/package.Service/Method`: the context's default name. */
   getPath(): string;
+  /** Listens for the call's end, which grpc-js reports as "cancelled" whatever ended it. */
   on(event: "cancelled", listener: () => void): unknown;
+  /** Stops listening, once the call's context has ended. */
   removeListener(event: "cancelled", listener: () => void): unknown;
 }
 
@@ -64,10 +71,11 @@ export interface CallContextOptions {
  *
  * @example
  * ```ts
+ * import type { ServerUnaryCall, sendUnaryData } from "@grpc/grpc-js";
  * server.addService(service, {
- *   getStock(call, callback) {
+ *   getStock(call: ServerUnaryCall<StockRequest, Stock>, callback: sendUnaryData<Stock>) {
  *     using ctx = contextFromCall(call);
- *     lookUp(ctx, call.request).then((stock) => callback(null, stock), callback);
+ *     lookUp(ctx, call.request.sku).then((stock) => callback(null, stock), callback);
  *   },
  * });
  * ```

@@ -21,10 +21,11 @@ import { ignore, ignoreLateErrors, rejectWhenEnded } from "./response.js";
  *
  * @example
  * ```ts
+ * import type { ClientReadableStream } from "@grpc/grpc-js";
  * const features: ResponseStream<Feature, ClientReadableStream<Feature>> = serverStream(
- *   ctx, routeClient, "listFeatures", rectangle);
- * features.call.on("metadata", (md) => log(md));
- * for await (const f of features) draw(f);
+ *   ctx, routeClient, "listFeatures", area);
+ * features.call.on("status", (status) => console.log(status.code));
+ * for await (const f of features) console.log(f.name);
  * ```
  */
 export interface ResponseStream<Res, Call> extends AsyncIterable<Res> {
@@ -40,8 +41,8 @@ export interface ResponseStream<Res, Call> extends AsyncIterable<Res> {
  *
  * @example
  * ```ts
- * for await (const feature of serverStream(ctx, routeClient, "listFeatures", rectangle)) {
- *   draw(feature);
+ * for await (const feature of serverStream(ctx, routeClient, "listFeatures", area)) {
+ *   console.log(feature.name, feature.location);
  * }
  * ```
  */

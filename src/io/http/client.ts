@@ -42,11 +42,15 @@ export interface FetchOptions {
  * fetch's `init`, where `dispatcher` may be any undici Dispatcher (an `Agent`, a `Pool`) of the
  * undici that does the work: the global RequestInit types it with the undici bundled in Node.
  */
-export type FetchInit = Omit<RequestInit, "dispatcher"> & { readonly dispatcher?: object };
+export type FetchInit = Omit<RequestInit, "dispatcher"> & {
+  /** The undici Dispatcher to send the request through. */
+  readonly dispatcher?: object;
+};
 
 /** A fetch that takes a context first; see {@link fetch}. */
 export type ContextFetch = (ctx: Context, input: Input, init?: FetchInit) => Promise<Response>;
 
+/** What fetch takes as its first argument. @inline */
 type Input = string | URL | Request;
 
 const globalEngine = signalEngine((input, init) => globalThis.fetch(input, init));

@@ -12,18 +12,31 @@ import {
 
 /** The part of a Fastify request the plugin and the error handler use. */
 export interface FastifyRequestLike {
+  /** Node's request underneath. */
   readonly raw: IncomingMessage;
   /** Set by the plugin (declared optional so that Fastify's own request type fits). */
   ctx?: CancelableContext | null;
 }
 
+/** A pino-style log method: bound fields, then the message. @inline */
 type LogFn = (obj: object, msg: string) => void;
 
 /** The part of a Fastify reply the plugin and the error handler use. */
 export interface FastifyReplyLike {
+  /** Node's response underneath. */
   readonly raw: ServerResponse;
-  readonly log: { readonly warn: LogFn; readonly info: LogFn; readonly debug: LogFn };
+  /** The request's logger, where the error handler logs context errors. */
+  readonly log: {
+    /** For a deadline that passed, or a response cut off. */
+    readonly warn: LogFn;
+    /** For a request canceled by the server (a shutdown). */
+    readonly info: LogFn;
+    /** For a client that disconnected. */
+    readonly debug: LogFn;
+  };
+  /** Sets the status code. */
   code(statusCode: number): FastifyReplyLike;
+  /** Sends the response, with `payload` as its body. */
   send(payload?: unknown): FastifyReplyLike;
 }
 

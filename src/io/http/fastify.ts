@@ -28,15 +28,19 @@ declare module "fastify" {
   }
 }
 
+/** Fastify's callback that ends a hook or a plugin's registration, with an error or none. @inline */
 type HookDone = (err?: Error) => void;
 
 /** The part of a Fastify instance the plugin uses. */
 export interface FastifyLike {
+  /** Declares a request property (`ctx`), so that Fastify's requests keep one shape. */
   decorateRequest(property: string, value: null): unknown;
+  /** Adds a hook: `onRequest` makes the context, it and `preHandler` bind it for `current()`. */
   addHook(
     name: "onRequest" | "preHandler",
     hook: (request: FastifyRequestLike, reply: FastifyReplyLike, done: HookDone) => void,
   ): unknown;
+  /** Sets the instance's error handler ({@link fastifyErrorHandler}, unless told not to). */
   setErrorHandler(handler: FastifyErrorHandler): unknown;
 }
 

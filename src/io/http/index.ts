@@ -22,7 +22,7 @@
  *   res.end(await upstream.text());
  * });
  * ```
- * @packageDocumentation
+ * @module timebound/http
  */
 export {
   createFetch,

@@ -132,7 +132,7 @@ export function resolveRequestOptions(
  * ```ts
  * http.createServer((req, res) => {
  *   const ctx = contextFrom(req, res, { maxTimeoutMs: 10_000 });
- *   run(ctx, () => handle(ctx, req, res)).catch((err) => fail(res, err));
+ *   run(ctx, () => handle(ctx, req, res)).catch((err: Error) => res.destroy(err));
  * });
  * ```
  */
@@ -182,6 +182,7 @@ function nameOf(req: IncomingMessage): string {
 
 /** What the Express and Fastify adapters put on each request. */
 export interface WithContext {
+  /** The request's context: see {@link contextFrom}. */
   ctx: CancelableContext;
 }
 

@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * try {
- *   await transaction(ctx, pool, fn);
+ *   await transaction(ctx, pool, (tx) => transfer(ctx, tx));
  * } catch (err) {
  *   if (err instanceof TransactionRolledBackError) retryLater();
  * }

@@ -30,9 +30,11 @@ export const pgChannels = {
  */
 export type StopOutcome = "canceled" | "completed" | "failed" | "closed";
 
+/** Published on `pgChannels.cancel` each time a statement in flight is stopped. */
 export interface PgCancelMessage {
   /** The backend's process id (`pg_stat_activity.pid`). */
   readonly processId: number;
+  /** How the stop ended. */
   readonly outcome: StopOutcome;
   /** What became of the CancelRequest; undefined if none could be sent (no backend key). */
   readonly delivery: CancelDelivery | undefined;

@@ -15,10 +15,10 @@
  * using ctx = withTimeout(background(), 500, { name: "checkout" });
  * const { rows } = await query(ctx, pool, "SELECT id FROM carts WHERE user_id = $1", [userId]);
  * await transaction(ctx, pool, async (tx) => {
- *   await tx.query("INSERT INTO orders (cart_id) VALUES ($1)", [rows[0].id]);
+ *   await tx.query("INSERT INTO orders (cart_id) VALUES ($1)", [rows[0]?.id]);
  * });
  * ```
- * @packageDocumentation
+ * @module timebound/pg
  */
 export { query } from "./query.js";
 export {
@@ -28,7 +28,12 @@ export {
   type TransactionOptions,
 } from "./transaction.js";
 export { TransactionRolledBackError } from "./errors.js";
-export { DEFAULT_PG_OPTIONS, PG_OPTION_LIMITS, type PgOptions } from "./options.js";
+export {
+  DEFAULT_PG_OPTIONS,
+  PG_OPTION_LIMITS,
+  type PgOptions,
+  type ResolvedPgOptions,
+} from "./options.js";
 export type { QueryText } from "./statement-config.js";
 export { pgChannels, type PgCancelMessage, type StopOutcome } from "./events.js";
 export type { CancelDelivery } from "./cancel-request.js";

@@ -50,8 +50,20 @@ export const DEFAULT_PG_OPTIONS: ResolvedPgOptions = {
 
 /** Accepted ranges, in ms. */
 export const PG_OPTION_LIMITS = {
-  cancelTimeoutMs: { min: 1, max: 60_000 },
-  statementTimeoutSlackMs: { min: 0, max: 60_000 },
+  /** Range of {@link PgOptions.cancelTimeoutMs}. */
+  cancelTimeoutMs: {
+    /** The least accepted. */
+    min: 1,
+    /** The most accepted. */
+    max: 60_000,
+  },
+  /** Range of {@link PgOptions.statementTimeoutSlackMs}. */
+  statementTimeoutSlackMs: {
+    /** The least accepted. */
+    min: 0,
+    /** The most accepted. */
+    max: 60_000,
+  },
 } as const;
 
 const KEYS = Object.keys(DEFAULT_PG_OPTIONS);

@@ -45,7 +45,7 @@ import { type QueryText, type StatementSource, statementSource } from "./stateme
  *
  * using ctx = withTimeout(background(), 200, { name: "report" });
  * try {
- *   const { rows } = await query(ctx, pool, "SELECT * FROM orders WHERE user_id = $1", [id]);
+ *   const { rows } = await query(ctx, pool, "SELECT * FROM orders WHERE user_id = $1", [userId]);
  * } catch (err) {
  *   if (err instanceof DeadlineExceeded) {
  *     // the backend has been told to stop; the pooled connection is safe for the next caller

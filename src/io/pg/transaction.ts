@@ -21,6 +21,7 @@ export interface TransactionOptions extends PgOptions {
   readonly readOnly?: boolean;
 }
 
+/** A transaction isolation level PostgreSQL implements, as written after `ISOLATION LEVEL`. */
 export type IsolationLevel = "read committed" | "repeatable read" | "serializable";
 
 const ISOLATION_LEVELS: readonly string[] = ["read committed", "repeatable read", "serializable"];
@@ -67,8 +68,8 @@ export interface Transaction {
  * ```ts
  * using ctx = withTimeout(background(), 2000, { name: "transfer" });
  * await transaction(ctx, pool, async (tx) => {
- *   await tx.query("UPDATE accounts SET balance = balance - $1 WHERE id = $2", [amount, from]);
- *   await tx.query("UPDATE accounts SET balance = balance + $1 WHERE id = $2", [amount, to]);
+ *   await tx.query("UPDATE accounts SET balance = balance - $1 WHERE id = $2", [100, "alice"]);
+ *   await tx.query("UPDATE accounts SET balance = balance + $1 WHERE id = $2", [100, "bob"]);
  * });
  * ```
  */

@@ -12,7 +12,9 @@ import type { Explanation } from "../../core/explain.js";
  * ```
  */
 export interface PartialOutput {
+  /** What the child wrote to stdout, decoded (`encoding`, default utf8). */
   readonly stdout: string;
+  /** What the child wrote to stderr, decoded likewise. */
   readonly stderr: string;
 }
 
@@ -89,13 +91,18 @@ export function withOutput(err: ContextError, output: PartialOutput): ExecContex
  * ```
  */
 export class OutputLimitError extends RangeError implements PartialOutput {
+  /** `"ERR_CHILD_PROCESS_STDIO_MAXBUFFER"`, as Node's own error for the same case. */
   declare readonly code: "ERR_CHILD_PROCESS_STDIO_MAXBUFFER";
 
+  /** The error for `stream` going past `maxBuffer`, with the output kept. */
   constructor(
     /** The stream that went past the limit. */
     readonly stream: "stdout" | "stderr",
+    /** The limit, in bytes (the `maxBuffer` option). */
     readonly maxBuffer: number,
+    /** What was kept of stdout: at most `maxBuffer` bytes, decoded. */
     readonly stdout: string,
+    /** What was kept of stderr: at most `maxBuffer` bytes, decoded. */
     readonly stderr: string,
   ) {
     super(`${stream} went past maxBuffer (${maxBuffer} bytes): the process group was stopped`);

@@ -21,7 +21,7 @@
  * using ctx = withTimeout(background(), 200);
  * await exec(ctx, "sleep 30 & sleep 30"); // DeadlineExceeded at 200 ms; both sleeps are gone
  * ```
- * @packageDocumentation
+ * @module timebound/process
  */
 export { spawn, type ContextProcess } from "./spawn.js";
 export { exec, execFile, type ExecResult } from "./exec.js";

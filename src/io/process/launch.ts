@@ -18,7 +18,9 @@ import { EXITED, type Escalation, type ProcessStop, terminate } from "./terminat
  * ```
  */
 export interface ProcessExit {
+  /** The exit code; null when a signal ended the child. */
   readonly code: number | null;
+  /** The signal that ended the child; null when it exited by itself. */
   readonly signal: NodeJS.Signals | null;
 }
 

@@ -16,6 +16,7 @@ import type { ProcessTree } from "./group.js";
  *
  * @example
  * ```ts
+ * const build = spawn(ctx, "make", ["-j4"]);
  * const { outcome } = await build.stopped;
  * if (outcome === "killed") log.warn("the build ignored SIGTERM");
  * ```
@@ -32,6 +33,7 @@ export type StopOutcome = "exited" | "terminated" | "killed" | "survived";
  * ```
  */
 export interface ProcessStop {
+  /** How the processes stopped. */
   readonly outcome: StopOutcome;
   /** Milliseconds from the first signal until no process was left; undefined when nothing was signalled, or for `"survived"`. */
   readonly afterMs: number | undefined;
@@ -49,7 +51,7 @@ export interface Escalation {
  * @example
  * ```ts
  * // at most graceMs + KILL_WAIT_MS after the context ended:
- * const { outcome } = await p.stopped;
+ * const { outcome } = await spawn(ctx, "./server").stopped;
  * ```
  */
 export const KILL_WAIT_MS = 1000;

@@ -11,8 +11,11 @@
  * ```
  */
 export interface IoredisClientLike {
+  /** The connection's state ("ready", "end"...): a closed client fails a command at once. */
   readonly status: string;
+  /** Sends a command: how the adapter runs every command. */
   sendCommand(...args: never[]): unknown;
+  /** Opens a connection with the client's options: the dedicated connections for blocking commands. */
   duplicate(...args: never[]): unknown;
 }
 
@@ -26,8 +29,11 @@ export interface IoredisClientLike {
  * ```
  */
 export interface NodeRedisClientLike {
+  /** Whether the client is connected, or connecting again. */
   readonly isOpen: boolean;
+  /** Sends a command: how the adapter runs every command. */
   sendCommand(...args: never[]): unknown;
+  /** Opens a connection with the client's options: the dedicated connections for blocking commands. */
   duplicate(...args: never[]): unknown;
 }
 

@@ -64,7 +64,7 @@
  * using ctx = withTimeout(background(), 2_000);
  * const job = await blpop(ctx, client, "jobs"); // null, or [key, element]
  * ```
- * @packageDocumentation
+ * @module timebound/redis
  */
 export type { IoredisClientLike, NodeRedisClientLike, RedisClientLike } from "./client.js";
 export { command, commandBuffer } from "./command.js";

@@ -47,6 +47,7 @@ export interface LateReply {
   readonly args: readonly RedisArgument[];
   /** As the caller would have had it: strings from `command`, Buffers from `commandBuffer`. */
   readonly reply: unknown;
+  /** What became of the data the reply carries: put back, kept, taken, or none taken. */
   readonly outcome: LateReplyOutcome;
   /** Why putting it back failed, with `outcome` "restore-failed". */
   readonly error?: unknown;

@@ -61,10 +61,15 @@ export interface RedisAdapterOptions {
  * ```
  */
 export interface ResolvedRedisOptions {
+  /** See {@link RedisAdapterOptions.maxBlockingConnections}. */
   readonly maxBlockingConnections: number;
+  /** See {@link RedisAdapterOptions.idleTimeoutMs}. */
   readonly idleTimeoutMs: number;
+  /** See {@link RedisAdapterOptions.unblockTimeoutMs}. */
   readonly unblockTimeoutMs: number;
+  /** See {@link RedisAdapterOptions.restoreLatePops}. */
   readonly restoreLatePops: boolean;
+  /** See {@link RedisAdapterOptions.onLateReply}; undefined when none was given. */
   readonly onLateReply: ((late: LateReply) => void) | undefined;
 }
 

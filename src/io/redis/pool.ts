@@ -17,6 +17,7 @@ import { type ResolvedRedisOptions, freezeOptions, optionsFor } from "./options.
 export interface BlockingPoolStats {
   /** Running a blocking command now (or being opened for one). */
   readonly busy: number;
+  /** Open and free, waiting for the next blocking command (until `idleTimeoutMs`). */
   readonly idle: number;
   /** Opened since the pool was made: stays small when connections are reused. */
   readonly opened: number;

@@ -7,8 +7,8 @@
  * import { pipeline } from "timebound/stream";
  *
  * using ctx = withTimeout(parent, 5000);
- * await pipeline(ctx, source, transform, destination);
+ * await pipeline(ctx, createReadStream("app.log"), createGzip(), createWriteStream("app.log.gz"));
  * ```
- * @packageDocumentation
+ * @module timebound/stream
  */
 export { pipeline, type PipelineFunction, type PipelineStage } from "./pipeline.js";
