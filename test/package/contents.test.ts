@@ -8,7 +8,8 @@ import { pack } from "./packed.js";
 
 /**
  * Everything the package may hold. The TypeScript sources ship so that the source maps (stack
- * traces under --enable-source-maps) and declaration maps (go to definition) lead to real files.
+ * traces under --enable-source-maps) and declaration maps (go to definition) lead to real files;
+ * the API reference (docs/api, Markdown) so that the README's link to it works on npm too.
  */
 const ALLOWED: readonly RegExp[] = [
   /^package\.json$/,
@@ -19,6 +20,7 @@ const ALLOWED: readonly RegExp[] = [
   /^dist\/cjs\/package\.json$/,
   /^src\/.+\.ts$/,
   /^docs\/[^/]+\.md$/,
+  /^docs\/api\/.+\.md$/,
 ];
 
 /**
