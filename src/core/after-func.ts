@@ -1,6 +1,6 @@
 import { asParent } from "./context.js";
 import type { Context } from "./context.js";
-import { describeValue } from "./explain.js";
+import { describeValue } from "./describe.js";
 import { Watcher, unwatch, watch } from "./watch.js";
 
 class AfterFunc extends Watcher {

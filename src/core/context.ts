@@ -1,20 +1,20 @@
 import { now } from "./clock.js";
-import { Canceled, type ContextError, DeadlineExceeded } from "./errors.js";
+import { describeValue } from "./describe.js";
+import { Canceled, type ContextError, DeadlineExceeded, isDeadlineExceeded } from "./errors.js";
+import { type Announced, type ContextEndedMessage, announceOpEnd, channels } from "./events.js";
+import { explainContext } from "./explain.js";
+import { followForeign, foreignDeadline, isForeignContext, missingNote } from "./foreign.js";
+import { type CreationSite, captureSite, siteCapture } from "./site.js";
 import {
-  type Announced,
-  type ContextEndedMessage,
-  announceEnd as announceOpEnd,
-  channels,
-} from "./events.js";
-import {
-  type ContextInfo,
-  type EndReason,
-  type Explanation,
-  describeValue,
-  formatExplanation,
-} from "./explain.js";
+  type ContextKind,
+  type ContextSnapshot,
+  type ContextState,
+  SNAPSHOT,
+  SNAPSHOT_VERSION,
+  STATE,
+} from "./snapshot.js";
 import { TIMER_SLACK_MS, startTimer } from "./timer.js";
-import { type CreationSite, captureSite, siteLocation, tracking } from "./tracking.js";
+import { invalidType, unknownOption } from "./validate.js";
 
 /**
  * A deadline, a cancellation signal and request-scoped values that flow down a tree of calls,
@@ -65,6 +65,8 @@ export interface CancelableContext extends Context, Disposable {
   cancel(cause?: unknown): void;
 }
 
+declare const keyType: unique symbol;
+
 /**
  * A typed key for {@link withValue}; make one with {@link createKey}. Keys compare by identity:
  * the name is only for people.
@@ -76,8 +78,8 @@ export interface CancelableContext extends Context, Disposable {
  * ```
  */
 export class Key<T> {
-  /** @internal phantom field that carries `T`. */
-  declare readonly _type: T;
+  /** Carries `T` in the type only (no such property exists). */
+  declare readonly [keyType]: T;
   /** Use {@link createKey}, which checks `name`. */
   constructor(
     /** The name given to {@link createKey}, shown by `toString()`. */
@@ -95,7 +97,10 @@ export interface ContextOptions {
   readonly name?: string;
 }
 
-/** A dependent of a cancellable context: a child context or an internal waiter. */
+/**
+ * @internal A dependent of a cancellable context: a child context or an internal waiter, in the
+ * context's intrusive list.
+ */
 export interface Link {
   _prev: Link | null;
   _next: Link | null;
@@ -108,18 +113,39 @@ const LIVE = 0;
 const CANCELED = 1;
 const DEADLINE = 2;
 type State = typeof LIVE | typeof CANCELED | typeof DEADLINE;
+const STATE_NAMES: readonly ContextState[] = ["live", "canceled", "deadline-exceeded"];
 
-/** How a cancellable context was made; picks its label when it has no name. */
-export const Kind = { Cancel: 0, Timeout: 1, Deadline: 2, Signal: 3 } as const;
+/** @internal How a cancellable context was made; its label when it has no name. */
+export const Kind = {
+  Cancel: 0,
+  CancelCause: 1,
+  Timeout: 2,
+  TimeoutCause: 3,
+  Deadline: 4,
+  DeadlineCause: 5,
+  Signal: 6,
+  /** Follows a context timebound did not make, for the waits of a context derived from it. */
+  Follower: 7,
+} as const;
+/** @internal */
 export type Kind = (typeof Kind)[keyof typeof Kind];
 
-const KIND_LABEL = ["withCancel", "withTimeout", "withDeadline", "fromSignal"] as const;
+const KIND_NAMES: readonly ContextKind[] = [
+  "withCancel",
+  "withCancelCause",
+  "withTimeout",
+  "withTimeoutCause",
+  "withDeadline",
+  "withDeadlineCause",
+  "fromSignal",
+  "withCancel",
+];
 
 let armedTimers = 0;
 let neverSignal: AbortSignal | undefined;
 const neverDone: Promise<void> = new Promise<void>(() => {});
 
-/** The cancellable context: a node in the tree of things that end together. */
+/** @internal The cancellable context: a node in the tree of things that end together. */
 export class CancelContext implements CancelableContext, Link {
   _prev: Link | null = null;
   _next: Link | null = null;
@@ -220,57 +246,76 @@ export class CancelContext implements CancelableContext, Link {
     if (this._timer !== undefined || this._keepAlive) disarm(this);
   }
 
-  _explain(): Explanation {
-    return describe(this);
+  [STATE](): ContextState {
+    return STATE_NAMES[this._state]!;
+  }
+
+  [SNAPSHOT](): ContextSnapshot {
+    const ended = this._state !== LIVE;
+    return {
+      version: SNAPSHOT_VERSION,
+      kind: KIND_NAMES[this._kind]!,
+      name: this.name,
+      cancelable: true,
+      state: STATE_NAMES[this._state]!,
+      createdAt: this._createdAt,
+      ownDeadline: this._ownDeadline === Infinity ? undefined : this._ownDeadline,
+      deadline: this.deadline,
+      endedAt: ended ? this._endedAt : undefined,
+      lateByMs: this._lateBy > 0 ? this._lateBy : 0,
+      hasCause: ended && this._cause !== undefined,
+      cause: ended ? this._cause : undefined,
+      origin: ended ? (this._origin ?? this) : undefined,
+      node: this,
+      site: this._site,
+    };
   }
 
   [Symbol.for("nodejs.util.inspect.custom")](): string {
-    return `Context<${this._describeShort()}>`;
-  }
-
-  _describeShort(): string {
-    const state = this._state === LIVE ? "live" : this._state === CANCELED ? "canceled" : "expired";
-    const timeout =
-      this._ownDeadline === Infinity
-        ? ""
-        : ` ${Math.round(this._ownDeadline - this._createdAt)} ms`;
-    return `${labelOf(this)}${timeout} ${state}`;
+    return `Context<${shortDescription(this)}>`;
   }
 }
 
-/** A context that cannot be canceled itself: `background()`, `withValue`, `withoutCancel`. */
+/**
+ * @internal A context that cannot end by itself: `background()`, `withValue`, `withoutCancel`.
+ * What can end it is its nearest cancellable ancestor of ours (`_node`), or, when a context timebound
+ * did not make sits above it with none of ours in between, that context (`_foreign`).
+ */
 export class DerivedContext implements Context {
   constructor(
     readonly parent: Context | undefined,
     readonly name: string | undefined,
-    /** Nearest cancellable ancestor, or null when nothing above can end this context. */
+    /** Nearest cancellable ancestor, or null when nothing of ours above can end this context. */
     readonly _node: CancelContext | null,
+    /** A foreign ancestor that can end it, when `_node` is null; null otherwise. */
+    readonly _foreign: Context | null,
     readonly _key: Key<unknown> | undefined,
     readonly _val: unknown,
+    readonly _kindName: ContextKind,
   ) {}
 
   get err(): ContextError | undefined {
-    return this._node === null ? undefined : this._node.err;
+    return this._node !== null ? this._node.err : (this._foreign?.err ?? undefined);
   }
 
   get cause(): unknown {
-    return this._node === null ? undefined : this._node.cause;
+    return sourceOf(this)?.cause;
   }
 
   get deadline(): number | undefined {
-    return this._node === null ? undefined : this._node.deadline;
+    return sourceOf(this)?.deadline;
   }
 
   remaining(): number {
-    return this._node === null ? Infinity : this._node.remaining();
+    return sourceOf(this)?.remaining() ?? Infinity;
   }
 
   get signal(): AbortSignal {
-    return this._node === null ? (neverSignal ??= new AbortController().signal) : this._node.signal;
+    return sourceOf(this)?.signal ?? (neverSignal ??= new AbortController().signal);
   }
 
   get done(): Promise<void> {
-    return this._node === null ? neverDone : this._node.done;
+    return sourceOf(this)?.done ?? neverDone;
   }
 
   value<T>(key: Key<T>): T | undefined {
@@ -278,54 +323,138 @@ export class DerivedContext implements Context {
   }
 
   throwIfDone(): void {
-    this._node?.throwIfDone();
+    sourceOf(this)?.throwIfDone();
   }
 
-  _explain(): Explanation {
-    if (this._node !== null) return this._node._explain();
-    const info: ContextInfo = {
+  [STATE](): ContextState {
+    const source = sourceOf(this);
+    if (source === null) return "live";
+    if (source instanceof CancelContext) return source[STATE]();
+    return snapshotOfSource(source).state;
+  }
+
+  [SNAPSHOT](): ContextSnapshot {
+    const source = sourceOf(this);
+    const base = source === null ? undefined : snapshotOfSource(source);
+    return {
+      version: SNAPSHOT_VERSION,
+      kind: this._kindName,
       name: this.name,
-      label: this.name ?? "context",
-      createdAt: 0,
-      timeoutMs: undefined,
+      cancelable: false,
+      state: base?.state ?? "live",
+      createdAt: undefined,
+      ownDeadline: undefined,
+      deadline: base?.deadline,
+      endedAt: base?.endedAt,
+      lateByMs: base?.lateByMs ?? 0,
+      hasCause: base?.hasCause ?? false,
+      cause: base?.cause,
+      origin: base?.origin,
+      node: source ?? undefined,
       site: undefined,
     };
-    return liveExplanation(info, undefined, undefined);
   }
 
   [Symbol.for("nodejs.util.inspect.custom")](): string {
-    const base = this._node === null ? "" : ` under ${this._node._describeShort()}`;
+    const base = this._node === null ? "" : ` under ${shortDescription(this._node)}`;
     const what = this._key !== undefined ? `value ${this._key.name}` : (this.name ?? "context");
     return `Context<${what}${base}>`;
   }
 }
 
+/** What ends a derived context: a node of ours, a foreign context, or nothing. */
+function sourceOf(d: DerivedContext): Context | null {
+  return d._node ?? d._foreign;
+}
+
+/** The snapshot of what ends a derived context: ours, or a foreign context read through its API. */
+function snapshotOfSource(source: Context): ContextSnapshot {
+  if (source instanceof CancelContext) return source[SNAPSHOT]();
+  const err = source.err;
+  return {
+    version: SNAPSHOT_VERSION,
+    kind: "withCancel",
+    name: source.name,
+    cancelable: true,
+    state: err === undefined ? "live" : isDeadlineExceeded(err) ? "deadline-exceeded" : "canceled",
+    createdAt: undefined,
+    ownDeadline: source.deadline,
+    deadline: source.deadline,
+    endedAt: undefined,
+    lateByMs: 0,
+    hasCause: err !== undefined && source.cause !== err,
+    cause: err === undefined ? undefined : source.cause,
+    origin: err === undefined ? undefined : source,
+    node: source,
+    site: undefined,
+  };
+}
+
+function shortDescription(ctx: CancelContext): string {
+  const state = ctx._state === LIVE ? "live" : ctx._state === CANCELED ? "canceled" : "expired";
+  const timeout =
+    ctx._ownDeadline === Infinity ? "" : ` ${Math.round(ctx._ownDeadline - ctx._createdAt)} ms`;
+  return `${ctx.name ?? KIND_NAMES[ctx._kind]!}${timeout} ${state}`;
+}
+
 function lookup<T>(start: Context | undefined, key: Key<T>): T | undefined {
   for (let c = start; c !== undefined; c = c.parent) {
-    if (c instanceof DerivedContext && c._key === key) return c._val as T;
+    if (c instanceof DerivedContext) {
+      if (c._key === key) return c._val as T;
+    } else if (!(c instanceof CancelContext)) {
+      return c.value(key); // a context timebound did not make answers for its own ancestors
+    }
   }
   return undefined;
 }
 
-/** Validates a parent argument and returns it typed for internal use. */
+/**
+ * @internal Checks a context argument: one of ours, or a foreign one (see
+ * {@link isForeignContext}) where `foreignOk`; anything else is refused with a message that says
+ * which case it is.
+ */
 export function asParent(
   parent: unknown,
   fn: string,
   what = "parent",
-): CancelContext | DerivedContext {
+  foreignOk = true,
+): CancelContext | DerivedContext | Context {
   if (parent instanceof CancelContext || parent instanceof DerivedContext) return parent;
-  const foreign =
-    typeof parent === "object" && parent !== null && "signal" in parent && "deadline" in parent;
-  throw new TypeError(
-    `${fn}: ${what} must be a timebound Context, got ${describeValue(parent)}` +
-      (foreign
-        ? " (a context from another copy of timebound: are the ESM and CJS builds both loaded?" +
-          " Adopt it with fromSignal(ctx.signal))"
-        : ""),
+  if (isForeignContext(parent)) {
+    if (foreignOk) return parent;
+    throw invalidType(
+      `${fn}: ${what} is a Context that timebound did not make (a wrapper, a test double, or a` +
+        ` context of the other ESM/CJS copy of timebound): derive one from it first` +
+        ` (withCancel(${what})) and pass that`,
+    );
+  }
+  throw invalidType(
+    `${fn}: ${what} must be a timebound Context, got ${describeValue(parent)}${missingNote(parent)}`,
   );
 }
 
-/** Creates a cancellable child of `parent`, linked so that it ends when the parent does. */
+/** @internal Makes a {@link DerivedContext} child of `parent` (checked by the caller). */
+export function newDerivedContext(
+  parent: Context,
+  name: string | undefined,
+  kind: ContextKind,
+  key: Key<unknown> | undefined,
+  value: unknown,
+  detached = false,
+): DerivedContext {
+  let node: CancelContext | null = null;
+  let foreign: Context | null = null;
+  if (!detached) {
+    if (parent instanceof CancelContext) node = parent;
+    else if (parent instanceof DerivedContext) {
+      node = parent._node;
+      foreign = parent._foreign;
+    } else foreign = parent;
+  }
+  return new DerivedContext(parent, name, node, foreign, key, value, kind);
+}
+
+/** @internal Creates a cancellable child of `parent`, linked so that it ends when the parent does. */
 export function newCancelContext(
   parentArg: unknown,
   fn: string,
@@ -334,13 +463,21 @@ export function newCancelContext(
   deadlineCause: unknown,
   options: ContextOptions | undefined,
   createdAt: number = now(),
+  knownOptions: readonly string[] = NAME_ONLY,
 ): CancelContext {
-  const parent = asParent(parentArg, fn);
-  const name = nameFrom(options, fn);
+  let pnode: CancelContext | null = null;
+  let foreign: Context | null = null;
+  if (parentArg instanceof CancelContext) pnode = parentArg;
+  else if (parentArg instanceof DerivedContext) {
+    pnode = parentArg._node;
+    foreign = parentArg._foreign;
+  } else foreign = asParent(parentArg, fn); // throws unless it is a foreign context
+  const parent = parentArg as Context;
+  const name = nameFrom(options, fn, knownOptions);
   const ctx = new CancelContext(parent, name, kind, createdAt, ownDeadline, deadlineCause);
-  if (tracking.enabled) ctx._site = captureSite(newCancelContext);
-  const pnode = parent._node;
-  const parentDeadline = pnode === null ? Infinity : pnode._deadline;
+  if (siteCapture.enabled) ctx._site = captureSite(newCancelContext);
+  const parentDeadline =
+    pnode !== null ? pnode._deadline : foreign === null ? Infinity : foreignDeadline(foreign);
   if (ownDeadline >= parentDeadline) ctx._deadline = parentDeadline;
   if (channels.created.hasSubscribers) {
     channels.created.publish({ context: ctx, parent });
@@ -352,19 +489,27 @@ export function newCancelContext(
     if (pnode._state !== LIVE || (parentDeadline <= createdAt && expireIfDue(pnode))) {
       ctx._ended(pnode);
       ctx._endedAt = createdAt;
-      announceEnd(ctx);
+      notifyEnded(ctx);
       return ctx;
     }
     link(pnode, ctx);
+  } else if (foreign !== null) {
+    followForeign(ctx, foreign);
+    if (ctx._state !== LIVE) return ctx;
   }
   if (ownDeadline < parentDeadline) {
     if (ownDeadline <= createdAt) end(ctx, DEADLINE, deadlineCause, ctx, 0);
     else arm(ctx, ownDeadline - createdAt);
+  } else if (foreign !== null && parentDeadline !== Infinity) {
+    // The foreign parent's deadline: it may have no timer of its own (a test double), so ours
+    // keeps it, as the context that set it would.
+    if (parentDeadline <= createdAt) end(ctx, DEADLINE, undefined, ctx, 0);
+    else arm(ctx, parentDeadline - createdAt);
   }
   return ctx;
 }
 
-/** Adds `child` to `owner`'s dependents. The caller checks that `owner` is live. */
+/** @internal Adds `child` to `owner`'s dependents. The caller checks that `owner` is live. */
 export function link(owner: CancelContext, child: Link): void {
   child._owner = owner;
   const head = owner._head;
@@ -373,7 +518,7 @@ export function link(owner: CancelContext, child: Link): void {
   owner._head = child;
 }
 
-/** Removes `child` from its owner's dependents, if it is still there. */
+/** @internal Removes `child` from its owner's dependents, if it is still there. */
 export function unlink(child: Link): void {
   const owner = child._owner;
   if (owner === null) return;
@@ -395,6 +540,7 @@ function arm(ctx: CancelContext, delay: number): void {
   armedTimers++;
 }
 
+/** @internal Refs the timers that can end `ctx` until it ends: something waits on it. */
 export function keepAliveUntilDone(ctx: CancelContext): void {
   if (ctx._keepAlive || ctx._state !== LIVE) return;
   ctx._keepAlive = true;
@@ -438,7 +584,7 @@ function onDeadline(ctx: CancelContext): void {
   if (ctx._state !== LIVE) return;
   const t = now();
   // Fired within the timer's slack: on time. Earlier: a wait longer than one timer can hold.
-  if (t + TIMER_SLACK_MS < ctx._ownDeadline) arm(ctx, ctx._ownDeadline - t);
+  if (t + TIMER_SLACK_MS < ctx._deadline) arm(ctx, ctx._deadline - t);
   else expire(ctx, t);
 }
 
@@ -460,11 +606,25 @@ function expireIfDue(ctx: CancelContext): boolean {
 }
 
 function expire(ctx: CancelContext, t: number): void {
-  const lateBy = Math.max(0, t - ctx._ownDeadline);
-  end(ctx, DEADLINE, ctx._deadlineCause, ctx, lateBy, t);
+  const lateBy = Math.max(0, t - ctx._deadline);
+  // Its own deadline's cause; a foreign parent's deadline (kept by our timer) has none.
+  const cause = ctx._deadline === ctx._ownDeadline ? ctx._deadlineCause : undefined;
+  end(ctx, DEADLINE, cause, ctx, lateBy, t);
   if (channels.deadlineFired.hasSubscribers) {
-    channels.deadlineFired.publish({ context: ctx, deadline: ctx._ownDeadline, lateByMs: lateBy });
+    channels.deadlineFired.publish({ context: ctx, deadline: ctx._deadline, lateByMs: lateBy });
   }
+}
+
+/**
+ * @internal Ends a context from outside the tree: an adapter that learned from the wire that
+ * the deadline passed (a gRPC call's deadline), or a canceled call. Ends only a live context.
+ */
+export function expireFromWire(
+  ctx: CancelContext,
+  state: "canceled" | "deadline-exceeded",
+  cause: unknown,
+): void {
+  if (ctx._state === LIVE) end(ctx, state === "canceled" ? CANCELED : DEADLINE, cause, ctx, 0);
 }
 
 /**
@@ -489,7 +649,7 @@ function end(
   root._lateBy = lateBy;
   if (root._timer !== undefined || root._keepAlive) disarm(root);
   if (root._head === null) {
-    announceEnd(root);
+    notifyEnded(root);
     return;
   }
   const ended: CancelContext[] = [root];
@@ -516,7 +676,7 @@ function end(
   }
   for (const node of ended) {
     try {
-      announceEnd(node);
+      notifyEnded(node);
     } catch (err) {
       rethrowLater(err);
     }
@@ -529,7 +689,8 @@ function rethrowLater(err: unknown): void {
   });
 }
 
-function announceEnd(ctx: CancelContext): void {
+/** Resolves `done`, aborts `signal` and publishes `context:ended`, for a context that just ended. */
+function notifyEnded(ctx: CancelContext): void {
   if (ctx._resolve !== undefined) {
     ctx._resolve();
     ctx._resolve = undefined;
@@ -550,12 +711,12 @@ class EndedMessage implements ContextEndedMessage {
 }
 
 // The message says who ended the context, when and why; a stack would add only where the error
-// was first read, at several microseconds a capture. Stacks are kept while tracking is on.
+// was first read, at several microseconds a capture. Stacks are kept while creation sites are.
 function makeError(ctx: CancelContext): ContextError {
-  const explanation = (): Explanation => describe(ctx);
+  const explanation = () => explainContext(ctx);
   const cause = ctx._cause;
   const limit = Error.stackTraceLimit;
-  if (!tracking.enabled) Error.stackTraceLimit = 0;
+  if (!siteCapture.enabled) Error.stackTraceLimit = 0;
   try {
     return ctx._state === DEADLINE
       ? new DeadlineExceeded(explanation, cause)
@@ -565,114 +726,40 @@ function makeError(ctx: CancelContext): ContextError {
   }
 }
 
-function labelOf(ctx: CancelContext): string {
-  return ctx.name ?? KIND_LABEL[ctx._kind];
-}
+const NAME_ONLY: readonly string[] = ["name"];
 
-function infoOf(ctx: CancelContext): ContextInfo {
-  return {
-    name: ctx.name,
-    label: labelOf(ctx),
-    createdAt: ctx._createdAt,
-    timeoutMs:
-      ctx._ownDeadline === Infinity
-        ? undefined
-        : Math.max(0, round(ctx._ownDeadline - ctx._createdAt)),
-    site: siteLocation(ctx._site),
-  };
-}
-
-function describe(ctx: CancelContext): Explanation {
-  const info = infoOf(ctx);
-  const deadline = ctx._deadline === Infinity ? undefined : ctx._deadline;
-  if (ctx._state === LIVE) {
-    const remaining = ctx.remaining();
-    return liveExplanation(info, deadline, remaining === Infinity ? undefined : round(remaining));
-  }
-  const origin = ctx._origin ?? ctx;
-  let depth = 0;
-  for (let c: Context | undefined = ctx; c !== undefined && c !== origin; c = c.parent) depth++;
-  const reason: EndReason = ctx._state === DEADLINE ? "deadline" : "canceled";
-  const early = ctx._ownDeadline - ctx._endedAt;
-  return withMessage({
-    context: info,
-    state: ctx._state === DEADLINE ? "deadline-exceeded" : "canceled",
-    deadline,
-    remainingMs: undefined,
-    endedAt: ctx._endedAt,
-    lifetimeMs: round(ctx._endedAt - ctx._createdAt),
-    earlyByMs: origin !== ctx && early > 0 && early !== Infinity ? round(early) : undefined,
-    lateByMs: ctx._lateBy > 0 ? round(ctx._lateBy) : undefined,
-    hasCause: ctx._cause !== undefined,
-    cause: ctx._cause,
-    origin: {
-      context: origin === ctx ? info : infoOf(origin),
-      reason,
-      depth,
-      atMs: round(origin._endedAt - origin._createdAt),
-    },
-  });
-}
-
-function liveExplanation(
-  info: ContextInfo,
-  deadline: number | undefined,
-  remainingMs: number | undefined,
-): Explanation {
-  return withMessage({
-    context: info,
-    state: "live",
-    deadline,
-    remainingMs,
-    endedAt: undefined,
-    lifetimeMs: undefined,
-    earlyByMs: undefined,
-    lateByMs: undefined,
-    hasCause: false,
-    cause: undefined,
-    origin: undefined,
-  });
-}
-
-function withMessage(e: Omit<Explanation, "message">): Explanation {
-  const explanation = { ...e, message: formatExplanation(e) };
-  Object.defineProperty(explanation, "toJSON", { value: explanationJSON });
-  return explanation;
-}
-
-/** JSON of an explanation: the cause as its description (an Error would serialise as `{}`). */
-function explanationJSON(this: Explanation): object {
-  return { ...this, cause: this.hasCause ? describeValue(this.cause) : undefined };
-}
-
-/** To 0.1 ms; values too large for that (a deadline years away) to whole ms, never Infinity. */
-function round(v: number): number {
-  return Math.abs(v) < 1e15 ? Math.round(v * 10) / 10 : Math.round(v);
-}
-
-export function nameFrom(options: ContextOptions | undefined, fn: string): string | undefined {
+/**
+ * @internal The `name` of a constructor's options (`known` lists every key the constructor takes;
+ * any other key is refused).
+ */
+export function nameFrom(
+  options: ContextOptions | undefined,
+  fn: string,
+  known: readonly string[] = NAME_ONLY,
+): string | undefined {
   if (options === undefined) return undefined;
   if (typeof options !== "object" || options === null) {
-    throw new TypeError(`${fn}: options must be an object, got ${describeValue(options)}`);
+    throw invalidType(`${fn}: options must be an object, got ${describeValue(options)}`);
   }
+  for (const key in options) if (!known.includes(key)) throw unknownOption(fn, key, known);
   const name = options.name;
   if (name !== undefined && typeof name !== "string") {
-    throw new TypeError(`${fn}: options.name must be a string, got ${describeValue(name)}`);
+    throw invalidType(`${fn}: options.name must be a string, got ${describeValue(name)}`);
   }
   return name;
 }
 
-/** Counters for tests and diagnostics: deadline timers armed right now. */
-export function coreStats(): { armedTimers: number } {
-  return { armedTimers };
+/** @internal Deadline timers armed right now (introspect's `coreStats`). */
+export function armedTimerCount(): number {
+  return armedTimers;
 }
 
-/** Number of dependents (child contexts and waiters) linked under a context right now. */
-export function dependents(ctx: Context): number {
+/** @internal Dependents (child contexts and waiters) linked under `ctx` right now. */
+export function dependentCount(ctx: Context): number {
   if (!(ctx instanceof CancelContext)) return 0;
   let n = 0;
   for (let l = ctx._head; l !== null; l = l._next) n++;
   return n;
 }
 
-export { CANCELED, DEADLINE, LIVE, end as endContext };
+export { CANCELED, DEADLINE, LIVE, type State, end as endContext };

@@ -9,11 +9,21 @@ import {
   asParent,
   nameFrom,
   newCancelContext,
+  newDerivedContext,
 } from "./context.js";
-import { describeValue } from "./explain.js";
+import { describeValue } from "./describe.js";
+import { checkMs, invalidType, outOfRange } from "./validate.js";
 
-const backgroundContext = new DerivedContext(undefined, "background", null, undefined, undefined);
-const todoContext = new DerivedContext(undefined, "todo", null, undefined, undefined);
+const backgroundContext = new DerivedContext(
+  undefined,
+  "background",
+  null,
+  null,
+  undefined,
+  undefined,
+  "background",
+);
+const todoContext = new DerivedContext(undefined, "todo", null, null, undefined, undefined, "todo");
 
 /**
  * The root of every context tree: never ends, has no deadline and no values (Go's
@@ -66,7 +76,14 @@ export function withCancel(parent: Context, options?: ContextOptions): Cancelabl
  * ```
  */
 export function withCancelCause(parent: Context, options?: ContextOptions): CancelableContext {
-  return newCancelContext(parent, "withCancelCause", Kind.Cancel, Infinity, undefined, options);
+  return newCancelContext(
+    parent,
+    "withCancelCause",
+    Kind.CancelCause,
+    Infinity,
+    undefined,
+    options,
+  );
 }
 
 /**
@@ -86,7 +103,7 @@ export function withTimeout(
   timeoutMs: number,
   options?: ContextOptions,
 ): CancelableContext {
-  return timeoutContext("withTimeout", parent, timeoutMs, undefined, options);
+  return timeoutContext("withTimeout", Kind.Timeout, parent, timeoutMs, undefined, options);
 }
 
 /**
@@ -103,7 +120,14 @@ export function withTimeoutCause(
   timeoutCause: unknown,
   options?: ContextOptions,
 ): CancelableContext {
-  return timeoutContext("withTimeoutCause", parent, timeoutMs, timeoutCause, options);
+  return timeoutContext(
+    "withTimeoutCause",
+    Kind.TimeoutCause,
+    parent,
+    timeoutMs,
+    timeoutCause,
+    options,
+  );
 }
 
 /**
@@ -142,7 +166,14 @@ export function withDeadlineCause(
   options?: ContextOptions,
 ): CancelableContext {
   const d = checkDeadline(deadline, "withDeadlineCause");
-  return newCancelContext(parent, "withDeadlineCause", Kind.Deadline, d, deadlineCause, options);
+  return newCancelContext(
+    parent,
+    "withDeadlineCause",
+    Kind.DeadlineCause,
+    d,
+    deadlineCause,
+    options,
+  );
 }
 
 /**
@@ -158,7 +189,7 @@ export function withDeadlineCause(
  */
 export function createKey<T>(name: string): Key<T> {
   if (typeof name !== "string") {
-    throw new TypeError(`createKey: name must be a string, got ${describeValue(name)}`);
+    throw invalidType(`createKey: name must be a string, got ${describeValue(name)}`);
   }
   return new Key<T>(name);
 }
@@ -175,9 +206,9 @@ export function createKey<T>(name: string): Key<T> {
 export function withValue<T>(parent: Context, key: Key<T>, value: T): Context {
   const p = asParent(parent, "withValue");
   if (!(key instanceof Key)) {
-    throw new TypeError(`withValue: key must come from createKey(), got ${describeValue(key)}`);
+    throw invalidType(`withValue: key must come from createKey(), got ${describeValue(key)}`);
   }
-  return new DerivedContext(p, undefined, p._node, key, value);
+  return newDerivedContext(p, undefined, "withValue", key, value);
 }
 
 /**
@@ -191,7 +222,8 @@ export function withValue<T>(parent: Context, key: Key<T>, value: T): Context {
  */
 export function withoutCancel(parent: Context, options?: ContextOptions): Context {
   const p = asParent(parent, "withoutCancel");
-  return new DerivedContext(p, nameFrom(options, "withoutCancel"), null, undefined, undefined);
+  const name = nameFrom(options, "withoutCancel");
+  return newDerivedContext(p, name, "withoutCancel", undefined, undefined, true);
 }
 
 /**
@@ -210,33 +242,19 @@ export function cause(ctx: Context): unknown {
 
 function timeoutContext(
   fn: string,
+  kind: Kind,
   parent: Context,
   timeoutMs: number,
   timeoutCause: unknown,
   options: ContextOptions | undefined,
 ): CancelableContext {
   const t = now();
-  const deadline = t + Math.max(0, checkMs(timeoutMs, fn, "timeoutMs"));
-  return newCancelContext(parent, fn, Kind.Timeout, deadline, timeoutCause, options, t);
+  const deadline = t + Math.max(0, checkMs(timeoutMs, fn, "timeoutMs", ANY_MS));
+  return newCancelContext(parent, fn, kind, deadline, timeoutCause, options, t);
 }
 
-function checkMs(value: unknown, fn: string, what: string): number {
-  if (typeof value === "bigint") {
-    throw new TypeError(
-      `${fn}: ${what} must be a number of milliseconds, got the BigInt ${value}n` +
-        ` (convert it with Number(...))`,
-    );
-  }
-  if (typeof value !== "number") {
-    throw new TypeError(
-      `${fn}: ${what} must be a number of milliseconds, got ${describeValue(value)}`,
-    );
-  }
-  if (Number.isNaN(value)) {
-    throw new RangeError(`${fn}: ${what} is NaN; give a number of milliseconds (or Infinity)`);
-  }
-  return value;
-}
+/** Any number of ms: zero or less is already expired (as in Go), Infinity is none. */
+const ANY_MS = { min: -Infinity, max: Infinity, infinity: true } as const;
 
 /**
  * A number this close to `Date.now()` is a wall-clock time, not a monotonic one: `now()` counts
@@ -249,12 +267,12 @@ const WALL_CLOCK_WINDOW_MS = 366 * 24 * 3600 * 1000;
 function checkDeadline(deadline: unknown, fn: string): number {
   if (deadline instanceof Date) {
     const wall = deadline.getTime();
-    if (Number.isNaN(wall)) throw new RangeError(`${fn}: deadline is an invalid Date`);
+    if (Number.isNaN(wall)) throw outOfRange(`${fn}: deadline is an invalid Date`);
     return now() + (wall - Date.now());
   }
-  const d = checkMs(deadline, fn, "deadline");
+  const d = checkMs(deadline, fn, "deadline", ANY_MS);
   if (Math.abs(d - Date.now()) < WALL_CLOCK_WINDOW_MS) {
-    throw new RangeError(
+    throw outOfRange(
       `${fn}: deadline ${d} looks like a wall-clock time (Date.now() + ms), but deadlines are` +
         ` monotonic: pass now() + ms (now() from timebound), or a Date for a wall-clock deadline`,
     );

@@ -1,9 +1,11 @@
+import { defineErrorClass, hasKind, kindsOf } from "./error-brand.js";
 import type { Explanation } from "./explain.js";
 
 /**
  * Base class of the two errors a context ends with. Check `instanceof Canceled` /
- * `instanceof DeadlineExceeded`, or the web platform's names (`err.name === "AbortError"` /
- * `"TimeoutError"`): both work.
+ * `instanceof DeadlineExceeded` (which works across the ESM and CJS copies too), the guards
+ * {@link isCanceled} / {@link isDeadlineExceeded}, or the web platform's names
+ * (`err.name === "AbortError"` / `"TimeoutError"`): all work.
  *
  * `cause` is set only when the context was ended with an explicit cause (`cancel(cause)`,
  * `withTimeoutCause`, an adopted signal's reason), as Go's `context.Cause` would report it.
@@ -110,17 +112,73 @@ export class Canceled extends ContextError {
  * ```
  */
 export class DeadlineExceeded extends ContextError {
-  /** `"TIMEBOUND_DEADLINE_EXCEEDED"`. */
-  declare readonly code: "TIMEBOUND_DEADLINE_EXCEEDED";
+  /** `"TIMEBOUND_ERR_DEADLINE_EXCEEDED"`. */
+  declare readonly code: "TIMEBOUND_ERR_DEADLINE_EXCEEDED";
 }
 
-// On the prototype, not as instance fields: V8 formats the stack header while the constructor
-// runs, before instance fields exist, and it should read "AbortError: ...".
-defineShared(ContextError, "ContextError", "TIMEBOUND_CONTEXT_ENDED");
-defineShared(Canceled, "AbortError", "ABORT_ERR");
-defineShared(DeadlineExceeded, "TimeoutError", "TIMEBOUND_DEADLINE_EXCEEDED");
+defineErrorClass(ContextError, "ContextError", {
+  kind: "timebound.ContextError",
+  code: "TIMEBOUND_ERR_CONTEXT_ENDED",
+});
+// "ABORT_ERR", not TIMEBOUND_ERR_...: the code of Node's own AbortError, so code that handles
+// Node's aborts handles a canceled context too. The one exception to the naming of codes.
+defineErrorClass(Canceled, "AbortError", { kind: "timebound.Canceled", code: "ABORT_ERR" });
+defineErrorClass(DeadlineExceeded, "TimeoutError", {
+  kind: "timebound.DeadlineExceeded",
+  code: "TIMEBOUND_ERR_DEADLINE_EXCEEDED",
+});
 
-function defineShared(cls: { prototype: object }, name: string, code: string): void {
-  Object.defineProperty(cls.prototype, "name", { value: name, writable: true, configurable: true });
-  Object.defineProperty(cls.prototype, "code", { value: code, writable: true, configurable: true });
+/**
+ * Whether `err` is {@link Canceled}: a canceled context's error, from this copy of timebound or
+ * another (the ESM and CJS builds). Never throws.
+ *
+ * @example
+ * ```ts
+ * async function serve(ctx: Context): Promise<void> {
+ *   try {
+ *     await work(ctx);
+ *   } catch (err) {
+ *     if (isCanceled(err)) return; // the caller went away: nothing to answer
+ *     throw err;
+ *   }
+ * }
+ * ```
+ */
+export function isCanceled(err: unknown): err is Canceled {
+  return hasKind(err, "timebound.Canceled");
+}
+
+/**
+ * Whether `err` is {@link DeadlineExceeded}, from any copy of timebound. Never throws.
+ *
+ * @example
+ * ```ts
+ * work(ctx).catch((err: unknown) => {
+ *   if (isDeadlineExceeded(err)) res.writeHead(504).end("deadline exceeded");
+ * });
+ * ```
+ */
+export function isDeadlineExceeded(err: unknown): err is DeadlineExceeded {
+  return hasKind(err, "timebound.DeadlineExceeded");
+}
+
+/** One of timebound's errors, as {@link isTimeboundError} narrows it. */
+export interface TimeboundError extends Error {
+  /** Its stable code, listed in the error catalogue (docs/errors.md). */
+  readonly code: string;
+}
+
+/**
+ * Whether `err` is one of timebound's errors (any class, any copy): then its `code` is stable and
+ * listed in the error catalogue (docs/errors.md). Never throws.
+ *
+ * @example
+ * ```ts
+ * work(ctx).catch((err: unknown) => {
+ *   if (isTimeboundError(err)) log.warn(`failed: ${err.code}`); // "TIMEBOUND_ERR_DEADLINE_EXCEEDED"
+ * });
+ * ```
+ */
+export function isTimeboundError(err: unknown): err is TimeboundError {
+  return kindsOf(err) !== undefined;
 }

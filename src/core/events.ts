@@ -44,14 +44,17 @@ export interface OperationEndMessage extends OperationMessage {
   readonly reason: "done" | "context-ended";
 }
 
-/** What core and adapters record on an operation so that its end can be announced once. */
+/** @internal What core and adapters record on an operation so that its end can be announced once. */
 export interface Announced {
   _opKind: string | undefined;
   _opContext: Context | undefined;
 }
 
-/** Publishes an operation's start, if anyone listens; returns whether its end must be announced. */
-export function announceStart(op: Partial<Announced>, kind: string, context: Context): boolean {
+/**
+ * @internal Publishes an operation's start, if anyone listens; returns whether its end must be
+ * announced.
+ */
+export function announceOpStart(op: Partial<Announced>, kind: string, context: Context): boolean {
   if (!channels.opStart.hasSubscribers) return false;
   op._opKind = kind;
   op._opContext = context;
@@ -59,8 +62,8 @@ export function announceStart(op: Partial<Announced>, kind: string, context: Con
   return true;
 }
 
-/** Publishes the end of an operation whose start was announced; a no-op otherwise or twice. */
-export function announceEnd(op: Partial<Announced>, reason: "done" | "context-ended"): void {
+/** @internal Publishes the end of an operation whose start was announced; a no-op otherwise or twice. */
+export function announceOpEnd(op: Partial<Announced>, reason: "done" | "context-ended"): void {
   const { _opKind: kind, _opContext: context } = op;
   if (kind === undefined || context === undefined) return;
   op._opContext = undefined;

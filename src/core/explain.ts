@@ -1,5 +1,11 @@
-import { types } from "node:util";
+// Why a context ended, in words and in structure, built from snapshots (snapshot.ts), never from
+// the cancel tree's fields: anything that can be read about a context can be explained.
+import { now } from "./clock.js";
 import type { Context } from "./context.js";
+import { describeValue, formatMs } from "./describe.js";
+import { siteLocation } from "./site.js";
+import { type ContextSnapshot, snapshotOf } from "./snapshot.js";
+import { invalidType } from "./validate.js";
 
 /** Why a context ended: canceled (by `cancel()` or an adopted signal) or its deadline passed. */
 export type EndReason = "canceled" | "deadline";
@@ -82,11 +88,121 @@ export const LATE_NOTICE_MS = 10;
  * ```
  */
 export function explain(ctx: Context): Explanation {
-  const explainable = ctx as unknown as { _explain?: () => Explanation } | null | undefined;
-  if (typeof explainable?._explain !== "function") {
-    throw new TypeError(`explain: expected a timebound Context, got ${describeValue(ctx)}`);
+  if (snapshotOf(ctx) === undefined) {
+    throw invalidType(`explain: ctx must be a Context of timebound's, got ${describeValue(ctx)}`);
   }
-  return explainable._explain();
+  return explainContext(ctx);
+}
+
+/**
+ * The explanation of a context of timebound's (of any copy): a context that cannot end by
+ * itself is explained through the context that can end it.
+ */
+export function explainContext(ctx: Context): Explanation {
+  const s = snapshotOf(ctx)!;
+  if (!s.cancelable) {
+    const node = s.node;
+    if (node !== undefined && node !== ctx && snapshotOf(node) !== undefined) {
+      return explainContext(node);
+    }
+    const label = s.name ?? "context";
+    const info: ContextInfo = {
+      name: s.name,
+      label,
+      createdAt: 0,
+      timeoutMs: undefined,
+      site: undefined,
+    };
+    return s.state === "live"
+      ? liveExplanation(info, s.deadline)
+      : withMessage({
+          ...ENDED_UNKNOWN,
+          context: info,
+          state: s.state,
+          deadline: s.deadline,
+          cause: s.cause,
+          hasCause: s.hasCause,
+        });
+  }
+  const info = infoOf(s);
+  if (s.state === "live") return liveExplanation(info, s.deadline);
+  const origin = s.origin ?? ctx;
+  const o = origin === ctx ? s : (snapshotOf(origin) ?? s);
+  let depth = 0;
+  for (let c: Context | undefined = ctx; c !== undefined && c !== origin; c = c.parent) depth++;
+  const endedAt = s.endedAt ?? 0;
+  const early = s.ownDeadline === undefined ? undefined : s.ownDeadline - endedAt;
+  return withMessage({
+    context: info,
+    state: s.state,
+    deadline: s.deadline,
+    remainingMs: undefined,
+    endedAt,
+    lifetimeMs: round(endedAt - (s.createdAt ?? endedAt)),
+    earlyByMs: origin !== ctx && early !== undefined && early > 0 ? round(early) : undefined,
+    lateByMs: s.lateByMs > 0 ? round(s.lateByMs) : undefined,
+    hasCause: s.hasCause,
+    cause: s.cause,
+    origin: {
+      context: o === s ? info : infoOf(o),
+      reason: o.state === "deadline-exceeded" ? "deadline" : "canceled",
+      depth,
+      atMs: round((o.endedAt ?? 0) - (o.createdAt ?? o.endedAt ?? 0)),
+    },
+  });
+}
+
+const ENDED_UNKNOWN = {
+  remainingMs: undefined,
+  endedAt: undefined,
+  lifetimeMs: undefined,
+  earlyByMs: undefined,
+  lateByMs: undefined,
+  origin: undefined,
+} as const;
+
+function infoOf(s: ContextSnapshot): ContextInfo {
+  const createdAt = s.createdAt ?? 0;
+  return {
+    name: s.name,
+    label: s.name ?? s.kind,
+    createdAt,
+    timeoutMs:
+      s.ownDeadline === undefined ? undefined : Math.max(0, round(s.ownDeadline - createdAt)),
+    site: siteLocation(s.site),
+  };
+}
+
+function liveExplanation(info: ContextInfo, deadline: number | undefined): Explanation {
+  return withMessage({
+    context: info,
+    state: "live",
+    deadline,
+    remainingMs: deadline === undefined ? undefined : round(Math.max(0, deadline - now())),
+    endedAt: undefined,
+    lifetimeMs: undefined,
+    earlyByMs: undefined,
+    lateByMs: undefined,
+    hasCause: false,
+    cause: undefined,
+    origin: undefined,
+  });
+}
+
+function withMessage(e: Omit<Explanation, "message">): Explanation {
+  const explanation = { ...e, message: formatExplanation(e) };
+  Object.defineProperty(explanation, "toJSON", { value: explanationJSON });
+  return explanation;
+}
+
+/** JSON of an explanation: the cause as its description (an Error would serialise as `{}`). */
+function explanationJSON(this: Explanation): object {
+  return { ...this, cause: this.hasCause ? describeValue(this.cause) : undefined };
+}
+
+/** To 0.1 ms; values too large for that (a deadline years away) to whole ms, never Infinity. */
+function round(v: number): number {
+  return Math.abs(v) < 1e15 ? Math.round(v * 10) / 10 : Math.round(v);
 }
 
 /**
@@ -96,7 +212,7 @@ export function explain(ctx: Context): Explanation {
 export function formatExplanation(e: Omit<Explanation, "message">): string {
   const self = `context ${quoteLabel(e.context)}${timeoutNote(e.context)}`;
   if (e.state === "live") {
-    const left = e.remainingMs === undefined ? "no deadline" : `${ms(e.remainingMs)} left`;
+    const left = e.remainingMs === undefined ? "no deadline" : `${formatMs(e.remainingMs)} left`;
     return `${self} is live (${left})`;
   }
   const origin = e.origin;
@@ -104,22 +220,23 @@ export function formatExplanation(e: Omit<Explanation, "message">): string {
   const causeNote = e.hasCause ? ` (cause: ${describeValue(e.cause)})` : "";
   const lateNote =
     e.lateByMs !== undefined && e.lateByMs >= LATE_NOTICE_MS
-      ? `; the deadline timer fired ${ms(e.lateByMs)} late: the event loop was blocked`
+      ? `; the deadline timer fired ${formatMs(e.lateByMs)} late: the event loop was blocked`
       : "";
   if (origin.depth === 0) {
     const what =
       origin.reason === "deadline"
         ? "exceeded its deadline"
-        : `was canceled after ${ms(origin.atMs)}`;
+        : `was canceled after ${formatMs(origin.atMs)}`;
     return `${self} ${what}${causeNote}${lateNote}`;
   }
   const verb = e.state === "canceled" ? "was canceled" : "ended";
-  const early = e.earlyByMs !== undefined ? ` ${ms(e.earlyByMs)} before its own deadline` : "";
+  const early =
+    e.earlyByMs !== undefined ? ` ${formatMs(e.earlyByMs)} before its own deadline` : "";
   const ancestor = `ancestor ${quoteLabel(origin.context)}`;
   const why =
     origin.reason === "deadline"
       ? `the deadline of ${ancestor}${timeoutNote(origin.context)} passed`
-      : `${ancestor} was canceled ${ms(origin.atMs)} after it was created`;
+      : `${ancestor} was canceled ${formatMs(origin.atMs)} after it was created`;
   return `${self} ${verb}${early}: ${why}${causeNote}${lateNote}`;
 }
 
@@ -128,92 +245,5 @@ function quoteLabel(info: ContextInfo): string {
 }
 
 function timeoutNote(info: ContextInfo): string {
-  return info.timeoutMs === undefined ? "" : ` (timeout ${ms(info.timeoutMs)})`;
-}
-
-/** Milliseconds for people: whole numbers above 10 ms, one decimal below. */
-export function ms(value: number): string {
-  const v = Math.max(0, value);
-  return `${v >= 10 ? Math.round(v) : Math.round(v * 10) / 10} ms`;
-}
-
-/** Longest description {@link describeValue} gives, in characters. */
-const DESCRIPTION_LIMIT = 200;
-/** How deep {@link describeValue} looks into nested objects and arrays. */
-const DESCRIPTION_DEPTH = 2;
-
-/**
- * A short, safe description of any value for an error message, in bounded time and size:
- * at most {@link DESCRIPTION_LIMIT} characters, whatever the value's size (a huge object is
- * read only as far as the description goes). It never throws: a proxy is not touched, and a
- * getter that throws is described as unreadable.
- */
-export function describeValue(value: unknown): string {
-  let text: string;
-  try {
-    text = describeAny(value, 0);
-  } catch {
-    text = "a value that cannot be described";
-  }
-  return text.length > DESCRIPTION_LIMIT ? `${text.slice(0, DESCRIPTION_LIMIT - 3)}...` : text;
-}
-
-function describeAny(value: unknown, depth: number): string {
-  switch (typeof value) {
-    case "string":
-      return JSON.stringify(
-        value.length > DESCRIPTION_LIMIT ? value.slice(0, DESCRIPTION_LIMIT) : value,
-      );
-    case "bigint":
-      return `${value}n`;
-    case "symbol":
-      return value.toString();
-    case "function":
-      return types.isProxy(value) ? "Proxy(function)" : `function ${value.name || "(anonymous)"}`;
-    case "object":
-      return value === null ? "null" : describeObject(value, depth);
-    default:
-      return String(value);
-  }
-}
-
-function describeObject(value: object, depth: number): string {
-  if (types.isProxy(value)) return "Proxy"; // its traps are someone else's code: never run them
-  if (value instanceof Error) {
-    return `${readable(() => String(value.name))}: ${readable(() => String(value.message).slice(0, DESCRIPTION_LIMIT))}`;
-  }
-  if (value instanceof Date) return `Date(${readable(() => value.toISOString())})`;
-  const ctor = readable(() => (value as { constructor?: { name?: unknown } }).constructor?.name);
-  const plain = ["Object", "undefined", "(unreadable)"].includes(ctor);
-  const prefix = plain ? "" : `${ctor} `;
-  if (value instanceof Map || value instanceof Set) return `${prefix}(${value.size})`;
-  if (ArrayBuffer.isView(value)) return `${prefix}(${value.byteLength} bytes)`;
-  const array = Array.isArray(value);
-  if (depth >= DESCRIPTION_DEPTH) return `${prefix}${array ? "[…]" : "{…}"}`;
-  let out = prefix + (array ? "[" : "{");
-  let first = true;
-  const add = (part: string): boolean => {
-    out += (first ? "" : ",") + part;
-    first = false;
-    return out.length < DESCRIPTION_LIMIT;
-  };
-  if (array) {
-    for (let i = 0; i < value.length && add(readable(() => describeAny(value[i], depth + 1))); i++);
-  } else {
-    for (const key in value) {
-      if (!Object.hasOwn(value, key)) continue;
-      const item = readable(() => describeAny((value as Record<string, unknown>)[key], depth + 1));
-      if (!add(`${JSON.stringify(key)}:${item}`)) break;
-    }
-  }
-  return out + (array ? "]" : "}");
-}
-
-/** What `read` returns, or a note that it threw (a hostile getter). */
-function readable(read: () => unknown): string {
-  try {
-    return String(read());
-  } catch {
-    return "(unreadable)";
-  }
+  return info.timeoutMs === undefined ? "" : ` (timeout ${formatMs(info.timeoutMs)})`;
 }

@@ -1,46 +1,22 @@
 import {
-  type CancelContext,
   type CancelableContext,
   type Context,
   type ContextOptions,
-  Kind,
   CANCELED,
   DEADLINE,
+  Kind,
   LIVE,
-  endContext,
-  link,
   newCancelContext,
 } from "./context.js";
-import { describeValue } from "./explain.js";
+import { followSignal } from "./foreign.js";
 import { background } from "./derive.js";
-import { Watcher } from "./watch.js";
+import { describeValue } from "./describe.js";
+import { invalidType } from "./validate.js";
 
 /** Options for {@link fromSignal}. */
 export interface FromSignalOptions extends ContextOptions {
   /** Parent whose deadline, cancellation and values the context also takes. Default: background. */
   readonly parent?: Context;
-}
-
-/** Listens on the signal while the context lives; removes its listener when the context ends. */
-class SignalBridge extends Watcher {
-  constructor(
-    readonly signal: AbortSignal,
-    readonly ctx: CancelContext,
-  ) {
-    super();
-  }
-
-  handleEvent(): void {
-    const reason: unknown = this.signal.reason;
-    const timedOut = (reason as { name?: unknown } | undefined)?.name === "TimeoutError";
-    if (this.ctx._state === LIVE) {
-      endContext(this.ctx, timedOut ? DEADLINE : CANCELED, reason, this.ctx, 0);
-    }
-  }
-
-  _ended(): void {
-    this.signal.removeEventListener("abort", this);
-  }
 }
 
 /**
@@ -62,17 +38,27 @@ class SignalBridge extends Watcher {
  */
 export function fromSignal(signal: AbortSignal, options?: FromSignalOptions): CancelableContext {
   if (!(signal instanceof AbortSignal)) {
-    throw new TypeError(`fromSignal: signal must be an AbortSignal, got ${describeValue(signal)}`);
+    throw invalidType(`fromSignal: signal must be an AbortSignal, got ${describeValue(signal)}`);
   }
   const parent = options?.parent === undefined ? background() : options.parent;
-  const ctx = newCancelContext(parent, "fromSignal", Kind.Signal, Infinity, undefined, options);
+  const ctx = newCancelContext(
+    parent,
+    "fromSignal",
+    Kind.Signal,
+    Infinity,
+    undefined,
+    options,
+    undefined,
+    FROM_SIGNAL_OPTIONS,
+  );
   if (ctx._state !== LIVE) return ctx;
-  if (signal.aborted) {
-    new SignalBridge(signal, ctx).handleEvent();
-    return ctx;
-  }
-  const bridge = new SignalBridge(signal, ctx);
-  link(ctx, bridge);
-  signal.addEventListener("abort", bridge, { once: true });
+  // A TimeoutError reason (AbortSignal.timeout's) is a deadline; anything else a cancel.
+  followSignal(ctx, signal, () => {
+    const reason: unknown = signal.reason;
+    const timedOut = (reason as { name?: unknown } | undefined)?.name === "TimeoutError";
+    return [timedOut ? DEADLINE : CANCELED, reason];
+  });
   return ctx;
 }
+
+const FROM_SIGNAL_OPTIONS: readonly string[] = ["name", "parent"];

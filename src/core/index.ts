@@ -17,7 +17,15 @@ export {
 export { afterFunc } from "./after-func.js";
 export { fromSignal, type FromSignalOptions } from "./from-signal.js";
 export { current, run } from "./ambient.js";
-export { Canceled, ContextError, DeadlineExceeded } from "./errors.js";
+export {
+  Canceled,
+  ContextError,
+  DeadlineExceeded,
+  isCanceled,
+  isDeadlineExceeded,
+  isTimeboundError,
+  type TimeboundError,
+} from "./errors.js";
 export {
   explain,
   LATE_NOTICE_MS,
@@ -35,5 +43,5 @@ export {
   type OperationEndMessage,
   type OperationMessage,
 } from "./events.js";
-export { setTracking } from "./tracking.js";
+export { captureCreationSites, setTracking } from "./site.js";
 export { isContext } from "./is-context.js";

@@ -1,17 +1,21 @@
 import {
-  type CancelContext,
+  CancelContext,
   type Context,
+  DerivedContext,
+  Kind,
   LIVE,
   type Link,
   keepAliveUntilDone,
   link,
+  newCancelContext,
   unlink,
 } from "./context.js";
 import type { ContextError } from "./errors.js";
-import { type Announced, announceEnd, announceStart } from "./events.js";
+import { isIdleFollower } from "./foreign.js";
+import { type Announced, announceOpEnd, announceOpStart } from "./events.js";
 
 /**
- * Base for internal waiters (a sleep, a channel receive, a semaphore acquire) that must hear,
+ * @internal Base for internal waiters (a sleep, a channel receive, a semaphore acquire) that must hear,
  * synchronously and without an AbortController, that a context ended. A waiter is linked
  * into the context's dependents while it waits and unlinked the moment it stops waiting, so
  * nothing stays behind either way.
@@ -33,18 +37,18 @@ export abstract class Watcher implements Link, Announced {
 }
 
 /**
- * Starts watching `ctx`. Returns false, linking nothing, when `ctx` has already ended; returns
- * true otherwise (also for contexts that can never end, which need no link at all). A watched
- * context's deadline timers keep the process alive: something is waiting for them.
+ * @internal Starts watching `ctx`. Returns false, linking nothing, when `ctx` has already ended;
+ * returns true otherwise (also for contexts that can never end, which need no link at all). A
+ * watched context's deadline timers keep the process alive: something is waiting for them.
  */
 export function watch(ctx: Context, watcher: Watcher): boolean {
   const name = watcher.opName;
-  if (name !== undefined) announceStart(watcher, name, ctx);
-  const node = (ctx as { _node?: CancelContext | null })._node;
-  if (node === null || node === undefined) return true;
+  if (name !== undefined) announceOpStart(watcher, name, ctx);
+  const node = nodeToWatch(ctx);
+  if (node === null) return true;
   if (node._state !== LIVE || node.err !== undefined) {
     // ended, or its deadline passed while the loop was busy (reading err ends it then)
-    announceEnd(watcher, "context-ended");
+    announceOpEnd(watcher, "context-ended");
     return false;
   }
   if (!node._keepAlive) keepAliveUntilDone(node);
@@ -52,13 +56,28 @@ export function watch(ctx: Context, watcher: Watcher): boolean {
   return true;
 }
 
-/** Stops watching; safe to call twice or after the context ended. */
-export function unwatch(watcher: Watcher): void {
-  unlink(watcher);
-  announceEnd(watcher, "done");
+/**
+ * The node a waiter on `ctx` links under: `ctx` itself, its nearest cancellable ancestor, or,
+ * under a context timebound did not make, a follower of that context made for this wait alone
+ * (it stops following when the wait ends: {@link unwatch}).
+ */
+function nodeToWatch(ctx: Context): CancelContext | null {
+  if (ctx instanceof CancelContext) return ctx;
+  if (!(ctx instanceof DerivedContext)) return null;
+  if (ctx._node !== null || ctx._foreign === null) return ctx._node;
+  return newCancelContext(ctx._foreign, "watch", Kind.Follower, Infinity, undefined, undefined);
 }
 
-/** The error of a context known to have ended (after `watch` returned false, or in `_ended`). */
+/** @internal Stops watching; safe to call twice or after the context ended. */
+export function unwatch(watcher: Watcher): void {
+  const owner = watcher._owner;
+  unlink(watcher);
+  // A follower made for this wait (see nodeToWatch) goes with its last wait.
+  if (owner !== null && isIdleFollower(owner)) owner.cancel();
+  announceOpEnd(watcher, "done");
+}
+
+/** @internal The error of a context known to have ended (after `watch` returned false, or in `_ended`). */
 export function endedError(ctx: Context): ContextError {
   const err = ctx.err;
   if (err === undefined) throw new Error("timebound internal error: context has not ended");

@@ -1,4 +1,4 @@
-import { current } from "../core/ambient.js";
+import { current } from "../core/index.js";
 import { guard } from "./guard.js";
 import { type OperationRecord, nodeOf } from "./records.js";
 import { StackRef } from "./stacks.js";

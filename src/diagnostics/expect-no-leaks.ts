@@ -1,5 +1,5 @@
+import { now } from "../core/index.js";
 import { AssertionError } from "node:assert";
-import { now } from "../core/clock.js";
 import { plural } from "./format.js";
 import type { Frame, Snapshot, TrackedContext, TrackedOperation } from "./model.js";
 import { checkNumber } from "./options.js";

@@ -1,11 +1,10 @@
+import { channels, type DeadlineFiredMessage, now } from "../core/index.js";
 import {
   type EventLoopUtilization,
   type IntervalHistogram,
   monitorEventLoopDelay,
   performance,
 } from "node:perf_hooks";
-import { now } from "../core/clock.js";
-import { type DeadlineFiredMessage, channels } from "../core/events.js";
 import { BlockingProfiler } from "./blocking.js";
 import { guard } from "./guard.js";
 import type { Frame } from "./model.js";

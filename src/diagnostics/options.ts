@@ -1,5 +1,5 @@
+import { describeValue } from "../core/internal.js";
 import { constants } from "node:os";
-import { describeValue } from "../core/explain.js";
 
 /**
  * What tracking watches and when it calls something a finding. Every field is optional; the

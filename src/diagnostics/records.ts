@@ -1,37 +1,14 @@
-import type { CreationSite } from "../core/tracking.js";
+import type { Context } from "../core/index.js";
+import { tryInspect } from "../core/introspect.js";
 import type { StackRef } from "./stacks.js";
 
 /**
- * The fields of a core context that diagnostics reads. Read structurally, not through
- * `instanceof`, so that contexts of the other build (ESM vs CJS) are understood too.
+ * The context that can end `ctx` (itself, or its nearest ancestor that can end), read from its
+ * snapshot, so that contexts of the other build (ESM vs CJS) are understood too; null for one
+ * that nothing can end (background) or a value that is not a context.
  */
-export interface ContextInternals {
-  readonly name: string | undefined;
-  readonly parent: unknown;
-  readonly _node?: ContextInternals | null;
-  readonly _state?: number;
-  readonly _kind?: number;
-  readonly _createdAt?: number;
-  readonly _deadline?: number;
-  readonly _endedAt?: number;
-  readonly _site?: CreationSite | undefined;
-}
-
-/** State value of a live core context (`LIVE` in core/context.ts). */
-export const LIVE_STATE = 0;
-
-const KIND_LABELS = ["withCancel", "withTimeout", "withDeadline", "fromSignal"] as const;
-
-/** "withCancel", "withTimeout"... for a core context's `_kind`. */
-export function kindLabel(kind: number | undefined): string {
-  return KIND_LABELS[kind ?? 0] ?? "context";
-}
-
-/** The cancellable node behind a context: itself, its nearest cancellable ancestor, or null. */
-export function nodeOf(ctx: unknown): ContextInternals | null {
-  if (typeof ctx !== "object" || ctx === null) return null;
-  const node = (ctx as ContextInternals)._node;
-  return node === undefined ? null : node;
+export function nodeOf(ctx: unknown): Context | null {
+  return tryInspect(ctx)?.node ?? null;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { now } from "../core/clock.js";
+import { now } from "../core/index.js";
 import type { GrowthSample } from "./model.js";
 import { EventLog } from "./records.js";
 import { originalTimers } from "./timers.js";

@@ -1,4 +1,4 @@
-import { now } from "../core/clock.js";
+import { now } from "../core/index.js";
 import type { Finding, GrowthSample, Snapshot, TrackedContext, TrackedOperation } from "./model.js";
 import type { ResolvedBounds } from "./options.js";
 import type { ContextRecord, OperationRecord } from "./records.js";

@@ -1,5 +1,5 @@
+import { moduleFile } from "../core/internal.js";
 import { fileURLToPath } from "node:url";
-import { moduleFile } from "../core/module-file.js";
 import type { Frame } from "./model.js";
 
 /** The folders of timebound's library layers; frames there are timebound's own, not the caller's. */

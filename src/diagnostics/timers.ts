@@ -1,15 +1,8 @@
+import { type Context, current, now } from "../core/index.js";
+import { capDelay } from "../core/internal.js";
+import { contextState } from "../core/introspect.js";
 import { promisify } from "node:util";
-import { current } from "../core/ambient.js";
-import { now } from "../core/clock.js";
-import { capDelay } from "../core/timer.js";
-import {
-  type ContextInternals,
-  type ContextRecord,
-  EventLog,
-  Holds,
-  LIVE_STATE,
-  nodeOf,
-} from "./records.js";
+import { type ContextRecord, EventLog, Holds, nodeOf } from "./records.js";
 import { guard } from "./guard.js";
 import { StackRef } from "./stacks.js";
 import type { Tracker } from "./tracker.js";
@@ -168,11 +161,10 @@ export class TimerWatch {
   private onCreated(kind: TimerKind, timer: object, delay: unknown, wrapper: TimerFunction): void {
     if (this.installed[kind] === undefined) return; // uninstalled, but someone wrapped us
     const ambient = current();
-    const node = ambient === undefined ? null : nodeOf(ambient);
-    if (node !== null && node._state !== undefined && node._state !== LIVE_STATE) {
-      this.onLate(kind, ambient, node, wrapper);
-    }
+    const state = ambient === undefined ? undefined : contextState(ambient);
+    if (state !== undefined && state !== "live") this.onLate(kind, ambient!, wrapper);
     if (this.calls++ % this.sampleEvery !== 0 && !this.everyTimer.held) return;
+    const node = ambient === undefined ? null : nodeOf(ambient);
     if (this.sampled.size >= this.pruneAt) this.prune();
     if (this.sampled.size >= this.maxTimers) {
       this.dropped++;
@@ -202,12 +194,7 @@ export class TimerWatch {
     this.pruneAt = Math.max(MIN_PRUNE_AT, 2 * armed);
   }
 
-  private onLate(
-    kind: TimerKind,
-    ambient: { readonly name: string | undefined } | undefined,
-    node: ContextInternals,
-    wrapper: TimerFunction,
-  ): void {
+  private onLate(kind: TimerKind, ambient: Context, wrapper: TimerFunction): void {
     const t = now();
     if (t - this.lateWindowStart >= 1_000) {
       this.lateWindowStart = t;
@@ -218,11 +205,11 @@ export class TimerWatch {
       return;
     }
     this.lateCaptures++;
-    const context = this.tracker.recordFor(node);
+    const context = this.tracker.recordFor(nodeOf(ambient) ?? ambient);
     this.late.push({
       kind,
       context,
-      contextName: ambient?.name ?? context.name,
+      contextName: ambient.name ?? context.name,
       at: t,
       stack: StackRef.capture(wrapper, OWN_TIMER_FRAMES),
     });

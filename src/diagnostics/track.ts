@@ -1,4 +1,4 @@
-import { now } from "../core/clock.js";
+import { now } from "../core/index.js";
 import { AmbientFetchWatch } from "./ambient-fetch.js";
 import { type AnalysisInput, analyze } from "./findings.js";
 import { LatenessMonitor } from "./lateness.js";

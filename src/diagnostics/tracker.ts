@@ -1,24 +1,17 @@
-import { now } from "../core/clock.js";
 import {
+  type Context,
+  channels,
   type ContextCreatedMessage,
   type ContextEndedMessage,
+  isContext,
+  now,
   type OperationMessage,
-  announceStart,
-  channels,
-} from "../core/events.js";
-import { isContext } from "../core/is-context.js";
-import { setTracking, tracking } from "../core/tracking.js";
+  captureCreationSites,
+} from "../core/index.js";
+import { announceOpStart, siteCapture } from "../core/internal.js";
 import { guard } from "./guard.js";
-import {
-  type ContextInternals,
-  ContextRecord,
-  EventLog,
-  Holds,
-  LIVE_STATE,
-  OperationRecord,
-  kindLabel,
-  nodeOf,
-} from "./records.js";
+import { ContextRecord, EventLog, Holds, OperationRecord, nodeOf } from "./records.js";
+import { tryInspect } from "../core/introspect.js";
 import { StackRef } from "./stacks.js";
 
 /** A context that was garbage-collected while live: nobody called its cancel. */
@@ -54,7 +47,7 @@ export class Tracker {
   private waits = 0;
   private readonly everyWait = new Holds();
   private subscribed = false;
-  private trackingWas = false;
+  private sitesWereCaptured = false;
 
   constructor(
     maxEvents: number,
@@ -77,8 +70,8 @@ export class Tracker {
   subscribe(): void {
     if (this.subscribed) return;
     this.subscribed = true;
-    this.trackingWas = tracking.enabled;
-    setTracking(true);
+    this.sitesWereCaptured = siteCapture.enabled;
+    captureCreationSites(true);
     channels.created.subscribe(this.onCreated);
     channels.ended.subscribe(this.onEnded);
     channels.opStart.subscribe(this.onOpStart);
@@ -93,28 +86,27 @@ export class Tracker {
     channels.ended.unsubscribe(this.onEnded);
     channels.opStart.unsubscribe(this.onOpStart);
     channels.opEnd.unsubscribe(this.onOpEnd);
-    setTracking(this.trackingWas);
+    captureCreationSites(this.sitesWereCaptured);
   }
 
   /**
    * The record of a cancellable context, made on the spot for one created before tracking
    * started (unlisted: its creation was not seen, so it has no stack to report).
    */
-  recordFor(node: ContextInternals): ContextRecord {
+  recordFor(node: Context): ContextRecord {
     let record = this.byContext.get(node);
     if (record === undefined) {
+      const s = tryInspect(node);
       record = new ContextRecord(
         this.newId(),
         node.name,
-        kindLabel(node._kind),
+        s?.kind ?? "context",
         undefined,
-        node._createdAt ?? now(),
-        node._deadline ?? Infinity,
+        s?.createdAt ?? now(),
+        s?.deadline ?? Infinity,
         undefined,
       );
-      if (node._state !== undefined && node._state !== LIVE_STATE) {
-        record.endedAt = node._endedAt ?? now();
-      }
+      if (s !== undefined && s.state !== "live") record.endedAt = s.endedAt ?? now();
       this.byContext.set(node, record);
     }
     return record;
@@ -127,7 +119,7 @@ export class Tracker {
       this.newId(),
       kind,
       node === null ? undefined : this.recordFor(node),
-      (context as ContextInternals | undefined)?.name ?? node?.name ?? undefined,
+      (context as Partial<Context> | undefined)?.name ?? node?.name ?? undefined,
       now(),
       stack,
     );
@@ -141,19 +133,18 @@ export class Tracker {
 
   private readonly onCreated = guard("context:created subscriber", (message: unknown): void => {
     const { context, parent } = message as ContextCreatedMessage;
-    const ctx = context as unknown as ContextInternals;
+    const s = tryInspect(context);
+    if (s === undefined) return;
     const parentNode = nodeOf(parent);
-    const own = ctx._deadline ?? Infinity;
-    // The core publishes before it lowers the deadline to the parent's: take the earlier.
-    const inherited = parentNode?._deadline ?? Infinity;
+    const own = s.ownDeadline ?? Infinity;
     const record = new ContextRecord(
       this.newId(),
-      ctx.name,
-      kindLabel(ctx._kind),
+      s.name,
+      s.kind,
       parentNode === null ? undefined : this.byContext.get(parentNode)?.id,
-      ctx._createdAt ?? now(),
-      Math.min(own, inherited),
-      ctx._site === undefined ? undefined : new StackRef(ctx._site),
+      s.createdAt ?? now(),
+      s.deadline ?? Infinity,
+      s.site === undefined ? undefined : new StackRef(s.site),
     );
     record.listed = true;
     this.contexts.set(record.id, record);
@@ -171,7 +162,7 @@ export class Tracker {
     const { context } = message as ContextEndedMessage;
     const record = this.byContext.get(context);
     if (record === undefined || record.endedAt !== undefined) return;
-    record.endedAt = (context as unknown as ContextInternals)._endedAt ?? now();
+    record.endedAt = tryInspect(context)?.endedAt ?? now();
     if (record.listed) {
       record.listed = false;
       this.contexts.delete(record.id);
@@ -197,7 +188,7 @@ export class Tracker {
     const stack = !sampled
       ? StackRef.NONE
       : isContext(context)
-        ? StackRef.capture(announceStart, OWN_FRAMES_BELOW_ANNOUNCE)
+        ? StackRef.capture(announceOpStart, OWN_FRAMES_BELOW_ANNOUNCE)
         : StackRef.capture(undefined, FRAMES_ABOVE_CALLER);
     const record = this.startOperation(kind, context, stack);
     this.byOperation.set(op, record);

@@ -1,5 +1,5 @@
+import { moduleFile } from "../core/internal.js";
 import { createRequire } from "node:module";
-import { moduleFile } from "../core/module-file.js";
 
 /**
  * A `require` that resolves from timebound's own folder, in the ESM build as in the CommonJS

@@ -1,8 +1,15 @@
-import type { CancelContext, Context } from "../core/context.js";
-import type { ContextError } from "../core/errors.js";
-import { type Announced, announceEnd, announceStart, channels } from "../core/events.js";
-import { Watcher, endedError, unwatch, watch } from "../core/watch.js";
-import { checkContext } from "../sync/check.js";
+import { channels, type Context, type ContextError } from "../core/index.js";
+import {
+  type Announced,
+  announceOpEnd,
+  announceOpStart,
+  type CancelContext,
+  checkContext,
+  endedError,
+  unwatch,
+  watch,
+  Watcher,
+} from "../core/internal.js";
 
 class Race<T> extends Watcher {
   settled = false;
@@ -94,7 +101,7 @@ export function raceContext<T>(
 export function announceWork(work: Promise<unknown>, kind: string, ctx: Context): void {
   if (!channels.opStart.hasSubscribers) return;
   const op: Partial<Announced> = {};
-  announceStart(op, kind, ctx);
-  const settled = (): void => announceEnd(op, ctx.err === undefined ? "done" : "context-ended");
+  announceOpStart(op, kind, ctx);
+  const settled = (): void => announceOpEnd(op, ctx.err === undefined ? "done" : "context-ended");
   work.then(settled, settled);
 }

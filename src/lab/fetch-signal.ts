@@ -1,10 +1,10 @@
 // A fetch made inside run(ctx, …) without ctx.signal keeps going after the context ended: the
 // caller waits, the upstream keeps sending. The tracker sees it as an operation of ctx still
 // running after ctx ended (ignored-cancellation); timebound/http's fetch(ctx) stops with ctx.
+import { startInterval, startTimer } from "../core/internal.js";
 import { type Server, type ServerResponse, createServer } from "node:http";
 import { type Context, background, run, withTimeout } from "../core/index.js";
 import type * as HttpAdapter from "../io/http/index.js";
-import { startInterval, startTimer } from "../core/timer.js";
 import { sleep } from "../sync/sleep.js";
 import { formatCount, formatMs } from "./format.js";
 import type { LabOptions } from "./options.js";

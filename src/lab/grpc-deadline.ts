@@ -1,8 +1,8 @@
+import { startTimer } from "../core/internal.js";
 import type * as Grpc from "@grpc/grpc-js";
 import type * as GrpcIo from "../io/grpc/index.js";
 import { type Context, ContextError, background, now, withTimeout } from "../core/index.js";
 import { sleep } from "../sync/sleep.js";
-import { startTimer } from "../core/timer.js";
 import { formatCount, formatMs } from "./format.js";
 import { raceTimer } from "./race-timer.js";
 import { skippedResult } from "./skipped.js";

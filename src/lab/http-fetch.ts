@@ -3,6 +3,7 @@
 // given to it but fires while the body is read later reaches the body only as a bare AbortError
 // (nodejs/undici#3296), or not at all (nodejs/node#56917). This scenario measures both beside
 // timebound/http's fetch(ctx), from the caller's side and from the upstream's own log.
+import { startInterval } from "../core/internal.js";
 import { type Server, type ServerResponse, createServer } from "node:http";
 import type { Agent } from "undici";
 import type * as HttpAdapter from "../io/http/index.js";
@@ -10,7 +11,6 @@ import { background, now, withTimeout } from "../core/index.js";
 import { formatCount, formatMs } from "./format.js";
 import { raceTimer } from "./race-timer.js";
 import { sleep } from "../sync/sleep.js";
-import { startInterval } from "../core/timer.js";
 import { scaled } from "./nested-deadlines.js";
 import type { LabOptions } from "./options.js";
 import type { Progress, ResultRow, Scenario, ScenarioResult } from "./scenario.js";

@@ -1,4 +1,4 @@
-import { coreStats, dependents } from "../core/context.js";
+import { coreStats, dependents } from "../core/introspect.js";
 import {
   type Context,
   type ContextCreatedMessage,

@@ -1,5 +1,5 @@
+import { startTimer } from "../core/internal.js";
 import { background, explain, now, withTimeout } from "../core/index.js";
-import { startTimer } from "../core/timer.js";
 import { formatMs } from "./format.js";
 import type { LabOptions } from "./options.js";
 import type { Progress, ResultRow, Scenario, ScenarioResult } from "./scenario.js";

@@ -1,7 +1,7 @@
+import { describeValue } from "../core/internal.js";
 import { exec as nodeExec } from "node:child_process";
 import { existsSync } from "node:fs";
 import { background, now, withTimeout } from "../core/index.js";
-import { describeValue } from "../core/explain.js";
 import { exec } from "../io/process/exec.js";
 import { hasProcTable, runningWithEnv } from "../io/process/proc.js";
 import { sleep } from "../sync/sleep.js";

@@ -1,4 +1,4 @@
-import type { Context } from "../core/context.js";
+import type { Context } from "../core/index.js";
 import type { ResultRow } from "./scenario.js";
 
 /** A row of numbers, wrong vs right, each shown with `format`. */

@@ -1,5 +1,5 @@
+import { startTimer } from "../core/internal.js";
 import { type Context, background, withCancel, withTimeout } from "../core/index.js";
-import { startTimer } from "../core/timer.js";
 import { sleep } from "../sync/sleep.js";
 import { ticker } from "../sync/ticker.js";
 import { formatBytesDelta, formatCount, formatMs } from "./format.js";

@@ -1,9 +1,9 @@
+import { startInterval } from "../core/internal.js";
 import { join, relative, resolve } from "node:path";
 import { type DumpResult, writeDump } from "../diagnostics/dump.js";
 import type { Finding, FindingKind, Snapshot } from "../diagnostics/model.js";
 import type { TrackOptions } from "../diagnostics/options.js";
 import { type Tracking, activeTracking, track } from "../diagnostics/track.js";
-import { startInterval } from "../core/timer.js";
 import { garbageCollector } from "./gc.js";
 import { DEFAULT_LAB_OUT, type LabOptions } from "./options.js";
 import type { ResultRow } from "./scenario.js";

@@ -1,8 +1,5 @@
-import { background } from "../core/derive.js";
-import type { Context } from "../core/context.js";
-import { describeValue } from "../core/explain.js";
-import { watch } from "../core/watch.js";
-import { checkContext } from "./check.js";
+import { background, type Context } from "../core/index.js";
+import { checkContext, describeValue, watch } from "../core/internal.js";
 import { List } from "./list.js";
 import { type Entry, Operation, type Outcome } from "./operation.js";
 import { Ring } from "./ring.js";

@@ -1,8 +1,11 @@
-import type { CancelableContext, Context } from "../core/context.js";
-import type { ContextError } from "../core/errors.js";
-import { background, withCancel } from "../core/derive.js";
-import { describeValue } from "../core/explain.js";
-import { checkContext } from "./check.js";
+import {
+  background,
+  type CancelableContext,
+  type Context,
+  type ContextError,
+  withCancel,
+} from "../core/index.js";
+import { checkContext, describeValue } from "../core/internal.js";
 
 /** A function run by a {@link Group}; it gets the group's context. */
 export type GroupTask = (ctx: Context) => unknown;

@@ -1,5 +1,4 @@
-import type { CancelContext } from "../core/context.js";
-import { Watcher, endedError, unwatch } from "../core/watch.js";
+import { type CancelContext, endedError, unwatch, Watcher } from "../core/internal.js";
 import { type List, type ListNode, detach } from "./list.js";
 
 /** What a channel operation completed with: which case, the value received, and `ok`. */

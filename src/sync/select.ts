@@ -1,8 +1,6 @@
-import type { Context } from "../core/context.js";
-import { describeValue } from "../core/explain.js";
-import { watch } from "../core/watch.js";
+import type { Context } from "../core/index.js";
+import { checkContext, describeValue, watch } from "../core/internal.js";
 import { Channel, ChannelClosedError } from "./channel.js";
-import { checkContext } from "./check.js";
 import { Operation, type Outcome } from "./operation.js";
 
 /** A select case that receives from `recv`. */

@@ -1,7 +1,13 @@
-import type { CancelContext, Context } from "../core/context.js";
-import { describeValue } from "../core/explain.js";
-import { Watcher, endedError, unwatch, watch } from "../core/watch.js";
-import { checkContext } from "./check.js";
+import type { Context } from "../core/index.js";
+import {
+  type CancelContext,
+  checkContext,
+  describeValue,
+  endedError,
+  unwatch,
+  watch,
+  Watcher,
+} from "../core/internal.js";
 import { List, type ListNode } from "./list.js";
 
 class Acquirer extends Watcher implements ListNode {

@@ -1,9 +1,15 @@
-import { now } from "../core/clock.js";
-import { TIMER_SLACK_MS, startTimer } from "../core/timer.js";
-import type { CancelContext, Context } from "../core/context.js";
-import { describeValue } from "../core/explain.js";
-import { Watcher, endedError, unwatch, watch } from "../core/watch.js";
-import { checkContext } from "./check.js";
+import { type Context, now } from "../core/index.js";
+import {
+  type CancelContext,
+  checkContext,
+  describeValue,
+  endedError,
+  startTimer,
+  TIMER_SLACK_MS,
+  unwatch,
+  watch,
+  Watcher,
+} from "../core/internal.js";
 
 class Sleeper extends Watcher {
   override get opName(): string {

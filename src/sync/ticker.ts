@@ -1,9 +1,14 @@
-import { now } from "../core/clock.js";
-import { TIMER_SLACK_MS, startTimer } from "../core/timer.js";
-import type { CancelContext, Context } from "../core/context.js";
-import { describeValue } from "../core/explain.js";
-import { Watcher, unwatch, watch } from "../core/watch.js";
-import { checkContext } from "./check.js";
+import { type Context, now } from "../core/index.js";
+import {
+  type CancelContext,
+  checkContext,
+  describeValue,
+  startTimer,
+  TIMER_SLACK_MS,
+  unwatch,
+  watch,
+  Watcher,
+} from "../core/internal.js";
 
 /** One tick of a {@link ticker}. */
 export interface Tick {

@@ -1,5 +1,4 @@
-import { describeValue } from "../core/explain.js";
-import { MAX_TIMER_DELAY_MS } from "../core/timer.js";
+import { describeValue, MAX_TIMER_DELAY_MS } from "../core/internal.js";
 import { DEFAULT_LOG_TAIL_BYTES } from "./log-tail.js";
 
 /** The default of {@link ServerOptions.startTimeoutMs}. */

@@ -1,9 +1,9 @@
+import { describeValue } from "../core/internal.js";
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { chown, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describeValue } from "../core/explain.js";
 import { checkPortFree, freePort, portError } from "./free-port.js";
 import { guardFolder } from "./leftovers.js";
 import { type CheckedServerOptions, checkServerOptions, type ServerOptions } from "./options.js";

@@ -1,8 +1,8 @@
+import { background } from "../core/index.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { background } from "../core/derive.js";
 import { sleep } from "../sync/sleep.js";
 import { freePort } from "./free-port.js";
 import { guardFolder } from "./leftovers.js";

@@ -1,7 +1,7 @@
+import { startTimer } from "../core/internal.js";
 import { type ChildProcess, type SpawnOptions, spawn } from "node:child_process";
 import type { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
-import { startTimer } from "../core/timer.js";
 import { guardProcess } from "./leftovers.js";
 import { DEFAULT_LOG_TAIL_BYTES, LogTail } from "./log-tail.js";
 import { DEFAULT_START_TIMEOUT_MS } from "./options.js";

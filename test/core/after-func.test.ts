@@ -1,3 +1,4 @@
+import { dependents } from "../../src/core/introspect.js";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -9,7 +10,6 @@ import {
   withValue,
   withoutCancel,
 } from "../../src/index.js";
-import { dependents } from "../../src/core/context.js";
 
 function macrotask(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));

@@ -81,13 +81,13 @@ describe("bad parents", () => {
     }
   }
 
-  it("a lookalike context from another copy gets a hint", () => {
-    const foreign = { signal: new AbortController().signal, deadline: undefined, err: undefined };
+  it("a partial lookalike of a context is told what it lacks to be adopted", () => {
+    const lookalike = { signal: new AbortController().signal, deadline: undefined, err: undefined };
     throwsClearly(
-      () => withCancel(foreign as unknown as Context),
+      () => withCancel(lookalike as unknown as Context),
       TypeError,
       "withCancel",
-      "another copy of timebound",
+      "it looks like a context but has no value(), remaining(), throwIfDone()",
     );
   });
 

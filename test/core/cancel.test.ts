@@ -1,3 +1,4 @@
+import { coreStats, dependents } from "../../src/core/introspect.js";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -19,7 +20,6 @@ import {
   type CancelableContext,
   type Context,
 } from "../../src/index.js";
-import { coreStats, dependents } from "../../src/core/context.js";
 
 /** True if `p` has not settled after the current macrotask turn. */
 async function isPending(p: Promise<unknown>): Promise<boolean> {

@@ -1,3 +1,4 @@
+import { coreStats } from "../../src/core/introspect.js";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import diagnosticsChannel from "node:diagnostics_channel";
@@ -11,7 +12,6 @@ import {
   createKey,
   type DeadlineFiredMessage,
 } from "../../src/index.js";
-import { coreStats } from "../../src/core/context.js";
 import { blockFor, state } from "../helpers.js";
 
 // A CPU loop never lets a deadline timer run: these check that a deadline passed is a deadline

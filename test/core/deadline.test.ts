@@ -1,3 +1,4 @@
+import { coreStats, dependents } from "../../src/core/introspect.js";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -16,7 +17,6 @@ import {
   withValue,
   type Context,
 } from "../../src/index.js";
-import { coreStats, dependents } from "../../src/core/context.js";
 
 /** Whether `ctx` is live, read without letting TypeScript narrow `ctx.err` for later lines. */
 function isLive(ctx: Context): boolean {

@@ -1,3 +1,4 @@
+import { dependents } from "../../src/core/introspect.js";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { getEventListeners } from "node:events";
@@ -15,7 +16,6 @@ import {
   withValue,
   type Context,
 } from "../../src/index.js";
-import { dependents } from "../../src/core/context.js";
 
 /** Whether `ctx` is live, read without letting TypeScript narrow `ctx.err` for later lines. */
 function isLive(ctx: Context): boolean {

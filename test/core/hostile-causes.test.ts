@@ -1,3 +1,5 @@
+import { coreStats, dependents } from "../../src/core/introspect.js";
+import { describeValue } from "../../src/core/internal.js";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import diagnosticsChannel from "node:diagnostics_channel";
@@ -11,8 +13,6 @@ import {
   type CancelableContext,
   type ContextCreatedMessage,
 } from "../../src/index.js";
-import { coreStats, dependents } from "../../src/core/context.js";
-import { describeValue } from "../../src/core/explain.js";
 import { state } from "../helpers.js";
 
 function children(parent: CancelableContext, n: number): CancelableContext[] {

@@ -1,3 +1,5 @@
+import { coreStats } from "../../src/core/introspect.js";
+import { capDelay, MAX_TIMER_DELAY_MS } from "../../src/core/internal.js";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -9,8 +11,6 @@ import {
   now,
   withTimeout,
 } from "../../src/index.js";
-import { MAX_TIMER_DELAY_MS, capDelay } from "../../src/core/timer.js";
-import { coreStats } from "../../src/core/context.js";
 
 /**
  * Runs `body` while counting the timers armed through the global `setTimeout` and the

@@ -1,6 +1,6 @@
+import { coreStats } from "../../src/core/introspect.js";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { coreStats } from "../../src/core/context.js";
 import { missingCancel } from "../../src/lab/missing-cancel.js";
 import { type ResultRow, type ScenarioResult, silentProgress } from "../../src/lab/scenario.js";
 

@@ -1,6 +1,6 @@
+import { coreStats } from "../../src/core/introspect.js";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { coreStats } from "../../src/core/context.js";
 import { nestedCases, nestedDeadlines, scaled } from "../../src/lab/nested-deadlines.js";
 import { type Measurement, type ScenarioResult, silentProgress } from "../../src/lab/scenario.js";
 

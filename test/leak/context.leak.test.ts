@@ -1,5 +1,6 @@
 // Leak tests (the runner passes --expose-gc): long runs of create + cancel under one
 // long-lived parent must leave the heap, the parent's dependents and armed timers at baseline.
+import { coreStats, dependents } from "../../src/core/introspect.js";
 import assert from "node:assert/strict";
 import { getEventListeners } from "node:events";
 import { describe, it } from "node:test";
@@ -11,7 +12,6 @@ import {
   withCancel,
   withTimeout,
 } from "../../src/index.js";
-import { coreStats, dependents } from "../../src/core/context.js";
 
 const gc = (globalThis as { gc?: () => void }).gc;
 

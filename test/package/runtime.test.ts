@@ -123,12 +123,19 @@ describe("the packed package's preload, timebound/register", () => {
 });
 
 describe("both builds in one program (the dual package hazard)", () => {
-  it("rejects a context of the other copy and says how to bridge it", () => {
+  it("adopts a context of the other copy as a parent; a wait on it directly says to derive one", () => {
     const r = node("dual.mjs");
     assert.equal(r.status, 0, r.stderr);
-    const said = JSON.parse(r.stdout) as { outcome: string; message?: string };
-    assert.equal(said.outcome, "rejected", r.stdout);
-    assert.match(said.message ?? "", /fromSignal/);
+    const said = JSON.parse(r.stdout) as {
+      direct: string;
+      message?: string;
+      child: string;
+      instanceofAcross: boolean;
+    };
+    assert.equal(said.direct, "rejected", r.stdout);
+    assert.match(said.message ?? "", /derive one from it first \(withCancel\(ctx\)\)/);
+    assert.equal(said.child, "ended with the parent");
+    assert.equal(said.instanceofAcross, true, "instanceof works across the copies");
   });
 });
 

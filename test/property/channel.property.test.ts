@@ -1,6 +1,7 @@
 // Channel and Semaphore against simple reference models: every operation's outcome, the
 // buffer, and the wait queues must match after each step, and nothing may wait after its
 // context ended.
+import { dependents } from "../../src/core/introspect.js";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
@@ -12,7 +13,6 @@ import {
   background,
   withCancel,
 } from "../../src/index.js";
-import { dependents } from "../../src/core/context.js";
 import { flush } from "../helpers.js";
 
 type Settled = "pending" | "sent" | "canceled" | "closed-error" | { ok: boolean; value: unknown };

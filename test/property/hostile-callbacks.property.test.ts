@@ -4,6 +4,8 @@
 // After each run, every context that should have ended has, exactly once, with its signal
 // aborted and its done resolved; nothing is linked under an ended parent; no ended context has
 // a timer armed.
+import { coreStats, dependents } from "../../src/core/introspect.js";
+import { CancelContext } from "../../src/core/context.js";
 import assert from "node:assert/strict";
 import diagnosticsChannel from "node:diagnostics_channel";
 import { describe, it } from "node:test";
@@ -23,7 +25,6 @@ import {
   withValue,
   withoutCancel,
 } from "../../src/index.js";
-import { CancelContext, coreStats, dependents } from "../../src/core/context.js";
 
 type NodeSpec = { parent: number; kind: "cancel" | "timeout" | "value" | "detached"; ms: number };
 

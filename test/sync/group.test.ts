@@ -1,7 +1,7 @@
+import { dependents } from "../../src/core/introspect.js";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Canceled, Group, background, cause, sleep, withCancel } from "../../src/index.js";
-import { dependents } from "../../src/core/context.js";
 
 describe("Group", () => {
   it("waits for every task and resolves when all succeed", async () => {

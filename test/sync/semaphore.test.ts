@@ -1,7 +1,7 @@
+import { dependents } from "../../src/core/introspect.js";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Canceled, Semaphore, background, withCancel } from "../../src/index.js";
-import { dependents } from "../../src/core/context.js";
 import { state } from "../helpers.js";
 
 describe("Semaphore", () => {

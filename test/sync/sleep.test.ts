@@ -1,3 +1,4 @@
+import { dependents } from "../../src/core/introspect.js";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
@@ -8,7 +9,6 @@ import {
   withCancel,
   withTimeout,
 } from "../../src/index.js";
-import { dependents } from "../../src/core/context.js";
 import { activeTimeouts, state } from "../helpers.js";
 
 describe("sleep", () => {

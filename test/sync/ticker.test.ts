@@ -1,7 +1,7 @@
+import { dependents } from "../../src/core/introspect.js";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { background, sleep, ticker, withCancel, withTimeout } from "../../src/index.js";
-import { dependents } from "../../src/core/context.js";
 import { activeTimeouts, blockFor } from "../helpers.js";
 
 describe("ticker", () => {

@@ -1,6 +1,5 @@
+import { type Context, withTimeout } from "../../core/index.js";
 import type { CallOptions } from "@grpc/grpc-js";
-import type { Context } from "../../core/context.js";
-import { withTimeout } from "../../core/derive.js";
 import { type ContextCallOptions, withDeadline } from "./call-options.js";
 import { msUntil, sentDeadline } from "./deadline.js";
 

@@ -1,7 +1,6 @@
+import type { Context } from "../../core/index.js";
+import { checkContext, describeValue } from "../../core/internal.js";
 import type { CallOptions } from "@grpc/grpc-js";
-import type { Context } from "../../core/context.js";
-import { describeValue } from "../../core/explain.js";
-import { checkContext } from "../../sync/check.js";
 import { checkDeadlineOption, sentDeadline } from "./deadline.js";
 
 // Where callOptions() leaves the context for contextInterceptor. grpc-js hands interceptors a

@@ -1,4 +1,4 @@
-import { describeValue } from "../../core/explain.js";
+import { describeValue } from "../../core/internal.js";
 
 /** The four kinds of gRPC method, named as grpc-js names them on a server. */
 export type MethodKind = "unary" | "clientStream" | "serverStream" | "bidi";

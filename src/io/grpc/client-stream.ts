@@ -1,5 +1,5 @@
+import type { Context } from "../../core/index.js";
 import type { CallOptions, ClientWritableStream, Metadata, ServiceError } from "@grpc/grpc-js";
-import type { Context } from "../../core/context.js";
 import { raceContext } from "../race.js";
 import type { CallbackResponseOf, StreamRequestOf } from "./method-types.js";
 import { outgoingCall } from "./outgoing.js";

@@ -1,6 +1,6 @@
+import type { Context } from "../../core/index.js";
+import { describeValue } from "../../core/internal.js";
 import { type Deadline, type ServiceError, status } from "@grpc/grpc-js";
-import type { Context } from "../../core/context.js";
-import { describeValue } from "../../core/explain.js";
 
 /**
  * How far grpc-js's deadline timer may run ahead of the context's. grpc-js counts its deadline

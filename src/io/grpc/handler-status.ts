@@ -1,7 +1,6 @@
+import { type Context, ContextError, DeadlineExceeded, explain } from "../../core/index.js";
+import { describeValue } from "../../core/internal.js";
 import { type ServerErrorResponse, type StatusObject, status } from "@grpc/grpc-js";
-import type { Context } from "../../core/context.js";
-import { ContextError, DeadlineExceeded } from "../../core/errors.js";
-import { describeValue, explain } from "../../core/explain.js";
 
 /** What ended the work of a handler that failed with a context's error. */
 export type HandlerEnd =

@@ -1,3 +1,5 @@
+import { type Context, run } from "../../core/index.js";
+import { describeValue } from "../../core/internal.js";
 import { Duplex } from "node:stream";
 import {
   type ServerErrorResponse,
@@ -5,9 +7,6 @@ import {
   type sendUnaryData,
   status,
 } from "@grpc/grpc-js";
-import { run } from "../../core/ambient.js";
-import type { Context } from "../../core/context.js";
-import { describeValue } from "../../core/explain.js";
 import { handlerStatus } from "./handler-status.js";
 import {
   type CallContextOptions,

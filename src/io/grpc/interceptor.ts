@@ -1,3 +1,5 @@
+import { afterFunc, type Context, current } from "../../core/index.js";
+import { endedError } from "../../core/internal.js";
 import {
   type Interceptor,
   InterceptingCall,
@@ -5,10 +7,6 @@ import {
   type NextCall,
   type StatusObject,
 } from "@grpc/grpc-js";
-import { current } from "../../core/ambient.js";
-import { afterFunc } from "../../core/after-func.js";
-import type { Context } from "../../core/context.js";
-import { endedError } from "../../core/watch.js";
 import { bindCall } from "./bound-call.js";
 import { contextOf } from "./call-options.js";
 import { isContextDeadline } from "./deadline.js";

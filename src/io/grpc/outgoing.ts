@@ -1,7 +1,6 @@
+import type { Context } from "../../core/index.js";
+import { checkContext, describeValue } from "../../core/internal.js";
 import type { CallOptions, Metadata } from "@grpc/grpc-js";
-import type { Context } from "../../core/context.js";
-import { describeValue } from "../../core/explain.js";
-import { checkContext } from "../../sync/check.js";
 import { bindCall } from "./bound-call.js";
 import { checkCallOptions } from "./call-options.js";
 import { type MethodKind, clientMethod } from "./client-method.js";

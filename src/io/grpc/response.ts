@@ -1,6 +1,5 @@
+import { afterFunc, type Context } from "../../core/index.js";
 import type { ServiceError } from "@grpc/grpc-js";
-import { afterFunc } from "../../core/after-func.js";
-import type { Context } from "../../core/context.js";
 import { isContextDeadline } from "./deadline.js";
 
 /**

@@ -1,15 +1,13 @@
-import type { Deadline } from "@grpc/grpc-js";
-import { afterFunc } from "../../core/after-func.js";
 import {
-  type CancelContext,
+  afterFunc,
+  background,
   type CancelableContext,
   type Context,
-  DEADLINE,
-  asParent,
-  endContext,
-} from "../../core/context.js";
-import { background, withCancel, withTimeout } from "../../core/derive.js";
-import { describeValue, ms } from "../../core/explain.js";
+  withCancel,
+  withTimeout,
+} from "../../core/index.js";
+import { asParent, describeValue, expire, formatMs } from "../../core/internal.js";
+import type { Deadline } from "@grpc/grpc-js";
 import { wallClockMs } from "./deadline.js";
 
 /**
@@ -101,8 +99,10 @@ export function contextFromCall(
   const onCanceled = (): void => {
     if (ctx.err !== undefined) return;
     const left = ctx.remaining();
-    if (hasDeadline && left <= DEADLINE_LEAD_MS) expire(ctx, clientDeadline(path, left));
-    else ctx.cancel(callEnded(path));
+    // The client saw the same deadline first: end as the deadline does, a moment early.
+    if (hasDeadline && left <= DEADLINE_LEAD_MS) {
+      expire(ctx, "deadline-exceeded", clientDeadline(path, left));
+    } else ctx.cancel(callEnded(path));
   };
   call.on("cancelled", onCanceled);
   afterFunc(ctx, () => call.removeListener("cancelled", onCanceled));
@@ -140,15 +140,9 @@ export function checkCallContextOptions(options: unknown, fn: string): CallConte
   return options;
 }
 
-/** Ends `ctx` as its deadline does, a moment early: the client saw the same deadline first. */
-function expire(ctx: CancelableContext, cause: Error): void {
-  const node = ctx as CancelContext;
-  endContext(node, DEADLINE, cause, node, 0);
-}
-
 function clientDeadline(path: string, left: number): Error {
   return new Error(
-    `gRPC call ${path}: the client's deadline passed; its cancellation arrived ${ms(left)} ` +
+    `gRPC call ${path}: the client's deadline passed; its cancellation arrived ${formatMs(left)} ` +
       "before this server's copy of the deadline",
   );
 }

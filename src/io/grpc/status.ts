@@ -1,6 +1,5 @@
+import { type Context, type ContextError, DeadlineExceeded } from "../../core/index.js";
 import { type StatusObject, status } from "@grpc/grpc-js";
-import type { Context } from "../../core/context.js";
-import { type ContextError, DeadlineExceeded } from "../../core/errors.js";
 
 /**
  * The status a context's end gives a call in this process (the caller's side): DEADLINE_EXCEEDED

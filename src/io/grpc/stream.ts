@@ -1,11 +1,10 @@
+import { afterFunc, type Context } from "../../core/index.js";
 import type {
   CallOptions,
   ClientDuplexStream,
   ClientReadableStream,
   Metadata,
 } from "@grpc/grpc-js";
-import { afterFunc } from "../../core/after-func.js";
-import type { Context } from "../../core/context.js";
 import { raceContext } from "../race.js";
 import { isContextDeadline } from "./deadline.js";
 import type { RequestOf, StreamRequestOf, StreamResponseOf } from "./method-types.js";

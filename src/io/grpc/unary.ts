@@ -1,5 +1,5 @@
+import type { Context } from "../../core/index.js";
 import type { CallOptions, ClientUnaryCall, Metadata } from "@grpc/grpc-js";
-import type { Context } from "../../core/context.js";
 import { raceContext } from "../race.js";
 import type { CallbackResponseOf, RequestOf } from "./method-types.js";
 import { type OutgoingCall, outgoingCall } from "./outgoing.js";

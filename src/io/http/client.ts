@@ -1,7 +1,5 @@
-import type { Context } from "../../core/context.js";
-import { describeValue } from "../../core/explain.js";
-import { fromSignal } from "../../core/from-signal.js";
-import { checkContext } from "../../sync/check.js";
+import { type Context, fromSignal } from "../../core/index.js";
+import { checkContext, describeValue } from "../../core/internal.js";
 import {
   type BoundInit,
   type Engine,

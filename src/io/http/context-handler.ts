@@ -1,7 +1,7 @@
+import type { Context } from "../../core/index.js";
+import { type CancelContext, endedError, unwatch, watch, Watcher } from "../../core/internal.js";
 import type { Duplex } from "node:stream";
 import type { Dispatcher } from "undici";
-import type { CancelContext, Context } from "../../core/context.js";
-import { Watcher, endedError, unwatch, watch } from "../../core/watch.js";
 
 type Controller = Dispatcher.DispatchController;
 type Handler = Dispatcher.DispatchHandler;

@@ -1,8 +1,6 @@
+import { type Context, current } from "../../core/index.js";
+import { checkContext, describeValue } from "../../core/internal.js";
 import type { Dispatcher } from "undici";
-import { current } from "../../core/ambient.js";
-import type { Context } from "../../core/context.js";
-import { describeValue } from "../../core/explain.js";
-import { checkContext } from "../../sync/check.js";
 import { ContextHandler } from "./context-handler.js";
 import { timeLeftValue } from "./deadline-header.js";
 import { setDispatchHeader } from "./dispatch-headers.js";

@@ -1,11 +1,9 @@
 // What a request that failed with a context error gets, for the Express and Fastify error
 // handlers alike. What goes over the wire is a fixed description: an error's explanation names
 // internal contexts, their ancestors and cancel causes, which belong in logs, not to the client.
+import { Canceled, cause, ContextError, DeadlineExceeded, isContext } from "../../core/index.js";
+import { describeValue } from "../../core/internal.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { cause } from "../../core/derive.js";
-import { Canceled, ContextError, DeadlineExceeded } from "../../core/errors.js";
-import { describeValue } from "../../core/explain.js";
-import { isContext } from "../../core/is-context.js";
 import { ClientDisconnectedError } from "./errors.js";
 import { optionsObject } from "./options.js";
 

@@ -1,6 +1,6 @@
+import type { ContextError } from "../../core/index.js";
+import { describeValue } from "../../core/internal.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { ContextError } from "../../core/errors.js";
-import { describeValue } from "../../core/explain.js";
 import { type ErrorResponseOptions, contextFailure, explainOption } from "./error-response.js";
 
 /** An Express error middleware (four arguments), typed without Express. */

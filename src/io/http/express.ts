@@ -1,5 +1,5 @@
+import { run } from "../../core/index.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { run } from "../../core/ambient.js";
 import {
   type RequestContextOptions,
   type WithContext,

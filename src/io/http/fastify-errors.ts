@@ -1,5 +1,5 @@
+import type { CancelableContext } from "../../core/index.js";
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
-import type { CancelableContext } from "../../core/context.js";
 import {
   CANCELED_TEXT,
   DEADLINE_EXCEEDED_TEXT,

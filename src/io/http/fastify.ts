@@ -1,6 +1,5 @@
-import { run } from "../../core/ambient.js";
-import type { CancelableContext } from "../../core/context.js";
-import { describeValue } from "../../core/explain.js";
+import { type CancelableContext, run } from "../../core/index.js";
+import { describeValue } from "../../core/internal.js";
 import { type ErrorResponseOptions, explainOption } from "./error-response.js";
 import {
   type FastifyErrorHandler,

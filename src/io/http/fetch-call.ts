@@ -1,6 +1,5 @@
-import type { CancelContext, CancelableContext, Context } from "../../core/context.js";
-import type { ContextError } from "../../core/errors.js";
-import { Watcher, endedError, unwatch, watch } from "../../core/watch.js";
+import type { CancelableContext, Context, ContextError } from "../../core/index.js";
+import { type CancelContext, endedError, unwatch, watch, Watcher } from "../../core/internal.js";
 import { announceWork } from "../race.js";
 
 // A response dropped unread would keep its request linked under the caller's context until that

@@ -9,13 +9,13 @@
 // prototype is swapped for a child of its own that guards the readers. Rebuilding it around a
 // guarded stream would cost a stream and a Response per request, about a third of a loopback
 // request's time.
+import type { ContextError } from "../../core/index.js";
 import {
   ReadableStream,
   type ReadableStreamDefaultController,
   type ReadableStreamDefaultReader,
   type ReadableStreamReadResult,
 } from "node:stream/web";
-import type { ContextError } from "../../core/errors.js";
 import { raceContext } from "../race.js";
 import type { FetchCall } from "./fetch-call.js";
 

@@ -1,6 +1,6 @@
 // Validation shared by the client and server options: each bad value is reported with the
 // function and the option that received it.
-import { describeValue } from "../../core/explain.js";
+import { describeValue } from "../../core/internal.js";
 import { DEFAULT_DEADLINE_HEADER } from "./deadline-header.js";
 
 /** An HTTP header name (RFC 9110 token). */

@@ -2,11 +2,9 @@
 // matters on its own: a request pipelined behind another on HTTP/1.1 has a response that waits
 // for the socket and emits nothing when the socket closes, so only the socket tells that its
 // client is gone.
+import { type CancelableContext, type Context, DeadlineExceeded } from "../../core/index.js";
+import { type CancelContext, startTimer, unwatch, watch, Watcher } from "../../core/internal.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { CancelContext, CancelableContext, Context } from "../../core/context.js";
-import { DeadlineExceeded } from "../../core/errors.js";
-import { startTimer } from "../../core/timer.js";
-import { Watcher, unwatch, watch } from "../../core/watch.js";
 import { CLIENT_DISCONNECTED, RESPONSE_FINISHED } from "./errors.js";
 
 /** The part of a connection (a net.Socket) the link uses. */

@@ -1,8 +1,12 @@
+import {
+  background,
+  type CancelableContext,
+  type Context,
+  isContext,
+  withTimeout,
+} from "../../core/index.js";
+import { asParent, describeValue } from "../../core/internal.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type CancelableContext, type Context, asParent } from "../../core/context.js";
-import { background, withTimeout } from "../../core/derive.js";
-import { describeValue } from "../../core/explain.js";
-import { isContext } from "../../core/is-context.js";
 import { parseTimeout } from "./deadline-header.js";
 import { headerOption, msOption, optionsObject } from "./options.js";
 import { tieRequest } from "./request-link.js";

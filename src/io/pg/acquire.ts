@@ -1,5 +1,5 @@
+import type { Context } from "../../core/index.js";
 import type { Pool, PoolClient } from "pg";
-import type { Context } from "../../core/context.js";
 import { raceContext } from "../race.js";
 
 /**

@@ -1,5 +1,5 @@
+import { startTimer } from "../../core/internal.js";
 import { type Socket, connect } from "node:net";
-import { startTimer } from "../../core/timer.js";
 import type { DriverClient } from "./driver.js";
 
 /** Where a backend's postmaster listens: a TCP address or a Unix socket path. */

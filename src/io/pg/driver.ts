@@ -1,9 +1,9 @@
 // The parts of `pg` this adapter relies on beyond its typed public API, named in one place.
 // Everything here is read from the objects the caller hands us; the driver is never imported,
 // so the Query class and the protocol methods always come from the caller's own copy of pg.
+import { describeValue } from "../../core/internal.js";
 import type { Duplex } from "node:stream";
 import type { Pool, QueryConfig } from "pg";
-import { describeValue } from "../../core/explain.js";
 
 /** The protocol writer behind a client (`client.connection`), as pg's own Query uses it. */
 export interface WireConnection {

@@ -1,4 +1,4 @@
-import type { Context } from "../../core/context.js";
+import type { Context } from "../../core/index.js";
 import {
   type DriverQuery,
   type DriverQueryClass,

@@ -1,4 +1,4 @@
-import { describeValue } from "../../core/explain.js";
+import { describeValue } from "../../core/internal.js";
 
 /** How a query is stopped and guarded. Every field has a default and a validated range. */
 export interface PgOptions {

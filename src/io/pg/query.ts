@@ -1,6 +1,6 @@
+import type { Context } from "../../core/index.js";
+import { checkContext } from "../../core/internal.js";
 import type { ClientBase, Pool, QueryResult, QueryResultRow } from "pg";
-import type { Context } from "../../core/context.js";
-import { checkContext } from "../../sync/check.js";
 import { type DriverClient, type Target, asTarget } from "./driver.js";
 import { type PgOptions, type ResolvedPgOptions, pgOptions } from "./options.js";
 import { runOnPool, runStatement } from "./run.js";

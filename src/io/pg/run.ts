@@ -1,7 +1,15 @@
+import { channels, type Context } from "../../core/index.js";
+import {
+  type Announced,
+  announceOpEnd,
+  announceOpStart,
+  type CancelContext,
+  endedError,
+  unwatch,
+  watch,
+  Watcher,
+} from "../../core/internal.js";
 import type { Pool, PoolClient } from "pg";
-import type { CancelContext, Context } from "../../core/context.js";
-import { type Announced, announceEnd, announceStart, channels } from "../../core/events.js";
-import { Watcher, endedError, unwatch, watch } from "../../core/watch.js";
 import { watchClientErrors, releaseClient } from "./acquire.js";
 import { type DriverClient, asClient, queryClassOf, transactionStatus } from "./driver.js";
 import { type Statement, type StatementPlan, createStatement } from "./guarded-query.js";
@@ -141,7 +149,7 @@ class StatementRun extends Watcher implements StatementPlan {
       this.#reject(endedError(this.ctx));
     } else if (channels.opStart.hasSubscribers) {
       this.#op = {};
-      announceStart(this.#op, "pg.query", this.ctx);
+      announceOpStart(this.#op, "pg.query", this.ctx);
     }
     return answer;
   }
@@ -265,7 +273,7 @@ class StatementRun extends Watcher implements StatementPlan {
     const op = this.#op;
     if (op === undefined) return;
     this.#op = undefined;
-    announceEnd(op, this.ctx.err === undefined ? "done" : "context-ended");
+    announceOpEnd(op, this.ctx.err === undefined ? "done" : "context-ended");
   }
 }
 

@@ -1,5 +1,5 @@
+import { describeValue } from "../../core/internal.js";
 import type { QueryConfig } from "pg";
-import { describeValue } from "../../core/explain.js";
 
 /** SQL text, or a pg QueryConfig (`{ text, values, name, types, queryMode }`). */
 export type QueryText = string | QueryConfig<unknown[]>;

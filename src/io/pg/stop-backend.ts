@@ -1,5 +1,4 @@
-import { now } from "../../core/clock.js";
-import { background, withTimeout } from "../../core/derive.js";
+import { background, now, withTimeout } from "../../core/index.js";
 import { raceContext } from "../race.js";
 import { CancelBarrier } from "./barrier.js";
 import { type CancelDelivery, cancelTarget, sendCancelRequest } from "./cancel-request.js";

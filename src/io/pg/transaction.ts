@@ -1,10 +1,14 @@
+import {
+  afterFunc,
+  background,
+  type CancelableContext,
+  type Context,
+  isContext,
+  withCancel,
+  withTimeout,
+} from "../../core/index.js";
+import { checkContext, describeValue } from "../../core/internal.js";
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from "pg";
-import type { CancelableContext, Context } from "../../core/context.js";
-import { afterFunc } from "../../core/after-func.js";
-import { background, withCancel, withTimeout } from "../../core/derive.js";
-import { describeValue } from "../../core/explain.js";
-import { isContext } from "../../core/is-context.js";
-import { checkContext } from "../../sync/check.js";
 import { raceContext } from "../race.js";
 import { acquire, releaseClient } from "./acquire.js";
 import { type DriverClient, asClient, asPool, transactionStatus } from "./driver.js";

@@ -1,5 +1,4 @@
-import { ContextError } from "../../core/errors.js";
-import type { Explanation } from "../../core/explain.js";
+import { ContextError, type Explanation } from "../../core/index.js";
 
 /**
  * What an `exec` or `execFile` had read from the child when it was stopped.

@@ -1,5 +1,5 @@
-import type { Context } from "../../core/context.js";
-import { checkContext } from "../../sync/check.js";
+import type { Context } from "../../core/index.js";
+import { checkContext } from "../../core/internal.js";
 import { raceContext } from "../race.js";
 import { type PartialOutput, withOutput } from "./errors.js";
 import { type ProcessExit, Launched } from "./launch.js";

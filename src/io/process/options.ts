@@ -1,7 +1,6 @@
+import { describeValue, MAX_TIMER_DELAY_MS } from "../../core/internal.js";
 import type { SpawnOptions as NodeSpawnOptions } from "node:child_process";
 import { constants } from "node:os";
-import { MAX_TIMER_DELAY_MS } from "../../core/timer.js";
-import { describeValue } from "../../core/explain.js";
 import { PROCESS_DESCENDANTS } from "./descendants.js";
 import type { Escalation } from "./terminate.js";
 

@@ -1,6 +1,6 @@
+import type { Context } from "../../core/index.js";
+import { checkContext } from "../../core/internal.js";
 import type { ChildProcess } from "node:child_process";
-import type { Context } from "../../core/context.js";
-import { checkContext } from "../../sync/check.js";
 import { raceContext } from "../race.js";
 import { type ProcessExit, Launched } from "./launch.js";
 import {

@@ -1,5 +1,5 @@
-import { now } from "../../core/clock.js";
-import { startTimer } from "../../core/timer.js";
+import { now } from "../../core/index.js";
+import { startTimer } from "../../core/internal.js";
 import type { ProcessTree } from "./group.js";
 
 /**

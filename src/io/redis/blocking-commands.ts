@@ -1,7 +1,7 @@
 // Which commands block on the server, where their timeout argument sits, and how to rewrite it
 // from the context's remaining budget, so the server stops waiting by itself even if the client
 // that should have unblocked it is gone.
-import { describeValue } from "../../core/explain.js";
+import { describeValue } from "../../core/internal.js";
 import type { RedisArgument } from "./driver.js";
 
 type Unit = "s" | "ms";

@@ -1,6 +1,5 @@
-import type { Context } from "../../core/context.js";
-import { describeValue } from "../../core/explain.js";
-import { checkContext } from "../../sync/check.js";
+import type { Context } from "../../core/index.js";
+import { checkContext, describeValue } from "../../core/internal.js";
 import { type BlockingCommand, blockingCommand } from "./blocking-commands.js";
 import { runBlocking } from "./blocking.js";
 import type { RedisClientLike } from "./client.js";

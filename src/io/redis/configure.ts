@@ -1,4 +1,4 @@
-import { describeValue } from "../../core/explain.js";
+import { describeValue } from "../../core/internal.js";
 import type { RedisClientLike } from "./client.js";
 import { driverFor } from "./detect.js";
 import {

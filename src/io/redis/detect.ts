@@ -1,4 +1,4 @@
-import { describeValue } from "../../core/explain.js";
+import { describeValue } from "../../core/internal.js";
 import type { RedisDriver } from "./driver.js";
 import { ioredisClusterDriver } from "./ioredis/cluster.js";
 import { ioredisDriver } from "./ioredis/driver.js";

@@ -1,9 +1,9 @@
+import type { Context } from "../../core/index.js";
 // The seam between the adapter and a Redis client library. What the adapter promises (budgets,
 // dedicated connections unblocked with CLIENT UNBLOCK, late pops put back) is written once, against
 // RedisDriver; each library has one implementation (./ioredis/, ./node-redis/) and only it knows
 // that library's API and internals. A driver is picked from the client object's shape
 // (./detect.ts), so importing timebound/redis loads no client library.
-import type { Context } from "../../core/context.js";
 
 /**
  * What a command argument may be (numbers are sent as their decimal text).

@@ -1,5 +1,5 @@
-import type { Context } from "../../core/context.js";
-import { startTimer } from "../../core/timer.js";
+import type { Context } from "../../core/index.js";
+import { startTimer } from "../../core/internal.js";
 import { Semaphore } from "../../sync/semaphore.js";
 import { raceContext } from "../race.js";
 import type { DedicatedConnection, RedisDriver, Route } from "./driver.js";

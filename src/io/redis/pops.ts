@@ -1,5 +1,5 @@
-import type { Context } from "../../core/context.js";
-import { describeValue } from "../../core/explain.js";
+import type { Context } from "../../core/index.js";
+import { describeValue } from "../../core/internal.js";
 import type { RedisClientLike } from "./client.js";
 import { run } from "./command.js";
 

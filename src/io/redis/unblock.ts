@@ -1,4 +1,4 @@
-import { background, withTimeout } from "../../core/derive.js";
+import { background, withTimeout } from "../../core/index.js";
 import { sleep } from "../../sync/sleep.js";
 import { raceContext } from "../race.js";
 import type { DedicatedConnection } from "./driver.js";

@@ -1,8 +1,6 @@
+import type { Context, ContextError } from "../../core/index.js";
+import { checkContext, describeValue } from "../../core/internal.js";
 import { pipeline as nodePipeline } from "node:stream/promises";
-import type { Context } from "../../core/context.js";
-import type { ContextError } from "../../core/errors.js";
-import { describeValue } from "../../core/explain.js";
-import { checkContext } from "../../sync/check.js";
 import { raceContext } from "../race.js";
 
 /**

@@ -1,3 +1,4 @@
+import { dependents } from "../../../src/core/introspect.js";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { type CallOptions, type ServiceError, status } from "@grpc/grpc-js";
@@ -10,7 +11,6 @@ import {
   withCancel,
   withTimeout,
 } from "../../../src/index.js";
-import { dependents } from "../../../src/core/context.js";
 import { callOptions, contextInterceptor, unary } from "../../../src/io/grpc/index.js";
 import {
   type SleepReply,

@@ -1,6 +1,6 @@
+import { coreStats } from "../../../src/core/introspect.js";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { coreStats } from "../../../src/core/context.js";
 import { grpcDeadline } from "../../../src/lab/grpc-deadline.js";
 import { type ScenarioResult, silentProgress } from "../../../src/lab/scenario.js";
 

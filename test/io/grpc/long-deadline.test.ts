@@ -2,10 +2,10 @@
 // (24.8 days) it wraps, to a negative timeout (every call fails at once with
 // DEADLINE_EXCEEDED) or to a small positive one (2^40 ms arrives as about 12 s). So a context
 // with more than MAX_SENT_TIMEOUT_MS (24 days) left sends no deadline at all.
+import { dependents } from "../../../src/core/introspect.js";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { background, withCancel, withTimeout } from "../../../src/index.js";
-import { dependents } from "../../../src/core/context.js";
 import {
   bidiStream,
   callOptions,

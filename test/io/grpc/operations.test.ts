@@ -2,6 +2,7 @@
 // (timebound:op:end) whichever side ends first: the context, or grpc-js's own DEADLINE_EXCEEDED
 // a moment before it. An operation left open is what diagnostics reports as "ignored
 // cancellation", and what expectNoLeaks fails a test for.
+import type { OperationMessage } from "../../../src/core/index.js";
 import assert from "node:assert/strict";
 import diagnosticsChannel from "node:diagnostics_channel";
 import { after, before, describe, it } from "node:test";
@@ -14,7 +15,6 @@ import {
   now,
   withTimeout,
 } from "../../../src/index.js";
-import type { OperationMessage } from "../../../src/core/events.js";
 import {
   bidiStream,
   clientStream,

@@ -1,3 +1,4 @@
+import { dependents } from "../../../src/core/introspect.js";
 import assert from "node:assert/strict";
 import http2 from "node:http2";
 import { describe, it } from "node:test";
@@ -11,7 +12,6 @@ import {
   withCancel,
   withTimeout,
 } from "../../../src/index.js";
-import { dependents } from "../../../src/core/context.js";
 import { contextFromCall, unary, withContext } from "../../../src/io/grpc/index.js";
 import {
   type SleepReply,

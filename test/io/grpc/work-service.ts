@@ -1,5 +1,6 @@
 // The Work service of fixtures/work.proto on real grpc-js servers on loopback ports, with a log
 // of what each handler saw, for the timebound/grpc tests.
+import { coreStats } from "../../../src/core/introspect.js";
 import assert from "node:assert/strict";
 import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -13,7 +14,6 @@ import {
   sleep,
   withTimeout,
 } from "../../../src/index.js";
-import { coreStats } from "../../../src/core/context.js";
 import { flush } from "../../helpers.js";
 import { type ServerCall, unary, withContext } from "../../../src/io/grpc/index.js";
 

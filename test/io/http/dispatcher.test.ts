@@ -1,3 +1,4 @@
+import { dependents } from "../../../src/core/introspect.js";
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Agent, Pool, request } from "undici";
@@ -11,7 +12,6 @@ import {
   withCancel,
   withTimeout,
 } from "../../../src/index.js";
-import { dependents } from "../../../src/core/context.js";
 import { contextDispatcher, contextInterceptor, parseTimeout } from "../../../src/io/http/index.js";
 import {
   CALLER_SLACK_MS,

@@ -83,7 +83,7 @@ describe("fastifyContext's error handler: what the client gets when the request'
     const answer = await get(`${url}/deadline`, { "timebound-timeout": "100m" });
     assert.equal(
       answer,
-      '504 {"statusCode":504,"code":"TIMEBOUND_DEADLINE_EXCEEDED","error":"Gateway Timeout",' +
+      '504 {"statusCode":504,"code":"TIMEBOUND_ERR_DEADLINE_EXCEEDED","error":"Gateway Timeout",' +
         '"message":"deadline exceeded"}',
     );
     const logged = lines.find((l) => l.err !== undefined);

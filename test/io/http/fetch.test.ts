@@ -1,3 +1,4 @@
+import { dependents } from "../../../src/core/introspect.js";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Agent, fetch as undiciFetch } from "undici";
@@ -10,7 +11,6 @@ import {
   withCancel,
   withTimeout,
 } from "../../../src/index.js";
-import { dependents } from "../../../src/core/context.js";
 import {
   MAX_SENT_DEADLINE_MS,
   createFetch,

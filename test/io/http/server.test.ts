@@ -1,3 +1,4 @@
+import { dependents } from "../../../src/core/introspect.js";
 import assert from "node:assert/strict";
 import { Agent, type IncomingMessage, type ServerResponse, request } from "node:http";
 import { after, before, describe, it } from "node:test";
@@ -11,7 +12,6 @@ import {
   sleep,
   withCancel,
 } from "../../../src/index.js";
-import { dependents } from "../../../src/core/context.js";
 import {
   ClientDisconnectedError,
   RESPONSE_FINISHED,

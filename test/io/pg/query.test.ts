@@ -1,3 +1,4 @@
+import { dependents } from "../../../src/core/introspect.js";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type pg from "pg";
@@ -9,7 +10,6 @@ import {
   withCancel,
   withTimeout,
 } from "../../../src/index.js";
-import { dependents } from "../../../src/core/context.js";
 import { query } from "../../../src/io/pg/index.js";
 import {
   backendPid,

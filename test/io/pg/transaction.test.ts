@@ -1,3 +1,4 @@
+import { dependents } from "../../../src/core/introspect.js";
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import {
@@ -9,7 +10,6 @@ import {
   withCancel,
   withTimeout,
 } from "../../../src/index.js";
-import { dependents } from "../../../src/core/context.js";
 import {
   type Transaction,
   TransactionRolledBackError,

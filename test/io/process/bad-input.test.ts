@@ -1,7 +1,7 @@
+import { dependents } from "../../../src/core/introspect.js";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { background, withCancel } from "../../../src/index.js";
-import { dependents } from "../../../src/core/context.js";
 import { exec, execFile, spawn } from "../../../src/io/process/index.js";
 
 /**

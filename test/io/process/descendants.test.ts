@@ -1,3 +1,4 @@
+import { dependents } from "../../../src/core/introspect.js";
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { setTimeout as delay } from "node:timers/promises";
@@ -9,7 +10,6 @@ import {
   withCancel,
   withTimeout,
 } from "../../../src/index.js";
-import { dependents } from "../../../src/core/context.js";
 import {
   type ContextProcess,
   PROCESS_DESCENDANTS,

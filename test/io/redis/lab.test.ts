@@ -1,6 +1,6 @@
+import { coreStats } from "../../../src/core/introspect.js";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { coreStats } from "../../../src/core/context.js";
 import { redisBlocking } from "../../../src/lab/redis-blocking.js";
 import { renderReport } from "../../../src/lab/render.js";
 import { runLab } from "../../../src/lab/run.js";

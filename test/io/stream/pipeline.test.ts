@@ -1,3 +1,4 @@
+import { dependents } from "../../../src/core/introspect.js";
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { type AddressInfo, type Socket, createServer, connect } from "node:net";
@@ -11,7 +12,6 @@ import {
   withCancel,
   withTimeout,
 } from "../../../src/index.js";
-import { dependents } from "../../../src/core/context.js";
 import { pipeline } from "../../../src/io/stream/index.js";
 import { assertReleasedInTime } from "../process/helpers.js";
 

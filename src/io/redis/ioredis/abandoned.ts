@@ -1,5 +1,5 @@
+import type { ContextError } from "../../../core/index.js";
 import type { Command, Redis } from "ioredis";
-import type { ContextError } from "../../../core/errors.js";
 import { withdraw } from "./internals.js";
 
 interface Abandoned {

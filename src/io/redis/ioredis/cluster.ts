@@ -2,9 +2,8 @@
 // (its routing, redirections and retries); blocking ones run on dedicated connections to the node
 // that serves their key's slot, and CLIENT UNBLOCK goes to that node: a server only unblocks its
 // own clients.
+import type { Context, ContextError } from "../../../core/index.js";
 import type { Cluster, Command, Redis } from "ioredis";
-import type { Context } from "../../../core/context.js";
-import type { ContextError } from "../../../core/errors.js";
 import { raceContext } from "../../race.js";
 import { decodeReply } from "./decode.js";
 import type {

@@ -1,6 +1,5 @@
+import type { Context, ContextError } from "../../../core/index.js";
 import type { Command, Redis } from "ioredis";
-import type { Context } from "../../../core/context.js";
-import type { ContextError } from "../../../core/errors.js";
 import { raceContext } from "../../race.js";
 import { decodeReply } from "./decode.js";
 import type { RedisArgument, RedisDriver, ReplyEncoding } from "../driver.js";

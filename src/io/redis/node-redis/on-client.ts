@@ -1,4 +1,4 @@
-import type { Context } from "../../../core/context.js";
+import type { Context } from "../../../core/index.js";
 import { raceContext } from "../../race.js";
 import type { RedisArgument, RedisDriver, ReplyEncoding } from "../driver.js";
 import { handleLateReply } from "../late-reply.js";

@@ -1,25 +1,39 @@
+// Where contexts were created: a stack captured at creation, only while someone asked for it.
+import { checkBoolean } from "./validate.js";
+
 /**
  * Whether contexts record where they were created. Off by default: capturing a stack costs
  * more than creating a context, so only diagnostics turns it on.
  */
-export const tracking = { enabled: false };
+export const siteCapture = { enabled: false };
 
 /**
- * Turns recording of creation sites on or off for contexts created from now on. Diagnostics
- * (`timebound/register`, `TIMEBOUND_TRACK=1`) calls this; applications rarely need to.
+ * Turns recording of creation sites on or off for contexts created from now on: their errors
+ * then have stack frames and an `originSite`, and `explain()` names where they were made.
+ * Diagnostics (`timebound/register`, `TIMEBOUND_TRACK=1`) calls this; applications rarely need to.
  *
  * @example
  * ```ts
- * setTracking(true);
+ * captureCreationSites(true);
  * const ctx = withCancel(background());
  * explain(ctx).context.site; // "src/server.ts:42:15"
  * ```
  */
+export function captureCreationSites(enabled: boolean): void {
+  siteCapture.enabled = checkBoolean(enabled, "captureCreationSites", "enabled");
+}
+
+/**
+ * @deprecated The old name of {@link captureCreationSites} ("tracking" is what diagnostics
+ * does; this only records where contexts are created).
+ *
+ * @example
+ * ```ts
+ * setTracking(true); // captureCreationSites(true)
+ * ```
+ */
 export function setTracking(enabled: boolean): void {
-  if (typeof enabled !== "boolean") {
-    throw new TypeError(`setTracking: expected a boolean, got ${typeof enabled}`);
-  }
-  tracking.enabled = enabled;
+  siteCapture.enabled = checkBoolean(enabled, "setTracking", "enabled");
 }
 
 /** A captured call stack; V8 formats it only when `stack` is first read. */
