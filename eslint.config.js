@@ -3,6 +3,24 @@ import js from "@eslint/js";
 import globals from "globals";
 import tseslint from "typescript-eslint";
 
+/** Node's timer functions: the library arms timers only through src/core/timer.ts. */
+const TIMER_IMPORTS = ["timers", "node:timers", "timers/promises", "node:timers/promises"].map(
+  (name) => ({
+    name,
+    importNames: ["setTimeout", "setInterval"],
+    message: "Use startTimer/startInterval from src/core/timer.ts, or sleep(ctx, ms).",
+  }),
+);
+
+/** Outside the core, the core is entered only through its three doors (docs/design.md). */
+const CORE_DOORS_ONLY = [
+  {
+    group: ["**/core/*", "!**/core/index.js", "!**/core/internal.js", "!**/core/introspect.js"],
+    message:
+      "Import the core from core/index.js (public), core/internal.js or core/introspect.js only.",
+  },
+];
+
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "lab-output/**", "bench/results/**", "coverage/**"] },
   js.configs.recommended,
@@ -44,19 +62,13 @@ export default tseslint.config(
           message: 'Import builtins by name or as a namespace (import * as x from "node:x").',
         },
       ],
-      "no-restricted-imports": [
-        "error",
-        {
-          paths: ["timers", "node:timers", "timers/promises", "node:timers/promises"].map(
-            (name) => ({
-              name,
-              importNames: ["setTimeout", "setInterval"],
-              message: "Use startTimer/startInterval from src/core/timer.ts, or sleep(ctx, ms).",
-            }),
-          ),
-        },
-      ],
+      "no-restricted-imports": ["error", { paths: TIMER_IMPORTS, patterns: CORE_DOORS_ONLY }],
     },
+  },
+  {
+    // Inside the core, its modules import each other freely.
+    files: ["src/core/**/*.ts"],
+    rules: { "no-restricted-imports": ["error", { paths: TIMER_IMPORTS }] },
   },
   {
     files: ["**/*.js", "**/*.mjs", "**/*.cjs"],
