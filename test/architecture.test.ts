@@ -16,9 +16,12 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   sync: ["core"],
   io: ["core", "sync"],
   diagnostics: ["core"],
+  resilience: ["core", "sync"],
+  fanout: ["core", "sync", "io"],
+  metrics: ["core", "resilience", "fanout"],
   testing: ["core", "sync", "io"],
-  lab: ["core", "sync", "io", "diagnostics", "testing"],
-  cli: ["core", "sync", "io", "diagnostics", "testing", "lab"],
+  lab: ["core", "sync", "io", "resilience", "fanout", "metrics", "diagnostics", "testing"],
+  cli: ["core", "sync", "io", "resilience", "fanout", "metrics", "diagnostics", "testing", "lab"],
   index: ["core", "sync"], // src/index.ts: the main entry
 };
 

@@ -1,0 +1,43 @@
+// Every policy announces what it decides on one diagnostics channel per kind of policy, so that
+// metrics (timebound/metrics), logs and tests subscribe by name. Messages are built only while a
+// channel has subscribers: an unobserved policy pays one property read per event.
+import * as diagnosticsChannel from "node:diagnostics_channel";
+import type { Context } from "../core/index.js";
+
+/**
+ * The channels of `timebound/resilience`, one per kind of policy. Each message is a
+ * {@link ResilienceEvent} whose `event` says what happened; the policy's doc lists its events.
+ *
+ * @example
+ * ```ts
+ * import { subscribe } from "node:diagnostics_channel";
+ * import type { ResilienceEvent } from "timebound/resilience";
+ * subscribe("timebound:resilience:circuit-breaker", (m) => {
+ *   const e = m as ResilienceEvent;
+ *   if (e.event === "state-change") console.warn(`${e.policy}: ${String(e.from)} -> ${String(e.to)}`);
+ * });
+ * ```
+ */
+export const resilienceChannels = {
+  timeout: diagnosticsChannel.channel("timebound:resilience:timeout"),
+  retry: diagnosticsChannel.channel("timebound:resilience:retry"),
+  circuitBreaker: diagnosticsChannel.channel("timebound:resilience:circuit-breaker"),
+  bulkhead: diagnosticsChannel.channel("timebound:resilience:bulkhead"),
+  fallback: diagnosticsChannel.channel("timebound:resilience:fallback"),
+  hedge: diagnosticsChannel.channel("timebound:resilience:hedge"),
+  rateLimit: diagnosticsChannel.channel("timebound:resilience:rate-limit"),
+  adaptiveConcurrency: diagnosticsChannel.channel("timebound:resilience:adaptive-concurrency"),
+  adaptiveThrottle: diagnosticsChannel.channel("timebound:resilience:adaptive-throttle"),
+} as const;
+
+/** What a policy announces: which policy, what happened, under which context, plus details. */
+export interface ResilienceEvent {
+  /** The policy's name (its `name` option, or its kind). */
+  readonly policy: string;
+  /** The event, e.g. "attempt", "retry", "give-up", "state-change", "rejected", "fallback". */
+  readonly event: string;
+  /** The caller's context, when the event belongs to a call (absent for timer-driven events). */
+  readonly context?: Context;
+  /** Event details (`attempt`, `delayMs`, `from`, `to`, `error`, `durationMs`...). */
+  readonly [detail: string]: unknown;
+}
