@@ -21,8 +21,17 @@ function collect(path) {
   return TEST_FILE.test(path) ? [path] : [];
 }
 
+// By default: the library's tests and every workspace package's (packages/*/test).
+function defaultRoots() {
+  const packages = readdirSync("packages", { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => join("packages", d.name, "test"))
+    .filter((dir) => statSync(dir, { throwIfNoEntry: false })?.isDirectory() === true);
+  return ["test", ...packages.sort()];
+}
+
 const roots = process.argv.slice(2);
-const files = (roots.length > 0 ? roots : ["test"]).flatMap(collect);
+const files = (roots.length > 0 ? roots : defaultRoots()).flatMap(collect);
 if (files.length === 0) {
   console.error("test: no test files found");
   process.exit(1);

@@ -1,0 +1,338 @@
+// The gateway as a value: a node:http request handler over a compiled configuration, which a
+// reload swaps for new requests while requests in flight finish under the one they started with.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { randomBytes } from "node:crypto";
+import {
+  type CancelableContext,
+  type Context,
+  afterFunc,
+  background,
+  isCanceled,
+  isDeadlineExceeded,
+  withCancel,
+} from "timebound";
+import { contextFrom, encodeTimeout } from "timebound/http";
+import type { GatewayConfig } from "./config/types.js";
+import { type GatewayReason, answer } from "./proxy/answer.js";
+import { callerTimeLeft } from "./proxy/deadline.js";
+import { upstreamRequestHeaders } from "./proxy/headers.js";
+import { checkPath } from "./route/path.js";
+import { type CompiledRoute, compileRoute } from "./route/compile.js";
+import { RouteTable } from "./route/table.js";
+import { Cluster, type Target } from "./upstream/cluster.js";
+import type { UpstreamExchange } from "./upstream/exchange.js";
+
+/** Time kept back from what is sent upstream, for the answer's way back. */
+const UPSTREAM_MARGIN_MS = 5;
+
+/** How a request ended, for metrics and logs. */
+export type EndReason = GatewayReason | "answered" | "client-closed";
+
+/** What the gateway tells observers about each request once it is over. */
+export interface RequestRecord {
+  readonly requestId: string;
+  readonly route: string | undefined;
+  readonly upstream: string | undefined;
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly reason: EndReason;
+  readonly durationMs: number;
+  /** Time left of the request's deadline when the answer went out (negative: late). */
+  readonly timeLeftMs: number | undefined;
+}
+
+/** A configuration compiled: routes, their table, the clusters. */
+class Generation {
+  readonly config: GatewayConfig;
+  readonly clusters: Map<string, Cluster>;
+  readonly table: RouteTable<CompiledRoute>;
+  inflight = 0;
+  #retired: (() => void) | undefined;
+
+  constructor(config: GatewayConfig) {
+    this.config = config;
+    this.clusters = new Map([...config.upstreams].map(([n, u]) => [n, new Cluster(u)]));
+    this.table = new RouteTable(config.routes.map((r) => compileRoute(r, this.clusters)));
+  }
+
+  enter(): void {
+    this.inflight++;
+  }
+
+  leave(): void {
+    if (--this.inflight === 0) this.#retired?.();
+  }
+
+  /** Closes the clusters once the requests in flight are over. */
+  retire(): Promise<void> {
+    const drained =
+      this.inflight === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            this.#retired = resolve;
+          });
+    return drained.then(async () => {
+      await Promise.all([...this.clusters.values()].map((c) => c.close()));
+    });
+  }
+}
+
+/** Options of {@link createGateway}. */
+export interface GatewayOptions {
+  /** Parent of every request context: ending it cancels every request. Default background(). */
+  readonly context?: Context;
+  /** Called once per request, after its answer (for access logs and metrics). */
+  readonly onRequest?: (record: RequestRecord) => void;
+}
+
+/** A gateway: the request handler, and its life (reload, close). */
+export interface Gateway {
+  /** The node:http request handler. */
+  readonly handle: (req: IncomingMessage, res: ServerResponse) => void;
+  /** The configuration new requests get. */
+  readonly config: GatewayConfig;
+  /** Requests in flight, over every configuration still draining. */
+  readonly inflight: number;
+  /** Replaces the configuration for new requests; requests in flight finish under the old one. */
+  reload(config: GatewayConfig): Promise<void>;
+  /**
+   * Stops: new requests get 503, in-flight ones have `drainMs` to finish, then what remains is
+   * canceled (their upstream requests closed). Resolves to whether everything drained in time.
+   */
+  close(drainMs?: number): Promise<boolean>;
+}
+
+let requestCounter = 0;
+const requestPrefix = randomBytes(4).toString("hex");
+
+function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers["x-request-id"];
+  if (typeof given === "string" && given.length <= 128 && /^[\w.:-]+$/.test(given)) return given;
+  return `${requestPrefix}-${(++requestCounter).toString(36)}`;
+}
+
+function hostOf(req: IncomingMessage): string | undefined {
+  const host = req.headers.host;
+  if (host === undefined) return undefined;
+  const end = host.startsWith("[") ? host.indexOf("]") + 1 : host.indexOf(":");
+  return (end > 0 ? host.slice(0, end) : host).toLowerCase();
+}
+
+/**
+ * Creates a gateway over a checked configuration (see `parseConfig`/`loadConfigFile`).
+ *
+ * @example
+ * ```ts
+ * import { createServer } from "node:http";
+ * import { createGateway, parseConfig } from "@timebound/gateway";
+ * const gateway = createGateway(parseConfig(`
+ * listen: { port: 8080 }
+ * upstreams: { api: { targets: ["http://127.0.0.1:9000"] } }
+ * routes: [{ path: "/*", upstream: api, timeoutMs: 800 }]
+ * `));
+ * createServer(gateway.handle).listen(8080, "127.0.0.1");
+ * ```
+ */
+export function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Gateway {
+  const root: CancelableContext = withCancel(options.context ?? background(), { name: "gateway" });
+  const onRequest = options.onRequest;
+  let current = new Generation(config);
+  const draining = new Set<Generation>();
+  let closing = false;
+  for (const cluster of current.clusters.values()) void cluster.checkHealth(root);
+
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const started = performance.now();
+    const requestId = requestIdOf(req);
+    const method = req.method ?? "GET";
+    const target = req.url ?? "/";
+    // Known once the route matched; read by `finish` for whatever ended the request.
+    let routeName: string | undefined = undefined;
+    let upstreamName: string | undefined = undefined;
+    let ctx: CancelableContext | undefined = undefined;
+    const finish = (status: number, reason: EndReason): void => {
+      if (onRequest === undefined) return;
+      onRequest({
+        requestId,
+        route: routeName,
+        upstream: upstreamName,
+        method,
+        path: target,
+        status,
+        reason,
+        durationMs: performance.now() - started,
+        timeLeftMs: ctx?.remaining(),
+      });
+    };
+    const refuse = (reason: GatewayReason, message: string, retryAfterS?: number): void => {
+      answer(res, reason, { route: routeName, requestId, message, retryAfterS });
+      finish(res.statusCode, reason);
+    };
+
+    if (closing) return refuse("shutting-down", "the gateway is shutting down");
+    const checked = checkPath(target);
+    if (typeof checked === "string")
+      return refuse("bad-request", `request target refused: ${checked}`);
+    const gen = current;
+    const match = gen.table.find(method, checked.path, hostOf(req));
+    if (match === undefined) return refuse("not-found", `no route for ${method} ${checked.path}`);
+    const route = match.route;
+    const rc = route.config;
+    routeName = rc.name;
+    upstreamName = rc.upstream;
+    const length = Number(req.headers["content-length"] ?? 0);
+    if (length > rc.maxBodyBytes) {
+      return refuse(
+        "body-too-large",
+        `request body of ${length} bytes is over the route's ${rc.maxBodyBytes}`,
+      );
+    }
+
+    const granted = callerTimeLeft(req.headers, gen.config.deadline.headers);
+    ctx = contextFrom(req, res, {
+      parent: root,
+      name: rc.name,
+      header: false,
+      maxTimeoutMs: rc.timeoutMs,
+      defaultTimeoutMs: granted === undefined ? rc.timeoutMs : Math.min(granted, rc.timeoutMs),
+    });
+    const routeCtx = ctx;
+    gen.enter();
+    res.once("close", () => gen.leave());
+
+    const cluster = route.cluster!;
+    const hasBody = length > 0 || req.headers["transfer-encoding"] !== undefined;
+    const path = rewritePath(checked.path, rc.rewrite) + checked.query;
+    const hop = {
+      address: req.socket.remoteAddress,
+      proto: "http" as const,
+      host: req.headers.host,
+      requestId,
+    };
+    let attempts = 0;
+    let lastTarget: Target | undefined;
+    const attempt = async (attemptCtx: Context): Promise<UpstreamExchange> => {
+      if (hasBody && attempts > 0) {
+        // The body was streamed to the first attempt; it cannot be sent again.
+        throw Object.assign(new Error("the request body cannot be sent twice"), {
+          code: "BODY_SENT",
+        });
+      }
+      attempts++;
+      const t = cluster.pick(lastTarget);
+      lastTarget = t;
+      const headers = upstreamRequestHeaders(req.headers, hop, t.host);
+      const left = attemptCtx.remaining() - UPSTREAM_MARGIN_MS;
+      if (left > 0 && left < 2 ** 31 - 1) {
+        const ms = Math.floor(left);
+        headers["timebound-timeout"] = encodeTimeout(ms);
+        headers["x-envoy-expected-rq-timeout-ms"] = String(ms);
+        if (cluster.config.grpc) headers["grpc-timeout"] = encodeTimeout(ms);
+      }
+      const exchange = cluster.send(t, {
+        method,
+        path,
+        headers,
+        body: hasBody ? req : null,
+      });
+      const stop = afterFunc(attemptCtx, () => exchange.abort(attemptCtx.err!));
+      try {
+        const head = await exchange.head;
+        t.record(head.status < 500, cluster.config, Date.now());
+        return head;
+      } catch (err) {
+        t.record(false, cluster.config, Date.now());
+        throw attemptCtx.err ?? err;
+      } finally {
+        stop();
+      }
+    };
+
+    route.policy(routeCtx, attempt).then(
+      (exchange) => {
+        const stop = afterFunc(routeCtx, () => exchange.abort(routeCtx.err!));
+        exchange.pipeTo(res, { "x-request-id": requestId }, (err) => {
+          stop();
+          finish(
+            exchange.status,
+            err === undefined
+              ? "answered"
+              : routeCtx.err && isCanceled(routeCtx.err)
+                ? "client-closed"
+                : "upstream-failed",
+          );
+        });
+      },
+      (err: unknown) => {
+        if (
+          res.destroyed ||
+          (isCanceled(err) && routeCtx.err !== undefined && !isDeadlineExceeded(routeCtx.err))
+        ) {
+          finish(499, "client-closed");
+          return;
+        }
+        if (isDeadlineExceeded(err) || isDeadlineExceeded(routeCtx.err)) {
+          return refuse(
+            "deadline-exceeded",
+            `the route's deadline passed before the upstream answered`,
+          );
+        }
+        return refuse(
+          "upstream-failed",
+          `the upstream failed: ${(err as Error)?.message ?? String(err)}`,
+        );
+      },
+    );
+  };
+
+  return {
+    handle,
+    get config() {
+      return current.config;
+    },
+    get inflight() {
+      let n = current.inflight;
+      for (const g of draining) n += g.inflight;
+      return n;
+    },
+    async reload(next: GatewayConfig): Promise<void> {
+      const old = current;
+      current = new Generation(next);
+      for (const cluster of current.clusters.values()) void cluster.checkHealth(root);
+      draining.add(old);
+      await old.retire();
+      draining.delete(old);
+    },
+    async close(drainMs = current.config.shutdown.drainMs): Promise<boolean> {
+      closing = true;
+      const generations = [current, ...draining];
+      const all = Promise.all(generations.map((g) => g.retire()));
+      let timer: NodeJS.Timeout | undefined;
+      const inTime = await Promise.race([
+        all.then(() => true),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(resolve, drainMs, false);
+        }),
+      ]);
+      clearTimeout(timer);
+      root.cancel();
+      if (!inTime)
+        await Promise.all(
+          generations.flatMap((g) => [...g.clusters.values()].map((c) => c.destroy())),
+        );
+      return inTime;
+    },
+  };
+}
+
+function rewritePath(path: string, rewrite: CompiledRoute["config"]["rewrite"]): string {
+  if (rewrite === undefined) return path;
+  let out = path;
+  if (rewrite.stripPrefix !== undefined && out.startsWith(rewrite.stripPrefix)) {
+    out = out.slice(rewrite.stripPrefix.length);
+    if (!out.startsWith("/")) out = `/${out}`;
+  }
+  if (rewrite.addPrefix !== undefined) out = rewrite.addPrefix.replace(/\/$/, "") + out;
+  return out;
+}
