@@ -22,7 +22,16 @@ const CORE_DOORS_ONLY = [
 ];
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "lab-output/**", "bench/results/**", "coverage/**"] },
+  {
+    ignores: [
+      "dist/**",
+      "node_modules/**",
+      "lab-output/**",
+      "bench/results/**",
+      "coverage/**",
+      "packages/*/dist/**",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -81,7 +90,13 @@ export default tseslint.config(
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },
   {
-    files: ["test/**/*.ts", "bench/**/*.ts", "examples/**/*.ts"],
+    files: [
+      "test/**/*.ts",
+      "bench/**/*.ts",
+      "examples/**/*.ts",
+      "packages/*/test/**/*.ts",
+      "packages/*/bench/**/*.ts",
+    ],
     rules: {
       // node:test's describe/it return promises the runner tracks itself.
       "@typescript-eslint/no-floating-promises": [

@@ -26,6 +26,7 @@ const ajv = new Ajv({
   strict: true,
   strictRequired: false, // `oneOf: [{ required: [upstream] }, { required: [aggregate] }]`
   allowUnionTypes: true,
+  verbose: true, // the value found, for messages
 });
 const validate = ajv.compile(schema);
 
@@ -53,14 +54,14 @@ export function parseConfig(input: string | object, source = "config"): GatewayC
   let doc: Document | undefined;
   let value: unknown = input;
   if (typeof input === "string") {
-    doc = parseDocument(input, { lineCounter: lines, prettyErrors: false });
+    doc = parseDocument(input, { lineCounter: lines, prettyErrors: true });
     if (doc.errors.length > 0) {
       throw new ConfigError(
         source,
         doc.errors.map((e) => ({
           path: "",
           line: e.linePos?.[0].line,
-          message: `not valid YAML: ${e.message.split("\n")[0]}`,
+          message: `not valid YAML: ${e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")}`,
         })),
       );
     }
@@ -171,8 +172,9 @@ function schemaProblems(
   errors: readonly ErrorObject[],
   lineOf: (path: readonly (string | number)[]) => number | undefined,
 ): ConfigProblem[] {
-  // A `oneOf` failing repeats what its branches said; keep the branches' own words.
-  const useful = errors.filter((e) => e.keyword !== "oneOf" || errors.length === 1);
+  // A route's `oneOf` (upstream or aggregate) says it in one sentence; its branches' "missing
+  // upstream" and "missing aggregate" only repeat it.
+  const useful = errors.filter((e) => !/\/oneOf\/\d+\//.test(e.schemaPath));
   const seen = new Set<string>();
   const out: ConfigProblem[] = [];
   for (const e of useful) {
