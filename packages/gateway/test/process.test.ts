@@ -45,7 +45,7 @@ async function startCli(file: string): Promise<Running> {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let err = "";
-  child.stderr!.setEncoding("utf8").on("data", (c: string) => (err += c));
+  child.stderr.setEncoding("utf8").on("data", (c: string) => (err += c));
   const t0 = Date.now();
   while (!/listening on/.test(err)) {
     if (Date.now() - t0 > 20_000 || child.exitCode !== null)
