@@ -1,0 +1,236 @@
+// The gateway against the proxies a Node team would otherwise run, in one run on one machine:
+// direct to the upstream, nginx (one worker, keepalive upstream), @fastify/http-proxy, a bare
+// node:http + undici Pool proxy (the floor for a proxy in Node), and timebound's gateway plain and
+// with the full per-route policy set. Each proxy and the upstream run in their own process;
+// autocannon drives them with a fixed connection count. Rows: requests/s, p50/p99 added over
+// direct, RSS of the proxy process. Goals: full policies >= 0.9x the bare proxy's requests/s and
+// <= 1 ms added p99 over it.
+//   npm run bench -- gateway        TIMEBOUND_BENCH_SECONDS=10 for longer runs (default 5)
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+import { formatRatio, machine, writeJson } from "../harness.js";
+
+const HERE = fileURLToPath(new URL(".", import.meta.url));
+const SECONDS = Number(process.env.TIMEBOUND_BENCH_SECONDS ?? 5);
+const CONNECTIONS = 50;
+const ROUNDS = Number(process.env.TIMEBOUND_BENCH_ROUNDS ?? 2);
+
+interface Started {
+  readonly name: string;
+  readonly port: number;
+  readonly pid: number;
+  stop(): void;
+}
+
+async function startNode(name: string, args: readonly string[]): Promise<Started> {
+  const child: ChildProcess = spawn(process.execPath, args, {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = "";
+    child.stdout!.setEncoding("utf8").on("data", (c: string) => {
+      out += c;
+      const m = /^(\d+)\s*$/m.exec(out);
+      if (m !== null) resolve(Number(m[1]));
+    });
+    child.once("exit", (code) =>
+      reject(new Error(`${name} exited with ${String(code)} before listening`)),
+    );
+  });
+  return { name, port, pid: child.pid!, stop: () => child.kill("SIGKILL") };
+}
+
+function nginxBinary(): string | undefined {
+  for (const path of ["/usr/sbin/nginx", "/usr/bin/nginx"]) {
+    if (spawnSync(path, ["-v"]).status === 0) return path;
+  }
+  return undefined;
+}
+
+async function startNginx(upstreamPort: number): Promise<Started | string> {
+  const binary = nginxBinary();
+  if (binary === undefined) return "nginx is not installed (Debian package nginx)";
+  const dir = mkdtempSync(join(tmpdir(), "timebound-bench-nginx-"));
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  writeFileSync(
+    join(dir, "nginx.conf"),
+    `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  upstream app { server 127.0.0.1:${upstreamPort}; keepalive 128; }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+`,
+  );
+  const child = spawn(binary, ["-c", join(dir, "nginx.conf"), "-p", dir], { stdio: "ignore" });
+  await new Promise((r) => setTimeout(r, 300));
+  if (child.exitCode !== null) return `nginx did not start (see ${dir}/error.log)`;
+  return {
+    name: "nginx",
+    port,
+    pid: child.pid!,
+    stop: () => {
+      child.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function rssMiB(pid: number): number {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m === null ? NaN : Number(m[1]) / 1024;
+  } catch {
+    return NaN;
+  }
+}
+
+interface Load {
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly errors: number;
+}
+
+async function load(port: number, seconds: number): Promise<Load> {
+  const r = await autocannon({
+    url: `http://127.0.0.1:${port}/items`,
+    connections: CONNECTIONS,
+    duration: seconds,
+  });
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.timeouts + r.non2xx,
+  };
+}
+
+interface Result extends Load {
+  readonly name: string;
+  readonly rssMiB: number;
+  readonly skipped?: string;
+}
+
+export async function run(): Promise<void> {
+  const upstream = await startNode("upstream", [join(HERE, "upstream.mjs")]);
+  const origin = `http://127.0.0.1:${upstream.port}`;
+  const tsx = ["--import", "tsx"];
+  const makers: [string, () => Promise<Started | string>][] = [
+    ["direct", () => Promise.resolve({ ...upstream, stop: () => undefined })],
+    ["nginx (1 worker)", () => startNginx(upstream.port)],
+    [
+      "bare node:http + undici Pool",
+      () => startNode("bare", [join(HERE, "bare-proxy.mjs"), origin]),
+    ],
+    ["@fastify/http-proxy", () => startNode("fastify", [join(HERE, "fastify-proxy.mjs"), origin])],
+    [
+      "timebound gateway, plain",
+      () => startNode("tb-plain", [...tsx, join(HERE, "timebound-gateway.ts"), origin, "plain"]),
+    ],
+    [
+      "timebound gateway, full policies",
+      () => startNode("tb-full", [...tsx, join(HERE, "timebound-gateway.ts"), origin, "full"]),
+    ],
+  ];
+  const results = new Map<string, Load[]>();
+  const rss = new Map<string, number>();
+  const skipped = new Map<string, string>();
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, make] of round % 2 === 0 ? makers : [...makers].reverse()) {
+        if (skipped.has(name)) continue;
+        const started = await make();
+        if (typeof started === "string") {
+          skipped.set(name, started);
+          continue;
+        }
+        try {
+          await load(started.port, 1); // warm-up: JIT, connection pools
+          const measured = await load(started.port, SECONDS);
+          results.set(name, [...(results.get(name) ?? []), measured]);
+          rss.set(name, Math.max(rss.get(name) ?? 0, rssMiB(started.pid)));
+        } finally {
+          started.stop();
+        }
+      }
+    }
+  } finally {
+    upstream.stop();
+  }
+  const best = (name: string): Load | undefined => {
+    const runs = results.get(name);
+    if (runs === undefined) return undefined;
+    return runs.reduce((a, b) => (b.rps > a.rps ? b : a));
+  };
+  const direct = best("direct")!;
+  const rows: Result[] = makers.map(([name]) => {
+    const l = best(name);
+    if (l === undefined)
+      return {
+        name,
+        rps: NaN,
+        p50: NaN,
+        p99: NaN,
+        errors: 0,
+        rssMiB: NaN,
+        skipped: skipped.get(name),
+      };
+    return { name, ...l, rssMiB: name === "direct" ? NaN : rss.get(name)! };
+  });
+  console.log(
+    `gateway: autocannon -c ${CONNECTIONS}, ${SECONDS} s per row, best of ${ROUNDS} rounds`,
+  );
+  console.log(
+    `${"proxy".padEnd(34)}${"req/s".padStart(10)}${"p50+".padStart(8)}${"p99+".padStart(8)}${"RSS MiB".padStart(9)}  errors`,
+  );
+  for (const r of rows) {
+    if (r.skipped !== undefined) {
+      console.log(`${r.name.padEnd(34)}  skipped: ${r.skipped}`);
+      continue;
+    }
+    const added = (v: number, d: number) =>
+      r.name === "direct" ? `${v}` : `+${Math.max(0, v - d)}`;
+    console.log(
+      `${r.name.padEnd(34)}${Math.round(r.rps).toLocaleString("en-US").padStart(10)}${added(r.p50, direct.p50).padStart(8)}${added(r.p99, direct.p99).padStart(8)}${(Number.isNaN(r.rssMiB) ? "-" : r.rssMiB.toFixed(0)).padStart(9)}  ${r.errors}`,
+    );
+  }
+  const bare = best("bare node:http + undici Pool");
+  const full = best("timebound gateway, full policies");
+  const fastify = best("@fastify/http-proxy");
+  const nginx = best("nginx (1 worker)");
+  const goals: Record<string, unknown> = {};
+  if (bare !== undefined && full !== undefined) {
+    const ratio = full.rps / bare.rps;
+    const p99Added = full.p99 - bare.p99;
+    goals.fullVsBare = { ratio, goal: 0.9, pass: ratio >= 0.9 };
+    goals.p99AddedOverBareMs = { value: p99Added, goal: 1, pass: p99Added <= 1 };
+    console.log(
+      `full policies vs bare proxy: ${formatRatio(ratio)} requests/s (goal >= 0.90x: ${ratio >= 0.9 ? "PASS" : "MISS"}), p99 ${p99Added >= 0 ? "+" : ""}${p99Added} ms (goal <= +1 ms: ${p99Added <= 1 ? "PASS" : "MISS"})`,
+    );
+    if (fastify !== undefined)
+      console.log(`full policies vs @fastify/http-proxy: ${formatRatio(full.rps / fastify.rps)}`);
+    if (nginx !== undefined)
+      console.log(`full policies vs nginx (1 worker): ${formatRatio(full.rps / nginx.rps)}`);
+  }
+  console.log(
+    `wrote ${writeJson("gateway", { machine: machine(), connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, rows, goals })}`,
+  );
+}
