@@ -15,6 +15,7 @@ import { contextFrom, encodeTimeout } from "timebound/http";
 import type { GatewayConfig } from "./config/types.js";
 import { type GatewayReason, answer } from "./proxy/answer.js";
 import { callerTimeLeft } from "./proxy/deadline.js";
+import { BodyTooLargeError, limitedBody } from "./proxy/body-limit.js";
 import { upstreamRequestHeaders } from "./proxy/headers.js";
 import { checkPath } from "./route/path.js";
 import { type CompiledRoute, compileRoute } from "./route/compile.js";
@@ -202,7 +203,9 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     res.once("close", () => gen.leave());
 
     const cluster = route.cluster!;
-    const hasBody = length > 0 || req.headers["transfer-encoding"] !== undefined;
+    const chunked = req.headers["transfer-encoding"] !== undefined;
+    const hasBody = length > 0 || chunked;
+    const body = !hasBody ? null : chunked ? limitedBody(req, rc.maxBodyBytes) : req;
     const path = rewritePath(checked.path, rc.rewrite) + checked.query;
     const hop = {
       address: req.socket.remoteAddress,
@@ -234,7 +237,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
         method,
         path,
         headers,
-        body: hasBody ? req : null,
+        body,
       });
       const stop = afterFunc(attemptCtx, () => exchange.abort(attemptCtx.err!));
       try {
@@ -271,6 +274,15 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
         ) {
           finish(499, "client-closed");
           return;
+        }
+        if (
+          err instanceof BodyTooLargeError ||
+          (err as Error)?.cause instanceof BodyTooLargeError
+        ) {
+          return refuse(
+            "body-too-large",
+            (err instanceof BodyTooLargeError ? err : ((err as Error).cause as Error)).message,
+          );
         }
         if (isDeadlineExceeded(err) || isDeadlineExceeded(routeCtx.err)) {
           return refuse(

@@ -83,6 +83,9 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       headersTimeout: limits.headersTimeoutMs,
       requestTimeout: 0, // each route's deadline bounds its request
       keepAliveTimeout: limits.idleTimeoutMs,
+      // How often slow heads are looked for (Node's default, 30 s, would let a slowloris
+      // connection sit far past headersTimeoutMs).
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, limits.headersTimeoutMs / 4)),
     },
     gateway.handle,
   );
