@@ -95,7 +95,10 @@ routes: [{ path: "/*", upstream: u, timeoutMs: 2000 }]
   it("answers a chunked body over the limit with 413, and the upstream never gets it complete", async () => {
     reached.length = 0;
     async function* chunks() {
-      for (let i = 0; i < 10; i++) yield Buffer.alloc(500, 120);
+      for (let i = 0; i < 10; i++) {
+        await new Promise((r) => setImmediate(r)); // one chunk per turn: sent chunked
+        yield Buffer.alloc(500, 120);
+      }
     }
     const res = await request(`${gw.url}/upload`, { method: "POST", body: chunks() });
     assert.equal(res.statusCode, 413);
