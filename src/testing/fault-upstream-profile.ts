@@ -304,11 +304,7 @@ function checkProfile(
     capacity:
       p.capacity === undefined || p.capacity === Infinity
         ? 0
-        : checkNumber(p.capacity, fn, `${what}.capacity`, {
-            min: Number.MIN_VALUE,
-            max: Infinity,
-            infinity: true,
-          }),
+        : positive(p.capacity, fn, `${what}.capacity`, ""),
     errorRate: share("errorRate"),
     errorStatus,
     retryAfterSeconds:
@@ -335,12 +331,7 @@ function checkProfile(
 
 function checkOutage(fn: string, value: unknown, what: string, errorStatus: number): CheckedOutage {
   const known = ["fromMs", "toMs", "everyMs", "mode", "status", "factor"];
-  const w = optionsObject(
-    value as OutageWindow | undefined,
-    fn,
-    known,
-    what,
-  ) as Partial<OutageWindow>;
+  const w = optionsObject(value as OutageWindow | undefined, fn, known, what);
   const fromMs = checkNumber(w.fromMs, fn, `${what}.fromMs`, MS, "milliseconds");
   const toMs = checkNumber(
     w.toMs,
@@ -379,10 +370,7 @@ function checkOutage(fn: string, value: unknown, what: string, errorStatus: numb
       w.status === undefined
         ? errorStatus
         : checkNumber(w.status, fn, `${what}.status`, ERROR_STATUS),
-    factor:
-      w.factor === undefined
-        ? 1
-        : checkNumber(w.factor, fn, `${what}.factor`, { min: Number.MIN_VALUE, max: 1e6 }),
+    factor: w.factor === undefined ? 1 : positive(w.factor, fn, `${what}.factor`, ""),
   };
 }
 
@@ -436,11 +424,20 @@ function checkLatency(fn: string, value: unknown, what: string): CheckedLatency 
       return {
         ...base,
         type,
-        minMs: num("minMs", { min: Number.MIN_VALUE, max: MS.max }),
+        minMs: positive(d.minMs, fn, `${what}.minMs`, "milliseconds"),
         alpha: num("alpha", { min: 0.05, max: 100 }, ""),
         ...tail,
       };
   }
+}
+
+/** A finite number above 0. */
+function positive(value: unknown, fn: string, what: string, unit: string): number {
+  const n = checkNumber(value, fn, what, { min: 0, max: Infinity }, unit);
+  if (n === 0 || n === Infinity) {
+    throw outOfRange(`${fn}: ${what} must be a finite number above 0, got ${n}`);
+  }
+  return n;
 }
 
 /** One latency sample in ms from two uniforms in [0, 1). @internal */

@@ -131,8 +131,11 @@ const READY = /^fault-upstream ready (\{.*\})$/m;
  */
 export async function startFaultUpstream(options?: FaultUpstreamOptions): Promise<FaultUpstream> {
   const fn = "startFaultUpstream";
-  const known = [...CONFIG_KEYS, "startTimeoutMs", "logTailBytes"] as (keyof FaultUpstreamOptions &
-    string)[];
+  const known = [
+    ...CONFIG_KEYS,
+    "startTimeoutMs",
+    "logTailBytes",
+  ] as (keyof FaultUpstreamOptions)[];
   const o = readOptions(options, fn, known);
   const startTimeoutMs = o.ms("startTimeoutMs", DEFAULT_START_TIMEOUT_MS, {
     min: 1,
