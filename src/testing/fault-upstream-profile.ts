@@ -337,7 +337,7 @@ function checkOutage(fn: string, value: unknown, what: string, errorStatus: numb
     w.toMs,
     fn,
     `${what}.toMs`,
-    { min: fromMs, max: Infinity, infinity: true },
+    { min: fromMs, max: MS.max, infinity: true },
     "milliseconds",
   );
   const everyMs =
