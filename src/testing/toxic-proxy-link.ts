@@ -26,6 +26,9 @@ export interface LinkCounts {
 const HIGH_WATER = 1024 * 1024;
 const END = Symbol("end");
 const RESET = Symbol("reset");
+const EMPTY = Buffer.alloc(0);
+/** How long a reset that follows bytes waits after them (see {@link Link.reset}). */
+const RESET_PAUSE_MS = 20;
 
 interface Item {
   readonly data: Buffer | typeof END | typeof RESET;
@@ -84,19 +87,34 @@ export class Link {
     return this.#host.counts;
   }
 
-  /** Resets both sockets (RST); `counted` for a reset toxic, not for one passed on. */
-  reset(counted: boolean): void {
+  /**
+   * Resets both sockets (RST); `counted` for a reset toxic, not for one passed on. `afterData`:
+   * bytes were just written, and a RST right behind bytes the peer has not read yet may reach
+   * it as a plain end of stream (seen on Linux): the RST waits until they have gone out, and
+   * {@link RESET_PAUSE_MS} more.
+   */
+  reset(counted: boolean, afterData = false): void {
     if (this.#reset) return;
     this.#reset = true;
     if (counted) this.#host.counts.resets++;
     for (const p of this.#pumps) p.stop();
     for (const socket of [this.client, this.server]) {
       if (socket.destroyed) continue;
-      try {
-        socket.resetAndDestroy();
-      } catch {
+      socket.pause();
+      if (socket.connecting) {
         socket.destroy();
+        continue;
       }
+      const rst = (): void => {
+        if (socket.destroyed) return;
+        try {
+          socket.resetAndDestroy();
+        } catch {
+          socket.destroy();
+        }
+      };
+      if (!afterData) rst();
+      else socket.write(EMPTY, () => startTimer(rst, RESET_PAUSE_MS));
     }
   }
 
@@ -217,7 +235,7 @@ class Pump {
       }
       this.#queue.shift();
       if (item.data === RESET) {
-        this.link.reset(true);
+        this.link.reset(true, this.#through > 0);
         return;
       }
       if (item.data === END) {
@@ -239,6 +257,7 @@ class Pump {
 
   /** The source closed: once what is queued is written, the destination closes too. */
   closeWhenDrained(): void {
+    if (this.#stopped) return; // reset or destroyed: the link closes the socket itself
     this.#closeWhenDrained = true;
     if (this.#queue.length === 0) this.dst.destroy();
   }
