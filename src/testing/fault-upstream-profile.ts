@@ -28,6 +28,8 @@ import { standardNormal } from "./fault-upstream-random.js";
  *
  * @example
  * ```ts
+ * import { type LatencyDistribution, startFaultUpstream } from "timebound/testing";
+ *
  * const latency: LatencyDistribution = { type: "lognormal", medianMs: 20, sigma: 0.8, maxMs: 2_000 };
  * await using upstream = await startFaultUpstream({ latency });
  * ```
@@ -166,7 +168,7 @@ export interface FaultConfig extends FaultProfile {
   readonly seed?: number;
 }
 
-/** A latency sampler in plain data, so it crosses to the upstream's process as JSON. */
+/** A latency sampler in plain data, so it crosses to the upstream's process as JSON. @internal */
 export interface CheckedLatency {
   readonly type: "fixed" | "lognormal" | "pareto";
   readonly ms: number;
@@ -178,7 +180,7 @@ export interface CheckedLatency {
   readonly maxMs: number;
 }
 
-/** A checked window (for JSON, `everyMs` 0 means once). */
+/** A checked window (for JSON, `everyMs` 0 means once). @internal */
 export interface CheckedOutage {
   readonly fromMs: number;
   readonly toMs: number;
@@ -188,7 +190,7 @@ export interface CheckedOutage {
   readonly factor: number;
 }
 
-/** A checked profile, every field present. `capacity` 0 means none (JSON has no Infinity). */
+/** A checked profile, every field present; `capacity` 0 means none (JSON has no Infinity). @internal */
 export interface CheckedProfile {
   readonly latency: CheckedLatency;
   readonly capacity: number;
@@ -203,7 +205,7 @@ export interface CheckedProfile {
   readonly body: string;
 }
 
-/** A checked {@link FaultConfig}; routes longest prefix first. */
+/** A checked {@link FaultConfig}; routes longest prefix first. @internal */
 export interface CheckedConfig {
   readonly profile: CheckedProfile;
   readonly routes: readonly { readonly prefix: string; readonly profile: CheckedProfile }[];
@@ -224,7 +226,7 @@ const PROFILE_KEYS = [
   "body",
 ] as const;
 
-/** The keys of {@link FaultConfig}. */
+/** The keys of {@link FaultConfig}. @internal */
 export const CONFIG_KEYS: readonly string[] = [...PROFILE_KEYS, "routes", "seed"];
 
 const SHARE = { min: 0, max: 1 };

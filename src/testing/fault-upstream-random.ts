@@ -4,6 +4,8 @@
 /**
  * A small seeded generator (sfc32, seeded through splitmix32): fast, 128 bits of state, good
  * enough statistically for fault injection (not for cryptography).
+ *
+ * @internal
  */
 export class SeededRandom {
   #a: number;
@@ -39,7 +41,7 @@ export class SeededRandom {
   }
 }
 
-/** A standard normal variate from two uniforms in [0, 1) (Box–Muller). */
+/** A standard normal variate from two uniforms in [0, 1) (Box–Muller). @internal */
 export function standardNormal(u1: number, u2: number): number {
   return Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
 }

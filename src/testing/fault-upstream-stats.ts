@@ -21,6 +21,10 @@ export interface FaultRouteStats {
  *
  * @example
  * ```ts
+ * import { startFaultUpstream } from "timebound/testing";
+ *
+ * await using upstream = await startFaultUpstream({ latency: 5 });
+ * await fetch(upstream.url);
  * const s = await upstream.stats();
  * console.log(`${s.received} received, peak ${s.peakInFlight} in flight, ${s.cancelled} cancelled`);
  * ```

@@ -75,8 +75,13 @@ export interface FaultUpstream extends AsyncDisposable {
  *
  * @example
  * ```ts
+ * import { FaultUpstreamError, startFaultUpstream } from "timebound/testing";
+ *
+ * const upstream = await startFaultUpstream();
  * await upstream.close();
- * await upstream.stats().catch((err) => assert.ok(err instanceof FaultUpstreamError, "closed"));
+ * await upstream.stats().catch((err: unknown) => {
+ *   if (!(err instanceof FaultUpstreamError)) throw err; // "FaultUpstream.stats: the upstream is closed"
+ * });
  * ```
  */
 export class FaultUpstreamError extends Error {

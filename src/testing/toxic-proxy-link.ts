@@ -15,7 +15,7 @@ export interface LinkHost {
   ended(link: Link): void;
 }
 
-/** Counters a connection adds to. @internal */
+/** Counters a connection adds to (a part of ToxicProxyStats). @internal */
 export interface LinkCounts {
   bytes: Record<ToxicStream, number>;
   dropped: Record<ToxicStream, number>;

@@ -8,14 +8,23 @@ import {
 } from "../core/internal.js";
 import { SeededRandom } from "./fault-upstream-random.js";
 import { portError } from "./free-port.js";
-import { type LinkCounts, type LinkHost, Link } from "./toxic-proxy-link.js";
-import { type CheckedToxic, type Toxic, checkToxic, describeToxic } from "./toxic-proxy-toxics.js";
+import { type LinkHost, Link } from "./toxic-proxy-link.js";
+import {
+  type CheckedToxic,
+  type Toxic,
+  type ToxicStream,
+  checkToxic,
+  describeToxic,
+} from "./toxic-proxy-toxics.js";
 
 /**
  * Options of {@link startToxicProxy}.
  *
  * @example
  * ```ts
+ * import { startRedis, startToxicProxy } from "timebound/testing";
+ *
+ * await using redis = await startRedis();
  * await using proxy = await startToxicProxy({
  *   upstream: `127.0.0.1:${redis.port}`,
  *   toxics: [{ type: "latency", latencyMs: 100 }],
@@ -39,11 +48,21 @@ export interface ToxicProxyOptions {
  *
  * @example
  * ```ts
+ * import { startToxicProxy } from "timebound/testing";
+ *
+ * await using proxy = await startToxicProxy({ upstream: "127.0.0.1:5432" });
+ * // ... connections through proxy.port ...
  * const { connections, bytes } = proxy.stats();
  * console.log(`${connections} connections, ${bytes.downstream} bytes to clients`);
  * ```
  */
-export interface ToxicProxyStats extends LinkCounts {
+export interface ToxicProxyStats {
+  /** Bytes that went through, each way (not those dropped or cut by a reset). */
+  bytes: Record<ToxicStream, number>;
+  /** Bytes a blackhole swallowed, each way. */
+  dropped: Record<ToxicStream, number>;
+  /** Connections a reset toxic reset. */
+  resets: number;
   /** Connections accepted. */
   connections: number;
   /** Connections open now. */
@@ -58,7 +77,10 @@ export interface ToxicProxyStats extends LinkCounts {
  *
  * @example
  * ```ts
- * await using proxy = await startToxicProxy({ upstream: `127.0.0.1:${port}` });
+ * import { startFaultUpstream, startToxicProxy } from "timebound/testing";
+ *
+ * await using upstream = await startFaultUpstream();
+ * await using proxy = await startToxicProxy({ upstream: `${upstream.host}:${upstream.port}` });
  * proxy.addToxic({ type: "reset", name: "cut" });
  * // ... every new connection is reset ...
  * proxy.removeToxic("cut");

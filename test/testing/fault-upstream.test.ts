@@ -349,7 +349,7 @@ describe("startFaultUpstream", { timeout: 120_000 }, () => {
     await assert.rejects(upstream.stats(), (err: Error) => {
       assert.ok(err instanceof FaultUpstreamError, "a FaultUpstreamError");
       assert.equal(err.name, "FaultUpstreamError");
-      assert.equal((err).code, "TIMEBOUND_ERR_FAULT_UPSTREAM");
+      assert.equal(err.code, "TIMEBOUND_ERR_FAULT_UPSTREAM");
       assert.equal(err.message, "FaultUpstream.stats: the upstream is closed");
       return true;
     });
