@@ -197,14 +197,46 @@ describe("startFaultUpstream", { timeout: 120_000 }, () => {
       assert.equal(x.status, 200, `outside the window at ${x.s.toFixed(0)} ms`);
   });
 
-  it("outage modes reset and hang: ECONNRESET, and no answer until the client goes", async () => {
+  it("a repeating window (everyMs) in mode slow multiplies the latency inside it only", async () => {
+    const upstream = await start();
+    const t0 = performance.now();
+    await upstream.configure({
+      latency: 5,
+      outages: [{ fromMs: 0, toMs: 500, everyMs: 1000, mode: "slow", factor: 10 }],
+    });
+    const zero = performance.now();
+    const slack = zero - t0;
+    const seen: { s: number; r: number; delayMs: number }[] = [];
+    while (performance.now() - zero < 3000) {
+      const s = performance.now() - zero;
+      const a = await get(upstream.url);
+      seen.push({ s, r: performance.now() - zero, delayMs: a.delayMs });
+      await delay(20);
+    }
+    // The upstream saw the request at some time in [s, r + slack]: decided when that whole
+    // interval lies in one half of a period.
+    const half = (t: number): number => Math.floor(t / 500) % 2; // 0: inside the window
+    const sure = seen.filter((x) => Math.floor(x.s / 500) === Math.floor((x.r + slack) / 500));
+    const inside = sure.filter((x) => half(x.s) === 0);
+    const outside = sure.filter((x) => half(x.s) === 1);
+    assert.ok(
+      inside.length >= 3 && outside.length >= 3,
+      `${inside.length} inside, ${outside.length} outside`,
+    );
+    for (const x of inside) assert.equal(x.delayMs, 50, `slowed at ${x.s.toFixed(0)} ms`);
+    for (const x of outside) assert.equal(x.delayMs, 5, `not slowed at ${x.s.toFixed(0)} ms`);
+  });
+
+  it("outage modes reset and hang, and resetRate: ECONNRESET, and no answer until the client goes", async () => {
     const upstream = await start({
       routes: {
         "/reset": { outages: [{ fromMs: 0, toMs: Infinity, mode: "reset" }] },
         "/hang": { outages: [{ fromMs: 0, toMs: Infinity, mode: "hang" }] },
+        "/flaky": { resetRate: 1 },
       },
     });
     await assert.rejects(get(`${upstream.url}/reset`), { code: "ECONNRESET" });
+    await assert.rejects(get(`${upstream.url}/flaky`), { code: "ECONNRESET" }, "resetRate");
     await assert.rejects(get(`${upstream.url}/hang`, AbortSignal.timeout(300)), {
       name: "AbortError",
     });
@@ -212,7 +244,7 @@ describe("startFaultUpstream", { timeout: 120_000 }, () => {
       () => upstream.stats(),
       (s) => s.inFlight === 0,
     );
-    assert.deepEqual(stats.injected, { errors: 0, outageFailures: 0, hangs: 1, resets: 1 });
+    assert.deepEqual(stats.injected, { errors: 0, outageFailures: 0, hangs: 1, resets: 2 });
     assert.equal(
       stats.cancelled,
       1,
