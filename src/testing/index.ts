@@ -32,3 +32,24 @@ export {
   type ServerStartFailure,
 } from "./server-process.js";
 export { startRedisCluster, type RedisCluster, type RedisClusterNode } from "./redis-cluster.js";
+export {
+  FaultUpstreamError,
+  startFaultUpstream,
+  type FaultUpstream,
+  type FaultUpstreamOptions,
+} from "./fault-upstream.js";
+export type {
+  FaultConfig,
+  FaultProfile,
+  LatencyDistribution,
+  OutageMode,
+  OutageWindow,
+} from "./fault-upstream-profile.js";
+export type { FaultRouteStats, FaultUpstreamStats } from "./fault-upstream-stats.js";
+export {
+  startToxicProxy,
+  type ToxicProxy,
+  type ToxicProxyOptions,
+  type ToxicProxyStats,
+} from "./toxic-proxy.js";
+export type { Toxic, ToxicBase, ToxicStream } from "./toxic-proxy-toxics.js";
