@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { type IncomingMessage, type Server, createServer } from "node:http";
 import { type AddressInfo, connect } from "node:net";
+import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { request } from "undici";
 import { parseConfig, startGateway, type RunningGateway } from "../src/index.js";
@@ -100,7 +101,7 @@ routes: [{ path: "/*", upstream: u, timeoutMs: 2000 }]
         yield Buffer.alloc(500, 120);
       }
     }
-    const res = await request(`${gw.url}/upload`, { method: "POST", body: chunks() });
+    const res = await request(`${gw.url}/upload`, { method: "POST", body: Readable.from(chunks()) });
     assert.equal(res.statusCode, 413);
     await res.body.dump();
     assert.ok(
