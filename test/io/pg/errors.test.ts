@@ -1,5 +1,5 @@
 // timebound/pg's error in the library's error model: a stable code, its name set on the
-// prototype, an identity that survives a second copy of the module, and the guards.
+// prototype, an identity that survives a second copy of the module, isTimeboundError.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type * as Errors from "../../../src/io/pg/errors.js";
@@ -13,7 +13,7 @@ async function secondCopy(): Promise<typeof Errors> {
 }
 
 describe("timebound/pg errors", () => {
-  it("TransactionRolledBackError: code, name, message, guards", () => {
+  it("TransactionRolledBackError: code, name, message, isTimeboundError", () => {
     const err = new TransactionRolledBackError();
     assert.equal(err.code, "TIMEBOUND_ERR_TRANSACTION_ROLLED_BACK");
     assert.equal(err.name, "TransactionRolledBackError");

@@ -1,6 +1,6 @@
 // timebound/process's error in the library's error model: a stable code (Node's own code kept
 // beside it), its name set on the prototype, an identity that survives a second copy of the
-// module, and the guards.
+// module, and isTimeboundError.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type * as Errors from "../../../src/io/process/errors.js";
@@ -14,7 +14,7 @@ async function secondCopy(): Promise<typeof Errors> {
 }
 
 describe("timebound/process errors", () => {
-  it("OutputLimitError: code, Node's code, name, message, guards", () => {
+  it("OutputLimitError: code, Node's code, name, message, isTimeboundError", () => {
     const err = new OutputLimitError("stderr", 10, "", "0123456789");
     assert.equal(err.code, "TIMEBOUND_ERR_OUTPUT_LIMIT");
     assert.equal(err.nodeCode, "ERR_CHILD_PROCESS_STDIO_MAXBUFFER", "Node's code for the case");
