@@ -10,10 +10,10 @@ import { raceContext } from "../race.js";
 const ignoreError = (): void => {};
 
 /**
- * Checks a client out of `pool` under `ctx`: rejects with `ctx.err` as soon as `ctx` ends,
- * even while waiting for a free connection. pg-pool cannot withdraw a waiting checkout, so a
- * client that arrives after the caller gave up is released straight back. Give the client back
- * with {@link releaseClient}.
+ * @internal Checks a client out of `pool` under `ctx`: rejects with `ctx.err` as soon as `ctx`
+ * ends, even while waiting for a free connection. pg-pool cannot withdraw a waiting checkout, so a
+ * client that arrives after the caller gave up is released straight back. Give the client back with
+ * {@link releaseClient}.
  */
 export async function acquire(ctx: Context, pool: Pool): Promise<PoolClient> {
   let checkout: Promise<PoolClient> | undefined;
@@ -33,12 +33,15 @@ export async function acquire(ctx: Context, pool: Pool): Promise<PoolClient> {
   return client;
 }
 
-/** Call on a client just checked out; {@link releaseClient} undoes it. */
+/** @internal Call on a client just checked out; {@link releaseClient} undoes it. */
 export function watchClientErrors(client: PoolClient): void {
   client.on("error", ignoreError);
 }
 
-/** Gives a client back to its pool, or has the pool drop it when it could not be made idle. */
+/**
+ * @internal Gives a client back to its pool, or has the pool drop it when it could not be made
+ * idle.
+ */
 export function releaseClient(client: PoolClient, reusable: boolean): void {
   client.removeListener("error", ignoreError);
   client.release(reusable ? undefined : new Error(NOT_IDLE));

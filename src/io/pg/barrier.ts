@@ -4,7 +4,7 @@ import type { DriverClient, Submittable, WireConnection } from "./driver.js";
 const PASS = new Error("timebound/pg: cancel barrier passed");
 
 /**
- * Holds a client's query queue shut behind a statement that was canceled, until the
+ * @internal Holds a client's query queue shut behind a statement that was canceled, until the
  * CancelRequest is known to be spent. The danger it closes: a statement that finished on its own
  * just as the cancel went out leaves the cancel in flight, and a cancel that lands later cancels
  * whatever the backend runs then, the next caller's query.

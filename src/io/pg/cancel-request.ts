@@ -2,7 +2,7 @@ import { startTimer } from "../../core/internal.js";
 import { type Socket, connect } from "node:net";
 import type { DriverClient } from "./driver.js";
 
-/** Where a backend's postmaster listens: a TCP address or a Unix socket path. */
+/** @internal Where a backend's postmaster listens: a TCP address or a Unix socket path. */
 export type CancelTarget =
   { readonly host: string; readonly port: number } | { readonly path: string };
 
@@ -20,12 +20,12 @@ export type CancelDelivery = "delivered" | "not-sent" | "unknown";
 const CANCEL_REQUEST_CODE = 80_877_102;
 
 /**
- * Sends PostgreSQL's CancelRequest for the backend `processId` (with its `secretKey`, both from
- * BackendKeyData) on a new connection, and resolves when the server has closed it: the protocol
- * has no reply, and the close is the only sign that the request was acted on. The message is 16
- * bytes: length 16, the code, the process id, the key. It goes out unencrypted even when the
- * session uses TLS, as libpq's PQcancel does; the server reads it before any authentication.
- * Never rejects; gives up after `timeoutMs`.
+ * @internal Sends PostgreSQL's CancelRequest for the backend `processId` (with its `secretKey`,
+ * both from BackendKeyData) on a new connection, and resolves when the server has closed it: the
+ * protocol has no reply, and the close is the only sign that the request was acted on. The message
+ * is 16 bytes: length 16, the code, the process id, the key. It goes out unencrypted even when the
+ * session uses TLS, as libpq's PQcancel does; the server reads it before any authentication. Never
+ * rejects; gives up after `timeoutMs`.
  *
  * @example
  * ```ts
@@ -67,7 +67,7 @@ export function sendCancelRequest(
 }
 
 /**
- * The address the client is actually connected to (the socket's peer, so a host name that
+ * @internal The address the client is actually connected to (the socket's peer, so a host name that
  * resolves to several servers still reaches the right one), or its Unix socket path.
  */
 export function cancelTarget(client: DriverClient): CancelTarget {

@@ -1,11 +1,13 @@
 // The parts of `pg` this adapter relies on beyond its typed public API, named in one place.
 // Everything here is read from the objects the caller hands us; the driver is never imported,
 // so the Query class and the protocol methods always come from the caller's own copy of pg.
-import { describeValue } from "../../core/internal.js";
+import { describeValue, invalidType } from "../../core/internal.js";
 import type { Duplex } from "node:stream";
 import type { Pool, QueryConfig } from "pg";
 
-/** The protocol writer behind a client (`client.connection`), as pg's own Query uses it. */
+/**
+ * @internal The protocol writer behind a client (`client.connection`), as pg's own Query uses it.
+ */
 export interface WireConnection {
   readonly stream: Duplex & {
     readonly remoteAddress?: string;
@@ -27,8 +29,9 @@ export interface WireConnection {
 }
 
 /**
- * A query object the client can run (pg's "Submittable"): `submit` writes it to the wire, or
- * returns an Error to fail it without writing anything; the handlers receive the backend's answer.
+ * @internal A query object the client can run (pg's "Submittable"): `submit` writes it to the wire,
+ * or returns an Error to fail it without writing anything; the handlers receive the backend's
+ * answer.
  */
 export interface Submittable {
   submit(connection: WireConnection): Error | null | undefined | void;
@@ -43,19 +46,19 @@ export interface Submittable {
   handleReadyForQuery(connection: WireConnection): void;
 }
 
-/** pg's Query: a Submittable that builds a result from the backend's messages. */
+/** @internal pg's Query: a Submittable that builds a result from the backend's messages. */
 export interface DriverQuery extends Submittable {
   readonly text: string | undefined;
   readonly name: string | undefined;
   requiresPreparation(): boolean;
 }
 
-/** The callback pg's Query settles with the result (or results), or the error. */
+/** @internal The callback pg's Query settles with the result (or results), or the error. */
 export type DriverQueryCallback = (err: Error | null, result?: unknown) => void;
 
 /**
- * pg's Query constructor, called as pg's own `client.query(text, values, callback)` calls it.
- * A string `text` costs pg nothing; a QueryConfig is copied property by property.
+ * @internal pg's Query constructor, called as pg's own `client.query(text, values, callback)` calls
+ * it. A string `text` costs pg nothing; a QueryConfig is copied property by property.
  */
 export type DriverQueryClass = new (
   text: string | QueryConfig<unknown[]>,
@@ -63,7 +66,7 @@ export type DriverQueryClass = new (
   callback: DriverQueryCallback,
 ) => DriverQuery;
 
-/** A connected pg Client (or PoolClient), seen through the fields the adapter needs. */
+/** @internal A connected pg Client (or PoolClient), seen through the fields the adapter needs. */
 export interface DriverClient {
   readonly connection: WireConnection;
   /** Backend process id and cancel key, from BackendKeyData at connect. */
@@ -80,13 +83,13 @@ export interface DriverClient {
   end(): Promise<void>;
 }
 
-/** What a caller may pass as `db`, sorted out. */
+/** @internal What a caller may pass as `db`, sorted out. */
 export type Target =
   | { readonly kind: "pool"; readonly pool: Pool }
   | { readonly kind: "client"; readonly client: DriverClient };
 
 /**
- * Tells a pg Pool from a Client and checks that a client can be canceled safely. Throws a
+ * @internal Tells a pg Pool from a Client and checks that a client can be canceled safely. Throws a
  * TypeError naming `fn` and what was wrong.
  */
 export function asTarget(db: unknown, fn: string): Target {
@@ -94,10 +97,12 @@ export function asTarget(db: unknown, fn: string): Target {
   return { kind: "client", client: asClient(db, fn) };
 }
 
-/** Like {@link asTarget}, for APIs that need a pool (they check clients out themselves). */
+/**
+ * @internal Like {@link asTarget}, for APIs that need a pool (they check clients out themselves).
+ */
 export function asPool(db: unknown, fn: string): Pool {
   if (isPool(db)) return db;
-  throw new TypeError(`${fn}: pool must be a pg Pool, got ${describeDb(db)}`);
+  throw invalidType(`${fn}: pool must be a pg Pool, got ${describeDb(db)}`);
 }
 
 function isPool(value: unknown): value is Pool {
@@ -111,23 +116,26 @@ function isPool(value: unknown): value is Pool {
   );
 }
 
-/** Checks a pg Client or PoolClient (what `pool.connect()` gives) and returns its driver view. */
+/**
+ * @internal Checks a pg Client or PoolClient (what `pool.connect()` gives) and returns its driver
+ * view.
+ */
 export function asClient(value: unknown, fn: string): DriverClient {
   const v = value as Partial<Record<keyof DriverClient, unknown>> | null;
   if (typeof v !== "object" || v === null || typeof v.query !== "function") {
-    throw new TypeError(
+    throw invalidType(
       `${fn}: db must be a pg Pool, Client or PoolClient, got ${describeDb(value)}`,
     );
   }
   const stream = (v.connection as { stream?: unknown } | undefined)?.stream;
   if (typeof stream !== "object" || stream === null) {
-    throw new TypeError(
+    throw invalidType(
       `${fn}: the client has no protocol connection (is it pg-native?); timebound/pg needs ` +
         "pg's JavaScript Client, which can send a CancelRequest for its backend",
     );
   }
   if (v.pipeline === true) {
-    throw new TypeError(
+    throw invalidType(
       `${fn}: the client runs in pipeline mode; a CancelRequest cancels whichever pipelined ` +
         "statement the backend is running, so timebound/pg needs a client without `pipeline: true`",
     );
@@ -145,25 +153,30 @@ function describeDb(value: unknown): string {
   return typeof name === "string" && name !== "Object" ? `a ${name}` : "an object";
 }
 
-/** The client's own Query class (pg sets `Client.Query`), so results parse with its types. */
+/**
+ * @internal The client's own Query class (pg sets `Client.Query`), so results parse with its types.
+ */
 export function queryClassOf(client: DriverClient, fn: string): DriverQueryClass {
   const ctor = (client as { constructor?: { Query?: unknown } }).constructor;
   const Query = ctor?.Query;
   if (typeof Query !== "function") {
-    throw new TypeError(
+    throw invalidType(
       `${fn}: the client's class has no Query (expected pg's Client, which exposes Client.Query)`,
     );
   }
   return Query as DriverQueryClass;
 }
 
-/** True for an error the backend sent (an ErrorResponse): the statement is over on the server. */
+/**
+ * @internal True for an error the backend sent (an ErrorResponse): the statement is over on the
+ * server.
+ */
 export function isServerError(err: unknown): err is Error & { code: string; position?: string } {
   const e = err as { severity?: unknown; code?: unknown } | null;
   return err instanceof Error && typeof e?.severity === "string" && typeof e.code === "string";
 }
 
-/** The client's transaction status, or undefined when this pg does not report it. */
+/** @internal The client's transaction status, or undefined when this pg does not report it. */
 export function transactionStatus(client: DriverClient): string | undefined {
   if (typeof client.getTransactionStatus !== "function") return undefined;
   return client.getTransactionStatus() ?? undefined;

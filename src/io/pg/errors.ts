@@ -1,8 +1,11 @@
+import { defineErrorClass } from "../../core/internal.js";
+
 /**
  * COMMIT was answered with ROLLBACK: a statement in the transaction had failed (say, one
  * stopped by its own deadline) and `fn` caught its error and went on, so PostgreSQL had
  * already doomed the transaction. Nothing was committed; without this error the caller would
- * believe otherwise.
+ * believe otherwise. Its `code` is `"TIMEBOUND_ERR_TRANSACTION_ROLLED_BACK"`; `instanceof` works
+ * across the ESM and CJS copies of timebound.
  *
  * @example
  * ```ts
@@ -14,11 +17,18 @@
  * ```
  */
 export class TransactionRolledBackError extends Error {
+  /** `"TIMEBOUND_ERR_TRANSACTION_ROLLED_BACK"`. */
+  declare readonly code: "TIMEBOUND_ERR_TRANSACTION_ROLLED_BACK";
+
   constructor() {
     super(
       "transaction: COMMIT rolled back instead: a statement in the transaction failed and its " +
         "error was caught inside fn, so nothing was committed",
     );
-    this.name = "TransactionRolledBackError";
   }
 }
+
+defineErrorClass(TransactionRolledBackError, "TransactionRolledBackError", {
+  kind: "timebound.TransactionRolledBackError",
+  code: "TIMEBOUND_ERR_TRANSACTION_ROLLED_BACK",
+});

@@ -27,15 +27,25 @@ export const pgChannels = {
  * - `failed`: the statement ended with another error; the client was reused.
  * - `closed`: the backend could not be confirmed idle in time (or the cancel's fate was
  *   unknown); the connection was closed instead of reused.
+ *
+ * @example
+ * ```ts
+ * function connectionKept(outcome: StatementStopOutcome): boolean {
+ *   return outcome !== "closed";
+ * }
+ * ```
  */
-export type StopOutcome = "canceled" | "completed" | "failed" | "closed";
+export type StatementStopOutcome = "canceled" | "completed" | "failed" | "closed";
+
+/** @deprecated use {@link StatementStopOutcome} (the same type; renamed to say what stopped). */
+export type StopOutcome = StatementStopOutcome;
 
 /** Published on `pgChannels.cancel` each time a statement in flight is stopped. */
 export interface PgCancelMessage {
   /** The backend's process id (`pg_stat_activity.pid`). */
   readonly processId: number;
   /** How the stop ended. */
-  readonly outcome: StopOutcome;
+  readonly outcome: StatementStopOutcome;
   /** What became of the CancelRequest; undefined if none could be sent (no backend key). */
   readonly delivery: CancelDelivery | undefined;
   /** From the stop to the client being reusable (or closed), in ms. */

@@ -15,7 +15,7 @@ import {
 import type { StatementSource } from "./statement-config.js";
 import { type Guard, guardFor } from "./statement-timeout.js";
 
-/** What a run needs to know about its statement, whatever the driver did with it. */
+/** @internal What a run needs to know about its statement, whatever the driver did with it. */
 export interface Statement extends DriverQuery {
   /** Written to the wire: the backend has it (or will), so stopping it takes a CancelRequest. */
   readonly sent: boolean;
@@ -25,7 +25,9 @@ export interface Statement extends DriverQuery {
   readonly errorCode: string | undefined;
 }
 
-/** Decided when the statement reaches the wire, so time spent queued behind others counts. */
+/**
+ * @internal Decided when the statement reaches the wire, so time spent queued behind others counts.
+ */
 export interface StatementPlan {
   /** Once this has ended, the statement is failed with its error instead of being sent. */
   readonly ctx: Context;
@@ -47,10 +49,10 @@ const classes = new WeakMap<DriverQueryClass, GuardedClass>();
 type GuardedClass = new (source: StatementSource, plan: StatementPlan) => Statement;
 
 /**
- * Makes the statement as an instance of the client's own Query class, so pg treats it exactly
- * as its own (types, binary mode, prepared-statement bookkeeping), with three changes: it is not
- * sent if the context ended while it waited in the client's queue; it reports whether it reached
- * the wire and whether the backend finished it; and it carries the statement_timeout guard.
+ * @internal Makes the statement as an instance of the client's own Query class, so pg treats it
+ * exactly as its own (types, binary mode, prepared-statement bookkeeping), with three changes: it
+ * is not sent if the context ended while it waited in the client's queue; it reports whether it
+ * reached the wire and whether the backend finished it; and it carries the statement_timeout guard.
  *
  * The guard (see {@link guardFor}) travels in the same message as the statement, so it costs no
  * round trip:

@@ -35,5 +35,10 @@ export {
   type ResolvedPgOptions,
 } from "./options.js";
 export type { QueryText } from "./statement-config.js";
-export { pgChannels, type PgCancelMessage, type StopOutcome } from "./events.js";
+export {
+  pgChannels,
+  type PgCancelMessage,
+  type StatementStopOutcome,
+  type StopOutcome,
+} from "./events.js";
 export type { CancelDelivery } from "./cancel-request.js";

@@ -1,4 +1,4 @@
-import { describeValue } from "../../core/internal.js";
+import { type OptionsReader, readOptions } from "../../core/internal.js";
 
 /** How a query is stopped and guarded. Every field has a default and a validated range. */
 export interface PgOptions {
@@ -66,49 +66,35 @@ export const PG_OPTION_LIMITS = {
   },
 } as const;
 
-const KEYS = Object.keys(DEFAULT_PG_OPTIONS);
+/**
+ * @internal The option names of {@link PgOptions}: an options object of timebound's own, so any
+ * other key is refused.
+ */
+export const PG_OPTION_KEYS: readonly (keyof PgOptions)[] = [
+  "cancelTimeoutMs",
+  "statementTimeout",
+  "statementTimeoutSlackMs",
+];
 
 /**
- * Fills in defaults and checks every option; throws a TypeError or RangeError that names `fn`,
- * the option and the value. `extraKeys` are options the caller validates itself.
+ * @internal Fills in defaults and checks every option; throws a TypeError or RangeError that names
+ * `fn`, the option and the value, and refuses an option it does not know.
  */
-export function pgOptions(
-  given: unknown,
-  fn: string,
-  extraKeys: readonly string[] = [],
-): ResolvedPgOptions {
+export function pgOptions(given: PgOptions | undefined, fn: string): ResolvedPgOptions {
   if (given === undefined) return DEFAULT_PG_OPTIONS;
-  if (typeof given !== "object" || given === null) {
-    throw new TypeError(`${fn}: options must be an object, got ${describeValue(given)}`);
-  }
-  const o = given as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (!KEYS.includes(key) && !extraKeys.includes(key)) {
-      const known = [...KEYS, ...extraKeys].join(", ");
-      throw new TypeError(`${fn}: unknown option ${JSON.stringify(key)} (known: ${known})`);
-    }
-  }
-  const statementTimeout = o.statementTimeout ?? DEFAULT_PG_OPTIONS.statementTimeout;
-  if (typeof statementTimeout !== "boolean") {
-    throw new TypeError(
-      `${fn}: options.statementTimeout must be true or false, got ${describeValue(statementTimeout)}`,
-    );
-  }
-  return {
-    cancelTimeoutMs: ms(o, "cancelTimeoutMs", fn),
-    statementTimeout,
-    statementTimeoutSlackMs: ms(o, "statementTimeoutSlackMs", fn),
-  };
+  return readPgOptions(readOptions(given, fn, PG_OPTION_KEYS));
 }
 
-function ms(o: Record<string, unknown>, key: keyof typeof PG_OPTION_LIMITS, fn: string): number {
-  const value = o[key] ?? DEFAULT_PG_OPTIONS[key];
-  const { min, max } = PG_OPTION_LIMITS[key];
-  if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max) {
-    throw new RangeError(
-      `${fn}: options.${key} must be a number of milliseconds from ${min} to ` +
-        `${max.toLocaleString("en-US")}, got ${describeValue(value)}`,
-    );
-  }
-  return value;
+/** @internal {@link pgOptions} from options already read (by an API with options of its own). */
+export function readPgOptions(o: OptionsReader<PgOptions>): ResolvedPgOptions {
+  const d = DEFAULT_PG_OPTIONS;
+  return {
+    cancelTimeoutMs: o.ms("cancelTimeoutMs", d.cancelTimeoutMs, PG_OPTION_LIMITS.cancelTimeoutMs),
+    statementTimeout: o.boolean("statementTimeout", d.statementTimeout),
+    statementTimeoutSlackMs: o.ms(
+      "statementTimeoutSlackMs",
+      d.statementTimeoutSlackMs,
+      PG_OPTION_LIMITS.statementTimeoutSlackMs,
+    ),
+  };
 }

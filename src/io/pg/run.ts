@@ -18,7 +18,7 @@ import type { StatementSource } from "./statement-config.js";
 import { guardTimeoutMs } from "./statement-timeout.js";
 import { stopBackend } from "./stop-backend.js";
 
-/** How one statement runs on a client. */
+/** @internal How one statement runs on a client. */
 export interface RunSettings {
   readonly options: ResolvedPgOptions;
   /**
@@ -47,10 +47,10 @@ export interface RunSettings {
 const stopping = new WeakMap<DriverClient, Promise<void>>();
 
 /**
- * Runs one statement on `client` under `ctx`, the adapters' contract (as raceContext's): the
- * promise settles with the result, or rejects with `ctx.err` as soon as `ctx` ends; then the
- * backend is stopped with a CancelRequest and `onIdle` says, once that is done, whether the
- * client is fit for reuse. A statement still waiting for the client when `ctx` ends is never sent.
+ * @internal Runs one statement on `client` under `ctx`, the adapters' contract (as raceContext's):
+ * the promise settles with the result, or rejects with `ctx.err` as soon as `ctx` ends; then the
+ * backend is stopped with a CancelRequest and `onIdle` says, once that is done, whether the client
+ * is fit for reuse. A statement still waiting for the client when `ctx` ends is never sent.
  */
 export function runStatement(
   ctx: Context,
@@ -63,10 +63,10 @@ export function runStatement(
 }
 
 /**
- * As {@link runStatement}, on a client checked out of `pool` for the statement and given back
- * when it is idle. Rejects with `ctx.err` as soon as `ctx` ends, even while waiting for a free
- * connection; pg-pool cannot withdraw a waiting checkout, so a client that arrives after the
- * caller gave up goes straight back.
+ * @internal As {@link runStatement}, on a client checked out of `pool` for the statement and given
+ * back when it is idle. Rejects with `ctx.err` as soon as `ctx` ends, even while waiting for a free
+ * connection; pg-pool cannot withdraw a waiting checkout, so a client that arrives after the caller
+ * gave up goes straight back.
  */
 export function runOnPool(
   ctx: Context,

@@ -1,9 +1,14 @@
+import { type Range, checkMs } from "../../core/internal.js";
+
 /** The largest `statement_timeout` PostgreSQL accepts (INT_MAX ms, about 24.8 days). */
 const MAX_STATEMENT_TIMEOUT_MS = 2_147_483_647;
+/** What `statement_timeout` accepts as a limit (0 would mean none). */
+const GUARD_RANGE: Range = { min: 1, max: MAX_STATEMENT_TIMEOUT_MS, integer: true };
 
 /**
- * The server-side guard for a statement with `remainingMs` left: the budget plus `slackMs`, in
- * whole ms, or undefined when there is no deadline to guard (the session's own setting stays).
+ * @internal The server-side guard for a statement with `remainingMs` left: the budget plus
+ * `slackMs`, in whole ms, or undefined when there is no deadline to guard (the session's own
+ * setting stays).
  */
 export function guardTimeoutMs(remainingMs: number, slackMs: number): number | undefined {
   if (!Number.isFinite(remainingMs)) return undefined;
@@ -11,7 +16,7 @@ export function guardTimeoutMs(remainingMs: number, slackMs: number): number | u
   return Math.min(Math.max(1, ms), MAX_STATEMENT_TIMEOUT_MS);
 }
 
-/** SQL sent in the same message as a statement, to bound it on the server. */
+/** @internal SQL sent in the same message as a statement, to bound it on the server. */
 export interface Guard {
   readonly sql: string;
   /** The guard's answer carries the session's own limit, in ms, as its first column. */
@@ -19,10 +24,10 @@ export interface Guard {
 }
 
 /**
- * The guard that bounds a statement to `ms` on the server without ever loosening the session's
- * own `statement_timeout`, which may be set by an administrator (server, database, role), by the
- * connection's options, or by the application. `sessionMs` is that limit when the adapter knows
- * it (see session-limit.ts; 0: none), undefined when it does not:
+ * @internal The guard that bounds a statement to `ms` on the server without ever loosening the
+ * session's own `statement_timeout`, which may be set by an administrator (server, database, role),
+ * by the connection's options, or by the application. `sessionMs` is that limit when the adapter
+ * knows it (see session-limit.ts; 0: none), undefined when it does not:
  *
  * - unknown: the guard computes `least(own limit, ms)` on the server and reports the own limit,
  *   so that the next statements on the connection can take one of the cheap forms below. It costs
@@ -43,9 +48,7 @@ export function guardFor(
   sessionMs: number | undefined,
   extended: boolean,
 ): Guard | undefined {
-  if (!Number.isInteger(ms) || ms < 1 || ms > MAX_STATEMENT_TIMEOUT_MS) {
-    throw new RangeError(`guardFor: ms must be a whole number from 1 to 2^31-1, got ${ms}`);
-  }
+  checkMs(ms, "guardFor", "ms", GUARD_RANGE);
   if (sessionMs === undefined) return { sql: readingGuardSql(ms), readsLimit: true };
   if (sessionMs > 0 && sessionMs <= ms) return undefined;
   return {

@@ -3,15 +3,15 @@ import { raceContext } from "../race.js";
 import { CancelBarrier } from "./barrier.js";
 import { type CancelDelivery, cancelTarget, sendCancelRequest } from "./cancel-request.js";
 import type { DriverClient } from "./driver.js";
-import { type StopOutcome, pgChannels } from "./events.js";
+import { type StatementStopOutcome, pgChannels } from "./events.js";
 import type { Statement } from "./guarded-query.js";
 
 /**
- * Stops a statement the backend is running and tells whether its client may be reused: sends
- * the CancelRequest, lets the statement's answer (57014, or its result if it won the race) come
- * in, and holds the client's queue until the cancel is spent (see {@link CancelBarrier}). True
- * once all that is done; false if it did not happen within `boundMs`, or the connection failed:
- * the connection must then be closed, never reused. Never rejects.
+ * @internal Stops a statement the backend is running and tells whether its client may be reused:
+ * sends the CancelRequest, lets the statement's answer (57014, or its result if it won the race)
+ * come in, and holds the client's queue until the cancel is spent (see {@link CancelBarrier}). True
+ * once all that is done; false if it did not happen within `boundMs`, or the connection failed: the
+ * connection must then be closed, never reused. Never rejects.
  */
 export async function stopBackend(
   client: DriverClient,
@@ -43,7 +43,7 @@ export async function stopBackend(
   return reusable;
 }
 
-function outcome(statement: Statement, reusable: boolean): StopOutcome {
+function outcome(statement: Statement, reusable: boolean): StatementStopOutcome {
   if (!reusable) return "closed";
   if (statement.errorCode === undefined) return "completed";
   return statement.errorCode === "57014" ? "canceled" : "failed";
@@ -51,7 +51,7 @@ function outcome(statement: Statement, reusable: boolean): StopOutcome {
 
 function publish(
   processId: number,
-  result: StopOutcome,
+  result: StatementStopOutcome,
   delivery: CancelDelivery | undefined,
   elapsedMs: number,
 ): void {

@@ -7,13 +7,24 @@ import {
   withCancel,
   withTimeout,
 } from "../../core/index.js";
-import { checkContext, describeValue } from "../../core/internal.js";
+import {
+  type OptionsReader,
+  checkContext,
+  checkFunction,
+  checkOneOf,
+  readOptions,
+} from "../../core/internal.js";
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from "pg";
 import { raceContext } from "../race.js";
 import { acquire, releaseClient } from "./acquire.js";
 import { type DriverClient, asClient, asPool, transactionStatus } from "./driver.js";
 import { TransactionRolledBackError } from "./errors.js";
-import { type PgOptions, type ResolvedPgOptions, pgOptions } from "./options.js";
+import {
+  PG_OPTION_KEYS,
+  type PgOptions,
+  type ResolvedPgOptions,
+  readPgOptions,
+} from "./options.js";
 import { runStatement } from "./run.js";
 import { type QueryText, type StatementSource, statementSource } from "./statement-config.js";
 
@@ -28,7 +39,11 @@ export interface TransactionOptions extends PgOptions {
 /** A transaction isolation level PostgreSQL implements, as written after `ISOLATION LEVEL`. */
 export type IsolationLevel = "read committed" | "repeatable read" | "serializable";
 
-const ISOLATION_LEVELS: readonly string[] = ["read committed", "repeatable read", "serializable"];
+const ISOLATION_LEVELS: readonly IsolationLevel[] = [
+  "read committed",
+  "repeatable read",
+  "serializable",
+];
 
 /** The handle `fn` gets: statements on the transaction's client. */
 export interface Transaction {
@@ -89,31 +104,26 @@ export function transaction<T>(
   try {
     checkContext(ctx, "transaction");
     checked = asPool(pool, "transaction");
-    if (typeof fn !== "function") {
-      throw new TypeError(`transaction: fn must be a function, got ${describeValue(fn)}`);
-    }
-    begin = beginSql(options);
-    resolved = pgOptions(options, "transaction", ["isolationLevel", "readOnly"]);
+    checkFunction(fn, "transaction", "fn");
+    const o = readOptions(options, "transaction", TRANSACTION_OPTION_KEYS);
+    begin = beginSql(o);
+    resolved = readPgOptions(o);
   } catch (err) {
     return Promise.reject(err); // a promise API: bad arguments reject, as Node's do
   }
   return raceContext(ctx, () => new TransactionRun<T>(ctx, checked, fn, begin, resolved).run());
 }
 
-function beginSql(options: TransactionOptions | undefined): string {
-  const level: unknown = options?.isolationLevel;
-  const readOnly: unknown = options?.readOnly ?? false;
-  if (level !== undefined && (typeof level !== "string" || !ISOLATION_LEVELS.includes(level))) {
-    throw new RangeError(
-      `transaction: options.isolationLevel must be one of ${ISOLATION_LEVELS.join(", ")}, got ` +
-        describeValue(level),
-    );
-  }
-  if (typeof readOnly !== "boolean") {
-    throw new TypeError(
-      `transaction: options.readOnly must be true or false, got ${describeValue(readOnly)}`,
-    );
-  }
+const TRANSACTION_OPTION_KEYS: readonly (keyof TransactionOptions)[] = [
+  ...PG_OPTION_KEYS,
+  "isolationLevel",
+  "readOnly",
+];
+
+function beginSql(o: OptionsReader<TransactionOptions>): string {
+  const level = o.raw("isolationLevel");
+  if (level !== undefined) checkOneOf(level, o.fn, "options.isolationLevel", ISOLATION_LEVELS);
+  const readOnly = o.boolean("readOnly", false);
   return `BEGIN${level === undefined ? "" : ` ISOLATION LEVEL ${level.toUpperCase()}`}${readOnly ? " READ ONLY" : ""}`;
 }
 

@@ -32,7 +32,7 @@ let marksMade = 0;
 const SIGNAL_SCANS = 3;
 
 /**
- * The process group a child leads, and every process that carries the child's mark in its
+ * @internal The process group a child leads, and every process that carries the child's mark in its
  * environment wherever it went: a daemon that called `setsid` and was re-parented to init is
  * found by its mark, not by its ancestry. What it cannot reach: a process that cleared or
  * replaced its environment (`env -i`, `sudo`), and one run by another user.
@@ -78,7 +78,7 @@ export class ProcessDescendants implements ProcessTree {
   }
 }
 
-/** A fresh mark's variable name; the child's environment gets `<name>=1`. */
+/** @internal A fresh mark's variable name; the child's environment gets `<name>=1`. */
 export function newMarkName(): string {
   return `${MARK_PREFIX}${MARK_SALT}_${(marksMade++).toString(36).toUpperCase()}`;
 }

@@ -1,4 +1,5 @@
 import { ContextError, type Explanation } from "../../core/index.js";
+import { defineErrorClass } from "../../core/internal.js";
 
 /**
  * What an `exec` or `execFile` had read from the child when it was stopped.
@@ -53,7 +54,7 @@ export function isExecContextError(err: unknown): err is ExecContextError {
   );
 }
 
-/** A copy of the context's error `err` that carries `output`. */
+/** @internal A copy of the context's error `err` that carries `output`. */
 export function withOutput(err: ContextError, output: PartialOutput): ExecContextError {
   const ContextErrorClass = err.constructor as new (
     explanation: Explanation,
@@ -77,8 +78,10 @@ export function withOutput(err: ContextError, output: PartialOutput): ExecContex
 
 /**
  * An `exec` or `execFile` child wrote more than `maxBuffer` bytes to one stream: its process
- * group was stopped, and the output up to the limit is kept. `code` matches Node's own error for
- * the same case.
+ * group was stopped, and the output up to the limit is kept. Its `code` is
+ * `"TIMEBOUND_ERR_OUTPUT_LIMIT"`; {@link OutputLimitError.nodeCode} is the code of Node's own
+ * error for the same case. It is a RangeError, as Node's is; `instanceof OutputLimitError`
+ * works across the ESM and CJS copies of timebound.
  *
  * @example
  * ```ts
@@ -90,8 +93,8 @@ export function withOutput(err: ContextError, output: PartialOutput): ExecContex
  * ```
  */
 export class OutputLimitError extends RangeError implements PartialOutput {
-  /** `"ERR_CHILD_PROCESS_STDIO_MAXBUFFER"`, as Node's own error for the same case. */
-  declare readonly code: "ERR_CHILD_PROCESS_STDIO_MAXBUFFER";
+  /** `"TIMEBOUND_ERR_OUTPUT_LIMIT"`. */
+  declare readonly code: "TIMEBOUND_ERR_OUTPUT_LIMIT";
 
   /** The error for `stream` going past `maxBuffer`, with the output kept. */
   constructor(
@@ -106,15 +109,17 @@ export class OutputLimitError extends RangeError implements PartialOutput {
   ) {
     super(`${stream} went past maxBuffer (${maxBuffer} bytes): the process group was stopped`);
   }
+
+  /**
+   * `"ERR_CHILD_PROCESS_STDIO_MAXBUFFER"`: the `code` of Node's own error for the same case
+   * (which this error's `code` was before timebound gave its errors codes of their own).
+   */
+  get nodeCode(): "ERR_CHILD_PROCESS_STDIO_MAXBUFFER" {
+    return "ERR_CHILD_PROCESS_STDIO_MAXBUFFER";
+  }
 }
 
-Object.defineProperty(OutputLimitError.prototype, "name", {
-  value: "OutputLimitError",
-  writable: true,
-  configurable: true,
-});
-Object.defineProperty(OutputLimitError.prototype, "code", {
-  value: "ERR_CHILD_PROCESS_STDIO_MAXBUFFER",
-  writable: true,
-  configurable: true,
+defineErrorClass(OutputLimitError, "OutputLimitError", {
+  kind: "timebound.OutputLimitError",
+  code: "TIMEBOUND_ERR_OUTPUT_LIMIT",
 });

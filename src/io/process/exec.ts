@@ -1,5 +1,5 @@
 import type { Context } from "../../core/index.js";
-import { checkContext } from "../../core/internal.js";
+import { type OptionsReader, checkContext, checkString } from "../../core/internal.js";
 import { raceContext } from "../race.js";
 import { type PartialOutput, withOutput } from "./errors.js";
 import { type ProcessExit, Launched } from "./launch.js";
@@ -8,10 +8,9 @@ import {
   type ExecOptions,
   type OutputOptions,
   checkArgs,
-  checkCommand,
-  checkOptionsObject,
   escalation,
   outputOptions,
+  processOptions,
   treeMode,
 } from "./options.js";
 import { Output } from "./output.js";
@@ -50,11 +49,9 @@ const NO_OUTPUT: PartialOutput = { stdout: "", stderr: "" };
 export function exec(ctx: Context, command: string, options?: ExecOptions): Promise<ExecResult> {
   try {
     checkContext(ctx, "exec");
-    checkCommand("exec", "command", command);
-    const given = options ?? {};
-    checkOptionsObject("exec", given);
-    if (given.shell !== undefined) checkCommand("exec", "options.shell", given.shell);
-    return run(ctx, "exec", command, [], given, given.shell ?? true);
+    checkString(command, "exec", "command");
+    const o = processOptions(options, "exec");
+    return run(ctx, command, [], o, o.string("shell", undefined) ?? true);
   } catch (err) {
     return Promise.reject(err); // as Node's promise APIs do: a caller's .catch sees bad input too
   }
@@ -80,13 +77,14 @@ export function execFile(
 ): Promise<ExecResult> {
   try {
     checkContext(ctx, "execFile");
-    checkCommand("execFile", "file", file);
+    checkString(file, "execFile", "file");
     const argv = checkArgs("execFile", args);
-    const given = options ?? {};
-    checkOptionsObject("execFile", given);
-    const shell = given.shell ?? false;
-    if (typeof shell !== "boolean") checkCommand("execFile", "options.shell", shell);
-    return run(ctx, "execFile", file, argv, given, shell);
+    const o = processOptions(options, "execFile");
+    const shell = o.raw("shell");
+    if (shell !== undefined && typeof shell !== "boolean") {
+      checkString(shell, "execFile", "options.shell");
+    }
+    return run(ctx, file, argv, o, shell === undefined ? false : shell);
   } catch (err) {
     return Promise.reject(err);
   }
@@ -94,15 +92,14 @@ export function execFile(
 
 function run(
   ctx: Context,
-  fn: string,
   file: string,
   args: readonly string[],
-  options: OutputOptions,
+  o: OptionsReader<OutputOptions & { shell?: unknown }>,
   shell: boolean | string,
 ): Promise<ExecResult> {
-  const stop = escalation(fn, options);
-  const mode = treeMode(fn, options);
-  const { encoding, maxBuffer, input } = outputOptions(fn, options);
+  const stop = escalation(o);
+  const mode = treeMode(o);
+  const { encoding, maxBuffer, input } = outputOptions(o);
   const {
     graceMs: _graceMs,
     killSignal: _killSignal,
@@ -110,8 +107,9 @@ function run(
     encoding: _encoding,
     maxBuffer: _maxBuffer,
     input: _input,
+    shell: _shell,
     ...nodeOptions
-  } = options;
+  } = o.given;
   let launched: Launched | undefined;
   let output: Output | undefined;
   // Started inside the race, not before it: a deadline that comes due during the spawn (a fork

@@ -13,7 +13,9 @@ import { hasProcTable, isRunning, scanProcesses } from "./proc.js";
  */
 export const PROCESS_GROUPS = process.platform !== "win32";
 
-/** What a termination acts on: a whole process group, or on Windows the one child process. */
+/**
+ * @internal What a termination acts on: a whole process group, or on Windows the one child process.
+ */
 export interface ProcessTree {
   /** Sends `signal` to every process of the tree; false when nothing was there to receive it. */
   signal(signal: NodeJS.Signals | number): boolean;
@@ -24,9 +26,9 @@ export interface ProcessTree {
 let procTable: boolean | undefined;
 
 /**
- * Sends `signal` to process group `pgid`: `kill(-pgid, signal)`. Returns false when the group has
- * no process left (ESRCH). Any other failure (EPERM: a member runs as another user) counts as
- * "still there": the caller's deadlines bound how long it waits for such a group.
+ * @internal Sends `signal` to process group `pgid`: `kill(-pgid, signal)`. Returns false when the
+ * group has no process left (ESRCH). Any other failure (EPERM: a member runs as another user)
+ * counts as "still there": the caller's deadlines bound how long it waits for such a group.
  */
 export function signalGroup(pgid: number, signal: NodeJS.Signals | number): boolean {
   try {
@@ -38,9 +40,10 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals | number): bool
 }
 
 /**
- * Whether any process of group `pgid` is still running. `kill(-pgid, 0)` alone would count
- * zombies (exited, not yet reaped by PID 1) as alive, so on Linux a group that answers it is
- * checked against the process table.
+ * @internal Whether any process of group `pgid` is still running. `kill(-pgid, 0)` alone would
+ * count zombies (exited, not yet reaped by PID 1) as alive, so on Linux a group that answers it is
+ * checked against the process table. Not public API: the benchmarks use it too (through
+ * timebound/testing once it is offered there).
  */
 export function groupAlive(pgid: number): boolean {
   if (!signalGroup(pgid, 0)) return false;
@@ -49,7 +52,9 @@ export function groupAlive(pgid: number): boolean {
   return scanProcesses((p) => p.pgid === pgid && isRunning(p)).length > 0;
 }
 
-/** The process group a child leads (it was spawned `detached`, so its pid is its pgid). */
+/**
+ * @internal The process group a child leads (it was spawned `detached`, so its pid is its pgid).
+ */
 export class ProcessGroup implements ProcessTree {
   constructor(
     readonly pgid: number,
@@ -66,7 +71,7 @@ export class ProcessGroup implements ProcessTree {
   }
 }
 
-/** The Windows fallback: the child alone; its own children are not reached. */
+/** @internal The Windows fallback: the child alone; its own children are not reached. */
 export class SingleProcess implements ProcessTree {
   constructor(readonly child: ChildProcess) {}
 
@@ -81,7 +86,7 @@ export class SingleProcess implements ProcessTree {
   }
 }
 
-/** Whether Node has reaped `child` (its `exit` event has fired). */
+/** @internal Whether Node has reaped `child` (its `exit` event has fired). */
 export function hasExited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
 }

@@ -25,8 +25,8 @@ export interface ProcessExit {
 }
 
 /**
- * A child started as the leader of its own process group (POSIX), with the means to stop the
- * whole group, or with `tree: "descendants"` every process that carries its mark: everything
+ * @internal A child started as the leader of its own process group (POSIX), with the means to stop
+ * the whole group, or with `tree: "descendants"` every process that carries its mark: everything
  * `spawn`, `exec` and `execFile` share.
  */
 export class Launched {
@@ -38,17 +38,19 @@ export class Launched {
   readonly closed: Promise<ProcessExit>;
   /** Resolves once nothing of the child runs any more; see {@link ProcessStop}. */
   readonly stopped: Promise<ProcessStop>;
-  private stopping: Promise<ProcessStop> | undefined;
-  private resolveStopped!: (stop: ProcessStop) => void;
-  private readonly tree: ProcessTree | undefined;
+  #stopping: Promise<ProcessStop> | undefined;
+  #resolveStopped: (stop: ProcessStop) => void = () => {};
+  readonly #tree: ProcessTree | undefined;
+  readonly #escalation: Escalation;
 
   constructor(
     file: string,
     args: readonly string[],
     options: NodeSpawnOptions,
-    private readonly escalation: Escalation,
+    escalation: Escalation,
     mode: ProcessTreeMode,
   ) {
+    this.#escalation = escalation;
     const markName = mode === "descendants" ? newMarkName() : undefined;
     // detached: setsid() in the child, so that it leads a new process group; Node still waits
     // for it (it stays ref'd) unless the caller calls child.unref().
@@ -61,7 +63,7 @@ export class Launched {
     });
     const pid = this.child.pid;
     if (pid !== undefined) {
-      this.tree = !PROCESS_GROUPS
+      this.#tree = !PROCESS_GROUPS
         ? new SingleProcess(this.child)
         : markName === undefined
           ? new ProcessGroup(pid, this.child)
@@ -74,10 +76,10 @@ export class Launched {
         resolve({ code, signal }),
       );
     });
-    this.stopped = new Promise<ProcessStop>((resolve) => (this.resolveStopped = resolve));
+    this.stopped = new Promise<ProcessStop>((resolve) => (this.#resolveStopped = resolve));
     // Closed before anyone stopped it: it ended by itself. (Once stopping, stop() resolves it.)
     const exitedByItself = (): void => {
-      if (this.stopping === undefined) this.resolveStopped(EXITED);
+      if (this.#stopping === undefined) this.#resolveStopped(EXITED);
     };
     this.closed.then(exitedByItself, exitedByItself);
   }
@@ -88,11 +90,11 @@ export class Launched {
    * that nobody reading it waits for a grandchild that escaped the group.
    */
   stop(): Promise<ProcessStop> {
-    if (this.stopping !== undefined) return this.stopping;
-    this.stopping =
-      this.tree === undefined ? Promise.resolve(EXITED) : terminate(this.tree, this.escalation);
+    if (this.#stopping !== undefined) return this.#stopping;
+    this.#stopping =
+      this.#tree === undefined ? Promise.resolve(EXITED) : terminate(this.#tree, this.#escalation);
     for (const stream of this.child.stdio) stream?.destroy();
-    void this.stopping.then(this.resolveStopped);
-    return this.stopping;
+    void this.#stopping.then(this.#resolveStopped);
+    return this.#stopping;
   }
 }

@@ -1,4 +1,12 @@
-import { describeValue, MAX_TIMER_DELAY_MS } from "../../core/internal.js";
+import {
+  MAX_TIMER_DELAY_MS,
+  type OptionsReader,
+  type Range,
+  describeValue,
+  invalidType,
+  outOfRange,
+  readOptions,
+} from "../../core/internal.js";
 import type { SpawnOptions as NodeSpawnOptions } from "node:child_process";
 import { constants } from "node:os";
 import { PROCESS_DESCENDANTS } from "./descendants.js";
@@ -152,49 +160,47 @@ const REPLACED: Record<Replaced, string> = {
     "whole tree can be stopped",
 };
 
-/** Throws a TypeError naming `fn` unless `options` is undefined or an object. */
-export function checkOptionsObject(fn: string, options: unknown): asserts options is object {
-  if (typeof options !== "object" || options === null || Array.isArray(options)) {
-    throw new TypeError(`${fn}: options must be an object, got ${describeValue(options)}`);
-  }
+/** The range of {@link StopOptions.graceMs}: what a timer can wait. */
+const GRACE_RANGE: Range = { min: 0, max: MAX_TIMER_DELAY_MS };
+const TREE_MODES: readonly ProcessTreeMode[] = ["group", "descendants"];
+
+/**
+ * @internal The options of `fn`, checked to be an object. They extend Node's spawn options, so
+ * keys timebound does not own pass through (Node checks them); only timebound's own are read here.
+ */
+export function processOptions<T extends StopOptions>(
+  options: T | undefined,
+  fn: string,
+): OptionsReader<T> {
+  return readOptions(options, fn);
 }
 
-/** Validates the stop options and refuses the Node options the context replaces. */
-export function escalation(fn: string, options: StopOptions): Escalation {
+/** @internal Validates the stop options and refuses the Node options the context replaces. */
+export function escalation(o: OptionsReader<StopOptions>): Escalation {
   for (const [name, why] of Object.entries(REPLACED)) {
-    if ((options as Record<string, unknown>)[name] !== undefined) {
-      throw new TypeError(`${fn}: options.${name} ${why}`);
+    if ((o.given as Record<string, unknown>)[name] !== undefined) {
+      throw invalidType(`${o.fn}: options.${name} ${why}`);
     }
   }
-  const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
-  if (typeof graceMs !== "number" || !(graceMs >= 0 && graceMs <= MAX_TIMER_DELAY_MS)) {
-    throw new RangeError(
-      `${fn}: options.graceMs must be a number of milliseconds from 0 to ${MAX_TIMER_DELAY_MS}, ` +
-        `got ${describeValue(graceMs)}`,
-    );
-  }
-  const killSignal = options.killSignal ?? "SIGTERM";
+  const graceMs = o.ms("graceMs", DEFAULT_GRACE_MS, GRACE_RANGE);
+  const givenSignal = o.raw("killSignal");
+  const killSignal: unknown = givenSignal === undefined ? "SIGTERM" : givenSignal;
   if (!isSignal(killSignal)) {
-    throw new TypeError(
-      `${fn}: options.killSignal must be a signal name such as "SIGTERM" or "SIGINT", or its ` +
+    throw invalidType(
+      `${o.fn}: options.killSignal must be a signal name such as "SIGTERM" or "SIGINT", or its ` +
         `number, got ${describeValue(killSignal)}`,
     );
   }
   return { graceMs, killSignal };
 }
 
-/** The {@link StopOptions.tree} option, checked against what this platform offers. */
-export function treeMode(fn: string, options: StopOptions): ProcessTreeMode {
-  const tree = options.tree ?? "group";
-  if (tree !== "group" && tree !== "descendants") {
-    throw new TypeError(
-      `${fn}: options.tree must be "group" or "descendants", got ${describeValue(tree)}`,
-    );
-  }
+/** @internal The {@link StopOptions.tree} option, checked against what this platform offers. */
+export function treeMode(o: OptionsReader<StopOptions>): ProcessTreeMode {
+  const tree = o.oneOf("tree", "group", TREE_MODES);
   if (tree === "descendants" && !PROCESS_DESCENDANTS) {
-    throw new TypeError(
-      `${fn}: options.tree "descendants" needs Linux's /proc, which ${process.platform} does not ` +
-        `have here; use "group", or choose by PROCESS_DESCENDANTS`,
+    throw invalidType(
+      `${o.fn}: options.tree "descendants" needs Linux's /proc, which ${process.platform} does ` +
+        `not have here; use "group", or choose by PROCESS_DESCENDANTS`,
     );
   }
   return tree;
@@ -205,44 +211,42 @@ function isSignal(value: unknown): value is NodeJS.Signals | number {
   return typeof value === "number" && Object.values(constants.signals).includes(value);
 }
 
-/** Throws a TypeError naming `fn` unless `value` is a non-empty string. */
-export function checkCommand(fn: string, what: string, value: unknown): asserts value is string {
-  if (typeof value !== "string" || value === "") {
-    throw new TypeError(`${fn}: ${what} must be a non-empty string, got ${describeValue(value)}`);
-  }
-}
-
-/** The argument list, checked: undefined gives none. */
+/** @internal The argument list, checked: undefined gives none. */
 export function checkArgs(fn: string, args: unknown): readonly string[] {
   if (args === undefined) return [];
   if (!Array.isArray(args) || !args.every((a) => typeof a === "string")) {
-    throw new TypeError(`${fn}: args must be an array of strings, got ${describeValue(args)}`);
+    throw invalidType(`${fn}: args must be an array of strings, got ${describeValue(args)}`);
   }
   return args;
 }
 
-/** The output options, checked, with their defaults filled in. */
-export function outputOptions(
-  fn: string,
-  options: OutputOptions,
-): { encoding: BufferEncoding; maxBuffer: number; input: string | Uint8Array | undefined } {
-  const encoding = options.encoding ?? "utf8";
+/** @internal The output options, checked, with their defaults filled in. */
+export function outputOptions(o: OptionsReader<OutputOptions>): {
+  encoding: BufferEncoding;
+  maxBuffer: number;
+  input: string | Uint8Array | undefined;
+} {
+  const fn = o.fn;
+  const givenEncoding = o.raw("encoding");
+  const encoding: unknown = givenEncoding === undefined ? "utf8" : givenEncoding;
   if (typeof encoding !== "string" || !Buffer.isEncoding(encoding)) {
-    throw new TypeError(
+    throw invalidType(
       `${fn}: options.encoding must be a text encoding such as "utf8" or "latin1", got ` +
         `${describeValue(encoding)} (for bytes, use spawn() and read child.stdout)`,
     );
   }
-  const maxBuffer = options.maxBuffer ?? DEFAULT_MAX_BUFFER;
+  // Any positive number, fractions included, as before: not a range checkNumber can say.
+  const givenMax = o.raw("maxBuffer");
+  const maxBuffer: unknown = givenMax === undefined ? DEFAULT_MAX_BUFFER : givenMax;
   if (typeof maxBuffer !== "number" || !(maxBuffer > 0)) {
-    throw new RangeError(
+    const message =
       `${fn}: options.maxBuffer must be a positive number of bytes or Infinity, got ` +
-        describeValue(maxBuffer),
-    );
+      describeValue(maxBuffer);
+    throw typeof maxBuffer === "number" ? outOfRange(message) : invalidType(message);
   }
-  const input = options.input;
+  const input: unknown = o.raw("input");
   if (input !== undefined && typeof input !== "string" && !(input instanceof Uint8Array)) {
-    throw new TypeError(
+    throw invalidType(
       `${fn}: options.input must be a string or a Uint8Array, got ${describeValue(input)}`,
     );
   }

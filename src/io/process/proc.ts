@@ -1,6 +1,6 @@
 import { closeSync, openSync, readFileSync, readSync, readdirSync } from "node:fs";
 
-/** One process as the Linux process table (`/proc/<pid>/stat`) shows it. */
+/** @internal One process as the Linux process table (`/proc/<pid>/stat`) shows it. */
 export interface ProcEntry {
   readonly pid: number;
   /** One letter: `R` running, `S` sleeping, `Z` zombie (exited, not yet reaped), ... */
@@ -8,7 +8,10 @@ export interface ProcEntry {
   readonly pgid: number;
 }
 
-/** Whether this system has a readable Linux-style process table. */
+/**
+ * @internal Whether this system has a readable Linux-style process table. Not public API; the lab,
+ * the benchmarks and the tests use it too.
+ */
 export function hasProcTable(): boolean {
   try {
     readFileSync("/proc/self/stat", "latin1");
@@ -19,9 +22,9 @@ export function hasProcTable(): boolean {
 }
 
 /**
- * Every process in `/proc` that `keep` accepts. Processes that exit while the table is read are
- * skipped. Synchronous on purpose: a scan costs about 10 µs per process, and callers pace their
- * scans by what the last one cost.
+ * @internal Every process in `/proc` that `keep` accepts. Processes that exit while the table is
+ * read are skipped. Synchronous on purpose: a scan costs about 10 µs per process, and callers pace
+ * their scans by what the last one cost.
  */
 export function scanProcesses(keep: (entry: ProcEntry) => boolean): ProcEntry[] {
   const found: ProcEntry[] = [];
@@ -33,18 +36,19 @@ export function scanProcesses(keep: (entry: ProcEntry) => boolean): ProcEntry[] 
 }
 
 /**
- * Zombies have exited: nothing runs, no signal reaches them, and they leave the table only once
- * their parent (often PID 1 in a container, which may reap slowly or never) collects them.
+ * @internal Zombies have exited: nothing runs, no signal reaches them, and they leave the table
+ * only once their parent (often PID 1 in a container, which may reap slowly or never) collects
+ * them.
  */
 export function isRunning(entry: ProcEntry): boolean {
   return entry.state !== "Z" && entry.state !== "X";
 }
 
 /**
- * The running processes whose environment holds `entry` (`NAME=value`): every descendant of a
- * child started with that variable, wherever it was reparented, unless it cleared its environment
- * or runs as another user (its environment cannot be read). How `tree: "descendants"`, the lab,
- * the benchmark and the tests find what a process group does not hold.
+ * @internal The running processes whose environment holds `entry` (`NAME=value`): every descendant
+ * of a child started with that variable, wherever it was reparented, unless it cleared its
+ * environment or runs as another user (its environment cannot be read). How `tree: "descendants"`,
+ * the lab, the benchmark and the tests find what a process group does not hold. Not public API.
  */
 export function runningWithEnv(entry: string): ProcEntry[] {
   const needle = Buffer.from(entry);

@@ -1,16 +1,9 @@
 import type { Context } from "../../core/index.js";
-import { checkContext } from "../../core/internal.js";
+import { checkContext, checkString } from "../../core/internal.js";
 import type { ChildProcess } from "node:child_process";
 import { raceContext } from "../race.js";
 import { type ProcessExit, Launched } from "./launch.js";
-import {
-  type SpawnOptions,
-  checkArgs,
-  checkCommand,
-  checkOptionsObject,
-  escalation,
-  treeMode,
-} from "./options.js";
+import { type SpawnOptions, checkArgs, escalation, processOptions, treeMode } from "./options.js";
 import type { ProcessStop } from "./terminate.js";
 
 /**
@@ -75,13 +68,12 @@ export function spawn(
   options?: SpawnOptions,
 ): ContextProcess {
   checkContext(ctx, "spawn");
-  checkCommand("spawn", "command", command);
+  checkString(command, "spawn", "command");
   const argv = checkArgs("spawn", args);
-  const given = options ?? {};
-  checkOptionsObject("spawn", given);
-  const stop = escalation("spawn", given);
-  const mode = treeMode("spawn", given);
-  const { graceMs: _graceMs, killSignal: _killSignal, tree: _tree, ...nodeOptions } = given;
+  const o = processOptions(options, "spawn");
+  const stop = escalation(o);
+  const mode = treeMode(o);
+  const { graceMs: _graceMs, killSignal: _killSignal, tree: _tree, ...nodeOptions } = o.given;
   let launched: Launched | undefined;
   let startError: unknown;
   // Started inside the race, not before it: a deadline that comes due during the spawn (a fork

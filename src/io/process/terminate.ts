@@ -39,7 +39,7 @@ export interface ProcessStop {
   readonly afterMs: number | undefined;
 }
 
-/** The first signal and how long to wait before SIGKILL. */
+/** @internal The first signal and how long to wait before SIGKILL. */
 export interface Escalation {
   readonly killSignal: NodeJS.Signals | number;
   readonly graceMs: number;
@@ -60,6 +60,7 @@ const MAX_POLL_MS = 50;
 /** A poll may cost at most a tenth of the time between polls (a table scan on a big host). */
 const POLL_COST_SHARE = 10;
 
+/** @internal What `stopped` reports when nothing had to be stopped. */
 export const EXITED: ProcessStop = { outcome: "exited", afterMs: undefined };
 
 /** Trees being terminated right now: if this process exits meanwhile, they get SIGKILL first. */
@@ -67,9 +68,9 @@ const terminating = new Set<ProcessTree>();
 let exitHookInstalled = false;
 
 /**
- * Sends `killSignal` to every process of `tree`, waits up to `graceMs` for them to go, then sends
- * SIGKILL to whatever is left. Resolves when the tree is gone (or {@link KILL_WAIT_MS} after
- * SIGKILL); never rejects. Its timers are ref'd: stopping the tree is work, as in Go, where
+ * @internal Sends `killSignal` to every process of `tree`, waits up to `graceMs` for them to go,
+ * then sends SIGKILL to whatever is left. Resolves when the tree is gone (or {@link KILL_WAIT_MS}
+ * after SIGKILL); never rejects. Its timers are ref'd: stopping the tree is work, as in Go, where
  * `cmd.Wait` returns only once the process is gone.
  */
 export async function terminate(tree: ProcessTree, escalation: Escalation): Promise<ProcessStop> {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
+import { INVALID_ARGUMENT, UNKNOWN_OPTION } from "../../../src/core/internal.js";
 import { background } from "../../../src/index.js";
 import { query, transaction } from "../../../src/io/pg/index.js";
 import { pgUrl } from "../../services.js";
@@ -99,11 +100,57 @@ describe("bad input to timebound/pg", () => {
         { statementTimeout: "yes" },
         /^query: options.statementTimeout must be true or false, got "yes"$/,
       ],
-      [{ cancelTimeout: 5 }, /^query: unknown option "cancelTimeout" \(known: cancelTimeoutMs, /],
+      [
+        { cancelTimeout: 5 },
+        /^query: unknown option options.cancelTimeout \(known: cancelTimeoutMs, statementTimeout, statementTimeoutSlackMs\)$/,
+      ],
       ["fast", /^query: options must be an object, got "fast"$/],
     ];
     for (const [options, message] of bad) {
-      await rejects(() => looseQuery(background(), pool, "SELECT 1", [], options), { message });
+      const code = /unknown option/.test(message.source) ? UNKNOWN_OPTION : INVALID_ARGUMENT;
+      await rejects(() => looseQuery(background(), pool, "SELECT 1", [], options), {
+        message,
+        code,
+      });
+    }
+  });
+
+  it("options: null is not a default but a wrong value, as in every timebound options object", async () => {
+    for (const key of ["cancelTimeoutMs", "statementTimeout", "statementTimeoutSlackMs"]) {
+      await rejects(() => looseQuery(background(), pool, "SELECT 1", [], { [key]: null }), {
+        name: "TypeError",
+        code: INVALID_ARGUMENT,
+        message: new RegExp(`^query: options\\.${key} must be .*, got null$`),
+      });
+    }
+    await rejects(() => looseTransaction(background(), pool, noop, { readOnly: null }), {
+      code: INVALID_ARGUMENT,
+      message: /^transaction: options.readOnly must be true or false, got null$/,
+    });
+  });
+
+  it("every refusal of an argument carries TIMEBOUND_ERR_INVALID_ARGUMENT", async () => {
+    const bg = background();
+    const piped = new pg.Client({ connectionString: pgUrl(), pipeline: true });
+    const calls: (() => Promise<unknown>)[] = [
+      () => looseQuery(bg, { query: 1 }, "SELECT 1"),
+      () => looseQuery(bg, piped, "SELECT 1"),
+      () => looseQuery(bg, { query: () => {}, connection: undefined }, "SELECT 1"),
+      () => looseQuery(bg, pool, 42),
+      () => looseQuery(bg, pool, "SELECT $1", "x"),
+      () => looseQuery(bg, pool, { text: "SELECT $1", values: 1 }),
+      () => looseQuery(bg, pool, { text: "SELECT 1", rowMode: "array" }),
+      () => looseQuery(bg, pool, "SELECT 1", [], "fast"),
+      () => looseTransaction(bg, new pg.Client({ connectionString: pgUrl() }), noop),
+      () => looseTransaction(bg, pool, "BEGIN"),
+      () => looseTransaction(bg, pool, noop, { readOnly: 1 }),
+    ];
+    for (const call of calls) {
+      await rejects(call, (err: Error & { code?: unknown }) => {
+        assert.ok(err instanceof TypeError || err instanceof RangeError, `${err.name}`);
+        assert.equal(err.code, INVALID_ARGUMENT, err.message);
+        return true;
+      });
     }
   });
 
@@ -129,9 +176,10 @@ describe("bad input to timebound/pg", () => {
       message: /^transaction: fn must be a function, got "BEGIN"/,
     });
     await rejects(() => looseTransaction(bg, pool, noop, { isolationLevel: "chaos" }), {
-      name: "RangeError",
+      name: "TypeError",
+      code: INVALID_ARGUMENT,
       message:
-        /^transaction: options.isolationLevel must be one of read committed, repeatable read, serializable, got "chaos"/,
+        /^transaction: options.isolationLevel must be one of "read committed", "repeatable read", "serializable", got "chaos"/,
     });
     await rejects(() => looseTransaction(bg, pool, noop, { readOnly: 1 }), {
       message: /^transaction: options.readOnly must be true or false, got 1/,
@@ -140,7 +188,10 @@ describe("bad input to timebound/pg", () => {
       message: /^transaction: options.cancelTimeoutMs .* got NaN/,
     });
     await rejects(() => looseTransaction(bg, pool, noop, { isolation: "serializable" }), {
-      message: /^transaction: unknown option "isolation" \(known: .*isolationLevel, readOnly\)/,
+      name: "TypeError",
+      code: UNKNOWN_OPTION,
+      message:
+        /^transaction: unknown option options.isolation \(known: .*isolationLevel, readOnly\)/,
     });
   });
 });

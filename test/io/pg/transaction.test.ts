@@ -228,6 +228,8 @@ describe("transaction", () => {
       ).catch((e: unknown) => e);
       // The failed INSERT doomed the transaction, so COMMIT answered ROLLBACK.
       assert.ok(seen instanceof TransactionRolledBackError, String(seen));
+      assert.equal(seen.code, "TIMEBOUND_ERR_TRANSACTION_ROLLED_BACK");
+      assert.equal(seen.name, "TransactionRolledBackError");
 
       const settings = await transaction(
         withTimeout(background(), 5_000),

@@ -1,3 +1,4 @@
+import { INVALID_ARGUMENT } from "../../../src/core/internal.js";
 import { dependents } from "../../../src/core/introspect.js";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -72,7 +73,7 @@ const cases: [string, () => unknown, RegExp][] = [
   [
     "spawn: negative grace",
     () => spawn(background(), "ls", [], { graceMs: -1 }),
-    /^spawn: options\.graceMs must be a number of milliseconds from 0 to 2147483647, got -1/,
+    /^spawn: options\.graceMs must be a number of milliseconds from 0 to 2,147,483,647, got -1/,
   ],
   [
     "exec: NaN grace",
@@ -107,12 +108,27 @@ const cases: [string, () => unknown, RegExp][] = [
   [
     "spawn: unknown tree",
     () => spawn(background(), "ls", [], { tree: "all" as never }),
-    /^spawn: options\.tree must be "group" or "descendants", got "all"/,
+    /^spawn: options\.tree must be one of "group", "descendants", got "all"/,
   ],
   [
     "execFile: tree not a string",
     () => execFile(background(), "ls", [], { tree: true as never }),
-    /^execFile: options\.tree must be "group" or "descendants", got true/,
+    /^execFile: options\.tree must be one of "group", "descendants", got true/,
+  ],
+  [
+    "spawn: graceMs null (not a default: a wrong value)",
+    () => spawn(background(), "ls", [], { graceMs: null as never }),
+    /^spawn: options\.graceMs must be a number of milliseconds .*, got null/,
+  ],
+  [
+    "exec: maxBuffer null",
+    () => exec(background(), "ls", { maxBuffer: null as never }),
+    /^exec: options\.maxBuffer must be a positive number of bytes or Infinity, got null/,
+  ],
+  [
+    "execFile: shell null",
+    () => execFile(background(), "ls", [], { shell: null as never }),
+    /^execFile: options\.shell must be a non-empty string, got null/,
   ],
   [
     "exec: shell false",
@@ -125,6 +141,7 @@ describe("process: bad input", { timeout: 20_000 }, () => {
   const clear = (message: RegExp) => (err: Error) => {
     assert.ok(err instanceof TypeError || err instanceof RangeError, `${err.name}`);
     assert.match(err.message, message);
+    assert.equal((err as { code?: unknown }).code, INVALID_ARGUMENT, "a stable code");
     return true;
   };
   for (const [name, call, message] of cases) {
@@ -171,6 +188,13 @@ describe("process: bad input", { timeout: 20_000 }, () => {
     const seen = await exec(undefined as never, "true").catch((err: unknown) => err);
     assert.ok(seen instanceof TypeError, `got ${String(seen)}`);
     assert.match(seen.message, /^exec: ctx must be a timebound Context/);
+  });
+
+  it("keys it does not own pass through to Node's spawn (its options extend Node's)", async () => {
+    const r = await exec(background(), "echo ok", { windowsHide: true, notAnOption: 1 } as never);
+    assert.equal(r.stdout, "ok\n");
+    const p = spawn(background(), "true", [], { notAnOption: 1 } as never);
+    assert.deepEqual(await p.exited, { code: 0, signal: null });
   });
 
   it("accepts a signal number and Infinity for maxBuffer", async () => {

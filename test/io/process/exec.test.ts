@@ -133,7 +133,9 @@ describe("exec / execFile: the context ends first", { timeout: 20_000 }, () => {
       (e: unknown) => e,
     );
     assert.ok(err instanceof OutputLimitError, `got ${String(err)}`);
-    assert.equal(err.code, "ERR_CHILD_PROCESS_STDIO_MAXBUFFER");
+    assert.equal(err.code, "TIMEBOUND_ERR_OUTPUT_LIMIT");
+    assert.equal(err.nodeCode, "ERR_CHILD_PROCESS_STDIO_MAXBUFFER", "Node's code, kept beside");
+    assert.equal(err.name, "OutputLimitError");
     assert.equal(err.stream, "stdout");
     assert.equal(err.stdout.length, 1000);
     assert.ok(err.stdout.startsWith("y\ny\n"), "the output up to the limit is kept");
