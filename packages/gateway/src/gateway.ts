@@ -17,6 +17,8 @@ import { type GatewayReason, answer } from "./proxy/answer.js";
 import { callerTimeLeft } from "./proxy/deadline.js";
 import { BodyTooLargeError, limitedBody } from "./proxy/body-limit.js";
 import { upstreamRequestHeaders } from "./proxy/headers.js";
+import { tunnelUpgrade } from "./proxy/upgrade.js";
+import type { Duplex } from "node:stream";
 import { checkPath } from "./route/path.js";
 import { type CompiledRoute, compileRoute } from "./route/compile.js";
 import { RouteTable } from "./route/table.js";
@@ -91,6 +93,8 @@ export interface GatewayOptions {
 export interface Gateway {
   /** The node:http request handler. */
   readonly handle: (req: IncomingMessage, res: ServerResponse) => void;
+  /** The node:http `upgrade` handler: WebSocket pass-through on routes that allow it. */
+  readonly upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
   /** The configuration new requests get. */
   readonly config: GatewayConfig;
   /** Requests in flight, over every configuration still draining. */
@@ -140,6 +144,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   const onRequest = options.onRequest;
   let current = new Generation(config);
   const draining = new Set<Generation>();
+  const tunnels = new Set<() => void>();
   let closing = false;
   for (const cluster of current.clusters.values()) void cluster.checkHealth(root);
 
@@ -225,7 +230,11 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       attempts++;
       const t = cluster.pick(lastTarget);
       lastTarget = t;
-      const headers = upstreamRequestHeaders(req.headers, hop, t.host);
+      const headers = upstreamRequestHeaders(
+        req.headers,
+        hop,
+        rc.hostHeader === "upstream" ? t.host : undefined,
+      );
       const left = attemptCtx.remaining() - UPSTREAM_MARGIN_MS;
       if (left > 0 && left < 2 ** 31 - 1) {
         const ms = Math.floor(left);
@@ -298,8 +307,52 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     );
   };
 
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const refuse = (status: number, text: string): void => {
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    };
+    if (closing) return refuse(503, "Service Unavailable");
+    const checked = checkPath(req.url ?? "/");
+    if (typeof checked === "string") return refuse(400, "Bad Request");
+    const gen = current;
+    const match = gen.table.find(req.method ?? "GET", checked.path, hostOf(req));
+    const rc = match?.route.config;
+    const cluster = match?.route.cluster;
+    if (rc?.websocket === undefined || cluster === undefined) return refuse(404, "Not Found");
+    const t = cluster.pick();
+    const hop = {
+      address: req.socket.remoteAddress,
+      proto: "http" as const,
+      host: req.headers.host,
+      requestId: requestIdOf(req),
+    };
+    const headers = upstreamRequestHeaders(
+      req.headers,
+      hop,
+      rc.hostHeader === "upstream" ? t.host : undefined,
+    );
+    gen.enter();
+    t.inflight++;
+    const close = tunnelUpgrade(
+      req,
+      socket,
+      head,
+      t.origin,
+      rewritePath(checked.path, rc.rewrite) + checked.query,
+      headers,
+      rc.websocket.maxLifetimeMs,
+      () => {
+        tunnels.delete(close);
+        t.inflight--;
+        gen.leave();
+      },
+    );
+    tunnels.add(close);
+  };
+
   return {
     handle,
+    upgrade,
     get config() {
       return current.config;
     },
@@ -329,6 +382,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       ]);
       clearTimeout(timer);
       root.cancel();
+      for (const close of [...tunnels]) close();
       if (!inTime)
         await Promise.all(
           generations.flatMap((g) => [...g.clusters.values()].map((c) => c.destroy())),

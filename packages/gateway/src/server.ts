@@ -89,6 +89,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     },
     gateway.handle,
   );
+  traffic.on("upgrade", gateway.upgrade);
   traffic.on("clientError", (err: NodeJS.ErrnoException, socket) => {
     // Malformed requests, huge headers, slow heads: a plain 4xx, then the connection goes.
     const status =

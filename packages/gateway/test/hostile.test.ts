@@ -101,7 +101,10 @@ routes: [{ path: "/*", upstream: u, timeoutMs: 2000 }]
         yield Buffer.alloc(500, 120);
       }
     }
-    const res = await request(`${gw.url}/upload`, { method: "POST", body: Readable.from(chunks()) });
+    const res = await request(`${gw.url}/upload`, {
+      method: "POST",
+      body: Readable.from(chunks()),
+    });
     assert.equal(res.statusCode, 413);
     await res.body.dump();
     assert.ok(

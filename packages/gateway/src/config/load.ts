@@ -130,6 +130,8 @@ interface RawRoute {
   rateLimit?: { ratePerSecond: number; burst?: number; key: string; shared: boolean };
   maxBodyBytes?: number;
   aggregate?: Record<string, { upstream: string; path: string; required: boolean; weight: number }>;
+  websocket?: { maxLifetimeMs: number };
+  hostHeader: "upstream" | "preserve";
 }
 
 const DEFAULT_LIMITS = {
@@ -365,6 +367,8 @@ function complete(c: Raw): GatewayConfig {
       rateLimit,
       maxBodyBytes: r.maxBodyBytes ?? limits.maxBodyBytes,
       aggregate,
+      websocket: r.websocket,
+      hostHeader: r.hostHeader,
     };
   });
   return {

@@ -110,6 +110,10 @@ export interface RouteConfig {
   readonly rateLimit: RateLimitConfig | undefined;
   readonly maxBodyBytes: number;
   readonly aggregate: readonly AggregatePartConfig[] | undefined;
+  /** WebSocket upgrades passed through, each closed after `maxLifetimeMs`; off when undefined. */
+  readonly websocket: { readonly maxLifetimeMs: number } | undefined;
+  /** The Host sent upstream: the target's authority, or the client's. */
+  readonly hostHeader: "upstream" | "preserve";
 }
 
 export interface GatewayConfig {
