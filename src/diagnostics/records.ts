@@ -53,17 +53,17 @@ export class OperationRecord {
  * release function undoes its own request once.
  */
 export class Holds {
-  private count = 0;
+  #count = 0;
 
   get held(): boolean {
-    return this.count > 0;
+    return this.#count > 0;
   }
 
   hold(): () => void {
-    this.count++;
+    this.#count++;
     let released = false;
     return () => {
-      if (!released) this.count--;
+      if (!released) this.#count--;
       released = true;
     };
   }
@@ -71,8 +71,8 @@ export class Holds {
 
 /** A bounded list of recent events that still counts every event it was offered. */
 export class EventLog<T> {
-  private items: T[] = [];
-  private next = 0;
+  #items: T[] = [];
+  #next = 0;
   /** Every event ever offered, kept or not. */
   total = 0;
 
@@ -80,24 +80,24 @@ export class EventLog<T> {
 
   push(item: T): void {
     this.total++;
-    if (this.items.length < this.capacity) {
-      this.items.push(item);
+    if (this.#items.length < this.capacity) {
+      this.#items.push(item);
       return;
     }
-    this.items[this.next] = item;
-    this.next = (this.next + 1) % this.capacity;
+    this.#items[this.#next] = item;
+    this.#next = (this.#next + 1) % this.capacity;
   }
 
   /** Kept events, oldest first. */
   toArray(): T[] {
-    return this.items.length < this.capacity
-      ? this.items.slice()
-      : [...this.items.slice(this.next), ...this.items.slice(0, this.next)];
+    return this.#items.length < this.capacity
+      ? this.#items.slice()
+      : [...this.#items.slice(this.#next), ...this.#items.slice(0, this.#next)];
   }
 
   clear(): void {
-    this.items = [];
-    this.next = 0;
+    this.#items = [];
+    this.#next = 0;
     this.total = 0;
   }
 }

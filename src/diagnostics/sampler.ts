@@ -23,25 +23,26 @@ export function handleCounts(): Record<string, number> {
  */
 export class Sampler {
   readonly samples: EventLog<GrowthSample>;
-  private timer: ReturnType<typeof setInterval> | undefined;
+  #timer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(
-    private readonly counts: () => LiveCounts,
-    private readonly intervalMs: number,
-    maxSamples: number,
-  ) {
+  readonly #counts: () => LiveCounts;
+  readonly #intervalMs: number;
+
+  constructor(counts: () => LiveCounts, intervalMs: number, maxSamples: number) {
     this.samples = new EventLog(maxSamples);
+    this.#counts = counts;
+    this.#intervalMs = intervalMs;
   }
 
   start(): void {
     this.sample();
-    this.timer = originalTimers.setInterval(() => this.sample(), this.intervalMs);
-    this.timer.unref();
+    this.#timer = originalTimers.setInterval(() => this.sample(), this.#intervalMs);
+    this.#timer.unref();
   }
 
   stop(): void {
-    if (this.timer !== undefined) originalTimers.clearInterval(this.timer);
-    this.timer = undefined;
+    if (this.#timer !== undefined) originalTimers.clearInterval(this.#timer);
+    this.#timer = undefined;
   }
 
   /** Takes one sample now and keeps it. */
@@ -52,7 +53,7 @@ export class Sampler {
       heapUsed: memory.heapUsed,
       rss: memory.rss,
       handles: handleCounts(),
-      ...this.counts(),
+      ...this.#counts(),
     };
     this.samples.push(sample);
     return sample;
