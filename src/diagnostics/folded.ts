@@ -3,6 +3,7 @@
  * stack, as Go's goroutine profile groups goroutines. The folded-stacks text, the pprof profile
  * and the HTML flame graph are all drawn from these groups.
  */
+import { checkNumber, optionsObject } from "../core/internal.js";
 import type { Frame, Snapshot } from "./model.js";
 
 /** What the items of a group are; "omitted" groups count items left out by a size bound. */
@@ -38,6 +39,9 @@ export interface FoldOptions {
    */
   readonly maxStacks?: number;
 }
+
+/** @internal The keys of {@link FoldOptions}. */
+export const FOLD_OPTIONS = ["maxStacks"] as const satisfies readonly (keyof FoldOptions)[];
 
 interface GroupingOptions extends FoldOptions {
   /** Split groups that share a stack but not a context name. Default false. */
@@ -118,7 +122,8 @@ export function groupStacks(snapshot: Snapshot, options: GroupingOptions = {}): 
  * ```
  */
 export function toFolded(snapshot: Snapshot, options: FoldOptions = {}): string {
-  const maxStacks = validMaxStacks(options.maxStacks, "toFolded");
+  const o = optionsObject(options, "toFolded", FOLD_OPTIONS);
+  const maxStacks = validMaxStacks(o.maxStacks, "toFolded");
   const lines = groupStacks(snapshot, { maxStacks }).map((g) => `${foldedPath(g)} ${g.count}`);
   lines.sort();
   return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
@@ -228,20 +233,20 @@ function omittedGroups(snapshot: Snapshot): MutableGroup[] {
 }
 
 /**
- * Validates a `maxStacks` option, naming the function it was given to; undefined gives the default.
+ * @internal Validates a `maxStacks` option, naming the function it was given to; undefined
+ * gives the default.
  *
  * @example
  * ```ts
  * validMaxStacks(undefined, "toPprof"); // 10000
- * validMaxStacks(0, "toPprof"); // throws RangeError "toPprof: maxStacks must be an integer from 1 to 1000000, got 0"
+ * validMaxStacks(0, "toPprof"); // throws RangeError "toPprof: options.maxStacks must be an integer from 1 to 1,000,000, got 0"
  * ```
  */
-export function validMaxStacks(value: number | undefined, where: string): number {
+export function validMaxStacks(value: unknown, fn: string): number {
   if (value === undefined) return DEFAULT_MAX_STACKS;
-  if (!Number.isInteger(value) || value < 1 || value > MAX_MAX_STACKS) {
-    throw new RangeError(
-      `${where}: maxStacks must be an integer from 1 to ${MAX_MAX_STACKS}, got ${String(value)}`,
-    );
-  }
-  return value;
+  return checkNumber(value, fn, "options.maxStacks", {
+    min: 1,
+    max: MAX_MAX_STACKS,
+    integer: true,
+  });
 }

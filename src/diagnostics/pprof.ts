@@ -15,7 +15,14 @@ import {
   StringTable,
   ValueType,
 } from "pprof-format";
-import { type FoldOptions, groupStacks, type StackGroup, validMaxStacks } from "./folded.js";
+import { optionsObject } from "../core/internal.js";
+import {
+  FOLD_OPTIONS,
+  type FoldOptions,
+  groupStacks,
+  type StackGroup,
+  validMaxStacks,
+} from "./folded.js";
 import type { Frame, Snapshot } from "./model.js";
 
 const gzipAsync = promisify(gzip);
@@ -72,7 +79,7 @@ export function toPprofSync(snapshot: Snapshot, options: FoldOptions = {}): Buff
 }
 
 function buildProfile(snapshot: Snapshot, options: FoldOptions, fn: string): Profile {
-  const maxStacks = validMaxStacks(options.maxStacks, fn);
+  const maxStacks = validMaxStacks(optionsObject(options, fn, FOLD_OPTIONS).maxStacks, fn);
   const groups = groupStacks(snapshot, { maxStacks, byContextName: true });
   const strings = new StringTable();
   const locations = new LocationTable(strings);

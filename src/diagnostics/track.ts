@@ -151,7 +151,7 @@ export class Tracking {
         findings: analyze(input),
         samples: this.samples(),
       },
-      resolveBounds(bounds, "snapshot: bounds", this.options.bounds),
+      resolveBounds(bounds, "snapshot", "bounds", this.options.bounds),
     );
   }
 
