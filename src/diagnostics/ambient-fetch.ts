@@ -7,11 +7,11 @@ import type { Tracker } from "./tracker.js";
 type Fetch = typeof globalThis.fetch;
 
 /**
- * @internal Makes a global `fetch` called inside `run(ctx, …)` an operation of `ctx`, for code that does
- * not use timebound's HTTP client: one still pending after `ctx` ended (typically because its
- * signal was never passed) is an ignored cancellation. Calls from timebound's own adapters are
- * left alone: they announce their work themselves. Ends with the response headers, as `fetch`'s
- * promise does; a body read after that is not followed.
+ * @internal Makes a global `fetch` called inside `run(ctx, …)` an operation of `ctx`, for code that
+ * does not use timebound's HTTP client: one still pending after `ctx` ended (typically because its
+ * signal was never passed) is an ignored cancellation. Calls from timebound's own adapters are left
+ * alone: they announce their work themselves. Ends with the response headers, as `fetch`'s promise
+ * does; a body read after that is not followed.
  */
 export class AmbientFetchWatch {
   #original: Fetch | undefined;

@@ -14,10 +14,10 @@ type Profile = inspector.Profiler.Profile;
 type ProfileNode = inspector.Profiler.ProfileNode;
 
 /**
- * Names the JavaScript that blocked the event loop, after the fact: V8's sampling profiler runs
- * in the background (in-process inspector session, sampling every 5 ms), and when a deadline
- * fires late the samples of the blocked interval are read back and the most frequent stack is
- * taken. "Where possible": it needs the inspector (not when another debugger holds the
+ * @internal Names the JavaScript that blocked the event loop, after the fact: V8's sampling
+ * profiler runs in the background (in-process inspector session, sampling every 5 ms), and when a
+ * deadline fires late the samples of the blocked interval are read back and the most frequent stack
+ * is taken. "Where possible": it needs the inspector (not when another debugger holds the
  * profiler), and a block shorter than a few sampling intervals may leave no sample.
  */
 export class BlockingProfiler {
@@ -78,7 +78,7 @@ export class BlockingProfiler {
   }
 }
 
-/** The most frequent leaf among the samples in the last `windowUs` of `profile`, as frames. */
+/** @internal The most frequent leaf among the samples in the last `windowUs` of `profile`, as frames. */
 export function hottestStack(profile: Profile, windowUs: number): Frame[] | undefined {
   const samples = profile.samples ?? [];
   const deltas = profile.timeDeltas ?? [];

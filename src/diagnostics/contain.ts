@@ -3,9 +3,9 @@ const reported = new Set<string>();
 
 /**
  * @internal Wraps a diagnostics callback that runs inside the program's own calls (a
- * diagnostics_channel subscriber, a timer wrapper) so that its exceptions are contained: a bug
- * in diagnostics must never throw into the program. The first failure of each callback is
- * reported on stderr; the program goes on.
+ * diagnostics_channel subscriber, a timer wrapper) so that its exceptions are contained: a bug in
+ * diagnostics must never throw into the program. The first failure of each callback is reported on
+ * stderr; the program goes on.
  */
 export function containExceptions<A extends unknown[]>(
   where: string,

@@ -7,7 +7,7 @@ import { describeValue, invalidType, outOfRange, readOptions } from "../core/int
 import type { GrowthSample } from "./model.js";
 import type { SeriesVerdict } from "./verdict.js";
 
-/** One curve drawn from the samples. */
+/** @internal One curve drawn from the samples. */
 export interface GrowthSeries {
   /** Stable id: `heapUsed`, `rss`, `liveContexts`, `liveOperations`, `handles:<type>`. */
   readonly id: string;
@@ -18,7 +18,7 @@ export interface GrowthSeries {
   readonly values: readonly number[];
 }
 
-/** The samples' times (ms, monotonic) and every series, handle types by largest peak first. */
+/** @internal The samples' times (ms, monotonic) and every series, handle types by largest peak first. */
 export interface GrowthSeriesSet {
   readonly times: readonly number[];
   readonly series: readonly GrowthSeries[];
@@ -27,9 +27,9 @@ export interface GrowthSeriesSet {
 const MB = 1024 * 1024;
 
 /**
- * Splits samples into series: heap used, RSS, live contexts, live operations, then one series per
- * handle type (0 where a sample lacks it), ordered by peak. Throws a RangeError naming the sample
- * and field when a number is not finite or times go backwards.
+ * @internal Splits samples into series: heap used, RSS, live contexts, live operations, then one
+ * series per handle type (0 where a sample lacks it), ordered by peak. Throws a RangeError naming
+ * the sample and field when a number is not finite or times go backwards.
  *
  * @example
  * ```ts

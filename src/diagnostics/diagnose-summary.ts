@@ -5,8 +5,8 @@ import { plural } from "./format.js";
 import type { Finding } from "./model.js";
 
 /**
- * @internal What `runDiagnose` prints when the program has ended: the first twenty findings,
- * then the files of each report folder.
+ * @internal What `runDiagnose` prints when the program has ended: the first twenty findings, then
+ * the files of each report folder.
  */
 export function diagnoseSummary(dirs: readonly string[], findings: readonly Finding[]): string {
   if (dirs.length === 0) {

@@ -53,7 +53,7 @@ export const ENV_VARS = {
 
 type EnvName = keyof typeof ENV_VARS;
 
-/** Old names still read when the new one is unset (the library spells "canceled" one way now). */
+/** @internal Old names still read when the new one is unset (the library spells "canceled" one way now). */
 export const ENV_ALIASES: Readonly<Record<string, EnvName>> = {
   TIMEBOUND_NEVER_CANCELLED_MS: "TIMEBOUND_NEVER_CANCELED_MS",
 };
@@ -78,7 +78,7 @@ function parse(fn: string, name: string, raw: string, as: Parse): unknown {
   }
 }
 
-/** Whether the environment asks for tracking (`TIMEBOUND_TRACK`), or undefined if it says nothing. */
+/** @internal Whether the environment asks for tracking (`TIMEBOUND_TRACK`), or undefined if it says nothing. */
 export function trackingFromEnv(
   env: Env = process.env,
   fn = "trackingFromEnv",

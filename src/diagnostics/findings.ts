@@ -7,7 +7,7 @@ import type { LateTimerEvent, TimerRecord } from "./timers.js";
 import type { CollectedEvent } from "./tracker.js";
 import type { SeriesVerdict } from "./verdict.js";
 
-/** Events kept in a bounded log, with the count of every event offered. */
+/** @internal Events kept in a bounded log, with the count of every event offered. */
 export interface Logged<T> {
   readonly events: readonly T[];
   readonly total: number;

@@ -234,7 +234,7 @@ function summaryLine(snapshot: Snapshot, notDrawn: number): string {
 }
 
 /**
- * Escapes text for HTML element content and double- or single-quoted attribute values.
+ * @internal Escapes text for HTML element content and double- or single-quoted attribute values.
  *
  * @example
  * ```ts

@@ -6,10 +6,10 @@
 import { checkNumber, optionsObject } from "../core/internal.js";
 import type { Frame, Snapshot } from "./model.js";
 
-/** What the items of a group are; "omitted" groups count items left out by a size bound. */
+/** @internal What the items of a group are; "omitted" groups count items left out by a size bound. */
 export type StackItem = "context" | "operation" | "finding" | "omitted";
 
-/** Items of one kind that share a creation stack. */
+/** @internal Items of one kind that share a creation stack. */
 export interface StackGroup {
   readonly item: StackItem;
   /** Context kind (`withTimeout`), operation kind (`sleep`), finding kind (`never-canceled`). */
@@ -52,9 +52,9 @@ const DEFAULT_MAX_STACKS = 10_000;
 const MAX_MAX_STACKS = 1_000_000;
 
 /**
- * Groups the snapshot's items by stack, largest group first. Items the tracker left out
- * (`snapshot.omitted`) become `[omitted contexts]`-style groups with no frames, so counts
- * always add up to everything the tracker saw.
+ * @internal Groups the snapshot's items by stack, largest group first. Items the tracker left out
+ * (`snapshot.omitted`) become `[omitted contexts]`-style groups with no frames, so counts always
+ * add up to everything the tracker saw.
  *
  * @example
  * ```ts
@@ -130,7 +130,8 @@ export function toFolded(snapshot: Snapshot, options: FoldOptions = {}): string 
 }
 
 /**
- * One frame as people read it: `name (file:line:column)`, or the name alone without a file.
+ * @internal One frame as people read it: `name (file:line:column)`, or the name alone without a
+ * file.
  *
  * @example
  * ```ts
@@ -144,7 +145,7 @@ export function frameText(frame: Frame): string {
 }
 
 /**
- * The frame's function name, `(anonymous)` when V8 gave none.
+ * @internal The frame's function name, `(anonymous)` when V8 gave none.
  *
  * @example
  * ```ts
@@ -156,7 +157,7 @@ export function functionName(frame: Frame): string {
 }
 
 /**
- * `file:line:column`, or "" when the frame has no file.
+ * @internal `file:line:column`, or "" when the frame has no file.
  *
  * @example
  * ```ts
@@ -233,8 +234,8 @@ function omittedGroups(snapshot: Snapshot): MutableGroup[] {
 }
 
 /**
- * @internal Validates a `maxStacks` option, naming the function it was given to; undefined
- * gives the default.
+ * @internal Validates a `maxStacks` option, naming the function it was given to; undefined gives
+ * the default.
  *
  * @example
  * ```ts

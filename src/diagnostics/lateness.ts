@@ -13,7 +13,7 @@ import { type ContextRecord, EventLog, nodeOf } from "./records.js";
 import { originalTimers } from "./timers.js";
 import type { Tracker } from "./tracker.js";
 
-/** Event-loop delay over the current window, ms (from `monitorEventLoopDelay`). */
+/** @internal Event-loop delay over the current window, ms (from `monitorEventLoopDelay`). */
 export interface LoopDelay {
   readonly p50Ms: number;
   readonly p99Ms: number;
@@ -21,7 +21,7 @@ export interface LoopDelay {
   readonly meanMs: number;
 }
 
-/** A deadline timer that fired late, with what the event loop was doing. */
+/** @internal A deadline timer that fired late, with what the event loop was doing. */
 export interface LateDeadlineEvent {
   readonly context: ContextRecord | undefined;
   readonly contextName: string | undefined;
@@ -49,8 +49,8 @@ function delayOf(h: IntervalHistogram): LoopDelay {
 }
 
 /**
- * @internal Records deadline timers that fired late (`timebound:deadline:fired` with `lateByMs` at or above
- * the threshold) together with the event-loop delay and utilization of the current window
+ * @internal Records deadline timers that fired late (`timebound:deadline:fired` with `lateByMs` at
+ * or above the threshold) together with the event-loop delay and utilization of the current window
  * (windows roll every `windowMs`), and, with `blockingStacks`, the stack that blocked the loop.
  */
 export class LatenessMonitor {

@@ -172,8 +172,8 @@ function pick<T>(given: T | undefined, fallback: T): T {
 }
 
 /**
- * @internal Fills in the defaults of {@link SnapshotBounds} and validates what was given;
- * errors name `fn` and `what` ("snapshot: bounds.maxContexts must be ...").
+ * @internal Fills in the defaults of {@link SnapshotBounds} and validates what was given; errors
+ * name `fn` and `what` ("snapshot: bounds.maxContexts must be ...").
  */
 export function resolveBounds(
   bounds: SnapshotBounds | undefined,
@@ -194,9 +194,9 @@ export function resolveBounds(
 }
 
 /**
- * @internal Fills in the defaults of {@link TrackOptions} and validates what was given. `fn`
- * names the function in error messages and `label` an option (the environment variable, when
- * the options came from there).
+ * @internal Fills in the defaults of {@link TrackOptions} and validates what was given. `fn` names
+ * the function in error messages and `label` an option (the environment variable, when the options
+ * came from there).
  */
 export function resolveTrackOptions(
   options: TrackOptions | undefined,

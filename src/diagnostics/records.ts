@@ -3,17 +3,17 @@ import { tryInspect } from "../core/introspect.js";
 import type { StackRef } from "./stacks.js";
 
 /**
- * The context that can end `ctx` (itself, or its nearest ancestor that can end), read from its
- * snapshot, so that contexts of the other build (ESM vs CJS) are understood too; null for one
- * that nothing can end (background) or a value that is not a context.
+ * @internal The context that can end `ctx` (itself, or its nearest ancestor that can end), read
+ * from its snapshot, so that contexts of the other build (ESM vs CJS) are understood too; null for
+ * one that nothing can end (background) or a value that is not a context.
  */
 export function nodeOf(ctx: unknown): Context | null {
   return tryInspect(ctx)?.node ?? null;
 }
 
 /**
- * What the tracker keeps about a context: plain data, no reference to the context itself, so
- * that keeping the record never keeps the context alive.
+ * @internal What the tracker keeps about a context: plain data, no reference to the context itself,
+ * so that keeping the record never keeps the context alive.
  */
 export class ContextRecord {
   /** Monotonic time the context ended; undefined while it is live (as far as we know). */
@@ -36,7 +36,7 @@ export class ContextRecord {
   ) {}
 }
 
-/** An operation in progress: a primitive's wait, an adapter's work, an ambient fetch. */
+/** @internal An operation in progress: a primitive's wait, an adapter's work, an ambient fetch. */
 export class OperationRecord {
   constructor(
     readonly id: number,
@@ -49,8 +49,8 @@ export class OperationRecord {
 }
 
 /**
- * Requests to record everything rather than a sample (leak checks make them); each returned
- * release function undoes its own request once.
+ * @internal Requests to record everything rather than a sample (leak checks make them); each
+ * returned release function undoes its own request once.
  */
 export class Holds {
   #count = 0;
@@ -69,7 +69,7 @@ export class Holds {
   }
 }
 
-/** A bounded list of recent events that still counts every event it was offered. */
+/** @internal A bounded list of recent events that still counts every event it was offered. */
 export class EventLog<T> {
   #items: T[] = [];
   #next = 0;

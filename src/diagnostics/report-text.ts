@@ -133,7 +133,7 @@ function findingsSection(s: Snapshot, maxGroups: number): string {
   return out;
 }
 
-/** One finding: its kind and message, then its stack (and a related stack, if any). */
+/** @internal One finding: its kind and message, then its stack (and a related stack, if any). */
 export function findingText(f: Finding): string {
   let out = `\n[${f.kind}] ${f.message}\n`;
   for (const frame of f.stack) out += `\t${formatFrame(frame)}\n`;

@@ -3,13 +3,13 @@ import type { GrowthSample } from "./model.js";
 import { EventLog } from "./records.js";
 import { originalTimers } from "./timers.js";
 
-/** What the sampler reads from the tracker at each tick. */
+/** @internal What the sampler reads from the tracker at each tick. */
 export interface LiveCounts {
   readonly liveContexts: number;
   readonly liveOperations: number;
 }
 
-/** Counts `process.getActiveResourcesInfo()` by type ("Timeout", "TCPWRAP", "FSReqCallback"...). */
+/** @internal Counts `process.getActiveResourcesInfo()` by type ("Timeout", "TCPWRAP", "FSReqCallback"...). */
 export function handleCounts(): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const type of process.getActiveResourcesInfo()) counts[type] = (counts[type] ?? 0) + 1;
@@ -17,9 +17,9 @@ export function handleCounts(): Record<string, number> {
 }
 
 /**
- * Takes a growth sample every interval: heap used, RSS, active handles by type, live contexts
- * and operations. Its timer is unref'd (it never keeps the process alive) and made with the
- * original `setInterval`, so neither the timer watch nor the handle counts see it.
+ * @internal Takes a growth sample every interval: heap used, RSS, active handles by type, live
+ * contexts and operations. Its timer is unref'd (it never keeps the process alive) and made with
+ * the original `setInterval`, so neither the timer watch nor the handle counts see it.
  */
 export class Sampler {
   readonly samples: EventLog<GrowthSample>;

@@ -14,7 +14,7 @@ function toPath(file: string): string {
   }
 }
 
-/** Whether a frame is in one of timebound's library layers. */
+/** @internal Whether a frame is in one of timebound's library layers. */
 export function isOwnFrame(frame: Frame): boolean {
   return ownPrefixes.some((prefix) => frame.file.startsWith(prefix));
 }
@@ -27,7 +27,7 @@ function isRuntimeFrame(frame: Frame): boolean {
 
 const LOCATION = /^(.*):(\d+):(\d+)$/;
 
-/** Parses one `    at …` line of a V8 stack; undefined for lines that are not frames. */
+/** @internal Parses one `    at …` line of a V8 stack; undefined for lines that are not frames. */
 export function parseFrame(line: string): Frame | undefined {
   const text = line.trim();
   if (!text.startsWith("at ")) return undefined;
@@ -79,7 +79,7 @@ const runtimeRoot = rootOf(moduleFile());
 const stackRoot = rootOf(parseFrame(new Error().stack?.split("\n")[1] ?? "")?.file);
 
 /**
- * The folder holding this build's diagnostics modules (`…/dist/esm/diagnostics`, or
+ * @internal The folder holding this build's diagnostics modules (`…/dist/esm/diagnostics`, or
  * `…/src/diagnostics` under tsx), for starting a child process with the same build's preload.
  */
 export function diagnosticsDir(): string {
@@ -152,15 +152,15 @@ export function parseStack(text: string): ParsedStack {
 }
 
 /**
- * Whether the program made the thing this stack was captured for: not timebound itself (a
- * deadline timer ends with its context) and not Node's internals alone (undici's timers inside
- * a fetch have no frame of the program).
+ * @internal Whether the program made the thing this stack was captured for: not timebound itself (a
+ * deadline timer ends with its context) and not Node's internals alone (undici's timers inside a
+ * fetch have no frame of the program).
  */
 export function madeByProgram(parsed: ParsedStack): boolean {
   return !parsed.internal && parsed.frames.length > 0;
 }
 
-/** A string that identifies a list of frames. */
+/** @internal A string that identifies a list of frames. */
 export function stackKey(frames: readonly Frame[]): string {
   let key = "";
   for (const f of frames) key += `${f.functionName}@${f.file}:${f.line}:${f.column}\n`;
@@ -188,8 +188,8 @@ const MAX_CACHED = 20_000;
 const EMPTY: ParsedStack = { frames: [], internal: false, key: "" };
 
 /**
- * Parses `text`, reusing the result for a text seen before. With `keep`, at most that many of
- * the caller's frames are kept (timebound's leading frames, dropped, do not count).
+ * @internal Parses `text`, reusing the result for a text seen before. With `keep`, at most that
+ * many of the caller's frames are kept (timebound's leading frames, dropped, do not count).
  */
 export function parseCached(text: string | undefined, keep = Infinity): ParsedStack {
   if (text === undefined || text === "") return EMPTY;
@@ -207,7 +207,7 @@ export function parseCached(text: string | undefined, keep = Infinity): ParsedSt
   return p;
 }
 
-/** What `Error.captureStackTrace` fills in: V8 formats `stack` only when it is first read. */
+/** @internal What `Error.captureStackTrace` fills in: V8 formats `stack` only when it is first read. */
 export interface StackHolder {
   stack?: string;
 }
@@ -221,8 +221,8 @@ export interface StackHolder {
 const OWN_FRAMES_ALLOWANCE = 16;
 
 /**
- * @internal A stack captured now and parsed only if someone looks at it: most tracked things
- * end unnoticed, and formatting a V8 stack costs more than capturing it.
+ * @internal A stack captured now and parsed only if someone looks at it: most tracked things end
+ * unnoticed, and formatting a V8 stack costs more than capturing it.
  */
 export class StackRef {
   #holder: StackHolder | undefined;

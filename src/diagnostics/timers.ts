@@ -7,9 +7,10 @@ import { type ContextRecord, EventLog, Holds, nodeOf } from "./records.js";
 import { StackRef } from "./stacks.js";
 import type { Tracker } from "./tracker.js";
 
+/** @internal */
 export type TimerKind = "setTimeout" | "setInterval" | "setImmediate";
 
-/** A sampled timer, remembered while it may still be armed. */
+/** @internal A sampled timer, remembered while it may still be armed. */
 export interface TimerRecord {
   readonly id: number;
   readonly kind: TimerKind;
@@ -23,7 +24,7 @@ export interface TimerRecord {
   readonly stack: StackRef;
 }
 
-/** A timer created inside `run(ctx, …)` after `ctx` had ended: work that ignores cancellation. */
+/** @internal A timer created inside `run(ctx, …)` after `ctx` had ended: work that ignores cancellation. */
 export interface LateTimerEvent {
   readonly kind: TimerKind;
   readonly context: ContextRecord;
@@ -40,8 +41,9 @@ const nodeTimers = {
 };
 
 /**
- * Diagnostics' own timers: Node's functions (never the tracking wrappers, so diagnostics does
- * not watch itself), with the delay capped as every timer of the library is ({@link capDelay}).
+ * @internal Diagnostics' own timers: Node's functions (never the tracking wrappers, so diagnostics
+ * does not watch itself), with the delay capped as every timer of the library is ({@link
+ * capDelay}).
  */
 export const originalTimers = {
   setTimeout: (callback: () => void, delayMs: number): NodeJS.Timeout =>
@@ -68,11 +70,11 @@ function isArmed(timer: object | undefined): boolean {
 
 /**
  * @internal Watches timers while tracking: replaces the global `setTimeout`, `setInterval` and
- * `setImmediate` with thin wrappers. Every call checks the ambient context (one
- * AsyncLocalStorage read): a timer created after its context ended is recorded (rate-limited).
- * One call in `sampleEvery` also records the creation stack and keeps a weak reference, so that
- * a timer still armed after its context ended, or a site whose timers pile up, can be named.
- * Imports of `node:timers` and `timers/promises` are not wrapped.
+ * `setImmediate` with thin wrappers. Every call checks the ambient context (one AsyncLocalStorage
+ * read): a timer created after its context ended is recorded (rate-limited). One call in
+ * `sampleEvery` also records the creation stack and keeps a weak reference, so that a timer still
+ * armed after its context ended, or a site whose timers pile up, can be named. Imports of
+ * `node:timers` and `timers/promises` are not wrapped.
  */
 export class TimerWatch {
   readonly late: EventLog<LateTimerEvent>;

@@ -14,7 +14,7 @@ import { containExceptions } from "./contain.js";
 import { ContextRecord, EventLog, Holds, OperationRecord, nodeOf } from "./records.js";
 import { StackRef } from "./stacks.js";
 
-/** A context that was garbage-collected while live: nobody called its cancel. */
+/** @internal A context that was garbage-collected while live: nobody called its cancel. */
 export interface CollectedEvent {
   readonly record: ContextRecord;
   readonly at: number;
@@ -31,10 +31,10 @@ function isWait(op: object): boolean {
 }
 
 /**
- * @internal The registry of live contexts and operations, filled from core's diagnostics_channel events
- * (no async_hooks). Contexts are keyed weakly by the context object and described by plain-data
- * records, so tracking never keeps a context alive; a FinalizationRegistry reports contexts
- * collected without having ended: the run-time proof of a lost cancel.
+ * @internal The registry of live contexts and operations, filled from core's diagnostics_channel
+ * events (no async_hooks). Contexts are keyed weakly by the context object and described by
+ * plain-data records, so tracking never keeps a context alive; a FinalizationRegistry reports
+ * contexts collected without having ended: the run-time proof of a lost cancel.
  */
 export class Tracker {
   /** Live contexts by id, in creation order (so oldest first). */

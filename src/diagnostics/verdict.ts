@@ -85,7 +85,7 @@ export interface GrowthVerdictOptions {
   readonly minBytes?: number;
 }
 
-/** Default of {@link GrowthVerdictOptions.minBytes}. */
+/** @internal Default of {@link GrowthVerdictOptions.minBytes}. */
 export const MIN_LEAK_BYTES = 1024 * 1024;
 
 /** Cap on floor points: the test is O(m²) and 500 points are plenty of evidence. */
@@ -221,7 +221,8 @@ function floorOf(values: readonly number[], times: readonly number[], minPoints:
 }
 
 /**
- * Mann–Kendall S with the tie-corrected variance; Z and the one-sided p for an upward trend.
+ * @internal Mann–Kendall S with the tie-corrected variance; Z and the one-sided p for an upward
+ * trend.
  *
  * @example
  * ```ts
@@ -263,9 +264,9 @@ function senSlope(times: readonly number[], values: readonly number[]): number {
 }
 
 /**
- * clinic.js doctor's test: under a symmetric random walk the differential changes sign with
- * probability ½, so the count of sign changes is Binomial(N, ½); P(X ≤ observed) is the p-value.
- * Small means long climbs and few turns (a sawtooth, or growth); near 1 means a zigzag.
+ * @internal clinic.js doctor's test: under a symmetric random walk the differential changes sign
+ * with probability ½, so the count of sign changes is Binomial(N, ½); P(X ≤ observed) is the
+ * p-value. Small means long climbs and few turns (a sawtooth, or growth); near 1 means a zigzag.
  *
  * @example
  * ```ts
