@@ -1,6 +1,6 @@
 import { UsageError } from "./usage-error.js";
 
-/** `timebound diagnose` help text. */
+/** @internal `timebound diagnose` help text. */
 export const DIAGNOSE_USAGE = `Usage: timebound diagnose [--out <dir>] -- <command> [args...]
 
 Runs the command with timebound's tracking on (node --import timebound/register) and, when it
@@ -17,7 +17,7 @@ Example:
   timebound diagnose --out report -- node server.js
 `;
 
-/** `timebound diagnose` arguments, parsed. */
+/** @internal `timebound diagnose` arguments, parsed. */
 export interface DiagnoseArgs {
   /** `--out`'s folder, if given. */
   readonly out: string | undefined;
@@ -32,7 +32,7 @@ function usageError(message: string): UsageError {
 }
 
 /**
- * Parses `[--out dir] -- command...`; throws a {@link UsageError} naming the mistake.
+ * @internal Parses `[--out dir] -- command...`; throws a {@link UsageError} naming the mistake.
  *
  * @example
  * ```ts

@@ -4,8 +4,8 @@ import { DIAGNOSE_USAGE, parseDiagnoseArgs } from "./diagnose-args.js";
 import type { CliIO } from "./io.js";
 
 /**
- * `timebound diagnose [--out dir] -- node app.js`: runs the program with tracking on, prints
- * the findings and where the report folder is, and exits with the program's exit code.
+ * @internal `timebound diagnose [--out dir] -- node app.js`: runs the program with tracking on,
+ * prints the findings and where the report folder is, and exits with the program's exit code.
  *
  * @example
  * ```sh

@@ -1,8 +1,8 @@
 import { defineErrorClass } from "../core/internal.js";
 
 /**
- * A mistake in how the CLI was called (unknown command, bad option value). The CLI prints the
- * message and a pointer to the help, and exits with code 2, as command-line tools do.
+ * @internal A mistake in how the CLI was called (unknown command, bad option value). The CLI prints
+ * the message and a pointer to the help, and exits with code 2, as command-line tools do.
  *
  * @example
  * ```ts

@@ -158,7 +158,7 @@ async function loadAdapter(): Promise<typeof HttpAdapter | string> {
   }
 }
 
-/** Seed section 2.3: a call that is not given the context keeps going after its deadline. */
+/** @internal Seed section 2.3: a call that is not given the context keeps going after its deadline. */
 export const fetchSignal: Scenario = {
   id: "fetch-signal",
   title: "a fetch inside run(ctx) that is not given the context's signal",

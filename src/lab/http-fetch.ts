@@ -95,7 +95,7 @@ class Upstream {
   }
 }
 
-/** What one variant did, as the caller and as the upstream saw it. */
+/** @internal What one variant did, as the caller and as the upstream saw it. */
 export interface FetchOutcome {
   /** The measured wait of the caller (what it is depends on the case). */
   readonly callerMs: number;
@@ -353,7 +353,7 @@ async function load(): Promise<
   }
 }
 
-/** Seed section 2.3: does a timeout stop the I/O underneath? Here, an HTTP client's. */
+/** @internal Seed section 2.3: does a timeout stop the I/O underneath? Here, an HTTP client's. */
 export const httpFetch: Scenario = {
   id: "http-fetch",
   title: "an HTTP call whose timeout releases the caller but not the response",

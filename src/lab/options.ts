@@ -1,6 +1,6 @@
 import { INVALID_ARGUMENT, defineErrorClass, readOptions } from "../core/internal.js";
 
-/** How a lab run is sized. Every field has a default and a validated range ({@link LAB_LIMITS}). */
+/** @internal How a lab run is sized. Every field has a default and a validated range ({@link LAB_LIMITS}). */
 export interface LabOptions {
   /** Requests the missing-cancel handler serves in each variant. Default 20,000. */
   readonly requests: number;
@@ -16,14 +16,14 @@ export interface LabOptions {
   readonly out?: string;
 }
 
-/** Where the lab writes dumps when no `out` is given. */
+/** @internal Where the lab writes dumps when no `out` is given. */
 export const DEFAULT_LAB_OUT = "lab-output";
 
-/** The options `timebound lab` runs with when none are given. */
+/** @internal The options `timebound lab` runs with when none are given. */
 export const DEFAULT_LAB_OPTIONS: LabOptions = { requests: 20_000, scale: 0.25 };
 
 /**
- * Accepted ranges. Below 0.05 the scaled deadlines get close to timer granularity; above
+ * @internal Accepted ranges. Below 0.05 the scaled deadlines get close to timer granularity; above
  * 1,000,000 requests the leaking variant needs more heap than Node gives by default.
  */
 export const LAB_LIMITS = {
@@ -32,7 +32,7 @@ export const LAB_LIMITS = {
 } as const;
 
 /**
- * Why a lab option was refused: which option, the value given and what it must be. The
+ * @internal Why a lab option was refused: which option, the value given and what it must be. The
  * `timebound lab` command turns it into a usage error naming the flag (`--requests`).
  *
  * @example
@@ -80,8 +80,8 @@ function hasCode(err: unknown, code: string): boolean {
 }
 
 /**
- * Fills in defaults and checks ranges; throws {@link LabOptionError} naming the bad option, and
- * a TypeError (`TIMEBOUND_ERR_UNKNOWN_OPTION`) for an option it does not know.
+ * @internal Fills in defaults and checks ranges; throws {@link LabOptionError} naming the bad
+ * option, and a TypeError (`TIMEBOUND_ERR_UNKNOWN_OPTION`) for an option it does not know.
  *
  * @example
  * ```ts
