@@ -1,6 +1,6 @@
 import type { CliIO } from "./io.js";
 
-/** A CLI command: `timebound <name> [args]`. */
+/** @internal A CLI command: `timebound <name> [args]`. */
 export interface Command {
   readonly name: string;
   /** One line for the command list in the help. */

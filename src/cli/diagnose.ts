@@ -1,26 +1,11 @@
-import {
-  DIAGNOSE_USAGE,
-  type DiagnoseArgs,
-  parseDiagnoseArgs,
-  runDiagnose,
-} from "../diagnostics/diagnose.js";
+import { runDiagnose } from "../diagnostics/diagnose.js";
 import type { Command } from "./command.js";
+import { DIAGNOSE_USAGE, parseDiagnoseArgs } from "./diagnose-args.js";
 import type { CliIO } from "./io.js";
-import { UsageError } from "./usage-error.js";
-
-/** Parses `timebound diagnose` arguments; throws {@link UsageError} naming the mistake. */
-export function parseDiagnoseCommandArgs(args: readonly string[]): DiagnoseArgs {
-  try {
-    return parseDiagnoseArgs(args);
-  } catch (err) {
-    if (err instanceof RangeError) throw new UsageError(err.message, "diagnose");
-    throw err;
-  }
-}
 
 /**
- * `timebound diagnose [--out dir] -- node app.js`: runs the program with tracking on, prints
- * the findings and where the report folder is, and exits with the program's exit code.
+ * @internal `timebound diagnose [--out dir] -- node app.js`: runs the program with tracking on,
+ * prints the findings and where the report folder is, and exits with the program's exit code.
  *
  * @example
  * ```sh
@@ -31,7 +16,7 @@ export const diagnoseCommand: Command = {
   name: "diagnose",
   summary: "run a program with tracking on and write its leak report (-- node app.js)",
   async run(args: readonly string[], io: CliIO): Promise<number> {
-    const parsed = parseDiagnoseCommandArgs(args);
+    const parsed = parseDiagnoseArgs(args);
     if (parsed.help) {
       io.stdout.write(DIAGNOSE_USAGE);
       return 0;

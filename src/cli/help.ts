@@ -1,6 +1,6 @@
 import type { Command } from "./command.js";
 
-/** The top-level help: what timebound's CLI does and which commands it has. */
+/** @internal The top-level help: what timebound's CLI does and which commands it has. */
 export function usage(commands: readonly Command[], version: string): string {
   const width = Math.max(...commands.map((c) => c.name.length), "--version".length) + 2;
   const list = commands.map((c) => `  ${c.name.padEnd(width)} ${c.summary}`).join("\n");

@@ -1,4 +1,4 @@
-/** The part of a writable stream the CLI uses, so tests can pass a string collector. */
+/** @internal The part of a writable stream the CLI uses, so tests can pass a string collector. */
 export interface OutputStream {
   write(chunk: string): unknown;
   /** True when it is a terminal: progress is then redrawn in place. */
@@ -7,7 +7,7 @@ export interface OutputStream {
   readonly columns?: number;
 }
 
-/** Where a command writes, and what it knows about the installed package. */
+/** @internal Where a command writes, and what it knows about the installed package. */
 export interface CliIO {
   readonly stdout: OutputStream;
   readonly stderr: OutputStream;
@@ -15,7 +15,7 @@ export interface CliIO {
   readonly version: string;
 }
 
-/** The process's own streams. */
+/** @internal The process's own streams. */
 export function processIO(version: string): CliIO {
   return { stdout: process.stdout, stderr: process.stderr, version };
 }

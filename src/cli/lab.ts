@@ -15,7 +15,7 @@ import type { CliIO } from "./io.js";
 import { progressLine } from "./progress.js";
 import { UsageError } from "./usage-error.js";
 
-/** `timebound lab` arguments, parsed and checked. */
+/** @internal `timebound lab` arguments, parsed and checked. */
 export interface LabArgs {
   readonly scenarios: readonly Scenario[];
   readonly options: LabOptions;
@@ -23,7 +23,7 @@ export interface LabArgs {
   readonly help: boolean;
 }
 
-/** The lab's help text. */
+/** @internal The lab's help text. */
 export function labUsage(): string {
   const { requests: r, scale: s } = LAB_LIMITS;
   const count = (n: number): string => n.toLocaleString("en-US");
@@ -50,7 +50,7 @@ ${ids}
 `;
 }
 
-/** Parses `timebound lab` arguments; throws {@link UsageError} naming the bad option. */
+/** @internal Parses `timebound lab` arguments; throws {@link UsageError} naming the bad option. */
 export function parseLabArgs(args: readonly string[]): LabArgs {
   const only: Scenario[] = [];
   const given: { requests?: number; scale?: number; out?: string } = {};
@@ -141,7 +141,7 @@ function parseDecimal(text: string): number {
   return /^(\d+(\.\d*)?|\.\d+)$/.test(text) ? Number(text) : NaN;
 }
 
-/** `timebound lab`: runs the scenarios and prints the report. */
+/** @internal `timebound lab`: runs the scenarios and prints the report. */
 export const labCommand: Command = {
   name: "lab",
   summary: "run the lab: each scenario the wrong way and the right way, measured here",

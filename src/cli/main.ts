@@ -35,8 +35,8 @@ function findCommand(name: string): Command {
 }
 
 /**
- * Runs the CLI with `argv` (the arguments after `timebound`) and resolves to the exit code:
- * 0 on success, 2 for a usage mistake (unknown command, bad option value), 1 for a failure.
+ * @internal Runs the CLI with `argv` (the arguments after `timebound`) and resolves to the exit
+ * code: 0 on success, 2 for a usage mistake (unknown command, bad option value), 1 for a failure.
  * It never calls `process.exit`, so tests can call it and the launcher decides.
  *
  * @example

@@ -2,7 +2,7 @@ import { performance } from "node:perf_hooks";
 import type { Progress } from "../lab/scenario.js";
 import type { OutputStream } from "./io.js";
 
-/** A {@link Progress} that can also clear what it drew. */
+/** @internal A {@link Progress} that can also clear what it drew. */
 export interface ProgressLine extends Progress {
   /** Clears the line on a terminal, so the report starts on a clean one. */
   done(): void;
@@ -12,9 +12,9 @@ export interface ProgressLine extends Progress {
 const TICK_INTERVAL_MS = 50;
 
 /**
- * Progress on `stream` (stderr, so stdout stays clean for the report or JSON). On a terminal,
- * one line redrawn in place with `\r`; otherwise one plain line per step, and no ticks, so
- * logs and CI output stay short.
+ * @internal Progress on `stream` (stderr, so stdout stays clean for the report or JSON). On a
+ * terminal, one line redrawn in place with `\r`; otherwise one plain line per step, and no ticks,
+ * so logs and CI output stay short.
  */
 export function progressLine(stream: OutputStream): ProgressLine {
   const tty = stream.isTTY === true;

@@ -1,37 +1,38 @@
 import { current } from "../core/index.js";
-import { guard } from "./guard.js";
+import { containExceptions } from "./contain.js";
 import { type OperationRecord, nodeOf } from "./records.js";
 import { StackRef } from "./stacks.js";
 import type { Tracker } from "./tracker.js";
 
 type Fetch = typeof globalThis.fetch;
 
-/** Frames of timebound's own above a fetch its HTTP client makes. */
-const OWN_FETCH_FRAMES = 4;
-
 /**
- * Makes a global `fetch` called inside `run(ctx, …)` an operation of `ctx`, for code that does
- * not use timebound's HTTP client: one still pending after `ctx` ended (typically because its
- * signal was never passed) is an ignored cancellation. Calls from timebound's own adapters are
- * left alone: they announce their work themselves. Ends with the response headers, as `fetch`'s
- * promise does; a body read after that is not followed.
+ * @internal Makes a global `fetch` called inside `run(ctx, …)` an operation of `ctx`, for code that
+ * does not use timebound's HTTP client: one still pending after `ctx` ended (typically because its
+ * signal was never passed) is an ignored cancellation. Calls from timebound's own adapters are left
+ * alone: they announce their work themselves. Ends with the response headers, as `fetch`'s promise
+ * does; a body read after that is not followed.
  */
 export class AmbientFetchWatch {
-  private original: Fetch | undefined;
-  private wrapper: Fetch | undefined;
+  #original: Fetch | undefined;
+  #wrapper: Fetch | undefined;
 
-  constructor(private readonly tracker: Tracker) {}
+  readonly #tracker: Tracker;
+
+  constructor(tracker: Tracker) {
+    this.#tracker = tracker;
+  }
 
   install(): void {
     const original = globalThis.fetch;
-    if (typeof original !== "function" || this.wrapper !== undefined) return;
-    const tracker = this.tracker;
-    const startOp = guard("fetch wrapper", (start: () => void) => start());
+    if (typeof original !== "function" || this.#wrapper !== undefined) return;
+    const tracker = this.#tracker;
+    const startOp = containExceptions("fetch wrapper", (start: () => void) => start());
     // An operation for a fetch made inside run(ctx, …) by the program (not by timebound).
     const operationFor = (wrapper: Fetch): OperationRecord | undefined => {
       const ambient = current();
       if (ambient === undefined || nodeOf(ambient) === null) return undefined;
-      const stack = StackRef.capture(wrapper, OWN_FETCH_FRAMES);
+      const stack = StackRef.capture(wrapper);
       return stack.parsed.internal ? undefined : tracker.startOperation("fetch", ambient, stack);
     };
     const wrapper = function fetch(this: unknown, ...args: Parameters<Fetch>): ReturnType<Fetch> {
@@ -44,16 +45,16 @@ export class AmbientFetchWatch {
       }
       return pending;
     };
-    this.original = original;
-    this.wrapper = wrapper;
+    this.#original = original;
+    this.#wrapper = wrapper;
     globalThis.fetch = wrapper;
   }
 
   uninstall(): void {
-    if (this.wrapper !== undefined && globalThis.fetch === this.wrapper) {
-      globalThis.fetch = this.original!;
+    if (this.#wrapper !== undefined && globalThis.fetch === this.#wrapper) {
+      globalThis.fetch = this.#original!;
     }
-    this.wrapper = undefined;
-    this.original = undefined;
+    this.#wrapper = undefined;
+    this.#original = undefined;
   }
 }

@@ -14,15 +14,15 @@ type Profile = inspector.Profiler.Profile;
 type ProfileNode = inspector.Profiler.ProfileNode;
 
 /**
- * Names the JavaScript that blocked the event loop, after the fact: V8's sampling profiler runs
- * in the background (in-process inspector session, sampling every 5 ms), and when a deadline
- * fires late the samples of the blocked interval are read back and the most frequent stack is
- * taken. "Where possible": it needs the inspector (not when another debugger holds the
+ * @internal Names the JavaScript that blocked the event loop, after the fact: V8's sampling
+ * profiler runs in the background (in-process inspector session, sampling every 5 ms), and when a
+ * deadline fires late the samples of the blocked interval are read back and the most frequent stack
+ * is taken. "Where possible": it needs the inspector (not when another debugger holds the
  * profiler), and a block shorter than a few sampling intervals may leave no sample.
  */
 export class BlockingProfiler {
-  private session: inspector.Session | undefined;
-  private restartTimer: ReturnType<typeof setInterval> | undefined;
+  #session: inspector.Session | undefined;
+  #restartTimer: ReturnType<typeof setInterval> | undefined;
 
   /** Starts profiling; returns false (and stays off) when the inspector is not available. */
   start(): boolean {
@@ -39,20 +39,20 @@ export class BlockingProfiler {
         session.disconnect();
         return false;
       }
-      this.session = session;
+      this.#session = session;
     } catch {
       return false;
     }
-    this.restartTimer = originalTimers.setInterval(() => this.restart(), RESTART_EVERY_MS);
-    this.restartTimer.unref();
+    this.#restartTimer = originalTimers.setInterval(() => this.#restart(), RESTART_EVERY_MS);
+    this.#restartTimer.unref();
     return true;
   }
 
   stop(): void {
-    if (this.restartTimer !== undefined) originalTimers.clearInterval(this.restartTimer);
-    this.restartTimer = undefined;
-    this.session?.disconnect();
-    this.session = undefined;
+    if (this.#restartTimer !== undefined) originalTimers.clearInterval(this.#restartTimer);
+    this.#restartTimer = undefined;
+    this.#session?.disconnect();
+    this.#session = undefined;
   }
 
   /**
@@ -60,13 +60,13 @@ export class BlockingProfiler {
    * undefined if there is no profile or no JavaScript ran in that window.
    */
   blockingStack(windowMs: number): Frame[] | undefined {
-    const profile = this.restart();
+    const profile = this.#restart();
     return profile === undefined ? undefined : hottestStack(profile, windowMs * 1_000);
   }
 
   /** Stops the profiler, starts it afresh, and returns what it had. */
-  private restart(): Profile | undefined {
-    const session = this.session;
+  #restart(): Profile | undefined {
+    const session = this.#session;
     if (session === undefined) return undefined;
     // The in-process session answers synchronously, so the profile is here when post returns.
     let profile: Profile | undefined;
@@ -78,7 +78,7 @@ export class BlockingProfiler {
   }
 }
 
-/** The most frequent leaf among the samples in the last `windowUs` of `profile`, as frames. */
+/** @internal The most frequent leaf among the samples in the last `windowUs` of `profile`, as frames. */
 export function hottestStack(profile: Profile, windowUs: number): Frame[] | undefined {
   const samples = profile.samples ?? [];
   const deltas = profile.timeDeltas ?? [];

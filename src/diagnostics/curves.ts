@@ -3,10 +3,11 @@
  * self-contained SVG chart (memory in MB on the left axis, counts on the right), the Node
  * counterpart of plotting `runtime.ReadMemStats` and the goroutine count over time.
  */
+import { describeValue, invalidType, outOfRange, readOptions } from "../core/internal.js";
 import type { GrowthSample } from "./model.js";
 import type { SeriesVerdict } from "./verdict.js";
 
-/** One curve drawn from the samples. */
+/** @internal One curve drawn from the samples. */
 export interface GrowthSeries {
   /** Stable id: `heapUsed`, `rss`, `liveContexts`, `liveOperations`, `handles:<type>`. */
   readonly id: string;
@@ -17,7 +18,7 @@ export interface GrowthSeries {
   readonly values: readonly number[];
 }
 
-/** The samples' times (ms, monotonic) and every series, handle types by largest peak first. */
+/** @internal The samples' times (ms, monotonic) and every series, handle types by largest peak first. */
 export interface GrowthSeriesSet {
   readonly times: readonly number[];
   readonly series: readonly GrowthSeries[];
@@ -26,9 +27,9 @@ export interface GrowthSeriesSet {
 const MB = 1024 * 1024;
 
 /**
- * Splits samples into series: heap used, RSS, live contexts, live operations, then one series per
- * handle type (0 where a sample lacks it), ordered by peak. Throws a RangeError naming the sample
- * and field when a number is not finite or times go backwards.
+ * @internal Splits samples into series: heap used, RSS, live contexts, live operations, then one
+ * series per handle type (0 where a sample lacks it), ordered by peak. Throws a RangeError naming
+ * the sample and field when a number is not finite or times go backwards.
  *
  * @example
  * ```ts
@@ -42,8 +43,8 @@ export function growthSeries(
   // Checked through an `unknown` copy: Array.isArray on the readonly parameter narrows it to any[].
   const given: unknown = samples;
   if (!Array.isArray(given)) {
-    throw new TypeError(
-      `${where}: samples must be an array of GrowthSample, got ${typeof samples}`,
+    throw invalidType(
+      `${where}: samples must be an array of GrowthSample, got ${describeValue(samples)}`,
     );
   }
   const handleTypes = new Map<string, number>();
@@ -51,21 +52,21 @@ export function growthSeries(
   samples.forEach((s, i) => {
     for (const field of ["at", "heapUsed", "rss", "liveContexts", "liveOperations"] as const) {
       if (!Number.isFinite(s[field])) {
-        throw new RangeError(
-          `${where}: samples[${i}].${field} must be a finite number, got ${String(s[field])}`,
+        throw outOfRange(
+          `${where}: samples[${i}].${field} must be a finite number, got ${describeValue(s[field])}`,
         );
       }
     }
     if (s.at < previous) {
-      throw new RangeError(
+      throw outOfRange(
         `${where}: samples[${i}].at (${s.at}) is earlier than samples[${i - 1}].at (${previous})`,
       );
     }
     previous = s.at;
     for (const [type, n] of Object.entries(s.handles)) {
       if (!Number.isFinite(n)) {
-        throw new RangeError(
-          `${where}: samples[${i}].handles[${JSON.stringify(type)}] must be a finite number`,
+        throw outOfRange(
+          `${where}: samples[${i}].handles[${JSON.stringify(type)}] must be a finite number, got ${describeValue(n)}`,
         );
       }
       handleTypes.set(type, Math.max(handleTypes.get(type) ?? 0, n));
@@ -174,12 +175,13 @@ export function toGrowthSvg(
   samples: readonly GrowthSample[],
   options: GrowthSvgOptions = {},
 ): string {
-  const title = options.title ?? "timebound growth curves";
-  const handleTypes = intOption(options.handleTypes, 3, 0, 20, "handleTypes");
-  const maxPoints = intOption(options.maxPoints, 600, 10, 100_000, "maxPoints");
+  const o = readOptions(options, "toGrowthSvg", ["title", "verdicts", "handleTypes", "maxPoints"]);
+  const title = o.string("title", "timebound growth curves", true);
+  const handleTypes = o.number("handleTypes", 3, { min: 0, max: 20, integer: true });
+  const maxPoints = o.number("maxPoints", 600, { min: 10, max: 100_000, integer: true });
   const { times, series: all } = growthSeries(samples, "toGrowthSvg");
   const series = [...all.slice(0, 4), ...all.slice(4, 4 + handleTypes)];
-  const verdicts = new Map((options.verdicts ?? []).map((v) => [v.series, v]));
+  const verdicts = new Map((o.raw("verdicts") ?? []).map((v) => [v.series, v]));
   const height =
     PLOT.top + PLOT_HEIGHT + PLOT.bottom + LEGEND_ROW * Math.ceil(series.length / 2) + 8;
   const plotWidth = WIDTH - PLOT.left - PLOT.right;
@@ -326,22 +328,6 @@ function decimate(
 function verdictNote(v: SeriesVerdict): string {
   if (v.verdict === "insufficient-data") return "not enough data";
   return v.verdict === "leak" ? `leak (p=${v.pValue.toExponential(1)})` : "no leak";
-}
-
-function intOption(
-  value: number | undefined,
-  fallback: number,
-  min: number,
-  max: number,
-  name: string,
-): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(
-      `toGrowthSvg: ${name} must be an integer from ${min} to ${max}, got ${String(value)}`,
-    );
-  }
-  return value;
 }
 
 /** Two decimals at most: enough for pixels, and keeps the file small. */

@@ -1,10 +1,17 @@
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { DUMP_FILES } from "./dump.js";
-import { plural } from "./format.js";
+import {
+  checkFunction,
+  describeValue,
+  invalidType,
+  optionsObject,
+  readOptions,
+} from "../core/internal.js";
+import { diagnoseSummary } from "./diagnose-summary.js";
 import type { Finding } from "./model.js";
+import { ProgramStartError } from "./program-start-error.js";
 import { parseJsonReport } from "./report-json.js";
 import { diagnosticsDir } from "./stacks.js";
 
@@ -33,66 +40,6 @@ export interface DiagnoseResult {
   readonly reportDirs: readonly string[];
   /** The findings of every report, folder by folder. */
   readonly findings: readonly Finding[];
-}
-
-/** `timebound diagnose` help text. */
-export const DIAGNOSE_USAGE = `Usage: timebound diagnose [--out <dir>] -- <command> [args...]
-
-Runs the command with timebound's tracking on (node --import timebound/register) and, when it
-exits (or is stopped with Ctrl-C), prints what was found: contexts never canceled or lost,
-work that ignored cancellation, leaked timers, late deadlines, growth. The report folder holds
-dump.txt, dump-full.txt, report.json, profile.pb.gz, stacks.folded, flamegraph.html, growth.csv
-and growth.svg. TIMEBOUND_* environment variables tune the thresholds.
-
-Options:
-  --out <dir>   report folder (default: timebound-report)
-  -h, --help    show this help
-
-Example:
-  timebound diagnose --out report -- node server.js
-`;
-
-/** `timebound diagnose` arguments, parsed. */
-export interface DiagnoseArgs {
-  /** `--out`'s folder, if given. */
-  readonly out: string | undefined;
-  /** What follows `--`: the program and its arguments (empty with `help`). */
-  readonly command: readonly string[];
-  /** `-h` or `--help` was given: show {@link DIAGNOSE_USAGE} and run nothing. */
-  readonly help: boolean;
-}
-
-/**
- * Parses `[--out dir] -- command...`; throws a RangeError naming the mistake.
- *
- * @example
- * ```ts
- * parseDiagnoseArgs(["--out", "r", "--", "node", "app.js"]); // { out: "r", command: ["node", "app.js"] }
- * ```
- */
-export function parseDiagnoseArgs(args: readonly string[]): DiagnoseArgs {
-  let out: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === "-h" || arg === "--help") return { out, command: [], help: true };
-    if (arg === "--") {
-      const command = args.slice(i + 1);
-      if (command.length === 0) throw new RangeError("nothing to run after --");
-      return { out, command, help: false };
-    }
-    if (arg === "--out" || arg.startsWith("--out=")) {
-      const value = arg === "--out" ? args[++i] : arg.slice("--out=".length);
-      if (value === undefined || value === "" || value.startsWith("-")) {
-        throw new RangeError("--out needs a folder");
-      }
-      out = value;
-      continue;
-    }
-    if (arg.startsWith("-"))
-      throw new RangeError(`unknown option "${arg}"; options: --out, --help`);
-    return { out, command: args.slice(i), help: false }; // no "--": the command starts here
-  }
-  throw new RangeError('no command to run; e.g. "timebound diagnose -- node app.js"');
 }
 
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = {
@@ -129,59 +76,37 @@ function findReports(out: string): string[] {
   return dirs;
 }
 
-/**
- * A few lines for people: the first twenty findings, then the files of each report folder.
- *
- * @example
- * ```ts
- * const { findings } = parseJsonReport(await readFile("timebound-report/report.json", "utf8"));
- * process.stdout.write(diagnoseSummary(["timebound-report"], findings));
- * ```
- */
-export function diagnoseSummary(dirs: readonly string[], findings: readonly Finding[]): string {
-  if (dirs.length === 0) {
-    return "timebound diagnose: no report was written (did the program start node, and exit?)\n";
-  }
-  let out = `timebound diagnose: ${plural(findings.length, "finding")}\n`;
-  for (const f of findings.slice(0, 20)) out += `  [${f.kind}] ${f.message}\n`;
-  if (findings.length > 20) out += `  … and ${plural(findings.length - 20, "more finding")}\n`;
-  for (const dir of dirs) {
-    out += `\nin ${dir}:\n`;
-    for (const [file, what] of Object.entries(DUMP_FILES)) {
-      if (existsSync(join(dir, file))) out += `  ${file.padEnd(16)} ${what}\n`;
-    }
-  }
-  return out;
+/** {@link DiagnoseOptions}, checked, with the defaults filled in. */
+interface DiagnoseRun {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly out: string;
+  readonly extraEnv: Readonly<Record<string, string | undefined>>;
+  readonly stdout: { write(text: string): unknown };
 }
 
-/**
- * The program given to {@link runDiagnose} could not be started (not found, not executable).
- * `code` is `"TIMEBOUND_ERR_PROGRAM_NOT_STARTED"`; `cause` is the spawn error.
- *
- * @example
- * ```ts
- * await runDiagnose({ command: ["nosuchcmd"], out: "r" }).catch((e) => console.error(e.message));
- * // could not start "nosuchcmd": no such file or directory (ENOENT)
- * ```
- */
-export class ProgramStartError extends Error {
-  /** `"TIMEBOUND_ERR_PROGRAM_NOT_STARTED"`. */
-  readonly code = "TIMEBOUND_ERR_PROGRAM_NOT_STARTED";
-  /** The error for `program`, whose spawn failed with `cause`. */
-  constructor(
-    /** The program that could not be started, as given. */
-    readonly program: string,
-    cause: NodeJS.ErrnoException,
-  ) {
-    const why =
-      cause.code === "ENOENT"
-        ? "no such file or directory (ENOENT): is it installed and on PATH?"
-        : cause.code === "EACCES"
-          ? "permission denied (EACCES): is it executable?"
-          : cause.message;
-    super(`could not start ${JSON.stringify(basename(program))}: ${why}`, { cause });
-    this.name = "ProgramStartError";
+function readDiagnoseOptions(options: DiagnoseOptions): DiagnoseRun {
+  const fn = "runDiagnose";
+  const o = readOptions(options, fn, ["command", "out", "env", "stdout"]);
+  const commandLine: unknown = o.raw("command");
+  const [command, ...args] = Array.isArray(commandLine) ? (commandLine as unknown[]) : [];
+  if (typeof command !== "string" || command === "" || args.some((a) => typeof a !== "string")) {
+    throw invalidType(
+      `${fn}: options.command must name a program to run, e.g. ["node", "app.js"], got ${describeValue(commandLine)}`,
+    );
   }
+  const extraEnv = optionsObject(o.raw("env"), fn, undefined, "options.env");
+  const stdout = o.raw("stdout") ?? process.stdout;
+  // Read as a value, not called: checked only to be a function.
+  const write: unknown = (stdout as { write?: unknown }).write;
+  checkFunction(write, fn, "options.stdout.write");
+  return {
+    command,
+    args: args as string[],
+    out: resolve(o.string("out", "timebound-report")),
+    extraEnv,
+    stdout,
+  };
 }
 
 /**
@@ -198,16 +123,10 @@ export class ProgramStartError extends Error {
  * ```
  */
 export async function runDiagnose(options: DiagnoseOptions): Promise<DiagnoseResult> {
-  const [command, ...args] = options.command;
-  if (command === undefined || command === "") {
-    throw new TypeError(
-      'runDiagnose: options.command must name a program to run, e.g. ["node", "app.js"]',
-    );
-  }
-  const out = resolve(options.out ?? "timebound-report");
+  const { command, args, out, extraEnv, stdout } = readDiagnoseOptions(options);
   const preload = preloadArgs();
   const direct = isNode(command);
-  const env: Record<string, string | undefined> = { ...process.env, ...options.env };
+  const env: Record<string, string | undefined> = { ...process.env, ...extraEnv };
   env.TIMEBOUND_TRACK = "1";
   env.TIMEBOUND_REPORT_DIR = direct ? out : join(out, "%p");
   if (!direct) {
@@ -236,7 +155,7 @@ export async function runDiagnose(options: DiagnoseOptions): Promise<DiagnoseRes
   const findings = reportDirs.flatMap(
     (dir) => parseJsonReport(readFileSync(join(dir, "report.json"), "utf8")).findings,
   );
-  (options.stdout ?? process.stdout).write(diagnoseSummary(reportDirs, findings));
+  stdout.write(diagnoseSummary(reportDirs, findings));
   const exitCode = code ?? 128 + (signal === null ? 0 : (SIGNAL_NUMBERS[signal] ?? 0));
   return { exitCode, signal, reportDirs, findings };
 }

@@ -1,3 +1,4 @@
+import { invalidType, outOfRange } from "../core/internal.js";
 import { type ResolvedTrackOptions, resolveTrackOptions } from "./options.js";
 
 /** Environment variables: `process.env`, or an object of the same shape. @inline */
@@ -52,24 +53,24 @@ export const ENV_VARS = {
 
 type EnvName = keyof typeof ENV_VARS;
 
-/** Old names still read when the new one is unset (the library spells "canceled" one way now). */
+/** @internal Old names still read when the new one is unset (the library spells "canceled" one way now). */
 export const ENV_ALIASES: Readonly<Record<string, EnvName>> = {
   TIMEBOUND_NEVER_CANCELLED_MS: "TIMEBOUND_NEVER_CANCELED_MS",
 };
 
-function parse(name: string, raw: string, as: Parse): unknown {
+function parse(fn: string, name: string, raw: string, as: Parse): unknown {
   switch (as) {
     case "number": {
       const n = Number(raw);
       if (!Number.isFinite(n)) {
-        throw new RangeError(`environment variable ${name} must be a number, got "${raw}"`);
+        throw outOfRange(`${fn}: environment variable ${name} must be a number, got "${raw}"`);
       }
       return n;
     }
     case "flag":
       if (raw === "1" || raw === "true") return true;
       if (raw === "0" || raw === "false") return false;
-      throw new TypeError(`environment variable ${name} must be 1 or 0, got "${raw}"`);
+      throw invalidType(`${fn}: environment variable ${name} must be 1 or 0, got "${raw}"`);
     case "signal":
       return raw === "off" ? false : raw;
     case "string":
@@ -77,25 +78,32 @@ function parse(name: string, raw: string, as: Parse): unknown {
   }
 }
 
-/** Whether the environment asks for tracking (`TIMEBOUND_TRACK`), or undefined if it says nothing. */
-export function trackingFromEnv(env: Env = process.env): boolean | undefined {
+/** @internal Whether the environment asks for tracking (`TIMEBOUND_TRACK`), or undefined if it says nothing. */
+export function trackingFromEnv(
+  env: Env = process.env,
+  fn = "trackingFromEnv",
+): boolean | undefined {
   const raw = env.TIMEBOUND_TRACK;
   return raw === undefined || raw === ""
     ? undefined
-    : (parse("TIMEBOUND_TRACK", raw, "flag") as boolean);
+    : (parse(fn, "TIMEBOUND_TRACK", raw, "flag") as boolean);
 }
 
 /**
  * Reads tracking options from environment variables ({@link ENV_VARS}) and validates them; an
  * unset or empty variable leaves its option at the default. A bad value throws an error that
- * names the variable.
+ * names the variable (and `fn`, who read it: "optionsFromEnv", or "timebound/register" for the
+ * preload).
  *
  * @example
  * ```ts
  * track(optionsFromEnv()); // TIMEBOUND_NEVER_CANCELED_MS=5000 node app.js
  * ```
  */
-export function optionsFromEnv(env: Env = process.env): ResolvedTrackOptions {
+export function optionsFromEnv(
+  env: Env = process.env,
+  fn = "optionsFromEnv",
+): ResolvedTrackOptions {
   const options: Record<string, unknown> = {};
   const bounds: Record<string, unknown> = {};
   const envNameOf = new Map<string, string>();
@@ -107,14 +115,14 @@ export function optionsFromEnv(env: Env = process.env): ResolvedTrackOptions {
     envNameOf.set(key, name);
     const raw = env[name];
     if (raw === undefined || raw === "") continue;
-    const value = parse(name, raw, as);
+    const value = parse(fn, name, raw, as);
     if (key.startsWith("bounds.")) bounds[key.slice("bounds.".length)] = value;
     else options[key] = value;
   }
   options.bounds = bounds;
   return resolveTrackOptions(
     options,
-    "timebound (environment)",
+    fn,
     (key) => `environment variable ${envNameOf.get(key) ?? key}`,
   );
 }

@@ -1,8 +1,8 @@
 import { now } from "../core/index.js";
+import { checkFunction, readOptions } from "../core/internal.js";
 import { AssertionError } from "node:assert";
 import { plural } from "./format.js";
 import type { Frame, Snapshot, TrackedContext, TrackedOperation } from "./model.js";
-import { checkNumber } from "./options.js";
 import { toTextReport } from "./report-text.js";
 import { toContext, toOperation } from "./snapshot.js";
 import { madeByProgram } from "./stacks.js";
@@ -115,7 +115,9 @@ function describe(leaks: readonly Leak[], tracking: Tracking): string {
  * ```
  */
 export function leakCheck(options: LeakCheckOptions = {}): LeakCheck {
-  const graceMs = checkNumber(options.graceMs ?? 1_000, "leakCheck: options.graceMs", 0, 60_000);
+  const o = readOptions(options, "leakCheck", ["graceMs", "ignoreFunctions", "ignore", "check"]);
+  const graceMs = o.ms("graceMs", 1_000, { min: 0, max: 60_000 });
+  o.function("ignore", undefined);
   const owned = activeTracking() === undefined;
   const tracking = owned
     ? track({ dumpSignal: false, dumpOnExit: false, sampleIntervalMs: 1e9 })
@@ -167,9 +169,7 @@ export async function expectNoLeaks<T>(
   fn: () => T | Promise<T>,
   options: LeakCheckOptions = {},
 ): Promise<T> {
-  if (typeof fn !== "function") {
-    throw new TypeError(`expectNoLeaks: fn must be a function, got ${typeof fn}`);
-  }
+  checkFunction(fn, "expectNoLeaks", "fn");
   const check = leakCheck(options);
   let result: T;
   try {

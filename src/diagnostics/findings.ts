@@ -7,7 +7,7 @@ import type { LateTimerEvent, TimerRecord } from "./timers.js";
 import type { CollectedEvent } from "./tracker.js";
 import type { SeriesVerdict } from "./verdict.js";
 
-/** Events kept in a bounded log, with the count of every event offered. */
+/** @internal Events kept in a bounded log, with the count of every event offered. */
 export interface Logged<T> {
   readonly events: readonly T[];
   readonly total: number;
@@ -50,14 +50,14 @@ const KIND_ORDER: readonly FindingKind[] = [
 class Groups<T> {
   // Keyed by the stack's key first: items from one site share that very string, whose hash V8
   // keeps, so grouping 200,000 contexts builds no new key per item.
-  private readonly byStack = new Map<string, Map<string, { first: T; items: T[] }>>();
+  readonly #byStack = new Map<string, Map<string, { first: T; items: T[] }>>();
 
   add(stack: ParsedStack | undefined, label: string, item: T): void {
     const stackKey = stack?.key ?? "";
-    let byLabel = this.byStack.get(stackKey);
+    let byLabel = this.#byStack.get(stackKey);
     if (byLabel === undefined) {
       byLabel = new Map<string, { first: T; items: T[] }>();
-      this.byStack.set(stackKey, byLabel);
+      this.#byStack.set(stackKey, byLabel);
     }
     const group = byLabel.get(label);
     if (group === undefined) byLabel.set(label, { first: item, items: [item] });
@@ -65,7 +65,7 @@ class Groups<T> {
   }
 
   values(): { first: T; items: T[] }[] {
-    return [...this.byStack.values()].flatMap((byLabel) => [...byLabel.values()]);
+    return [...this.#byStack.values()].flatMap((byLabel) => [...byLabel.values()]);
   }
 }
 

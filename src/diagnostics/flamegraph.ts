@@ -5,7 +5,9 @@
  * past escaping still could not run or phone home.
  */
 import { createHash } from "node:crypto";
+import { readOptions } from "../core/internal.js";
 import {
+  FOLD_OPTIONS,
   type FoldOptions,
   frameLocation,
   functionName,
@@ -49,17 +51,15 @@ type Category = (typeof CATEGORIES)[number];
  * ```
  */
 export function toFlameGraphHtml(snapshot: Snapshot, options: FlameGraphOptions = {}): string {
-  const title = options.title ?? DEFAULT_TITLE;
-  if (typeof title !== "string") {
-    throw new TypeError(`toFlameGraphHtml: title must be a string, got ${typeof title}`);
-  }
-  const maxNodes = options.maxNodes ?? DEFAULT_MAX_NODES;
-  if (!Number.isInteger(maxNodes) || maxNodes < 10 || maxNodes > MAX_MAX_NODES) {
-    throw new RangeError(
-      `toFlameGraphHtml: maxNodes must be an integer from 10 to ${MAX_MAX_NODES}, got ${String(maxNodes)}`,
-    );
-  }
-  const maxStacks = validMaxStacks(options.maxStacks, "toFlameGraphHtml");
+  const fn = "toFlameGraphHtml";
+  const o = readOptions(options, fn, ["title", "maxNodes", ...FOLD_OPTIONS]);
+  const title = o.string("title", DEFAULT_TITLE, true);
+  const maxNodes = o.number("maxNodes", DEFAULT_MAX_NODES, {
+    min: 10,
+    max: MAX_MAX_NODES,
+    integer: true,
+  });
+  const maxStacks = validMaxStacks(o.raw("maxStacks"), fn);
   const groups = groupStacks(snapshot, { maxStacks });
   const tree = new FlameTree(maxNodes);
   for (const g of groups) {
@@ -234,7 +234,7 @@ function summaryLine(snapshot: Snapshot, notDrawn: number): string {
 }
 
 /**
- * Escapes text for HTML element content and double- or single-quoted attribute values.
+ * @internal Escapes text for HTML element content and double- or single-quoted attribute values.
  *
  * @example
  * ```ts

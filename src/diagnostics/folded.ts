@@ -3,12 +3,13 @@
  * stack, as Go's goroutine profile groups goroutines. The folded-stacks text, the pprof profile
  * and the HTML flame graph are all drawn from these groups.
  */
+import { checkNumber, optionsObject } from "../core/internal.js";
 import type { Frame, Snapshot } from "./model.js";
 
-/** What the items of a group are; "omitted" groups count items left out by a size bound. */
+/** @internal What the items of a group are; "omitted" groups count items left out by a size bound. */
 export type StackItem = "context" | "operation" | "finding" | "omitted";
 
-/** Items of one kind that share a creation stack. */
+/** @internal Items of one kind that share a creation stack. */
 export interface StackGroup {
   readonly item: StackItem;
   /** Context kind (`withTimeout`), operation kind (`sleep`), finding kind (`never-canceled`). */
@@ -39,6 +40,9 @@ export interface FoldOptions {
   readonly maxStacks?: number;
 }
 
+/** @internal The keys of {@link FoldOptions}. */
+export const FOLD_OPTIONS = ["maxStacks"] as const satisfies readonly (keyof FoldOptions)[];
+
 interface GroupingOptions extends FoldOptions {
   /** Split groups that share a stack but not a context name. Default false. */
   readonly byContextName?: boolean;
@@ -48,9 +52,9 @@ const DEFAULT_MAX_STACKS = 10_000;
 const MAX_MAX_STACKS = 1_000_000;
 
 /**
- * Groups the snapshot's items by stack, largest group first. Items the tracker left out
- * (`snapshot.omitted`) become `[omitted contexts]`-style groups with no frames, so counts
- * always add up to everything the tracker saw.
+ * @internal Groups the snapshot's items by stack, largest group first. Items the tracker left out
+ * (`snapshot.omitted`) become `[omitted contexts]`-style groups with no frames, so counts always
+ * add up to everything the tracker saw.
  *
  * @example
  * ```ts
@@ -118,14 +122,16 @@ export function groupStacks(snapshot: Snapshot, options: GroupingOptions = {}): 
  * ```
  */
 export function toFolded(snapshot: Snapshot, options: FoldOptions = {}): string {
-  const maxStacks = validMaxStacks(options.maxStacks, "toFolded");
+  const o = optionsObject(options, "toFolded", FOLD_OPTIONS);
+  const maxStacks = validMaxStacks(o.maxStacks, "toFolded");
   const lines = groupStacks(snapshot, { maxStacks }).map((g) => `${foldedPath(g)} ${g.count}`);
   lines.sort();
   return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
 }
 
 /**
- * One frame as people read it: `name (file:line:column)`, or the name alone without a file.
+ * @internal One frame as people read it: `name (file:line:column)`, or the name alone without a
+ * file.
  *
  * @example
  * ```ts
@@ -139,7 +145,7 @@ export function frameText(frame: Frame): string {
 }
 
 /**
- * The frame's function name, `(anonymous)` when V8 gave none.
+ * @internal The frame's function name, `(anonymous)` when V8 gave none.
  *
  * @example
  * ```ts
@@ -151,7 +157,7 @@ export function functionName(frame: Frame): string {
 }
 
 /**
- * `file:line:column`, or "" when the frame has no file.
+ * @internal `file:line:column`, or "" when the frame has no file.
  *
  * @example
  * ```ts
@@ -228,20 +234,20 @@ function omittedGroups(snapshot: Snapshot): MutableGroup[] {
 }
 
 /**
- * Validates a `maxStacks` option, naming the function it was given to; undefined gives the default.
+ * @internal Validates a `maxStacks` option, naming the function it was given to; undefined gives
+ * the default.
  *
  * @example
  * ```ts
  * validMaxStacks(undefined, "toPprof"); // 10000
- * validMaxStacks(0, "toPprof"); // throws RangeError "toPprof: maxStacks must be an integer from 1 to 1000000, got 0"
+ * validMaxStacks(0, "toPprof"); // throws RangeError "toPprof: options.maxStacks must be an integer from 1 to 1,000,000, got 0"
  * ```
  */
-export function validMaxStacks(value: number | undefined, where: string): number {
+export function validMaxStacks(value: unknown, fn: string): number {
   if (value === undefined) return DEFAULT_MAX_STACKS;
-  if (!Number.isInteger(value) || value < 1 || value > MAX_MAX_STACKS) {
-    throw new RangeError(
-      `${where}: maxStacks must be an integer from 1 to ${MAX_MAX_STACKS}, got ${String(value)}`,
-    );
-  }
-  return value;
+  return checkNumber(value, fn, "options.maxStacks", {
+    min: 1,
+    max: MAX_MAX_STACKS,
+    integer: true,
+  });
 }

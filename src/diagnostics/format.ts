@@ -1,4 +1,4 @@
-/** "850 ms", "12.3 s", "4.2 min", "1.5 h": a duration as people read it. */
+/** @internal "850 ms", "12.3 s", "4.2 min", "1.5 h": a duration as people read it. */
 export function formatAge(ms: number): string {
   if (!Number.isFinite(ms)) return "forever";
   const abs = Math.abs(ms);
@@ -8,18 +8,18 @@ export function formatAge(ms: number): string {
   return `${(ms / 3_600_000).toFixed(1)} h`;
 }
 
-/** `"name"` for a named context, else the label (`withCancel`). */
+/** @internal `"name"` for a named context, else the label (`withCancel`). */
 export function contextLabel(name: string | undefined, kind?: string): string {
   if (name !== undefined) return `"${name}"`;
   return kind ?? "unnamed";
 }
 
-/** "1 context", "3 contexts". */
+/** @internal "1 context", "3 contexts". */
 export function plural(n: number, word: string, many = `${word}s`): string {
   return `${n.toLocaleString("en-US")} ${n === 1 ? word : many}`;
 }
 
-/** Rounds to one decimal: numbers in reports are for people. */
+/** @internal Rounds to one decimal: numbers in reports are for people. */
 export function round1(v: number): number {
   return Math.round(v * 10) / 10;
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { describeValue, invalidType, readOptions } from "../core/internal.js";
 import { toGrowthCsv, toGrowthSvg } from "./curves.js";
 import { escapeHtml, toFlameGraphHtml } from "./flamegraph.js";
 import { toFolded } from "./folded.js";
@@ -115,8 +116,8 @@ function indexPage(prefix: string, s: Snapshot | undefined): string {
 
 function normalizePrefix(prefix: unknown): string {
   if (typeof prefix !== "string" || !prefix.startsWith("/")) {
-    throw new TypeError(
-      `debugHandler: options.prefix must be a path starting with "/", got ${String(prefix)}`,
+    throw invalidType(
+      `debugHandler: options.prefix must be a path starting with "/", got ${describeValue(prefix)}`,
     );
   }
   return prefix.replace(/\/+$/, "");
@@ -142,14 +143,12 @@ function normalizePrefix(prefix: unknown): string {
 export function debugHandler(
   options: DebugHandlerOptions = {},
 ): (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => boolean {
-  const prefix = normalizePrefix(options.prefix ?? "/debug/timebound");
-  if (options.bounds !== undefined) resolveBounds(options.bounds, "debugHandler: options.bounds");
-  const otherPaths = options.otherPaths ?? "pass";
-  if (otherPaths !== "pass" && otherPaths !== "404") {
-    throw new TypeError(
-      `debugHandler: options.otherPaths must be "pass" or "404", got ${String(otherPaths)}`,
-    );
-  }
+  const fn = "debugHandler";
+  const o = readOptions(options, fn, ["prefix", "bounds", "otherPaths"]);
+  const prefix = normalizePrefix(o.raw("prefix") ?? "/debug/timebound");
+  const bounds = o.raw("bounds");
+  if (bounds !== undefined) resolveBounds(bounds, fn, "options.bounds");
+  const otherPaths = o.oneOf("otherPaths", "pass", ["pass", "404"] as const);
   return (req, res, next) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     const path = url.pathname;
@@ -180,7 +179,7 @@ export function debugHandler(
         200,
         {
           type: "text/html; charset=utf-8",
-          body: indexPage(prefix, tracking?.snapshot(options.bounds)),
+          body: indexPage(prefix, tracking?.snapshot(bounds)),
         },
         head,
       );
@@ -214,7 +213,7 @@ export function debugHandler(
       return true;
     }
     Promise.resolve()
-      .then(() => render(tracking.snapshot(options.bounds), debugParam === "1" ? 1 : 2))
+      .then(() => render(tracking.snapshot(bounds), debugParam === "1" ? 1 : 2))
       .then(
         (reply) => send(res, 200, reply, head),
         (err: unknown) => {

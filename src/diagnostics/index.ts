@@ -17,6 +17,7 @@
  * ```
  * @module timebound/diagnostics
  */
+import { diagnoseSummary as summaryOfDiagnose } from "./diagnose-summary.js";
 import { optionsFromEnv, trackingFromEnv } from "./env.js";
 import { track } from "./track.js";
 
@@ -37,9 +38,16 @@ export type {
 } from "./options.js";
 export { ENV_VARS, optionsFromEnv } from "./env.js";
 export { type Tracking, activeTracking, isTracking, snapshot, track } from "./track.js";
-export { type AnalysisInput, analyze } from "./findings.js";
+export { DUMP_SIGNALS } from "./options.js";
 export { type TextReportOptions, NOT_TRACKING, toTextReport } from "./report-text.js";
-export { type JsonReport, parseJsonReport, toJson, toJsonReport } from "./report-json.js";
+export {
+  type JsonReport,
+  REPORT_FORMAT,
+  REPORT_VERSION,
+  parseJsonReport,
+  toJson,
+  toJsonReport,
+} from "./report-json.js";
 export { type DebugHandlerOptions, debugHandler } from "./http-handler.js";
 export { DUMP_FILES, type DumpFile, type DumpResult, writeDump, writeDumpSync } from "./dump.js";
 export {
@@ -49,16 +57,8 @@ export {
   expectNoLeaks,
   leakCheck,
 } from "./expect-no-leaks.js";
-export {
-  DIAGNOSE_USAGE,
-  type DiagnoseArgs,
-  type DiagnoseOptions,
-  type DiagnoseResult,
-  diagnoseSummary,
-  parseDiagnoseArgs,
-  ProgramStartError,
-  runDiagnose,
-} from "./diagnose.js";
+export { type DiagnoseOptions, type DiagnoseResult, runDiagnose } from "./diagnose.js";
+export { ProgramStartError } from "./program-start-error.js";
 export { type ParsedStack, formatFrame, parseStack } from "./stacks.js";
 export { toPprof, toPprofSync } from "./pprof.js";
 export { type FoldOptions, toFolded } from "./folded.js";
@@ -66,4 +66,19 @@ export { type FlameGraphOptions, toFlameGraphHtml } from "./flamegraph.js";
 export { type GrowthSvgOptions, toGrowthCsv, toGrowthSvg } from "./curves.js";
 export { type GrowthVerdictOptions, type SeriesVerdict, growthVerdict } from "./verdict.js";
 
-if (trackingFromEnv() === true) track(optionsFromEnv());
+/**
+ * @deprecated What `runDiagnose` prints when the program has ended; it writes it itself. The
+ * command-line parsing that was exported beside it (`DIAGNOSE_USAGE`, `parseDiagnoseArgs`,
+ * `DiagnoseArgs`) belongs to the `timebound` command and is no longer exported.
+ *
+ * @example
+ * ```ts
+ * const { findings } = parseJsonReport(await readFile("timebound-report/report.json", "utf8"));
+ * process.stdout.write(diagnoseSummary(["timebound-report"], findings));
+ * ```
+ */
+export const diagnoseSummary = summaryOfDiagnose;
+
+if (trackingFromEnv(process.env, "timebound/diagnostics") === true) {
+  track(optionsFromEnv(process.env, "timebound/diagnostics"));
+}

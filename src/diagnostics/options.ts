@@ -1,4 +1,12 @@
-import { describeValue } from "../core/internal.js";
+import {
+  type Range,
+  checkBoolean,
+  checkNumber,
+  checkString,
+  describeValue,
+  invalidType,
+  optionsObject,
+} from "../core/internal.js";
 import { constants } from "node:os";
 
 /**
@@ -89,6 +97,7 @@ export interface ResolvedTrackOptions extends Required<
   readonly bounds: ResolvedBounds;
 }
 
+/** @internal */
 export const DEFAULT_BOUNDS: ResolvedBounds = {
   maxContexts: 10_000,
   maxOperations: 10_000,
@@ -96,9 +105,16 @@ export const DEFAULT_BOUNDS: ResolvedBounds = {
 };
 
 /**
- * Signals a dump can be asked with: those a process may catch whose default action Node does
- * not need (SIGKILL and SIGSTOP cannot be caught; SIGINT and SIGTERM end the process, and get an
- * exit dump anyway), and that this platform has. SIGUSR1 also starts Node's inspector.
+ * Signals a dump can be asked with ({@link TrackOptions.dumpSignal}): those a process may catch
+ * whose default action Node does not need (SIGKILL and SIGSTOP cannot be caught; SIGINT and
+ * SIGTERM end the process, and get an exit dump anyway), and that this platform has. SIGUSR1
+ * also starts Node's inspector.
+ *
+ * @example
+ * ```ts
+ * const signal = DUMP_SIGNALS.includes("SIGUSR1") ? "SIGUSR1" : false;
+ * track({ dumpSignal: signal });
+ * ```
  */
 export const DUMP_SIGNALS: readonly NodeJS.Signals[] = (
   ["SIGUSR2", "SIGUSR1", "SIGHUP", "SIGWINCH", "SIGINFO", "SIGPWR", "SIGBREAK"] as const
@@ -121,51 +137,55 @@ const DEFAULTS: Omit<ResolvedTrackOptions, "reportDir" | "bounds"> = {
   dumpSignal: "SIGUSR2",
 };
 
-/** Checks a number option: finite, in range, an integer where asked. */
-export function checkNumber(
-  value: unknown,
-  where: string,
-  min: number,
-  max: number,
-  integer = false,
-): number {
-  if (
-    typeof value !== "number" ||
-    !Number.isFinite(value) ||
-    value < min ||
-    value > max ||
-    (integer && !Number.isInteger(value))
-  ) {
-    const what = integer ? "an integer" : "a number";
-    throw new RangeError(`${where} must be ${what} in ${min}..${max}, got ${String(value)}`);
-  }
-  return value;
-}
+/** The keys of {@link TrackOptions}: an unknown one is refused (a misspelt option is a mistake). */
+const TRACK_OPTIONS = [
+  "neverCanceledMs",
+  "neverCancelledMs",
+  "ignoredCancellationMs",
+  "lateDeadlineMs",
+  "timers",
+  "timerSampleEvery",
+  "waitSampleEvery",
+  "fetch",
+  "sampleIntervalMs",
+  "maxSamples",
+  "blockingStacks",
+  "maxEvents",
+  "maxTimers",
+  "reportDir",
+  "dumpOnExit",
+  "dumpSignal",
+  "bounds",
+] as const satisfies readonly (keyof TrackOptions)[];
 
-function checkBoolean(value: unknown, where: string): boolean {
-  if (typeof value !== "boolean") {
-    throw new TypeError(`${where} must be a boolean, got ${typeof value}`);
-  }
-  return value;
-}
+const BOUNDS = [
+  "maxContexts",
+  "maxOperations",
+  "maxFindings",
+] as const satisfies readonly (keyof SnapshotBounds)[];
+
+/** How option `key` is named in messages: `options.x`, or the environment variable that set it. */
+type Label = (key: string) => string;
 
 function pick<T>(given: T | undefined, fallback: T): T {
   return given === undefined ? fallback : given;
 }
 
-/** Fills in the defaults of {@link SnapshotBounds} and validates what was given. */
+/**
+ * @internal Fills in the defaults of {@link SnapshotBounds} and validates what was given; errors
+ * name `fn` and `what` ("snapshot: bounds.maxContexts must be ...").
+ */
 export function resolveBounds(
   bounds: SnapshotBounds | undefined,
-  where: string,
+  fn: string,
+  what = "bounds",
   base: ResolvedBounds = DEFAULT_BOUNDS,
-  label: (key: string) => string = (key) => `${where}.${key}`,
+  label: Label = (key) => `${what}.${key}`,
 ): ResolvedBounds {
   if (bounds === undefined) return base;
-  if (typeof bounds !== "object" || bounds === null) {
-    throw new TypeError(`${where} must be an object`);
-  }
+  const given = optionsObject(bounds, fn, BOUNDS, what);
   const limit = (key: keyof SnapshotBounds): number =>
-    checkNumber(pick(bounds[key], base[key]), label(key), 0, 1e7, true);
+    checkNumber(pick(given[key], base[key]), fn, label(key), { min: 0, max: 1e7, integer: true });
   return {
     maxContexts: limit("maxContexts"),
     maxOperations: limit("maxOperations"),
@@ -174,47 +194,45 @@ export function resolveBounds(
 }
 
 /**
- * Fills in the defaults of {@link TrackOptions} and validates what was given. `label` names an
- * option in error messages (the environment variable, when the options came from there).
+ * @internal Fills in the defaults of {@link TrackOptions} and validates what was given. `fn` names
+ * the function in error messages and `label` an option (the environment variable, when the options
+ * came from there).
  */
 export function resolveTrackOptions(
   options: TrackOptions | undefined,
-  where = "track",
-  label: (key: string) => string = (key) => `${where}: options.${key}`,
+  fn = "track",
+  label: Label = (key) => `options.${key}`,
 ): ResolvedTrackOptions {
-  const o = options ?? {};
-  if (typeof o !== "object" || o === null) {
-    throw new TypeError(`${where}: options must be an object`);
-  }
+  const o = optionsObject(options, fn, TRACK_OPTIONS);
+  const number = (key: keyof typeof DEFAULTS, range: Range): number =>
+    checkNumber(pick(o[key], DEFAULTS[key]), fn, label(key), range);
   const ms = (key: "neverCanceledMs" | "ignoredCancellationMs" | "lateDeadlineMs"): number =>
-    checkNumber(pick(o[key], DEFAULTS[key]), label(key), 0, 1e9);
+    number(key, { min: 0, max: 1e9 });
   const int = (
     key: "timerSampleEvery" | "waitSampleEvery" | "maxSamples" | "maxEvents" | "maxTimers",
     min: number,
     max: number,
-  ): number => checkNumber(pick(o[key], DEFAULTS[key]), label(key), min, max, true);
+  ): number => number(key, { min, max, integer: true });
   const flag = (key: "timers" | "fetch" | "blockingStacks" | "dumpOnExit"): boolean =>
-    checkBoolean(pick(o[key], DEFAULTS[key]), label(key));
-  const reportDir = o.reportDir;
-  if (reportDir !== undefined && (typeof reportDir !== "string" || reportDir === "")) {
-    throw new TypeError(`${label("reportDir")} must be a non-empty string`);
-  }
+    checkBoolean(pick(o[key], DEFAULTS[key]), fn, label(key));
+  const reportDir =
+    o.reportDir === undefined ? undefined : checkString(o.reportDir, fn, label("reportDir"));
   const dumpSignal = pick(o.dumpSignal, DEFAULTS.dumpSignal);
   if (dumpSignal !== false && !DUMP_SIGNALS.includes(dumpSignal)) {
-    throw new TypeError(
-      `${label("dumpSignal")} must be one of ${DUMP_SIGNALS.join(", ")}, or false for none` +
+    throw invalidType(
+      `${fn}: ${label("dumpSignal")} must be one of ${DUMP_SIGNALS.join(", ")}, or false for none` +
         ` ("off" in TIMEBOUND_DUMP_SIGNAL), got ${describeValue(dumpSignal)}`,
     );
   }
   if (o.neverCancelledMs !== undefined) {
     if (o.neverCanceledMs !== undefined) {
-      throw new TypeError(
-        `${label("neverCancelledMs")} is the old spelling of neverCanceledMs: give one of them`,
+      throw invalidType(
+        `${fn}: ${label("neverCancelledMs")} is the old spelling of neverCanceledMs: give one of them`,
       );
     }
     return resolveTrackOptions(
       { ...o, neverCanceledMs: o.neverCancelledMs, neverCancelledMs: undefined },
-      where,
+      fn,
       label,
     );
   }
@@ -226,12 +244,7 @@ export function resolveTrackOptions(
     timerSampleEvery: int("timerSampleEvery", 1, 1e6),
     waitSampleEvery: int("waitSampleEvery", 1, 1e6),
     fetch: flag("fetch"),
-    sampleIntervalMs: checkNumber(
-      pick(o.sampleIntervalMs, DEFAULTS.sampleIntervalMs),
-      label("sampleIntervalMs"),
-      10,
-      1e9,
-    ),
+    sampleIntervalMs: number("sampleIntervalMs", { min: 10, max: 1e9 }),
     maxSamples: int("maxSamples", 2, 1e6),
     blockingStacks: flag("blockingStacks"),
     maxEvents: int("maxEvents", 1, 1e6),
@@ -239,7 +252,7 @@ export function resolveTrackOptions(
     reportDir,
     dumpOnExit: flag("dumpOnExit"),
     dumpSignal,
-    bounds: resolveBounds(o.bounds, `${where}: options.bounds`, DEFAULT_BOUNDS, (key) =>
+    bounds: resolveBounds(o.bounds, fn, label("bounds"), DEFAULT_BOUNDS, (key) =>
       label(`bounds.${key}`),
     ),
   };

@@ -15,19 +15,26 @@ import {
   StringTable,
   ValueType,
 } from "pprof-format";
-import { type FoldOptions, groupStacks, type StackGroup, validMaxStacks } from "./folded.js";
+import { optionsObject } from "../core/internal.js";
+import {
+  FOLD_OPTIONS,
+  type FoldOptions,
+  groupStacks,
+  type StackGroup,
+  validMaxStacks,
+} from "./folded.js";
 import type { Frame, Snapshot } from "./model.js";
 
 const gzipAsync = promisify(gzip);
 
 /**
- * Sample types, in order. profile.proto asks for the event count first ("by convention it should
- * be at index 0 and use unit count") and says readers default to the LAST type when
+ * @internal Sample types, in order. profile.proto asks for the event count first ("by convention it
+ * should be at index 0 and use unit count") and says readers default to the LAST type when
  * `default_sample_type` is unset; speedscope always reads the last one (it treats
  * `default_sample_type` as a position and clamps it). So the headline goes last: age, the summed
  * milliseconds the items have been alive. Age is the cost of a leak, as bytes are the cost in a
- * heap profile: a thousand requests in flight for 5 ms weigh less than three contexts forgotten
- * ten minutes ago, which is what one is looking for. `-sample_index=count` shows the count.
+ * heap profile: a thousand requests in flight for 5 ms weigh less than three contexts forgotten ten
+ * minutes ago, which is what one is looking for. `-sample_index=count` shows the count.
  *
  * @example
  * ```ts
@@ -72,7 +79,7 @@ export function toPprofSync(snapshot: Snapshot, options: FoldOptions = {}): Buff
 }
 
 function buildProfile(snapshot: Snapshot, options: FoldOptions, fn: string): Profile {
-  const maxStacks = validMaxStacks(options.maxStacks, fn);
+  const maxStacks = validMaxStacks(optionsObject(options, fn, FOLD_OPTIONS).maxStacks, fn);
   const groups = groupStacks(snapshot, { maxStacks, byContextName: true });
   const strings = new StringTable();
   const locations = new LocationTable(strings);

@@ -3,17 +3,17 @@ import { tryInspect } from "../core/introspect.js";
 import type { StackRef } from "./stacks.js";
 
 /**
- * The context that can end `ctx` (itself, or its nearest ancestor that can end), read from its
- * snapshot, so that contexts of the other build (ESM vs CJS) are understood too; null for one
- * that nothing can end (background) or a value that is not a context.
+ * @internal The context that can end `ctx` (itself, or its nearest ancestor that can end), read
+ * from its snapshot, so that contexts of the other build (ESM vs CJS) are understood too; null for
+ * one that nothing can end (background) or a value that is not a context.
  */
 export function nodeOf(ctx: unknown): Context | null {
   return tryInspect(ctx)?.node ?? null;
 }
 
 /**
- * What the tracker keeps about a context: plain data, no reference to the context itself, so
- * that keeping the record never keeps the context alive.
+ * @internal What the tracker keeps about a context: plain data, no reference to the context itself,
+ * so that keeping the record never keeps the context alive.
  */
 export class ContextRecord {
   /** Monotonic time the context ended; undefined while it is live (as far as we know). */
@@ -36,7 +36,7 @@ export class ContextRecord {
   ) {}
 }
 
-/** An operation in progress: a primitive's wait, an adapter's work, an ambient fetch. */
+/** @internal An operation in progress: a primitive's wait, an adapter's work, an ambient fetch. */
 export class OperationRecord {
   constructor(
     readonly id: number,
@@ -49,30 +49,30 @@ export class OperationRecord {
 }
 
 /**
- * Requests to record everything rather than a sample (leak checks make them); each returned
- * release function undoes its own request once.
+ * @internal Requests to record everything rather than a sample (leak checks make them); each
+ * returned release function undoes its own request once.
  */
 export class Holds {
-  private count = 0;
+  #count = 0;
 
   get held(): boolean {
-    return this.count > 0;
+    return this.#count > 0;
   }
 
   hold(): () => void {
-    this.count++;
+    this.#count++;
     let released = false;
     return () => {
-      if (!released) this.count--;
+      if (!released) this.#count--;
       released = true;
     };
   }
 }
 
-/** A bounded list of recent events that still counts every event it was offered. */
+/** @internal A bounded list of recent events that still counts every event it was offered. */
 export class EventLog<T> {
-  private items: T[] = [];
-  private next = 0;
+  #items: T[] = [];
+  #next = 0;
   /** Every event ever offered, kept or not. */
   total = 0;
 
@@ -80,24 +80,24 @@ export class EventLog<T> {
 
   push(item: T): void {
     this.total++;
-    if (this.items.length < this.capacity) {
-      this.items.push(item);
+    if (this.#items.length < this.capacity) {
+      this.#items.push(item);
       return;
     }
-    this.items[this.next] = item;
-    this.next = (this.next + 1) % this.capacity;
+    this.#items[this.#next] = item;
+    this.#next = (this.#next + 1) % this.capacity;
   }
 
   /** Kept events, oldest first. */
   toArray(): T[] {
-    return this.items.length < this.capacity
-      ? this.items.slice()
-      : [...this.items.slice(this.next), ...this.items.slice(0, this.next)];
+    return this.#items.length < this.capacity
+      ? this.#items.slice()
+      : [...this.#items.slice(this.#next), ...this.#items.slice(0, this.#next)];
   }
 
   clear(): void {
-    this.items = [];
-    this.next = 0;
+    this.#items = [];
+    this.#next = 0;
     this.total = 0;
   }
 }

@@ -36,8 +36,14 @@ import { optionsFromEnv, trackingFromEnv } from "./env.js";
 import { track } from "./track.js";
 
 try {
-  if (trackingFromEnv() !== false) track(optionsFromEnv());
+  const PRELOAD = "timebound/register";
+  if (trackingFromEnv(process.env, PRELOAD) !== false) track(optionsFromEnv(process.env, PRELOAD));
 } catch (err) {
-  process.stderr.write(`timebound/register: ${(err as Error).message}\n`);
+  // The message names this preload already ("timebound/register: environment variable ...").
+  const message = (err as Error).message;
+  const text = message.startsWith("timebound/register: ")
+    ? message
+    : `timebound/register: ${message}`;
+  process.stderr.write(`${text}\n`);
   process.exit(1);
 }

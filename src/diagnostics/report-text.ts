@@ -1,4 +1,4 @@
-import { checkNumber } from "./options.js";
+import { checkOneOf, readOptions } from "../core/internal.js";
 import { contextLabel, formatAge, plural } from "./format.js";
 import type { Finding, Frame, Snapshot, TrackedContext, TrackedOperation } from "./model.js";
 import { formatFrame, stackKey } from "./stacks.js";
@@ -133,7 +133,7 @@ function findingsSection(s: Snapshot, maxGroups: number): string {
   return out;
 }
 
-/** One finding: its kind and message, then its stack (and a related stack, if any). */
+/** @internal One finding: its kind and message, then its stack (and a related stack, if any). */
 export function findingText(f: Finding): string {
   let out = `\n[${f.kind}] ${f.message}\n`;
   for (const frame of f.stack) out += `\t${formatFrame(frame)}\n`;
@@ -246,26 +246,16 @@ function operationsSpec(s: Snapshot): ListSpec<TrackedOperation> {
  * ```
  */
 export function toTextReport(snapshot: Snapshot, options: TextReportOptions = {}): string {
-  const debug = options.debug ?? 1;
-  if (debug !== 1 && debug !== 2) {
-    throw new RangeError(`toTextReport: options.debug must be 1 or 2, got ${String(debug)}`);
+  const fn = "toTextReport";
+  const o = readOptions(options, fn, ["debug", "maxGroups", "maxPerGroup", "sections"]);
+  const debug = o.oneOf("debug", 1, [1, 2] as const);
+  const maxGroups = o.number("maxGroups", 100, { min: 1, max: 1e6, integer: true });
+  const maxPerGroup = o.number("maxPerGroup", 20, { min: 1, max: 1e6, integer: true });
+  const sections = o.raw("sections") ?? DEFAULT_SECTIONS;
+  for (const [i, section] of sections.entries()) {
+    checkOneOf(section, fn, `options.sections[${i}]`, DEFAULT_SECTIONS);
   }
-  const maxGroups = checkNumber(
-    options.maxGroups ?? 100,
-    "toTextReport: options.maxGroups",
-    1,
-    1e6,
-    true,
-  );
-  const maxPerGroup = checkNumber(
-    options.maxPerGroup ?? 20,
-    "toTextReport: options.maxPerGroup",
-    1,
-    1e6,
-    true,
-  );
   if (snapshot.trackingSince === undefined) return NOT_TRACKING;
-  const sections = options.sections ?? DEFAULT_SECTIONS;
   let out = header(snapshot);
   for (const section of sections) {
     if (section === "findings") out += findingsSection(snapshot, maxGroups);
@@ -273,7 +263,6 @@ export function toTextReport(snapshot: Snapshot, options: TextReportOptions = {}
       out += listSection(contextsSpec(snapshot), debug, maxGroups, maxPerGroup);
     else if (section === "operations")
       out += listSection(operationsSpec(snapshot), debug, maxGroups, maxPerGroup);
-    else throw new RangeError(`toTextReport: unknown section ${JSON.stringify(section)}`);
   }
   return out;
 }

@@ -21,12 +21,12 @@ function summary(snapshot: Snapshot, result: DumpResult): string {
 }
 
 /**
- * Installs the ways to get a dump without code: on `options.dumpSignal` (SIGUSR2 by default) a
- * dump goes to `<reportDir>/sigusr2-<n>/`, or as text to stderr without a `reportDir`; with a
- * `reportDir` and `dumpOnExit`, a dump is written into `reportDir` when the process exits, even
- * by an uncaught exception, `process.exit()`, or SIGINT/SIGTERM with no handler of the
- * program's own (the signal is then raised again, so the process still dies of it). Everything
- * is removed when tracking stops.
+ * @internal Installs the ways to get a dump without code: on `options.dumpSignal` (SIGUSR2 by
+ * default) a dump goes to `<reportDir>/sigusr2-<n>/`, or as text to stderr without a `reportDir`;
+ * with a `reportDir` and `dumpOnExit`, a dump is written into `reportDir` when the process exits,
+ * even by an uncaught exception, `process.exit()`, or SIGINT/SIGTERM with no handler of the
+ * program's own (the signal is then raised again, so the process still dies of it). Everything is
+ * removed when tracking stops.
  */
 export function installDumpTriggers(tracking: Tracking): void {
   const { dumpSignal, dumpOnExit } = tracking.options;

@@ -4,7 +4,7 @@ import type { ResolvedBounds } from "./options.js";
 import type { ContextRecord, OperationRecord } from "./records.js";
 import type { TimerRecord } from "./timers.js";
 
-/** What a snapshot is built from: the tracker's live records, counted, and the analysis. */
+/** @internal What a snapshot is built from: the tracker's live records, counted, and the analysis. */
 export interface SnapshotSource {
   readonly trackingSince: number;
   /** Live contexts, oldest first, and how many there are. */
@@ -19,7 +19,7 @@ export interface SnapshotSource {
   readonly samples: readonly GrowthSample[];
 }
 
-/** A context record as the model describes it. */
+/** @internal A context record as the model describes it. */
 export function toContext(r: ContextRecord): TrackedContext {
   return {
     id: r.id,
@@ -32,7 +32,7 @@ export function toContext(r: ContextRecord): TrackedContext {
   };
 }
 
-/** An operation or a sampled timer as the model describes it. */
+/** @internal An operation or a sampled timer as the model describes it. */
 export function toOperation(r: OperationRecord | TimerRecord): TrackedOperation {
   return {
     id: r.id,
@@ -57,9 +57,9 @@ function firstN<T, U>(items: Iterable<T>, limit: number, convert: (item: T) => U
 }
 
 /**
- * A bounded snapshot: at most `bounds` contexts (the oldest, the likeliest leaks), operations
- * and findings (the first, which are the most serious), with what was left out counted in
- * `omitted`. Stacks are parsed only for the items included.
+ * @internal A bounded snapshot: at most `bounds` contexts (the oldest, the likeliest leaks),
+ * operations and findings (the first, which are the most serious), with what was left out counted
+ * in `omitted`. Stacks are parsed only for the items included.
  *
  * @example
  * ```ts
@@ -93,7 +93,7 @@ export function buildSnapshot(source: SnapshotSource, bounds: ResolvedBounds): S
   };
 }
 
-/** The snapshot of a process where nothing is tracked: empty, `trackingSince` undefined. */
+/** @internal The snapshot of a process where nothing is tracked: empty, `trackingSince` undefined. */
 export function emptySnapshot(): Snapshot {
   return {
     takenAt: now(),

@@ -14,7 +14,7 @@ function toPath(file: string): string {
   }
 }
 
-/** Whether a frame is in one of timebound's library layers. */
+/** @internal Whether a frame is in one of timebound's library layers. */
 export function isOwnFrame(frame: Frame): boolean {
   return ownPrefixes.some((prefix) => frame.file.startsWith(prefix));
 }
@@ -27,7 +27,7 @@ function isRuntimeFrame(frame: Frame): boolean {
 
 const LOCATION = /^(.*):(\d+):(\d+)$/;
 
-/** Parses one `    at …` line of a V8 stack; undefined for lines that are not frames. */
+/** @internal Parses one `    at …` line of a V8 stack; undefined for lines that are not frames. */
 export function parseFrame(line: string): Frame | undefined {
   const text = line.trim();
   if (!text.startsWith("at ")) return undefined;
@@ -79,7 +79,7 @@ const runtimeRoot = rootOf(moduleFile());
 const stackRoot = rootOf(parseFrame(new Error().stack?.split("\n")[1] ?? "")?.file);
 
 /**
- * The folder holding this build's diagnostics modules (`…/dist/esm/diagnostics`, or
+ * @internal The folder holding this build's diagnostics modules (`…/dist/esm/diagnostics`, or
  * `…/src/diagnostics` under tsx), for starting a child process with the same build's preload.
  */
 export function diagnosticsDir(): string {
@@ -152,15 +152,15 @@ export function parseStack(text: string): ParsedStack {
 }
 
 /**
- * Whether the program made the thing this stack was captured for: not timebound itself (a
- * deadline timer ends with its context) and not Node's internals alone (undici's timers inside
- * a fetch have no frame of the program).
+ * @internal Whether the program made the thing this stack was captured for: not timebound itself (a
+ * deadline timer ends with its context) and not Node's internals alone (undici's timers inside a
+ * fetch have no frame of the program).
  */
 export function madeByProgram(parsed: ParsedStack): boolean {
   return !parsed.internal && parsed.frames.length > 0;
 }
 
-/** A string that identifies a list of frames. */
+/** @internal A string that identifies a list of frames. */
 export function stackKey(frames: readonly Frame[]): string {
   let key = "";
   for (const f of frames) key += `${f.functionName}@${f.file}:${f.line}:${f.column}\n`;
@@ -187,33 +187,52 @@ const parsed = new Map<string, ParsedStack>();
 const MAX_CACHED = 20_000;
 const EMPTY: ParsedStack = { frames: [], internal: false, key: "" };
 
-/** Parses `text`, reusing the result for a text seen before. */
-export function parseCached(text: string | undefined): ParsedStack {
+/**
+ * @internal Parses `text`, reusing the result for a text seen before. With `keep`, at most that
+ * many of the caller's frames are kept (timebound's leading frames, dropped, do not count).
+ */
+export function parseCached(text: string | undefined, keep = Infinity): ParsedStack {
   if (text === undefined || text === "") return EMPTY;
-  let p = parsed.get(text);
+  const cacheKey = keep === Infinity ? text : `${keep}\n${text}`;
+  let p = parsed.get(cacheKey);
   if (p === undefined) {
     if (parsed.size >= MAX_CACHED) parsed.clear();
     p = parseStack(text);
-    parsed.set(text, p);
+    if (p.frames.length > keep) {
+      const frames = p.frames.slice(0, keep);
+      p = { frames, internal: p.internal, key: stackKey(frames) };
+    }
+    parsed.set(cacheKey, p);
   }
   return p;
 }
 
-/** What `Error.captureStackTrace` fills in: V8 formats `stack` only when it is first read. */
+/** @internal What `Error.captureStackTrace` fills in: V8 formats `stack` only when it is first read. */
 export interface StackHolder {
   stack?: string;
 }
 
 /**
- * A stack captured now and parsed only if someone looks at it: most tracked things end
+ * How many frames of timebound's own a capture allows for between where it starts and the
+ * program's first frame (a primitive's helpers, the core's watch, a context's timer). They are
+ * found by file and dropped ({@link parseStack}), not counted: this only bounds the extra frames
+ * V8 collects so that the program keeps as many as `Error.stackTraceLimit` promises.
+ */
+const OWN_FRAMES_ALLOWANCE = 16;
+
+/**
+ * @internal A stack captured now and parsed only if someone looks at it: most tracked things end
  * unnoticed, and formatting a V8 stack costs more than capturing it.
  */
 export class StackRef {
-  private holder: StackHolder | undefined;
-  private result: ParsedStack | undefined;
+  #holder: StackHolder | undefined;
+  #result: ParsedStack | undefined;
+  /** How many of the program's frames to keep: `Error.stackTraceLimit` at capture. */
+  readonly #keep: number;
 
-  constructor(holder: StackHolder | undefined) {
-    this.holder = holder;
+  constructor(holder: StackHolder | undefined, keep = Infinity) {
+    this.#holder = holder;
+    this.#keep = keep;
   }
 
   /** No stack: the thing was not sampled. */
@@ -221,28 +240,29 @@ export class StackRef {
 
   /**
    * Captures the current stack, leaving out `below` and everything above it (all of it, if
-   * `below` is not on the stack). `room` frames are added to `Error.stackTraceLimit` for
-   * timebound's own frames, which {@link parseStack} drops, so the caller keeps as many as the
-   * limit promises.
+   * `below` is not on the stack). timebound's own frames at the top of what remains, however
+   * many there are, are dropped when it is parsed, and the program keeps as many frames as
+   * `Error.stackTraceLimit` promises.
    */
-  static capture(below?: (...args: never[]) => unknown, room = 0): StackRef {
+  static capture(below?: (...args: never[]) => unknown): StackRef {
     const holder: StackHolder = {};
     const limit = Error.stackTraceLimit;
-    if (room > 0 && typeof limit === "number") Error.stackTraceLimit = limit + room;
+    const room = typeof limit === "number" && limit !== Infinity;
+    if (room) Error.stackTraceLimit = limit + OWN_FRAMES_ALLOWANCE;
     try {
       Error.captureStackTrace(holder, below);
     } finally {
       Error.stackTraceLimit = limit;
     }
-    return new StackRef(holder);
+    return new StackRef(holder, room ? limit : Infinity);
   }
 
   get parsed(): ParsedStack {
-    if (this.result === undefined) {
-      this.result = parseCached(this.holder?.stack);
-      this.holder = undefined; // the formatted string is cached once per site; drop this copy
+    if (this.#result === undefined) {
+      this.#result = parseCached(this.#holder?.stack, this.#keep);
+      this.#holder = undefined; // the formatted string is cached once per site; drop this copy
     }
-    return this.result;
+    return this.#result;
   }
 
   get frames(): readonly Frame[] {

@@ -2,14 +2,15 @@ import { type Context, current, now } from "../core/index.js";
 import { capDelay } from "../core/internal.js";
 import { contextState } from "../core/introspect.js";
 import { promisify } from "node:util";
+import { containExceptions } from "./contain.js";
 import { type ContextRecord, EventLog, Holds, nodeOf } from "./records.js";
-import { guard } from "./guard.js";
 import { StackRef } from "./stacks.js";
 import type { Tracker } from "./tracker.js";
 
+/** @internal */
 export type TimerKind = "setTimeout" | "setInterval" | "setImmediate";
 
-/** A sampled timer, remembered while it may still be armed. */
+/** @internal A sampled timer, remembered while it may still be armed. */
 export interface TimerRecord {
   readonly id: number;
   readonly kind: TimerKind;
@@ -23,7 +24,7 @@ export interface TimerRecord {
   readonly stack: StackRef;
 }
 
-/** A timer created inside `run(ctx, …)` after `ctx` had ended: work that ignores cancellation. */
+/** @internal A timer created inside `run(ctx, …)` after `ctx` had ended: work that ignores cancellation. */
 export interface LateTimerEvent {
   readonly kind: TimerKind;
   readonly context: ContextRecord;
@@ -40,8 +41,9 @@ const nodeTimers = {
 };
 
 /**
- * Diagnostics' own timers: Node's functions (never the tracking wrappers, so diagnostics does
- * not watch itself), with the delay capped as every timer of the library is ({@link capDelay}).
+ * @internal Diagnostics' own timers: Node's functions (never the tracking wrappers, so diagnostics
+ * does not watch itself), with the delay capped as every timer of the library is ({@link
+ * capDelay}).
  */
 export const originalTimers = {
   setTimeout: (callback: () => void, delayMs: number): NodeJS.Timeout =>
@@ -58,8 +60,6 @@ type Globals = Record<TimerKind, TimerFunction>;
 // Stack captures for post-end timers are rate-limited: a tight timer loop after its context
 // ended must not turn into a capture per iteration. The rest are counted.
 const LATE_CAPTURES_PER_SECOND = 100;
-/** Frames of timebound's own above a timer it arms (startTimer, arm, newCancelContext, withTimeout). */
-const OWN_TIMER_FRAMES = 4;
 /** The sampled list is walked to forget fired timers when it reaches this size, or twice the armed ones. */
 const MIN_PRUNE_AT = 64;
 
@@ -69,40 +69,42 @@ function isArmed(timer: object | undefined): boolean {
 }
 
 /**
- * Watches timers while tracking: replaces the global `setTimeout`, `setInterval` and
- * `setImmediate` with thin wrappers. Every call checks the ambient context (one
- * AsyncLocalStorage read): a timer created after its context ended is recorded (rate-limited).
- * One call in `sampleEvery` also records the creation stack and keeps a weak reference, so that
- * a timer still armed after its context ended, or a site whose timers pile up, can be named.
- * Imports of `node:timers` and `timers/promises` are not wrapped.
+ * @internal Watches timers while tracking: replaces the global `setTimeout`, `setInterval` and
+ * `setImmediate` with thin wrappers. Every call checks the ambient context (one AsyncLocalStorage
+ * read): a timer created after its context ended is recorded (rate-limited). One call in
+ * `sampleEvery` also records the creation stack and keeps a weak reference, so that a timer still
+ * armed after its context ended, or a site whose timers pile up, can be named. Imports of
+ * `node:timers` and `timers/promises` are not wrapped.
  */
 export class TimerWatch {
   readonly late: EventLog<LateTimerEvent>;
-  private readonly sampled = new Map<number, TimerRecord>();
-  private calls = 0;
-  private lateWindowStart = 0;
-  private lateCaptures = 0;
-  private lastPrune = -Infinity;
-  private readonly everyTimer = new Holds();
-  private pruneAt = MIN_PRUNE_AT;
+  readonly #sampled = new Map<number, TimerRecord>();
+  #calls = 0;
+  #lateWindowStart = 0;
+  #lateCaptures = 0;
+  #lastPrune = -Infinity;
+  readonly #everyTimer = new Holds();
+  #pruneAt = MIN_PRUNE_AT;
   /** Timers not recorded because `maxTimers` were already armed. */
   dropped = 0;
-  private installed: Partial<Globals> = {};
+  #installed: Partial<Globals> = {};
 
-  constructor(
-    private readonly tracker: Tracker,
-    private readonly sampleEvery: number,
-    private readonly maxTimers: number,
-    maxEvents: number,
-  ) {
+  readonly #tracker: Tracker;
+  readonly #sampleEvery: number;
+  readonly #maxTimers: number;
+
+  constructor(tracker: Tracker, sampleEvery: number, maxTimers: number, maxEvents: number) {
     this.late = new EventLog(maxEvents);
+    this.#tracker = tracker;
+    this.#sampleEvery = sampleEvery;
+    this.#maxTimers = maxTimers;
   }
 
   install(): void {
     const globals = globalThis as unknown as Globals;
     for (const kind of ["setTimeout", "setInterval", "setImmediate"] as const) {
       const original = globals[kind];
-      const watch = guard(`${kind} wrapper`, this.onCreated.bind(this));
+      const watch = containExceptions(`${kind} wrapper`, this.#onCreated.bind(this));
       const wrapper = function (this: unknown, ...args: unknown[]): object {
         const timer: object = Reflect.apply(original, this, args);
         watch(kind, timer, args[1], wrapper);
@@ -113,7 +115,7 @@ export class TimerWatch {
       const custom = (original as unknown as Record<symbol, unknown>)[promisify.custom];
       if (custom !== undefined) Object.defineProperty(wrapper, promisify.custom, { value: custom });
       globals[kind] = wrapper;
-      this.installed[kind] = wrapper;
+      this.#installed[kind] = wrapper;
     }
   }
 
@@ -121,22 +123,22 @@ export class TimerWatch {
   uninstall(): void {
     const globals = globalThis as unknown as Globals;
     for (const kind of ["setTimeout", "setInterval", "setImmediate"] as const) {
-      const wrapper = this.installed[kind];
+      const wrapper = this.#installed[kind];
       if (wrapper !== undefined && globals[kind] === wrapper) {
         globals[kind] = nodeTimers[kind] as unknown as TimerFunction;
       }
     }
-    this.installed = {};
+    this.#installed = {};
   }
 
   /** How many timer creations were seen (all, not just sampled). */
   get created(): number {
-    return this.calls;
+    return this.#calls;
   }
 
   /** How many timers one sampled timer stands for (1 while {@link sampleAll} holds). */
   get sampling(): number {
-    return this.everyTimer.held ? 1 : this.sampleEvery;
+    return this.#everyTimer.held ? 1 : this.#sampleEvery;
   }
 
   /**
@@ -144,74 +146,74 @@ export class TimerWatch {
    * Calls nest.
    */
   sampleAll(): () => void {
-    return this.everyTimer.hold();
+    return this.#everyTimer.hold();
   }
 
   /** Sampled timers that are still armed; forgets the others. */
   armed(): TimerRecord[] {
     const out: TimerRecord[] = [];
-    for (const [id, record] of this.sampled) {
+    for (const [id, record] of this.#sampled) {
       if (isArmed(record.timer.deref())) out.push(record);
-      else this.sampled.delete(id);
+      else this.#sampled.delete(id);
     }
     return out;
   }
 
   /** `wrapper` is left out of captured stacks, so they start at whoever called the timer. */
-  private onCreated(kind: TimerKind, timer: object, delay: unknown, wrapper: TimerFunction): void {
-    if (this.installed[kind] === undefined) return; // uninstalled, but someone wrapped us
+  #onCreated(kind: TimerKind, timer: object, delay: unknown, wrapper: TimerFunction): void {
+    if (this.#installed[kind] === undefined) return; // uninstalled, but someone wrapped us
     const ambient = current();
     const state = ambient === undefined ? undefined : contextState(ambient);
-    if (state !== undefined && state !== "live") this.onLate(kind, ambient!, wrapper);
-    if (this.calls++ % this.sampleEvery !== 0 && !this.everyTimer.held) return;
+    if (state !== undefined && state !== "live") this.#onLate(kind, ambient!, wrapper);
+    if (this.#calls++ % this.#sampleEvery !== 0 && !this.#everyTimer.held) return;
     const node = ambient === undefined ? null : nodeOf(ambient);
-    if (this.sampled.size >= this.pruneAt) this.prune();
-    if (this.sampled.size >= this.maxTimers) {
+    if (this.#sampled.size >= this.#pruneAt) this.#prune();
+    if (this.#sampled.size >= this.#maxTimers) {
       this.dropped++;
       return;
     }
-    const id = this.tracker.newId();
-    this.sampled.set(id, {
+    const id = this.#tracker.newId();
+    this.#sampled.set(id, {
       id,
       kind,
       timer: new WeakRef(timer),
-      context: node === null ? undefined : this.tracker.recordFor(node),
+      context: node === null ? undefined : this.#tracker.recordFor(node),
       contextName: ambient?.name ?? node?.name ?? undefined,
       createdAt: now(),
       delayMs: typeof delay === "number" ? delay : 0,
-      stack: StackRef.capture(wrapper, OWN_TIMER_FRAMES),
+      stack: StackRef.capture(wrapper),
     });
   }
 
   // Most timers fire or are cleared soon after they are made: forget them as the list grows,
   // walking it again only once it has doubled (amortized O(1) a timer), and at most once a
   // second when it is full of armed ones.
-  private prune(): void {
+  #prune(): void {
     const t = now();
-    if (this.sampled.size >= this.maxTimers && t - this.lastPrune < 1_000) return;
-    this.lastPrune = t;
+    if (this.#sampled.size >= this.#maxTimers && t - this.#lastPrune < 1_000) return;
+    this.#lastPrune = t;
     const armed = this.armed().length;
-    this.pruneAt = Math.max(MIN_PRUNE_AT, 2 * armed);
+    this.#pruneAt = Math.max(MIN_PRUNE_AT, 2 * armed);
   }
 
-  private onLate(kind: TimerKind, ambient: Context, wrapper: TimerFunction): void {
+  #onLate(kind: TimerKind, ambient: Context, wrapper: TimerFunction): void {
     const t = now();
-    if (t - this.lateWindowStart >= 1_000) {
-      this.lateWindowStart = t;
-      this.lateCaptures = 0;
+    if (t - this.#lateWindowStart >= 1_000) {
+      this.#lateWindowStart = t;
+      this.#lateCaptures = 0;
     }
-    if (this.lateCaptures >= LATE_CAPTURES_PER_SECOND) {
+    if (this.#lateCaptures >= LATE_CAPTURES_PER_SECOND) {
       this.late.total++;
       return;
     }
-    this.lateCaptures++;
-    const context = this.tracker.recordFor(nodeOf(ambient) ?? ambient);
+    this.#lateCaptures++;
+    const context = this.#tracker.recordFor(nodeOf(ambient) ?? ambient);
     this.late.push({
       kind,
       context,
       contextName: ambient.name ?? context.name,
       at: t,
-      stack: StackRef.capture(wrapper, OWN_TIMER_FRAMES),
+      stack: StackRef.capture(wrapper),
     });
   }
 }

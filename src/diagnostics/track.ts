@@ -41,9 +41,9 @@ export class Tracking {
   readonly lateness: LatenessMonitor;
   /** @internal the growth sampler */
   readonly sampler: Sampler;
-  private readonly fetchWatch: AmbientFetchWatch | undefined;
-  private readonly teardowns: Teardown[] = [];
-  private stopped = false;
+  readonly #fetchWatch: AmbientFetchWatch | undefined;
+  readonly #teardowns: Teardown[] = [];
+  #stopped = false;
 
   /** @internal use {@link track} */
   constructor(options: ResolvedTrackOptions) {
@@ -52,7 +52,7 @@ export class Tracking {
     this.timers = options.timers
       ? new TimerWatch(this.tracker, options.timerSampleEvery, options.maxTimers, options.maxEvents)
       : undefined;
-    this.fetchWatch = options.fetch ? new AmbientFetchWatch(this.tracker) : undefined;
+    this.#fetchWatch = options.fetch ? new AmbientFetchWatch(this.tracker) : undefined;
     this.lateness = new LatenessMonitor(
       this.tracker,
       options.lateDeadlineMs,
@@ -73,14 +73,14 @@ export class Tracking {
   start(): void {
     this.tracker.subscribe();
     this.timers?.install();
-    this.fetchWatch?.install();
+    this.#fetchWatch?.install();
     this.lateness.start(this.options.blockingStacks);
     this.sampler.start();
   }
 
   /** True until {@link stop} is called. */
   get active(): boolean {
-    return !this.stopped;
+    return !this.#stopped;
   }
 
   /** Monotonic time tracking started. */
@@ -103,7 +103,7 @@ export class Tracking {
 
   /** Registers something to undo on {@link stop}. @internal */
   onStop(teardown: Teardown): void {
-    this.teardowns.push(teardown);
+    this.#teardowns.push(teardown);
   }
 
   /** The growth samples kept so far, oldest first. */
@@ -151,18 +151,18 @@ export class Tracking {
         findings: analyze(input),
         samples: this.samples(),
       },
-      resolveBounds(bounds, "snapshot: bounds", this.options.bounds),
+      resolveBounds(bounds, "snapshot", "bounds", this.options.bounds),
     );
   }
 
   /** Stops tracking: unsubscribes, restores the global timer functions and `fetch`. */
   stop(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    for (const teardown of this.teardowns.splice(0).reverse()) teardown();
+    if (this.#stopped) return;
+    this.#stopped = true;
+    for (const teardown of this.#teardowns.splice(0).reverse()) teardown();
     this.sampler.stop();
     this.lateness.stop();
-    this.fetchWatch?.uninstall();
+    this.#fetchWatch?.uninstall();
     this.timers?.uninstall();
     this.tracker.unsubscribe();
     if (active === this) active = undefined;

@@ -39,6 +39,7 @@
  * pure noise does). What it does catch, bursts of accumulation released at once, shows in the
  * explanation.
  */
+import { describeValue, invalidType, outOfRange, readOptions } from "../core/internal.js";
 import { growthSeries, type GrowthSeries } from "./curves.js";
 import type { GrowthSample } from "./model.js";
 
@@ -84,7 +85,7 @@ export interface GrowthVerdictOptions {
   readonly minBytes?: number;
 }
 
-/** Default of {@link GrowthVerdictOptions.minBytes}. */
+/** @internal Default of {@link GrowthVerdictOptions.minBytes}. */
 export const MIN_LEAK_BYTES = 1024 * 1024;
 
 /** Cap on floor points: the test is O(m²) and 500 points are plenty of evidence. */
@@ -107,24 +108,16 @@ export function growthVerdict(
   samples: readonly GrowthSample[],
   options: GrowthVerdictOptions = {},
 ): SeriesVerdict[] {
-  const alpha = options.alpha ?? 0.001;
+  const fn = "growthVerdict";
+  const o = readOptions(options, fn, ["alpha", "minSamples", "minBytes"]);
+  // A significance level, so 0 is excluded (it would call nothing a leak): not a Range.
+  const alpha = o.raw("alpha") ?? 0.001;
   if (typeof alpha !== "number" || !(alpha > 0 && alpha <= 0.2)) {
-    throw new RangeError(
-      `growthVerdict: alpha must be a number above 0 and at most 0.2, got ${String(alpha)}`,
-    );
+    const message = `${fn}: options.alpha must be a number above 0 and at most 0.2, got ${describeValue(alpha)}`;
+    throw typeof alpha === "number" ? outOfRange(message) : invalidType(message);
   }
-  const minSamples = options.minSamples ?? 12;
-  if (!Number.isInteger(minSamples) || minSamples < 3 || minSamples > 10_000_000) {
-    throw new RangeError(
-      `growthVerdict: minSamples must be an integer from 3 to 10000000, got ${String(minSamples)}`,
-    );
-  }
-  const minBytes = options.minBytes ?? MIN_LEAK_BYTES;
-  if (typeof minBytes !== "number" || !(minBytes >= 0 && minBytes <= 2 ** 40)) {
-    throw new RangeError(
-      `growthVerdict: minBytes must be a number from 0 to 2^40, got ${String(minBytes)}`,
-    );
-  }
+  const minSamples = o.number("minSamples", 12, { min: 3, max: 10_000_000, integer: true });
+  const minBytes = o.number("minBytes", MIN_LEAK_BYTES, { min: 0, max: 2 ** 40 });
   const { times, series } = growthSeries(samples, "growthVerdict");
   const minPoints = minFloorPoints(alpha);
   return series.map((s) => judge(s, times, { alpha, minSamples, minPoints, minBytes }));
@@ -228,7 +221,8 @@ function floorOf(values: readonly number[], times: readonly number[], minPoints:
 }
 
 /**
- * Mann–Kendall S with the tie-corrected variance; Z and the one-sided p for an upward trend.
+ * @internal Mann–Kendall S with the tie-corrected variance; Z and the one-sided p for an upward
+ * trend.
  *
  * @example
  * ```ts
@@ -270,9 +264,9 @@ function senSlope(times: readonly number[], values: readonly number[]): number {
 }
 
 /**
- * clinic.js doctor's test: under a symmetric random walk the differential changes sign with
- * probability ½, so the count of sign changes is Binomial(N, ½); P(X ≤ observed) is the p-value.
- * Small means long climbs and few turns (a sawtooth, or growth); near 1 means a zigzag.
+ * @internal clinic.js doctor's test: under a symmetric random walk the differential changes sign
+ * with probability ½, so the count of sign changes is Binomial(N, ½); P(X ≤ observed) is the
+ * p-value. Small means long climbs and few turns (a sawtooth, or growth); near 1 means a zigzag.
  *
  * @example
  * ```ts

@@ -42,25 +42,27 @@ interface UpstreamLog {
 /** A loopback upstream that is slow to answer and slow to send, logging every write. */
 class SlowUpstream {
   readonly logs = new Map<string, UpstreamLog>();
-  private readonly server: Server;
+  readonly #server: Server;
   url = "";
 
-  constructor(
-    private readonly headersAfterMs: number,
-    private readonly bodyMs: number,
-  ) {
-    this.server = createServer((req, res) => this.answer(req.url ?? "", res));
+  readonly #headersAfterMs: number;
+  readonly #bodyMs: number;
+
+  constructor(headersAfterMs: number, bodyMs: number) {
+    this.#headersAfterMs = headersAfterMs;
+    this.#bodyMs = bodyMs;
+    this.#server = createServer((req, res) => this.#answer(req.url ?? "", res));
   }
 
   async listen(): Promise<void> {
-    this.url = await listenLoopback(this.server);
+    this.url = await listenLoopback(this.#server);
   }
 
   close(): Promise<void> {
-    return closeNow(this.server);
+    return closeNow(this.#server);
   }
 
-  private answer(path: string, res: ServerResponse): void {
+  #answer(path: string, res: ServerResponse): void {
     const log: UpstreamLog = { writes: [], closedAt: undefined };
     this.logs.set(path, log);
     let timer: NodeJS.Timeout | undefined;
@@ -68,14 +70,14 @@ class SlowUpstream {
     const headers = startTimer(() => {
       res.writeHead(200, { "content-type": "text/plain" });
       timer = startInterval(() => {
-        if (performance.now() - start >= this.headersAfterMs + this.bodyMs) {
+        if (performance.now() - start >= this.#headersAfterMs + this.#bodyMs) {
           res.end();
           return;
         }
         res.write(CHUNK);
         log.writes.push({ at: performance.now(), bytes: CHUNK.length });
       }, CHUNK_EVERY_MS);
-    }, this.headersAfterMs);
+    }, this.#headersAfterMs);
     res.on("close", () => {
       clearTimeout(headers);
       clearInterval(timer);
@@ -156,7 +158,7 @@ async function loadAdapter(): Promise<typeof HttpAdapter | string> {
   }
 }
 
-/** Seed section 2.3: a call that is not given the context keeps going after its deadline. */
+/** @internal Seed section 2.3: a call that is not given the context keeps going after its deadline. */
 export const fetchSignal: Scenario = {
   id: "fetch-signal",
   title: "a fetch inside run(ctx) that is not given the context's signal",

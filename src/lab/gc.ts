@@ -6,10 +6,10 @@ type Collect = () => void;
 let cached: Collect | null | undefined;
 
 /**
- * A way to force a full garbage collection, or null if this runtime offers none. Uses
- * `global.gc` when the process runs with `--expose-gc`; otherwise turns the flag on for a
- * moment and takes `gc` from a fresh V8 context (as jest's leak detector does), which spares
- * the CLI a re-exec of itself.
+ * @internal A way to force a full garbage collection, or null if this runtime offers none. Uses
+ * `global.gc` when the process runs with `--expose-gc`; otherwise turns the flag on for a moment
+ * and takes `gc` from a fresh V8 context (as jest's leak detector does), which spares the CLI a
+ * re-exec of itself.
  */
 export function garbageCollector(): Collect | null {
   if (cached !== undefined) return cached;
@@ -27,8 +27,8 @@ export function garbageCollector(): Collect | null {
 }
 
 /**
- * Bytes of live JS heap, measured after full collections when they are available (a few in a
- * row: finalizers and weak callbacks can free more on the next pass). Without a collector the
+ * @internal Bytes of live JS heap, measured after full collections when they are available (a few
+ * in a row: finalizers and weak callbacks can free more on the next pass). Without a collector the
  * number includes garbage; {@link garbageCollector} says which.
  */
 export function liveHeapBytes(): number {

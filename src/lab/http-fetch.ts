@@ -41,28 +41,31 @@ interface UpstreamLog {
 class Upstream {
   /** By request path: the variants run at once, each on a path of its own. */
   readonly logs = new Map<string, UpstreamLog>();
-  private readonly server: Server;
+  readonly #server: Server;
   url = "";
 
-  constructor(private readonly streamMs: number) {
-    this.server = createServer((req, res) => {
+  readonly #streamMs: number;
+
+  constructor(streamMs: number) {
+    this.#streamMs = streamMs;
+    this.#server = createServer((req, res) => {
       if (req.url === "/small") {
         res.end("ok");
         return;
       }
-      this.stream(req.url ?? "", res);
+      this.#stream(req.url ?? "", res);
     });
   }
 
   async listen(): Promise<void> {
-    this.url = await listenLoopback(this.server);
+    this.url = await listenLoopback(this.#server);
   }
 
   close(): Promise<void> {
-    return closeNow(this.server);
+    return closeNow(this.#server);
   }
 
-  private stream(path: string, res: ServerResponse): void {
+  #stream(path: string, res: ServerResponse): void {
     let closed: () => void = () => {};
     const log: UpstreamLog = {
       startedAt: now(),
@@ -74,7 +77,7 @@ class Upstream {
     this.logs.set(path, log);
     res.writeHead(200, { "content-type": "text/plain" });
     res.flushHeaders();
-    const until = log.startedAt + this.streamMs;
+    const until = log.startedAt + this.#streamMs;
     const timer = startInterval(() => {
       if (now() >= until) {
         res.end();
@@ -92,7 +95,7 @@ class Upstream {
   }
 }
 
-/** What one variant did, as the caller and as the upstream saw it. */
+/** @internal What one variant did, as the caller and as the upstream saw it. */
 export interface FetchOutcome {
   /** The measured wait of the caller (what it is depends on the case). */
   readonly callerMs: number;
@@ -350,7 +353,7 @@ async function load(): Promise<
   }
 }
 
-/** Seed section 2.3: does a timeout stop the I/O underneath? Here, an HTTP client's. */
+/** @internal Seed section 2.3: does a timeout stop the I/O underneath? Here, an HTTP client's. */
 export const httpFetch: Scenario = {
   id: "http-fetch",
   title: "an HTTP call whose timeout releases the caller but not the response",

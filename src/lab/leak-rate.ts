@@ -112,7 +112,7 @@ function slopeText(v: SeriesVerdict | undefined): string {
   return `${v.verdict} (${Math.round(v.slope).toLocaleString("en-US")}/s, p=${v.pValue.toPrecision(2)})`;
 }
 
-/** Seed section 2.4 at a fixed request rate: live contexts and heap grow with time, or not. */
+/** @internal Seed section 2.4 at a fixed request rate: live contexts and heap grow with time, or not. */
 export const leakRate: Scenario = {
   id: "leak-rate",
   title: "a handler that never cancels its child context, at a fixed request rate",

@@ -164,7 +164,7 @@ function findings(requests: number, wrong: Outcome, right: Outcome): string[] {
   return out;
 }
 
-/** Seed section 2.4: a handler that never cancels its per-request child context. */
+/** @internal Seed section 2.4: a handler that never cancels its per-request child context. */
 export const missingCancel: Scenario = {
   id: "missing-cancel",
   title: "a handler that never cancels its per-request context",

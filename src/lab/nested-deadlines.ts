@@ -4,7 +4,7 @@ import { formatMs } from "./format.js";
 import type { LabOptions } from "./options.js";
 import type { Progress, ResultRow, Scenario, ScenarioResult } from "./scenario.js";
 
-/** One row of the seed's table, in configured (unscaled) milliseconds. */
+/** @internal One row of the seed's table, in configured (unscaled) milliseconds. */
 export interface NestedCase {
   readonly key: string;
   readonly parentMs: number;
@@ -52,8 +52,8 @@ const STILL_ALIVE: Observation = {
 };
 
 /**
- * A configured duration at this scale, in whole ms (`AbortSignal.timeout` takes only those);
- * both variants use the same numbers.
+ * @internal A configured duration at this scale, in whole ms (`AbortSignal.timeout` takes only
+ * those); both variants use the same numbers.
  */
 export function scaled(ms: number, scale: number): number {
   return Math.max(1, Math.round(ms * scale));
@@ -236,7 +236,7 @@ function findings(results: readonly CaseResult[], scale: number): string[] {
   return out;
 }
 
-/** Seed section 2.5: nested deadlines, where a child ends before its own timeout. */
+/** @internal Seed section 2.5: nested deadlines, where a child ends before its own timeout. */
 export const nestedDeadlines: Scenario = {
   id: "nested-deadlines",
   title: "a child ended by its parent: who ended it, and when?",
@@ -268,5 +268,5 @@ export const nestedDeadlines: Scenario = {
   },
 };
 
-/** The seed's cases, exported for tests: expected lifetimes in unscaled ms by case key. */
+/** @internal The seed's cases, exported for tests: expected lifetimes in unscaled ms by case key. */
 export const nestedCases: ReadonlyMap<string, NestedCase> = new Map(CASES.map((c) => [c.key, c]));

@@ -1,4 +1,6 @@
-/** How a lab run is sized. Every field has a default and a validated range ({@link LAB_LIMITS}). */
+import { INVALID_ARGUMENT, defineErrorClass, readOptions } from "../core/internal.js";
+
+/** @internal How a lab run is sized. Every field has a default and a validated range ({@link LAB_LIMITS}). */
 export interface LabOptions {
   /** Requests the missing-cancel handler serves in each variant. Default 20,000. */
   readonly requests: number;
@@ -14,14 +16,14 @@ export interface LabOptions {
   readonly out?: string;
 }
 
-/** Where the lab writes dumps when no `out` is given. */
+/** @internal Where the lab writes dumps when no `out` is given. */
 export const DEFAULT_LAB_OUT = "lab-output";
 
-/** The options `timebound lab` runs with when none are given. */
+/** @internal The options `timebound lab` runs with when none are given. */
 export const DEFAULT_LAB_OPTIONS: LabOptions = { requests: 20_000, scale: 0.25 };
 
 /**
- * Accepted ranges. Below 0.05 the scaled deadlines get close to timer granularity; above
+ * @internal Accepted ranges. Below 0.05 the scaled deadlines get close to timer granularity; above
  * 1,000,000 requests the leaking variant needs more heap than Node gives by default.
  */
 export const LAB_LIMITS = {
@@ -29,34 +31,77 @@ export const LAB_LIMITS = {
   scale: { min: 0.05, max: 10 },
 } as const;
 
-/** Why a lab option was refused: which option, the value given and what it must be. */
+/**
+ * @internal Why a lab option was refused: which option, the value given and what it must be. The
+ * `timebound lab` command turns it into a usage error naming the flag (`--requests`).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   labOptions({ requests: 0 });
+ * } catch (err) {
+ *   if (err instanceof LabOptionError) console.error(`--${err.option} must be ${err.expected}`);
+ * }
+ * ```
+ */
 export class LabOptionError extends RangeError {
+  /** `"TIMEBOUND_ERR_LAB_OPTION"`. */
+  declare readonly code: "TIMEBOUND_ERR_LAB_OPTION";
+
   constructor(
     readonly option: keyof LabOptions,
     readonly value: unknown,
     /** What would have been accepted: "a whole number from 1 to 1,000,000". */
     readonly expected: string,
+    options?: ErrorOptions,
   ) {
-    super(`${option} must be ${expected}, got ${String(value)}`);
-    this.name = "LabOptionError";
+    super(`${option} must be ${expected}, got ${String(value)}`, options);
   }
 }
 
-/** Fills in defaults and checks ranges; throws {@link LabOptionError} naming the bad option. */
+defineErrorClass(LabOptionError, "LabOptionError", {
+  kind: "timebound.LabOptionError",
+  code: "TIMEBOUND_ERR_LAB_OPTION",
+});
+
+/** Runs the shared check `check`; a refusal becomes a {@link LabOptionError} saying `expected`. */
+function checked<T>(option: keyof LabOptions, value: unknown, expected: string, check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (hasCode(err, INVALID_ARGUMENT))
+      throw new LabOptionError(option, value, expected, { cause: err });
+    throw err;
+  }
+}
+
+function hasCode(err: unknown, code: string): boolean {
+  return err instanceof Error && (err as { code?: unknown }).code === code;
+}
+
+/**
+ * @internal Fills in defaults and checks ranges; throws {@link LabOptionError} naming the bad
+ * option, and a TypeError (`TIMEBOUND_ERR_UNKNOWN_OPTION`) for an option it does not know.
+ *
+ * @example
+ * ```ts
+ * labOptions({ scale: 1 }); // { requests: 20_000, scale: 1 }
+ * ```
+ */
 export function labOptions(given: Partial<LabOptions> = {}): LabOptions {
-  const requests = given.requests ?? DEFAULT_LAB_OPTIONS.requests;
-  const scale = given.scale ?? DEFAULT_LAB_OPTIONS.scale;
+  const fn = "labOptions";
+  const o = readOptions(given, fn, ["requests", "scale", "out"]);
   const r = LAB_LIMITS.requests;
-  if (!Number.isInteger(requests) || requests < r.min || requests > r.max) {
-    const range = `${r.min} to ${r.max.toLocaleString("en-US")}`;
-    throw new LabOptionError("requests", requests, `a whole number from ${range}`);
-  }
+  const requests = checked(
+    "requests",
+    o.raw("requests"),
+    `a whole number from ${r.min} to ${r.max.toLocaleString("en-US")}`,
+    () => o.number("requests", DEFAULT_LAB_OPTIONS.requests, { ...r, integer: true }),
+  );
   const s = LAB_LIMITS.scale;
-  if (!Number.isFinite(scale) || scale < s.min || scale > s.max) {
-    throw new LabOptionError("scale", scale, `a number from ${s.min} to ${s.max}`);
-  }
-  if (given.out !== undefined && (typeof given.out !== "string" || given.out === "")) {
-    throw new LabOptionError("out", given.out, "a folder path");
-  }
-  return given.out === undefined ? { requests, scale } : { requests, scale, out: given.out };
+  const scale = checked("scale", o.raw("scale"), `a number from ${s.min} to ${s.max}`, () =>
+    o.number("scale", DEFAULT_LAB_OPTIONS.scale, s),
+  );
+  const out = checked("out", o.raw("out"), "a folder path", () => o.string("out", undefined));
+  return out === undefined ? { requests, scale } : { requests, scale, out };
 }

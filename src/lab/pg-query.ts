@@ -21,7 +21,7 @@ const POLL_MS = 2;
 type PoolClass = new (config: PoolConfig) => Pool;
 type Adapter = typeof PgAdapter;
 
-/** What one variant did, as the caller and as the server saw it. */
+/** @internal What one variant did, as the caller and as the server saw it. */
 export interface QueryOutcome {
   /** Call → the caller's promise settled. */
   readonly callerMs: number;
@@ -310,7 +310,7 @@ async function load(): Promise<
   }
 }
 
-/** Seed section 2.3: does a timeout stop the I/O underneath? Here, a database driver's. */
+/** @internal Seed section 2.3: does a timeout stop the I/O underneath? Here, a database driver's. */
 export const pgQuery: Scenario = {
   id: "pg-query",
   title: "a query whose timeout stops the caller but not the database",

@@ -11,7 +11,7 @@ import { scaled } from "./nested-deadlines.js";
 import type { Measurement, Progress, ResultRow, Scenario, ScenarioResult } from "./scenario.js";
 import { skippedResult } from "./skipped.js";
 
-/** The shell command of nodejs/node#46865: the shell starts two commands and waits. */
+/** @internal The shell command of nodejs/node#46865: the shell starts two commands and waits. */
 export const COMMAND = "sleep 30 & sleep 30";
 /** The deadline, unscaled (250 ms at the default x0.25). */
 const DEADLINE_MS = 1000;
@@ -20,10 +20,10 @@ const WATCH_MS = 2000;
 /** Between two looks at the process table. */
 const POLL_MS = 5;
 
-/** Every process a variant starts inherits this variable, which is how the lab finds them. */
+/** @internal Every process a variant starts inherits this variable, which is how the lab finds them. */
 export const MARKER_VARIABLE = "TIMEBOUND_LAB_PROCESS_TREE";
 
-/** The environment entry that marks the processes of one variant in this lab process. */
+/** @internal The environment entry that marks the processes of one variant in this lab process. */
 export function labMarker(variant: "wrong" | "right"): string {
   return `${MARKER_VARIABLE}=${process.pid}-${variant}`;
 }
@@ -200,7 +200,7 @@ function findings(deadlineMs: number, watchMs: number, wrong: Outcome, right: Ou
   return out;
 }
 
-/** nodejs/node#46865: a deadline on a shell command stops the shell, not the commands. */
+/** @internal nodejs/node#46865: a deadline on a shell command stops the shell, not the commands. */
 export const processTree: Scenario = {
   id: "process-tree",
   title: "a deadline on a shell command stops the shell, not the commands it started",

@@ -1,7 +1,7 @@
 /**
- * The usual hand-made timeout, as the lab's wrong variants write it: `work` raced against a
- * timer that rejects with `Error("timed out after <ms> ms")` (calling `onGiveUp` first). The caller
- * is released; the loser keeps running, which is the point.
+ * @internal The usual hand-made timeout, as the lab's wrong variants write it: `work` raced against
+ * a timer that rejects with `Error("timed out after <ms> ms")` (calling `onGiveUp` first). The
+ * caller is released; the loser keeps running, which is the point.
  */
 export async function raceTimer<T>(
   work: Promise<T>,

@@ -25,7 +25,7 @@ const POLL_MS = 2;
 type RedisClass = typeof Redis;
 type Adapter = typeof RedisAdapter;
 
-/** What one variant did, as the caller and as the server saw it. */
+/** @internal What one variant did, as the caller and as the server saw it. */
 export interface BlockingOutcome {
   /** Call → the caller's promise settled. */
   readonly callerMs: number;
@@ -79,7 +79,7 @@ const WRONG: readonly Variant[] = [
   },
 ];
 
-/** What the server showed of one variant's clients while it was watched. */
+/** @internal What the server showed of one variant's clients while it was watched. */
 export interface ServerView {
   /** When the last blocked stretch ended (`now()`), or null if still blocked at the limit. */
   readonly stoppedAt: number | null;
@@ -334,7 +334,7 @@ async function load(): Promise<
   }
 }
 
-/** Seed section 2.3: does a timeout stop the I/O underneath, and can it cancel a blocked read? */
+/** @internal Seed section 2.3: does a timeout stop the I/O underneath, and can it cancel a blocked read? */
 export const redisBlocking: Scenario = {
   id: "redis-blocking",
   title: "a BLPOP whose caller gave up keeps the server, and the client, waiting",

@@ -10,7 +10,7 @@ import { redisBlocking } from "./redis-blocking.js";
 import { timerRecursion } from "./timer-recursion.js";
 import type { Scenario } from "./scenario.js";
 
-/** Every lab scenario, in the order `timebound lab` runs them. Add new ones here. */
+/** @internal Every lab scenario, in the order `timebound lab` runs them. Add new ones here. */
 export const scenarios: readonly Scenario[] = [
   missingCancel,
   nestedDeadlines,
@@ -24,7 +24,7 @@ export const scenarios: readonly Scenario[] = [
   fetchSignal,
 ];
 
-/** The scenario with this id, or undefined. */
+/** @internal The scenario with this id, or undefined. */
 export function findScenario(id: string): Scenario | undefined {
   return scenarios.find((s) => s.id === id);
 }

@@ -5,14 +5,14 @@ import { type Column, GAP, type TableRow, renderTable, wrapCell } from "./table.
 /** Widths that keep a report within about 110 columns. */
 const WIDTH = { text: 100, measure: 46, value: 40 } as const;
 
-/** Where the figures each scenario compares with come from, said once at the top. */
+/** @internal Where the figures each scenario compares with come from, said once at the top. */
 export const GO_ARTICLE =
   '"The Go article" below is the article this lab reproduces: a Chinese article on why ' +
   "Go's context.WithTimeout fails in practice (lost cancel() calls, work that ignores Done(), " +
   "nested deadlines, retry storms), with figures from Go services; its section numbers are " +
   "given with each figure.";
 
-/** The lab report as people read it: one titled table per scenario, then its findings. */
+/** @internal The lab report as people read it: one titled table per scenario, then its findings. */
 export function renderReport(report: LabReport): string {
   const o = report.options;
   const head =

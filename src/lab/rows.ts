@@ -1,7 +1,7 @@
 import type { Context } from "../core/index.js";
 import type { ResultRow } from "./scenario.js";
 
-/** A row of numbers, wrong vs right, each shown with `format`. */
+/** @internal A row of numbers, wrong vs right, each shown with `format`. */
 export function numberRow(
   key: string,
   measure: string,
@@ -19,7 +19,7 @@ export function numberRow(
   };
 }
 
-/** A row of text, wrong vs right. */
+/** @internal A row of text, wrong vs right. */
 export function textRow(key: string, measure: string, wrong: string, right: string): ResultRow {
   return {
     key,
@@ -30,8 +30,8 @@ export function textRow(key: string, measure: string, wrong: string, right: stri
 }
 
 /**
- * The seed's `go func() { <-ctx.Done(); log.Println("done") }()`, one per request: a waiter on
- * each request context, counted while pending (the goroutines a leak strands).
+ * @internal The seed's `go func() { <-ctx.Done(); log.Println("done") }()`, one per request: a
+ * waiter on each request context, counted while pending (the goroutines a leak strands).
  */
 export class Waiters {
   pending = 0;

@@ -3,7 +3,7 @@ import { garbageCollector } from "./gc.js";
 import type { LabOptions } from "./options.js";
 import type { Progress, Scenario, ScenarioResult } from "./scenario.js";
 
-/** A scenario's result together with what it is, as `timebound lab --json` prints it. */
+/** @internal A scenario's result together with what it is, as `timebound lab --json` prints it. */
 export interface ScenarioReport extends ScenarioResult {
   readonly id: string;
   readonly title: string;
@@ -13,7 +13,7 @@ export interface ScenarioReport extends ScenarioResult {
   readonly durationMs: number;
 }
 
-/** Everything one lab run measured, and where. */
+/** @internal Everything one lab run measured, and where. */
 export interface LabReport {
   /** `process.version`: numbers depend on it. */
   readonly node: string;
@@ -25,7 +25,7 @@ export interface LabReport {
   readonly durationMs: number;
 }
 
-/** Runs `scenarios` one after another (they measure time and heap, so never at once). */
+/** @internal Runs `scenarios` one after another (they measure time and heap, so never at once). */
 export async function runLab(
   scenarios: readonly Scenario[],
   options: LabOptions,

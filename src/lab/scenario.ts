@@ -1,7 +1,7 @@
 import type { LabOptions } from "./options.js";
 
 /**
- * One lab experiment: the same job done the wrong way and the right way, measured on this
+ * @internal One lab experiment: the same job done the wrong way and the right way, measured on this
  * machine, next to what the seed article reports for Go. Add a scenario by writing a file that
  * exports one of these and listing it in `registry.ts`.
  */
@@ -20,7 +20,7 @@ export interface Scenario {
   run(options: LabOptions, progress: Progress): Promise<ScenarioResult>;
 }
 
-/** What a scenario measured. */
+/** @internal What a scenario measured. */
 export interface ScenarioResult {
   /** How it ran with these options, in one line ("20,000 requests, ..."). */
   readonly setup: string;
@@ -29,7 +29,7 @@ export interface ScenarioResult {
   readonly findings: readonly string[];
 }
 
-/** One measured quantity, wrong vs right. */
+/** @internal One measured quantity, wrong vs right. */
 export interface ResultRow {
   /** Stable id within the scenario (`dependents`, `b.lifetime`), for tests and JSON readers. */
   readonly key: string;
@@ -43,7 +43,7 @@ export interface ResultRow {
   readonly right: Measurement;
 }
 
-/** A measured value and how the table shows it. */
+/** @internal A measured value and how the table shows it. */
 export interface Measurement {
   /** For machines: a number in the row's unit, or text (an error's class, a message). */
   readonly value: number | string | null;
@@ -52,7 +52,7 @@ export interface Measurement {
 }
 
 /**
- * Where a scenario reports how far it has got. The CLI draws it on stderr; tests pass
+ * @internal Where a scenario reports how far it has got. The CLI draws it on stderr; tests pass
  * {@link silentProgress}.
  */
 export interface Progress {
@@ -62,7 +62,7 @@ export interface Progress {
   tick(text: string): void;
 }
 
-/** A {@link Progress} that reports nothing. */
+/** @internal A {@link Progress} that reports nothing. */
 export const silentProgress: Progress = {
   step() {},
   tick() {},

@@ -1,4 +1,4 @@
-/** A column of a plain-text table. */
+/** @internal A column of a plain-text table. */
 export interface Column {
   readonly header: string;
   /** Longer cells wrap at spaces (or are cut, for a longer word). Default: no limit. */
@@ -8,20 +8,20 @@ export interface Column {
 }
 
 /**
- * A row of cells (`\n` starts a new line within a cell), a {@link TableSpan} across all columns,
- * or {@link GAP} for a blank line.
+ * @internal A row of cells (`\n` starts a new line within a cell), a {@link TableSpan} across all
+ * columns, or {@link GAP} for a blank line.
  */
 export type TableRow = readonly string[] | TableSpan | typeof GAP;
 
-/** Text printed across the columns as it is (not wrapped): a heading for the rows below it. */
+/** @internal Text printed across the columns as it is (not wrapped): a heading for the rows below it. */
 export interface TableSpan {
   readonly span: string;
 }
 
-/** A blank line between rows, to set groups apart. */
+/** @internal A blank line between rows, to set groups apart. */
 export const GAP: unique symbol = Symbol("gap");
 
-/** Options for {@link renderTable}. */
+/** @internal Options for {@link renderTable}. */
 export interface TableOptions {
   /** Put before every line. Default "". */
   readonly indent?: string;
@@ -30,8 +30,8 @@ export interface TableOptions {
 }
 
 /**
- * Renders rows as a plain-text table: a header, a rule of dashes under it, and one line or
- * more per row, each column as wide as its widest line (up to `maxWidth`). Lines carry no
+ * @internal Renders rows as a plain-text table: a header, a rule of dashes under it, and one line
+ * or more per row, each column as wide as its widest line (up to `maxWidth`). Lines carry no
  * trailing spaces. Width is counted in UTF-16 units, which is right for the text the lab prints.
  *
  * @example
@@ -94,7 +94,7 @@ function isSpan(row: unknown): row is TableSpan {
   return typeof row === "object" && row !== null && "span" in row;
 }
 
-/** Splits a cell into lines of at most `width` characters, breaking at spaces where it can. */
+/** @internal Splits a cell into lines of at most `width` characters, breaking at spaces where it can. */
 export function wrapCell(text: string, width: number): string[] {
   const lines: string[] = [];
   for (const paragraph of text.split("\n")) {

@@ -124,7 +124,7 @@ async function serve(
   }
 }
 
-/** Seed section 2.2: a cleanup loop that re-arms itself forever vs a ticker bound to a context. */
+/** @internal Seed section 2.2: a cleanup loop that re-arms itself forever vs a ticker bound to a context. */
 export const timerRecursion: Scenario = {
   id: "timer-recursion",
   title: "a cleanup loop that re-arms its timer forever (time.AfterFunc recursion)",

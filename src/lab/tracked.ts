@@ -10,8 +10,8 @@ import type { ResultRow } from "./scenario.js";
 import { textRow } from "./rows.js";
 
 /**
- * Tracking options for a lab variant: thresholds short enough for a run of a second or two,
- * every timer sampled, growth sampled often enough for a verdict, and no exit or signal dumps
+ * @internal Tracking options for a lab variant: thresholds short enough for a run of a second or
+ * two, every timer sampled, growth sampled often enough for a verdict, and no exit or signal dumps
  * (the lab writes its own).
  */
 export function labTrackOptions(overrides: TrackOptions = {}): TrackOptions {
@@ -32,7 +32,7 @@ export function labTrackOptions(overrides: TrackOptions = {}): TrackOptions {
 /** How often {@link trackedVariant} forces a full garbage collection. */
 const COLLECT_EVERY_MS = 100;
 
-/** What one tracked variant left: its findings and the folder its dump went to. */
+/** @internal What one tracked variant left: its findings and the folder its dump went to. */
 export interface TrackedVariant<T> {
   readonly value: T;
   readonly snapshot: Snapshot;
@@ -40,9 +40,10 @@ export interface TrackedVariant<T> {
 }
 
 /**
- * Runs one variant with tracking on, takes a snapshot when `body` says (or at its end), writes
- * the dump (text, JSON, pprof, flame graph, curves) to `dir`, and stops tracking again. If the
- * process is already tracked (`--import timebound/register`), that tracking is used and left on.
+ * @internal Runs one variant with tracking on, takes a snapshot when `body` says (or at its end),
+ * writes the dump (text, JSON, pprof, flame graph, curves) to `dir`, and stops tracking again. If
+ * the process is already tracked (`--import timebound/register`), that tracking is used and left
+ * on.
  */
 export async function trackedVariant<T>(
   dir: string,
@@ -72,17 +73,17 @@ export async function trackedVariant<T>(
   }
 }
 
-/** `<out>/<scenario>/<variant>`, absolute. */
+/** @internal `<out>/<scenario>/<variant>`, absolute. */
 export function variantDir(options: LabOptions, scenario: string, variant: string): string {
   return resolve(options.out ?? DEFAULT_LAB_OUT, scenario, variant);
 }
 
-/** Findings of one kind. */
+/** @internal Findings of one kind. */
 export function findingsOf(snapshot: Snapshot, kind: FindingKind): Finding[] {
   return snapshot.findings.filter((f) => f.kind === kind);
 }
 
-/** How many findings of each kind, for a table cell: "never-canceled ×1, growth ×2" or "none". */
+/** @internal How many findings of each kind, for a table cell: "never-canceled ×1, growth ×2" or "none". */
 export function findingKinds(snapshot: Snapshot): string {
   const counts = new Map<string, number>();
   for (const f of snapshot.findings) counts.set(f.kind, (counts.get(f.kind) ?? 0) + 1);
@@ -90,7 +91,7 @@ export function findingKinds(snapshot: Snapshot): string {
   return [...counts].map(([kind, n]) => `${kind} ×${n}`).join(", ");
 }
 
-/** One sentence naming where a variant's dump is, for the result's findings. */
+/** @internal One sentence naming where a variant's dump is, for the result's findings. */
 export function dumpSentence(label: string, dump: DumpResult): string {
   const shown = relative(process.cwd(), dump.dir) || ".";
   const where = shown.startsWith("..") ? dump.dir : shown;
@@ -101,15 +102,15 @@ export function dumpSentence(label: string, dump: DumpResult): string {
   );
 }
 
-/** Armed `setTimeout`/`setInterval` handles in this process right now. */
+/** @internal Armed `setTimeout`/`setInterval` handles in this process right now. */
 export function armedTimeouts(): number {
   return process.getActiveResourcesInfo().filter((type) => type === "Timeout").length;
 }
 
 /**
- * Runs `body` once with tracking on and throws the result away: compiling the handlers and the
- * tracker's own paths grows the heap for a while, which a short measured run would otherwise
- * report as growth.
+ * @internal Runs `body` once with tracking on and throws the result away: compiling the handlers
+ * and the tracker's own paths grows the heap for a while, which a short measured run would
+ * otherwise report as growth.
  */
 export async function warmUp(options: TrackOptions, body: () => Promise<unknown>): Promise<void> {
   const ours = activeTracking() === undefined;
@@ -121,7 +122,7 @@ export async function warmUp(options: TrackOptions, body: () => Promise<unknown>
   }
 }
 
-/** The "tracker findings" row: the finding kinds of each variant's snapshot. */
+/** @internal The "tracker findings" row: the finding kinds of each variant's snapshot. */
 export function findingsRow(
   wrong: { readonly snapshot: Snapshot },
   right: { readonly snapshot: Snapshot },
@@ -134,7 +135,7 @@ export function findingsRow(
   );
 }
 
-/** The sentences naming where both variants' dumps are. */
+/** @internal The sentences naming where both variants' dumps are. */
 export function dumpSentences(
   wrong: { readonly dump: DumpResult },
   right: { readonly dump: DumpResult },

@@ -156,7 +156,7 @@ describe("toGrowthSvg", () => {
   it("rejects options out of range, naming them", () => {
     assert.throws(
       () => toGrowthSvg([], { handleTypes: 21 }),
-      /toGrowthSvg: handleTypes must be an integer from 0 to 20/,
+      /toGrowthSvg: options\.handleTypes must be an integer from 0 to 20/,
     );
     assert.throws(() => toGrowthSvg([], { maxPoints: 2 }), /maxPoints must be an integer from 10/);
   });

@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { parseDiagnoseArgs, runDiagnose } from "../../src/diagnostics/diagnose.js";
+import { runDiagnose } from "../../src/diagnostics/diagnose.js";
+import { ProgramStartError } from "../../src/diagnostics/program-start-error.js";
 import { FAST_ENV } from "./run-fixture.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -53,28 +54,46 @@ describe("runDiagnose (timebound diagnose -- node app.js)", () => {
     }
   });
 
-  it("parses its arguments, naming the mistake", () => {
-    assert.deepEqual(parseDiagnoseArgs(["--out", "r", "--", "node", "app.js"]), {
-      out: "r",
-      command: ["node", "app.js"],
-      help: false,
-    });
-    assert.deepEqual(parseDiagnoseArgs(["node", "--inspect", "app.js"]).command, [
-      "node",
-      "--inspect",
-      "app.js",
-    ]);
-    assert.equal(parseDiagnoseArgs(["--help"]).help, true);
-    assert.throws(() => parseDiagnoseArgs([]), /no command to run/);
-    assert.throws(() => parseDiagnoseArgs(["--out"]), /--out needs a folder/);
-    assert.throws(() => parseDiagnoseArgs(["--verbose", "--", "x"]), /unknown option "--verbose"/);
-    assert.throws(() => parseDiagnoseArgs(["--"]), /nothing to run after --/);
-  });
-
   it("rejects an empty command", async () => {
     await assert.rejects(
       runDiagnose({ command: [] }),
       /options\.command must name a program to run/,
     );
+  });
+
+  it("rejects bad options, an unknown one included, without starting anything", async () => {
+    await assert.rejects(runDiagnose({ command: ["node"], outDir: "r" } as never), {
+      name: "TypeError",
+      code: "TIMEBOUND_ERR_UNKNOWN_OPTION",
+      message: /runDiagnose: unknown option options\.outDir \(known: command, out, env, stdout\)/,
+    });
+    await assert.rejects(runDiagnose({ command: ["node"], out: 5 } as never), {
+      code: "TIMEBOUND_ERR_INVALID_ARGUMENT",
+      message: /runDiagnose: options\.out must be a non-empty string, got 5/,
+    });
+    await assert.rejects(runDiagnose({ command: ["node"], stdout: {} } as never), {
+      code: "TIMEBOUND_ERR_INVALID_ARGUMENT",
+      message: /runDiagnose: options\.stdout\.write must be a function/,
+    });
+  });
+
+  it("says which program could not be started, with a code to match on", async () => {
+    const out = mkdtempSync(join(tmpdir(), "timebound-diagnose-"));
+    try {
+      await assert.rejects(
+        runDiagnose({ command: ["timebound-no-such-program"], out, stdout: { write: () => {} } }),
+        (err: unknown) => {
+          assert.ok(err instanceof ProgramStartError, "a ProgramStartError");
+          assert.equal(err.name, "ProgramStartError");
+          assert.equal(err.code, "TIMEBOUND_ERR_PROGRAM_START");
+          assert.equal(err.program, "timebound-no-such-program");
+          assert.match(err.message, /could not start "timebound-no-such-program": no such file/);
+          assert.match(String(err.stack), /^ProgramStartError: could not start/);
+          return true;
+        },
+      );
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });

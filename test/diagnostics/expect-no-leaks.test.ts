@@ -109,11 +109,11 @@ describe("expectNoLeaks (goleak for node:test and vitest)", () => {
   it("rejects bad arguments", async () => {
     await assert.rejects(
       expectNoLeaks(42 as unknown as () => void),
-      /fn must be a function, got number/,
+      /expectNoLeaks: fn must be a function, got 42/,
     );
     assert.throws(
       () => leakCheck({ graceMs: -1 }),
-      /options\.graceMs must be a number in 0\.\.60000, got -1/,
+      /leakCheck: options\.graceMs must be a number of milliseconds from 0 to 60,000, got -1/,
     );
   });
 });

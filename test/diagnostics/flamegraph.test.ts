@@ -131,11 +131,11 @@ describe("toFlameGraphHtml", () => {
   it("rejects bad options, naming them", () => {
     assert.throws(
       () => toFlameGraphHtml(snapshot, { maxNodes: 3 }),
-      /toFlameGraphHtml: maxNodes must be an integer from 10/,
+      /toFlameGraphHtml: options\.maxNodes must be an integer from 10/,
     );
     assert.throws(
       () => toFlameGraphHtml(snapshot, { title: 5 as unknown as string }),
-      /title must be a string/,
+      /options\.title must be a string/,
     );
   });
 });

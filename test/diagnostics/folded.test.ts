@@ -104,7 +104,7 @@ describe("toFolded", () => {
   it("rejects a maxStacks out of range, naming it", () => {
     assert.throws(
       () => toFolded(snapshotOf({}), { maxStacks: 0 }),
-      /toFolded: maxStacks must be an integer/,
+      /toFolded: options\.maxStacks must be an integer/,
     );
     assert.throws(
       () => toFolded(snapshotOf({}), { maxStacks: 1.5 }),

@@ -20,15 +20,15 @@ describe("tracking options", () => {
   it("bad options fail with the option's name and range", () => {
     assert.throws(
       () => track({ neverCanceledMs: -5 }),
-      /track: options\.neverCanceledMs must be a number in 0\.\.1000000000, got -5/,
+      /track: options\.neverCanceledMs must be a number from 0 to 1,000,000,000, got -5/,
     );
     assert.throws(
       () => track({ timerSampleEvery: 1.5 }),
-      /options\.timerSampleEvery must be an integer in 1\.\.1000000, got 1\.5/,
+      /options\.timerSampleEvery must be an integer from 1 to 1,000,000, got 1\.5/,
     );
     assert.throws(
       () => track({ timers: "yes" as unknown as boolean }),
-      /options\.timers must be a boolean, got string/,
+      /options\.timers must be true or false, got "yes"/,
     );
     assert.throws(
       () => track({ bounds: { maxContexts: -1 } }),
@@ -38,6 +38,27 @@ describe("tracking options", () => {
       () => track({ dumpSignal: "USR2" as NodeJS.Signals }),
       /options\.dumpSignal must be one of SIGUSR2, SIGUSR1, .*, or false for none .* got "USR2"/,
     );
+    assert.equal(isTracking(), false, "a rejected call starts nothing");
+  });
+
+  it("refuses an option it does not know, naming the known ones, and starts nothing", () => {
+    assert.throws(() => track({ neverCanceledMS: 5 } as never), {
+      name: "TypeError",
+      code: "TIMEBOUND_ERR_UNKNOWN_OPTION",
+      message: /^track: unknown option options\.neverCanceledMS \(known: neverCanceledMs, /,
+    });
+    assert.throws(() => track({ bounds: { maxContext: 5 } } as never), {
+      code: "TIMEBOUND_ERR_UNKNOWN_OPTION",
+      message: /^track: unknown option options\.bounds\.maxContext \(known: maxContexts, /,
+    });
+    assert.throws(() => track({ lateDeadlineMs: "50" } as never), {
+      name: "TypeError",
+      code: "TIMEBOUND_ERR_INVALID_ARGUMENT",
+    });
+    assert.throws(() => track({ reportDir: "" }), {
+      code: "TIMEBOUND_ERR_INVALID_ARGUMENT",
+      message: /^track: options\.reportDir must be a non-empty string, got ""/,
+    });
     assert.equal(isTracking(), false, "a rejected call starts nothing");
   });
 
@@ -106,7 +127,7 @@ describe("tracking options", () => {
     );
     assert.throws(
       () => optionsFromEnv({ TIMEBOUND_MAX_SAMPLES: "1" }),
-      /environment variable TIMEBOUND_MAX_SAMPLES must be an integer in 2\.\.1000000, got 1/,
+      /optionsFromEnv: environment variable TIMEBOUND_MAX_SAMPLES must be an integer from 2 to 1,000,000, got 1/,
     );
     assert.throws(
       () => optionsFromEnv({ TIMEBOUND_FETCH: "maybe" }),

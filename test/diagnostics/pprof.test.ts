@@ -211,7 +211,7 @@ describe("toPprof", () => {
   it("rejects a maxStacks out of range, naming it", async () => {
     await assert.rejects(
       toPprof(snapshot, { maxStacks: -1 }),
-      /toPprof: maxStacks must be an integer/,
+      /toPprof: options\.maxStacks must be an integer/,
     );
   });
 

@@ -240,7 +240,7 @@ describe("growthVerdict", () => {
   it("rejects options out of range, naming them", () => {
     assert.throws(
       () => growthVerdict([], { alpha: 0 }),
-      /growthVerdict: alpha must be a number above 0 and at most 0.2, got 0/,
+      /growthVerdict: options\.alpha must be a number above 0 and at most 0.2, got 0/,
     );
     assert.throws(() => growthVerdict([], { alpha: Number.NaN }), /alpha/);
     assert.throws(

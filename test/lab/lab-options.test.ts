@@ -9,6 +9,27 @@ describe("lab options", () => {
     assert.deepEqual(labOptions({ scale: 1 }), { requests: 20_000, scale: 1 });
   });
 
+  it("refuses with a LabOptionError that has a code, and an unknown option by name", () => {
+    assert.throws(
+      () => labOptions({ requests: 0 }),
+      (err: unknown) => {
+        assert.ok(err instanceof LabOptionError, "a LabOptionError");
+        assert.ok(err instanceof RangeError, "still a RangeError");
+        assert.equal(err.name, "LabOptionError");
+        assert.equal(err.code, "TIMEBOUND_ERR_LAB_OPTION");
+        assert.equal(err.expected, "a whole number from 1 to 1,000,000");
+        assert.match(String(err.stack), /^LabOptionError: requests must be a whole number/);
+        return true;
+      },
+    );
+    assert.throws(() => labOptions({ out: "" }), { code: "TIMEBOUND_ERR_LAB_OPTION" });
+    assert.throws(() => labOptions({ request: 5 } as never), {
+      name: "TypeError",
+      code: "TIMEBOUND_ERR_UNKNOWN_OPTION",
+      message: /^labOptions: unknown option options\.request \(known: requests, scale, out\)/,
+    });
+  });
+
   it("refuses out-of-range values, naming the option and the value", () => {
     for (const [given, option] of [
       [{ requests: 0 }, "requests"],

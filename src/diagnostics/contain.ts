@@ -1,11 +1,13 @@
+// Diagnostics runs inside the program's own calls; whatever goes wrong in it stays in it.
 const reported = new Set<string>();
 
 /**
- * Wraps a diagnostics callback that runs inside the program's own calls (a diagnostics_channel
- * subscriber, a timer wrapper): a bug in diagnostics must never throw into the program. The
- * first failure of each callback is reported on stderr; the program goes on.
+ * @internal Wraps a diagnostics callback that runs inside the program's own calls (a
+ * diagnostics_channel subscriber, a timer wrapper) so that its exceptions are contained: a bug in
+ * diagnostics must never throw into the program. The first failure of each callback is reported on
+ * stderr; the program goes on.
  */
-export function guard<A extends unknown[]>(
+export function containExceptions<A extends unknown[]>(
   where: string,
   fn: (...args: A) => void,
 ): (...args: A) => void {

@@ -1,0 +1,18 @@
+// Every diagnostics_channel channel that diagnostics listens on, in one place. They all belong
+// to the core's registry (`channels`, exported by `timebound`; docs/diagnostics-channels.md);
+// diagnostics publishes on none.
+import { channels } from "../core/index.js";
+
+/** @internal The core's channels that tracking subscribes to while it runs. */
+export const listenedChannels = {
+  /** `timebound:context:created` (`ContextCreatedMessage`): records each cancellable context. */
+  contextCreated: channels.created,
+  /** `timebound:context:ended` (`ContextEndedMessage`): drops its record from the live ones. */
+  contextEnded: channels.ended,
+  /** `timebound:deadline:fired` (`DeadlineFiredMessage`): a deadline timer that fired late. */
+  deadlineFired: channels.deadlineFired,
+  /** `timebound:op:start` (`OperationMessage`): a wait or adapter work under a context. */
+  opStart: channels.opStart,
+  /** `timebound:op:end` (`OperationEndMessage`): that operation stopped. */
+  opEnd: channels.opEnd,
+} as const;
