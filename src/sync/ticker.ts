@@ -1,6 +1,5 @@
 import { type Context, now } from "../core/index.js";
 import {
-  type CancelContext,
   checkContext,
   describeValue,
   invalidType,
@@ -37,7 +36,7 @@ class TickWait extends Watcher {
   }
 
   /** @internal The core's hook (see `Watcher`): the context ended first. */
-  _ended(_owner: CancelContext): void {
+  _ended(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.settle(true);
