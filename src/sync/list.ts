@@ -1,4 +1,7 @@
-/** @internal A node of an intrusive {@link List}: a waiter carries its own links, so removal is O(1). */
+/**
+ * @internal A node of an intrusive {@link List}: a waiter carries its own links, so removal is
+ * O(1).
+ */
 export interface ListNode {
   lprev: ListNode | null;
   lnext: ListNode | null;
@@ -6,8 +9,10 @@ export interface ListNode {
 }
 
 /**
- * @internal FIFO of waiters with O(1) push, shift and removal from the middle: a waiter whose context
+ * FIFO of waiters with O(1) push, shift and removal from the middle: a waiter whose context
  * ends leaves the queue at once instead of lingering until it reaches the front.
+ *
+ * @internal
  */
 export class List<N extends ListNode> {
   head: N | null = null;
