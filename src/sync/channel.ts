@@ -1,7 +1,7 @@
 import { background, type Context } from "../core/index.js";
-import { checkContext, describeValue, watch } from "../core/internal.js";
+import { checkContext, checkNumber, defineErrorClass, watch } from "../core/internal.js";
 import { List } from "./list.js";
-import { type Entry, Operation, type Outcome } from "./operation.js";
+import { type Entry, ChannelWait, type Outcome } from "./channel-wait.js";
 import { Ring } from "./ring.js";
 
 /** A receive's result, as Go's `v, ok := <-ch`: `ok` is false once the channel is closed and drained. */
@@ -24,8 +24,12 @@ export type ClosedResult = {
 
 const CLOSED: ClosedResult = Object.freeze({ ok: false, value: undefined });
 
+/** Any whole number of buffered values from 0 up. */
+const CAPACITY = { min: 0, max: Infinity, integer: true } as const;
+
 /**
- * Sending on, or closing, a closed channel (where Go panics).
+ * Sending on, or closing, a closed channel (where Go panics). Its `code` is
+ * `"TIMEBOUND_ERR_CHANNEL_CLOSED"`; `instanceof` works across the ESM and CJS copies too.
  *
  * @example
  * ```ts
@@ -39,11 +43,14 @@ const CLOSED: ClosedResult = Object.freeze({ ok: false, value: undefined });
  * ```
  */
 export class ChannelClosedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ChannelClosedError";
-  }
+  /** `"TIMEBOUND_ERR_CHANNEL_CLOSED"`: a send on, or a close of, a closed channel. */
+  declare readonly code: "TIMEBOUND_ERR_CHANNEL_CLOSED";
 }
+
+defineErrorClass(ChannelClosedError, "ChannelClosedError", {
+  kind: "timebound.ChannelClosedError",
+  code: "TIMEBOUND_ERR_CHANNEL_CLOSED",
+});
 
 /**
  * Go's channel: unbuffered (`new Channel()`, a send waits for a receiver: a rendezvous) or
@@ -62,35 +69,30 @@ export class ChannelClosedError extends Error {
 export class Channel<T> implements AsyncIterable<T> {
   /** How many values it buffers (0: unbuffered). */
   readonly capacity: number;
-  private readonly buffer: Ring<T>;
-  private isClosed = false;
-  /** @internal receivers waiting for a value */
-  readonly _recvq = new List<Entry>();
-  /** @internal senders waiting for room or a receiver */
-  readonly _sendq = new List<Entry>();
+  readonly #buffer: Ring<T>;
+  #closed = false;
+  /** @internal Receivers waiting for a value (read by select). */
+  readonly recvq = new List<Entry>();
+  /** @internal Senders waiting for room or a receiver (read by select). */
+  readonly sendq = new List<Entry>();
 
   /**
    * A channel that buffers `capacity` values (0: unbuffered); throws a RangeError unless
    * `capacity` is a non-negative integer.
    */
   constructor(capacity = 0) {
-    if (typeof capacity !== "number" || !Number.isInteger(capacity) || capacity < 0) {
-      throw new RangeError(
-        `Channel: capacity must be a non-negative integer, got ${describeValue(capacity)}`,
-      );
-    }
-    this.capacity = capacity;
-    this.buffer = new Ring<T>(Math.min(capacity, 1024));
+    this.capacity = checkNumber(capacity, "Channel", "capacity", CAPACITY);
+    this.#buffer = new Ring<T>(Math.min(capacity, 1024));
   }
 
   /** Values buffered right now (Go's `len(ch)`). */
   get length(): number {
-    return this.buffer.length;
+    return this.#buffer.length;
   }
 
   /** Whether {@link Channel.close} was called (buffered values may still be received). */
   get closed(): boolean {
-    return this.isClosed;
+    return this.#closed;
   }
 
   /**
@@ -106,12 +108,12 @@ export class Channel<T> implements AsyncIterable<T> {
     }
     const err = ctx.err;
     if (err !== undefined) return Promise.reject(err);
-    if (this.isClosed) return Promise.reject(sendOnClosed());
+    if (this.#closed) return Promise.reject(sendOnClosed());
     if (this.trySend(value)) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      const op = new Operation(() => resolve(), reject);
-      op.enqueue(this._sendq, 0, value);
-      watch(ctx, op);
+      const wait = new ChannelWait(() => resolve(), reject);
+      wait.enqueue(this.sendq, 0, value);
+      watch(ctx, wait);
     });
   }
 
@@ -127,24 +129,24 @@ export class Channel<T> implements AsyncIterable<T> {
     }
     const err = ctx.err;
     if (err !== undefined) return Promise.reject(err);
-    if (this._canRecv()) return Promise.resolve(this._recvNow());
+    if (this.canRecv()) return Promise.resolve(this.recvNow());
     return new Promise<RecvResult<T>>((resolve, reject) => {
-      const op = new Operation((o) => resolve(toRecvResult<T>(o)), reject);
-      op.enqueue(this._recvq, 0, undefined);
-      watch(ctx, op);
+      const wait = new ChannelWait((o) => resolve(toRecvResult<T>(o)), reject);
+      wait.enqueue(this.recvq, 0, undefined);
+      watch(ctx, wait);
     });
   }
 
   /** Sends without waiting: true if sent, false if it would block. Throws if closed. */
   trySend(value: T): boolean {
-    if (!this._canSend()) return false;
-    this._sendNow(value);
+    if (!this.canSend()) return false;
+    this.sendNow(value);
     return true;
   }
 
   /** Receives without waiting: `undefined` if it would block. */
   tryRecv(): RecvResult<T> | undefined {
-    return this._canRecv() ? this._recvNow() : undefined;
+    return this.canRecv() ? this.recvNow() : undefined;
   }
 
   /**
@@ -152,13 +154,13 @@ export class Channel<T> implements AsyncIterable<T> {
    * {@link ChannelClosedError}; buffered values can still be received. Closing twice throws.
    */
   close(): void {
-    if (this.isClosed) throw new ChannelClosedError("close of closed channel");
-    this.isClosed = true;
-    for (let e = this._recvq.shift(); e !== null; e = this._recvq.shift()) {
-      e.op.complete(e.index, false, undefined);
+    if (this.#closed) throw new ChannelClosedError("close of closed channel");
+    this.#closed = true;
+    for (let e = this.recvq.shift(); e !== null; e = this.recvq.shift()) {
+      e.wait.complete(e.index, false, undefined);
     }
-    for (let e = this._sendq.shift(); e !== null; e = this._sendq.shift()) {
-      e.op.fail(new ChannelClosedError("channel closed while sending"));
+    for (let e = this.sendq.shift(); e !== null; e = this.sendq.shift()) {
+      e.wait.fail(new ChannelClosedError("channel closed while sending"));
     }
   }
 
@@ -180,37 +182,37 @@ export class Channel<T> implements AsyncIterable<T> {
   }
 
   /** @internal A send would not block (or would throw: closed). */
-  _canSend(): boolean {
-    return this.isClosed || this._recvq.size > 0 || this.buffer.length < this.capacity;
+  canSend(): boolean {
+    return this.#closed || this.recvq.size > 0 || this.#buffer.length < this.capacity;
   }
 
   /** @internal A receive would not block. */
-  _canRecv(): boolean {
-    return this.buffer.length > 0 || this._sendq.size > 0 || this.isClosed;
+  canRecv(): boolean {
+    return this.#buffer.length > 0 || this.sendq.size > 0 || this.#closed;
   }
 
-  /** @internal Sends; the caller checked `_canSend()`. */
-  _sendNow(value: T): void {
-    if (this.isClosed) throw sendOnClosed();
-    const receiver = this._recvq.shift();
-    if (receiver !== null) receiver.op.complete(receiver.index, true, value);
-    else this.buffer.push(value);
+  /** @internal Sends; the caller checked `canSend()`. */
+  sendNow(value: T): void {
+    if (this.#closed) throw sendOnClosed();
+    const receiver = this.recvq.shift();
+    if (receiver !== null) receiver.wait.complete(receiver.index, true, value);
+    else this.#buffer.push(value);
   }
 
-  /** @internal Receives; the caller checked `_canRecv()`. */
-  _recvNow(): RecvResult<T> {
-    if (this.buffer.length > 0) {
-      const value = this.buffer.shift();
-      const sender = this._sendq.shift();
+  /** @internal Receives; the caller checked `canRecv()`. */
+  recvNow(): RecvResult<T> {
+    if (this.#buffer.length > 0) {
+      const value = this.#buffer.shift();
+      const sender = this.sendq.shift();
       if (sender !== null) {
-        this.buffer.push(sender.value as T);
-        sender.op.complete(sender.index, true, undefined);
+        this.#buffer.push(sender.value as T);
+        sender.wait.complete(sender.index, true, undefined);
       }
       return { ok: true, value };
     }
-    const sender = this._sendq.shift();
+    const sender = this.sendq.shift();
     if (sender !== null) {
-      sender.op.complete(sender.index, true, undefined);
+      sender.wait.complete(sender.index, true, undefined);
       return { ok: true, value: sender.value as T };
     }
     return CLOSED;

@@ -5,7 +5,13 @@ import {
   type ContextError,
   withCancel,
 } from "../core/index.js";
-import { checkContext, describeValue } from "../core/internal.js";
+import {
+  checkContext,
+  checkFunction,
+  checkNumber,
+  outOfRange,
+  readOptions,
+} from "../core/internal.js";
 
 /** A function run by a {@link Group}; it gets the group's context. */
 export type GroupTask = (ctx: Context) => unknown;
@@ -24,20 +30,20 @@ export type GroupTask = (ctx: Context) => unknown;
  * ```
  */
 export class Group {
-  private active = 0;
-  private limit = Infinity;
-  private readonly queued: GroupTask[] = [];
-  private failed = false;
-  private firstError: unknown = undefined;
+  #active = 0;
+  #limit = Infinity;
+  readonly #queued: GroupTask[] = [];
+  #failed = false;
+  #firstError: unknown = undefined;
   /** The context's error when the first queued task was dropped unstarted; wait() rejects with it. */
-  private dropError: ContextError | undefined = undefined;
-  private waiters: (() => void)[] = [];
-  private cancelable: CancelableContext | undefined = undefined;
-  private context: Context = background();
+  #dropError: ContextError | undefined = undefined;
+  #waiters: (() => void)[] = [];
+  #cancelable: CancelableContext | undefined = undefined;
+  #context: Context = background();
 
   /** The context each task gets; canceled on the first error when made by `withContext`. */
   get ctx(): Context {
-    return this.context;
+    return this.#context;
   }
 
   /**
@@ -46,8 +52,9 @@ export class Group {
    */
   static withContext(parent: Context, options?: { readonly name?: string }): Group {
     checkContext(parent, "Group.withContext");
+    const name = readOptions(options, "Group.withContext", ["name"]).string("name", "group", true);
     const group = new Group();
-    group.context = group.cancelable = withCancel(parent, { name: options?.name ?? "group" });
+    group.#context = group.#cancelable = withCancel(parent, { name });
     return group;
   }
 
@@ -57,19 +64,17 @@ export class Group {
    * are running, as Go panics.
    */
   setLimit(n: number): void {
-    if (typeof n !== "number" || Number.isNaN(n) || (!Number.isInteger(n) && n !== Infinity)) {
-      throw new RangeError(`Group.setLimit: n must be an integer, got ${describeValue(n)}`);
-    }
+    checkNumber(n, "Group.setLimit", "n", LIMIT);
     if (n === 0) {
-      throw new RangeError(
+      throw outOfRange(
         "Group.setLimit: n must not be 0: no task could ever start and wait() would never settle" +
           " (use a negative number or Infinity for no limit)",
       );
     }
-    if (this.active > 0 || this.queued.length > 0) {
-      throw new Error(`Group.setLimit: cannot change the limit while ${this.active} tasks run`);
+    if (this.#active > 0 || this.#queued.length > 0) {
+      throw new Error(`Group.setLimit: cannot change the limit while ${this.#active} tasks run`);
     }
-    this.limit = n < 0 ? Infinity : n;
+    this.#limit = n < 0 ? Infinity : n;
   }
 
   /**
@@ -78,16 +83,16 @@ export class Group {
    * `wait()` then rejects: work that never ran is not a success.
    */
   go(fn: GroupTask): void {
-    checkTask(fn, "Group.go");
-    if (this.active < this.limit) this.start(fn);
-    else this.queued.push(fn);
+    checkFunction(fn, "Group.go", "fn");
+    if (this.#active < this.#limit) this.#start(fn);
+    else this.#queued.push(fn);
   }
 
   /** Runs `fn` now if a slot is free; returns false (and runs nothing) otherwise. */
   tryGo(fn: GroupTask): boolean {
-    checkTask(fn, "Group.go");
-    if (this.active >= this.limit) return false;
-    this.start(fn);
+    checkFunction(fn, "Group.tryGo", "fn");
+    if (this.#active >= this.#limit) return false;
+    this.#start(fn);
     return true;
   }
 
@@ -97,52 +102,49 @@ export class Group {
    * error (its cause kept). Cancels the group's context either way.
    */
   async wait(): Promise<void> {
-    if (this.active > 0 || this.queued.length > 0) {
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    if (this.#active > 0 || this.#queued.length > 0) {
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
     }
-    this.cancelable?.cancel();
-    if (this.failed) throw this.firstError;
-    if (this.dropError !== undefined) throw this.dropError;
+    this.#cancelable?.cancel();
+    if (this.#failed) throw this.#firstError;
+    if (this.#dropError !== undefined) throw this.#dropError;
   }
 
-  private start(fn: GroupTask): void {
-    this.active++;
+  #start(fn: GroupTask): void {
+    this.#active++;
     let result: unknown;
     try {
-      result = fn(this.ctx);
+      result = fn(this.#context);
     } catch (err) {
-      this.finish(true, err);
+      this.#finish(true, err);
       return;
     }
     Promise.resolve(result).then(
-      () => this.finish(false, undefined),
-      (err: unknown) => this.finish(true, err),
+      () => this.#finish(false, undefined),
+      (err: unknown) => this.#finish(true, err),
     );
   }
 
-  private finish(failed: boolean, err: unknown): void {
-    this.active--;
-    if (failed && !this.failed) {
-      this.failed = true;
-      this.firstError = err;
-      this.cancelable?.cancel(err);
+  #finish(failed: boolean, err: unknown): void {
+    this.#active--;
+    if (failed && !this.#failed) {
+      this.#failed = true;
+      this.#firstError = err;
+      this.#cancelable?.cancel(err);
     }
-    while (this.active < this.limit && this.queued.length > 0) {
-      const next = this.queued.shift()!;
-      const err = this.ctx.err;
-      if (err === undefined) this.start(next);
-      else this.dropError ??= err;
+    while (this.#active < this.#limit && this.#queued.length > 0) {
+      const next = this.#queued.shift()!;
+      const err = this.#context.err;
+      if (err === undefined) this.#start(next);
+      else this.#dropError ??= err;
     }
-    if (this.active === 0 && this.queued.length === 0) {
-      const waiters = this.waiters;
-      this.waiters = [];
+    if (this.#active === 0 && this.#queued.length === 0) {
+      const waiters = this.#waiters;
+      this.#waiters = [];
       for (const w of waiters) w();
     }
   }
 }
 
-function checkTask(fn: unknown, where: string): void {
-  if (typeof fn !== "function") {
-    throw new TypeError(`${where}: fn must be a function, got ${describeValue(fn)}`);
-  }
-}
+/** Any whole number; Infinity (and any negative number) lifts the bound. */
+const LIMIT = { min: -Infinity, max: Infinity, integer: true, infinity: true } as const;

@@ -1,4 +1,7 @@
-/** A node of an intrusive {@link List}: a waiter carries its own links, so removal is O(1). */
+/**
+ * @internal A node of an intrusive {@link List}: a waiter carries its own links, so removal is
+ * O(1).
+ */
 export interface ListNode {
   lprev: ListNode | null;
   lnext: ListNode | null;
@@ -8,6 +11,8 @@ export interface ListNode {
 /**
  * FIFO of waiters with O(1) push, shift and removal from the middle: a waiter whose context
  * ends leaves the queue at once instead of lingering until it reaches the front.
+ *
+ * @internal
  */
 export class List<N extends ListNode> {
   head: N | null = null;
@@ -43,7 +48,7 @@ export class List<N extends ListNode> {
   }
 }
 
-/** Removes `node` from whichever list holds it. */
+/** @internal Removes `node` from whichever list holds it. */
 export function detach(node: ListNode): void {
   node.list?.remove(node);
 }

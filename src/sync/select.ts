@@ -1,7 +1,14 @@
 import type { Context } from "../core/index.js";
-import { checkContext, describeValue, watch } from "../core/internal.js";
+import {
+  checkBoolean,
+  checkContext,
+  describeValue,
+  invalidType,
+  optionsObject,
+  watch,
+} from "../core/internal.js";
 import { Channel, ChannelClosedError } from "./channel.js";
-import { Operation, type Outcome } from "./operation.js";
+import { ChannelWait, type Outcome } from "./channel-wait.js";
 
 /** A select case that receives from `recv`. */
 export interface RecvCase<T> {
@@ -91,6 +98,7 @@ export function select(
   try {
     checkContext(ctx, "select");
     checkCases(cases);
+    if (options !== undefined) checkOptions(options);
   } catch (bad) {
     return Promise.reject(bad); // a promise API rejects on bad arguments, as Node's do
   }
@@ -100,34 +108,34 @@ export function select(
   const ready: number[] = [];
   for (let i = 0; i < cases.length; i++) {
     const c = cases[i]!;
-    if ("recv" in c ? c.recv._canRecv() : c.send._canSend()) ready.push(i);
+    if ("recv" in c ? c.recv.canRecv() : c.send.canSend()) ready.push(i);
   }
   if (ready.length > 0) {
     const index = ready[Math.floor(Math.random() * ready.length)]!;
     const c = cases[index]!;
     if ("recv" in c) {
-      const r = c.recv._recvNow();
+      const r = c.recv.recvNow();
       return Promise.resolve({ index, ok: r.ok, value: r.value });
     }
     if (c.send.closed) return Promise.reject(new ChannelClosedError("send on closed channel"));
-    c.send._sendNow(c.value);
+    c.send.sendNow(c.value);
     return Promise.resolve({ index, ok: true, value: undefined });
   }
   if (options?.default === true) return Promise.resolve(DEFAULT);
 
   return new Promise<Outcome>((resolve, reject) => {
-    const op = new Operation(resolve, reject);
+    const wait = new ChannelWait(resolve, reject);
     cases.forEach((c, i) => {
-      if ("recv" in c) op.enqueue(c.recv._recvq, i, undefined);
-      else op.enqueue(c.send._sendq, i, c.value);
+      if ("recv" in c) wait.enqueue(c.recv.recvq, i, undefined);
+      else wait.enqueue(c.send.sendq, i, c.value);
     });
-    watch(ctx, op);
+    watch(ctx, wait);
   });
 }
 
 function checkCases(cases: unknown): asserts cases is readonly SelectCase[] {
   if (!Array.isArray(cases)) {
-    throw new TypeError(`select: cases must be an array, got ${describeValue(cases)}`);
+    throw invalidType(`select: cases must be an array, got ${describeValue(cases)}`);
   }
   cases.forEach((c: unknown, i) => {
     const ch =
@@ -139,9 +147,17 @@ function checkCases(cases: unknown): asserts cases is readonly SelectCase[] {
             : undefined
         : undefined;
     if (!(ch instanceof Channel)) {
-      throw new TypeError(
+      throw invalidType(
         `select: case ${i} must be { recv: Channel } or { send: Channel, value }, got ${describeValue(c)}`,
       );
     }
   });
+}
+
+const SELECT_OPTIONS: readonly (keyof SelectOptions)[] = ["default"];
+
+/** Checked only when given: a select without options (the common case) allocates nothing. */
+function checkOptions(options: SelectOptions): void {
+  const given = optionsObject(options, "select", SELECT_OPTIONS);
+  if (given.default !== undefined) checkBoolean(given.default, "select", "options.default");
 }

@@ -2,13 +2,19 @@ import type { Context } from "../core/index.js";
 import {
   type CancelContext,
   checkContext,
-  describeValue,
+  checkNumber,
   endedError,
+  outOfRange,
   unwatch,
   watch,
   Watcher,
 } from "../core/internal.js";
 import { List, type ListNode } from "./list.js";
+
+/** Any whole number of units from 1 up. */
+const SIZE = { min: 1, max: Infinity, integer: true } as const;
+/** Any whole number of units from 0 up (the size is checked apart, with its own message). */
+const WEIGHT = { min: 0, max: Infinity, integer: true } as const;
 
 class Acquirer extends Watcher implements ListNode {
   override get opName(): string {
@@ -26,8 +32,9 @@ class Acquirer extends Watcher implements ListNode {
     super();
   }
 
+  /** @internal The core's hook (see `Watcher`): the context ended first. */
   _ended(owner: CancelContext): void {
-    this.semaphore._abandon(this);
+    this.semaphore.abandon(this);
     this.reject(endedError(owner));
   }
 }
@@ -51,29 +58,24 @@ class Acquirer extends Watcher implements ListNode {
  * ```
  */
 export class Semaphore {
-  private used = 0;
-  private readonly waiters = new List<Acquirer>();
+  /** Units in all, free or held. */
+  readonly size: number;
+  #used = 0;
+  readonly #waiters = new List<Acquirer>();
 
   /** A semaphore of `size` units; throws a RangeError unless `size` is a positive integer. */
-  constructor(
-    /** Units in all, free or held. */
-    readonly size: number,
-  ) {
-    if (typeof size !== "number" || !Number.isInteger(size) || size <= 0) {
-      throw new RangeError(
-        `Semaphore: size must be a positive integer, got ${describeValue(size)}`,
-      );
-    }
+  constructor(size: number) {
+    this.size = checkNumber(size, "Semaphore", "size", SIZE);
   }
 
   /** Units free right now. */
   get available(): number {
-    return this.size - this.used;
+    return this.size - this.#used;
   }
 
   /** Acquirers waiting right now. */
   get waiting(): number {
-    return this.waiters.size;
+    return this.#waiters.size;
   }
 
   /**
@@ -83,7 +85,7 @@ export class Semaphore {
   acquire(ctx: Context, n = 1): Promise<void> {
     try {
       checkContext(ctx, "Semaphore.acquire");
-      this.checkWeight(n, "acquire");
+      this.#checkWeight(n, "acquire");
     } catch (bad) {
       return Promise.reject(bad); // a promise API rejects on bad arguments, as Node's do
     }
@@ -92,55 +94,51 @@ export class Semaphore {
     if (this.tryAcquire(n)) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const waiter = new Acquirer(this, n, resolve, reject);
-      this.waiters.push(waiter);
+      this.#waiters.push(waiter);
       watch(ctx, waiter);
     });
   }
 
   /** Acquires `n` units if they are free and nobody is queued; never waits. */
   tryAcquire(n = 1): boolean {
-    this.checkWeight(n, "tryAcquire");
-    if (this.waiters.size > 0 || this.size - this.used < n) return false;
-    this.used += n;
+    this.#checkWeight(n, "tryAcquire");
+    if (this.#waiters.size > 0 || this.size - this.#used < n) return false;
+    this.#used += n;
     return true;
   }
 
   /** Returns `n` units (default 1) and wakes the waiters they now satisfy. */
   release(n = 1): void {
-    this.checkWeight(n, "release");
-    if (n > this.used) {
-      throw new RangeError(`Semaphore.release: released ${n} but only ${this.used} are held`);
+    this.#checkWeight(n, "release");
+    if (n > this.#used) {
+      throw outOfRange(`Semaphore.release: released ${n} but only ${this.#used} are held`);
     }
-    this.used -= n;
-    this.grant();
+    this.#used -= n;
+    this.#grant();
   }
 
-  /** @internal a waiter whose context ended leaves; those behind it may now fit. */
-  _abandon(waiter: Acquirer): void {
-    const wasHead = this.waiters.head === waiter;
-    this.waiters.remove(waiter);
-    if (wasHead) this.grant();
+  /** @internal A waiter whose context ended leaves; those behind it may now fit. */
+  abandon(waiter: Acquirer): void {
+    const wasHead = this.#waiters.head === waiter;
+    this.#waiters.remove(waiter);
+    if (wasHead) this.#grant();
   }
 
-  private grant(): void {
-    for (let w = this.waiters.head; w !== null; w = this.waiters.head) {
-      if (this.size - this.used < w.n) return; // FIFO: the head waits, and so do those behind it
-      this.used += w.n;
-      this.waiters.remove(w);
+  #grant(): void {
+    for (let w = this.#waiters.head; w !== null; w = this.#waiters.head) {
+      if (this.size - this.#used < w.n) return; // FIFO: the head waits, and so do those behind it
+      this.#used += w.n;
+      this.#waiters.remove(w);
       unwatch(w);
       w.resolve();
     }
   }
 
-  private checkWeight(n: unknown, method: string): asserts n is number {
-    if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
-      throw new RangeError(
-        `Semaphore.${method}: n must be a non-negative integer, got ${describeValue(n)}`,
-      );
-    }
-    if (n > this.size) {
-      throw new RangeError(
-        `Semaphore.${method}: n (${n}) exceeds the semaphore's size (${this.size}); it could never be granted`,
+  #checkWeight(n: unknown, method: string): asserts n is number {
+    const weight = checkNumber(n, `Semaphore.${method}`, "n", WEIGHT);
+    if (weight > this.size) {
+      throw outOfRange(
+        `Semaphore.${method}: n (${weight}) exceeds the semaphore's size (${this.size}); it could never be granted`,
       );
     }
   }

@@ -2,7 +2,7 @@ import { type Context, now } from "../core/index.js";
 import {
   type CancelContext,
   checkContext,
-  describeValue,
+  checkMs,
   endedError,
   startTimer,
   TIMER_SLACK_MS,
@@ -35,12 +35,16 @@ class Sleeper extends Watcher {
     this.resolve();
   }
 
+  /** @internal The core's hook (see `Watcher`): the context ended first. */
   _ended(owner: CancelContext): void {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.reject(endedError(owner));
   }
 }
+
+/** Any number of ms: zero or less is a yield, Infinity waits for the context alone. */
+const ANY_MS = { min: -Infinity, max: Infinity, infinity: true } as const;
 
 function wake(sleeper: Sleeper): void {
   sleeper.wake();
@@ -64,9 +68,7 @@ export function sleep(ctx: Context, ms: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     // Thrown here, bad arguments reject the promise, as Node's promise APIs do.
     checkContext(ctx, "sleep");
-    if (typeof ms !== "number" || Number.isNaN(ms)) {
-      throw new TypeError(`sleep: ms must be a number of milliseconds, got ${describeValue(ms)}`);
-    }
+    checkMs(ms, "sleep", "ms", ANY_MS);
     const sleeper = new Sleeper(now() + ms, resolve, reject);
     if (!watch(ctx, sleeper)) {
       reject(endedError(ctx));

@@ -1,8 +1,9 @@
 import { type Context, now } from "../core/index.js";
 import {
-  type CancelContext,
   checkContext,
   describeValue,
+  invalidType,
+  outOfRange,
   startTimer,
   TIMER_SLACK_MS,
   unwatch,
@@ -34,7 +35,8 @@ class TickWait extends Watcher {
     super();
   }
 
-  _ended(_owner: CancelContext): void {
+  /** @internal The core's hook (see `Watcher`): the context ended first. */
+  _ended(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.settle(true);
@@ -69,11 +71,7 @@ function onTick(wait: TickWait): void {
  */
 export function ticker(ctx: Context, intervalMs: number): AsyncIterableIterator<Tick> {
   checkContext(ctx, "ticker");
-  if (typeof intervalMs !== "number" || !(intervalMs > 0) || intervalMs === Infinity) {
-    throw new RangeError(
-      `ticker: intervalMs must be a positive, finite number, got ${describeValue(intervalMs)}`,
-    );
-  }
+  checkInterval(intervalMs);
   const start = now();
   let delivered = 0;
   let stopped = false;
@@ -124,4 +122,11 @@ export function ticker(ctx: Context, intervalMs: number): AsyncIterableIterator<
       return this;
     },
   };
+}
+
+/** A positive, finite number of ms: the validator's ranges are inclusive, and 0 is no interval. */
+function checkInterval(ms: unknown): asserts ms is number {
+  if (typeof ms === "number" && ms > 0 && ms !== Infinity) return;
+  const message = `ticker: intervalMs must be a positive, finite number, got ${describeValue(ms)}`;
+  throw typeof ms === "number" ? outOfRange(message) : invalidType(message);
 }

@@ -162,8 +162,8 @@ describe("Channel (model-based property)", () => {
             }
             await flush();
             assert.equal(ch.length, model.buf.length);
-            assert.equal(ch._sendq.size, model.sendq.length);
-            assert.equal(ch._recvq.size, model.recvq.length);
+            assert.equal(ch.sendq.size, model.sendq.length);
+            assert.equal(ch.recvq.size, model.recvq.length);
             for (const op of ops) {
               assert.deepEqual(op.outcome, model.results.get(op.id), `op ${op.id}`);
               if (op.outcome !== "pending") assert.equal(dependents(op.ctx), 0);
@@ -171,7 +171,7 @@ describe("Channel (model-based property)", () => {
           }
           for (const op of ops) op.ctx.cancel();
           await flush();
-          assert.equal(ch._sendq.size + ch._recvq.size, 0, "waiters left after every ctx ended");
+          assert.equal(ch.sendq.size + ch.recvq.size, 0, "waiters left after every ctx ended");
         },
       ),
       { numRuns: 300 },

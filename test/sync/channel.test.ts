@@ -114,11 +114,11 @@ describe("Channel and the context", () => {
     const ch = new Channel<number>();
     const ctx = withCancel(background());
     const p = ch.recv(ctx);
-    assert.equal(ch._recvq.size, 1);
+    assert.equal(ch.recvq.size, 1);
     assert.equal(dependents(ctx), 1);
     ctx.cancel();
     await assert.rejects(p, Canceled);
-    assert.equal(ch._recvq.size, 0);
+    assert.equal(ch.recvq.size, 0);
     assert.equal(dependents(ctx), 0);
     assert.equal(ch.trySend(1), false, "no ghost receiver took the value");
   });
@@ -127,7 +127,7 @@ describe("Channel and the context", () => {
     const ch = new Channel<number>();
     const ctx = withTimeout(background(), 10);
     await assert.rejects(ch.send(ctx, 42), (e: Error) => e.name === "TimeoutError");
-    assert.equal(ch._sendq.size, 0);
+    assert.equal(ch.sendq.size, 0);
     assert.equal(ch.tryRecv(), undefined);
   });
 
@@ -163,7 +163,10 @@ describe("Channel and the context", () => {
   });
 
   it("validates its capacity", () => {
-    assert.throws(() => new Channel(-1), /capacity must be a non-negative integer, got -1/);
+    assert.throws(
+      () => new Channel(-1),
+      /Channel: capacity must be an integer from 0 to Infinity, got -1/,
+    );
     assert.throws(() => new Channel(1.5), RangeError);
   });
 

@@ -32,7 +32,7 @@ describe("select", () => {
     const a = new Channel<number>();
     const r = await select(background(), [{ recv: a }], { default: true });
     assert.equal(r.index, -1);
-    assert.equal(a._recvq.size, 0);
+    assert.equal(a.recvq.size, 0);
   });
 
   it("waits for the first case to become ready, and withdraws the others", async () => {
@@ -41,10 +41,10 @@ describe("select", () => {
     const ctx = withCancel(background());
     const p = select(ctx, [{ recv: a }, { recv: b }]);
     assert.equal(await state(p), "pending");
-    assert.equal(a._recvq.size + b._recvq.size, 2);
+    assert.equal(a.recvq.size + b.recvq.size, 2);
     await b.send(background(), 5);
     assert.deepEqual(await p, { index: 1, ok: true, value: 5 });
-    assert.equal(a._recvq.size + b._recvq.size, 0);
+    assert.equal(a.recvq.size + b.recvq.size, 0);
     assert.equal(dependents(ctx), 0);
     ctx.cancel();
   });
@@ -63,7 +63,7 @@ describe("select", () => {
     const p = select(ctx, [{ recv: a }, { send: b, value: 1 }]);
     ctx.cancel();
     await assert.rejects(p, Canceled);
-    assert.equal(a._recvq.size + b._sendq.size, 0);
+    assert.equal(a.recvq.size + b.sendq.size, 0);
   });
 
   it("reports a closed channel as a ready receive with ok: false", async () => {

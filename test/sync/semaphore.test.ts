@@ -64,11 +64,17 @@ describe("Semaphore", () => {
   });
 
   it("rejects bad input with clear errors", async () => {
-    assert.throws(() => new Semaphore(0), /size must be a positive integer, got 0/);
+    assert.throws(
+      () => new Semaphore(0),
+      /Semaphore: size must be an integer from 1 to Infinity, got 0/,
+    );
     const s = new Semaphore(2);
     assert.throws(() => s.release(), /released 1 but only 0 are held/);
     assert.throws(() => s.tryAcquire(3), /exceeds the semaphore's size/);
-    assert.throws(() => s.tryAcquire(-1), /non-negative integer, got -1/);
+    assert.throws(
+      () => s.tryAcquire(-1),
+      /Semaphore.tryAcquire: n must be an integer from 0 to Infinity, got -1/,
+    );
     await assert.rejects(s.acquire({} as never), /Semaphore.acquire: ctx must be/);
     await assert.rejects(s.acquire(background(), 3), /exceeds the semaphore's size/);
     assert.equal(s.available, 2, "a refused acquire holds nothing");

@@ -1,5 +1,11 @@
 import { type Context, fromSignal } from "../../core/index.js";
-import { checkContext, describeValue } from "../../core/internal.js";
+import {
+  checkContext,
+  describeValue,
+  invalidType,
+  optionsObject,
+  readOptions,
+} from "../../core/internal.js";
 import {
   type BoundInit,
   type Engine,
@@ -8,8 +14,8 @@ import {
   signalEngine,
 } from "./fetch-impl.js";
 import { FetchCall, type TimeLeftHeader } from "./fetch-call.js";
-import { guardResponse } from "./guarded-body.js";
-import { headerOption, msOption, optionsObject } from "./options.js";
+import { withContextBody } from "./context-body.js";
+import { headerOption } from "./header-option.js";
 import { timeLeftValue } from "./deadline-header.js";
 import { withTimeLeft } from "./request-headers.js";
 
@@ -57,6 +63,8 @@ const globalEngine = signalEngine((input, init) => globalThis.fetch(input, init)
 const bySignal = (engine: Engine): Engine => signalEngine(engine.fetch);
 
 const DEFAULT_MARGIN_MS = 10;
+const MARGIN_MS = { min: 0, max: 60_000 } as const;
+const FETCH_OPTIONS: readonly (keyof FetchOptions)[] = ["header", "marginMs", "fetch"];
 
 /**
  * Makes a {@link fetch} with its own header name, margin or underlying fetch.
@@ -68,15 +76,10 @@ const DEFAULT_MARGIN_MS = 10;
  * ```
  */
 export function createFetch(options?: FetchOptions): ContextFetch {
-  const o = optionsObject(options, "createFetch");
-  const header = headerOption(o.header, "createFetch");
-  const marginMs = msOption(o.marginMs, "createFetch", "marginMs", DEFAULT_MARGIN_MS, 0, 60_000);
-  const impl = o.fetch;
-  if (impl !== undefined && typeof impl !== "function") {
-    throw new TypeError(
-      `createFetch: options.fetch must be a fetch function, got ${describeValue(impl)}`,
-    );
-  }
+  const o = readOptions(options, "createFetch", FETCH_OPTIONS);
+  const header = headerOption(o.raw("header"), "createFetch");
+  const marginMs = o.ms("marginMs", DEFAULT_MARGIN_MS, MARGIN_MS);
+  const impl = o.function("fetch", undefined);
   const custom = impl === undefined ? undefined : signalEngine(impl);
   const timeLeft: TimeLeftHeader | undefined =
     header === false ? undefined : { name: header, marginMs };
@@ -121,7 +124,7 @@ export function createFetch(options?: FetchOptions): ContextFetch {
     } catch (e) {
       return Promise.reject(call.fail(e)); // a fetch that throws instead of rejecting
     }
-    return call.start(work, guardResponse);
+    return call.start(work, withContextBody);
   };
 
   /** The init the fetch underneath gets: the caller's, with the time left and the call's hook. */
@@ -171,7 +174,7 @@ export function createFetch(options?: FetchOptions): ContextFetch {
  * also while nobody is reading the body, so the server sees it; a response read to its end keeps
  * its connection for the next request. The request carries the time left in a
  * `timebound-timeout` header. The response is the one fetch made (its class, `url`, `type`),
- * with guarded readers; one dropped unread is released when it is garbage-collected.
+ * with readers that obey the context; one dropped unread is released when it is garbage-collected.
  *
  * Uses undici's fetch if undici is installed (so `init.dispatcher` from your undici works; the
  * request is stopped through a dispatcher of its own, which costs less than a signal), the
@@ -192,15 +195,13 @@ function checkArguments(ctx: unknown, input: unknown, init: unknown): asserts ct
   checkContext(ctx, "fetch");
   const isRequest = typeof input === "object" && input !== null && "url" in input;
   if (typeof input !== "string" && !(input instanceof URL) && !isRequest) {
-    throw new TypeError(
+    throw invalidType(
       `fetch: input must be a URL string, a URL or a Request, got ${describeValue(input)}`,
     );
   }
-  if (init !== undefined && (typeof init !== "object" || init === null)) {
-    throw new TypeError(`fetch: init must be an object, got ${describeValue(init)}`);
-  }
-  const signal = (init as { signal?: unknown } | undefined)?.signal;
+  // fetch's own init: every key of RequestInit passes through; only its signal is ours to check.
+  const signal = optionsObject(init as FetchInit | undefined, "fetch", undefined, "init").signal;
   if (signal !== undefined && signal !== null && !(signal instanceof AbortSignal)) {
-    throw new TypeError(`fetch: init.signal must be an AbortSignal, got ${describeValue(signal)}`);
+    throw invalidType(`fetch: init.signal must be an AbortSignal, got ${describeValue(signal)}`);
   }
 }

@@ -23,18 +23,22 @@ class EndedController implements Controller {
  * the server sees the connection close) and fails with `ctx.err`; a request still waiting for
  * a connection fails with `ctx.err` at once, and is aborted when undici gets to it. Whatever
  * undici reports after that is not passed on: the caller hears exactly one end.
+ *
+ * @internal
  */
 export class ContextHandler extends Watcher implements Handler {
-  private controller: Controller | undefined = undefined;
-  private error: Error | undefined = undefined;
+  #controller: Controller | undefined = undefined;
+  #error: Error | undefined = undefined;
   /** The caller's handler has been told the request failed. */
-  private told = false;
+  #told = false;
+  readonly #handler: Handler;
 
   constructor(
     readonly ctx: Context,
-    private readonly handler: Handler,
+    handler: Handler,
   ) {
     super();
+    this.#handler = handler;
   }
 
   override get opName(): string {
@@ -48,40 +52,41 @@ export class ContextHandler extends Watcher implements Handler {
   start(): boolean {
     if (watch(this.ctx, this)) return true;
     const err = endedError(this.ctx);
-    this.fail(new EndedController(err), err);
+    this.#fail(new EndedController(err), err);
     return false;
   }
 
+  /** @internal The core's hook (see `Watcher`): the context ended. */
   _ended(owner: CancelContext): void {
-    this.error = endedError(owner);
+    this.#error = endedError(owner);
     // Abort from a microtask: undici runs handlers and touches sockets, not inside cancel().
-    queueMicrotask(() => this.stop());
+    queueMicrotask(() => this.#stop());
   }
 
-  private stop(): void {
-    const err = this.error!;
-    if (this.told) return;
-    if (this.controller !== undefined) {
-      this.controller.abort(err); // undici calls onResponseError, which tells the caller
+  #stop(): void {
+    const err = this.#error!;
+    if (this.#told) return;
+    if (this.#controller !== undefined) {
+      this.#controller.abort(err); // undici calls onResponseError, which tells the caller
     } else {
-      this.fail(new EndedController(err), err);
+      this.#fail(new EndedController(err), err);
     }
   }
 
   /** Tells the caller's handler the request failed, once. */
-  fail(controller: Controller, err: Error): void {
-    if (this.told) return;
-    this.told = true;
-    this.handler.onResponseError?.(controller, err);
+  #fail(controller: Controller, err: Error): void {
+    if (this.#told) return;
+    this.#told = true;
+    this.#handler.onResponseError?.(controller, err);
   }
 
   onRequestStart(controller: Controller, context: unknown): void {
-    if (this.error !== undefined) {
-      controller.abort(this.error);
+    if (this.#error !== undefined) {
+      controller.abort(this.#error);
       return;
     }
-    this.controller = controller;
-    this.handler.onRequestStart?.(controller, context);
+    this.#controller = controller;
+    this.#handler.onRequestStart?.(controller, context);
   }
 
   onRequestUpgrade(
@@ -91,12 +96,12 @@ export class ContextHandler extends Watcher implements Handler {
     socket: Duplex,
   ): void {
     unwatch(this); // the socket is the caller's now
-    if (this.error === undefined) {
-      this.handler.onRequestUpgrade?.(controller, statusCode, headers, socket);
+    if (this.#error === undefined) {
+      this.#handler.onRequestUpgrade?.(controller, statusCode, headers, socket);
       return;
     }
     socket.destroy();
-    this.fail(controller, this.error);
+    this.#fail(controller, this.#error);
   }
 
   onResponseStart(
@@ -105,24 +110,24 @@ export class ContextHandler extends Watcher implements Handler {
     headers: Headers,
     statusMessage?: string,
   ): void {
-    if (this.error === undefined) {
-      this.handler.onResponseStart?.(controller, statusCode, headers, statusMessage);
+    if (this.#error === undefined) {
+      this.#handler.onResponseStart?.(controller, statusCode, headers, statusMessage);
     }
   }
 
   onResponseData(controller: Controller, chunk: Buffer): void {
-    if (this.error === undefined) this.handler.onResponseData?.(controller, chunk);
+    if (this.#error === undefined) this.#handler.onResponseData?.(controller, chunk);
   }
 
   onResponseEnd(controller: Controller, trailers: Headers): void {
     unwatch(this);
     // Ended between the context's end and the abort: the caller dropped data, so it fails.
-    if (this.error !== undefined) this.fail(controller, this.error);
-    else this.handler.onResponseEnd?.(controller, trailers);
+    if (this.#error !== undefined) this.#fail(controller, this.#error);
+    else this.#handler.onResponseEnd?.(controller, trailers);
   }
 
   onResponseError(controller: Controller, err: Error): void {
     unwatch(this);
-    this.fail(controller, this.error ?? err);
+    this.#fail(controller, this.#error ?? err);
   }
 }

@@ -10,6 +10,11 @@
  */
 export const DEFAULT_DEADLINE_HEADER = "timebound-timeout";
 
+import { checkMs } from "../../core/internal.js";
+
+/** Any number of ms: zero or less encodes as "0m", Infinity as the longest duration. */
+const ANY_MS = { min: -Infinity, max: Infinity, infinity: true } as const;
+
 /** Largest value the encoding allows: 8 digits. */
 const MAX_VALUE = 99_999_999;
 
@@ -39,6 +44,8 @@ export const MAX_SENT_DEADLINE_MS = 2 ** 31 - 1;
 /**
  * The header value for `remainingMs` left, less `marginMs`, or undefined when no deadline is to
  * be sent (none, or more than {@link MAX_SENT_DEADLINE_MS} away).
+ *
+ * @internal
  */
 export function timeLeftValue(remainingMs: number, marginMs: number): string | undefined {
   return remainingMs > MAX_SENT_DEADLINE_MS ? undefined : encodeTimeout(remainingMs - marginMs);
@@ -58,9 +65,7 @@ export function timeLeftValue(remainingMs: number, marginMs: number): string | u
  * ```
  */
 export function encodeTimeout(ms: number): string {
-  if (typeof ms !== "number" || Number.isNaN(ms)) {
-    throw new TypeError(`encodeTimeout: ms must be a number, got ${String(ms)}`);
-  }
+  checkMs(ms, "encodeTimeout", "ms", ANY_MS);
   if (!(ms > 0)) return "0m";
   if (ms < 1) return `${Math.floor(ms * 1000)}u`;
   if (ms <= MAX_VALUE) return `${Math.floor(ms)}m`; // every deadline under 27 hours

@@ -1,7 +1,7 @@
 import type { Dispatcher } from "undici";
 import { isPlainObject, recordWith } from "./request-headers.js";
 
-/** The headers of undici's dispatch options. */
+/** @internal The headers of undici's dispatch options. */
 export type DispatchHeaders = Dispatcher.DispatchOptions["headers"];
 type HeaderValue = string | string[] | undefined;
 
@@ -9,6 +9,8 @@ type HeaderValue = string | string[] | undefined;
  * undici's dispatch headers with `name` (lower case) set to `value`, replacing any header of that
  * name in any case. undici accepts a flat `[name, value, ...]` array, an iterable of pairs or a
  * plain object; the result keeps the caller's form where it can and never mutates the input.
+ *
+ * @internal
  */
 export function setDispatchHeader(
   headers: DispatchHeaders,
@@ -39,6 +41,8 @@ export function setDispatchHeader(
 /**
  * {@link setDispatchHeader} for headers made afresh for this one request (fetch's): a plain
  * object is updated in place, saving a copy on every request; any other form is copied.
+ *
+ * @internal
  */
 export function putDispatchHeader(
   headers: DispatchHeaders,

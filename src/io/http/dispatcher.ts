@@ -1,10 +1,16 @@
 import { type Context, current } from "../../core/index.js";
-import { checkContext, describeValue } from "../../core/internal.js";
+import {
+  checkContext,
+  describeValue,
+  invalidType,
+  optionsObject,
+  readOptions,
+} from "../../core/internal.js";
 import type { Dispatcher } from "undici";
 import { ContextHandler } from "./context-handler.js";
 import { timeLeftValue } from "./deadline-header.js";
 import { setDispatchHeader } from "./dispatch-headers.js";
-import { headerOption, msOption, optionsObject } from "./options.js";
+import { headerOption } from "./header-option.js";
 
 /** Options for {@link contextInterceptor}. */
 export interface ContextInterceptorOptions {
@@ -20,6 +26,13 @@ export interface ContextInterceptorOptions {
 }
 
 const DEFAULT_MARGIN_MS = 10;
+const MARGIN_MS = { min: 0, max: 60_000 } as const;
+const INTERCEPTOR_OPTIONS: readonly (keyof ContextInterceptorOptions)[] = [
+  "context",
+  "header",
+  "marginMs",
+];
+const DISPATCHER_OPTIONS: readonly string[] = ["header", "marginMs"];
 
 /**
  * An undici interceptor (for `dispatcher.compose()`) that puts each request under a context: when
@@ -45,18 +58,11 @@ const DEFAULT_MARGIN_MS = 10;
 export function contextInterceptor(
   options?: ContextInterceptorOptions,
 ): Dispatcher.DispatcherComposeInterceptor {
-  const o = optionsObject(options, "contextInterceptor");
-  const fixed = o.context;
+  const o = readOptions(options, "contextInterceptor", INTERCEPTOR_OPTIONS);
+  const fixed = o.raw("context");
   if (fixed !== undefined) checkContext(fixed, "contextInterceptor");
-  const header = headerOption(o.header, "contextInterceptor");
-  const marginMs = msOption(
-    o.marginMs,
-    "contextInterceptor",
-    "marginMs",
-    DEFAULT_MARGIN_MS,
-    0,
-    60_000,
-  );
+  const header = headerOption(o.raw("header"), "contextInterceptor");
+  const marginMs = o.ms("marginMs", DEFAULT_MARGIN_MS, MARGIN_MS);
 
   return (dispatch) =>
     function dispatchUnderContext(opts, handler) {
@@ -69,12 +75,12 @@ export function contextInterceptor(
             "with undici 6, use timebound/http's fetch(ctx), which works with both",
         );
       }
-      const guarded = new ContextHandler(ctx, handler);
-      if (!guarded.start()) return true;
+      const bound = new ContextHandler(ctx, handler);
+      if (!bound.start()) return true;
       const value = header === false ? undefined : timeLeftValue(ctx.remaining(), marginMs);
-      if (header === false || value === undefined) return dispatch(opts, guarded);
+      if (header === false || value === undefined) return dispatch(opts, bound);
       const headers = setDispatchHeader(opts.headers, header, value);
-      return dispatch({ ...opts, headers }, guarded);
+      return dispatch({ ...opts, headers }, bound);
     };
 }
 
@@ -96,16 +102,17 @@ export function contextDispatcher(
   options?: Omit<ContextInterceptorOptions, "context">,
 ): Dispatcher {
   checkContext(ctx, "contextDispatcher");
+  const own = optionsObject(options, "contextDispatcher", DISPATCHER_OPTIONS);
   const dispatcher = base ?? globalDispatcher();
   if (typeof (dispatcher as Partial<Dispatcher> | undefined)?.compose !== "function") {
-    throw new TypeError(
+    throw invalidType(
       base === undefined
         ? "contextDispatcher: no base dispatcher given and undici's global dispatcher is not " +
             "set (import undici first, or pass one: contextDispatcher(ctx, new Agent()))"
         : `contextDispatcher: base must be an undici Dispatcher (6 or later), got ${describeValue(base)}`,
     );
   }
-  return dispatcher!.compose(contextInterceptor({ ...options, context: ctx }));
+  return dispatcher!.compose(contextInterceptor({ ...own, context: ctx }));
 }
 
 // Where undici (and Node's bundled fetch) keep the global dispatcher; read here so that this

@@ -2,10 +2,9 @@
 // handlers alike. What goes over the wire is a fixed description: an error's explanation names
 // internal contexts, their ancestors and cancel causes, which belong in logs, not to the client.
 import { Canceled, cause, ContextError, DeadlineExceeded, isContext } from "../../core/index.js";
-import { describeValue } from "../../core/internal.js";
+import { checkBoolean, optionsObject } from "../../core/internal.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ClientDisconnectedError } from "./errors.js";
-import { optionsObject } from "./options.js";
 
 /** Options of {@link expressErrorHandler} and {@link fastifyErrorHandler}. */
 export interface ErrorResponseOptions {
@@ -19,7 +18,7 @@ export interface ErrorResponseOptions {
   readonly explain?: boolean;
 }
 
-/** How to answer a request that failed with a context error. */
+/** @internal How to answer a request that failed with a context error. */
 export type ContextFailure =
   /** The response was already sent (a late error): nothing to do, nothing to log. */
   | { readonly kind: "sent" }
@@ -35,8 +34,9 @@ export type ContextFailure =
       readonly body: string;
     };
 
-/** The fixed descriptions sent by default. */
+/** @internal The fixed descriptions sent by default. */
 export const DEADLINE_EXCEEDED_TEXT = "deadline exceeded";
+/** @internal */
 export const CANCELED_TEXT = "request canceled";
 
 /**
@@ -45,6 +45,8 @@ export const CANCELED_TEXT = "request canceled";
  * (the caller passes it on). `DeadlineExceeded` is a 504; `Canceled` because the client left
  * (the request context's cause, the error's cause, or a closed connection) closes quietly;
  * another `Canceled` (a server shutdown, a canceled parent) is a 503.
+ *
+ * @internal
  */
 export function contextFailure(
   err: unknown,
@@ -79,17 +81,19 @@ function clientGone(
   return isContext(ctx) && cause(ctx) instanceof ClientDisconnectedError;
 }
 
-/** Reads `explain` from the options of `fn`, found at `path` ("options"). */
+/** @internal The option names of {@link ErrorResponseOptions}. */
+export const ERROR_RESPONSE_OPTIONS: readonly (keyof ErrorResponseOptions)[] = ["explain"];
+
+/**
+ * @internal Reads `explain` from the options of `fn`, found at `path` ("options"), which may
+ * hold `known` keys and no others.
+ */
 export function explainOption(
   options: ErrorResponseOptions | undefined,
   fn: string,
   path = "options",
+  known: readonly string[] = ERROR_RESPONSE_OPTIONS,
 ): boolean {
-  const o = optionsObject(options, fn);
-  if (o.explain !== undefined && typeof o.explain !== "boolean") {
-    throw new TypeError(
-      `${fn}: ${path}.explain must be a boolean, got ${describeValue(o.explain)}`,
-    );
-  }
-  return o.explain === true;
+  const explain = optionsObject(options, fn, known, path).explain;
+  return explain !== undefined && checkBoolean(explain, fn, `${path}.explain`);
 }

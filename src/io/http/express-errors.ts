@@ -1,7 +1,12 @@
 import type { ContextError } from "../../core/index.js";
-import { describeValue } from "../../core/internal.js";
+import { describeValue, invalidType } from "../../core/internal.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type ErrorResponseOptions, contextFailure, explainOption } from "./error-response.js";
+import {
+  ERROR_RESPONSE_OPTIONS,
+  type ErrorResponseOptions,
+  contextFailure,
+  explainOption,
+} from "./error-response.js";
 
 /** An Express error middleware (four arguments), typed without Express. */
 export type ContextErrorMiddleware = (
@@ -20,6 +25,8 @@ export interface ExpressErrorOptions extends ErrorResponseOptions {
    */
   readonly log?: ((err: ContextError, req: IncomingMessage) => void) | false;
 }
+
+const EXPRESS_ERROR_OPTIONS: readonly string[] = [...ERROR_RESPONSE_OPTIONS, "log"];
 
 function logToConsole(err: ContextError): void {
   console.error(err.stack ?? String(err));
@@ -42,10 +49,10 @@ function logToConsole(err: ContextError): void {
  * ```
  */
 export function expressErrorHandler(options?: ExpressErrorOptions): ContextErrorMiddleware {
-  const explain = explainOption(options, "expressErrorHandler");
+  const explain = explainOption(options, "expressErrorHandler", "options", EXPRESS_ERROR_OPTIONS);
   const log = options?.log ?? logToConsole;
   if (log !== false && typeof log !== "function") {
-    throw new TypeError(
+    throw invalidType(
       `expressErrorHandler: options.log must be a function or false, got ${describeValue(log)}`,
     );
   }

@@ -72,7 +72,7 @@ export function fastifyErrorHandler(options?: ErrorResponseOptions): FastifyErro
   return contextErrorHandler(explainOption(options, "fastifyErrorHandler"));
 }
 
-/** {@link fastifyErrorHandler} with its option checked. */
+/** @internal {@link fastifyErrorHandler} with its option checked. */
 export function contextErrorHandler(explain: boolean): FastifyErrorHandler {
   return function timeboundErrors(error, request, reply) {
     const res = reply.raw;

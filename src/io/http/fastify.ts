@@ -1,5 +1,5 @@
 import { type CancelableContext, run } from "../../core/index.js";
-import { describeValue } from "../../core/internal.js";
+import { describeValue, invalidType } from "../../core/internal.js";
 import { type ErrorResponseOptions, explainOption } from "./error-response.js";
 import {
   type FastifyErrorHandler,
@@ -7,7 +7,12 @@ import {
   type FastifyRequestLike,
   contextErrorHandler,
 } from "./fastify-errors.js";
-import { type RequestContextOptions, requestContext, resolveRequestOptions } from "./server.js";
+import {
+  REQUEST_CONTEXT_OPTIONS,
+  type RequestContextOptions,
+  requestContext,
+  resolveRequestOptions,
+} from "./server.js";
 
 // Typed by shape, so Fastify is no dependency of timebound/http: nothing of it is loaded at run
 // time, and its types only for the augmentation below.
@@ -59,6 +64,18 @@ export interface FastifyContextOptions extends RequestContextOptions {
   readonly errorHandler?: boolean | ErrorResponseOptions;
 }
 
+/**
+ * The plugin's own options and those Fastify's `register` puts in the same object (its
+ * `RegisterOptions`, which reach a plugin that does not encapsulate): any other key is refused.
+ */
+const FASTIFY_CONTEXT_OPTIONS: readonly string[] = [
+  ...REQUEST_CONTEXT_OPTIONS,
+  "errorHandler",
+  "prefix",
+  "logLevel",
+  "logSerializers",
+];
+
 /** The plugin's type: a Fastify plugin callback. */
 export type FastifyContextPlugin = (
   instance: FastifyLike,
@@ -91,7 +108,7 @@ export const fastifyContext: FastifyContextPlugin = Object.assign(
     let resolved;
     let errors: FastifyErrorHandler | undefined;
     try {
-      resolved = resolveRequestOptions(options, "fastifyContext");
+      resolved = resolveRequestOptions(options, "fastifyContext", FASTIFY_CONTEXT_OPTIONS);
       errors = errorHandlerOption(options?.errorHandler);
     } catch (err) {
       done(err as Error);
@@ -119,7 +136,7 @@ function errorHandlerOption(value: unknown): FastifyErrorHandler | undefined {
   if (value === false) return undefined;
   if (value === undefined || value === true) return contextErrorHandler(false);
   if (typeof value !== "object" || value === null) {
-    throw new TypeError(
+    throw invalidType(
       "fastifyContext: options.errorHandler must be a boolean or error handler options, " +
         `got ${describeValue(value)}`,
     );

@@ -52,7 +52,7 @@ interface DispatcherLike {
   readonly isMockActive?: boolean;
 }
 
-/** A guarded stand-in for `base`, whose requests are tied to `call`. */
+/** @internal A guarded stand-in for `base`, whose requests are tied to `call`. */
 export function guardedDispatcher(base: object, call: FetchCall): object {
   return new GuardedDispatcher(base as DispatcherLike, call);
 }
@@ -64,20 +64,23 @@ export function guardedDispatcher(base: object, call: FetchCall): object {
  * would slow undici's every access to it.
  */
 class GuardedDispatcher {
-  constructor(
-    private readonly base: DispatcherLike,
-    private readonly call: FetchCall,
-  ) {}
+  readonly #base: DispatcherLike;
+  readonly #call: FetchCall;
+
+  constructor(base: DispatcherLike, call: FetchCall) {
+    this.#base = base;
+    this.#call = call;
+  }
 
   get isMockActive(): boolean | undefined {
-    return this.base.isMockActive;
+    return this.#base.isMockActive;
   }
 
   dispatch(
     options: { headers?: DispatchHeaders },
     handler: LegacyHandler | CurrentHandler,
   ): boolean {
-    const call = this.call;
+    const call = this.#call;
     const header = call.header;
     if (header !== undefined) {
       const value = timeLeftValue(call.ctx.remaining(), header.marginMs);
@@ -89,7 +92,7 @@ class GuardedDispatcher {
     call.dispatched();
     // Wrapped, not patched: patching fetch's handler would give undici's hot paths a second
     // shape of it, and V8 would deoptimise them.
-    return this.base.dispatch(
+    return this.#base.dispatch(
       options,
       "onRequestStart" in handler
         ? new GuardedCurrentHandler(handler, call)
@@ -103,74 +106,78 @@ class GuardedDispatcher {
  * (and how to abort it there) and when it ends on the wire.
  */
 class GuardedLegacyHandler implements LegacyHandler {
-  private ended = false;
+  #ended = false;
+  readonly #inner: LegacyHandler;
+  readonly #call: FetchCall;
 
-  constructor(
-    private readonly inner: LegacyHandler,
-    private readonly call: FetchCall,
-  ) {}
+  constructor(inner: LegacyHandler, call: FetchCall) {
+    this.#inner = inner;
+    this.#call = call;
+  }
 
   onConnect(abort: Abort, context?: unknown): unknown {
-    const started = this.inner.onConnect(abort, context);
-    if (!this.ended) this.call.connected(abort);
+    const started = this.#inner.onConnect(abort, context);
+    if (!this.#ended) this.#call.connected(abort);
     return started;
   }
 
   onResponseStarted(): unknown {
-    return this.inner.onResponseStarted?.();
+    return this.#inner.onResponseStarted?.();
   }
 
   onHeaders(status: number, headers: unknown, resume: () => void, statusText: string): boolean {
-    return this.inner.onHeaders(status, headers, resume, statusText);
+    return this.#inner.onHeaders(status, headers, resume, statusText);
   }
 
   onData(chunk: Buffer): boolean {
-    return this.inner.onData(chunk);
+    return this.#inner.onData(chunk);
   }
 
   onComplete(trailers: unknown): unknown {
-    const done = this.inner.onComplete(trailers);
-    this.end();
+    const done = this.#inner.onComplete(trailers);
+    this.#end();
     return done;
   }
 
   onError(err: Error): unknown {
-    const failed = this.inner.onError(err);
-    this.end();
+    const failed = this.#inner.onError(err);
+    this.#end();
     return failed;
   }
 
   onUpgrade(status: number, headers: unknown, socket: unknown): unknown {
-    return this.inner.onUpgrade?.(status, headers, socket);
+    return this.#inner.onUpgrade?.(status, headers, socket);
   }
 
   onBodySent(chunk: unknown): unknown {
-    return this.inner.onBodySent?.(chunk);
+    return this.#inner.onBodySent?.(chunk);
   }
 
   onRequestSent(): unknown {
-    return this.inner.onRequestSent?.();
+    return this.#inner.onRequestSent?.();
   }
 
-  private end(): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.call.ended();
+  #end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#call.ended();
   }
 }
 
 /** The same, for undici 7's current handler API. */
 class GuardedCurrentHandler implements CurrentHandler {
-  private ended = false;
+  #ended = false;
+  readonly #inner: CurrentHandler;
+  readonly #call: FetchCall;
 
-  constructor(
-    private readonly inner: CurrentHandler,
-    private readonly call: FetchCall,
-  ) {}
+  constructor(inner: CurrentHandler, call: FetchCall) {
+    this.#inner = inner;
+    this.#call = call;
+  }
 
   onRequestStart(controller: Controller, context: unknown): unknown {
-    const started = this.inner.onRequestStart(controller, context);
-    if (!this.ended) this.call.connected(controller);
+    const started = this.#inner.onRequestStart(controller, context);
+    if (!this.#ended) this.#call.connected(controller);
     return started;
   }
 
@@ -180,32 +187,32 @@ class GuardedCurrentHandler implements CurrentHandler {
     headers: unknown,
     socket: unknown,
   ): unknown {
-    return this.inner.onRequestUpgrade?.(controller, status, headers, socket);
+    return this.#inner.onRequestUpgrade?.(controller, status, headers, socket);
   }
 
   onResponseStart(controller: Controller, status: number, headers: unknown, text: string): unknown {
-    return this.inner.onResponseStart?.(controller, status, headers, text);
+    return this.#inner.onResponseStart?.(controller, status, headers, text);
   }
 
   onResponseData(controller: Controller, chunk: Buffer): unknown {
-    return this.inner.onResponseData?.(controller, chunk);
+    return this.#inner.onResponseData?.(controller, chunk);
   }
 
   onResponseEnd(controller: Controller, trailers: unknown): unknown {
-    const done = this.inner.onResponseEnd?.(controller, trailers);
-    this.end();
+    const done = this.#inner.onResponseEnd?.(controller, trailers);
+    this.#end();
     return done;
   }
 
   onResponseError(controller: Controller, err: Error): unknown {
-    const failed = this.inner.onResponseError?.(controller, err);
-    this.end();
+    const failed = this.#inner.onResponseError?.(controller, err);
+    this.#end();
     return failed;
   }
 
-  private end(): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.call.ended();
+  #end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#call.ended();
   }
 }

@@ -13,7 +13,10 @@ export type FetchFunction = (
   init?: RequestInit,
 ) => Promise<Response>;
 
-/** A fetch, and how a request is tied to its {@link FetchCall} so that the call can stop it. */
+/**
+ * @internal A fetch, and how a request is tied to its {@link FetchCall} so that the call can stop
+ * it.
+ */
 export interface Engine {
   readonly fetch: FetchFunction;
   /**
@@ -28,12 +31,14 @@ export interface Engine {
   bind(call: FetchCall, init: BoundInit, dispatcher: object | undefined): void;
 }
 
-/** The init the fetch underneath gets, being built. */
+/** @internal The init the fetch underneath gets, being built. */
 export type BoundInit = Omit<RequestInit, "dispatcher"> & { dispatcher?: object };
 
 /**
  * Any fetch: the request is stopped through its signal. Portable, but undici's fetch pays about
  * 15 µs of listener bookkeeping for a signal, a tenth of a loopback request.
+ *
+ * @internal
  */
 export function signalEngine(fetch: FetchFunction): Engine {
   return {
@@ -100,7 +105,10 @@ function warm(fetch: FetchFunction | undefined): void {
   );
 }
 
-/** The default engine: synchronously once loaded (always, unless `require` could not load it). */
+/**
+ * @internal The default engine: synchronously once loaded (always, unless `require` could not load
+ * it).
+ */
 export function defaultEngine(): Engine | Promise<Engine> {
   if (loaded !== undefined) return loaded;
   loading ??= import("undici").then(

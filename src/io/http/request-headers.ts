@@ -5,6 +5,8 @@ type HeadersInit = ConstructorParameters<typeof Headers>[0];
  * of that name in any case. A plain object (the common case) is copied as a plain object, which costs fetch nothing
  * more than the caller's own headers; a Headers object, an array of pairs or a Request's headers
  * go through a Headers copy. Never mutates what it was given.
+ *
+ * @internal
  */
 export function withTimeLeft(
   given: HeadersInit | undefined,
@@ -23,6 +25,8 @@ export function withTimeLeft(
 /**
  * A copy of the plain object `headers` with `name` (lower case) set to `value`, and any key that
  * is `name` in another case left out.
+ *
+ * @internal
  */
 export function recordWith<V>(
   headers: Readonly<Record<string, V>>,
@@ -38,7 +42,10 @@ export function recordWith<V>(
   return out;
 }
 
-/** An object literal (or one made with a null prototype): not a Headers, an array or a Map. */
+/**
+ * @internal An object literal (or one made with a null prototype): not a Headers, an array or a
+ * Map.
+ */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== "object" || value === null) return false;
   const proto: unknown = Object.getPrototypeOf(value);

@@ -3,7 +3,7 @@
 // for the socket and emits nothing when the socket closes, so only the socket tells that its
 // client is gone.
 import { type CancelableContext, type Context, DeadlineExceeded } from "../../core/index.js";
-import { type CancelContext, startTimer, unwatch, watch, Watcher } from "../../core/internal.js";
+import { startTimer, unwatch, watch, Watcher } from "../../core/internal.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { CLIENT_DISCONNECTED, RESPONSE_FINISHED } from "./errors.js";
 
@@ -40,6 +40,8 @@ function connectionClosed(links: Set<RequestLink>): void {
  * the connection closes before that. When `ctx` ends by its deadline or because an ancestor
  * ended, the response has `graceMs` to be finished (a 504 from the handler) before it is
  * destroyed, so that the client is not left waiting (Infinity: never destroyed).
+ *
+ * @internal
  */
 export function tieRequest(
   ctx: CancelableContext,
@@ -79,45 +81,49 @@ export function tieRequest(
 class RequestLink extends Watcher {
   /** The open requests of its connection, while it is one of them. */
   connection: Set<RequestLink> | undefined = undefined;
-  private timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  readonly #ctx: CancelableContext;
+  readonly #parent: Context;
+  readonly #res: ServerResponse;
+  readonly #graceMs: number;
 
-  constructor(
-    private readonly ctx: CancelableContext,
-    private readonly parent: Context,
-    private readonly res: ServerResponse,
-    private readonly graceMs: number,
-  ) {
+  constructor(ctx: CancelableContext, parent: Context, res: ServerResponse, graceMs: number) {
     super();
+    this.#ctx = ctx;
+    this.#parent = parent;
+    this.#res = res;
+    this.#graceMs = graceMs;
   }
 
   /** The response closed: sent to the end, or cut off with its connection. */
   readonly closed = (): void => {
     this.connection?.delete(this);
-    this.detach();
-    this.ctx.cancel(this.res.writableFinished ? RESPONSE_FINISHED : CLIENT_DISCONNECTED);
+    this.#detach();
+    this.#ctx.cancel(this.#res.writableFinished ? RESPONSE_FINISHED : CLIENT_DISCONNECTED);
   };
 
   /** The connection closed (the caller clears the set). */
   disconnected(): void {
     this.connection = undefined;
-    const res = this.res;
+    const res = this.#res;
     if (res.writableFinished) return; // its own `close` follows and ends the context as finished
-    this.detach();
-    this.ctx.cancel(CLIENT_DISCONNECTED);
+    this.#detach();
+    this.#ctx.cancel(CLIENT_DISCONNECTED);
     // A pipelined response still waiting for the socket: nobody will read it; writes to it
     // are dropped from now on, and `res.destroyed` tells the handler.
     if (!res.destroyed) res.destroy();
   }
 
-  private detach(): void {
+  #detach(): void {
     unwatch(this);
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
     }
   }
 
-  _ended(_owner: CancelContext): void {
+  /** @internal The core's hook (see `Watcher`): the context ended. */
+  _ended(): void {
     this.cut();
   }
 
@@ -127,19 +133,19 @@ class RequestLink extends Watcher {
    * grace period, after which an unfinished response is destroyed.
    */
   cut(): void {
-    if (!(this.ctx.err instanceof DeadlineExceeded) && this.parent.err === undefined) return;
-    if (this.graceMs === 0) {
+    if (!(this.#ctx.err instanceof DeadlineExceeded) && this.#parent.err === undefined) return;
+    if (this.#graceMs === 0) {
       queueMicrotask(() => this.expire()); // after cancel() has returned: it touches the socket
     } else {
-      this.timer = startTimer(expire, this.graceMs, this);
-      this.timer.unref(); // a deadline bounds work, it is not work
+      this.#timer = startTimer(expire, this.#graceMs, this);
+      this.#timer.unref(); // a deadline bounds work, it is not work
     }
   }
 
   /** The grace is over: a response not ended by now is destroyed; the client sees it cut off. */
   expire(): void {
-    this.timer = undefined;
-    const res = this.res;
+    this.#timer = undefined;
+    const res = this.#res;
     if (!res.writableEnded && !res.destroyed) res.destroy();
   }
 }

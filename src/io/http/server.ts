@@ -5,10 +5,16 @@ import {
   isContext,
   withTimeout,
 } from "../../core/index.js";
-import { asParent, describeValue } from "../../core/internal.js";
+import {
+  asParent,
+  describeValue,
+  invalidType,
+  outOfRange,
+  readOptions,
+} from "../../core/internal.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { parseTimeout } from "./deadline-header.js";
-import { headerOption, msOption, optionsObject } from "./options.js";
+import { headerOption } from "./header-option.js";
 import { tieRequest } from "./request-link.js";
 
 /** Options for {@link contextFrom} and the Express and Fastify adapters. */
@@ -45,7 +51,7 @@ export interface RequestContextOptions {
   readonly responseGraceMs?: number;
 }
 
-/** Options checked once, for adapters that make a context per request. */
+/** @internal Options checked once, for adapters that make a context per request. */
 export interface ResolvedRequestOptions {
   readonly parent: Context;
   readonly name: string | undefined;
@@ -58,55 +64,51 @@ export interface ResolvedRequestOptions {
 const DEFAULT_MAX_TIMEOUT_MS = 300_000;
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_RESPONSE_GRACE_MS = 1_000;
-const DAY_MS = 86_400_000;
+const MAX_TIMEOUT_MS = { min: 1, max: 86_400_000 } as const;
+const DEFAULT_TIMEOUT_RANGE_MS = { min: 0, max: Infinity } as const;
+const RESPONSE_GRACE_MS = { min: 0, max: 60_000, infinity: true } as const;
+
+/** @internal The options of {@link contextFrom} (and of the adapters, which add their own). */
+export const REQUEST_CONTEXT_OPTIONS: readonly (keyof RequestContextOptions)[] = [
+  "parent",
+  "name",
+  "header",
+  "maxTimeoutMs",
+  "defaultTimeoutMs",
+  "responseGraceMs",
+];
 const MAX_NAME_LENGTH = 100;
 
-/** Checks request-context options; `fn` names the caller in errors. */
+/**
+ * @internal Checks request-context options; `fn` names the caller in errors. `known` are the
+ * option names `fn` takes (its own besides {@link REQUEST_CONTEXT_OPTIONS}); others are refused.
+ */
 export function resolveRequestOptions(
   options: RequestContextOptions | undefined,
   fn: string,
+  known: readonly string[] = REQUEST_CONTEXT_OPTIONS,
 ): ResolvedRequestOptions {
-  const o = optionsObject(options, fn);
-  const parent = o.parent ?? background();
+  const o = readOptions(options, fn, known as readonly (keyof RequestContextOptions)[]);
+  const parent = o.raw("parent") ?? background();
   asParent(parent, fn, "options.parent");
-  if (o.name !== undefined && typeof o.name !== "string") {
-    throw new TypeError(`${fn}: options.name must be a string, got ${describeValue(o.name)}`);
-  }
-  const maxTimeoutMs = msOption(
-    o.maxTimeoutMs,
-    fn,
-    "maxTimeoutMs",
-    DEFAULT_MAX_TIMEOUT_MS,
-    1,
-    DAY_MS,
-  );
-  const defaultTimeoutMs = msOption(
-    o.defaultTimeoutMs,
-    fn,
+  const name = o.string("name", undefined, true);
+  const maxTimeoutMs = o.ms("maxTimeoutMs", DEFAULT_MAX_TIMEOUT_MS, MAX_TIMEOUT_MS);
+  const defaultTimeoutMs = o.ms(
     "defaultTimeoutMs",
     Math.min(DEFAULT_TIMEOUT_MS, maxTimeoutMs),
-    0,
-    Infinity,
+    DEFAULT_TIMEOUT_RANGE_MS,
   );
   if (defaultTimeoutMs !== Infinity && defaultTimeoutMs > maxTimeoutMs) {
-    throw new RangeError(
+    throw outOfRange(
       `${fn}: options.defaultTimeoutMs (${defaultTimeoutMs}) must not exceed ` +
         `options.maxTimeoutMs (${maxTimeoutMs})`,
     );
   }
-  const responseGraceMs = msOption(
-    o.responseGraceMs,
-    fn,
-    "responseGraceMs",
-    DEFAULT_RESPONSE_GRACE_MS,
-    0,
-    60_000,
-    true,
-  );
+  const responseGraceMs = o.ms("responseGraceMs", DEFAULT_RESPONSE_GRACE_MS, RESPONSE_GRACE_MS);
   return {
     parent,
-    name: o.name,
-    header: headerOption(o.header, fn),
+    name,
+    header: headerOption(o.raw("header"), fn),
     maxTimeoutMs,
     defaultTimeoutMs,
     responseGraceMs,
@@ -146,19 +148,17 @@ export function contextFrom(
   options?: RequestContextOptions,
 ): CancelableContext {
   if (typeof req !== "object" || req === null || typeof req.headers !== "object") {
-    throw new TypeError(
+    throw invalidType(
       `contextFrom: req must be an http.IncomingMessage, got ${describeValue(req)}`,
     );
   }
   if (typeof res !== "object" || res === null || typeof res.once !== "function") {
-    throw new TypeError(
-      `contextFrom: res must be an http.ServerResponse, got ${describeValue(res)}`,
-    );
+    throw invalidType(`contextFrom: res must be an http.ServerResponse, got ${describeValue(res)}`);
   }
   return requestContext(req, res, resolveRequestOptions(options, "contextFrom"));
 }
 
-/** {@link contextFrom} with options already checked. */
+/** @internal {@link contextFrom} with options already checked. */
 export function requestContext(
   req: IncomingMessage,
   res: ServerResponse,
@@ -202,7 +202,7 @@ export interface WithContext {
 export function contextOf(req: object): CancelableContext {
   const ctx = (req as Partial<WithContext> | null)?.ctx;
   if (!isContext(ctx) || !("cancel" in ctx)) {
-    throw new TypeError(
+    throw invalidType(
       `contextOf: this request has no context (req.ctx is ${describeValue(ctx)}): install ` +
         "expressContext() or fastifyContext first, or call contextFrom(req, res)",
     );

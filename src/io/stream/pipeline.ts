@@ -1,5 +1,5 @@
 import type { Context, ContextError } from "../../core/index.js";
-import { checkContext, describeValue } from "../../core/internal.js";
+import { checkContext, describeValue, invalidType } from "../../core/internal.js";
 import { pipeline as nodePipeline } from "node:stream/promises";
 import { raceContext } from "../race.js";
 
@@ -65,7 +65,7 @@ export function pipeline(ctx: Context, ...stages: PipelineStage[]): Promise<void
   try {
     checkContext(ctx, "pipeline");
     if (stages.length < 2) {
-      throw new TypeError(
+      throw invalidType(
         `pipeline: needs a source and a destination (at least 2 stages), got ${stages.length}`,
       );
     }
@@ -98,7 +98,7 @@ function checkStage(stage: unknown, index: number): void {
       stage !== null &&
       (isDestroyable(stage) || Symbol.asyncIterator in stage || Symbol.iterator in stage));
   if (!ok) {
-    throw new TypeError(
+    throw invalidType(
       `pipeline: stage ${index + 1} must be a stream, an iterable or a function, got ` +
         describeValue(stage),
     );

@@ -147,5 +147,19 @@ describe("contextDispatcher: undici request() under a context", () => {
     );
     assert.throws(() => contextInterceptor({ marginMs: Number.NaN }), /options.marginMs/);
     assert.throws(() => contextInterceptor({ context: 1 as never }), /contextInterceptor: ctx/);
+    // Their options are timebound's own: a misspelt one is refused, naming the function called.
+    assert.throws(() => contextInterceptor({ marginMS: 5 } as never), {
+      code: "TIMEBOUND_ERR_UNKNOWN_OPTION",
+      message:
+        "contextInterceptor: unknown option options.marginMS (known: context, header, marginMs)",
+    });
+    assert.throws(() => contextDispatcher(ctx, undefined, { context: ctx } as never), {
+      code: "TIMEBOUND_ERR_UNKNOWN_OPTION",
+      message: "contextDispatcher: unknown option options.context (known: header, marginMs)",
+    });
+    assert.throws(() => contextDispatcher(ctx, undefined, "x" as never), {
+      code: "TIMEBOUND_ERR_INVALID_ARGUMENT",
+      message: 'contextDispatcher: options must be an object, got "x"',
+    });
   });
 });

@@ -162,12 +162,17 @@ describe("expressErrorHandler: what the client gets when the request's context e
   it("checks its options when it is made", () => {
     assert.throws(
       () => expressErrorHandler({ explain: "yes" as never }),
-      /^TypeError: expressErrorHandler: options.explain must be a boolean, got "yes"/,
+      /^TypeError: expressErrorHandler: options.explain must be true or false, got "yes"/,
     );
     assert.throws(
       () => expressErrorHandler({ log: 1 as never }),
       /expressErrorHandler: options.log must be a function or false, got 1/,
     );
+    assert.throws(() => expressErrorHandler({ explian: true } as never), {
+      name: "TypeError",
+      code: "TIMEBOUND_ERR_UNKNOWN_OPTION",
+      message: "expressErrorHandler: unknown option options.explian (known: explain, log)",
+    });
   });
 });
 

@@ -157,11 +157,44 @@ describe("fastifyContext's error handler: options", () => {
     const app = Fastify();
     await assert.rejects(async () => {
       await app.register(fastifyContext, { errorHandler: { explain: 1 as never } });
-    }, /fastifyContext: options.errorHandler.explain must be a boolean, got 1/);
+    }, /fastifyContext: options.errorHandler.explain must be true or false, got 1/);
     await app.close();
     assert.throws(
       () => fastifyErrorHandler({ explain: "yes" as never }),
-      /fastifyErrorHandler: options.explain must be a boolean/,
+      /fastifyErrorHandler: options.explain must be true or false/,
     );
+    assert.throws(() => fastifyErrorHandler({ explian: true } as never), {
+      code: "TIMEBOUND_ERR_UNKNOWN_OPTION",
+      message: "fastifyErrorHandler: unknown option options.explian (known: explain)",
+    });
+  });
+
+  it("fails registration on an unknown option, and takes Fastify's own register options", async () => {
+    const app = Fastify();
+    await assert.rejects(
+      async () => {
+        await app.register(fastifyContext, { errorHandler: { explian: true } } as never);
+      },
+      {
+        code: "TIMEBOUND_ERR_UNKNOWN_OPTION",
+        message: "fastifyContext: unknown option options.errorHandler.explian (known: explain)",
+      },
+    );
+    await app.close();
+    const typo = Fastify();
+    await assert.rejects(
+      async () => {
+        await typo.register(fastifyContext, { maxTimeotMs: 5 } as never);
+      },
+      {
+        code: "TIMEBOUND_ERR_UNKNOWN_OPTION",
+        message: /^fastifyContext: unknown option options.maxTimeotMs/,
+      },
+    );
+    await typo.close();
+    const ok = Fastify();
+    await ok.register(fastifyContext, { prefix: "/v1", logLevel: "warn", maxTimeoutMs: 5_000 });
+    await ok.ready();
+    await ok.close();
   });
 });

@@ -459,5 +459,20 @@ describe("fetch(ctx): init.signal and errors", () => {
       () => createFetch({ fetch: "x" as unknown as typeof globalThis.fetch }),
       /createFetch: options.fetch/,
     );
+    // createFetch's options are timebound's own: a misspelt one is refused, not ignored.
+    assert.throws(() => createFetch({ marginMS: 5 } as never), {
+      name: "TypeError",
+      code: "TIMEBOUND_ERR_UNKNOWN_OPTION",
+      message: "createFetch: unknown option options.marginMS (known: header, marginMs, fetch)",
+    });
+    const invalid = await rejection(bad(background(), servers.trickling.url, { signal: 1 }));
+    assert.equal((invalid.err as { code?: unknown }).code, "TIMEBOUND_ERR_INVALID_ARGUMENT");
+  });
+
+  it("passes fetch's own init through: keys it does not know are not refused", async () => {
+    using ctx = withTimeout(background(), 5_000);
+    const init = { method: "GET", keepalive: false, notAnInitKey: 1 } as RequestInit;
+    const res = await fetch(ctx, servers.ok.url, init);
+    assert.equal(await res.text(), "ok");
   });
 });

@@ -470,6 +470,7 @@ describe("contextFrom: edges and bad input", () => {
 
   it("rejects bad arguments and options by name", async () => {
     const errors: unknown[] = [];
+    const codes: unknown[] = [];
     const server = await start((req, res) => {
       for (const bad of [
         () => contextFrom({} as IncomingMessage, res),
@@ -484,12 +485,14 @@ describe("contextFrom: edges and bad input", () => {
         () => contextFrom(req, res, 7 as never),
         () => contextFrom(req, res, { responseGraceMs: -1 }),
         () => contextFrom(req, res, { responseGraceMs: 60_001 }),
+        () => contextFrom(req, res, { maxTimeotMs: 5 } as never),
       ]) {
         try {
           bad();
           errors.push("no error");
         } catch (err) {
           errors.push((err as Error).message);
+          codes.push((err as { code?: unknown }).code);
         }
       }
       res.end();
@@ -502,7 +505,7 @@ describe("contextFrom: edges and bad input", () => {
     const expected = [
       /^contextFrom: req must be an http.IncomingMessage/,
       /^contextFrom: res must be an http.ServerResponse/,
-      /^contextFrom: options.maxTimeoutMs must be .* from 1 to 86400000, got 0/,
+      /^contextFrom: options.maxTimeoutMs must be a number of milliseconds from 1 to 86,400,000, got 0/,
       /^contextFrom: options.maxTimeoutMs .* got Infinity/,
       /^contextFrom: options.defaultTimeoutMs .* got -1/,
       /^contextFrom: options.defaultTimeoutMs \(2000\) must not exceed options.maxTimeoutMs \(1000\)/,
@@ -510,10 +513,18 @@ describe("contextFrom: edges and bad input", () => {
       /^contextFrom: options.parent must be a timebound Context/,
       /^contextFrom: options.name must be a string, got 5/,
       /^contextFrom: options must be an object, got 7/,
-      /^contextFrom: options.responseGraceMs must be a number of ms from 0 to 60000, or Infinity, got -1/,
+      /^contextFrom: options.responseGraceMs must be a number of milliseconds from 0 to 60,000, or Infinity, got -1/,
       /^contextFrom: options.responseGraceMs .* got 60001/,
+      /^contextFrom: unknown option options.maxTimeotMs \(known: parent, name, header, maxTimeoutMs, defaultTimeoutMs, responseGraceMs\)$/,
     ];
     assert.equal(errors.length, expected.length);
     expected.forEach((re, i) => assert.match(String(errors[i]), re));
+    const unknown = "TIMEBOUND_ERR_UNKNOWN_OPTION";
+    const invalid = "TIMEBOUND_ERR_INVALID_ARGUMENT";
+    assert.deepEqual(
+      codes,
+      expected.map((_, i) => (i === expected.length - 1 ? unknown : invalid)),
+      "every argument error carries its code",
+    );
   });
 });

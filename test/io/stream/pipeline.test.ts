@@ -227,14 +227,17 @@ describe("pipeline: bad input", { timeout: 20_000 }, () => {
   it("rejects (never throws), naming the function and what was wrong", async () => {
     await assert.rejects(pipeline(null as never, source, collector()), {
       name: "TypeError",
+      code: "TIMEBOUND_ERR_INVALID_ARGUMENT",
       message: /^pipeline: ctx must be a timebound Context, got null/,
     });
     await assert.rejects(pipeline(background(), source), {
       name: "TypeError",
+      code: "TIMEBOUND_ERR_INVALID_ARGUMENT",
       message: "pipeline: needs a source and a destination (at least 2 stages), got 1",
     });
     await assert.rejects(pipeline(background(), source, 42 as never), {
       name: "TypeError",
+      code: "TIMEBOUND_ERR_INVALID_ARGUMENT",
       message: "pipeline: stage 2 must be a stream, an iterable or a function, got 42",
     });
     await assert.rejects(pipeline(background(), "text" as never, collector()), {

@@ -3,11 +3,11 @@
 // nodejs/undici#4089) and rejects with a bare AbortError instead of a timeout
 // (nodejs/undici#3296). So every way of reading the body of the response the caller gets is
 // raced against the request's context: it rejects with the context's error the moment that ends,
-// whatever the fetch underneath does.
+// whatever the fetch underneath does: the response has a context body.
 //
 // The response stays the one fetch made (same object, same class, url and type intact): only its
-// prototype is swapped for a child of its own that guards the readers. Rebuilding it around a
-// guarded stream would cost a stream and a Response per request, about a third of a loopback
+// prototype is swapped for a child of its own whose readers race the context. Rebuilding it around a
+// stream of our own would cost a stream and a Response per request, about a third of a loopback
 // request's time.
 import type { ContextError } from "../../core/index.js";
 import {
@@ -25,50 +25,52 @@ type BodyReader = (this: Response) => Promise<unknown>;
 const CALL = Symbol("timebound.http.call");
 const BODY = Symbol("timebound.http.body");
 
-/** The guarded response's request, and its guarded body stream once asked for. */
-interface Guarded {
+/** A context body's request, and its body stream (our own) once asked for. */
+interface WithCall {
   [CALL]: FetchCall;
   [BODY]: ReadableStream<Chunk> | null | undefined;
 }
 
 const READERS = ["arrayBuffer", "blob", "bytes", "formData", "json", "text"] as const;
 
-/** One guarding prototype per Response class (undici's, Node's bundled one). */
+/** One context-body prototype per Response class (undici's, Node's bundled one). */
 const prototypes = new WeakMap<object, object>();
 
-function guardingPrototype(base: Response): object {
+function contextBodyPrototype(base: Response): object {
   const proto = Object.getPrototypeOf(base) as Record<string, unknown>;
-  let guarding = prototypes.get(proto);
-  if (guarding !== undefined) return guarding;
+  const known = prototypes.get(proto);
+  if (known !== undefined) return known;
   const made: Record<string, unknown> = Object.create(proto) as Record<string, unknown>;
   for (const name of READERS) {
     const original = proto[name];
     if (typeof original !== "function") continue;
-    made[name] = function (this: Response & Guarded) {
+    made[name] = function (this: Response & WithCall) {
       return read(this, original as BodyReader);
     };
   }
   const bodyProperty = Object.getOwnPropertyDescriptor(proto, "body");
   const clone = proto.clone as (this: Response) => Response;
   Object.defineProperty(made, "body", {
-    get(this: Response & Guarded) {
+    get(this: Response & WithCall) {
       return bodyOf(this, bodyProperty);
     },
     configurable: true,
   });
-  made.clone = function (this: Response & Guarded) {
+  made.clone = function (this: Response & WithCall) {
     const call = this[CALL];
     const copy = clone.call(this);
     call.addBody();
     return adopt(copy, call);
   };
   prototypes.set(proto, made);
-  guarding = made;
-  return guarding;
+  return made;
 }
 
-/** Makes `res` (the object fetch returned) a response whose body obeys `call`. */
-export function guardResponse(res: Response, call: FetchCall): Response {
+/**
+ * @internal Makes `res` (the object fetch returned) a response with a context body: every read of
+ * it obeys `call`'s context.
+ */
+export function withContextBody(res: Response, call: FetchCall): Response {
   // All of it arrived with the headers (seen by a guarded dispatcher): nothing is left on the wire
   // for the context to stop, so the response is fetch's own, untouched. Reading it works as
   // fetch's own does, also after the context ends, as a fetch's body does after its signal aborts.
@@ -81,16 +83,16 @@ export function guardResponse(res: Response, call: FetchCall): Response {
 }
 
 function adopt(res: Response, call: FetchCall): Response {
-  const guarded = res as Response & Guarded;
-  guarded[CALL] = call;
-  guarded[BODY] = undefined;
-  Object.setPrototypeOf(res, guardingPrototype(res));
+  const bound = res as Response & WithCall;
+  bound[CALL] = call;
+  bound[BODY] = undefined;
+  Object.setPrototypeOf(res, contextBodyPrototype(res));
   call.releaseWith(res);
   return res;
 }
 
 /** text(), json()...: the original method, raced against the request's context. */
-function read(res: Response & Guarded, original: BodyReader): Promise<unknown> {
+function read(res: Response & WithCall, original: BodyReader): Promise<unknown> {
   const call = res[CALL];
   if (call.over) {
     // All of the body is in memory (or the request failed, and undici says why): nothing to race.
@@ -111,14 +113,14 @@ function read(res: Response & Guarded, original: BodyReader): Promise<unknown> {
 
 /** `res.body`: a stream of our own over the original, made once, when first asked for. */
 function bodyOf(
-  res: Response & Guarded,
+  res: Response & WithCall,
   bodyProperty: PropertyDescriptor | undefined,
 ): ReadableStream<Chunk> | null {
   if (res[BODY] !== undefined) return res[BODY];
   const source = bodyProperty?.get?.call(res) as ReadableStream<Chunk> | null | undefined;
   if (source === null || source === undefined) return (res[BODY] = null);
   const call = res[CALL];
-  const stream = new ReadableStream<Chunk>(new GuardedSource(source, call, res), {
+  const stream = new ReadableStream<Chunk>(new ContextBodySource(source, call, res), {
     highWaterMark: 0,
   });
   call.forget(res);
@@ -127,30 +129,34 @@ function bodyOf(
 }
 
 /** Pulls from the original body on demand, each read raced against the request's context. */
-class GuardedSource {
-  private reader: ReadableStreamDefaultReader<Chunk> | undefined = undefined;
-  private readonly stop: (err: ContextError) => void;
+class ContextBodySource {
+  #reader: ReadableStreamDefaultReader<Chunk> | undefined = undefined;
+  readonly #stop: (err: ContextError) => void;
+  readonly #source: ReadableStream<Chunk>;
+  readonly #call: FetchCall;
 
   constructor(
-    private readonly source: ReadableStream<Chunk>,
-    private readonly call: FetchCall,
+    source: ReadableStream<Chunk>,
+    call: FetchCall,
     /**
      * Held, never used: undici cancels the body of a response it sees collected unless the body
      * is locked, which ours is only once read. Whoever holds the stream must keep the response.
      */
     readonly response: Response,
   ) {
+    this.#source = source;
+    this.#call = call;
     // Besides aborting the fetch, cancel the reader: that stops a fetch that ignores signals.
-    this.stop = (err) => {
+    this.#stop = (err) => {
       call.abort(err);
-      this.reader?.cancel(err).catch(ignore);
+      this.#reader?.cancel(err).catch(ignore);
     };
   }
 
   async pull(controller: ReadableStreamDefaultController<Chunk>): Promise<void> {
     // Locked only once read: res.body alone must leave res.text() usable.
-    const reader = (this.reader ??= this.source.getReader());
-    const call = this.call;
+    const reader = (this.#reader ??= this.#source.getReader());
+    const call = this.#call;
     let chunk: ReadableStreamReadResult<Chunk>;
     if (call.over) {
       // The rest of the body is in memory: nothing to race.
@@ -159,13 +165,13 @@ class GuardedSource {
       chunk = await reader.read();
     } else {
       try {
-        chunk = await raceContext(call.ctx, () => reader.read(), this.stop, "fetch.body");
+        chunk = await raceContext(call.ctx, () => reader.read(), this.#stop, "fetch.body");
       } catch (e) {
         throw call.fail(e);
       }
     }
     if (chunk.done) {
-      this.call.bodyDone();
+      this.#call.bodyDone();
       controller.close();
     } else {
       controller.enqueue(chunk.value);
@@ -173,8 +179,8 @@ class GuardedSource {
   }
 
   cancel(reason: unknown): Promise<void> {
-    const canceled = (this.reader ?? this.source).cancel(reason);
-    this.call.bodyDone();
+    const canceled = (this.#reader ?? this.#source).cancel(reason);
+    this.#call.bodyDone();
     return canceled.catch(ignore);
   }
 }
