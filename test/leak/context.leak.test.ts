@@ -91,7 +91,7 @@ describe("leaks", { skip }, () => {
     // Warm up with a full round: node:test's async hooks grow their queues once, to a fixed size.
     const growth = await heapGrowth(100_000, cycle, 100_000);
     await new Promise((resolve) => setImmediate(resolve));
-    assert.equal(ch._recvq.size, 0);
+    assert.equal(ch.recvq.size, 0);
     assert.equal(dependents(parent), 0);
     assert.equal(process.getActiveResourcesInfo().filter((r) => r === "Timeout").length, 0);
     assert.ok(growth < 4 * MB, `heap grew ${(growth / MB).toFixed(2)} MB`);
