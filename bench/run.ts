@@ -4,6 +4,7 @@ const suites: Record<string, () => Promise<void>> = {
   core: async () => (await import("./core/index.js")).run(),
   io: async () => (await import("./io/index.js")).run(),
   diagnostics: async () => (await import("./diagnostics/index.js")).run(),
+  resilience: async () => (await import("./resilience/index.js")).run(),
 };
 
 const wanted = process.argv.slice(2);
