@@ -113,10 +113,13 @@ export class RetryPolicy implements Policy {
     this.#budget?.recordRequest?.();
     let previousDelay = 0;
     for (let attempt = 1; ; attempt++) {
-      let next: Next;
-      let value: T;
+      let failure: unknown;
+      let threw: boolean;
       try {
-        value = await work(ctx);
+        const value = await work(ctx);
+        if (!this.#retryOnResult(value, attempt)) return value;
+        failure = value;
+        threw = false;
       } catch (error) {
         const ended = ctx.err;
         if (ended !== undefined) throw ended; // the caller's end, never a reason to retry
@@ -124,26 +127,35 @@ export class RetryPolicy implements Policy {
           this.#giveUp(ctx, attempt, "not-retryable", error);
           throw error;
         }
-        next = this.#next(ctx, attempt, previousDelay, error);
-        if (typeof next !== "number") {
-          this.#giveUp(ctx, attempt, next, error);
-          throw new RetriesExhaustedError(this.name, attempt, next, error, ctx.remaining());
-        }
-        this.#announceRetry(ctx, attempt, next, error);
+        failure = error;
+        threw = true;
+      }
+      let next = this.#next(ctx, attempt, previousDelay, failure);
+      if (typeof next === "number") {
+        this.#announceRetry(ctx, attempt, next, failure);
         previousDelay = next;
-        if (next > 0) await sleep(ctx, next);
-        continue;
+        try {
+          if (next > 0) await sleep(ctx, next);
+        } catch (ended) {
+          if (!threw) discard(failure);
+          throw ended; // the caller's context ended during the wait
+        }
+        // A timer that fired late (a busy event loop) may wake the wait past what the decision
+        // assumed: check again before starting the attempt.
+        if (ctx.remaining() > this.minAttemptMs) {
+          if (!threw) discard(failure);
+          continue;
+        }
+        const ended = ctx.err;
+        if (ended !== undefined) {
+          if (!threw) discard(failure);
+          throw ended;
+        }
+        next = "deadline";
       }
-      if (!this.#retryOnResult(value, attempt)) return value;
-      next = this.#next(ctx, attempt, previousDelay, value);
-      if (typeof next !== "number") {
-        this.#giveUp(ctx, attempt, next, value);
-        return value; // the caller reads the answer as it came
-      }
-      discard(value);
-      this.#announceRetry(ctx, attempt, next, value);
-      previousDelay = next;
-      if (next > 0) await sleep(ctx, next);
+      this.#giveUp(ctx, attempt, next, failure);
+      if (!threw) return failure as T; // the caller reads the answer as it came
+      throw new RetriesExhaustedError(this.name, attempt, next, failure, ctx.remaining());
     }
   }
 

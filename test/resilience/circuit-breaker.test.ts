@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { background, withCancel, type CancelableContext } from "../../src/index.js";
+import { background, sleep, withCancel, type CancelableContext } from "../../src/index.js";
 import {
   BrokenCircuitError,
   type CircuitState,
@@ -301,11 +301,7 @@ describe("circuitBreaker: the state machine", () => {
     const breaker = circuitBreaker({ minimumCalls: 1 });
     for (let i = 0; i < 5; i++) {
       const ctx = withCancel(background());
-      const p = breaker.execute(
-        ctx,
-        (ctx) =>
-          new Promise((_, reject) => ctx.signal.addEventListener("abort", () => reject(ctx.err))),
-      );
+      const p = breaker.execute(ctx, (ctx) => sleep(ctx, 10_000));
       ctx.cancel();
       await assert.rejects(p, { name: "AbortError" });
     }

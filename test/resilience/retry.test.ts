@@ -148,7 +148,7 @@ describe("retry", () => {
           const decisions: { delayMs: number; remaining: number }[] = [];
           const onRetry = (m: unknown): void => {
             const e = m as ResilienceEvent;
-            if (e.context === ctx)
+            if (e.context === ctx && e.event === "retry")
               decisions.push({ delayMs: e.delayMs as number, remaining: ctx.remaining() });
           };
           subscribe("timebound:resilience:retry", onRetry);
