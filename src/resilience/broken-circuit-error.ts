@@ -26,11 +26,14 @@ export interface BrokenCircuitDetails {
  *
  * @example
  * ```ts
- * try {
- *   return await breaker.execute(ctx, callPayments);
- * } catch (err) {
- *   if (err instanceof BrokenCircuitError) return cachedAnswer(); // until err.until
- *   throw err;
+ * const breaker = circuitBreaker({ name: "payments" });
+ * async function pay(ctx: Context): Promise<unknown> {
+ *   try {
+ *     return await breaker.execute(ctx, (ctx) => fetchOne(ctx, "/pay"));
+ *   } catch (err) {
+ *     if (err instanceof BrokenCircuitError) return { queued: true, retryAt: err.until };
+ *     throw err;
+ *   }
  * }
  * ```
  */

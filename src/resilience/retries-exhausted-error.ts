@@ -23,10 +23,11 @@ const REASONS: Record<RetryStopReason, string> = {
  *
  * @example
  * ```ts
+ * const policy = retry({ maxAttempts: 3, budget: retryBudget() });
  * try {
- *   await policy.execute(ctx, callUpstream);
+ *   await policy.execute(ctx, (ctx) => fetchOne(ctx));
  * } catch (err) {
- *   if (err instanceof RetriesExhaustedError && err.reason === "budget") shedLoad();
+ *   if (err instanceof RetriesExhaustedError && err.reason === "budget") log.warn("upstream failing broadly");
  *   throw err;
  * }
  * ```

@@ -56,7 +56,8 @@ const served = new WeakMap<object, StaleInfo>();
  *
  * @example
  * ```ts
- * const prices = await policy.execute(ctx, loadPrices);
+ * const policy = staleCache({ maxAgeMs: 30_000 });
+ * const prices = await policy.execute(ctx, (ctx) => fetchOne(ctx, "/prices"));
  * if (isStale(prices)) res.setHeader("warning", '110 - "Response is Stale"');
  * ```
  */
@@ -70,6 +71,7 @@ export function isStale(value: unknown): boolean {
  *
  * @example
  * ```ts
+ * const prices = await staleCache().execute(ctx, (ctx) => fetchOne(ctx, "/prices"));
  * const info = staleInfo(prices);
  * if (info !== undefined) log.warn(`served prices ${info.ageMs} ms old`, info.error);
  * ```
@@ -187,6 +189,7 @@ export class StaleCachePolicy implements Policy {
  *
  * @example
  * ```ts
+ * import { createKey, withValue } from "timebound";
  * import { pipeline, staleCache, isStale, circuitBreaker, timeout } from "timebound/resilience";
  * const ProductKey = createKey<string>("product");
  * const policy = pipeline(
@@ -194,7 +197,7 @@ export class StaleCachePolicy implements Policy {
  *   circuitBreaker({ failureRateThreshold: 50 }),
  *   timeout(300),
  * );
- * const price = await policy.execute(withValue(ctx, ProductKey, sku), (ctx) => loadPrice(ctx, sku));
+ * const price = await policy.execute(withValue(ctx, ProductKey, sku), (ctx) => fetchOne(ctx, sku));
  * if (isStale(price)) console.warn("served a stale price");
  * ```
  */

@@ -45,6 +45,7 @@ const MAX_CAUSE_DEPTH = 4;
  *
  * @example
  * ```ts
+ * class LockTimeout extends Error {}
  * const policy = retry({ retryOn: (err) => isTransientError(err) || err instanceof LockTimeout });
  * ```
  */
@@ -88,7 +89,8 @@ function hasTransientStatus(value: unknown): boolean {
  *
  * @example
  * ```ts
- * const policy = retry({ retryOnResult: (res) => isTransientResult(res) || isEmptyPage(res) });
+ * const isEmpty = (res: unknown) => res instanceof Response && res.status === 204;
+ * const policy = retry({ retryOnResult: (res) => isTransientResult(res) || isEmpty(res) });
  * ```
  */
 export function isTransientResult(value: unknown): boolean {
