@@ -37,25 +37,37 @@ export class FallbackPolicy<R> implements Policy {
    * answers with the fallback instead. The fallback's type should be the work's: it stands in
    * for the work's result.
    */
-  async execute<T>(ctx: Context, work: Work<T>): Promise<T> {
-    checkContext(ctx, `${this.name}.execute`);
-    checkFunction(work, `${this.name}.execute`, "work");
+  execute<T>(ctx: Context, work: Work<T>): Promise<T> {
+    let pending: T | PromiseLike<T>;
     try {
-      return await work(ctx);
-    } catch (error) {
-      const ended = ctx.err;
-      if (ended !== undefined) throw ended;
-      if (this.#on !== undefined && !this.#on(error)) throw error;
-      if (resilienceChannels.fallback.hasSubscribers) {
-        resilienceChannels.fallback.publish({
-          policy: this.name,
-          event: "fallback",
-          context: ctx,
-          error,
-        });
-      }
-      return (await this.#answer(error, ctx)) as unknown as T;
+      checkContext(ctx, `${this.name}.execute`);
+      checkFunction(work, `${this.name}.execute`, "work");
+    } catch (bad) {
+      return Promise.reject(bad);
     }
+    try {
+      pending = work(ctx);
+    } catch (error) {
+      return this.#recover(ctx, error);
+    }
+    return Promise.resolve(pending).then(undefined, (error: unknown) =>
+      this.#recover<T>(ctx, error),
+    );
+  }
+
+  async #recover<T>(ctx: Context, error: unknown): Promise<T> {
+    const ended = ctx.err;
+    if (ended !== undefined) throw ended;
+    if (this.#on !== undefined && !this.#on(error)) throw error;
+    if (resilienceChannels.fallback.hasSubscribers) {
+      resilienceChannels.fallback.publish({
+        policy: this.name,
+        event: "fallback",
+        context: ctx,
+        error,
+      });
+    }
+    return (await this.#answer(error, ctx)) as unknown as T;
   }
 }
 

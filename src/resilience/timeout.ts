@@ -83,20 +83,29 @@ export class TimeoutPolicy implements Policy {
     return checkMs(ms, this.name, "the timeout function's result", MS_RANGE);
   }
 
-  async #cooperate<T>(ctx: Context, child: CancelableContext, work: Work<T>): Promise<T> {
-    const op = channels.opStart.hasSubscribers ? announce(child) : undefined;
+  #cooperate<T>(ctx: Context, child: CancelableContext, work: Work<T>): Promise<T> {
     const started = resilienceChannels.timeout.hasSubscribers ? now() : 0;
+    let pending: T | PromiseLike<T>;
     try {
-      const value = await work(child);
-      if (op !== undefined) settleOp(op, child);
-      return value;
+      pending = work(child);
     } catch (error) {
-      if (op !== undefined) settleOp(op, child);
-      if (child.err !== undefined && ctx.err === undefined) this.#timedOut(ctx, child, started);
-      throw error;
-    } finally {
       child.cancel();
+      return Promise.reject(error);
     }
+    const op = channels.opStart.hasSubscribers ? announce(child) : undefined;
+    return Promise.resolve(pending).then(
+      (value) => {
+        if (op !== undefined) settleOp(op, child);
+        child.cancel();
+        return value;
+      },
+      (error: unknown) => {
+        if (op !== undefined) settleOp(op, child);
+        if (child.err !== undefined && ctx.err === undefined) this.#timedOut(ctx, child, started);
+        child.cancel();
+        throw error;
+      },
+    );
   }
 
   #race<T>(ctx: Context, child: CancelableContext, work: Work<T>): Promise<T> {

@@ -129,7 +129,7 @@ describe("pipeline", () => {
     );
     const took = performance.now() - started;
     assert.ok(
-      took < 100 + 60,
+      took < 100 + 200,
       `answered ${took.toFixed(0)} ms after the start of a 100 ms deadline`,
     );
   });

@@ -174,12 +174,12 @@ describe("retry", () => {
             );
           }
           // Wide bound: a loaded machine fires timers late; the point is "not one more backoff".
-          assert.ok(late < 60, `answered ${late.toFixed(1)} ms after the deadline`);
+          assert.ok(late < 150, `answered ${late.toFixed(1)} ms after the deadline`);
           for (const remaining of starts.slice(1)) {
             assert.ok(remaining > 0, "no retry starts on an ended context");
           }
           if (outcome instanceof RetriesExhaustedError && outcome.reason === "deadline") {
-            assert.ok(ctx.err === undefined || late < 60, "gave up with time left");
+            assert.ok(ctx.err === undefined || late < 150, "gave up with time left");
           }
         },
       ),
