@@ -238,8 +238,9 @@ function settleOp(op: Partial<Announced>, child: Context): void {
  *
  * Cooperative by default: the call settles when the work does (a result the work returns after
  * its context ended is kept). With `abandon: true` the call rejects as soon as the child ends,
- * and work that ignored its context runs on, announced to diagnostics (op kind
- * "resilience.timeout") until it settles, so the tracker reports it as ignored cancellation.
+ * and work that ignored its context runs on. In both modes, while diagnostics listens, the work
+ * is announced as an operation (kind "resilience.timeout") until it settles, so the tracker
+ * reports work still running after its context ended as ignored cancellation.
  *
  * Events on `timebound:resilience:timeout`:
  * - `"timeout"`: this policy's timeout ended the call; `timeoutMs` (undefined for a function),
