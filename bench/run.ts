@@ -5,6 +5,7 @@ const suites: Record<string, () => Promise<void>> = {
   io: async () => (await import("./io/index.js")).run(),
   diagnostics: async () => (await import("./diagnostics/index.js")).run(),
   gateway: async () => (await import("./gateway/index.js")).run(),
+  resilience: async () => (await import("./resilience/index.js")).run(),
 };
 
 const wanted = process.argv.slice(2);
