@@ -19,6 +19,7 @@ import { command } from "timebound/redis";
 import { callOptions } from "timebound/grpc";
 import { execFile } from "timebound/process";
 import { pipeline } from "timebound/stream";
+import { retry, timeout, pipeline as policies } from "timebound/resilience";
 import { freePort } from "timebound/testing";
 import { snapshot } from "timebound/diagnostics";
 import "timebound/register";
@@ -35,7 +36,8 @@ export async function handle(parent: Context, pool: Pool, redis: Redis): Promise
     const reply: unknown = await command(ctx, redis, "get", header);
     await execFile(ctx, "true", []);
     const port: number = await freePort();
-    void [reply, callOptions(ctx), pipeline, snapshot()];
+    const tries: string = await policies(retry({ maxAttempts: 2 }), timeout(100)).execute(ctx, () => "ok");
+    void [reply, callOptions(ctx), pipeline, snapshot(), tries];
     return res.status + (rows[0]?.id ?? 0) + port;
   } catch (err) {
     if (err instanceof DeadlineExceeded) return -1;
