@@ -10,6 +10,7 @@ import {
   isCanceled,
   isDeadlineExceeded,
   withCancel,
+  withValue,
 } from "timebound";
 import { contextFrom, encodeTimeout } from "timebound/http";
 import type { GatewayConfig } from "./config/types.js";
@@ -20,16 +21,19 @@ import { upstreamRequestHeaders } from "./proxy/headers.js";
 import { tunnelUpgrade } from "./proxy/upgrade.js";
 import type { Duplex } from "node:stream";
 import { checkPath } from "./route/path.js";
-import { type CompiledRoute, compileRoute } from "./route/compile.js";
+import { type CompiledRoute, REQUEST_KEY, compileRoute, isIdempotent } from "./route/compile.js";
+import { BrokenCircuitError } from "timebound/resilience";
 import { RouteTable } from "./route/table.js";
 import { Cluster, type Target } from "./upstream/cluster.js";
 import type { UpstreamExchange } from "./upstream/exchange.js";
+import { type RouteAnswer, UpstreamStatusError, isBuffered } from "./upstream/answers.js";
+import { writeBuffered } from "./proxy/buffered.js";
 
 /** Time kept back from what is sent upstream, for the answer's way back. */
 const UPSTREAM_MARGIN_MS = 5;
 
 /** How a request ended, for metrics and logs. */
-export type EndReason = GatewayReason | "answered" | "client-closed";
+export type EndReason = GatewayReason | "answered" | "client-closed" | "fallback" | "stale";
 
 /** What the gateway tells observers about each request once it is over. */
 export interface RequestRecord {
@@ -220,12 +224,10 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     };
     let attempts = 0;
     let lastTarget: Target | undefined;
-    const attempt = async (attemptCtx: Context): Promise<UpstreamExchange> => {
+    const attempt = async (attemptCtx: Context): Promise<RouteAnswer> => {
       if (hasBody && attempts > 0) {
         // The body was streamed to the first attempt; it cannot be sent again.
-        throw Object.assign(new Error("the request body cannot be sent twice"), {
-          code: "BODY_SENT",
-        });
+        throw new Error("the request body was sent to the first attempt and cannot be sent again");
       }
       attempts++;
       const t = cluster.pick(lastTarget);
@@ -242,39 +244,39 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
         headers["x-envoy-expected-rq-timeout-ms"] = String(ms);
         if (cluster.config.grpc) headers["grpc-timeout"] = encodeTimeout(ms);
       }
-      const exchange = cluster.send(t, {
-        method,
-        path,
-        headers,
-        body,
-      });
+      const exchange = cluster.send(t, { method, path, headers, body });
       const stop = afterFunc(attemptCtx, () => exchange.abort(attemptCtx.err!));
+      let head: UpstreamExchange;
       try {
-        const head = await exchange.head;
-        t.record(head.status < 500, cluster.config, Date.now());
-        return head;
+        head = await exchange.head;
       } catch (err) {
         t.record(false, cluster.config, Date.now());
         throw attemptCtx.err ?? err;
       } finally {
         stop();
       }
+      t.record(head.status < 500, cluster.config, Date.now());
+      if (head.status >= 500) throw new UpstreamStatusError(head);
+      if (!route.buffers) return head;
+      // The stale cache keeps whole answers: read this one in, under the attempt's context.
+      const stopBody = afterFunc(attemptCtx, () => head.abort(attemptCtx.err!));
+      try {
+        return await head.buffer(rc.maxBodyBytes);
+      } finally {
+        stopBody();
+      }
     };
 
-    route.policy(routeCtx, attempt).then(
-      (exchange) => {
-        const stop = afterFunc(routeCtx, () => exchange.abort(routeCtx.err!));
-        exchange.pipeTo(res, { "x-request-id": requestId }, (err) => {
-          stop();
-          finish(
-            exchange.status,
-            err === undefined
-              ? "answered"
-              : routeCtx.err && isCanceled(routeCtx.err)
-                ? "client-closed"
-                : "upstream-failed",
-          );
-        });
+    const policy = isIdempotent(method) ? route.idempotent : route.other;
+    const work = route.buffers ? withValue(routeCtx, REQUEST_KEY, `${method} ${path}`) : routeCtx;
+    policy.execute(work, attempt).then(
+      (result: RouteAnswer) => {
+        if (isBuffered(result)) {
+          writeBuffered(res, result, requestId);
+          finish(result.status, result.servedAs === undefined ? "answered" : result.servedAs);
+          return;
+        }
+        stream(result);
       },
       (err: unknown) => {
         if (
@@ -284,19 +286,27 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
           finish(499, "client-closed");
           return;
         }
+        if (err instanceof UpstreamStatusError) {
+          // Nothing did better than the upstream's own answer: pass it on.
+          stream(err.exchange);
+          return;
+        }
         if (
           err instanceof BodyTooLargeError ||
           (err as Error)?.cause instanceof BodyTooLargeError
         ) {
           return refuse(
             "body-too-large",
-            (err instanceof BodyTooLargeError ? err : ((err as Error).cause as Error)).message,
+            `the request body is over the route's limit of ${rc.maxBodyBytes} bytes`,
           );
+        }
+        if (err instanceof BrokenCircuitError) {
+          return refuse("circuit-open", err.message, (err.retryAfterMs ?? 1000) / 1000);
         }
         if (isDeadlineExceeded(err) || isDeadlineExceeded(routeCtx.err)) {
           return refuse(
             "deadline-exceeded",
-            `the route's deadline passed before the upstream answered`,
+            "the route's deadline passed before the upstream answered",
           );
         }
         return refuse(
@@ -305,6 +315,14 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
         );
       },
     );
+
+    function stream(exchange: UpstreamExchange): void {
+      const stop = afterFunc(routeCtx, () => exchange.abort(routeCtx.err!));
+      exchange.pipeTo(res, { "x-request-id": requestId }, (err) => {
+        stop();
+        finish(exchange.status, err === undefined ? "answered" : "upstream-failed");
+      });
+    }
   };
 
   const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {

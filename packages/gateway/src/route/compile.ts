@@ -1,38 +1,152 @@
-// A route of the configuration made ready to serve: its upstream cluster and the policy that
-// runs each request's attempts. Compiled once per configuration (a reload compiles a new set;
-// requests in flight keep the set they started with).
-import { type Context, withTimeout } from "timebound";
+// A route of the configuration made ready to serve: its upstream cluster and the policies that
+// run each request's attempts, built from timebound/resilience and nothing re-implemented.
+// Compiled once per configuration (a reload compiles a new set; requests in flight keep theirs).
+//
+// Order, outermost first (docs/gateway.md): fallback, then the stale cache, then retry (idempotent
+// methods only, unless the route says otherwise), then the circuit breaker (it sees each
+// attempt), then the per-attempt timeout. The route's total deadline is the request's context.
+import { type Context, createKey } from "timebound";
+import {
+  type Backoff,
+  type Policy,
+  circuitBreaker,
+  constantBackoff,
+  decorrelatedJitterBackoff,
+  exponentialBackoff,
+  fallback,
+  pipeline,
+  retry,
+  retryBudget,
+  staleCache,
+  timeout,
+} from "timebound/resilience";
 import type { RouteConfig } from "../config/types.js";
 import type { Cluster } from "../upstream/cluster.js";
+import { type BufferedAnswer, type RouteAnswer, UpstreamStatusError } from "../upstream/answers.js";
 
-/** Runs the attempts of one request: the route's resilience pipeline. */
-export type RoutePolicy = <T>(ctx: Context, attempt: (ctx: Context) => Promise<T>) => Promise<T>;
+/** The request's cache key (method and path), for the stale cache. */
+export const REQUEST_KEY = createKey<string>("timebound-gateway.request");
 
 /** A route ready to serve. */
 export interface CompiledRoute {
   readonly config: RouteConfig;
   /** The upstream of a proxy route (undefined for an aggregation route). */
   readonly cluster: Cluster | undefined;
-  readonly policy: RoutePolicy;
+  /** The policies for methods that may be retried (GET, HEAD, PUT, DELETE, OPTIONS). */
+  readonly idempotent: Policy;
+  /** The policies for the others (POST, PATCH): no retry unless the route allows it. */
+  readonly other: Policy;
+  /** Whether answers are buffered (the stale cache keeps whole answers). */
+  readonly buffers: boolean;
 }
 
-function attemptTimeout(config: RouteConfig): RoutePolicy {
-  const ms = config.attemptTimeoutMs;
-  if (ms === undefined) return (ctx, attempt) => attempt(ctx);
-  return async (ctx, attempt) => {
-    using child = withTimeout(ctx, ms, { name: `${config.name} attempt` });
-    return await attempt(child);
+/** No policy at all: the work, under the request's context. */
+const DIRECT: Policy = {
+  name: "direct",
+  execute: <T>(ctx: Context, work: (ctx: Context) => T | PromiseLike<T>): Promise<T> =>
+    new Promise<T>((resolve) => resolve(work(ctx))),
+};
+
+function compose(policies: Policy[]): Policy {
+  if (policies.length === 0) return DIRECT;
+  return policies.length === 1 ? policies[0]! : pipeline(...policies);
+}
+
+const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"]);
+
+/** Whether a request with `method` may be attempted again. */
+export function isIdempotent(method: string): boolean {
+  return IDEMPOTENT.has(method);
+}
+
+function backoffOf(options: unknown): Backoff | undefined {
+  if (options === undefined) return undefined;
+  const { type = "exponential", ...rest } = options as { type?: string } & Record<string, unknown>;
+  if (type === "exponential") return exponentialBackoff(rest);
+  if (type === "decorrelated") return decorrelatedJitterBackoff(rest);
+  if (type === "constant") return constantBackoff((rest as { delayMs?: number }).delayMs ?? 100);
+  throw new TypeError(
+    `backoff.type must be "exponential", "decorrelated" or "constant", got ${JSON.stringify(type)}`,
+  );
+}
+
+function staticAnswer(config: RouteConfig): BufferedAnswer | undefined {
+  const r = config.fallback?.response;
+  if (r === undefined) return undefined;
+  return {
+    kind: "buffered",
+    status: r.status,
+    headers: { ...r.headers, "content-type": r.contentType },
+    body: Buffer.from(r.body),
+    servedAs: "fallback",
   };
 }
 
-/** Compiles one route against the upstream clusters of its configuration. */
+/** Compiles one route; an option a policy refuses throws, naming the route and the option. */
 export function compileRoute(
   config: RouteConfig,
   clusters: ReadonlyMap<string, Cluster>,
 ): CompiledRoute {
-  return {
-    config,
-    cluster: config.upstream === undefined ? undefined : clusters.get(config.upstream),
-    policy: attemptTimeout(config),
-  };
+  const name = config.name;
+  const where = `routes[${config.index}] (${name})`;
+  try {
+    const outer: Policy[] = [];
+    const inner: Policy[] = [];
+    const answer = staticAnswer(config);
+    // The caller's own end (the client left) is never answered: there is nobody to answer.
+    if (answer !== undefined)
+      outer.push(fallback<RouteAnswer>(answer, { name: `${name} fallback` }));
+    const staleMaxAgeMs = config.fallback?.staleMaxAgeMs;
+    if (staleMaxAgeMs !== undefined) {
+      outer.push(
+        staleCache({
+          name: `${name} stale`,
+          maxAgeMs: staleMaxAgeMs,
+          key: (ctx: Context) => ctx.value(REQUEST_KEY) ?? "",
+          mark: (value, info) => ({
+            ...(value as BufferedAnswer),
+            servedAs: "stale",
+            ageMs: info.ageMs,
+          }),
+        }),
+      );
+    }
+    let retrying: Policy | undefined;
+    if (config.retry !== undefined) {
+      const { backoff, budget, ...rest } = config.retry as {
+        backoff?: unknown;
+        budget?: Record<string, unknown>;
+      };
+      retrying = retry({
+        ...rest,
+        name: `${name} retry`,
+        ...(backoff === undefined ? {} : { backoff: backoffOf(backoff) }),
+        ...(budget === undefined ? {} : { budget: retryBudget(budget) }),
+      });
+    }
+    if (config.circuitBreaker !== undefined) {
+      inner.push(
+        circuitBreaker({
+          ...config.circuitBreaker,
+          name: `${name} breaker`,
+          // A 4xx is the client's; only the upstream's own failures count.
+          isFailure: (err) => !(err instanceof UpstreamStatusError) || err.status >= 500,
+        }),
+      );
+    }
+    if (config.attemptTimeoutMs !== undefined) {
+      inner.push(timeout(config.attemptTimeoutMs, { name: `${name} attempt` }));
+    }
+    const withRetry =
+      retrying === undefined ? [...outer, ...inner] : [...outer, retrying, ...inner];
+    return {
+      config,
+      cluster: config.upstream === undefined ? undefined : clusters.get(config.upstream),
+      idempotent: compose(withRetry),
+      other: config.retryNonIdempotent ? compose(withRetry) : compose([...outer, ...inner]),
+      buffers: staleMaxAgeMs !== undefined,
+    };
+  } catch (err) {
+    throw new TypeError(`${where}: ${(err as Error).message}`, { cause: err });
+  }
 }

@@ -1,11 +1,19 @@
 // One request to one upstream target, driven through undici's dispatch API: the response head
 // is handed to the route's policies first (a 503 may be retried, a slow head times the attempt
-// out), and only the answer they keep is streamed to the client, with backpressure both ways.
+// out), and only the answer they keep is streamed to the client, with backpressure both ways,
+// or read whole for the stale cache.
 import type { ServerResponse } from "node:http";
 import type { Dispatcher } from "undici";
 import { clientResponseHeaders } from "../proxy/headers.js";
+import type { BufferedAnswer } from "./answers.js";
 
 type Controller = Dispatcher.DispatchController;
+
+/** Where the body goes once the answer is kept: `write` false means wait for `drain`. */
+interface Sink {
+  write(chunk: Buffer): boolean;
+  once?(event: "drain", listener: () => void): unknown;
+}
 
 /** The upstream's answer head, held (paused) until the gateway decides what to do with it. */
 export class UpstreamExchange implements Dispatcher.DispatchHandler {
@@ -13,11 +21,11 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   status = 0;
   /** Headers of the answer (undici's lower-case record). */
   headers: Record<string, string | string[] | undefined> = {};
+  readonly head: Promise<UpstreamExchange>;
   #controller: Controller | undefined;
   #pendingAbort: Error | undefined;
   #head: { resolve(x: UpstreamExchange): void; reject(err: unknown): void } | undefined;
-  readonly head: Promise<UpstreamExchange>;
-  #client: ServerResponse | undefined;
+  #sink: Sink | undefined;
   #held: Buffer[] | undefined = [];
   #ended = false;
   #failed: Error | undefined;
@@ -31,6 +39,17 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       this.#head = { resolve, reject };
     });
   }
+
+  /**
+   * Lets retry discard this answer (it cancels a discarded result's `body`): the upstream
+   * request is closed, freeing its connection.
+   */
+  readonly body = {
+    cancel: (): Promise<void> => {
+      this.abort(new Error("answer discarded for another attempt"));
+      return Promise.resolve();
+    },
+  };
 
   /** Stops the exchange (before or after its head): the upstream connection is closed. */
   abort(reason: Error): void {
@@ -50,7 +69,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   ): void {
     this.status = statusCode;
     this.headers = headers;
-    // Held until the policies keep this answer (and a client to write to exists).
+    // Held until the policies keep this answer.
     controller.pause();
     const head = this.#head!;
     this.#head = undefined;
@@ -58,27 +77,21 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Controller, chunk: Buffer): void {
-    const client = this.#client;
-    if (client === undefined) {
+    const sink = this.#sink;
+    if (sink === undefined) {
       this.#held!.push(chunk);
       return;
     }
-    if (!client.write(chunk)) {
+    if (!sink.write(chunk) && sink.once !== undefined) {
       controller.pause();
-      client.once("drain", () => controller.resume());
+      sink.once("drain", () => controller.resume());
     }
-  }
-
-  #settle(): void {
-    const settled = this.#onSettled;
-    this.#onSettled = undefined;
-    settled?.();
   }
 
   onResponseEnd(): void {
     this.#ended = true;
     this.#settle();
-    if (this.#client !== undefined) this.#finish(undefined);
+    if (this.#sink !== undefined) this.#finish(undefined);
   }
 
   onResponseError(_controller: Controller, error: Error): void {
@@ -90,26 +103,61 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       return;
     }
     this.#failed = error;
-    if (this.#client !== undefined) this.#finish(error);
+    if (this.#sink !== undefined) this.#finish(error);
   }
 
   /**
-   * Streams this answer to the client: head, held chunks, then the rest as it comes.
-   * `onDone` learns how it ended (an error: the body was cut, the client response destroyed).
+   * Streams this answer to the client: head, held chunks, then the rest as it comes. `onDone`
+   * learns how it ended (an error: the body was cut, and the client response destroyed).
    */
   pipeTo(
     client: ServerResponse,
     extraHeaders: Record<string, string>,
     onDone: (err: Error | undefined) => void,
   ): void {
-    this.#client = client;
-    this.#onDone = onDone;
     const headers = clientResponseHeaders(this.headers);
     for (const name in extraHeaders) headers[name] = extraHeaders[name];
     client.writeHead(this.status, headers);
+    this.#drain(client, (err) => {
+      if (err === undefined) client.end();
+      else client.destroy(err);
+      onDone(err);
+    });
+  }
+
+  /** Reads the whole answer into memory (at most `limit` bytes), for the stale cache. */
+  buffer(limit: number): Promise<BufferedAnswer> {
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const sink: Sink = {
+        write: (chunk) => {
+          size += chunk.length;
+          if (size > limit) this.abort(new Error(`the upstream's answer is over ${limit} bytes`));
+          else chunks.push(chunk);
+          return true;
+        },
+      };
+      this.#drain(sink, (err) => {
+        if (err !== undefined) return reject(err);
+        const headers: Record<string, string | string[]> = {};
+        const kept = clientResponseHeaders(this.headers);
+        for (const name in kept) {
+          const v = kept[name];
+          if (v !== undefined && name !== "content-length")
+            headers[name] = typeof v === "number" ? String(v) : v;
+        }
+        resolve({ kind: "buffered", status: this.status, headers, body: Buffer.concat(chunks) });
+      });
+    });
+  }
+
+  #drain(sink: Sink, onDone: (err: Error | undefined) => void): void {
+    this.#sink = sink;
+    this.#onDone = onDone;
     const held = this.#held!;
     this.#held = undefined;
-    for (const chunk of held) client.write(chunk);
+    for (const chunk of held) sink.write(chunk);
     if (this.#ended || this.#failed !== undefined) {
       this.#finish(this.#failed);
       return;
@@ -117,10 +165,13 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.#controller?.resume();
   }
 
+  #settle(): void {
+    const settled = this.#onSettled;
+    this.#onSettled = undefined;
+    settled?.();
+  }
+
   #finish(err: Error | undefined): void {
-    const client = this.#client!;
-    if (err === undefined) client.end();
-    else client.destroy(err);
     const done = this.#onDone;
     this.#onDone = undefined;
     done?.(err);
