@@ -95,7 +95,11 @@ export type BatchMode = "all" | "allSettled" | "any" | Quorum;
  *
  * @example
  * ```ts
- * const { values } = await batch(ctx, [readReplica1, readReplica2, readReplica3], { mode: quorum(2) });
+ * const replica = (ms: number) => async (ctx: Context) => {
+ *   await sleep(ctx, ms); // a read from one replica
+ *   return ms;
+ * };
+ * const { values } = await batch(ctx, [replica(5), replica(10), replica(500)], { mode: quorum(2) });
  * ```
  */
 export function quorum(n: number): Quorum {
@@ -209,13 +213,17 @@ const CALL_KEYS = ["run", "optional", "dependency", "weight", "p95Ms", "floorMs"
  *
  * @example
  * ```ts
+ * declare function getUser(ctx: Context, id: string): Promise<User>;
+ * declare function getCart(ctx: Context, id: string): Promise<string[]>;
+ * declare function getAds(ctx: Context): Promise<string[]>;
+ * const id = "42";
  * const { values, missing } = await batch(ctx, {
  *   user: (ctx) => getUser(ctx, id),
  *   cart: { run: (ctx) => getCart(ctx, id), weight: 2 },
  *   ads: { run: (ctx) => getAds(ctx), optional: true, weight: 0.2 },
  * });
  * values.user; // User: required, so present when the batch resolves
- * values.ads; // Ad[] | undefined
+ * values.ads; // string[] | undefined
  * for (const m of missing) log.info(`${m.key}: ${m.message}`);
  * ```
  */

@@ -68,6 +68,8 @@ interface Step {
  *
  * @example
  * ```ts
+ * declare function authenticate(ctx: Context): Promise<User>;
+ * declare function price(ctx: Context): Promise<number>;
  * const [user, quote] = await chain(ctx, [
  *   { name: "auth", run: (ctx) => authenticate(ctx), p95Ms: 20 },
  *   { name: "pricing", run: (ctx) => price(ctx), p95Ms: 80, weight: 2 },

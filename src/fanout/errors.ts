@@ -31,7 +31,7 @@ export interface MissingPart {
  * @example
  * ```ts
  * try {
- *   await batch(ctx, { user: getUser, cart: getCart });
+ *   await work(ctx); // a batch
  * } catch (err) {
  *   if (err instanceof BatchFailedError) log.warn(err.message, err.missing.map((m) => m.key));
  *   throw err;
@@ -67,7 +67,12 @@ defineErrorClass(BatchFailedError, "BatchFailedError", {
  *
  * @example
  * ```ts
- * if (cause(ctx) instanceof CallNotNeededError) return; // the batch has its answer
+ * async function lookUpAll(ctx: Context): Promise<void> {
+ *   await work(ctx).catch((err: unknown) => {
+ *     if (cause(ctx) instanceof CallNotNeededError) return; // the batch has its answer
+ *     throw err;
+ *   });
+ * }
  * ```
  */
 export class CallNotNeededError extends Error {
@@ -85,7 +90,8 @@ defineErrorClass(CallNotNeededError, "CallNotNeededError", {
  *
  * @example
  * ```ts
- * const part = result.missing.find((m) => m.reason instanceof UpstreamStatusError);
+ * declare const missing: readonly MissingPart[]; // a fanoutFetch result's
+ * const part = missing.find((m) => m.reason instanceof UpstreamStatusError);
  * ```
  */
 export class UpstreamStatusError extends Error {

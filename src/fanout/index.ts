@@ -14,7 +14,6 @@
  * @example
  * ```ts
  * import { background, withTimeout } from "timebound";
- * import { LatencyTracker, batch } from "timebound/fanout";
  * const latency = new LatencyTracker();
  * using ctx = withTimeout(background(), 300, { name: "product-page" });
  * const { values, missing } = await batch(

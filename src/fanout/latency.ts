@@ -2,7 +2,7 @@
 // window, rotated by the clock when read or written (no timer), merged when asked.
 import { DDSketch } from "@datadog/sketches-js";
 import { now } from "../core/index.js";
-import { checkString, readOptions } from "../core/internal.js";
+import { checkMs, checkString, readOptions } from "../core/internal.js";
 
 /** Options of {@link LatencyTracker}. */
 export interface LatencyTrackerOptions {
@@ -113,11 +113,11 @@ export class LatencyTracker {
     };
   }
 
-  /** Adds one sample of `ms` for `dependency`. */
+  /** Adds one sample of `ms` for `dependency`; a negative, NaN or infinite `ms` is refused. */
   record(dependency: string, ms: number): void {
-    const w = this.#window(checkString(dependency, "LatencyTracker.record", "dependency"));
-    if (typeof ms !== "number" || !(ms >= 0) || ms === Infinity) return; // nothing to learn
-    this.#add(w, ms);
+    const fn = "LatencyTracker.record";
+    const w = this.#window(checkString(dependency, fn, "dependency"));
+    this.#add(w, checkMs(ms, fn, "ms", { min: 0, max: Number.MAX_SAFE_INTEGER }));
   }
 
   /** What is known of `dependency` now (quantiles undefined until it has enough samples). */

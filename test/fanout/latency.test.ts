@@ -108,5 +108,13 @@ describe("LatencyTracker", () => {
       () => new LatencyTracker().stats(""),
       /LatencyTracker\.stats: dependency must be a non-empty string/,
     );
+    assert.throws(
+      () => new LatencyTracker().record("db", Number.NaN),
+      /LatencyTracker\.record: ms must be .* got NaN/,
+    );
+    assert.throws(
+      () => new LatencyTracker().record("db", -1),
+      /LatencyTracker\.record: ms must be .* got -1/,
+    );
   });
 });
