@@ -199,7 +199,7 @@ const CALL_KEYS = ["run", "optional", "dependency", "weight", "p95Ms", "floorMs"
  * time left by the seed's rule (P95 × weight × load factor, see {@link allocateBudget}), from
  * the `tracker`'s history or the call's `p95Ms`. When a call finishes before its budget ran out,
  * what it left is given to the calls still running, in proportion to their shares, never past
- * the batch's deadline (drift compensation; `timebound:fanout:*` events say who got what).
+ * the batch's deadline less the reserve (drift compensation; `timebound:fanout:*` events say who got what).
  *
  * Results come in the shape of `calls` (a tuple, an array or a record), typed. In mode `all`,
  * a call marked `optional` may fail or time out: its value is undefined and `missing` says why.
@@ -278,6 +278,8 @@ class BatchRun {
   #failures = 0;
   #decided = false;
   #winner: Slot | undefined = undefined;
+  /** What the allocation kept back: compensation never hands it out. */
+  #reserveMs = 0;
 
   constructor(parent: Context, calls: Calls, options: BatchOptions | undefined) {
     checkContext(parent, FN);
@@ -362,6 +364,7 @@ class BatchRun {
         this.#slots.map((s) => s.input),
         options,
       );
+      this.#reserveMs = allocation.reserveMs;
       allocation.budgets.forEach((b, i) => {
         this.#slots[i]!.raw = b.raw;
         this.#slots[i]!.budgetMs = b.budgetMs;
@@ -455,8 +458,9 @@ class BatchRun {
     const running = this.#slots.filter(
       (s) => s !== from && s.ctx !== undefined && s.outcome === undefined,
     );
-    const limit = this.#ctx.deadline;
-    if (!(unusedMs > 0) || running.length === 0 || limit === undefined) return;
+    const batchDeadline = this.#ctx.deadline;
+    if (!(unusedMs > 0) || running.length === 0 || batchDeadline === undefined) return;
+    const limit = batchDeadline - this.#reserveMs; // the reserve stays kept back
     const before = running.map((s) => s.ctx!.deadline ?? limit);
     const { addMs } = shareUnused(
       unusedMs,

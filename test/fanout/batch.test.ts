@@ -343,17 +343,31 @@ describe("batch, budgets and drift compensation", () => {
     assert.match(without.message, /required call "patient" timed out/);
   });
 
-  it("never moves a call's deadline past the batch's deadline", async () => {
+  it("never moves a call's deadline past the batch's deadline, nor into the reserve", async () => {
     const parent = withTimeout(background(), 300);
     const messages = await collect<CompensateMessage>("timebound:fanout:compensate", () =>
-      batch(parent, [() => 1, after(20, 2), after(40, 3), { run: after(60, 4), p95Ms: 1 }], {
-        allocation: "proportional",
-        reserveMs: 0,
-      }),
+      // Parallel split: the quick call's budget is the whole window, the other's a tenth of
+      // it; what the quick one leaves is more than the other can take before the reserve.
+      batch(
+        parent,
+        [
+          { run: () => 1, p95Ms: 100 },
+          { run: after(30, 2), p95Ms: 10 },
+        ],
+        {
+          reserveMs: 50,
+        },
+      ),
     );
     assert.ok(messages.length > 0, "compensation happened");
+    assert.ok(messages[0]!.unallocatedMs > 0, "some of the time could not be given");
     for (const m of messages) {
-      for (const g of m.grants) assert.ok(g.deadline <= parent.deadline!, "within the parent's");
+      for (const g of m.grants) {
+        assert.ok(
+          g.deadline <= parent.deadline! - 50 + 1e-6,
+          "within the parent's, less the reserve",
+        );
+      }
       const given = m.grants.reduce((s, g) => s + g.addMs, 0);
       assert.ok(Math.abs(given + m.unallocatedMs - m.unusedMs) < 1e-6, "conserved");
     }

@@ -93,13 +93,17 @@ describe("fetch(ctx) under a budget whose deadline moves", () => {
 describe("fanoutFetch", () => {
   it("merges the parts into one object and names the optional ones missing", async () => {
     using ctx = withTimeout(background(), 2_000);
-    const { data, missing } = await fanoutFetch(ctx, {
-      user: `${base}/json?part=user`,
-      orders: { url: new URL(`${base}/json?part=orders`), weight: 2 },
-      recs: { url: `${base}/status?code=503`, optional: true },
-      ads: { url: `${base}/hang`, optional: true, weight: 0.1, p95Ms: 1 },
-      raw: { url: `${base}/json?part=raw`, read: (res) => res.text() },
-    });
+    const { data, missing } = await fanoutFetch(
+      ctx,
+      {
+        user: `${base}/json?part=user`,
+        orders: { url: new URL(`${base}/json?part=orders`), weight: 2 },
+        recs: { url: `${base}/status?code=503`, optional: true },
+        ads: { url: `${base}/hang`, optional: true, weight: 0.1, p95Ms: 1 },
+        raw: { url: `${base}/json?part=raw`, read: (res) => res.text() },
+      },
+      { reserveMs: 300 },
+    ); // compensation gives the hanging part all but the reserve
     assert.deepEqual(data.user, { part: "user" });
     assert.deepEqual(data.orders, { part: "orders" });
     const raw: string | undefined = data.raw;
