@@ -116,7 +116,11 @@ describe("batch, mode all", () => {
       },
       { reserveMs: 0 },
     );
-    assert.equal(values.main, "main");
+    const main: string = values.main; // required: typed without undefined
+    // @ts-expect-error an optional part may be missing: its type includes undefined
+    const late: string = values.slow;
+    assert.equal(main, "main");
+    assert.equal(late, undefined);
     assert.equal(values.broken, undefined);
     assert.equal(values.slow, undefined);
     const byKey = Object.fromEntries(missing.map((m) => [m.key, m]));
