@@ -126,6 +126,8 @@ export const Kind = {
   Signal: 6,
   /** Follows a context timebound did not make, for the waits of a context derived from it. */
   Follower: 7,
+  /** A budget: a timeout its maker may move later (core/budget.ts). */
+  Budget: 8,
 } as const;
 /** @internal */
 export type Kind = (typeof Kind)[keyof typeof Kind];
@@ -139,6 +141,7 @@ const KIND_NAMES: readonly ContextKind[] = [
   "withDeadlineCause",
   "fromSignal",
   "withCancel",
+  "withBudget",
 ];
 
 let armedTimers = 0;
@@ -174,7 +177,8 @@ export class CancelContext implements CancelableContext, Link {
     readonly name: string | undefined,
     readonly _kind: Kind,
     readonly _createdAt: number,
-    readonly _ownDeadline: number,
+    /** Fixed but for a budget context, whose maker may move it later ({@link moveDeadlineLater}). */
+    public _ownDeadline: number,
     readonly _deadlineCause: unknown,
   ) {
     this._deadline = _ownDeadline;
@@ -613,6 +617,65 @@ function expire(ctx: CancelContext, t: number): void {
   if (channels.deadlineFired.hasSubscribers) {
     channels.deadlineFired.publish({ context: ctx, deadline: ctx._deadline, lateByMs: lateBy });
   }
+}
+
+/**
+ * @internal Moves the own deadline of `ctx` later, to `to` but never past its parent's deadline,
+ * and makes every descendant that followed the old deadline (it set no timer of its own) follow
+ * the new one. Returns the effective deadline afterwards. Does nothing to a context that has
+ * ended, or when `to` is not later than its own deadline.
+ *
+ * Costs nothing to contexts that never move: `ctx`'s own timer is left armed for the old
+ * deadline and re-arms itself for the rest when it fires early ({@link onDeadline}), as a
+ * keep-alive timer does ({@link onKeepAlive}), so a move arms no timer for `ctx` itself. A
+ * descendant whose own deadline lies between the old and the new one now sets the earlier
+ * deadline itself, and gets the timer it did not need before.
+ */
+export function moveDeadlineLater(ctx: CancelContext, to: number): number {
+  if (ctx._state !== LIVE || expireIfDue(ctx)) return ctx._deadline;
+  const limit = ctx.parent?.deadline ?? Infinity;
+  const target = to < limit ? to : limit;
+  if (!(target > ctx._ownDeadline)) return ctx._deadline;
+  const old = ctx._deadline;
+  ctx._ownDeadline = target;
+  if (target <= old) return old; // its parent's deadline was already the earlier one
+  ctx._deadline = target;
+  followMove(ctx, old);
+  return target;
+}
+
+/** Moves the descendants that followed `root`'s old deadline `old`; iterative (trees may be deep). */
+function followMove(root: CancelContext, old: number): void {
+  const nodes: CancelContext[] = [root];
+  const olds: number[] = [old];
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i]!;
+    const before = olds[i]!;
+    for (let l = node._head; l !== null; l = l._next) {
+      if (!(l instanceof CancelContext) || l._deadline !== before) continue;
+      if (l._ownDeadline < node._deadline) {
+        // Its own deadline is now the earlier one: it keeps it with a timer of its own.
+        l._deadline = l._ownDeadline;
+        if (l._timer === undefined) armOwn(l);
+      } else {
+        l._deadline = node._deadline;
+      }
+      if (l._deadline !== before) {
+        nodes.push(l);
+        olds.push(before);
+      }
+    }
+  }
+}
+
+/** Arms the deadline timer of a context that did not need one before a move. */
+function armOwn(ctx: CancelContext): void {
+  if (ctx._keepTimer !== undefined) {
+    clearTimeout(ctx._keepTimer); // its own timer now holds the loop open, ref'd by arm()
+    ctx._keepTimer = undefined;
+    armedTimers--;
+  }
+  arm(ctx, Math.max(0, ctx._deadline - now()));
 }
 
 /**

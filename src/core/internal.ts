@@ -33,4 +33,5 @@ export {
   startTimer,
 } from "./timer.js";
 export { moduleFile } from "./module-file.js";
+export { isBudget, moveDeadline, withBudget } from "./budget.js";
 export { captureSite, siteCapture, siteLocation, type CreationSite } from "./site.js";

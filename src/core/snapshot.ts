@@ -19,6 +19,7 @@ export type ContextKind =
   | "withDeadline"
   | "withDeadlineCause"
   | "fromSignal"
+  | "withBudget"
   | "background"
   | "todo"
   | "withValue"
