@@ -36,6 +36,7 @@ const SAYS: Record<string, RegExp> = {
   "./grpc": /^callOptions deadline about a minute away: true$/,
   "./process": /^execFile output: hi; a child past its deadline: TimeoutError$/,
   "./stream": /^piped: ab$/,
+  "./fanout": /^a: A; missing: b,c$/,
   "./resilience": /^retried a reset: ok after 2 attempts$/,
   "./testing": /^freePort is a port: true$/,
   "./diagnostics": /^tracking: false; parseStack found this frame: true$/,

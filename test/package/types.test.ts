@@ -20,6 +20,7 @@ import { callOptions } from "timebound/grpc";
 import { execFile } from "timebound/process";
 import { pipeline } from "timebound/stream";
 import { retry, timeout, pipeline as policies } from "timebound/resilience";
+import { allocateBudget } from "timebound/fanout";
 import { freePort } from "timebound/testing";
 import { snapshot } from "timebound/diagnostics";
 import "timebound/register";
@@ -37,7 +38,8 @@ export async function handle(parent: Context, pool: Pool, redis: Redis): Promise
     await execFile(ctx, "true", []);
     const port: number = await freePort();
     const tries: string = await policies(retry({ maxAttempts: 2 }), timeout(100)).execute(ctx, () => "ok");
-    void [reply, callOptions(ctx), pipeline, snapshot(), tries];
+    const budgets = allocateBudget(100, [{ name: "a", p95Ms: 10, weight: 1, loadFactor: 1 }]);
+    void [reply, callOptions(ctx), pipeline, snapshot(), tries, budgets];
     return res.status + (rows[0]?.id ?? 0) + port;
   } catch (err) {
     if (err instanceof DeadlineExceeded) return -1;
