@@ -1,5 +1,5 @@
 import type { Context } from "../../core/index.js";
-import { checkContext, describeValue } from "../../core/internal.js";
+import { checkContext, optionsObject } from "../../core/internal.js";
 import type { CallOptions } from "@grpc/grpc-js";
 import { checkDeadlineOption, sentDeadline } from "./deadline.js";
 
@@ -45,15 +45,14 @@ export function callOptions(ctx: Context, options?: CallOptions): ContextCallOpt
 
 /** Checks that `options` is undefined or an object with a valid deadline; names `fn` in errors. */
 export function checkCallOptions(options: unknown, fn: string): CallOptions {
-  if (options === undefined) return {};
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(
-      `${fn}: options must be grpc-js CallOptions (an object), got ${describeValue(options)}`,
-    );
-  }
-  checkDeadlineOption((options as CallOptions).deadline, fn);
-  return options;
+  // grpc-js's own options: its keys pass through; only the deadline is ours to read.
+  const checked = optionsObject(options as CallOptions | undefined, fn, undefined, GRPC_OPTIONS);
+  checkDeadlineOption(checked.deadline, fn);
+  return checked;
 }
+
+/** How messages name the options argument: they are grpc-js's. */
+const GRPC_OPTIONS = "options (grpc-js CallOptions)";
 
 /**
  * The options with `ctx` attached and `deadline` (wall-clock ms, or undefined for none) in place

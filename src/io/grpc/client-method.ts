@@ -1,4 +1,4 @@
-import { describeValue } from "../../core/internal.js";
+import { describeValue, invalidType } from "../../core/internal.js";
 
 /** The four kinds of gRPC method, named as grpc-js names them on a server. */
 export type MethodKind = "unary" | "clientStream" | "serverStream" | "bidi";
@@ -26,28 +26,28 @@ export function clientMethod(
   fn: string,
 ): ClientMethod {
   if (typeof client !== "object" || client === null) {
-    throw new TypeError(`${fn}: client must be a grpc-js client, got ${describeValue(client)}`);
+    throw invalidType(`${fn}: client must be a grpc-js client, got ${describeValue(client)}`);
   }
   if (typeof method !== "string") {
-    throw new TypeError(
+    throw invalidType(
       `${fn}: method must be the name of one of the client's methods, got ${describeValue(method)}`,
     );
   }
   const found: unknown = (client as Record<string, unknown>)[method];
   if (typeof found !== "function") {
-    throw new TypeError(
+    throw invalidType(
       `${fn}: the client has no method ${JSON.stringify(method)} (got ${describeValue(found)})`,
     );
   }
   const actual = kindOf(found as { requestStream?: unknown; responseStream?: unknown });
   if (actual === undefined) {
-    throw new TypeError(
+    throw invalidType(
       `${fn}: ${JSON.stringify(method)} is not a gRPC method of the client (the methods of a ` +
         "client made by grpc-js carry requestStream and responseStream)",
     );
   }
   if (actual !== kind) {
-    throw new TypeError(
+    throw invalidType(
       `${fn}: ${JSON.stringify(method)} is a ${actual} method, not ${kind}; call it with ` +
         `${HELPER[actual]}()`,
     );

@@ -1,5 +1,5 @@
 import type { Context } from "../../core/index.js";
-import { describeValue } from "../../core/internal.js";
+import { describeValue, invalidType } from "../../core/internal.js";
 import { type Deadline, type ServiceError, status } from "@grpc/grpc-js";
 
 /**
@@ -37,7 +37,7 @@ export function checkDeadlineOption(deadline: unknown, fn: string): void {
   if (deadline === undefined) return;
   const ms = deadline instanceof Date ? deadline.getTime() : deadline;
   if (typeof ms !== "number" || Number.isNaN(ms)) {
-    throw new TypeError(
+    throw invalidType(
       `${fn}: options.deadline must be a valid Date or wall-clock ms (a number), got ` +
         describeValue(deadline),
     );

@@ -1,5 +1,5 @@
 import type { Context } from "../../core/index.js";
-import { checkContext, describeValue } from "../../core/internal.js";
+import { checkContext, describeValue, invalidType } from "../../core/internal.js";
 import type { CallOptions, Metadata } from "@grpc/grpc-js";
 import { bindCall } from "./bound-call.js";
 import { checkCallOptions } from "./call-options.js";
@@ -59,7 +59,7 @@ function metadataArgs(metadata: Metadata | undefined, fn: string): [] | [Metadat
   if (metadata === undefined) return [];
   const getMap: unknown = (metadata as { getMap?: unknown } | null)?.getMap;
   if (typeof getMap !== "function") {
-    throw new TypeError(
+    throw invalidType(
       `${fn}: metadata must be a grpc-js Metadata or undefined, got ${describeValue(metadata)}`,
     );
   }

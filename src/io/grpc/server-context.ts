@@ -6,7 +6,14 @@ import {
   withCancel,
   withTimeout,
 } from "../../core/index.js";
-import { asParent, describeValue, expire, formatMs } from "../../core/internal.js";
+import {
+  asParent,
+  describeValue,
+  expire,
+  formatMs,
+  invalidType,
+  readOptions,
+} from "../../core/internal.js";
 import type { Deadline } from "@grpc/grpc-js";
 import { wallClockMs } from "./deadline.js";
 
@@ -120,24 +127,32 @@ export function checkCall(call: unknown, fn: string): asserts call is ServerCall
     typeof c.on !== "function" ||
     typeof c.removeListener !== "function"
   ) {
-    throw new TypeError(
+    throw invalidType(
       `${fn}: call must be the call object grpc-js gives a server handler, got ${describeValue(call)}`,
     );
   }
 }
 
-/** Checks {@link CallContextOptions}, naming `fn` and the bad option in any error. */
-export function checkCallContextOptions(options: unknown, fn: string): CallContextOptions {
-  if (options === undefined) return {};
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(`${fn}: options must be an object, got ${describeValue(options)}`);
-  }
-  const { parent, name } = options as CallContextOptions;
+/** The option names of {@link CallContextOptions}. */
+const CALL_CONTEXT_KEYS = ["parent", "name"] as const;
+
+/**
+ * Checks {@link CallContextOptions}, naming `fn` and the bad option in any error; a key that is
+ * neither one of them nor in `extraKeys` (the caller's own) is refused.
+ *
+ * @internal
+ */
+export function checkCallContextOptions<T extends CallContextOptions>(
+  options: T | undefined,
+  fn: string,
+  extraKeys: readonly (keyof T & string)[] = [],
+): Partial<T> {
+  const known = [...CALL_CONTEXT_KEYS, ...extraKeys] as (keyof CallContextOptions)[];
+  const o = readOptions<CallContextOptions>(options, fn, known);
+  const parent = o.raw("parent");
   if (parent !== undefined) asParent(parent, fn, "options.parent");
-  if (name !== undefined && typeof name !== "string") {
-    throw new TypeError(`${fn}: options.name must be a string, got ${describeValue(name)}`);
-  }
-  return options;
+  o.string("name", undefined, true);
+  return o.given as Partial<T>;
 }
 
 function clientDeadline(path: string, left: number): Error {
