@@ -1,7 +1,7 @@
 // Which commands block on the server, where their timeout argument sits, and how to rewrite it
 // from the context's remaining budget, so the server stops waiting by itself even if the client
 // that should have unblocked it is gone.
-import { describeValue } from "../../core/internal.js";
+import { describeValue, invalidType } from "../../core/internal.js";
 import type { RedisArgument } from "./driver.js";
 
 type Unit = "s" | "ms";
@@ -129,7 +129,7 @@ export function blockingCommand(
   const value = raw === undefined ? Number.NaN : Number(String(raw).trim() || Number.NaN);
   if (!Number.isFinite(value) || value < 0) {
     const unit = shape.unit === "s" ? "seconds" : "milliseconds";
-    throw new TypeError(
+    throw invalidType(
       `${fn}: ${name.toUpperCase()} needs a timeout (${shape.where}) in ${unit}, a number >= 0; ` +
         `got ${describeValue(raw)}`,
     );
