@@ -31,4 +31,10 @@ export {
   type ServerProcessOptions,
   type ServerStartFailure,
 } from "./server-process.js";
-export { startRedisCluster, type RedisCluster, type RedisClusterNode } from "./redis-cluster.js";
+export {
+  startRedisCluster,
+  type RedisCluster,
+  type RedisClusterNode,
+  type RedisClusterOptions,
+} from "./redis-cluster.js";
+export { isBlocked, redisClients, type RedisClientEntry } from "./redis-clients.js";
