@@ -131,6 +131,8 @@ async function loadGrpc(): Promise<{ grpc: typeof Grpc; io: typeof GrpcIo } | st
  *   await tb.close();
  * }
  * ```
+ *
+ * @internal
  */
 export async function startGrpcTestbed(): Promise<GrpcTestbed | string> {
   const loaded = await loadGrpc();

@@ -44,7 +44,11 @@ export interface CheckedServerOptions {
   readonly startTimeoutMs: number;
 }
 
-/** The option names of {@link ServerOptions}. */
+/**
+ * The option names of {@link ServerOptions}.
+ *
+ * @internal
+ */
 export const SERVER_OPTION_KEYS = ["port", "logTailBytes", "startTimeoutMs"] as const;
 
 /**

@@ -43,7 +43,11 @@ export function callOptions(ctx: Context, options?: CallOptions): ContextCallOpt
   return withDeadline(ctx, checked, sentDeadline(ctx, checked.deadline));
 }
 
-/** Checks that `options` is undefined or an object with a valid deadline; names `fn` in errors. */
+/**
+ * Checks that `options` is undefined or an object with a valid deadline; names `fn` in errors.
+ *
+ * @internal
+ */
 export function checkCallOptions(options: unknown, fn: string): CallOptions {
   // grpc-js's own options: its keys pass through; only the deadline is ours to read.
   const checked = optionsObject(options as CallOptions | undefined, fn, undefined, GRPC_OPTIONS);
@@ -57,6 +61,8 @@ const GRPC_OPTIONS = "options (grpc-js CallOptions)";
 /**
  * The options with `ctx` attached and `deadline` (wall-clock ms, or undefined for none) in place
  * of any the caller gave.
+ *
+ * @internal
  */
 export function withDeadline(
   ctx: Context,
@@ -69,7 +75,11 @@ export function withDeadline(
   return out;
 }
 
-/** The context {@link callOptions} attached to these options, if any. */
+/**
+ * The context {@link callOptions} attached to these options, if any.
+ *
+ * @internal
+ */
 export function contextOf(options: CallOptions): Context | undefined {
   return (options as Partial<ContextCallOptions>)[CONTEXT];
 }

@@ -1,6 +1,10 @@
 import { describeValue, invalidType } from "../../core/internal.js";
 
-/** The four kinds of gRPC method, named as grpc-js names them on a server. */
+/**
+ * The four kinds of gRPC method, named as grpc-js names them on a server.
+ *
+ * @internal
+ */
 export type MethodKind = "unary" | "clientStream" | "serverStream" | "bidi";
 
 /** Which timebound/grpc helper calls each kind. */
@@ -11,13 +15,19 @@ const HELPER: Readonly<Record<MethodKind, string>> = {
   bidi: "bidiStream",
 };
 
-/** A client method, called with the client as `this`. */
+/**
+ * A client method, called with the client as `this`.
+ *
+ * @internal
+ */
 export type ClientMethod = (this: object, ...args: unknown[]) => unknown;
 
 /**
  * Looks up `client[method]`, checking that it is a gRPC method of the expected kind: grpc-js
  * marks each method of a client it makes with `requestStream` / `responseStream`. Throws a
  * TypeError naming `fn`, the bad value and, for a method of another kind, the helper to use.
+ *
+ * @internal
  */
 export function clientMethod(
   client: unknown,

@@ -23,6 +23,8 @@ import { wallClockMs } from "./deadline.js";
  * arrived (later by the time in transit) and rounds the `grpc-timeout` up. A cancellation this
  * close to the server's deadline is the client's deadline, and ends the context as
  * DeadlineExceeded; the wire does not say why a call was canceled.
+ *
+ * @internal
  */
 export const DEADLINE_LEAD_MS = 20;
 
@@ -116,7 +118,11 @@ export function contextFromCall(
   return ctx;
 }
 
-/** Throws a TypeError naming `fn` unless `call` looks like a grpc-js server call. */
+/**
+ * Throws a TypeError naming `fn` unless `call` looks like a grpc-js server call.
+ *
+ * @internal
+ */
 export function checkCall(call: unknown, fn: string): asserts call is ServerCall {
   const c = call as Partial<ServerCall> | null;
   if (

@@ -62,6 +62,8 @@ class BlockingRun implements AwaitedReply {
  * first the caller is released at once and that server is told to stop waiting (`CLIENT
  * UNBLOCK`); the connection is reused after. If the server popped something meanwhile, it is put
  * back (`handleLateReply`).
+ *
+ * @internal
  */
 export async function runBlocking<C extends object>(
   ctx: Context,

@@ -4,6 +4,8 @@ import type { Redis } from "ioredis";
  * One line of `CLIENT LIST`, the fields the adapter's tests, lab and benchmark read.
  *
  * @internal
+ *
+ * @internal
  */
 export interface ClientEntry {
   readonly id: number;

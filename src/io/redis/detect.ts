@@ -24,6 +24,8 @@ interface Shape {
  * The driver for `client`, read from its shape (no client library is loaded): ioredis 5
  * (standalone or Cluster), node-redis 5 (client or cluster) or 4 (client). Throws a TypeError naming `fn` for anything else.
  * ioredis is tested first and costs a few property reads: it is on every command's path.
+ *
+ * @internal
  */
 export function driverFor(client: unknown, fn: string): RedisDriver {
   if (typeof client === "object" && client !== null) {

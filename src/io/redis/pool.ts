@@ -37,6 +37,8 @@ interface IdleConnection {
  * `maxBlockingConnections` are in use at once (a {@link Semaphore} of slots: a waiting caller
  * leaves the queue when its context ends); idle ones are reused, most recent first, and closed
  * after `idleTimeoutMs`.
+ *
+ * @internal
  */
 export class BlockingPool {
   readonly #slots: Semaphore;
@@ -194,6 +196,8 @@ const registry = new WeakMap<object, Registered>();
 /**
  * The pool for `route` of `client`, made on first use; all of the client's pools close when it
  * ends.
+ *
+ * @internal
  */
 export function poolFor<C extends object>(
   driver: RedisDriver<C>,
@@ -216,7 +220,11 @@ export function poolFor<C extends object>(
   return pool;
 }
 
-/** Closes the pools of the client `identity` names, if any; a later blocking command makes new ones. */
+/**
+ * Closes the pools of the client `identity` names, if any; a later blocking command makes new ones.
+ *
+ * @internal
+ */
 export function closePools(identity: object): Promise<void> {
   const registered = registry.get(identity);
   if (registered === undefined) return Promise.resolve();
@@ -226,7 +234,11 @@ export function closePools(identity: object): Promise<void> {
   return Promise.all([...registered.pools.values()].map((p) => p.close())).then(noop);
 }
 
-/** The counts of the client `identity` names, summed over its pools (all zero without any). */
+/**
+ * The counts of the client `identity` names, summed over its pools (all zero without any).
+ *
+ * @internal
+ */
 export function poolStats(identity: object): BlockingPoolStats {
   const total = { busy: 0, idle: 0, opened: 0, discarded: 0 };
   for (const pool of registry.get(identity)?.pools.values() ?? []) {

@@ -4,6 +4,8 @@
  * never stops, see `canWithdraw` in ./flavours.ts), and on abort removes the command from the
  * queue and rejects it: the server never sees it. Unlike an AbortSignal, it tells whether anyone
  * was listening, which is what the adapter needs to know: withdrawn, or written.
+ *
+ * @internal
  */
 export class Withdrawal {
   aborted = false;
