@@ -129,7 +129,7 @@ export function startServerProcess(
   try {
     checked = checkProcessOptions(options);
   } catch (err) {
-    return Promise.reject(err as Error);
+    return Promise.reject(err);
   }
   const { name, startTimeoutMs, logTailBytes, abandonSignal, spawnOptions } = checked;
   return new Promise((resolve, reject) => {
@@ -231,14 +231,17 @@ interface CheckedProcessOptions {
   readonly spawnOptions: SpawnOptions;
 }
 
+const OWN_KEYS = ["name", "timeoutMs", "logTailBytes", "abandonSignal"] as const;
+
 /** Checks timebound's own keys; the rest are spawn's, passed through as they are. */
 function checkProcessOptions(options: ServerProcessOptions): CheckedProcessOptions {
   const fn = "startServerProcess";
   const o = readOptions(options, fn);
   if (options === undefined) throw invalidType(`${fn}: options must be an object, got undefined`);
-  const { name, timeoutMs, logTailBytes, abandonSignal, ...spawnOptions } = options;
+  const spawnOptions: SpawnOptions & Partial<ServerProcessOptions> = { ...options };
+  for (const key of OWN_KEYS) delete spawnOptions[key];
   return {
-    name: checkString(name, fn, "options.name"),
+    name: checkString(options.name, fn, "options.name"),
     startTimeoutMs: o.ms("timeoutMs", DEFAULT_START_TIMEOUT_MS, {
       min: 1,
       max: MAX_TIMER_DELAY_MS,

@@ -56,7 +56,7 @@ describe("redisClients", { timeout: 60_000 }, () => {
 
 describe("startRedisCluster", { timeout: 120_000 }, () => {
   it("takes { masters }, and await using stops every node", async () => {
-    let pids: number[] = [];
+    let pids: number[];
     {
       await using cluster = await startRedisCluster({ masters: 1 });
       assert.equal(cluster.nodes.length, 1);
