@@ -27,6 +27,8 @@ export function freePort(): Promise<number> {
 /**
  * Resolves if `port` can be listened on at 127.0.0.1 right now; rejects with an error naming
  * `fn` and saying why not (taken, or below 1024 without the privilege).
+ *
+ * @internal
  */
 export function checkPortFree(fn: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -37,7 +39,11 @@ export function checkPortFree(fn: string, port: number): Promise<void> {
   });
 }
 
-/** The error for options.port `port` that cannot be used (`code` from the failed bind). */
+/**
+ * The error for options.port `port` that cannot be used (`code` from the failed bind).
+ *
+ * @internal
+ */
 export function portError(fn: string, port: number, code: string | undefined): Error {
   const why =
     code === "EADDRINUSE"

@@ -53,3 +53,10 @@ export {
   type ToxicProxyStats,
 } from "./toxic-proxy.js";
 export type { Toxic, ToxicBase, ToxicStream } from "./toxic-proxy-toxics.js";
+export {
+  startRedisCluster,
+  type RedisCluster,
+  type RedisClusterNode,
+  type RedisClusterOptions,
+} from "./redis-cluster.js";
+export { isBlocked, redisClients, type RedisClientEntry } from "./redis-clients.js";

@@ -7,6 +7,8 @@ import { WATCHDOG_GRACE_MS, WATCHDOG_KILL_WAIT_MS, WATCHDOG_SCRIPT } from "./wat
 /**
  * Something this process must not leave behind (a server, a data folder), until
  * {@link Guard.release} says it was cleaned up normally.
+ *
+ * @internal
  */
 export interface Guard {
   /**
@@ -36,6 +38,8 @@ let watchdog: Watchdog | undefined;
  * Makes sure `child` does not outlive this process: if it still runs when this process exits
  * (`exit` event: a natural end, `process.exit()`, an uncaught exception) or dies (any signal,
  * SIGKILL included), it gets `signal`, then SIGKILL after {@link WATCHDOG_GRACE_MS}.
+ *
+ * @internal
  */
 export function guardProcess(child: ChildProcess, signal: NodeJS.Signals): Guard {
   const pid = child.pid;
@@ -46,12 +50,18 @@ export function guardProcess(child: ChildProcess, signal: NodeJS.Signals): Guard
 /**
  * Makes sure folder `path` does not outlive this process: it is removed when this process exits
  * or dies, after the guarded processes are gone.
+ *
+ * @internal
  */
 export function guardFolder(path: string): Guard {
   return guard({ op: "watch", id: nextId++, path });
 }
 
-/** The watchdog's pid while one runs (for tests). */
+/**
+ * The watchdog's pid while one runs (for tests).
+ *
+ * @internal
+ */
 export function watchdogPid(): number | undefined {
   return watchdog?.child.pid;
 }

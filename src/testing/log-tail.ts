@@ -7,32 +7,37 @@ export const DEFAULT_LOG_TAIL_BYTES = 16 * 1024;
 /**
  * The last `limit` bytes of a stream of output. A server may run for a whole test run and log
  * every canceled statement: only the end is worth keeping, for the error that explains a failure.
+ *
+ * @internal
  */
 export class LogTail {
-  private readonly chunks: Buffer[] = [];
-  private bytes = 0;
-  private dropped = 0;
+  readonly #chunks: Buffer[] = [];
+  readonly #limit: number;
+  #bytes = 0;
+  #dropped = 0;
 
-  constructor(private readonly limit: number) {}
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
 
   append(chunk: Buffer): void {
-    if (this.limit === 0) {
-      this.dropped += chunk.length;
+    if (this.#limit === 0) {
+      this.#dropped += chunk.length;
       return;
     }
-    this.chunks.push(chunk);
-    this.bytes += chunk.length;
-    while (this.bytes > this.limit) {
-      const first = this.chunks[0] as Buffer;
-      const excess = this.bytes - this.limit;
+    this.#chunks.push(chunk);
+    this.#bytes += chunk.length;
+    while (this.#bytes > this.#limit) {
+      const first = this.#chunks[0] as Buffer;
+      const excess = this.#bytes - this.#limit;
       if (first.length <= excess) {
-        this.chunks.shift();
-        this.bytes -= first.length;
-        this.dropped += first.length;
+        this.#chunks.shift();
+        this.#bytes -= first.length;
+        this.#dropped += first.length;
       } else {
-        this.chunks[0] = Buffer.from(first.subarray(excess)); // a copy: the rest can be freed
-        this.bytes -= excess;
-        this.dropped += excess;
+        this.#chunks[0] = Buffer.from(first.subarray(excess)); // a copy: the rest can be freed
+        this.#bytes -= excess;
+        this.#dropped += excess;
       }
     }
   }
@@ -42,9 +47,9 @@ export class LogTail {
    * and the first partial line is cut so that the text starts at a line's beginning.
    */
   text(): string {
-    let kept = Buffer.concat(this.chunks, this.bytes);
-    if (this.dropped === 0) return kept.toString("utf8");
-    let dropped = this.dropped;
+    let kept = Buffer.concat(this.#chunks, this.#bytes);
+    if (this.#dropped === 0) return kept.toString("utf8");
+    let dropped = this.#dropped;
     // Cut at a byte: a newline is never part of a multi-byte UTF-8 character.
     const firstLineEnd = kept.indexOf(0x0a);
     if (firstLineEnd !== -1 && firstLineEnd < kept.length - 1) {

@@ -1,4 +1,4 @@
-import { describeValue, MAX_TIMER_DELAY_MS } from "../core/internal.js";
+import { MAX_TIMER_DELAY_MS, checkNumber, readOptions } from "../core/internal.js";
 import { DEFAULT_LOG_TAIL_BYTES } from "./log-tail.js";
 
 /** The default of {@link ServerOptions.startTimeoutMs}. */
@@ -33,39 +33,47 @@ export interface ServerOptions {
   readonly startTimeoutMs?: number;
 }
 
-/** {@link ServerOptions}, checked, with their defaults. */
+/**
+ * {@link ServerOptions}, checked, with their defaults.
+ *
+ * @internal
+ */
 export interface CheckedServerOptions {
   readonly port: number | undefined;
   readonly logTailBytes: number;
   readonly startTimeoutMs: number;
 }
 
-/** Throws a TypeError or RangeError naming `fn` and the option for anything but valid options. */
-export function checkServerOptions(fn: string, options: unknown): CheckedServerOptions {
-  if (options === undefined) options = {};
-  if (typeof options !== "object" || options === null || Array.isArray(options)) {
-    throw new TypeError(`${fn}: options must be an object, got ${describeValue(options)}`);
-  }
-  const { port, logTailBytes, startTimeoutMs } = options as ServerOptions;
-  if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) {
-    throw new RangeError(
-      `${fn}: options.port must be an integer from 1 to 65535 (or left out for a free port), ` +
-        `got ${describeValue(port)}`,
-    );
-  }
-  const tail = logTailBytes ?? DEFAULT_LOG_TAIL_BYTES;
-  if (!Number.isSafeInteger(tail) || tail < 0) {
-    throw new RangeError(
-      `${fn}: options.logTailBytes must be a whole number of bytes, 0 or more, ` +
-        `got ${describeValue(logTailBytes)}`,
-    );
-  }
-  const timeout = startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
-  if (typeof timeout !== "number" || !(timeout > 0 && timeout <= MAX_TIMER_DELAY_MS)) {
-    throw new RangeError(
-      `${fn}: options.startTimeoutMs must be a number of milliseconds above 0 and at most ` +
-        `${MAX_TIMER_DELAY_MS}, got ${describeValue(startTimeoutMs)}`,
-    );
-  }
-  return { port, logTailBytes: tail, startTimeoutMs: timeout };
+/**
+ * The option names of {@link ServerOptions}.
+ *
+ * @internal
+ */
+export const SERVER_OPTION_KEYS = ["port", "logTailBytes", "startTimeoutMs"] as const;
+
+/**
+ * Checks `options` of `fn` (a TypeError or RangeError naming `fn` and the option): refuses a
+ * key that is neither one of {@link ServerOptions}' nor in `extraKeys` (the caller's own).
+ *
+ * @internal
+ */
+export function checkServerOptions(
+  fn: string,
+  options: unknown,
+  extraKeys: readonly string[] = [],
+): CheckedServerOptions {
+  const o = readOptions(options as ServerOptions | undefined, fn, [
+    ...SERVER_OPTION_KEYS,
+    ...(extraKeys as (keyof ServerOptions)[]),
+  ]);
+  const port = o.raw("port");
+  return {
+    port: port === undefined ? undefined : checkNumber(port, fn, "options.port", PORT_RANGE),
+    logTailBytes: o.number("logTailBytes", DEFAULT_LOG_TAIL_BYTES, BYTES_RANGE, "bytes"),
+    startTimeoutMs: o.ms("startTimeoutMs", DEFAULT_START_TIMEOUT_MS, START_TIMEOUT_RANGE),
+  };
 }
+
+const PORT_RANGE = { min: 1, max: 65_535, integer: true };
+const BYTES_RANGE = { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true };
+const START_TIMEOUT_RANGE = { min: 1, max: MAX_TIMER_DELAY_MS };

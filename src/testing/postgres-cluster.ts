@@ -5,13 +5,21 @@ import { join } from "node:path";
 import { guardFolder } from "./leftovers.js";
 import { runCommand } from "./run-command.js";
 
-/** The user PostgreSQL runs as (set when this process is root, which initdb refuses). */
+/**
+ * The user PostgreSQL runs as (set when this process is root, which initdb refuses).
+ *
+ * @internal
+ */
 export interface RunAs {
   readonly uid: number;
   readonly gid: number;
 }
 
-/** The superuser name of every cluster. */
+/**
+ * The superuser name of every cluster.
+ *
+ * @internal
+ */
 export const POSTGRES_USER = "postgres";
 
 /**
@@ -34,6 +42,8 @@ const INITDB_ARGS = [
 /**
  * Where this user's pristine clusters are kept: `<tmpdir>/timebound-pg-cache-<uid>/`, one folder
  * per PostgreSQL binary (path, size, date), user and initdb arguments.
+ *
+ * @internal
  */
 export function clusterCacheRoot(): string {
   return join(tmpdir(), `timebound-pg-cache-${process.getuid?.() ?? "user"}`);
@@ -43,6 +53,8 @@ export function clusterCacheRoot(): string {
  * Makes a new cluster in `data` (a folder that must not exist yet, in a folder `runAs` owns).
  * With `useCache`, copies the cached cluster when there is one (about 0.1 s instead of initdb's
  * 1 s), or runs initdb and caches its result for the next time. Says where it came from.
+ *
+ * @internal
  */
 export async function makeCluster(
   fn: string,
@@ -78,7 +90,11 @@ export async function makeCluster(
   return "initdb";
 }
 
-/** Removes the cached cluster that `bin` would use (it failed to start). */
+/**
+ * Removes the cached cluster that `bin` would use (it failed to start).
+ *
+ * @internal
+ */
 export async function forgetCachedCluster(bin: string, runAs: RunAs | undefined): Promise<void> {
   const cached = await cachedClusterPath(bin, runAs);
   if (cached !== undefined) await rm(cached, { recursive: true, force: true });

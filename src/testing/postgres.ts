@@ -1,4 +1,4 @@
-import { describeValue } from "../core/internal.js";
+import { checkBoolean } from "../core/internal.js";
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { chown, mkdtemp, rm } from "node:fs/promises";
@@ -154,13 +154,9 @@ const PORT_ATTEMPTS = 3;
  */
 export async function startPostgres(options?: PostgresOptions): Promise<PostgresServer> {
   const fn = "startPostgres";
-  const checked = checkServerOptions(fn, options);
+  const checked = checkServerOptions(fn, options, ["clusterCache"]);
   const clusterCache = options?.clusterCache ?? false;
-  if (typeof clusterCache !== "boolean") {
-    throw new TypeError(
-      `${fn}: options.clusterCache must be true or false, got ${describeValue(clusterCache)}`,
-    );
-  }
+  checkBoolean(clusterCache, fn, "options.clusterCache");
   const bin = findPostgresBin();
   if (bin === undefined) {
     throw new Error(

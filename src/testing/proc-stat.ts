@@ -1,6 +1,10 @@
 import { readFileSync } from "node:fs";
 
-/** Whether this system has Linux's `/proc/<pid>/stat`. */
+/**
+ * Whether this system has Linux's `/proc/<pid>/stat`.
+ *
+ * @internal
+ */
 export const HAS_PROC = (() => {
   try {
     readFileSync("/proc/self/stat", "latin1");
@@ -25,6 +29,8 @@ function statFields(pid: number): string[] | undefined {
 /**
  * When process `pid` started (field 22 of `/proc/<pid>/stat`, in clock ticks since boot), or
  * undefined without `/proc`. With its pid, it names one process: a pid is reused, not both.
+ *
+ * @internal
  */
 export function processStartTime(pid: number): string | undefined {
   return HAS_PROC ? statFields(pid)?.[19] : undefined;
@@ -34,6 +40,8 @@ export function processStartTime(pid: number): string | undefined {
  * Whether process `pid` still runs: it is not gone, not a zombie (it exited, its parent has not
  * collected it yet), and, given `start`, not another process that got the same pid. Without
  * `/proc`, whether a signal can reach it (zombies included).
+ *
+ * @internal
  */
 export function isProcessRunning(pid: number, start?: string): boolean {
   if (!HAS_PROC) {

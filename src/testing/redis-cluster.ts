@@ -1,12 +1,13 @@
 import { background } from "../core/index.js";
+import { checkNumber, readOptions } from "../core/internal.js";
 import { mkdtempSync, rmSync } from "node:fs";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sleep } from "../sync/sleep.js";
 import { freePort } from "./free-port.js";
 import { guardFolder } from "./leftovers.js";
 import { findRedisServer } from "./redis.js";
+import { sendCommand } from "./resp.js";
 import { type ServerProcess, startServerProcess } from "./server-process.js";
 
 /** One master of a {@link RedisCluster}. */
@@ -21,44 +22,73 @@ export interface RedisClusterNode {
   readonly slots: readonly [number, number];
 }
 
-/** A throwaway Redis Cluster on loopback ports. */
-export interface RedisCluster {
+/**
+ * A throwaway Redis Cluster on loopback ports, from {@link startRedisCluster}. `await using`
+ * stops it at the end of the block.
+ */
+export interface RedisCluster extends AsyncDisposable {
   /** The masters, in the order of their slots. */
   readonly nodes: readonly RedisClusterNode[];
   /** Stops every node and removes their files. Idempotent. */
   stop(): Promise<void>;
+  /** {@link RedisCluster.stop}: `await using cluster = await startRedisCluster()`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
+/**
+ * Options of {@link startRedisCluster}.
+ *
+ * @example
+ * ```ts
+ * await using cluster = await startRedisCluster({ masters: 2 });
+ * ```
+ */
+export interface RedisClusterOptions {
+  /** How many masters (no replicas), from 1 to 16. Default 3. */
+  readonly masters?: number;
+}
+
+const FN = "startRedisCluster";
 const SLOTS = 16_384;
 const READY_TIMEOUT_MS = 10_000;
 
 /**
- * Starts a Redis Cluster of `masters` nodes (default 3, no replicas) from the system's
+ * Starts a Redis Cluster of `options.masters` nodes (default 3, no replicas) from the system's
  * redis-server, on free 127.0.0.1 ports, with no persistence and its cluster config files in a
  * temporary directory. Slots are split evenly and assigned by hand (CLUSTER ADDSLOTSRANGE,
  * SET-CONFIG-EPOCH, MEET), which is what `redis-cli --cluster create` does without its
  * one-second polls; resolves once every node sees the cluster as ok (Redis makes a new master
- * wait 2 s before it says so). Needs Redis >= 7.
+ * wait 2 s before it says so). Needs Redis >= 7. Nothing is left behind, as for
+ * {@link startRedis}: `stop()`, `await using` or this process's end stops the nodes.
+ *
+ * Rejects (never throws) on bad options, a missing binary, or a cluster that fails to start.
  *
  * @example
  * ```ts
- * const cluster = await startRedisCluster();
+ * await using cluster = await startRedisCluster({ masters: 3 });
  * const client = new Cluster(cluster.nodes.map(({ host, port }) => ({ host, port })));
- * // ...
- * client.disconnect();
- * await cluster.stop();
+ * try {
+ *   await client.set("k", "v");
+ * } finally {
+ *   client.disconnect();
+ * }
  * ```
  */
-export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
-  if (!Number.isInteger(masters) || masters < 1 || masters > 16) {
-    throw new RangeError(
-      `startRedisCluster: masters must be an integer from 1 to 16, got ${masters}`,
-    );
-  }
+export async function startRedisCluster(options?: RedisClusterOptions): Promise<RedisCluster>;
+/** @deprecated pass `{ masters }`: `startRedisCluster({ masters: 3 })`. */
+export async function startRedisCluster(masters: number): Promise<RedisCluster>;
+export async function startRedisCluster(
+  options?: RedisClusterOptions | number,
+): Promise<RedisCluster> {
+  // The number form is the old call; it keeps its message ("masters must be ...").
+  const masters =
+    typeof options === "number"
+      ? checkNumber(options, FN, "masters", MASTERS_RANGE)
+      : readOptions(options, FN, ["masters"]).number("masters", 3, MASTERS_RANGE);
   const server = findRedisServer();
   if (server === undefined) {
     throw new Error(
-      "startRedisCluster: redis-server not found (install Debian's redis-server package, or " +
+      `${FN}: redis-server not found (install Debian's redis-server package, or ` +
         "set TIMEBOUND_REDIS_SERVER to its path)",
     );
   }
@@ -84,7 +114,8 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
     await Promise.all(
       nodes.map(async ({ port }) => children.push(await startNode(server, dir, host, port))),
     );
-    const run = (port: number, ...args: string[]): Promise<string> => ask(host, port, args);
+    const run = (port: number, ...args: string[]): Promise<string> =>
+      sendCommand(host, port, args, FN);
     await Promise.all(
       nodes.map(async ({ port, slots }, i) => {
         await run(port, "CLUSTER", "ADDSLOTSRANGE", String(slots[0]), String(slots[1]));
@@ -98,12 +129,14 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
       ),
     );
     await waitUntilOk(nodes, run);
-    return { nodes, stop };
+    return { nodes, stop, [Symbol.asyncDispose]: stop };
   } catch (err) {
     await stop();
     throw err;
   }
 }
+
+const MASTERS_RANGE = { min: 1, max: 16, integer: true };
 
 async function distinctFreePorts(n: number): Promise<number[]> {
   const ports = new Set<number>();
@@ -135,50 +168,9 @@ function startNode(
     "--daemonize", "no",
   ]; // prettier-ignore
   return startServerProcess(server, args, /Ready to accept connections/, {
-    name: `startRedisCluster: node on port ${port}`,
+    name: `${FN}: node on port ${port}`,
     timeoutMs: READY_TIMEOUT_MS,
   });
-}
-
-/**
- * Sends one command to a node on a connection of its own and resolves with its reply (a status,
- * an integer or a bulk string, as text); an error reply rejects. Enough to set a cluster up,
- * without a client library.
- */
-function ask(host: string, port: number, args: readonly string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, host);
-    let data = Buffer.alloc(0);
-    const done = (err: Error | undefined, reply?: string): void => {
-      socket.destroy();
-      if (err !== undefined) reject(err);
-      else resolve(reply ?? "");
-    };
-    socket.on("error", (err) => done(err));
-    socket.on("data", (chunk: Buffer) => {
-      data = Buffer.concat([data, chunk]);
-      const reply = parseReply(data);
-      if (reply === undefined) return;
-      if (reply.error) done(new Error(`startRedisCluster: ${args.join(" ")}: ${reply.text}`));
-      else done(undefined, reply.text);
-    });
-    socket.write(
-      `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join("")}`,
-    );
-  });
-}
-
-/** One RESP2 reply of a simple type, or undefined while incomplete. */
-function parseReply(data: Buffer): { text: string; error: boolean } | undefined {
-  const eol = data.indexOf("\r\n");
-  if (eol === -1) return undefined;
-  const line = data.toString("utf8", 1, eol);
-  const type = String.fromCharCode(data[0]!);
-  if (type !== "$") return { text: line, error: type === "-" };
-  const length = Number(line);
-  if (length < 0) return { text: "", error: false };
-  if (data.length < eol + 2 + length + 2) return undefined;
-  return { text: data.toString("utf8", eol + 2, eol + 2 + length), error: false };
 }
 
 /** Polls until every node says the cluster is ok and knows every node. */
@@ -196,9 +188,7 @@ async function waitUntilOk(
     );
     if (ok) return;
     if (performance.now() > deadline) {
-      throw new Error(
-        `startRedisCluster: the cluster did not become ok in time:\n${infos.join("\n")}`,
-      );
+      throw new Error(`${FN}: the cluster did not become ok in time:\n${infos.join("\n")}`);
     }
     await sleep(background(), 20);
   }

@@ -10,6 +10,8 @@ const COMMAND_LOG_BYTES = 8 * 1024;
  * an error that starts with `what` and ends with its last output unless it exits with code 0.
  * Killed if this process exits or dies first, so that it does not write into a folder that is
  * being removed.
+ *
+ * @internal
  */
 export function runCommand(
   what: string,

@@ -1,4 +1,11 @@
-import { startTimer } from "../core/internal.js";
+import {
+  MAX_TIMER_DELAY_MS,
+  checkString,
+  defineErrorClass,
+  invalidType,
+  readOptions,
+  startTimer,
+} from "../core/internal.js";
 import { type ChildProcess, type SpawnOptions, spawn } from "node:child_process";
 import type { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
@@ -71,8 +78,8 @@ export type ServerStartFailure = "exited" | "timeout" | "spawn" | "watchdog";
  * ```
  */
 export class ServerStartError extends Error {
-  /** `"ServerStartError"`. */
-  override readonly name = "ServerStartError";
+  /** `"TIMEBOUND_ERR_SERVER_START"`. */
+  declare readonly code: "TIMEBOUND_ERR_SERVER_START";
 
   /** `options.cause` is what failed underneath, when something did. */
   constructor(
@@ -86,6 +93,11 @@ export class ServerStartError extends Error {
     super(message, options);
   }
 }
+
+defineErrorClass(ServerStartError, "ServerStartError", {
+  kind: "timebound.ServerStartError",
+  code: "TIMEBOUND_ERR_SERVER_START",
+});
 
 /** Longest incomplete line kept while looking for the ready line. */
 const MAX_PARTIAL_LINE = 64 * 1024;
@@ -113,17 +125,21 @@ export function startServerProcess(
   ready: RegExp,
   options: ServerProcessOptions,
 ): Promise<ServerProcess> {
-  const { name, timeoutMs, logTailBytes, abandonSignal, ...spawnOptions } = options;
-  const startTimeoutMs = timeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+  let checked: CheckedProcessOptions;
+  try {
+    checked = checkProcessOptions(options);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  const { name, startTimeoutMs, logTailBytes, abandonSignal, spawnOptions } = checked;
   return new Promise((resolve, reject) => {
-    const log = new LogTail(logTailBytes ?? DEFAULT_LOG_TAIL_BYTES);
+    const log = new LogTail(logTailBytes);
     const child = spawn(command, args, {
       ...spawnOptions,
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
     });
-    const guard =
-      child.pid === undefined ? undefined : guardProcess(child, abandonSignal ?? "SIGKILL");
+    const guard = child.pid === undefined ? undefined : guardProcess(child, abandonSignal);
     let settled = false;
     let stopping: Promise<void> | undefined;
     const exited = new Promise<void>((r) => child.once("exit", () => r()));
@@ -205,6 +221,40 @@ export function startServerProcess(
       ),
     );
   });
+}
+
+interface CheckedProcessOptions {
+  readonly name: string;
+  readonly startTimeoutMs: number;
+  readonly logTailBytes: number;
+  readonly abandonSignal: NodeJS.Signals;
+  readonly spawnOptions: SpawnOptions;
+}
+
+const OWN_KEYS = ["name", "timeoutMs", "logTailBytes", "abandonSignal"] as const;
+
+/** Checks timebound's own keys; the rest are spawn's, passed through as they are. */
+function checkProcessOptions(options: ServerProcessOptions): CheckedProcessOptions {
+  const fn = "startServerProcess";
+  const o = readOptions(options, fn);
+  if (options === undefined) throw invalidType(`${fn}: options must be an object, got undefined`);
+  const spawnOptions: SpawnOptions & Partial<ServerProcessOptions> = { ...options };
+  for (const key of OWN_KEYS) delete spawnOptions[key];
+  return {
+    name: checkString(options.name, fn, "options.name"),
+    startTimeoutMs: o.ms("timeoutMs", DEFAULT_START_TIMEOUT_MS, {
+      min: 1,
+      max: MAX_TIMER_DELAY_MS,
+    }),
+    logTailBytes: o.number(
+      "logTailBytes",
+      DEFAULT_LOG_TAIL_BYTES,
+      { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true },
+      "bytes",
+    ),
+    abandonSignal: o.string("abandonSignal", "SIGKILL") as NodeJS.Signals,
+    spawnOptions,
+  };
 }
 
 interface Unref {

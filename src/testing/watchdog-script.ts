@@ -1,7 +1,15 @@
-/** How long the watchdog waits for a process it signalled before it sends SIGKILL. */
+/**
+ * How long the watchdog waits for a process it signalled before it sends SIGKILL.
+ *
+ * @internal
+ */
 export const WATCHDOG_GRACE_MS = 5000;
 
-/** How long it waits after SIGKILL before it removes the folders anyway. */
+/**
+ * How long it waits after SIGKILL before it removes the folders anyway.
+ *
+ * @internal
+ */
 export const WATCHDOG_KILL_WAIT_MS = 2000;
 
 /**
@@ -19,6 +27,8 @@ export const WATCHDOG_KILL_WAIT_MS = 2000;
  * code), or when it closes the pipe because nothing is left to watch. The watchdog then sends
  * each process still watched its signal, waits for them to go (SIGKILL after
  * {@link WATCHDOG_GRACE_MS}), removes the folders and exits.
+ *
+ * @internal
  */
 export const WATCHDOG_SCRIPT = String.raw`"use strict";
 const fs = require("node:fs");

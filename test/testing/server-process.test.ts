@@ -6,7 +6,12 @@ import { setTimeout as delay } from "node:timers/promises";
 import { runningWithEnv } from "../../src/io/process/proc.js";
 import { LogTail } from "../../src/testing/log-tail.js";
 import { isProcessRunning } from "../../src/testing/proc-stat.js";
-import { ServerStartError, startServerProcess } from "../../src/testing/index.js";
+import { isTimeboundError } from "../../src/index.js";
+import {
+  ServerStartError,
+  type ServerProcessOptions,
+  startServerProcess,
+} from "../../src/testing/index.js";
 
 /** A node "server" that writes `bytes` of numbered lines, then `last`, then `after` runs. */
 function chatty(bytes: number, last: string, after: string): string[] {
@@ -55,6 +60,9 @@ describe("startServerProcess", { timeout: 60_000 }, () => {
       assert.ok(err.message.length < 2048 + 200, `message of ${err.message.length} characters`);
       assert.match(err.log, /fatal: bad configuration\n$/);
       assert.equal(err.reason, "exited");
+      assert.equal(err.name, "ServerStartError");
+      assert.equal(err.code, "TIMEBOUND_ERR_SERVER_START");
+      assert.ok(isTimeboundError(err), "isTimeboundError recognises it");
       return true;
     });
   });
@@ -85,6 +93,63 @@ describe("startServerProcess", { timeout: 60_000 }, () => {
       return false;
     };
     assert.ok(await gone(), "the server was killed");
+  });
+});
+
+describe("ServerStartError", () => {
+  it("has its name and code on the prototype, and instanceof works across copies", () => {
+    const err = new ServerStartError("x did not start", "spawn", "");
+    assert.equal(err.name, "ServerStartError");
+    assert.equal(err.code, "TIMEBOUND_ERR_SERVER_START");
+    assert.ok(!Object.hasOwn(err, "name"), "name is not an own field");
+    assert.match(String(err.stack), /^ServerStartError: x did not start/);
+    // What another copy of timebound (the CJS build) makes: the same brand, another class.
+    const other = Object.create(Object.getPrototypeOf(err) as object) as object;
+    assert.ok(other instanceof ServerStartError, "a branded object is a ServerStartError");
+    assert.ok(!(new Error("x") instanceof ServerStartError), "a plain Error is not");
+  });
+});
+
+describe("startServerProcess: bad options", () => {
+  it("rejects (never throws) with an error naming the option; spawn's own options pass", async () => {
+    const cases: [ServerProcessOptions, RegExp][] = [
+      [
+        undefined as never,
+        /^TypeError: startServerProcess: options must be an object, got undefined$/,
+      ],
+      [
+        { name: "" },
+        /^TypeError: startServerProcess: options\.name must be a non-empty string, got ""$/,
+      ],
+      [
+        { name: "x", timeoutMs: -1 },
+        /^RangeError: startServerProcess: options\.timeoutMs must be a number of milliseconds from 1 to 2,147,483,647, got -1$/,
+      ],
+      [
+        { name: "x", logTailBytes: 1.5 },
+        /^RangeError: startServerProcess: options\.logTailBytes must be an integer number of bytes/,
+      ],
+    ];
+    for (const [options, expected] of cases) {
+      const promise = startServerProcess(process.execPath, ["-e", ""], /ready/, options);
+      await assert.rejects(promise, (err: Error) => {
+        assert.match(String(err), expected);
+        assert.equal((err as { code?: unknown }).code, "TIMEBOUND_ERR_INVALID_ARGUMENT");
+        return true;
+      });
+    }
+    // A key of spawn's (cwd) passes through: the process runs and prints its ready line.
+    const server = await startServerProcess(
+      process.execPath,
+      ["-e", "console.log(process.cwd()); console.log('ready'); setInterval(() => {}, 1000)"],
+      /ready/,
+      { name: "cwd", cwd: "/" },
+    );
+    try {
+      assert.match(server.output(), /^\/\n/);
+    } finally {
+      await server.stop();
+    }
   });
 });
 

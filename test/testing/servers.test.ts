@@ -146,7 +146,7 @@ describe("startPostgres/startRedis in this process", { timeout: 120_000 }, () =>
     const cases: [() => Promise<unknown>, RegExp][] = [
       [
         () => startRedis({ port: 0 }),
-        /^RangeError: startRedis: options\.port must be an integer from 1 to 65535.*got 0$/,
+        /^RangeError: startRedis: options\.port must be an integer from 1 to 65,535, got 0$/,
       ],
       [
         () => startPostgres({ port: 70_000 }),
@@ -155,15 +155,23 @@ describe("startPostgres/startRedis in this process", { timeout: 120_000 }, () =>
       [() => startRedis({ port: "6379" as unknown as number }), /options\.port .* got "6379"$/],
       [
         () => startRedis({ logTailBytes: -1 }),
-        /^RangeError: startRedis: options\.logTailBytes must be a whole number of bytes, 0 or more, got -1$/,
+        /^RangeError: startRedis: options\.logTailBytes must be an integer number of bytes from 0 to .*, got -1$/,
       ],
       [
         () => startRedis({ startTimeoutMs: 0 }),
-        /^RangeError: startRedis: options\.startTimeoutMs must be a number of milliseconds above 0/,
+        /^RangeError: startRedis: options\.startTimeoutMs must be a number of milliseconds from 1 to 2,147,483,647, got 0$/,
       ],
       [
         () => startPostgres({ clusterCache: "yes" as unknown as boolean }),
         /^TypeError: startPostgres: options\.clusterCache must be true or false, got "yes"$/,
+      ],
+      [
+        () => startRedis({ startTimoutMs: 5_000 } as never),
+        /^TypeError: startRedis: unknown option options\.startTimoutMs \(known: port, logTailBytes, startTimeoutMs\)$/,
+      ],
+      [
+        () => startPostgres({ clusterCahce: true } as never),
+        /^TypeError: startPostgres: unknown option options\.clusterCahce \(known: port, logTailBytes, startTimeoutMs, clusterCache\)$/,
       ],
       [
         () => startPostgres("fast" as never),
@@ -172,7 +180,17 @@ describe("startPostgres/startRedis in this process", { timeout: 120_000 }, () =>
     ];
     for (const [call, expected] of cases) {
       const promise = call(); // a synchronous throw fails the test here
-      await assert.rejects(promise, (err: Error) => expected.test(String(err)));
+      await assert.rejects(promise, (err: Error) => {
+        assert.match(String(err), expected);
+        const code = (err as { code?: unknown }).code;
+        const unknown = String(err).includes("unknown option");
+        assert.equal(
+          code,
+          unknown ? "TIMEBOUND_ERR_UNKNOWN_OPTION" : "TIMEBOUND_ERR_INVALID_ARGUMENT",
+          String(err),
+        );
+        return true;
+      });
     }
   });
 

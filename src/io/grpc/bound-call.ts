@@ -3,7 +3,11 @@ import type { CallOptions } from "@grpc/grpc-js";
 import { type ContextCallOptions, withDeadline } from "./call-options.js";
 import { msUntil, sentDeadline } from "./deadline.js";
 
-/** An outgoing call's context and the grpc-js options that carry it. */
+/**
+ * An outgoing call's context and the grpc-js options that carry it.
+ *
+ * @internal
+ */
 export interface BoundCall {
   /**
    * What the call runs under: the caller's context, or a child of it that ends at an earlier
@@ -24,6 +28,8 @@ export interface BoundCall {
  * Binds an outgoing call to `ctx`. An `options.deadline` earlier than the context's (by 1 ms or
  * more: the two clocks read the same deadline a fraction of a millisecond apart) becomes a child
  * context named after it; `label` says which call it belongs to ("unary(getStock)").
+ *
+ * @internal
  */
 export function bindCall(ctx: Context, options: CallOptions, label: string): BoundCall {
   const ownMs = msUntil(options.deadline);

@@ -1,5 +1,5 @@
 import type { Context } from "../../core/index.js";
-import { checkContext, describeValue } from "../../core/internal.js";
+import { checkContext, optionsObject } from "../../core/internal.js";
 import type { CallOptions } from "@grpc/grpc-js";
 import { checkDeadlineOption, sentDeadline } from "./deadline.js";
 
@@ -43,21 +43,26 @@ export function callOptions(ctx: Context, options?: CallOptions): ContextCallOpt
   return withDeadline(ctx, checked, sentDeadline(ctx, checked.deadline));
 }
 
-/** Checks that `options` is undefined or an object with a valid deadline; names `fn` in errors. */
+/**
+ * Checks that `options` is undefined or an object with a valid deadline; names `fn` in errors.
+ *
+ * @internal
+ */
 export function checkCallOptions(options: unknown, fn: string): CallOptions {
-  if (options === undefined) return {};
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(
-      `${fn}: options must be grpc-js CallOptions (an object), got ${describeValue(options)}`,
-    );
-  }
-  checkDeadlineOption((options as CallOptions).deadline, fn);
-  return options;
+  // grpc-js's own options: its keys pass through; only the deadline is ours to read.
+  const checked = optionsObject(options as CallOptions | undefined, fn, undefined, GRPC_OPTIONS);
+  checkDeadlineOption(checked.deadline, fn);
+  return checked;
 }
+
+/** How messages name the options argument: they are grpc-js's. */
+const GRPC_OPTIONS = "options (grpc-js CallOptions)";
 
 /**
  * The options with `ctx` attached and `deadline` (wall-clock ms, or undefined for none) in place
  * of any the caller gave.
+ *
+ * @internal
  */
 export function withDeadline(
   ctx: Context,
@@ -70,7 +75,11 @@ export function withDeadline(
   return out;
 }
 
-/** The context {@link callOptions} attached to these options, if any. */
+/**
+ * The context {@link callOptions} attached to these options, if any.
+ *
+ * @internal
+ */
 export function contextOf(options: CallOptions): Context | undefined {
   return (options as Partial<ContextCallOptions>)[CONTEXT];
 }

@@ -1,6 +1,10 @@
-import { describeValue } from "../../core/internal.js";
+import { describeValue, invalidType } from "../../core/internal.js";
 
-/** The four kinds of gRPC method, named as grpc-js names them on a server. */
+/**
+ * The four kinds of gRPC method, named as grpc-js names them on a server.
+ *
+ * @internal
+ */
 export type MethodKind = "unary" | "clientStream" | "serverStream" | "bidi";
 
 /** Which timebound/grpc helper calls each kind. */
@@ -11,13 +15,19 @@ const HELPER: Readonly<Record<MethodKind, string>> = {
   bidi: "bidiStream",
 };
 
-/** A client method, called with the client as `this`. */
+/**
+ * A client method, called with the client as `this`.
+ *
+ * @internal
+ */
 export type ClientMethod = (this: object, ...args: unknown[]) => unknown;
 
 /**
  * Looks up `client[method]`, checking that it is a gRPC method of the expected kind: grpc-js
  * marks each method of a client it makes with `requestStream` / `responseStream`. Throws a
  * TypeError naming `fn`, the bad value and, for a method of another kind, the helper to use.
+ *
+ * @internal
  */
 export function clientMethod(
   client: unknown,
@@ -26,28 +36,28 @@ export function clientMethod(
   fn: string,
 ): ClientMethod {
   if (typeof client !== "object" || client === null) {
-    throw new TypeError(`${fn}: client must be a grpc-js client, got ${describeValue(client)}`);
+    throw invalidType(`${fn}: client must be a grpc-js client, got ${describeValue(client)}`);
   }
   if (typeof method !== "string") {
-    throw new TypeError(
+    throw invalidType(
       `${fn}: method must be the name of one of the client's methods, got ${describeValue(method)}`,
     );
   }
   const found: unknown = (client as Record<string, unknown>)[method];
   if (typeof found !== "function") {
-    throw new TypeError(
+    throw invalidType(
       `${fn}: the client has no method ${JSON.stringify(method)} (got ${describeValue(found)})`,
     );
   }
   const actual = kindOf(found as { requestStream?: unknown; responseStream?: unknown });
   if (actual === undefined) {
-    throw new TypeError(
+    throw invalidType(
       `${fn}: ${JSON.stringify(method)} is not a gRPC method of the client (the methods of a ` +
         "client made by grpc-js carry requestStream and responseStream)",
     );
   }
   if (actual !== kind) {
-    throw new TypeError(
+    throw invalidType(
       `${fn}: ${JSON.stringify(method)} is a ${actual} method, not ${kind}; call it with ` +
         `${HELPER[actual]}()`,
     );

@@ -2,7 +2,11 @@ import { type Context, ContextError, DeadlineExceeded, explain } from "../../cor
 import { describeValue } from "../../core/internal.js";
 import { type ServerErrorResponse, type StatusObject, status } from "@grpc/grpc-js";
 
-/** What ended the work of a handler that failed with a context's error. */
+/**
+ * What ended the work of a handler that failed with a context's error.
+ *
+ * @internal
+ */
 export type HandlerEnd =
   /** The caller's deadline (the call's `grpc-timeout`) passed. */
   | "caller-deadline"
@@ -38,6 +42,8 @@ const STATUS: Readonly<Record<HandlerEnd, { code: status; details: string }>> = 
 /**
  * The context error a handler failed with: a `Canceled` or `DeadlineExceeded`, or the grpc-js
  * error of a call that {@link contextInterceptor} ended (its `cause` is the context's error).
+ *
+ * @internal
  */
 export function contextErrorOf(err: unknown): ContextError | undefined {
   if (err instanceof ContextError) return err;
@@ -52,6 +58,8 @@ export function contextErrorOf(err: unknown): ContextError | undefined {
  * context `callCtx` before the handler's end cancels it. If the call's context has ended, it says
  * why: its own deadline or cancel are the caller's, an ancestor's end is the server's own. If it
  * is still live, the context that ended was one of the handler's own.
+ *
+ * @internal
  */
 export function handlerEnd(err: ContextError, callCtx: Context): HandlerEnd {
   const ended = callCtx.err;
@@ -70,6 +78,8 @@ export function handlerEnd(err: ContextError, callCtx: Context): HandlerEnd {
  * server's logs unless asked for. Other errors go as grpc-js sends them (their `code` and
  * `details`, if they have them, so errors of outgoing calls pass on); a value that is not an
  * Error becomes UNKNOWN. Never throws: a failure to read `err` is an UNKNOWN too.
+ *
+ * @internal
  */
 export function handlerStatus(
   err: unknown,

@@ -1,5 +1,5 @@
 import { type Context, run } from "../../core/index.js";
-import { describeValue } from "../../core/internal.js";
+import { checkBoolean, checkFunction } from "../../core/internal.js";
 import { Duplex } from "node:stream";
 import {
   type ServerErrorResponse,
@@ -108,18 +108,14 @@ export function withContext<Call extends ServerCall, Res>(
   handler: ContextHandler<Call, Res>,
   options?: WithContextOptions,
 ): GrpcHandler<Call, Res> {
-  if (typeof handler !== "function") {
-    throw new TypeError(`withContext: handler must be a function, got ${describeValue(handler)}`);
-  }
-  checkCallContextOptions(options, "withContext");
-  const sendExplanation = options?.sendExplanation ?? false;
-  if (typeof sendExplanation !== "boolean") {
-    throw new TypeError(
-      `withContext: options.sendExplanation must be a boolean, got ${describeValue(sendExplanation)}`,
-    );
-  }
+  checkFunction(handler, "withContext", "handler");
+  const o = checkCallContextOptions(options, "withContext", ["sendExplanation"]);
+  const sendExplanation = o.sendExplanation ?? false;
+  checkBoolean(sendExplanation, "withContext", "options.sendExplanation");
+  // Only contextFromCall's own keys, checked once here rather than refused on every call.
+  const callOptions: CallContextOptions = { parent: o.parent, name: o.name };
   return (call, callback) => {
-    const ctx = contextFromCall(call, options);
+    const ctx = contextFromCall(call, callOptions);
     readWithoutDestroying(call);
     let answer: Promise<Res>;
     try {

@@ -1,11 +1,15 @@
 import type { Context } from "../../core/index.js";
-import { checkContext, describeValue } from "../../core/internal.js";
+import { checkContext, describeValue, invalidType } from "../../core/internal.js";
 import type { CallOptions, Metadata } from "@grpc/grpc-js";
 import { bindCall } from "./bound-call.js";
 import { checkCallOptions } from "./call-options.js";
 import { type MethodKind, clientMethod } from "./client-method.js";
 
-/** A client call about to start, its arguments checked. */
+/**
+ * A client call about to start, its arguments checked.
+ *
+ * @internal
+ */
 export interface OutgoingCall {
   /** The context the call runs under: the caller's, or a child for an earlier `options.deadline`. */
   readonly ctx: Context;
@@ -25,6 +29,8 @@ export interface OutgoingCall {
 /**
  * Checks what a helper was given (context, client, method of the right kind, metadata,
  * options), naming `fn` in any error, and prepares the call with the context's deadline.
+ *
+ * @internal
  */
 export function outgoingCall(
   fn: string,
@@ -59,7 +65,7 @@ function metadataArgs(metadata: Metadata | undefined, fn: string): [] | [Metadat
   if (metadata === undefined) return [];
   const getMap: unknown = (metadata as { getMap?: unknown } | null)?.getMap;
   if (typeof getMap !== "function") {
-    throw new TypeError(
+    throw invalidType(
       `${fn}: metadata must be a grpc-js Metadata or undefined, got ${describeValue(metadata)}`,
     );
   }

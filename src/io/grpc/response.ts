@@ -8,6 +8,8 @@ import { isContextDeadline } from "./deadline.js";
  * seen a moment early rejects only once the context has ended, so `raceContext` has already
  * rejected with the context's error: the caller never sees grpc-js's error for a deadline that
  * was the context's, and the work still settles, so diagnostics sees it end.
+ *
+ * @internal
  */
 export function responseCallback<Res>(
   ctx: Context,
@@ -24,6 +26,8 @@ export function responseCallback<Res>(
 /**
  * Rejects with `err` once `ctx` has ended: for a DEADLINE_EXCEEDED that is the context's own
  * deadline seen a moment early (see {@link responseCallback}).
+ *
+ * @internal
  */
 export function rejectWhenEnded(ctx: Context, err: unknown): Promise<never> {
   return new Promise<never>((_, reject) => {
@@ -35,10 +39,16 @@ export function rejectWhenEnded(ctx: Context, err: unknown): Promise<never> {
  * After the context ends, grpc-js still reports the canceled call as an 'error' event on the
  * stream; with no listener left, that event would crash the process. The caller hears the
  * context's error instead, from the promise or the iterator.
+ *
+ * @internal
  */
 export function ignoreLateErrors(call: NodeJS.EventEmitter): void {
   call.on("error", ignore);
 }
 
-/** Does nothing: the handler for outcomes that no longer matter. */
+/**
+ * Does nothing: the handler for outcomes that no longer matter.
+ *
+ * @internal
+ */
 export function ignore(): void {}

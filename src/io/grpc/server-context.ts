@@ -6,7 +6,14 @@ import {
   withCancel,
   withTimeout,
 } from "../../core/index.js";
-import { asParent, describeValue, expire, formatMs } from "../../core/internal.js";
+import {
+  asParent,
+  describeValue,
+  expire,
+  formatMs,
+  invalidType,
+  readOptions,
+} from "../../core/internal.js";
 import type { Deadline } from "@grpc/grpc-js";
 import { wallClockMs } from "./deadline.js";
 
@@ -16,6 +23,8 @@ import { wallClockMs } from "./deadline.js";
  * arrived (later by the time in transit) and rounds the `grpc-timeout` up. A cancellation this
  * close to the server's deadline is the client's deadline, and ends the context as
  * DeadlineExceeded; the wire does not say why a call was canceled.
+ *
+ * @internal
  */
 export const DEADLINE_LEAD_MS = 20;
 
@@ -109,7 +118,11 @@ export function contextFromCall(
   return ctx;
 }
 
-/** Throws a TypeError naming `fn` unless `call` looks like a grpc-js server call. */
+/**
+ * Throws a TypeError naming `fn` unless `call` looks like a grpc-js server call.
+ *
+ * @internal
+ */
 export function checkCall(call: unknown, fn: string): asserts call is ServerCall {
   const c = call as Partial<ServerCall> | null;
   if (
@@ -120,24 +133,32 @@ export function checkCall(call: unknown, fn: string): asserts call is ServerCall
     typeof c.on !== "function" ||
     typeof c.removeListener !== "function"
   ) {
-    throw new TypeError(
+    throw invalidType(
       `${fn}: call must be the call object grpc-js gives a server handler, got ${describeValue(call)}`,
     );
   }
 }
 
-/** Checks {@link CallContextOptions}, naming `fn` and the bad option in any error. */
-export function checkCallContextOptions(options: unknown, fn: string): CallContextOptions {
-  if (options === undefined) return {};
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(`${fn}: options must be an object, got ${describeValue(options)}`);
-  }
-  const { parent, name } = options as CallContextOptions;
+/** The option names of {@link CallContextOptions}. */
+const CALL_CONTEXT_KEYS = ["parent", "name"] as const;
+
+/**
+ * Checks {@link CallContextOptions}, naming `fn` and the bad option in any error; a key that is
+ * neither one of them nor in `extraKeys` (the caller's own) is refused.
+ *
+ * @internal
+ */
+export function checkCallContextOptions<T extends CallContextOptions>(
+  options: T | undefined,
+  fn: string,
+  extraKeys: readonly (keyof T & string)[] = [],
+): Partial<T> {
+  const known = [...CALL_CONTEXT_KEYS, ...extraKeys] as (keyof CallContextOptions)[];
+  const o = readOptions<CallContextOptions>(options, fn, known);
+  const parent = o.raw("parent");
   if (parent !== undefined) asParent(parent, fn, "options.parent");
-  if (name !== undefined && typeof name !== "string") {
-    throw new TypeError(`${fn}: options.name must be a string, got ${describeValue(name)}`);
-  }
-  return options;
+  o.string("name", undefined, true);
+  return o.given as Partial<T>;
 }
 
 function clientDeadline(path: string, left: number): Error {

@@ -6,6 +6,8 @@ import { type StatusObject, status } from "@grpc/grpc-js";
  * for `DeadlineExceeded`, CANCELLED for `Canceled`, with the context's explanation as details.
  * A client's cancel sends no details over the wire; see `handler-status.ts` for what a server
  * sends.
+ *
+ * @internal
  */
 export function localStatus(err: ContextError): { code: status; details: string } {
   return {
@@ -14,7 +16,11 @@ export function localStatus(err: ContextError): { code: status; details: string 
   };
 }
 
-/** A status that carries the context error it stands for, as its `cause`. */
+/**
+ * A status that carries the context error it stands for, as its `cause`.
+ *
+ * @internal
+ */
 export interface ContextStatus extends StatusObject {
   readonly cause: ContextError;
 }
@@ -25,6 +31,8 @@ export interface ContextStatus extends StatusObject {
  * the context's error as `cause`. grpc-js builds the caller's error with `Object.assign(error,
  * status)`, so the error's `cause` is the `DeadlineExceeded` or `Canceled`. Any other status
  * passes unchanged.
+ *
+ * @internal
  */
 export function withContextError(s: StatusObject, ctx: Context): StatusObject {
   if (s.code !== status.CANCELLED && s.code !== status.DEADLINE_EXCEEDED) return s;

@@ -91,38 +91,47 @@ type ReadableCall<Res> = ClientReadableStream<Res> | ClientDuplexStream<unknown,
 
 /** Reads the messages of one call, each read raced with the call's context. */
 class Reading<Res> {
-  private reading = false;
-  private over = false;
+  /** The call's context: the caller's, or the child for an earlier `options.deadline`. */
+  #ctx: Context;
+  readonly #callerCtx: Context;
+  #release: (() => void) | undefined;
+  readonly #call: ReadableCall<Res>;
+  #reading = false;
+  #over = false;
 
   constructor(
-    /** The call's context: the caller's, or the child for an earlier `options.deadline`. */
-    private ctx: Context,
-    private readonly callerCtx: Context,
-    private release: (() => void) | undefined,
-    private readonly call: ReadableCall<Res>,
-  ) {}
+    ctx: Context,
+    callerCtx: Context,
+    release: (() => void) | undefined,
+    call: ReadableCall<Res>,
+  ) {
+    this.#ctx = ctx;
+    this.#callerCtx = callerCtx;
+    this.#release = release;
+    this.#call = call;
+  }
 
   /** The next message, or `ctx.err` the moment the context ends (the call is then canceled). */
   async next(source: AsyncIterator<Res>): Promise<IteratorResult<Res>> {
-    const ctx = this.ctx;
-    this.reading = true;
+    const ctx = this.#ctx;
+    this.#reading = true;
     try {
       return await raceContext(
         ctx,
         () => nextMessage(source, ctx),
-        () => this.call.cancel(),
+        () => this.#call.cancel(),
         "grpc.stream",
       );
     } finally {
-      this.reading = false;
-      if (this.over) this.letGo();
+      this.#reading = false;
+      if (this.#over) this.#letGo();
     }
   }
 
-  /** The call's status is in: see {@link letGo}. */
+  /** The call's status is in: see `#letGo`. */
   callOver(): void {
-    this.over = true;
-    if (!this.reading) this.letGo();
+    this.#over = true;
+    if (!this.#reading) this.#letGo();
   }
 
   /**
@@ -130,11 +139,11 @@ class Reading<Res> {
    * buffer under the caller's context. Never while a read raced with the child is in flight:
    * ending the child would fail that read with Canceled.
    */
-  private letGo(): void {
-    const release = this.release;
+  #letGo(): void {
+    const release = this.#release;
     if (release === undefined) return;
-    this.release = undefined;
-    this.ctx = this.callerCtx;
+    this.#release = undefined;
+    this.#ctx = this.#callerCtx;
     release();
   }
 }

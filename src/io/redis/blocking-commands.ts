@@ -1,7 +1,7 @@
 // Which commands block on the server, where their timeout argument sits, and how to rewrite it
 // from the context's remaining budget, so the server stops waiting by itself even if the client
 // that should have unblocked it is gone.
-import { describeValue } from "../../core/internal.js";
+import { describeValue, invalidType } from "../../core/internal.js";
 import type { RedisArgument } from "./driver.js";
 
 type Unit = "s" | "ms";
@@ -100,7 +100,11 @@ function optionIndex(args: readonly RedisArgument[], option: string): number | u
   return undefined;
 }
 
-/** A blocking call, ready to have its timeout set from a budget. */
+/**
+ * A blocking call, ready to have its timeout set from a budget.
+ *
+ * @internal
+ */
 export interface BlockingCommand {
   /** Lower-case command name. */
   readonly name: string;
@@ -114,6 +118,8 @@ export interface BlockingCommand {
  * Recognises a blocking call and checks its timeout argument; undefined for a command that does
  * not block (including XREAD without BLOCK). Throws a TypeError naming `fn` for a timeout that is
  * missing, not a number, or negative.
+ *
+ * @internal
  */
 export function blockingCommand(
   name: string,
@@ -129,7 +135,7 @@ export function blockingCommand(
   const value = raw === undefined ? Number.NaN : Number(String(raw).trim() || Number.NaN);
   if (!Number.isFinite(value) || value < 0) {
     const unit = shape.unit === "s" ? "seconds" : "milliseconds";
-    throw new TypeError(
+    throw invalidType(
       `${fn}: ${name.toUpperCase()} needs a timeout (${shape.where}) in ${unit}, a number >= 0; ` +
         `got ${describeValue(raw)}`,
     );
@@ -138,7 +144,11 @@ export function blockingCommand(
   return { name: lower, shape, index, givenMs };
 }
 
-/** The arguments to send, with the timeout cut to `budgetMs` when that is shorter. */
+/**
+ * The arguments to send, with the timeout cut to `budgetMs` when that is shorter.
+ *
+ * @internal
+ */
 export interface BudgetedArgs {
   readonly args: readonly RedisArgument[];
   /** Whether the timeout sent is the budget's rather than the caller's. */
@@ -149,6 +159,8 @@ export interface BudgetedArgs {
  * Sets the timeout argument of `command` to the time left (`budgetMs`) when that is shorter than the
  * caller's own: seconds with three decimals (Redis >= 6 takes fractions) or whole milliseconds,
  * rounded up and never below 1 ms, since 0 would mean "block forever".
+ *
+ * @internal
  */
 export function budgetArgs(
   command: BlockingCommand,
@@ -162,7 +174,11 @@ export function budgetArgs(
   return { args: sent, fromBudget: true };
 }
 
-/** The first key of `command` (what a cluster routes it by); undefined for WAIT and WAITAOF. */
+/**
+ * The first key of `command` (what a cluster routes it by); undefined for WAIT and WAITAOF.
+ *
+ * @internal
+ */
 export function firstKey(
   command: BlockingCommand,
   args: readonly RedisArgument[],

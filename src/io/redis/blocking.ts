@@ -17,8 +17,8 @@ import { type AwaitedReply, unblock } from "./unblock.js";
 class BlockingRun implements AwaitedReply {
   arrived = false;
   readonly promise: Promise<void>;
-  private unblocking = false;
-  private returned = false;
+  #unblocking = false;
+  #returned = false;
 
   constructor(
     readonly pool: BlockingPool,
@@ -27,7 +27,7 @@ class BlockingRun implements AwaitedReply {
   ) {
     const arrive = (): void => {
       this.arrived = true;
-      this.giveBack();
+      this.#giveBack();
     };
     this.promise = reply.then(arrive, arrive);
   }
@@ -35,11 +35,11 @@ class BlockingRun implements AwaitedReply {
   /** The caller has gone: unblock the server, then give the connection back once it replied. */
   cancel(): void {
     if (this.arrived) return;
-    this.unblocking = true;
+    this.#unblocking = true;
     void unblock(this.pool, this.connection, this, this.pool.options.unblockTimeoutMs).finally(
       () => {
-        this.unblocking = false;
-        this.giveBack();
+        this.#unblocking = false;
+        this.#giveBack();
       },
     );
   }
@@ -49,9 +49,9 @@ class BlockingRun implements AwaitedReply {
    * taken for the next command's. And not while a CLIENT UNBLOCK is in flight: it could release
    * the next command instead.
    */
-  private giveBack(): void {
-    if (!this.arrived || this.unblocking || this.returned) return;
-    this.returned = true;
+  #giveBack(): void {
+    if (!this.arrived || this.#unblocking || this.#returned) return;
+    this.#returned = true;
     this.pool.release(this.connection);
   }
 }
@@ -62,6 +62,8 @@ class BlockingRun implements AwaitedReply {
  * first the caller is released at once and that server is told to stop waiting (`CLIENT
  * UNBLOCK`); the connection is reused after. If the server popped something meanwhile, it is put
  * back (`handleLateReply`).
+ *
+ * @internal
  */
 export async function runBlocking<C extends object>(
   ctx: Context,

@@ -1,6 +1,12 @@
 import type { Redis } from "ioredis";
 
-/** One line of `CLIENT LIST`, the fields the adapter's tests, lab and benchmark read. */
+/**
+ * One line of `CLIENT LIST`, the fields the adapter's tests, lab and benchmark read.
+ *
+ * @internal
+ *
+ * @internal
+ */
 export interface ClientEntry {
   readonly id: number;
   readonly name: string;
@@ -10,6 +16,9 @@ export interface ClientEntry {
   readonly cmd: string;
 }
 
+// For the adapter's tests, the lab and the benchmarks; users get the same from timebound/testing's
+// redisClients(url). Nothing here is part of timebound/redis's API.
+
 /**
  * Asks the server who is connected (`CLIENT LIST`): what the server itself says, not what a
  * client library believes, so it can show a client still blocked after its caller gave up.
@@ -18,9 +27,19 @@ export interface ClientEntry {
  * ```ts
  * const blocked = (await clientList(observer)).filter(isBlocked);
  * ```
+ *
+ * @internal
  */
 export async function clientList(redis: Redis): Promise<ClientEntry[]> {
-  const text = String(await redis.client("LIST"));
+  return parseClientList(String(await redis.client("LIST")));
+}
+
+/**
+ * The entries of a `CLIENT LIST` reply.
+ *
+ * @internal
+ */
+export function parseClientList(text: string): ClientEntry[] {
   return text
     .split("\n")
     .filter((line) => line.trim() !== "")
@@ -39,7 +58,11 @@ export async function clientList(redis: Redis): Promise<ClientEntry[]> {
     });
 }
 
-/** Whether the server has `entry` blocked in a blocking command right now. */
+/**
+ * Whether the server has `entry` blocked in a blocking command right now.
+ *
+ * @internal
+ */
 export function isBlocked(entry: ClientEntry): boolean {
   return entry.flags.includes("b");
 }

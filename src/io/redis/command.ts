@@ -1,5 +1,5 @@
 import type { Context } from "../../core/index.js";
-import { checkContext, describeValue } from "../../core/internal.js";
+import { checkContext, describeValue, invalidType } from "../../core/internal.js";
 import { type BlockingCommand, blockingCommand } from "./blocking-commands.js";
 import { runBlocking } from "./blocking.js";
 import type { RedisClientLike } from "./client.js";
@@ -101,7 +101,7 @@ export function run(
     checkContext(ctx, fn);
     driver = driverFor(client, fn);
     if (typeof name !== "string" || !/^[A-Za-z][\w|.-]*$/.test(name)) {
-      throw new TypeError(`${fn}: name must be a Redis command name, got ${describeValue(name)}`);
+      throw invalidType(`${fn}: name must be a Redis command name, got ${describeValue(name)}`);
     }
     args.forEach((arg, i) => checkArgument(arg, i, fn));
     blocking = blockingCommand(name, args, fn);
@@ -119,7 +119,7 @@ function checkArgument(arg: unknown, index: number, fn: string): void {
     (typeof arg === "number" && Number.isFinite(arg)) ||
     Buffer.isBuffer(arg);
   if (!ok) {
-    throw new TypeError(
+    throw invalidType(
       `${fn}: argument ${index + 1} must be a string, a finite number or a Buffer, got ${describeValue(arg)}`,
     );
   }

@@ -1,4 +1,4 @@
-import { describeValue } from "../../core/internal.js";
+import { type OptionsReader, invalidType, readOptions } from "../../core/internal.js";
 import type { RedisClientLike } from "./client.js";
 import { driverFor } from "./detect.js";
 import {
@@ -8,11 +8,14 @@ import {
   setOptions,
 } from "./options.js";
 
-const LIMITS = {
-  maxBlockingConnections: { min: 1, max: 1_000, integer: true },
-  idleTimeoutMs: { min: 0, max: 3_600_000, integer: false },
-  unblockTimeoutMs: { min: 10, max: 60_000, integer: false },
-} as const;
+/** The option names of {@link RedisAdapterOptions}: any other is refused. */
+const KNOWN: readonly (keyof RedisAdapterOptions)[] = [
+  "maxBlockingConnections",
+  "idleTimeoutMs",
+  "unblockTimeoutMs",
+  "restoreLatePops",
+  "onLateReply",
+];
 
 /**
  * Sets how timebound/redis treats `client`: the size of its pool of dedicated connections for
@@ -34,61 +37,35 @@ const LIMITS = {
  * ```
  */
 export function configureRedis(client: RedisClientLike, options: RedisAdapterOptions): void {
-  const identity = driverFor(client, "configureRedis").identity(client);
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(`configureRedis: options must be an object, got ${describeValue(options)}`);
-  }
-  const resolved = resolve(options);
+  const identity = driverFor(client, FN).identity(client);
+  if (options === undefined) throw invalidType(`${FN}: options must be an object, got undefined`);
+  const resolved = resolve(readOptions(options, FN, KNOWN));
   if (!setOptions(identity, resolved)) {
     throw new Error(
-      "configureRedis: this client's blocking connections are already open; configure it " +
+      `${FN}: this client's blocking connections are already open; configure it ` +
         "before its first blocking command, or call closeBlockingConnections(client) first",
     );
   }
 }
 
-function resolve(options: RedisAdapterOptions): ResolvedRedisOptions {
-  const resolved: { -readonly [K in keyof ResolvedRedisOptions]: ResolvedRedisOptions[K] } = {
-    ...DEFAULT_REDIS_OPTIONS,
-  };
-  for (const key of Object.keys(LIMITS) as (keyof typeof LIMITS)[]) {
-    const value = options[key];
-    if (value === undefined) continue;
-    const { min, max, integer } = LIMITS[key];
-    const ok =
-      typeof value === "number" &&
-      Number.isFinite(value) &&
-      value >= min &&
-      value <= max &&
-      (!integer || Number.isInteger(value));
-    if (!ok) {
-      const kind = integer ? "an integer" : "a number";
-      throw new RangeError(
-        `configureRedis: ${key} must be ${kind} from ${min.toLocaleString("en-US")} to ` +
-          `${max.toLocaleString("en-US")}, got ${describeValue(value)}`,
-      );
-    }
-    resolved[key] = value;
-  }
-  const onLateReply = options.onLateReply;
-  if (onLateReply !== undefined && typeof onLateReply !== "function") {
-    throw new TypeError(
-      `configureRedis: onLateReply must be a function, got ${describeValue(onLateReply)}`,
+const FN = "configureRedis";
+
+function resolve(o: OptionsReader<RedisAdapterOptions>): ResolvedRedisOptions {
+  const d = DEFAULT_REDIS_OPTIONS;
+  const maxBlockingConnections = o.number("maxBlockingConnections", d.maxBlockingConnections, {
+    min: 1,
+    max: 1_000,
+    integer: true,
+  });
+  const idleTimeoutMs = o.ms("idleTimeoutMs", d.idleTimeoutMs, { min: 0, max: 3_600_000 });
+  const unblockTimeoutMs = o.ms("unblockTimeoutMs", d.unblockTimeoutMs, { min: 10, max: 60_000 });
+  const onLateReply = o.function("onLateReply", undefined);
+  const restoreLatePops = o.boolean("restoreLatePops", d.restoreLatePops);
+  if (!restoreLatePops && onLateReply === undefined) {
+    throw invalidType(
+      `${FN}: options.restoreLatePops: false needs an options.onLateReply to receive what ` +
+        "late pops took; without one it would be lost",
     );
   }
-  resolved.onLateReply = onLateReply;
-  const restore = options.restoreLatePops;
-  if (restore !== undefined && typeof restore !== "boolean") {
-    throw new TypeError(
-      `configureRedis: restoreLatePops must be true or false, got ${describeValue(restore)}`,
-    );
-  }
-  if (restore === false && onLateReply === undefined) {
-    throw new TypeError(
-      "configureRedis: restoreLatePops: false needs an onLateReply to receive what late pops " +
-        "took; without one it would be lost",
-    );
-  }
-  resolved.restoreLatePops = restore ?? true;
-  return resolved;
+  return { maxBlockingConnections, idleTimeoutMs, unblockTimeoutMs, onLateReply, restoreLatePops };
 }

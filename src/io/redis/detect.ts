@@ -1,4 +1,4 @@
-import { describeValue } from "../../core/internal.js";
+import { describeValue, invalidType } from "../../core/internal.js";
 import type { RedisDriver } from "./driver.js";
 import { ioredisClusterDriver } from "./ioredis/cluster.js";
 import { ioredisDriver } from "./ioredis/driver.js";
@@ -24,6 +24,8 @@ interface Shape {
  * The driver for `client`, read from its shape (no client library is loaded): ioredis 5
  * (standalone or Cluster), node-redis 5 (client or cluster) or 4 (client). Throws a TypeError naming `fn` for anything else.
  * ioredis is tested first and costs a few property reads: it is on every command's path.
+ *
+ * @internal
  */
 export function driverFor(client: unknown, fn: string): RedisDriver {
   if (typeof client === "object" && client !== null) {
@@ -33,26 +35,26 @@ export function driverFor(client: unknown, fn: string): RedisDriver {
       return nodeRedisDriverFor(c, fn);
     }
   }
-  throw new TypeError(
+  throw invalidType(
     `${fn}: expected an ioredis or node-redis client, got ${describeValue(client)}`,
   );
 }
 
 function ioredisDriverFor(c: Shape, fn: string): RedisDriver {
   const why = unsupportedIoredis(c as Parameters<typeof unsupportedIoredis>[0]);
-  if (why !== undefined) throw new TypeError(`${fn}: ${why}`);
+  if (why !== undefined) throw invalidType(`${fn}: ${why}`);
   return c.isCluster === true ? ioredisClusterDriver : ioredisDriver;
 }
 
 function nodeRedisDriverFor(c: Shape, fn: string): RedisDriver {
   if (typeof c.nodeClient === "function") {
     if (typeof c.withTypeMapping === "function") return nodeRedis5ClusterDriver;
-    throw new TypeError(
+    throw invalidType(
       `${fn}: node-redis 4 cluster clients are not supported; use node-redis 5's createCluster`,
     );
   }
   if (typeof c.duplicate !== "function" && typeof c.execute === "function") {
-    throw new TypeError(
+    throw invalidType(
       `${fn}: node-redis client pools (createClientPool) are not supported; pass a client ` +
         "(createClient): its blocking commands get connections of their own anyway",
     );
@@ -61,14 +63,14 @@ function nodeRedisDriverFor(c: Shape, fn: string): RedisDriver {
     if (typeof c.withTypeMapping === "function") return nodeRedis5Driver;
     if (typeof c.executeIsolated === "function") {
       if (c.options?.legacyMode === true) {
-        throw new TypeError(
+        throw invalidType(
           `${fn}: this node-redis 4 client is in legacy mode (callbacks); pass client.v4 instead`,
         );
       }
       return nodeRedis4Driver;
     }
   }
-  throw new TypeError(
+  throw invalidType(
     `${fn}: this node-redis client is neither node-redis 4's nor 5's; timebound/redis supports ` +
       "redis ^4.6 and ^5",
   );

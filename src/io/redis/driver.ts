@@ -18,16 +18,23 @@ export type RedisArgument = string | number | Buffer;
 
 /**
  * `"utf8"`: replies as the client gives them by default (ioredis' `call`, node-redis'
- * `sendCommand`: strings); `null`: strings as Buffers (ioredis' `callBuffer`).
+ * `sendCommand`: strings); `null`: strings as Buffers (ioredis' `callBuffer`). Public through
+ * `ReplyMode`.
  */
 export type ReplyEncoding = "utf8" | null;
 
-/** What a connection the adapter opens is for; also the suffix of its CLIENT SETNAME. */
+/**
+ * What a connection the adapter opens is for; also the suffix of its CLIENT SETNAME.
+ *
+ * @internal
+ */
 export type ConnectionRole = "blocking" | "control";
 
 /**
  * A connection of the adapter's own to one server. It never reconnects and never resends: one
  * that breaks is dropped, and a fresh one opened on demand.
+ *
+ * @internal
  */
 export interface DedicatedConnection {
   /** `CLIENT ID`: what `CLIENT UNBLOCK` needs. Ids are never reused while the server runs. */
@@ -46,7 +53,11 @@ export interface DedicatedConnection {
   onClose(listener: () => void): void;
 }
 
-/** Where a blocking command runs: the server (in a cluster, the node) that holds its key. */
+/**
+ * Where a blocking command runs: the server (in a cluster, the node) that holds its key.
+ *
+ * @internal
+ */
 export interface Route {
   /** Names the server, `host:port`; "" for a standalone client. */
   readonly node: string;
@@ -57,6 +68,8 @@ export interface Route {
 /**
  * Everything the adapter needs from one client library. Methods take the client as given by the
  * caller; `identity` names the object that options and pools are kept under.
+ *
+ * @internal
  */
 export interface RedisDriver<C extends object = object> {
   /** The library and major version, for messages: "ioredis", "node-redis 5"... */

@@ -61,6 +61,8 @@ export interface LateReply {
  * when it is lost with no handler to take it, as a process warning. The handler runs on a
  * microtask of its own; an exception it throws is uncaught, as one thrown by an `afterFunc`
  * function is.
+ *
+ * @internal
  */
 export function handleLateReply<C extends object>(
   driver: RedisDriver<C>,

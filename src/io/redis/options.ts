@@ -94,19 +94,31 @@ const configured = new WeakMap<object, ResolvedRedisOptions>();
 /** Clients whose options can no longer change: their blocking pool exists. */
 const frozen = new WeakSet<object>();
 
-/** Sets the options of the client `identity` names, unless they are in use (then false). */
+/**
+ * Sets the options of the client `identity` names, unless they are in use (then false).
+ *
+ * @internal
+ */
 export function setOptions(identity: object, options: ResolvedRedisOptions): boolean {
   if (frozen.has(identity)) return false;
   configured.set(identity, options);
   return true;
 }
 
-/** The options in force for the client `identity` names. */
+/**
+ * The options in force for the client `identity` names.
+ *
+ * @internal
+ */
 export function optionsFor(identity: object): ResolvedRedisOptions {
   return configured.get(identity) ?? DEFAULT_REDIS_OPTIONS;
 }
 
-/** Marks the options of the client `identity` names as in use (`frozen`) or free to change again. */
+/**
+ * Marks the options of the client `identity` names as in use (`frozen`) or free to change again.
+ *
+ * @internal
+ */
 export function freezeOptions(identity: object, inUse: boolean): void {
   if (inUse) frozen.add(identity);
   else frozen.delete(identity);

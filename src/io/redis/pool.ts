@@ -37,23 +37,25 @@ interface IdleConnection {
  * `maxBlockingConnections` are in use at once (a {@link Semaphore} of slots: a waiting caller
  * leaves the queue when its context ends); idle ones are reused, most recent first, and closed
  * after `idleTimeoutMs`.
+ *
+ * @internal
  */
 export class BlockingPool {
-  private readonly slots: Semaphore;
-  private readonly idle: IdleConnection[] = [];
-  private readonly open = new Set<DedicatedConnection>();
-  private control: Promise<DedicatedConnection> | undefined;
+  readonly #slots: Semaphore;
+  readonly #idle: IdleConnection[] = [];
+  readonly #open = new Set<DedicatedConnection>();
+  #control: Promise<DedicatedConnection> | undefined;
   /** The control connection once open, for a cancel to use without waiting a turn. */
-  private controlOpen: DedicatedConnection | undefined;
-  private closed = false;
-  private opened = 0;
-  private discarded = 0;
+  #controlOpen: DedicatedConnection | undefined;
+  #closed = false;
+  #opened = 0;
+  #discarded = 0;
 
   constructor(
     readonly route: Route,
     readonly options: ResolvedRedisOptions,
   ) {
-    this.slots = new Semaphore(options.maxBlockingConnections);
+    this.#slots = new Semaphore(options.maxBlockingConnections);
   }
 
   /**
@@ -61,122 +63,122 @@ export class BlockingPool {
    * if `ctx` ends first; a connection still being opened then joins the idle ones.
    */
   async acquire(ctx: Context): Promise<DedicatedConnection> {
-    await this.slots.acquire(ctx);
-    if (this.closed) {
-      this.slots.release();
+    await this.#slots.acquire(ctx);
+    if (this.#closed) {
+      this.#slots.release();
       throw new Error("timebound/redis: the client's blocking connections have been closed");
     }
-    for (let entry = this.idle.pop(); entry !== undefined; entry = this.idle.pop()) {
+    for (let entry = this.#idle.pop(); entry !== undefined; entry = this.#idle.pop()) {
       clearTimeout(entry.timer);
       if (entry.connection.isUsable()) return entry.connection;
-      this.drop(entry.connection, true);
+      this.#drop(entry.connection, true);
     }
     let opening: Promise<DedicatedConnection> | undefined;
     try {
       return await raceContext(
         ctx,
-        () => (opening = this.openOne()),
+        () => (opening = this.#openOne()),
         () => void opening?.then((c) => this.release(c), noop),
       );
     } catch (err) {
       // ctx.err reads the clock: the deadline may have passed since the slot was granted, and
       // then nothing was opened (openOne gives the slot back itself if it fails).
-      if (opening === undefined) this.slots.release();
+      if (opening === undefined) this.#slots.release();
       throw err;
     }
   }
 
   /** Gives back a connection whose last command has replied; a broken one is dropped. */
   release(connection: DedicatedConnection): void {
-    this.slots.release();
-    if (this.closed || !connection.isUsable()) {
-      this.drop(connection, !this.closed);
+    this.#slots.release();
+    if (this.#closed || !connection.isUsable()) {
+      this.#drop(connection, !this.#closed);
       return;
     }
     const idleMs = this.options.idleTimeoutMs;
     if (idleMs === 0) {
-      this.drop(connection, false);
+      this.#drop(connection, false);
       return;
     }
     const entry: IdleConnection = {
       connection,
-      timer: startTimer(() => this.expire(entry), idleMs).unref(),
+      timer: startTimer(() => this.#expire(entry), idleMs).unref(),
     };
-    this.idle.push(entry);
+    this.#idle.push(entry);
   }
 
   /** The connection that sends `CLIENT UNBLOCK`, opened on first use and again if it broke. */
   async controlConnection(): Promise<DedicatedConnection> {
-    const pending = this.control;
+    const pending = this.#control;
     const current = await pending?.catch(() => undefined);
     if (current !== undefined && !current.isClosed()) return current;
     // Another caller may have reopened it while this one waited.
-    if (this.control !== pending) return this.controlConnection();
+    if (this.#control !== pending) return this.controlConnection();
     const opening = this.route.open("control");
-    this.control = opening;
+    this.#control = opening;
     opening.then((c) => {
-      if (this.closed) void c.close();
-      else if (this.control === opening) this.controlOpen = c;
+      if (this.#closed) void c.close();
+      else if (this.#control === opening) this.#controlOpen = c;
     }, noop);
     return opening;
   }
 
   /** The control connection if it is ready now. */
   readyControl(): DedicatedConnection | undefined {
-    const c = this.controlOpen;
+    const c = this.#controlOpen;
     return c !== undefined && c.isUsable() ? c : undefined;
   }
 
   /** Closes every connection; blocked commands on them fail with the driver's "closed" error. */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    for (const entry of this.idle.splice(0)) clearTimeout(entry.timer);
-    const connections = [...this.open];
-    this.open.clear();
-    const control = await this.control?.catch(() => undefined);
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const entry of this.#idle.splice(0)) clearTimeout(entry.timer);
+    const connections = [...this.#open];
+    this.#open.clear();
+    const control = await this.#control?.catch(() => undefined);
     if (control !== undefined) connections.push(control);
     await Promise.all(connections.map((c) => c.close()));
   }
 
   stats(): BlockingPoolStats {
     return {
-      busy: this.slots.size - this.slots.available,
-      idle: this.idle.length,
-      opened: this.opened,
-      discarded: this.discarded,
+      busy: this.#slots.size - this.#slots.available,
+      idle: this.#idle.length,
+      opened: this.#opened,
+      discarded: this.#discarded,
     };
   }
 
-  private openOne(): Promise<DedicatedConnection> {
+  #openOne(): Promise<DedicatedConnection> {
     // Open the control connection alongside the first blocking one, so that the first cancel
     // does not wait for a connect.
     this.controlConnection().catch(noop);
     return this.route.open("blocking").then(
       (connection) => {
-        this.opened++;
-        this.open.add(connection);
-        connection.onClose(() => this.open.delete(connection));
-        if (this.closed) void connection.close();
+        this.#opened++;
+        this.#open.add(connection);
+        connection.onClose(() => this.#open.delete(connection));
+        if (this.#closed) void connection.close();
         return connection;
       },
       (err: unknown) => {
-        this.slots.release();
+        this.#slots.release();
         throw err;
       },
     );
   }
 
-  private expire(entry: IdleConnection): void {
-    const i = this.idle.indexOf(entry);
+  #expire(entry: IdleConnection): void {
+    const i = this.#idle.indexOf(entry);
     if (i === -1) return;
-    this.idle.splice(i, 1);
-    this.drop(entry.connection, false);
+    this.#idle.splice(i, 1);
+    this.#drop(entry.connection, false);
   }
 
-  private drop(connection: DedicatedConnection, broken: boolean): void {
-    if (broken) this.discarded++;
-    this.open.delete(connection);
+  #drop(connection: DedicatedConnection, broken: boolean): void {
+    if (broken) this.#discarded++;
+    this.#open.delete(connection);
     void connection.close();
   }
 }
@@ -194,6 +196,8 @@ const registry = new WeakMap<object, Registered>();
 /**
  * The pool for `route` of `client`, made on first use; all of the client's pools close when it
  * ends.
+ *
+ * @internal
  */
 export function poolFor<C extends object>(
   driver: RedisDriver<C>,
@@ -216,7 +220,11 @@ export function poolFor<C extends object>(
   return pool;
 }
 
-/** Closes the pools of the client `identity` names, if any; a later blocking command makes new ones. */
+/**
+ * Closes the pools of the client `identity` names, if any; a later blocking command makes new ones.
+ *
+ * @internal
+ */
 export function closePools(identity: object): Promise<void> {
   const registered = registry.get(identity);
   if (registered === undefined) return Promise.resolve();
@@ -226,7 +234,11 @@ export function closePools(identity: object): Promise<void> {
   return Promise.all([...registered.pools.values()].map((p) => p.close())).then(noop);
 }
 
-/** The counts of the client `identity` names, summed over its pools (all zero without any). */
+/**
+ * The counts of the client `identity` names, summed over its pools (all zero without any).
+ *
+ * @internal
+ */
 export function poolStats(identity: object): BlockingPoolStats {
   const total = { busy: 0, idle: 0, opened: 0, discarded: 0 };
   for (const pool of registry.get(identity)?.pools.values() ?? []) {

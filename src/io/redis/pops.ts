@@ -1,5 +1,5 @@
 import type { Context } from "../../core/index.js";
-import { describeValue } from "../../core/internal.js";
+import { describeValue, invalidType } from "../../core/internal.js";
 import type { RedisClientLike } from "./client.js";
 import { run } from "./command.js";
 
@@ -68,7 +68,7 @@ function pop(
   const list = typeof keys === "string" ? [keys] : keys;
   if (!Array.isArray(list) || list.length === 0 || !list.every((k) => typeof k === "string")) {
     return Promise.reject(
-      new TypeError(
+      invalidType(
         `${name}: keys must be a string or a non-empty array of strings, got ${describeValue(keys)}`,
       ),
     );
@@ -79,7 +79,7 @@ function pop(
     timeoutSeconds < 0
   ) {
     return Promise.reject(
-      new TypeError(
+      invalidType(
         `${name}: timeoutSeconds must be a number >= 0, got ${describeValue(timeoutSeconds)}`,
       ),
     );

@@ -4,7 +4,11 @@
 import type { RedisArgument } from "./driver.js";
 import { prefixKey } from "./slot.js";
 
-/** A command to run on the client to undo a late pop; `isKept(reply)` reads its answer. */
+/**
+ * A command to run on the client to undo a late pop; `isKept(reply)` reads its answer.
+ *
+ * @internal
+ */
 export interface RestoreCommand {
   readonly name: string;
   /** Keys already carry the client's key prefix: send it without one. */
@@ -19,6 +23,8 @@ export interface RestoreCommand {
  * - `kept`: it stays in Redis where the command left it (XREADGROUP's pending entries list);
  * - `taken`: it cannot be put back (XREADGROUP with NOACK: the group has moved past it);
  * - `none`: nothing was taken (an empty reply, or a command that takes nothing).
+ *
+ * @internal
  */
 export type Restore = RestoreCommand | "kept" | "taken" | "none";
 
@@ -83,6 +89,8 @@ const PLANNERS: ReadonlyMap<string, Planner> = new Map<string, Planner>([
 /**
  * Whether a late reply of `name` may have taken data: such commands are run with Buffer replies,
  * so that what is put back is byte for byte what was taken.
+ *
+ * @internal
  */
 export function takesData(name: string): boolean {
   return PLANNERS.has(name) || PLANNERS.has(name.toLowerCase());
@@ -91,6 +99,8 @@ export function takesData(name: string): boolean {
 /**
  * What `name args...` took, from its (Buffer) `reply`, and how to put it back. `prefix` is the
  * client's key prefix, which keys taken from `args` lack and keys taken from the reply carry.
+ *
+ * @internal
  */
 export function restoreFor(
   name: string,

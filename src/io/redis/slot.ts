@@ -20,6 +20,8 @@ const CLOSE = 0x7d; // }
  * ```ts
  * keySlot("{user:42}:cart") === keySlot("{user:42}:orders"); // true: same hash tag
  * ```
+ *
+ * @internal
  */
 export function keySlot(key: RedisArgument): number {
   const bytes = Buffer.isBuffer(key) ? key : Buffer.from(String(key));
@@ -39,7 +41,11 @@ export function keySlot(key: RedisArgument): number {
   return crc % 16_384;
 }
 
-/** `key` with `prefix` before it, Buffers kept as Buffers. */
+/**
+ * `key` with `prefix` before it, Buffers kept as Buffers.
+ *
+ * @internal
+ */
 export function prefixKey(prefix: string, key: RedisArgument): RedisArgument {
   if (prefix === "") return key;
   return Buffer.isBuffer(key) ? Buffer.concat([Buffer.from(prefix), key]) : prefix + String(key);

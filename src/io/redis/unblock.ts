@@ -4,7 +4,11 @@ import { raceContext } from "../race.js";
 import type { DedicatedConnection } from "./driver.js";
 import type { BlockingPool } from "./pool.js";
 
-/** Whether the blocked command has had its reply (any reply: a value, a timeout, an error). */
+/**
+ * Whether the blocked command has had its reply (any reply: a value, a timeout, an error).
+ *
+ * @internal
+ */
 export interface AwaitedReply {
   readonly arrived: boolean;
   /** Resolves when it arrives; never rejects. */
@@ -24,6 +28,8 @@ const MAX_PAUSE_MS = 16;
  * sent again, after a short pause that the reply cuts short, until the reply arrives. If that
  * takes longer than `timeoutMs`, or the control connection fails, `target` is closed instead:
  * the server drops a closed client's blocked command, and the pool opens a new connection.
+ *
+ * @internal
  */
 export async function unblock(
   pool: BlockingPool,

@@ -72,15 +72,15 @@ describe("grpc bad input", () => {
     );
     await assert.rejects(
       unary(ctx, hop.client, "sleep", {}, undefined, 5 as never),
-      /unary: options must be grpc-js CallOptions \(an object\), got 5/,
+      /unary: options \(grpc-js CallOptions\) must be an object, got 5/,
     );
     assert.throws(
       () => serverStream(ctx, hop.client, "ticks", {}, undefined, "x" as never),
-      /serverStream: options must be/,
+      /serverStream: options \(grpc-js CallOptions\) must be/,
     );
     assert.throws(
       () => callOptions(ctx, null as never),
-      /callOptions: options must be grpc-js CallOptions \(an object\), got null/,
+      /callOptions: options \(grpc-js CallOptions\) must be an object, got null/,
     );
     await assert.rejects(
       unary(ctx, hop.client, "sleep", {}, undefined, { deadline: new Date("soon") }),
@@ -109,7 +109,7 @@ describe("grpc bad input", () => {
     );
     assert.throws(
       () => withContext(() => 1, { sendExplanation: "yes" as never }),
-      /withContext: options.sendExplanation must be a boolean, got "yes"/,
+      /withContext: options.sendExplanation must be true or false, got "yes"/,
     );
     assert.throws(
       () => contextFromCall({} as never),
@@ -119,6 +119,46 @@ describe("grpc bad input", () => {
       () => withContext("handler" as never),
       /withContext: handler must be a function, got "handler"/,
     );
+  });
+
+  it("refuses an unknown option of its own; grpc-js call options pass through", async () => {
+    await unary(background(), hop.client, "sleep", { id: "unknown-option" });
+    const { call } = await hop.b.ended("unknown-option");
+    const unknown = (pattern: RegExp) => (err: unknown) => {
+      assert.match(String(err), pattern);
+      assert.equal((err as { code?: unknown }).code, "TIMEBOUND_ERR_UNKNOWN_OPTION");
+      return true;
+    };
+    assert.throws(
+      () => contextFromCall(call, { nmae: "x" } as never),
+      unknown(/^TypeError: contextFromCall: unknown option options\.nmae \(known: parent, name\)$/),
+    );
+    assert.throws(
+      () => contextFromCall(call, { sendExplanation: true } as never),
+      unknown(/contextFromCall: unknown option options\.sendExplanation/),
+    );
+    assert.throws(
+      () => withContext(() => 1, { sendExplanations: true } as never),
+      unknown(
+        /^TypeError: withContext: unknown option options\.sendExplanations \(known: parent, name, sendExplanation\)$/,
+      ),
+    );
+    // Other argument errors carry the invalid-argument code.
+    assert.throws(
+      () => withContext(() => 1, { name: 7 as never }),
+      (err: unknown) => (err as { code?: unknown }).code === "TIMEBOUND_ERR_INVALID_ARGUMENT",
+    );
+    await assert.rejects(
+      unary(background(), hop.client, "sleep", {}, undefined, 5 as never),
+      (err: unknown) => (err as { code?: unknown }).code === "TIMEBOUND_ERR_INVALID_ARGUMENT",
+    );
+    // grpc-js's own keys, and any a later grpc-js adds, are grpc-js's business.
+    const options = callOptions(background(), { host: "h", futureKey: 1 } as never);
+    assert.equal((options as unknown as { futureKey: number }).futureKey, 1);
+    assert.equal(options.host, "h");
+    // withContext's own option is not refused by the context it makes for each call.
+    const handler = withContext(() => ({}), { sendExplanation: true, name: "n" });
+    assert.equal(typeof handler, "function");
   });
 
   it("infers request and response types from a typed client", () => {

@@ -12,7 +12,7 @@ import {
   commandBuffer,
   configureRedis,
 } from "../../../src/io/redis/index.js";
-import type { RedisArgument } from "../../../src/io/redis/index.js";
+import type { RedisAdapterOptions, RedisArgument } from "../../../src/io/redis/index.js";
 import { disconnectAll, newClient } from "./helpers.js";
 
 /** What `assert.rejects` should see: a TypeError whose message matches `message`. */
@@ -106,21 +106,21 @@ describe("redis: bad input", () => {
     );
     assert.throws(
       () => configureRedis(client, { maxBlockingConnections: 0 }),
-      /configureRedis: maxBlockingConnections must be an integer from 1 to 1,000, got 0/,
+      /^RangeError: configureRedis: options\.maxBlockingConnections must be an integer from 1 to 1,000, got 0$/,
     );
     assert.throws(() => configureRedis(client, { maxBlockingConnections: 2.5 }), /got 2.5/);
     assert.throws(
       () => configureRedis(client, { idleTimeoutMs: -1 }),
-      /idleTimeoutMs must be a number from 0 to 3,600,000, got -1/,
+      /options\.idleTimeoutMs must be a number of milliseconds from 0 to 3,600,000, got -1/,
     );
     assert.throws(
       () => configureRedis(client, { unblockTimeoutMs: 5 }),
-      /unblockTimeoutMs must be a number from 10 to 60,000, got 5/,
+      /options\.unblockTimeoutMs must be a number of milliseconds from 10 to 60,000, got 5/,
     );
     assert.throws(() => configureRedis(client, { unblockTimeoutMs: Infinity }), /got Infinity/);
     assert.throws(
       () => configureRedis(client, { onLateReply: loose("log") }),
-      /onLateReply must be a function, got "log"/,
+      /options\.onLateReply must be a function, got "log"/,
     );
     assert.throws(
       () => configureRedis(loose({}), {}),
@@ -128,13 +128,42 @@ describe("redis: bad input", () => {
     );
     assert.throws(
       () => configureRedis(client, { restoreLatePops: loose("no") }),
-      /configureRedis: restoreLatePops must be true or false, got "no"/,
+      /configureRedis: options\.restoreLatePops must be true or false, got "no"/,
     );
     assert.throws(
       () => configureRedis(client, { restoreLatePops: false }),
-      /configureRedis: restoreLatePops: false needs an onLateReply to receive what late pops took; without one it would be lost/,
+      /configureRedis: options\.restoreLatePops: false needs an options\.onLateReply to receive what late pops took; without one it would be lost/,
     );
     configureRedis(client, { restoreLatePops: false, onLateReply: () => {} }); // allowed
+  });
+
+  it("configureRedis refuses an option it does not know; argument errors carry a code", () => {
+    assert.throws(
+      () => configureRedis(client, loose({ maxBlockingConnection: 4 })),
+      (err: unknown) => {
+        assert.match(
+          String(err),
+          /^TypeError: configureRedis: unknown option options\.maxBlockingConnection \(known: maxBlockingConnections, idleTimeoutMs, unblockTimeoutMs, restoreLatePops, onLateReply\)$/,
+        );
+        assert.equal((err as { code?: unknown }).code, "TIMEBOUND_ERR_UNKNOWN_OPTION");
+        return true;
+      },
+    );
+    const bad: RedisAdapterOptions[] = [
+      loose(null),
+      { idleTimeoutMs: -1 },
+      { restoreLatePops: false },
+    ];
+    for (const options of bad) {
+      assert.throws(
+        () => configureRedis(client, options),
+        (err: unknown) => (err as { code?: unknown }).code === "TIMEBOUND_ERR_INVALID_ARGUMENT",
+      );
+    }
+    assert.throws(
+      () => configureRedis(loose({}), {}),
+      (err: unknown) => (err as { code?: unknown }).code === "TIMEBOUND_ERR_INVALID_ARGUMENT",
+    );
   });
 
   it("the pool functions check the client (the one returning a promise rejects)", async () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { Cluster, Redis } from "ioredis";
+import { Cluster } from "ioredis";
 import { createCluster } from "redis";
 import {
   Canceled,
@@ -9,7 +9,6 @@ import {
   withCancel,
   withTimeout,
 } from "../../../src/index.js";
-import { clientList, isBlocked } from "../../../src/io/redis/client-list.js";
 import {
   type RedisClientLike,
   blockingPoolStats,
@@ -20,6 +19,8 @@ import { keySlot } from "../../../src/io/redis/slot.js";
 import {
   type RedisCluster,
   type RedisClusterNode,
+  isBlocked,
+  redisClients,
   startRedisCluster,
 } from "../../../src/testing/index.js";
 import { eventually, run, timed } from "./helpers.js";
@@ -79,29 +80,25 @@ const CLUSTER_KINDS: readonly ClusterKind[] = [
 /** One cluster for the whole file: starting one takes about 2 s (Redis makes new masters wait). */
 let cluster: RedisCluster;
 before(async () => {
-  cluster = await startRedisCluster();
+  cluster = await startRedisCluster({ masters: 3 });
 });
 after(() => cluster.stop());
 
 for (const kind of CLUSTER_KINDS) {
   describe(`redis (${kind.name}): blocking commands are unblocked on the node that holds them`, () => {
     let client: RedisClientLike;
-    /** One plain connection per node, to ask each server what it has blocked. */
-    let observers: Redis[];
     const name = `cluster-${kind.name.split(" ")[0]}-${process.pid}`;
 
     before(async () => {
-      observers = cluster.nodes.map(({ host, port }) => new Redis({ host, port }));
       client = await kind.open(cluster.nodes, name);
     });
     after(() => {
       kind.close(client);
-      for (const observer of observers) observer.disconnect();
     });
 
     /** CLIENT LIST entries of this test's connections on node `i`, blocked or not. */
     async function ours(i: number): Promise<{ name: string; blocked: boolean }[]> {
-      return (await clientList(observers[i]!))
+      return (await redisClients(cluster.nodes[i]!.url))
         .filter((e) => e.name === name || e.name.startsWith(`${name}:`))
         .map((e) => ({ name: e.name, blocked: isBlocked(e) }));
     }

@@ -16,6 +16,8 @@ const byClient = new WeakMap<Redis, Abandoned>();
  * before its reply, ioredis would write it again after reconnecting (autoResendUnfulfilledCommands),
  * long after its caller gave up. On "close" (emitted before any reconnect) such commands are
  * taken out of the resend queue and fail with their context's error.
+ *
+ * @internal
  */
 export function abandon(client: Redis, command: Command, err: ContextError): void {
   let entry = byClient.get(client);
@@ -46,7 +48,11 @@ function forgetAll(client: Redis): void {
   client.off("close", entry.onClose);
 }
 
-/** How many abandoned commands `client` still watches (for tests). */
+/**
+ * How many abandoned commands `client` still watches (for tests).
+ *
+ * @internal
+ */
 export function abandonedCount(client: Redis): number {
   return byClient.get(client)?.commands.size ?? 0;
 }

@@ -22,7 +22,11 @@ import { awaitsReply, createCommand, withdraw, withdrawFromCluster } from "./int
 
 const CONNECTION_CLOSED = "Connection is closed.";
 
-/** timebound/redis over an ioredis 5 Cluster (`new Cluster(...)`). */
+/**
+ * timebound/redis over an ioredis 5 Cluster (`new Cluster(...)`).
+ *
+ * @internal
+ */
 export const ioredisClusterDriver: RedisDriver<Cluster> = {
   name: "ioredis Cluster",
   identity: (cluster) => cluster,

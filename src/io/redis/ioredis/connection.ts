@@ -55,6 +55,8 @@ class IoredisConnection implements DedicatedConnection {
  * `keyPrefix` says otherwise) for the adapter's own use. It never reconnects and never resends,
  * so a broken link cannot replay a canceled BLPOP or storm the server with reconnects. It has no
  * command timeout of its own: the context bounds it.
+ *
+ * @internal
  */
 export async function openIoredisConnection(
   base: Redis,

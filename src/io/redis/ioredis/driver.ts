@@ -10,7 +10,11 @@ const CONNECTION_CLOSED = "Connection is closed.";
 
 const routes = new WeakMap<Redis, Route>();
 
-/** timebound/redis over a standalone ioredis 5 client (`new Redis(...)`). */
+/**
+ * timebound/redis over a standalone ioredis 5 client (`new Redis(...)`).
+ *
+ * @internal
+ */
 export const ioredisDriver: RedisDriver<Redis> = {
   name: "ioredis",
   identity: (client) => client,

@@ -28,7 +28,11 @@ interface ClusterInternals {
   readonly offlineQueue?: Queue;
 }
 
-/** Whether `client` looks like an ioredis client (standalone or Cluster). */
+/**
+ * Whether `client` looks like an ioredis client (standalone or Cluster).
+ *
+ * @internal
+ */
 export function looksLikeIoredis(client: object): boolean {
   const c = client as Partial<Redis>;
   return (
@@ -38,7 +42,11 @@ export function looksLikeIoredis(client: object): boolean {
   );
 }
 
-/** Why this ioredis client cannot be used (not ioredis 5's internals), or undefined. */
+/**
+ * Why this ioredis client cannot be used (not ioredis 5's internals), or undefined.
+ *
+ * @internal
+ */
 export function unsupportedIoredis(client: Redis | Cluster): string | undefined {
   const queue = (client as unknown as RedisInternals).offlineQueue;
   if (typeof queue?.removeOne !== "function") {
@@ -73,6 +81,8 @@ function commandClassOf(client: Redis | Cluster): CommandClass {
 /**
  * A command object for `client`, as `client.call` would build it, its keys prefixed with
  * `keyPrefix` (undefined: sent as given).
+ *
+ * @internal
  */
 export function createCommand(
   client: Redis | Cluster,
@@ -89,6 +99,8 @@ export function createCommand(
  * Takes `command` out of the queues of commands not yet written to the current connection (the
  * offline queue, and the commands ioredis would send again after a reconnect). Returns whether it
  * was there: if so, the server will never see it.
+ *
+ * @internal
  */
 export function withdraw(client: Redis, command: Command): boolean {
   const internals = client as unknown as RedisInternals;
@@ -97,12 +109,20 @@ export function withdraw(client: Redis, command: Command): boolean {
   );
 }
 
-/** Takes `command` out of a Cluster's queue of commands waiting for the cluster to be ready. */
+/**
+ * Takes `command` out of a Cluster's queue of commands waiting for the cluster to be ready.
+ *
+ * @internal
+ */
 export function withdrawFromCluster(cluster: Cluster, command: Command): boolean {
   return removeFrom((cluster as unknown as ClusterInternals).offlineQueue, command);
 }
 
-/** Whether `command` has been written on `client`'s connection and awaits its reply. */
+/**
+ * Whether `command` has been written on `client`'s connection and awaits its reply.
+ *
+ * @internal
+ */
 export function awaitsReply(client: Redis, command: Command): boolean {
   const queue = client.commandQueue as unknown as Queue;
   for (let i = 0; i < queue.length; i++) if (queue.peekAt(i)?.command === command) return true;

@@ -14,6 +14,8 @@ import { createCommand, withdraw } from "./internals.js";
  * for the connection: the server never sees it) or left to finish (it was written: its reply is
  * matched and dropped in order, so the next caller still gets its own reply; what it popped is
  * put back, see `handleLateReply`).
+ *
+ * @internal
  */
 export function runOnIoredis(
   driver: RedisDriver<Redis>,

@@ -28,7 +28,11 @@ const NUMKEYS_SECOND = new Set(["eval", "evalsha", "eval_ro", "evalsha_ro", "fca
 /** Commands whose key comes after a subcommand or an operation. */
 const KEY_SECOND = new Set(["bitop", "object", "xinfo", "xgroup"]);
 
-/** The key `name args...` is routed by in a cluster; undefined for a command without one. */
+/**
+ * The key `name args...` is routed by in a cluster; undefined for a command without one.
+ *
+ * @internal
+ */
 export function clusterKey(
   name: string,
   args: readonly RedisArgument[],

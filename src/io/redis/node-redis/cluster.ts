@@ -16,7 +16,11 @@ interface ClusterNode {
   readonly address: string;
 }
 
-/** The parts of node-redis 5's RedisCluster the adapter uses. */
+/**
+ * The parts of node-redis 5's RedisCluster the adapter uses.
+ *
+ * @internal
+ */
 export interface NodeRedisCluster extends NodeRedisOptionsHolder {
   readonly isOpen: boolean;
   readonly _self?: NodeRedisCluster;
@@ -52,7 +56,11 @@ function asKey(key: string | number | Buffer | undefined): NodeRedisArgument | u
   return typeof key === "number" ? String(key) : key;
 }
 
-/** timebound/redis over a node-redis 5 cluster. */
+/**
+ * timebound/redis over a node-redis 5 cluster.
+ *
+ * @internal
+ */
 export const nodeRedis5ClusterDriver: RedisDriver<NodeRedisCluster> = {
   name: "node-redis 5 cluster",
   identity: (cluster) => nodeRedis5.identity(cluster),

@@ -70,6 +70,8 @@ function onceClosed(client: NodeRedisClient, listener: () => void): void {
  * adapter's own use, replying with `typeMapping` (node-redis 5). It never reconnects, so a broken link cannot replay a canceled BLPOP
  * or storm the server with reconnects; blocking ones have no offline queue (they are only used
  * when ready), the control one does (it may be asked to unblock while it connects).
+ *
+ * @internal
  */
 export async function openNodeRedisConnection(
   flavour: Flavour,

@@ -4,6 +4,8 @@ import type { NodeRedisArgument } from "./types.js";
 /**
  * `reply` with every Buffer in it decoded as UTF-8, at any depth: arrays, and the Maps, Sets and
  * objects node-redis 5 makes of RESP3 maps and sets.
+ *
+ * @internal
  */
 export function decodeBuffers(reply: unknown): unknown {
   if (Buffer.isBuffer(reply)) return reply.toString("utf8");
@@ -28,7 +30,11 @@ function isPlain(value: object): boolean {
   return proto === null || proto === Object.prototype;
 }
 
-/** `args` as node-redis writes them: numbers as their decimal text (infinities as Redis spells them). */
+/**
+ * `args` as node-redis writes them: numbers as their decimal text (infinities as Redis spells them).
+ *
+ * @internal
+ */
 export function toNodeRedisArgs(name: string, args: readonly RedisArgument[]): NodeRedisArgument[] {
   const out: NodeRedisArgument[] = [name];
   for (const arg of args) {

@@ -60,8 +60,16 @@ function standaloneDriver(flavour: Flavour): RedisDriver<NodeRedisClient> {
   };
 }
 
-/** timebound/redis over a node-redis 5 client (`createClient` of `redis` 5). */
+/**
+ * timebound/redis over a node-redis 5 client (`createClient` of `redis` 5).
+ *
+ * @internal
+ */
 export const nodeRedis5Driver = standaloneDriver(nodeRedis5);
 
-/** timebound/redis over a node-redis 4 client (`createClient` of `redis` 4). */
+/**
+ * timebound/redis over a node-redis 4 client (`createClient` of `redis` 4).
+ *
+ * @internal
+ */
 export const nodeRedis4Driver = standaloneDriver(nodeRedis4);

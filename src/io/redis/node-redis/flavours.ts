@@ -9,9 +9,14 @@ const BLOB_STRING = 36; // $
 const SIMPLE_STRING = 43; // +
 const VERBATIM_STRING = 61; // =
 
-/** How a command's reply is to come back. */
+/**
+ * How a command's reply is to come back.
+ *
+ * @internal
+ */
 export type ReplyMode = ReplyEncoding | "raw";
 
+/** @internal */
 export interface Flavour {
   /** "node-redis 4" or "node-redis 5". */
   readonly name: string;
@@ -41,7 +46,11 @@ export interface Flavour {
   destroy(client: NodeRedisClient): Promise<void>;
 }
 
-/** Where node-redis 5 keeps a client's or a cluster's default command options. */
+/**
+ * Where node-redis 5 keeps a client's or a cluster's default command options.
+ *
+ * @internal
+ */
 export interface NodeRedisOptionsHolder {
   readonly _commandOptions?: { readonly typeMapping?: TypeMapping };
   readonly _self?: NodeRedisOptionsHolder;
@@ -49,6 +58,7 @@ export interface NodeRedisOptionsHolder {
 
 const always = (): boolean => true;
 
+/** @internal */
 export const nodeRedis5: Flavour = {
   name: "node-redis 5",
   identity: (client) => client._self ?? client,
@@ -99,6 +109,7 @@ function changesOf(client: NodeRedisClient): { count: number } {
   return entry;
 }
 
+/** @internal */
 export const nodeRedis4: Flavour = {
   name: "node-redis 4",
   identity: (client) => client,

@@ -8,7 +8,11 @@ import type { Flavour } from "./flavours.js";
 import type { NodeRedisClient, TypeMapping } from "./types.js";
 import { Withdrawal } from "./withdrawal.js";
 
-/** What a node-redis client is asked to send, with its arguments already in node-redis' form. */
+/**
+ * What a node-redis client is asked to send, with its arguments already in node-redis' form.
+ *
+ * @internal
+ */
 export type Send = (options: object) => Promise<unknown>;
 
 interface Sent {
@@ -23,6 +27,8 @@ interface Sent {
  * is withdrawn from node-redis' queue if it is still there (the server never sees it), or left to
  * finish: node-redis matches replies in order and never writes a command twice, so the late reply
  * only needs handling (what it popped is put back, see `handleLateReply`).
+ *
+ * @internal
  */
 export function runOnNodeRedis<C extends object>(
   driver: RedisDriver<C>,
@@ -56,7 +62,11 @@ export function runOnNodeRedis<C extends object>(
   );
 }
 
-/** `send` for a standalone client. */
+/**
+ * `send` for a standalone client.
+ *
+ * @internal
+ */
 export function sendOn(
   client: NodeRedisClient,
   name: string,

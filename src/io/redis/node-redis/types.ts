@@ -1,18 +1,34 @@
 // The parts of node-redis 4 and 5 the adapter uses, described by shape: neither is imported.
 
-/** Arguments as node-redis writes them: strings and Buffers only. */
+/**
+ * Arguments as node-redis writes them: strings and Buffers only.
+ *
+ * @internal
+ */
 export type NodeRedisArgument = string | Buffer;
 
-/** node-redis 5's `typeMapping`: RESP type byte to the JavaScript type a reply of it becomes. */
+/**
+ * node-redis 5's `typeMapping`: RESP type byte to the JavaScript type a reply of it becomes.
+ *
+ * @internal
+ */
 export type TypeMapping = Record<number, unknown>;
 
-/** Options of a node-redis client (the fields the adapter reads or overrides). */
+/**
+ * Options of a node-redis client (the fields the adapter reads or overrides).
+ *
+ * @internal
+ */
 export interface NodeRedisOptions {
   readonly name?: string;
   readonly socket?: object;
 }
 
-/** A node-redis 4 or 5 client (`createClient`), or node-redis 5's proxy of one. */
+/**
+ * A node-redis 4 or 5 client (`createClient`), or node-redis 5's proxy of one.
+ *
+ * @internal
+ */
 export interface NodeRedisClient {
   readonly isOpen: boolean;
   readonly isReady: boolean;

@@ -4,17 +4,19 @@
  * never stops, see `canWithdraw` in ./flavours.ts), and on abort removes the command from the
  * queue and rejects it: the server never sees it. Unlike an AbortSignal, it tells whether anyone
  * was listening, which is what the adapter needs to know: withdrawn, or written.
+ *
+ * @internal
  */
 export class Withdrawal {
   aborted = false;
-  private readonly listeners = new Set<() => void>();
+  readonly #listeners = new Set<() => void>();
 
   addEventListener(_type: "abort", listener: () => void): void {
-    this.listeners.add(listener);
+    this.#listeners.add(listener);
   }
 
   removeEventListener(_type: "abort", listener: () => void): void {
-    this.listeners.delete(listener);
+    this.#listeners.delete(listener);
   }
 
   /**
@@ -24,9 +26,9 @@ export class Withdrawal {
    */
   withdraw(): boolean {
     this.aborted = true;
-    if (this.listeners.size === 0) return false;
-    const listeners = [...this.listeners];
-    this.listeners.clear();
+    if (this.#listeners.size === 0) return false;
+    const listeners = [...this.#listeners];
+    this.#listeners.clear();
     for (const listener of listeners) listener();
     return true;
   }
