@@ -31,7 +31,6 @@ export {
   type ServerProcessOptions,
   type ServerStartFailure,
 } from "./server-process.js";
-export { startRedisCluster, type RedisCluster, type RedisClusterNode } from "./redis-cluster.js";
 export {
   FaultUpstreamError,
   startFaultUpstream,
