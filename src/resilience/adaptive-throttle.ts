@@ -5,12 +5,8 @@
 import { type Context, now } from "../core/index.js";
 import { checkContext, checkFunction, defineErrorClass, readOptions } from "../core/internal.js";
 import { resilienceChannels } from "./events.js";
-import { isOverloadError, isOverloadResponse } from "./overload.js";
+import { type CallOutcome, isOverloadError, isOverloadResponse } from "./overload.js";
 import type { Policy, PolicyOptions, Work } from "./policy.js";
-
-/** How a call settled, as {@link AdaptiveThrottleOptions.isAccepted} sees it. */
-export type ThrottleOutcome =
-  { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
 
 /** Options of {@link adaptiveThrottle}. */
 export interface AdaptiveThrottleOptions extends PolicyOptions {
@@ -28,7 +24,7 @@ export interface AdaptiveThrottleOptions extends PolicyOptions {
    * refusal), and did not resolve with a response of such a status. A call whose caller's
    * context ended first is not counted at all.
    */
-  readonly isAccepted?: (outcome: ThrottleOutcome) => boolean;
+  readonly isAccepted?: (outcome: CallOutcome) => boolean;
   /** The clock, in milliseconds (for tests). Default: timebound's monotonic `now()`. */
   readonly clock?: () => number;
   /** A random number in [0, 1) (for tests). Default: `Math.random`. */
@@ -84,7 +80,7 @@ export interface AdaptiveThrottle extends Policy {
 const BUCKETS = 60;
 const KNOWN = ["k", "windowMs", "isAccepted", "clock", "random", "name"] as const;
 
-function acceptedByDefault(outcome: ThrottleOutcome): boolean {
+function acceptedByDefault(outcome: CallOutcome): boolean {
   return outcome.ok ? !isOverloadResponse(outcome.value) : !isOverloadError(outcome.error);
 }
 
@@ -102,7 +98,7 @@ class AdaptiveThrottlePolicy implements AdaptiveThrottle {
     readonly name: string,
     readonly k: number,
     readonly windowMs: number,
-    readonly isAccepted: (outcome: ThrottleOutcome) => boolean,
+    readonly isAccepted: (outcome: CallOutcome) => boolean,
     readonly clock: () => number,
     readonly random: () => number,
   ) {
@@ -160,7 +156,7 @@ class AdaptiveThrottlePolicy implements AdaptiveThrottle {
     throw new ThrottledError(this.name, p, requests, accepts, this.k, this.windowMs);
   }
 
-  #settled(ctx: Context, outcome: ThrottleOutcome): void {
+  #settled(ctx: Context, outcome: CallOutcome): void {
     if (ctx.err !== undefined) return; // the caller gave up: nothing learnt about the backend
     let accepted: boolean;
     try {

@@ -1,7 +1,7 @@
 // Bulkhead: at most N calls at once through this policy, a bounded line behind them, and a
 // prompt "no" beyond that, so one slow dependency cannot take every connection, socket and
 // request slot of the service with it.
-import { type Context, now } from "../core/index.js";
+import type { Context } from "../core/index.js";
 import {
   checkContext,
   checkFunction,
@@ -10,7 +10,7 @@ import {
   readOptions,
 } from "../core/internal.js";
 import { resilienceChannels } from "./events.js";
-import { PermitQueue } from "./permit-queue.js";
+import { PermitQueue, waitInLine } from "./permit-queue.js";
 import type { Policy, PolicyOptions, Work } from "./policy.js";
 
 /** Options of {@link bulkhead}. */
@@ -102,10 +102,10 @@ class BulkheadPolicy implements Bulkhead {
     }
   }
 
-  async #wait(ctx: Context): Promise<void> {
+  #wait(ctx: Context): Promise<void> {
     const permits = this.#permits;
-    const channel = resilienceChannels.bulkhead;
-    if (permits.queued >= this.maxQueue) {
+    return waitInLine(permits, ctx, this.maxQueue, resilienceChannels.bulkhead, this.name, () => {
+      const channel = resilienceChannels.bulkhead;
       if (channel.hasSubscribers) {
         channel.publish({
           policy: this.name,
@@ -115,36 +115,8 @@ class BulkheadPolicy implements Bulkhead {
           queued: permits.queued,
         });
       }
-      throw new BulkheadRejectedError(this.name, this.maxConcurrent, this.maxQueue);
-    }
-    const since = channel.hasSubscribers ? now() : 0;
-    if (channel.hasSubscribers) {
-      channel.publish({
-        policy: this.name,
-        event: "queued",
-        context: ctx,
-        queued: permits.queued + 1,
-      });
-    }
-    try {
-      await permits.wait(ctx);
-    } catch (err) {
-      if (channel.hasSubscribers) {
-        const waitedMs = now() - since;
-        channel.publish({
-          policy: this.name,
-          event: "left-queue",
-          context: ctx,
-          waitedMs,
-          error: err,
-        });
-      }
-      throw err;
-    }
-    if (channel.hasSubscribers) {
-      const waitedMs = now() - since;
-      channel.publish({ policy: this.name, event: "dequeued", context: ctx, waitedMs });
-    }
+      return new BulkheadRejectedError(this.name, this.maxConcurrent, this.maxQueue);
+    });
   }
 }
 

@@ -4,6 +4,13 @@
 // wrong". Adaptive throttling and adaptive concurrency read load from these; a 404 or a
 // validation error says nothing about load.
 
+/**
+ * How a call settled, as the policies that learn from outcomes see it
+ * ({@link AdaptiveThrottleOptions.isAccepted}, {@link AdaptiveConcurrencyOptions.isDropped}).
+ */
+export type CallOutcome =
+  { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
+
 /** Node's and undici's codes for a connection that failed or a peer that did not answer. */
 const NETWORK_CODES = new Set([
   "ECONNREFUSED",

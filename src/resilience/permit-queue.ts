@@ -2,7 +2,8 @@
 // under a limit (which adaptive concurrency moves), and a FIFO of callers waiting for one. A
 // waiter leaves the queue the moment its context ends, wherever it stands, so a queue of callers
 // who gave up never holds back those behind them.
-import type { Context } from "../core/index.js";
+import type { Channel } from "node:diagnostics_channel";
+import { type Context, now } from "../core/index.js";
 import { type CancelContext, endedError, unwatch, watch, Watcher } from "../core/internal.js";
 
 class Waiter extends Watcher {
@@ -112,5 +113,42 @@ export class PermitQueue {
       unwatch(waiter);
       waiter.resolve();
     }
+  }
+}
+
+/**
+ * @internal Gets a permit for a caller that found none free: refuses with `full()` (which
+ * announces its own "rejected") when `maxQueue` callers already wait, else waits in line,
+ * announcing on `channel` "queued" (`queued`: its place), then "dequeued" (`waitedMs`) or,
+ * if `ctx` ends first, "left-queue" (`waitedMs`, `error`) and rejects with `ctx.err`.
+ */
+export async function waitInLine(
+  permits: PermitQueue,
+  ctx: Context,
+  maxQueue: number,
+  channel: Channel,
+  policy: string,
+  full: () => Error,
+): Promise<void> {
+  if (permits.queued >= maxQueue) throw full();
+  if (!channel.hasSubscribers) return permits.wait(ctx);
+  const since = now();
+  channel.publish({ policy, event: "queued", context: ctx, queued: permits.queued + 1 });
+  try {
+    await permits.wait(ctx);
+  } catch (error) {
+    if (channel.hasSubscribers) {
+      channel.publish({
+        policy,
+        event: "left-queue",
+        context: ctx,
+        waitedMs: now() - since,
+        error,
+      });
+    }
+    throw error;
+  }
+  if (channel.hasSubscribers) {
+    channel.publish({ policy, event: "dequeued", context: ctx, waitedMs: now() - since });
   }
 }
