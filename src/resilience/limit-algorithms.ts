@@ -55,8 +55,9 @@ class ExpAvg {
  *     newLimit = limit × gradient + queueSize           (queueSize = 4)
  *     limit    = limit × (1 − smoothing) + newLimit × smoothing   (smoothing = 0.2)
  *
- * clamped to [min, max]; a drop counts only through its RTT. When latency falls back after a long overload (long > 2 × short), the
- * long average is cut by 10% per sample so the limit recovers without waiting for the EMA.
+ * clamped to [min, max]; a drop counts only through its RTT. When latency falls back after a
+ * long overload (long > 2 × short), the long average is cut by 10% per sample so the limit
+ * recovers without waiting for the EMA.
  */
 export class Gradient2 implements LimitAlgorithm {
   estimate: number;
