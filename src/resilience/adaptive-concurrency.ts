@@ -48,6 +48,18 @@ export interface AdaptiveConcurrencyOptions extends PolicyOptions {
  * A call reached an {@link adaptiveConcurrency} policy at its current limit (with its queue
  * full, if it has one); nothing was started. The dependency's latency says it is saturated:
  * shed the call (503) or fall back; do not retry at once.
+ *
+ * @example
+ * ```ts
+ * import { adaptiveConcurrency, ConcurrencyLimitError } from "timebound/resilience";
+ * const limiter = adaptiveConcurrency({ name: "orders" });
+ * try {
+ *   await limiter.execute(ctx, (ctx) => fetch("http://127.0.0.1:8080/orders", { signal: ctx.signal }));
+ * } catch (err) {
+ *   if (!(err instanceof ConcurrencyLimitError)) throw err;
+ *   console.warn(`shed at limit ${err.limit}`);
+ * }
+ * ```
  */
 export class ConcurrencyLimitError extends Error {
   /** `"TIMEBOUND_ERR_CONCURRENCY_LIMIT"`. */

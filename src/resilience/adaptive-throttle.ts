@@ -35,6 +35,18 @@ export interface AdaptiveThrottleOptions extends PolicyOptions {
  * An {@link adaptiveThrottle} dropped the call locally, because the backend has been accepting
  * too small a share of this client's calls; nothing was sent. Treat it as the backend's own
  * overload answer: fall back or fail fast, and do not retry at once.
+ *
+ * @example
+ * ```ts
+ * import { adaptiveThrottle, ThrottledError } from "timebound/resilience";
+ * const throttle = adaptiveThrottle({ name: "profile" });
+ * const profile = await throttle
+ *   .execute(ctx, (ctx) => fetch("http://127.0.0.1:8080/profile", { signal: ctx.signal }))
+ *   .catch((err: unknown) => {
+ *     if (err instanceof ThrottledError) return undefined; // dropped locally: render without it
+ *     throw err;
+ *   });
+ * ```
  */
 export class ThrottledError extends Error {
   /** `"TIMEBOUND_ERR_THROTTLED"`. */

@@ -28,6 +28,18 @@ export interface BulkheadOptions extends PolicyOptions {
  * A call reached a {@link bulkhead} whose slots and queue were all taken; nothing was started.
  * Shed the call (answer 503 with a short `Retry-After`) or fall back; raise `maxConcurrent` or
  * `maxQueue` only if the dependency can take more.
+ *
+ * @example
+ * ```ts
+ * import { bulkhead, BulkheadRejectedError } from "timebound/resilience";
+ * const reports = bulkhead({ maxConcurrent: 4, name: "reports" });
+ * try {
+ *   await reports.execute(ctx, (ctx) => fetch("http://127.0.0.1:8080/report", { signal: ctx.signal }));
+ * } catch (err) {
+ *   if (!(err instanceof BulkheadRejectedError)) throw err;
+ *   console.warn(`${err.policy} full (${err.maxConcurrent} running): answering 503`);
+ * }
+ * ```
  */
 export class BulkheadRejectedError extends Error {
   /** `"TIMEBOUND_ERR_BULKHEAD_REJECTED"`. */

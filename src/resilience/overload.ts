@@ -5,8 +5,8 @@
 // validation error says nothing about load.
 
 /**
- * How a call settled, as the policies that learn from outcomes see it
- * ({@link AdaptiveThrottleOptions.isAccepted}, {@link AdaptiveConcurrencyOptions.isDropped}).
+ * How a call settled, as the policies that learn from outcomes see it (`adaptiveThrottle`'s
+ * `isAccepted`, `adaptiveConcurrency`'s `isDropped`).
  */
 export type CallOutcome =
   { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };

@@ -43,6 +43,19 @@ export interface RateLimitOptions extends PolicyOptions {
  * A call exceeded a {@link rateLimit}'s rate; nothing was started. `retryAfterMs` says when the
  * next token will be there: answer 429 with `Retry-After`, or wait that long if the deadline
  * allows, or shed the call.
+ *
+ * @example
+ * ```ts
+ * import { rateLimit, RateLimitedError } from "timebound/resilience";
+ * const limit = rateLimit({ ratePerSecond: 100 });
+ * try {
+ *   await limit.execute(ctx, (ctx) => fetch("http://127.0.0.1:8080/", { signal: ctx.signal }));
+ * } catch (err) {
+ *   if (!(err instanceof RateLimitedError)) throw err;
+ *   res.setHeader("Retry-After", Math.ceil(err.retryAfterMs / 1000));
+ *   res.statusCode = 429;
+ * }
+ * ```
  */
 export class RateLimitedError extends Error {
   /** `"TIMEBOUND_ERR_RATE_LIMITED"`. */
