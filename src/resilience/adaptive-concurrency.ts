@@ -42,6 +42,8 @@ export interface AdaptiveConcurrencyOptions extends PolicyOptions {
    * 404's RTT says nothing about load), as is a call whose caller's context ended first.
    */
   readonly isDropped?: (outcome: CallOutcome) => boolean;
+  /** The clock RTTs are measured on, in milliseconds (for tests). Default: timebound's monotonic `now()`. */
+  readonly clock?: () => number;
 }
 
 /**
@@ -106,6 +108,7 @@ const KNOWN = [
   "maxLimit",
   "maxQueue",
   "isDropped",
+  "clock",
   "name",
 ] as const;
 const LIMIT = { min: 1, max: 100_000, integer: true } as const;
@@ -118,6 +121,7 @@ class AdaptiveConcurrencyPolicy implements AdaptiveConcurrency {
   readonly #permits: PermitQueue;
   readonly #isDropped: (outcome: CallOutcome) => boolean;
   readonly #limiter: LimitAlgorithm;
+  readonly #clock: () => number;
 
   constructor(
     readonly name: string,
@@ -125,8 +129,10 @@ class AdaptiveConcurrencyPolicy implements AdaptiveConcurrency {
     readonly maxQueue: number,
     isDropped: (outcome: CallOutcome) => boolean,
     limiter: LimitAlgorithm,
+    clock: () => number,
   ) {
     this.#isDropped = isDropped;
+    this.#clock = clock;
     this.#limiter = limiter;
     this.#permits = new PermitQueue(Math.floor(limiter.estimate), "adaptive-concurrency");
   }
@@ -153,7 +159,7 @@ class AdaptiveConcurrencyPolicy implements AdaptiveConcurrency {
     try {
       ctx.throwIfDone(); // let in as the context ended: start nothing doomed
       const inflight = permits.inflight;
-      const start = now();
+      const start = this.#clock();
       let value: T;
       try {
         value = await work(ctx);
@@ -200,7 +206,7 @@ class AdaptiveConcurrencyPolicy implements AdaptiveConcurrency {
         dropped = false; // a classifier that throws must not turn the call's outcome into its error
       }
       if (!outcome.ok && !dropped) return; // a failure that is not about load: ignored
-      const rttMs = Math.max(now() - start, 0.001);
+      const rttMs = Math.max(this.#clock() - start, 0.001);
       const from = permits.limit;
       const to = Math.floor(this.#limiter.update(rttMs, inflight, dropped));
       if (to === from) return;
@@ -245,7 +251,7 @@ class AdaptiveConcurrencyPolicy implements AdaptiveConcurrency {
  *
  * Options: `algorithm` (default `"gradient2"`), `initialLimit` (default 20), `minLimit`
  * (default 1), `maxLimit` (default 200), all integers from 1 to 100,000 with min ≤ initial ≤
- * max; `maxQueue` (default 0), `isDropped`, `name` (default `"adaptive-concurrency"`). A bad
+ * max; `maxQueue` (default 0), `isDropped`, `clock`, `name` (default `"adaptive-concurrency"`). A bad
  * or unknown option throws a TypeError or RangeError naming it.
  *
  * @example
@@ -281,10 +287,11 @@ export function adaptiveConcurrency(options?: AdaptiveConcurrencyOptions): Adapt
   }
   const maxQueue = o.number("maxQueue", 0, { min: 0, max: 1_000_000, integer: true });
   const isDropped = o.function("isDropped", droppedByDefault);
+  const clock = o.function("clock", now);
   const name = o.string("name", "adaptive-concurrency");
   const limiter =
     algorithm === "vegas"
       ? new Vegas(initialLimit, minLimit, maxLimit)
       : new Gradient2(initialLimit, minLimit, maxLimit);
-  return new AdaptiveConcurrencyPolicy(name, algorithm, maxQueue, isDropped, limiter);
+  return new AdaptiveConcurrencyPolicy(name, algorithm, maxQueue, isDropped, limiter, clock);
 }

@@ -128,23 +128,29 @@ describe("adaptiveConcurrency", () => {
   });
 
   it("drops lower the limit (vegas); failures that say nothing about load are ignored", async () => {
+    let t = 0;
     const ac = adaptiveConcurrency({
       algorithm: "vegas",
       initialLimit: 10,
       minLimit: 2,
       maxLimit: 20,
+      clock: () => t,
     });
-    // Slower than the first call, so that their RTT is not taken as a new no-load RTT.
-    const overloaded = () =>
-      new Promise((_, reject) =>
-        setTimeout(() => reject(Object.assign(new Error("busy"), { status: 503 })), 5),
-      );
-    await ac.execute(background(), () => 1); // sets the no-load RTT
+    const taking = (ms: number, outcome: () => unknown) => () => {
+      t += ms;
+      return outcome();
+    };
+    await ac.execute(
+      background(),
+      taking(1, () => 1),
+    ); // sets the no-load RTT: 1 ms
+    const overloaded = taking(10, () =>
+      Promise.reject(Object.assign(new Error("busy"), { status: 503 })),
+    );
     for (let i = 0; i < 3; i++) await ac.execute(background(), overloaded).catch(() => undefined);
     assert.equal(ac.limit, 7, "three drops: 10 - 3");
-    for (let i = 0; i < 3; i++) {
-      await ac.execute(background(), () => Promise.reject(new Error("404"))).catch(() => undefined);
-    }
+    const notFound = taking(10, () => Promise.reject(new Error("404")));
+    for (let i = 0; i < 3; i++) await ac.execute(background(), notFound).catch(() => undefined);
     assert.equal(ac.limit, 7, "a 404 is not a drop, and its RTT is ignored");
     assert.equal(ac.inflight, 0, "every permit returned");
   });
@@ -211,6 +217,10 @@ describe("adaptiveConcurrency", () => {
     assert.throws(
       () => adaptiveConcurrency({ maxQueue: -1 }),
       /options.maxQueue must be an integer from 0 to 1,000,000/,
+    );
+    assert.throws(
+      () => adaptiveConcurrency({ clock: 1 as never }),
+      /options.clock must be a function/,
     );
     assert.throws(
       () => adaptiveConcurrency({ isDropped: 1 as never }),

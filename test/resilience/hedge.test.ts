@@ -20,6 +20,12 @@ function hang(ctx: Context): Promise<never> {
   return new Promise((_, reject) => void ctx.done.then(() => reject(ctx.err as Error)));
 }
 
+/** Waits (at most 5 s) until `done()` holds. */
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(done(), "condition reached within 5 s");
+}
+
 /** Records the events of one policy while `body` runs. */
 async function recording(policy: string, body: () => Promise<void>): Promise<ResilienceEvent[]> {
   const events: ResilienceEvent[] = [];
@@ -82,15 +88,16 @@ describe("hedge", () => {
     for (const maxHedges of [1, 2, 3]) {
       const h = hedge({ delayMs: 2, maxHedges });
       let calls = 0;
-      const ctx = withTimeout(background(), 150);
-      await assert.rejects(
-        h.execute(ctx, (c) => {
-          calls++;
-          return hang(c);
-        }),
-        DeadlineExceeded,
-      );
+      const ctx = withCancel(background());
+      const p = h.execute(ctx, (c) => {
+        calls++;
+        return hang(c);
+      });
+      await until(() => calls === 1 + maxHedges);
+      await new Promise((r) => setTimeout(r, 30)); // several more delays: no further attempt
       assert.equal(calls, 1 + maxHedges, `maxHedges ${maxHedges}`);
+      ctx.cancel();
+      await assert.rejects(p, Canceled);
     }
   });
 
@@ -108,14 +115,15 @@ describe("hedge", () => {
     const h = hedge({ delayMs: 2, maxHedges: 3, budget, name: "h-budget" });
     let calls = 0;
     const events = await recording("h-budget", async () => {
-      const ctx = withTimeout(background(), 100);
-      await assert.rejects(
-        h.execute(ctx, (c) => {
-          calls++;
-          return hang(c);
-        }),
-        DeadlineExceeded,
-      );
+      const ctx = withCancel(background());
+      const p = h.execute(ctx, (c) => {
+        calls++;
+        return hang(c);
+      });
+      await until(() => asked === 2);
+      await new Promise((r) => setTimeout(r, 30));
+      ctx.cancel();
+      await assert.rejects(p, Canceled);
     });
     assert.equal(calls, 2, "one hedge: the budget had one token");
     assert.equal(asked, 2, "after a refusal, no later hedge is tried for the call");
@@ -164,23 +172,34 @@ describe("hedge", () => {
   it("a failed attempt does not end the call while another runs; all failed: the first error", async () => {
     const h = hedge({ delayMs: 2, maxHedges: 1 });
     let n = 0;
+    let hedgeStarted!: () => void;
+    const started = new Promise<void>((r) => (hedgeStarted = r));
+    let firstFailed!: () => void;
+    const failed = new Promise<void>((r) => (firstFailed = r));
     const value = await h.execute(background(), async () => {
-      const mine = ++n;
-      if (mine === 1) {
-        await new Promise((r) => setTimeout(r, 20));
-        throw new Error("first failed late");
+      if (++n === 1) {
+        await started;
+        firstFailed();
+        throw new Error("first failed while the hedge ran");
       }
-      await new Promise((r) => setTimeout(r, 40));
+      hedgeStarted();
+      await failed;
+      await new Promise((r) => setImmediate(r));
       return "second";
     });
     assert.equal(value, "second");
 
     let m = 0;
+    let secondFailed!: () => void;
+    const second = new Promise<void>((r) => (secondFailed = r));
     await assert.rejects(
       h.execute(background(), async () => {
-        const mine = ++m;
-        await new Promise((r) => setTimeout(r, mine === 1 ? 100 : 1));
-        throw new Error(`failure ${mine}`);
+        if (++m === 1) {
+          await second;
+          throw new Error("failure 1");
+        }
+        secondFailed();
+        throw new Error("failure 2");
       }),
       /failure 2/, // the hedge failed first
     );
@@ -228,8 +247,8 @@ describe("hedge", () => {
     assert.equal(h.delayMs, undefined, "19 samples are not enough");
     await h.execute(background(), () => "fast");
     const p95 = h.delayMs;
-    assert.ok(p95 !== undefined && p95 < 50, `a p95 of fast calls, got ${p95}`);
-    const ctx = withTimeout(background(), 300);
+    assert.ok(p95 !== undefined && p95 < 1000, `a p95 of fast calls, got ${p95}`);
+    const ctx = withCancel(background());
     const first = await h.execute(ctx, async (c) => {
       calls++;
       if (calls === 1) return hang(c);
