@@ -65,3 +65,29 @@ export {
   type StaleInfo,
 } from "./stale-cache.js";
 export { pipeline, PipelinePolicy } from "./pipeline.js";
+export {
+  bulkhead,
+  BulkheadRejectedError,
+  type Bulkhead,
+  type BulkheadOptions,
+} from "./bulkhead.js";
+export {
+  rateLimit,
+  RateLimitedError,
+  type RateLimit,
+  type RateLimitOptions,
+} from "./rate-limit.js";
+export { hedge, type Hedge, type HedgeBudget, type HedgeOptions } from "./hedge.js";
+export {
+  adaptiveConcurrency,
+  ConcurrencyLimitError,
+  type AdaptiveConcurrency,
+  type AdaptiveConcurrencyOptions,
+} from "./adaptive-concurrency.js";
+export {
+  adaptiveThrottle,
+  ThrottledError,
+  type AdaptiveThrottle,
+  type AdaptiveThrottleOptions,
+} from "./adaptive-throttle.js";
+export type { CallOutcome } from "./overload.js";
