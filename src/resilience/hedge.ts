@@ -18,6 +18,7 @@ import {
   Watcher,
 } from "../core/internal.js";
 import { resilienceChannels } from "./events.js";
+import { discard } from "./discard.js";
 import { LatencyWindow } from "./latency-window.js";
 import type { Policy, PolicyOptions, Work } from "./policy.js";
 
@@ -157,7 +158,10 @@ class HedgedCall<T> extends Watcher {
 
   succeed(i: number, value: T): void {
     this.running--;
-    if (this.settled) return;
+    if (this.settled) {
+      discard(value); // a loser answered after the winner: free what it holds
+      return;
+    }
     this.finish(i);
     const durationMs = now() - this.starts[i]!;
     this.policy.latencies.add(durationMs);

@@ -11,6 +11,7 @@ import {
 } from "../core/internal.js";
 import { sleep } from "../sync/index.js";
 import { type Backoff, exponentialBackoff } from "./backoff.js";
+import { discard } from "./discard.js";
 import { resilienceChannels } from "./events.js";
 import type { Policy, PolicyOptions, Work } from "./policy.js";
 import { RetriesExhaustedError, type RetryStopReason } from "./retries-exhausted-error.js";
@@ -233,16 +234,6 @@ export class RetryPolicy implements Policy {
       reason,
       failure,
     });
-  }
-}
-
-/** Frees what a discarded Response-like result holds (its body's connection). Never throws. */
-function discard(value: unknown): void {
-  try {
-    const body = (value as { body?: { cancel?: () => Promise<void> } } | null)?.body;
-    if (typeof body?.cancel === "function") body.cancel().catch(() => {});
-  } catch {
-    // a body already read or locked: nothing to free
   }
 }
 
