@@ -21,8 +21,19 @@ import { upstreamRequestHeaders } from "./proxy/headers.js";
 import { tunnelUpgrade } from "./proxy/upgrade.js";
 import type { Duplex } from "node:stream";
 import { checkPath } from "./route/path.js";
-import { type CompiledRoute, REQUEST_KEY, compileRoute, isIdempotent } from "./route/compile.js";
-import { BrokenCircuitError } from "timebound/resilience";
+import {
+  CLIENT_KEY,
+  type CompiledRoute,
+  REQUEST_KEY,
+  compileRoute,
+  isIdempotent,
+} from "./route/compile.js";
+import {
+  BrokenCircuitError,
+  BulkheadRejectedError,
+  ConcurrencyLimitError,
+  RateLimitedError,
+} from "timebound/resilience";
 import { RouteTable } from "./route/table.js";
 import { Cluster, type Target } from "./upstream/cluster.js";
 import type { UpstreamExchange } from "./upstream/exchange.js";
@@ -268,8 +279,19 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     };
 
     const policy = isIdempotent(method) ? route.idempotent : route.other;
-    const work = route.buffers ? withValue(routeCtx, REQUEST_KEY, `${method} ${path}`) : routeCtx;
-    policy.execute(work, attempt).then(
+    let work: Context = routeCtx;
+    if (route.buffers) work = withValue(work, REQUEST_KEY, `${method} ${path}`);
+    const limit = route.rateLimit;
+    let answered: Promise<RouteAnswer>;
+    if (limit === undefined) answered = policy.execute(work, attempt);
+    else {
+      const key = rc.rateLimit!.key;
+      const client =
+        key.kind === "ip" ? (req.socket.remoteAddress ?? "") : String(req.headers[key.name] ?? "");
+      work = withValue(work, CLIENT_KEY, client);
+      answered = limit.execute(work, (ctx) => policy.execute(ctx, attempt));
+    }
+    answered.then(
       (result: RouteAnswer) => {
         if (isBuffered(result)) {
           writeBuffered(res, result, requestId);
@@ -286,9 +308,10 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
           finish(499, "client-closed");
           return;
         }
-        if (err instanceof UpstreamStatusError) {
-          // Nothing did better than the upstream's own answer: pass it on.
-          stream(err.exchange);
+        const status = upstreamStatus(err);
+        if (status !== undefined) {
+          // Nothing did better than the upstream's own answer (retries used up): pass it on.
+          stream(status.exchange);
           return;
         }
         if (
@@ -300,8 +323,18 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
             `the request body is over the route's limit of ${rc.maxBodyBytes} bytes`,
           );
         }
+        if (err instanceof RateLimitedError) {
+          return refuse(
+            "rate-limited",
+            "too many requests from this client",
+            err.retryAfterMs / 1000,
+          );
+        }
         if (err instanceof BrokenCircuitError) {
           return refuse("circuit-open", err.message, (err.retryAfterMs ?? 1000) / 1000);
+        }
+        if (err instanceof BulkheadRejectedError || err instanceof ConcurrencyLimitError) {
+          return refuse("overloaded", err.message);
         }
         if (isDeadlineExceeded(err) || isDeadlineExceeded(routeCtx.err)) {
           return refuse(
@@ -408,6 +441,15 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       return inTime;
     },
   };
+}
+
+/** The upstream's own 5xx answer behind `err` (itself, or the cause retry gave up on). */
+function upstreamStatus(err: unknown): UpstreamStatusError | undefined {
+  for (let e = err, depth = 0; e !== undefined && e !== null && depth < 4; depth++) {
+    if (e instanceof UpstreamStatusError) return e;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 function rewritePath(path: string, rewrite: CompiledRoute["config"]["rewrite"]): string {

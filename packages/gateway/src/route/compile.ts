@@ -9,7 +9,12 @@ import { type Context, createKey } from "timebound";
 import {
   type Backoff,
   type Policy,
+  type RateLimit,
+  adaptiveConcurrency,
+  bulkhead,
   circuitBreaker,
+  hedge,
+  rateLimit,
   constantBackoff,
   decorrelatedJitterBackoff,
   exponentialBackoff,
@@ -26,6 +31,8 @@ import { type BufferedAnswer, type RouteAnswer, UpstreamStatusError } from "../u
 
 /** The request's cache key (method and path), for the stale cache. */
 export const REQUEST_KEY = createKey<string>("timebound-gateway.request");
+/** The client's key (address or a header's value), for the rate limit. */
+export const CLIENT_KEY = createKey<string>("timebound-gateway.client");
 
 /** A route ready to serve. */
 export interface CompiledRoute {
@@ -38,6 +45,8 @@ export interface CompiledRoute {
   readonly other: Policy;
   /** Whether answers are buffered (the stale cache keeps whole answers). */
   readonly buffers: boolean;
+  /** The route's rate limit per client (checked before anything else), if any. */
+  readonly rateLimit: RateLimit | undefined;
 }
 
 /** No policy at all: the work, under the request's context. */
@@ -111,18 +120,42 @@ export function compileRoute(
         }),
       );
     }
-    let retrying: Policy | undefined;
+    // Admission (bulkhead, adaptive concurrency) holds a slot for the whole request, retries
+    // included, and its rejection still gets the fallback.
+    if (config.bulkhead !== undefined) {
+      const options = config.bulkhead as { maxConcurrent: number; maxQueue?: number };
+      outer.push(bulkhead({ ...options, name: `${name} bulkhead` }));
+    }
+    if (config.adaptiveConcurrency !== undefined) {
+      outer.push(
+        adaptiveConcurrency({ ...config.adaptiveConcurrency, name: `${name} concurrency` }),
+      );
+    }
+    const retrying: Policy[] = [];
+    const { backoff, budget, ...retryRest } = (config.retry ?? {}) as {
+      backoff?: unknown;
+      budget?: Record<string, unknown>;
+    };
+    // One budget per route, shared by its retries and its hedges.
+    const shared = budget === undefined ? undefined : retryBudget(budget);
     if (config.retry !== undefined) {
-      const { backoff, budget, ...rest } = config.retry as {
-        backoff?: unknown;
-        budget?: Record<string, unknown>;
-      };
-      retrying = retry({
-        ...rest,
-        name: `${name} retry`,
-        ...(backoff === undefined ? {} : { backoff: backoffOf(backoff) }),
-        ...(budget === undefined ? {} : { budget: retryBudget(budget) }),
-      });
+      retrying.push(
+        retry({
+          ...retryRest,
+          name: `${name} retry`,
+          ...(backoff === undefined ? {} : { backoff: backoffOf(backoff) }),
+          ...(shared === undefined ? {} : { budget: shared }),
+        }),
+      );
+    }
+    if (config.hedge !== undefined) {
+      retrying.push(
+        hedge({
+          ...config.hedge,
+          name: `${name} hedge`,
+          ...(shared === undefined ? {} : { budget: shared }),
+        }),
+      );
     }
     if (config.circuitBreaker !== undefined) {
       inner.push(
@@ -137,14 +170,23 @@ export function compileRoute(
     if (config.attemptTimeoutMs !== undefined) {
       inner.push(timeout(config.attemptTimeoutMs, { name: `${name} attempt` }));
     }
-    const withRetry =
-      retrying === undefined ? [...outer, ...inner] : [...outer, retrying, ...inner];
+    const withRetry = [...outer, ...retrying, ...inner];
+    const limit = config.rateLimit;
     return {
       config,
       cluster: config.upstream === undefined ? undefined : clusters.get(config.upstream),
       idempotent: compose(withRetry),
       other: config.retryNonIdempotent ? compose(withRetry) : compose([...outer, ...inner]),
       buffers: staleMaxAgeMs !== undefined,
+      rateLimit:
+        limit === undefined || limit.shared
+          ? undefined
+          : rateLimit({
+              name: `${name} rate limit`,
+              ratePerSecond: limit.ratePerSecond,
+              burst: limit.burst,
+              key: (ctx: Context) => ctx.value(CLIENT_KEY) ?? "",
+            }),
     };
   } catch (err) {
     throw new TypeError(`${where}: ${(err as Error).message}`, { cause: err });
