@@ -15,6 +15,22 @@ import { checkMs } from "../../core/internal.js";
 /** Any number of ms: zero or less encodes as "0m", Infinity as the longest duration. */
 const ANY_MS = { min: -Infinity, max: Infinity, infinity: true } as const;
 
+/**
+ * Envoy's header for the time a request has left, in plain milliseconds (an integer, no unit).
+ * The one deadline header whose encoding is not gRPC's.
+ */
+export const ENVOY_TIMEOUT_HEADER = "x-envoy-expected-rq-timeout-ms";
+
+/**
+ * The deadline headers a server reads unless told otherwise: timebound's own, gRPC's and
+ * Envoy's. The earliest deadline they give wins.
+ */
+export const DEADLINE_HEADERS: readonly string[] = Object.freeze([
+  DEFAULT_DEADLINE_HEADER,
+  "grpc-timeout",
+  ENVOY_TIMEOUT_HEADER,
+]);
+
 /** Largest value the encoding allows: 8 digits. */
 const MAX_VALUE = 99_999_999;
 
@@ -105,4 +121,35 @@ export function parseTimeout(value: string | readonly string[] | undefined): num
   const match = TIMEOUT.exec(value.trim());
   if (match === null) return undefined;
   return Number(match[1]) * UNIT_MS[match[2]!]!;
+}
+
+/** Envoy's value: 1 to 10 digits of milliseconds, nothing else. */
+const ENVOY_MS = /^\d{1,10}$/;
+
+/**
+ * The shortest time left that the deadline headers `names` give a request, in ms, or undefined
+ * when none gives a well-formed one. `x-envoy-expected-rq-timeout-ms` is read as plain
+ * milliseconds, every other header in gRPC's encoding ({@link parseTimeout}); a malformed value
+ * is ignored, never trusted. Not clamped: the server decides how much it trusts a caller.
+ *
+ * @example
+ * ```ts
+ * const left = timeLeftFromHeaders(req.headers, DEADLINE_HEADERS); // e.g. 250, or undefined
+ * ```
+ */
+export function timeLeftFromHeaders(
+  headers: Readonly<Record<string, string | readonly string[] | undefined>>,
+  names: readonly string[],
+): number | undefined {
+  let least: number | undefined;
+  for (const name of names) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    let ms: number | undefined;
+    if (name === ENVOY_TIMEOUT_HEADER) {
+      ms = typeof value === "string" && ENVOY_MS.test(value.trim()) ? Number(value) : undefined;
+    } else ms = parseTimeout(value);
+    if (ms !== undefined && (least === undefined || ms < least)) least = ms;
+  }
+  return least;
 }

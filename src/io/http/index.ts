@@ -38,10 +38,13 @@ export {
   type ContextInterceptorOptions,
 } from "./dispatcher.js";
 export {
+  DEADLINE_HEADERS,
   DEFAULT_DEADLINE_HEADER,
+  ENVOY_TIMEOUT_HEADER,
   MAX_SENT_DEADLINE_MS,
   encodeTimeout,
   parseTimeout,
+  timeLeftFromHeaders,
 } from "./deadline-header.js";
 export { ClientDisconnectedError, RESPONSE_FINISHED, ResponseFinishedError } from "./errors.js";
 export { contextFrom, contextOf, type RequestContextOptions, type WithContext } from "./server.js";

@@ -13,8 +13,8 @@ import {
   readOptions,
 } from "../../core/internal.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { parseTimeout } from "./deadline-header.js";
-import { headerOption } from "./header-option.js";
+import { timeLeftFromHeaders } from "./deadline-header.js";
+import { headerListOption } from "./header-option.js";
 import { tieRequest } from "./request-link.js";
 
 /** Options for {@link contextFrom} and the Express and Fastify adapters. */
@@ -24,10 +24,12 @@ export interface RequestContextOptions {
   /** Name of the context, in errors and diagnostics. Default: method and path (`"GET /items"`). */
   readonly name?: string;
   /**
-   * Request header that carries the caller's time left (gRPC `grpc-timeout` encoding), or
-   * `false` to ignore callers' deadlines. Default `"timebound-timeout"`.
+   * Request headers that may carry the caller's time left: one name or a list (the earliest
+   * deadline they give wins), or `false` to ignore callers' deadlines. Default
+   * {@link DEADLINE_HEADERS}: `timebound-timeout` and `grpc-timeout` (gRPC's encoding) and
+   * `x-envoy-expected-rq-timeout-ms` (Envoy's, plain milliseconds).
    */
-  readonly header?: string | false;
+  readonly header?: string | readonly string[] | false;
   /**
    * The most a caller may ask for: a longer header value is cut to this. Default 300,000
    * (5 min); 1 to 86,400,000.
@@ -55,7 +57,8 @@ export interface RequestContextOptions {
 export interface ResolvedRequestOptions {
   readonly parent: Context;
   readonly name: string | undefined;
-  readonly header: string | false;
+  /** Deadline headers read, earliest wins; empty for none. */
+  readonly headers: readonly string[];
   readonly maxTimeoutMs: number;
   readonly defaultTimeoutMs: number;
   readonly responseGraceMs: number;
@@ -108,7 +111,7 @@ export function resolveRequestOptions(
   return {
     parent,
     name,
-    header: headerOption(o.raw("header"), fn),
+    headers: headerListOption(o.raw("header"), fn),
     maxTimeoutMs,
     defaultTimeoutMs,
     responseGraceMs,
@@ -171,8 +174,8 @@ export function requestContext(
 
 /** The request's timeout: its header, cut to the maximum, or the default. */
 function timeoutOf(req: IncomingMessage, o: ResolvedRequestOptions): number {
-  if (o.header === false) return o.defaultTimeoutMs;
-  const asked = parseTimeout(req.headers[o.header]);
+  if (o.headers.length === 0) return o.defaultTimeoutMs;
+  const asked = timeLeftFromHeaders(req.headers, o.headers);
   return asked === undefined ? o.defaultTimeoutMs : Math.min(asked, o.maxTimeoutMs);
 }
 

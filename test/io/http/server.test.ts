@@ -509,7 +509,7 @@ describe("contextFrom: edges and bad input", () => {
       /^contextFrom: options.maxTimeoutMs .* got Infinity/,
       /^contextFrom: options.defaultTimeoutMs .* got -1/,
       /^contextFrom: options.defaultTimeoutMs \(2000\) must not exceed options.maxTimeoutMs \(1000\)/,
-      /^contextFrom: options.header must be a header name or false, got "bad header"/,
+      /^contextFrom: options.header must be a header name, a list of them, or false, got "bad header"/,
       /^contextFrom: options.parent must be a timebound Context/,
       /^contextFrom: options.name must be a string, got 5/,
       /^contextFrom: options must be an object, got 7/,
