@@ -4,27 +4,39 @@
 //               `prepare` uses it, since npm runs prepare both in `npm ci` and again when
 //               `npx timebound` links the checkout; the second run then costs nothing.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { createRequire } from "node:module";
 import { distState } from "./dist-state.mjs";
 
 const ifStale = process.argv.includes("--if-stale");
-if (ifStale) {
-  const state = distState(process.cwd());
-  if (state.fresh) {
-    console.error(`build: skipped, ${state.reason}`);
-    process.exit(0);
-  }
-  console.error(`build: ${state.reason}`);
-}
-
 const require = createRequire(import.meta.url);
 const tsc = require.resolve("typescript/bin/tsc");
 
-rmSync("dist", { recursive: true, force: true });
-for (const project of ["tsconfig.build.json", "tsconfig.cjs.json"]) {
-  execFileSync(process.execPath, [tsc, "-p", project], { stdio: "inherit" });
+const state = ifStale ? distState(process.cwd()) : { fresh: false, reason: "asked to" };
+if (state.fresh) console.error(`build: library skipped, ${state.reason}`);
+else {
+  if (ifStale) console.error(`build: library, ${state.reason}`);
+  rmSync("dist", { recursive: true, force: true });
+  for (const project of ["tsconfig.build.json", "tsconfig.cjs.json"]) {
+    execFileSync(process.execPath, [tsc, "-p", project], { stdio: "inherit" });
+  }
+  mkdirSync("dist/cjs", { recursive: true });
+  // Written last: its presence tells dist-state.mjs that both compilers succeeded.
+  writeFileSync("dist/cjs/package.json", JSON.stringify({ type: "commonjs" }) + "\n");
 }
-mkdirSync("dist/cjs", { recursive: true });
-// Written last: its presence tells dist-state.mjs that both compilers succeeded.
-writeFileSync("dist/cjs/package.json", JSON.stringify({ type: "commonjs" }) + "\n");
+
+// The workspace packages (packages/*) build after the library, whose declarations they use.
+for (const pkg of existsSync("packages") ? readdirSync("packages").sort() : []) {
+  const dir = join("packages", pkg);
+  if (!existsSync(join(dir, "tsconfig.build.json"))) continue;
+  const own = distState(dir, {
+    inputs: ["src", "tsconfig.build.json"],
+    lastOutput: "dist/index.js",
+  });
+  if (ifStale && state.fresh && own.fresh) continue;
+  rmSync(join(dir, "dist"), { recursive: true, force: true });
+  execFileSync(process.execPath, [tsc, "-p", join(dir, "tsconfig.build.json")], {
+    stdio: "inherit",
+  });
+}

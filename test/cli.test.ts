@@ -76,7 +76,11 @@ describe("cli main", () => {
       [["--requests", "abc"], /--requests must be a whole number from 1 to 1,000,000, got "abc"/],
       [["--requests=0"], /--requests must be a whole number .*, got "0"/],
       [["--scale", "fast"], /--scale must be a number from 0\.05 to 10, got "fast"/],
-      [["--scale", "-1"], /--scale must be a number from 0\.05 to 10, got "-1"/],
+      [["--scale=-1"], /--scale must be a number from 0\.05 to 10, got "-1"/],
+      [
+        ["--scale", "-1"],
+        /--scale needs a value; one that starts with "-" is written --scale=<value>/,
+      ],
       [["--scale=100"], /--scale must be a number from 0\.05 to 10, got "100"/],
       [["--only", "nope"], /--only: unknown scenario "nope"; scenarios: missing-cancel, /],
       [["--requests"], /--requests needs a value/],

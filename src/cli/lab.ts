@@ -12,6 +12,7 @@ import { runLab } from "../lab/run.js";
 import type { Scenario } from "../lab/scenario.js";
 import type { Command } from "./command.js";
 import type { CliIO } from "./io.js";
+import { parseCommandArgs } from "./parse-args.js";
 import { progressLine } from "./progress.js";
 import { UsageError } from "./usage-error.js";
 
@@ -50,85 +51,53 @@ ${ids}
 `;
 }
 
+/** `timebound lab`'s options, for parseArgs. */
+const LAB_OPTIONS = {
+  only: { type: "string", multiple: true },
+  requests: { type: "string" },
+  scale: { type: "string" },
+  out: { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
 /** @internal Parses `timebound lab` arguments; throws {@link UsageError} naming the bad option. */
 export function parseLabArgs(args: readonly string[]): LabArgs {
+  const { values } = parseCommandArgs("lab", args, LAB_OPTIONS);
   const only: Scenario[] = [];
-  const given: { requests?: number; scale?: number; out?: string } = {};
-  const raw: Partial<Record<keyof LabOptions, string>> = {};
-  let json = false;
-  let help = false;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] ?? "";
-    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
-    const name = eq === -1 ? arg : arg.slice(0, eq);
-    const value = (): string => {
-      if (eq !== -1) return arg.slice(eq + 1);
-      const next = args[i + 1];
-      if (next === undefined || next.startsWith("--")) {
-        throw new UsageError(`${name} needs a value`, "lab");
+  for (const list of (values.only ?? []) as string[]) {
+    for (const id of list.split(",").map((part) => part.trim())) {
+      const found = findScenario(id);
+      if (found === undefined) {
+        const known = scenarios.map((s) => s.id).join(", ");
+        throw new UsageError(`--only: unknown scenario "${id}"; scenarios: ${known}`, "lab");
       }
-      i++;
-      return next;
-    };
-    const noValue = (): void => {
-      if (eq !== -1) throw new UsageError(`${name} takes no value, got "${arg}"`, "lab");
-    };
-    switch (name) {
-      case "--only": {
-        const ids = value().split(",");
-        for (const id of ids.map((part) => part.trim())) {
-          const found = findScenario(id);
-          if (found === undefined) {
-            const known = scenarios.map((s) => s.id).join(", ");
-            throw new UsageError(`--only: unknown scenario "${id}"; scenarios: ${known}`, "lab");
-          }
-          if (!only.includes(found)) only.push(found);
-        }
-        break;
-      }
-      case "--requests":
-        raw.requests = value();
-        given.requests = parseCount(raw.requests);
-        break;
-      case "--scale":
-        raw.scale = value();
-        given.scale = parseDecimal(raw.scale);
-        break;
-      case "--out":
-        raw.out = value();
-        given.out = raw.out;
-        break;
-      case "--json":
-        noValue();
-        json = true;
-        break;
-      case "-h":
-      case "--help":
-        noValue();
-        help = true;
-        break;
-      default:
-        throw new UsageError(
-          arg.startsWith("-")
-            ? `unknown option "${name}"; options: --only, --requests, --scale, --out, --json, --help`
-            : `unexpected argument "${arg}"`,
-          "lab",
-        );
+      if (!only.includes(found)) only.push(found);
     }
   }
+  const raw = {
+    requests: values.requests as string | undefined,
+    scale: values.scale as string | undefined,
+    out: values.out as string | undefined,
+  };
+  const given: { requests?: number; scale?: number; out?: string } = {};
+  if (raw.requests !== undefined) given.requests = parseCount(raw.requests);
+  if (raw.scale !== undefined) given.scale = parseDecimal(raw.scale);
+  if (raw.out !== undefined) given.out = raw.out;
   let options: LabOptions;
   try {
     options = labOptions(given);
   } catch (err) {
     if (!(err instanceof LabOptionError)) throw err;
+    const option = err.option as keyof typeof raw;
     throw new UsageError(
-      `--${err.option} must be ${err.expected}, got "${raw[err.option] ?? String(err.value)}"`,
+      `--${err.option} must be ${err.expected}, got "${raw[option] ?? String(err.value)}"`,
       "lab",
     );
   }
   // Keep the registry's order whatever order --only named them in: reports stay comparable.
   const selected = only.length === 0 ? scenarios : scenarios.filter((s) => only.includes(s));
-  return { scenarios: selected, options, json, help };
+  return { scenarios: selected, options, json: values.json === true, help: values.help === true };
 }
 
 /** "20000", "20_000" or "20,000"; NaN for anything else, which labOptions() then refuses. */

@@ -1,5 +1,6 @@
 import type { Command } from "./command.js";
 import { diagnoseCommand } from "./diagnose.js";
+import { gatewayCommand } from "./gateway.js";
 import { usage } from "./help.js";
 import type { CliIO } from "./io.js";
 import { labCommand } from "./lab.js";
@@ -21,7 +22,7 @@ const helpCommand: Command = {
 };
 
 /** Every command, in the order the help lists them. */
-const commands: readonly Command[] = [labCommand, diagnoseCommand, helpCommand];
+const commands: readonly Command[] = [labCommand, diagnoseCommand, gatewayCommand, helpCommand];
 
 function findCommand(name: string): Command {
   const found = commands.find((c) => c.name === name);
