@@ -101,6 +101,7 @@ export const VARIANTS: readonly Variant[] = [
         localCache(),
         adaptiveConcurrency({
           initialLimit: 20,
+          minLimit: 10,
           maxLimit: 200,
           // The upstream's own slowness and refusals, not the breaker's: while the breaker is
           // open every call is refused at once, and the limit would shrink to its floor.
