@@ -29,7 +29,10 @@ export interface RequestRecord {
   readonly endMs: number;
   /** `fresh`: the upstream's answer; `fallback`: a stand-in; `error`: anything else. */
   readonly outcome: "fresh" | "fallback" | "error";
-  /** Still waiting when the load stopped: its latency is a lower bound. */
+  /**
+   * Still waiting when the load stopped (the load generator closed its connection, or the
+   * service closed): its latency is a lower bound and its outcome unknown.
+   */
   readonly open: boolean;
 }
 
@@ -67,6 +70,7 @@ export class ThreeTierService {
   readonly #open = new Set<{ startMs: number }>();
   #zero = now();
   #stopped = false;
+  #loadEndMs: number | undefined;
 
   constructor(upstreamUrl: string, handler: Handler) {
     const call = this.#call.bind(this, upstreamUrl);
@@ -80,10 +84,13 @@ export class ThreeTierService {
         if (done) return;
         done = true;
         this.#open.delete(entry);
-        this.records.push({ ...entry, endMs: now() - this.#zero, outcome, open: false });
+        const endMs = now() - this.#zero;
+        const cut =
+          outcome === "error" && this.#loadEndMs !== undefined && endMs >= this.#loadEndMs;
+        this.records.push({ ...entry, endMs, outcome, open: cut });
         request.cancel(); // the client has its answer or has gone: the work may stop
       };
-      res.on("close", () => finish("error")); // the client went away first
+      res.on("close", () => finish("error")); // the client went away first (or the load stopped)
       const item = /^\/items\/\w+$/.test(path) ? path : "/items/none";
       const ctx = withValue(request, ItemKey, item);
       handler(ctx, call).then(
@@ -107,6 +114,14 @@ export class ThreeTierService {
   /** Starts the clock the records use: call it as the load starts. */
   startClock(): void {
     this.#zero = now();
+  }
+
+  /**
+   * When the load generator stops, on the records' clock: a request whose client goes away
+   * from then on was cut by the stop, not given up on, and is logged as open.
+   */
+  expectLoadEnd(ms: number): void {
+    this.#loadEndMs = ms;
   }
 
   /** Closes the service and its upstream connections; logs still-open requests as errors. */

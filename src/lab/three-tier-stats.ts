@@ -37,8 +37,16 @@ export interface Timeline {
   readonly endMs: number;
 }
 
-/** @internal The figures of `records` (all of one run). */
-export function tierFigures(records: readonly RequestRecord[], t: Timeline): TierFigures {
+/**
+ * @internal A request still waiting when the load stopped counts (as an error, its wait so far as
+ * its latency) if it had waited this long: no variant that answers at all answers later than
+ * this, so it was failing. One that had waited less is left out: its outcome is unknown.
+ */
+export const CUT_COUNTS_AFTER_MS = 1_000;
+
+/** @internal The figures of `all` (the records of one run). */
+export function tierFigures(all: readonly RequestRecord[], t: Timeline): TierFigures {
+  const records = all.filter((r) => !r.open || r.endMs - r.startMs >= CUT_COUNTS_AFTER_MS);
   const n = records.length;
   const latencies = records.map((r) => r.endMs - r.startMs).sort((a, b) => a - b);
   const count = (o: RequestRecord["outcome"]): number =>

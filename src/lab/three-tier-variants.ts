@@ -100,8 +100,8 @@ export const VARIANTS: readonly Variant[] = [
         fallback(DEFAULT_ANSWER),
         localCache(),
         adaptiveConcurrency({
-          initialLimit: 20,
-          minLimit: 10,
+          initialLimit: 40,
+          minLimit: 20,
           maxLimit: 200,
           // The upstream's own slowness and refusals, not the breaker's: while the breaker is
           // open every call is refused at once, and the limit would shrink to its floor.
