@@ -371,13 +371,15 @@ function setup(plan: ThreeTierPlan): string {
     `a node:http service calls a fault-injecting upstream (its own process: lognormal latency, ` +
     `median 20 ms, sigma 1; 3% answered 503; 0.5% hang; slower with its load; down, hanging, ` +
     `from ${formatMs(t.outageFromMs)} to ${formatMs(t.outageToMs)}) under autocannon at ` +
-    `${formatCount(plan.rate)} requests/s for ${formatMs(plan.runMs)} per variant ` +
+    `${formatCount(plan.rate)} requests/s asked (autocannon, in ten staggered slices) for ` +
+    `${formatMs(plan.runMs)} per variant ` +
     `(scale x${plan.runMs / RUN_MS}); clients give up after ${formatMs(plan.clientTimeoutMs)}. ` +
     `Seed's tiers: timeout ${formatMs(SEED_TIMEOUT_MS)}, breaker 50% / slow 600 ms / 10 ` +
     `half-open (open ${formatMs(plan.openMs)}), 2 retries from 100 ms, then cache or default. ` +
     `Timebound's best: a ${formatMs(REQUEST_BUDGET_MS)} request budget, adaptive concurrency, ` +
     `deadline-aware retry and p95 hedging under one 10% budget, breaker, cache or default. ` +
-    `Latency and errors are the service's (requests open at the stop count as errors); "recover": ` +
+    `Latency and errors are the service's log (a request cut by the load's stop counts as an ` +
+    `error if it had waited ${formatMs(CUT_COUNTS_AFTER_MS)}, else not at all); "recover": ` +
     `from the outage's end to the first ${formatMs(t.windowMs)} window whose share answered by ` +
     `the upstream is within ${RECOVERY_SLACK * 100} points of its level before the outage; ` +
     `"(worse)" marks a figure worse than the other column's`
