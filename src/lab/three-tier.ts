@@ -11,6 +11,7 @@ import { type FaultConfig, startFaultUpstream } from "../testing/index.js";
 import { drive, type LoadResult, loadAutocannon } from "./three-tier-load.js";
 import { type RequestRecord, ThreeTierService } from "./three-tier-service.js";
 import {
+  CUT_COUNTS_AFTER_MS,
   RECOVERY_SLACK,
   type Timeline,
   type TierFigures,
