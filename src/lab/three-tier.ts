@@ -285,13 +285,17 @@ function variantRows(none: TierRun, run: TierRun, index: number): ResultRow[] {
     wrong: measurement(m, none, run),
     right: measurement(m, run, none),
   }));
+  const received = (r: TierRun): Measurement => ({
+    value: r.records.length,
+    text: `${formatCount(r.records.length)} (autocannon: ${formatCount(r.load.sent)} sent)`,
+  });
   rows.push({
-    key: `${run.variant.key}.sent`,
+    key: `${run.variant.key}.received`,
     group,
-    measure: "requests the load generator sent",
+    measure: "requests the service received",
     unit: "count",
-    wrong: { value: none.load.sent, text: formatCount(none.load.sent) },
-    right: { value: run.load.sent, text: formatCount(run.load.sent) },
+    wrong: received(none),
+    right: received(run),
   });
   return rows;
 }
@@ -310,13 +314,13 @@ export function threeTierFindings(runs: readonly TierRun[], plan: ThreeTierPlan)
   const out: string[] = [];
   const none = runs.find((r) => r.variant.key === "none");
   const expected = Math.round((plan.rate * plan.runMs) / 1000);
-  const short = runs.filter((r) => r.load.sent < expected * 0.95);
+  const short = runs.filter((r) => r.records.length < expected * 0.95);
   if (short.length > 0) {
     out.push(
-      `The load generator sent fewer than 95% of the ${formatCount(expected)} requests asked for ` +
-        `with ${short.map((r) => `${r.variant.label} (${formatCount(r.load.sent)})`).join(", ")}: ` +
-        `its connections were waiting on slow answers, so the rate fell when the service was slow ` +
-        `and those figures flatter it.`,
+      `The service received fewer than 95% of the ${formatCount(expected)} requests asked for ` +
+        `with ${short.map((r) => `${r.variant.label} (${formatCount(r.records.length)})`).join(", ")}: ` +
+        `autocannon's connections wait for their answers, so the rate falls when answers are slow ` +
+        `(those figures flatter the variant), or this machine could not hold the rate.`,
     );
   }
   if (none !== undefined) {
