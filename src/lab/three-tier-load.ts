@@ -24,7 +24,8 @@ export interface LoadResult {
   readonly timeouts: number;
 }
 
-type Autocannon = typeof autocannonType;
+/** @internal autocannon's programmatic entry point. */
+export type Autocannon = typeof autocannonType;
 
 /** @internal autocannon, or why it cannot be loaded. */
 export async function loadAutocannon(): Promise<Autocannon | string> {
