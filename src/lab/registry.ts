@@ -7,6 +7,7 @@ import { nestedDeadlines } from "./nested-deadlines.js";
 import { pgQuery } from "./pg-query.js";
 import { processTree } from "./process-tree.js";
 import { redisBlocking } from "./redis-blocking.js";
+import { threeTier } from "./three-tier.js";
 import { timerRecursion } from "./timer-recursion.js";
 import type { Scenario } from "./scenario.js";
 
@@ -22,6 +23,7 @@ export const scenarios: readonly Scenario[] = [
   timerRecursion,
   leakRate,
   fetchSignal,
+  threeTier,
 ];
 
 /** @internal The scenario with this id, or undefined. */

@@ -65,6 +65,7 @@ describe("lab registry", () => {
       "timer-recursion",
       "leak-rate",
       "fetch-signal",
+      "three-tier",
     ]);
     assert.equal(new Set(ids).size, ids.length);
     for (const s of scenarios) {
