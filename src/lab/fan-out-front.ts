@@ -26,8 +26,6 @@ export interface FrontCounts {
   cutOff: number;
   /** The sum of those calls' durations: time held on calls whose answer nobody got. */
   cutOffMs: number;
-  /** Each request's time in the front service, arrival to answer, in ms. */
-  readonly serveMs: number[];
 }
 
 /** @internal Options of the dynamic strategy's latency tracker: a short window for a short run. */
@@ -104,18 +102,16 @@ export class FrontService {
   /** What `strategy` counted since the last {@link FrontService.reset}. */
   counts(strategy: Strategy): FrontCounts {
     const c = this.#counts.get(strategy) ?? emptyCounts();
-    return { ...c, serveMs: [...c.serveMs] };
+    return { ...c };
   }
 
   /** One request: the body to answer with, or undefined if a required part is missing. */
   async #serve(strategy: Strategy): Promise<string | undefined> {
-    const start = now();
     const c = this.#counts.get(strategy) ?? emptyCounts();
     using ctx = withTimeout(background(), FAN_OUT_DEADLINE_MS, { name: "fan-out request" });
     const parts =
       strategy === "dynamic" ? await this.#dynamic(ctx, c) : await this.#fixed(ctx, strategy, c);
     c.requests++;
-    c.serveMs.push(now() - start);
     // Every call ran under a context that ended by the deadline: an answer is in time.
     if (!DEPENDENCIES.every((d) => d.optional || parts.has(d.name))) return undefined;
     c.succeeded++;
@@ -191,7 +187,6 @@ function emptyCounts(): FrontCounts {
     calls: 0,
     cutOff: 0,
     cutOffMs: 0,
-    serveMs: [],
   };
 }
 

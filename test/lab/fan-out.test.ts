@@ -33,7 +33,6 @@ function variant(
       calls: 500,
       cutOff: 0,
       cutOffMs: 0,
-      serveMs: [],
       ...counts,
     },
     load: { requests: 100, rate, p99Ms: 300, errors: 0 },
