@@ -89,7 +89,7 @@ export function parseLabArgs(args: readonly string[]): LabArgs {
     options = labOptions(given);
   } catch (err) {
     if (!(err instanceof LabOptionError)) throw err;
-    const option = err.option as keyof typeof raw;
+    const option = err.option;
     throw new UsageError(
       `--${err.option} must be ${err.expected}, got "${raw[option] ?? String(err.value)}"`,
       "lab",

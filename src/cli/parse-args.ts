@@ -29,7 +29,7 @@ export function parseCommandArgs(
       strict: true,
       allowPositionals: positionals,
     });
-    return { values: parsed.values as ParsedValues, positionals: parsed.positionals };
+    return { values: parsed.values, positionals: parsed.positionals };
   } catch (err) {
     const code = (err as { code?: string }).code;
     const message = (err as Error).message;

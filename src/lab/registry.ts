@@ -1,3 +1,4 @@
+import { fanOut } from "./fan-out.js";
 import { fetchSignal } from "./fetch-signal.js";
 import { grpcDeadline } from "./grpc-deadline.js";
 import { httpFetch } from "./http-fetch.js";
@@ -24,6 +25,7 @@ export const scenarios: readonly Scenario[] = [
   leakRate,
   fetchSignal,
   threeTier,
+  fanOut,
 ];
 
 /** @internal The scenario with this id, or undefined. */

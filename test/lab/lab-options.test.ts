@@ -66,6 +66,7 @@ describe("lab registry", () => {
       "leak-rate",
       "fetch-signal",
       "three-tier",
+      "fan-out",
     ]);
     assert.equal(new Set(ids).size, ids.length);
     for (const s of scenarios) {
