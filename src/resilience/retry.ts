@@ -14,7 +14,8 @@ import { type Backoff, exponentialBackoff } from "./backoff.js";
 import { resilienceChannels } from "./events.js";
 import type { Policy, PolicyOptions, Work } from "./policy.js";
 import { RetriesExhaustedError, type RetryStopReason } from "./retries-exhausted-error.js";
-import { isTransientError, isTransientResult, retryAfterMs } from "./transient.js";
+import { isTransientError, isTransientResult } from "./classify.js";
+import { retryAfterMs } from "./transient.js";
 
 /** What retry needs of a budget: {@link RetryBudget} or anything with the same two methods. */
 export interface RetryBudgetLike {
