@@ -28,6 +28,7 @@ export const resilienceChannels = {
   rateLimit: diagnosticsChannel.channel("timebound:resilience:rate-limit"),
   adaptiveConcurrency: diagnosticsChannel.channel("timebound:resilience:adaptive-concurrency"),
   adaptiveThrottle: diagnosticsChannel.channel("timebound:resilience:adaptive-throttle"),
+  pipeline: diagnosticsChannel.channel("timebound:resilience:pipeline"),
 } as const;
 
 /** What a policy announces: which policy, what happened, under which context, plus details. */
