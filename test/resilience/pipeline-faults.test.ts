@@ -1,0 +1,165 @@
+// The promise the whole library makes, checked end to end: a pipeline of every policy, calling a
+// real upstream in another process that misbehaves in any mix of ways (slow, failing, hanging,
+// resetting, down), never answers later than the caller's deadline by more than scheduling noise,
+// and leaves nothing running once it has answered.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import fc from "fast-check";
+import { coreStats } from "../../src/core/introspect.js";
+import { background, isDeadlineExceeded, withTimeout } from "../../src/index.js";
+import { fetch } from "../../src/io/http/index.js";
+import {
+  bulkhead,
+  circuitBreaker,
+  exponentialBackoff,
+  fallback,
+  hedge,
+  pipeline,
+  retry,
+  retryBudget,
+  timeout,
+} from "../../src/resilience/index.js";
+import { startFaultUpstream, type FaultUpstream } from "../../src/testing/index.js";
+
+const DEADLINE_MS = 200;
+/** Wide on purpose: a shared, noisy 2-core machine; the point is "bounded", not "fast". */
+const SLACK_MS = 50;
+const CALLS_PER_RUN = 6;
+
+/** A fault mix: every knob of the upstream that makes a request slow, fail or vanish. */
+const faultMix = fc.record({
+  medianMs: fc.integer({ min: 1, max: 150 }),
+  sigma: fc.double({ min: 0, max: 1.2, noNaN: true }),
+  errorRate: fc.double({ min: 0, max: 0.7, noNaN: true }),
+  failFast: fc.boolean(),
+  retryAfterSeconds: fc.constantFrom(undefined, 0, 1),
+  hangRate: fc.double({ min: 0, max: 0.4, noNaN: true }),
+  resetRate: fc.double({ min: 0, max: 0.4, noNaN: true }),
+  capacity: fc.option(fc.integer({ min: 1, max: 10 }), { nil: undefined }),
+  outage: fc.option(
+    fc.record({
+      fromMs: fc.integer({ min: 0, max: 150 }),
+      lengthMs: fc.integer({ min: 10, max: 300 }),
+      mode: fc.constantFrom("fail" as const, "hang" as const, "reset" as const, "slow" as const),
+    }),
+    { nil: undefined },
+  ),
+});
+
+function allPolicies() {
+  return pipeline(
+    fallback("fallback"),
+    bulkhead({ maxConcurrent: 3, maxQueue: 2 }),
+    retry({
+      maxAttempts: 3,
+      backoff: exponentialBackoff({ initialMs: 10 }),
+      budget: retryBudget({ percent: 50, minPerSecond: 5 }),
+    }),
+    hedge({ delayMs: 40, maxHedges: 1 }),
+    circuitBreaker({
+      failureRateThreshold: 50,
+      minimumCalls: 4,
+      openDurationMs: 100,
+      slowCallDurationMs: 100,
+    }),
+    timeout(90),
+  );
+}
+
+describe("a pipeline of all policies against a faulty upstream", () => {
+  let upstream: FaultUpstream;
+  before(async () => {
+    upstream = await startFaultUpstream({ seed: 11 });
+  });
+  after(async () => {
+    await upstream?.close();
+  });
+
+  it(`never answers later than a ${DEADLINE_MS} ms deadline (+${SLACK_MS} ms), whatever the faults, and leaves nothing running`, async () => {
+    const timersBefore = coreStats().armedTimers;
+    const outcomes = new Map<string, number>();
+    await fc.assert(
+      fc.asyncProperty(faultMix, fc.integer({ min: 1, max: 2 ** 31 - 1 }), async (mix, seed) => {
+        await upstream.configure({
+          seed,
+          latency: { type: "lognormal", medianMs: mix.medianMs, sigma: mix.sigma, maxMs: 2_000 },
+          errorRate: mix.errorRate,
+          failFast: mix.failFast,
+          ...(mix.retryAfterSeconds === undefined
+            ? {}
+            : { retryAfterSeconds: mix.retryAfterSeconds }),
+          hangRate: mix.hangRate,
+          resetRate: mix.resetRate,
+          ...(mix.capacity === undefined ? {} : { capacity: mix.capacity }),
+          outages:
+            mix.outage === undefined
+              ? []
+              : [
+                  {
+                    fromMs: mix.outage.fromMs,
+                    toMs: mix.outage.fromMs + mix.outage.lengthMs,
+                    mode: mix.outage.mode,
+                    ...(mix.outage.mode === "slow" ? { factor: 10 } : {}),
+                  },
+                ],
+        });
+        const policy = allPolicies();
+        const calls = Array.from({ length: CALLS_PER_RUN }, async (_, i) => {
+          using ctx = withTimeout(background(), DEADLINE_MS, { name: `call-${i}` });
+          const started = performance.now();
+          let outcome: string;
+          try {
+            outcome = await policy.execute(ctx, async (attempt) => {
+              const res = await fetch(attempt, `${upstream.url}/item/${i}`);
+              const body = await res.text();
+              if (!res.ok)
+                throw Object.assign(new Error(`upstream answered ${res.status}`), {
+                  status: res.status,
+                  headers: res.headers,
+                });
+              return body.trim();
+            });
+          } catch (err) {
+            assert.ok(
+              isDeadlineExceeded(err),
+              `only the caller's deadline may end a call unanswered, got ${String(err)}`,
+            );
+            outcome = "deadline";
+          }
+          const tookMs = performance.now() - started;
+          assert.ok(
+            tookMs <= DEADLINE_MS + SLACK_MS,
+            `call ${i} answered "${outcome}" after ${tookMs.toFixed(1)} ms (deadline ${DEADLINE_MS} ms) with ${JSON.stringify(mix)}`,
+          );
+          outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+        });
+        await Promise.all(calls);
+        // Nothing left running: no timer of ours, and every request the upstream got has ended
+        // (the losers of hedges, timed-out attempts and hung requests were all closed).
+        assert.equal(
+          coreStats().armedTimers,
+          timersBefore,
+          "no timer armed after every call answered",
+        );
+        let inFlight = -1;
+        for (let i = 0; i < 100 && inFlight !== 0; i++) {
+          inFlight = (await upstream.stats()).inFlight;
+          if (inFlight !== 0) await new Promise((r) => setTimeout(r, 20));
+        }
+        assert.equal(
+          inFlight,
+          0,
+          `the upstream still works on ${inFlight} requests with ${JSON.stringify(mix)}`,
+        );
+      }),
+      { numRuns: 25, interruptAfterTimeLimit: 60_000 },
+    );
+    // The mixes covered the three ways a call can end.
+    for (const outcome of ["ok", "fallback", "deadline"]) {
+      assert.ok(
+        (outcomes.get(outcome) ?? 0) > 0,
+        `some call ended "${outcome}": ${JSON.stringify([...outcomes])}`,
+      );
+    }
+  });
+});
