@@ -12,7 +12,18 @@ import { isDeadlineExceeded } from "../core/index.js";
  * `isAccepted`, `adaptiveConcurrency`'s `isDropped`).
  */
 export type CallOutcome =
-  { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
+  | {
+      /** The call resolved. */
+      readonly ok: true;
+      /** What it resolved with. */
+      readonly value: unknown;
+    }
+  | {
+      /** The call rejected. */
+      readonly ok: false;
+      /** What it rejected with. */
+      readonly error: unknown;
+    };
 
 /** Node's and undici's codes for a connection that failed or a peer that did not answer. */
 const NETWORK_CODES: ReadonlySet<string> = new Set([

@@ -5,7 +5,15 @@ import { checkContext, checkFunction, describeValue, invalidType } from "../core
 import { resilienceChannels } from "./events.js";
 import type { Policy, Work } from "./policy.js";
 
-/** A pipeline of policies: see {@link pipeline}. */
+/**
+ * A pipeline of policies: see {@link pipeline}.
+ *
+ * @example
+ * ```ts
+ * const policy: PipelinePolicy = pipeline(retry({ maxAttempts: 2 }), timeout(200));
+ * console.log(policy.name, policy.policies.length); // "pipeline(retry, timeout)" 2
+ * ```
+ */
 export class PipelinePolicy implements Policy {
   readonly name: string;
   /** The policies, outermost first. */

@@ -71,10 +71,18 @@ type Next = number | RetryStopReason;
 
 /**
  * A retry policy: see {@link retry}. Its `execute` runs the work, retrying as its options say.
+ *
+ * @example
+ * ```ts
+ * const policy: RetryPolicy = retry({ maxAttempts: 3, minAttemptMs: 50 });
+ * console.log(policy.maxAttempts, policy.minAttemptMs); // 3 50
+ * ```
  */
 export class RetryPolicy implements Policy {
   readonly name: string;
+  /** Its `maxAttempts` option (the first attempt included). */
   readonly maxAttempts: number;
+  /** Its `minAttemptMs` option. */
   readonly minAttemptMs: number;
   readonly #backoff: Backoff;
   readonly #retryOn: (error: unknown, attempt: number) => boolean;
