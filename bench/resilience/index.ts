@@ -9,10 +9,13 @@ import Opossum from "opossum";
 import { background, withCancel, type Context } from "../../src/index.js";
 import {
   type Policy,
+  bulkhead,
   circuitBreaker,
   fallback,
+  hedge,
   pipeline,
   retry,
+  retryBudget,
   timeout,
 } from "../../src/resilience/index.js";
 import {
@@ -68,6 +71,26 @@ function contenders(ctx: Context) {
     circuitBreaker({ failureRateThreshold: 50, slowCallDurationMs: 600, halfOpenPermits: 10 }),
     timeout(800),
   );
+  const seedBreaker = () =>
+    circuitBreaker({ failureRateThreshold: 50, slowCallDurationMs: 600, halfOpenPermits: 10 });
+  // Five strategies, as Polly's published figure has five: fallback, bulkhead, retry, breaker, timeout.
+  const five = pipeline(
+    fallback(0),
+    bulkhead({ maxConcurrent: 100, maxQueue: 100 }),
+    retry({ maxAttempts: 3 }),
+    seedBreaker(),
+    timeout(800),
+  );
+  // Every policy: the pipeline of the end-to-end test (retry with a budget, a hedge after 50 ms).
+  const budget = retryBudget();
+  const full = pipeline(
+    fallback(0),
+    bulkhead({ maxConcurrent: 100, maxQueue: 100 }),
+    retry({ maxAttempts: 3, budget }),
+    hedge({ delayMs: 50, budget }),
+    seedBreaker(),
+    timeout(800),
+  );
   const c = cockatiel;
   const cBreaker = (): cockatiel.CircuitBreakerPolicy =>
     c.circuitBreaker(c.handleAll, {
@@ -82,6 +105,14 @@ function contenders(ctx: Context) {
       c.fallback(c.handleAll, () => 0),
       cBreaker(),
       c.retry(c.handleAll, { maxAttempts: 2 }),
+      c.timeout(800, c.TimeoutStrategy.Cooperative),
+    ),
+    bulkhead: c.bulkhead(100, 100),
+    wrapFive: c.wrap(
+      c.fallback(c.handleAll, () => 0),
+      c.bulkhead(100, 100),
+      c.retry(c.handleAll, { maxAttempts: 2 }),
+      cBreaker(),
       c.timeout(800, c.TimeoutStrategy.Cooperative),
     ),
   };
@@ -102,10 +133,15 @@ function contenders(ctx: Context) {
     seed: run(seed),
     recommended: run(recommended),
     breakerTimeout: run(breakerTimeout),
+    bulkhead: run(bulkhead({ maxConcurrent: 100, maxQueue: 100 })),
+    five: run(five),
+    full: run(full),
     cockatielTimeout: (() => theirs.timeout.execute(noop)) as Call,
     cockatielRetry: (() => theirs.retry.execute(noop)) as Call,
     cockatielBreaker: (() => theirs.breaker.execute(noop)) as Call,
     cockatielWrap: (() => theirs.wrap.execute(noop)) as Call,
+    cockatielBulkhead: (() => theirs.bulkhead.execute(noop)) as Call,
+    cockatielWrapFive: (() => theirs.wrapFive.execute(noop)) as Call,
     opossumFire: (() => opossum.fire()) as Call,
     shutdown: () => opossum.shutdown(),
   };
@@ -185,6 +221,24 @@ export async function run(): Promise<void> {
         { batch: BATCH },
       ),
       await compare(
+        "bulkhead() vs cockatiel bulkhead",
+        side("bulkhead({ maxConcurrent: 100, maxQueue: 100 })", k.bulkhead),
+        side("cockatiel bulkhead(100, 100)", k.cockatielBulkhead),
+        { batch: BATCH },
+      ),
+      await compare(
+        "five policies vs cockatiel wrap of five",
+        side("pipeline(fallback, bulkhead, retry, breaker, timeout)", k.five),
+        side("cockatiel wrap(fallback, bulkhead, retry, breaker, timeout)", k.cockatielWrapFive),
+        { batch: BATCH },
+      ),
+      await compare(
+        "all policies vs cockatiel wrap of five",
+        side("pipeline(fallback, bulkhead, retry+budget, hedge, breaker, timeout)", k.full),
+        side("cockatiel wrap(fallback, bulkhead, retry, breaker, timeout)", k.cockatielWrapFive),
+        { batch: BATCH },
+      ),
+      await compare(
         "pipeline(breaker, timeout) vs opossum fire",
         side("pipeline(breaker, timeout(800))", k.breakerTimeout),
         side("opossum fire (timeout 800 + breaker)", k.opossumFire),
@@ -202,6 +256,15 @@ export async function run(): Promise<void> {
       ["timebound seed pipeline (4 policies)", k.seed, 50_000],
       ["timebound pipeline(fallback, retry, breaker, timeout)", k.recommended, 50_000],
       ["timebound pipeline(breaker, timeout)", k.breakerTimeout, 50_000],
+      ["timebound bulkhead()", k.bulkhead, 50_000],
+      ["timebound five policies (fallback, bulkhead, retry, breaker, timeout)", k.five, 50_000],
+      ["timebound all policies (+ retry budget, hedge 50 ms)", k.full, 20_000],
+      ["cockatiel bulkhead(100, 100)", k.cockatielBulkhead, 20_000],
+      [
+        "cockatiel wrap of five (fallback, bulkhead, retry, breaker, timeout)",
+        k.cockatielWrapFive,
+        5_000,
+      ],
       ["cockatiel wrap(fallback, breaker, retry, timeout)", k.cockatielWrap, 5_000],
       ["cockatiel timeout(800, Cooperative)", k.cockatielTimeout, 5_000],
       ["opossum fire (timeout + breaker)", k.opossumFire, 20_000],
@@ -221,12 +284,12 @@ export async function run(): Promise<void> {
       "\nper call (CPU µs = user + system time / calls; bytes = young-generation growth)",
     );
     console.log(
-      `${"".padEnd(56)}${"CPU µs".padStart(9)}${"over bare".padStart(11)}${"bytes".padStart(8)}`,
+      `${"".padEnd(72)}${"CPU µs".padStart(9)}${"over bare".padStart(11)}${"bytes".padStart(8)}`,
     );
     for (const p of perCall) {
       const over = p === bare ? "" : (p.cpuMicros - bare.cpuMicros).toFixed(3);
       console.log(
-        `  ${p.name.padEnd(54)}${p.cpuMicros.toFixed(3).padStart(9)}${over.padStart(11)}${String(p.bytes).padStart(8)}`,
+        `  ${p.name.padEnd(70)}${p.cpuMicros.toFixed(3).padStart(9)}${over.padStart(11)}${String(p.bytes).padStart(8)}`,
       );
     }
     console.log("  (Polly v8, published: 2.09 µs and 40 B a call for five strategies, .NET)");

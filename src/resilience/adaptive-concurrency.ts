@@ -12,7 +12,7 @@ import {
 } from "../core/internal.js";
 import { resilienceChannels } from "./events.js";
 import { Gradient2, type LimitAlgorithm, Vegas } from "./limit-algorithms.js";
-import { type CallOutcome, isOverloadError, isOverloadResponse } from "./overload.js";
+import { type CallOutcome, isOverloadError, isOverloadResponse } from "./classify.js";
 import { PermitQueue, waitInLine } from "./permit-queue.js";
 import type { Policy, PolicyOptions, Work } from "./policy.js";
 

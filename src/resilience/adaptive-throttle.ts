@@ -5,7 +5,7 @@
 import { type Context, now } from "../core/index.js";
 import { checkContext, checkFunction, defineErrorClass, readOptions } from "../core/internal.js";
 import { resilienceChannels } from "./events.js";
-import { type CallOutcome, isOverloadError, isOverloadResponse } from "./overload.js";
+import { type CallOutcome, isOverloadError, isOverloadResponse } from "./classify.js";
 import type { Policy, PolicyOptions, Work } from "./policy.js";
 
 /** Options of {@link adaptiveThrottle}. */

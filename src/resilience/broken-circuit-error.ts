@@ -5,7 +5,9 @@ export type RefusingState = "open" | "half-open" | "isolated";
 
 /** What {@link BrokenCircuitError} reports about the breaker that refused a call. */
 export interface BrokenCircuitDetails {
+  /** The breaker's name. */
   readonly policy: string;
+  /** The state that refuses. */
   readonly state: RefusingState;
   /** Wall-clock time the breaker entered `state`. */
   readonly since: Date;

@@ -27,8 +27,18 @@ export type CircuitState = "closed" | "open" | "half-open" | "isolated";
  * 1,000,000, default 100), or the calls of the last `size` seconds (`"time"`, 1 to 3,600).
  */
 export type CircuitWindow =
-  | { readonly type: "count"; readonly size?: number }
-  | { readonly type: "time"; readonly size?: number };
+  | {
+      /** The last `size` calls. */
+      readonly type: "count";
+      /** How many calls (1 to 1,000,000; default 100). */
+      readonly size?: number;
+    }
+  | {
+      /** The calls of the last `size` seconds. */
+      readonly type: "time";
+      /** How many seconds (1 to 3,600; default 60). */
+      readonly size?: number;
+    };
 
 /** Options of {@link circuitBreaker}; the defaults are Resilience4j's. */
 export interface CircuitBreakerOptions extends PolicyOptions {
@@ -91,6 +101,7 @@ const OUTCOME_NAMES = ["success", "failure", "ignored"] as const;
 
 /** Rates over some calls, as the breaker judged them. */
 export interface CircuitRates {
+  /** Calls in the window the rates were measured over. */
   readonly calls: number;
   /** Percent of the calls that failed. */
   readonly failureRate: number;
@@ -98,15 +109,30 @@ export interface CircuitRates {
   readonly slowCallRate: number;
 }
 
-/** A circuit breaker: see {@link circuitBreaker}. */
+/**
+ * A circuit breaker: see {@link circuitBreaker}.
+ *
+ * @example
+ * ```ts
+ * const breaker: CircuitBreakerPolicy = circuitBreaker({ name: "inventory" });
+ * if (breaker.state !== "closed") console.warn(`inventory breaker is ${breaker.state}`);
+ * ```
+ */
 export class CircuitBreakerPolicy implements Policy {
   readonly name: string;
+  /** Its `failureRateThreshold` option (%). */
   readonly failureRateThreshold: number;
+  /** Its `slowCallRateThreshold` option (%). */
   readonly slowCallRateThreshold: number;
+  /** Its `slowCallDurationMs` option. */
   readonly slowCallDurationMs: number;
+  /** Its `minimumCalls` option. */
   readonly minimumCalls: number;
+  /** Its `openDurationMs` option: the first open period. */
   readonly openDurationMs: number;
+  /** Its `maxOpenDurationMs` option: the longest open period repeated trips grow to. */
   readonly maxOpenDurationMs: number;
+  /** Its `halfOpenPermits` option. */
   readonly halfOpenPermits: number;
   readonly #isFailure: ((error: unknown) => boolean) | undefined;
   readonly #isFailureResult: ((value: unknown) => boolean) | undefined;

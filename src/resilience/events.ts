@@ -19,15 +19,26 @@ import type { Context } from "../core/index.js";
  * ```
  */
 export const resilienceChannels = {
+  /** Events of `timeout` policies. */
   timeout: diagnosticsChannel.channel("timebound:resilience:timeout"),
+  /** Events of `retry` policies. */
   retry: diagnosticsChannel.channel("timebound:resilience:retry"),
+  /** Events of circuit breakers. */
   circuitBreaker: diagnosticsChannel.channel("timebound:resilience:circuit-breaker"),
+  /** Events of bulkheads. */
   bulkhead: diagnosticsChannel.channel("timebound:resilience:bulkhead"),
+  /** Events of `fallback` and `staleCache` policies. */
   fallback: diagnosticsChannel.channel("timebound:resilience:fallback"),
+  /** Events of `hedge` policies. */
   hedge: diagnosticsChannel.channel("timebound:resilience:hedge"),
+  /** Events of rate limits. */
   rateLimit: diagnosticsChannel.channel("timebound:resilience:rate-limit"),
+  /** Events of adaptive concurrency policies. */
   adaptiveConcurrency: diagnosticsChannel.channel("timebound:resilience:adaptive-concurrency"),
+  /** Events of adaptive throttles. */
   adaptiveThrottle: diagnosticsChannel.channel("timebound:resilience:adaptive-throttle"),
+  /** Events of pipelines (one `"call"` event per call). */
+  pipeline: diagnosticsChannel.channel("timebound:resilience:pipeline"),
 } as const;
 
 /** What a policy announces: which policy, what happened, under which context, plus details. */

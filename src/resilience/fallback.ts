@@ -18,7 +18,15 @@ export interface FallbackOptions extends PolicyOptions {
   readonly on?: (error: unknown) => boolean;
 }
 
-/** A fallback policy: see {@link fallback}. */
+/**
+ * A fallback policy: see {@link fallback}.
+ *
+ * @example
+ * ```ts
+ * const empty: FallbackPolicy<string[]> = fallback<string[]>([]);
+ * console.log(empty.name); // "fallback"
+ * ```
+ */
 export class FallbackPolicy<R> implements Policy {
   readonly name: string;
   readonly #answer: FallbackFn<R>;

@@ -28,6 +28,11 @@ import type { Policy, PolicyOptions, Work } from "./policy.js";
  * and hedges share one bound on extra load.
  */
 export interface HedgeBudget {
+  /**
+   * Called once per hedged call, if present: a budget used by hedging alone gets its deposits
+   * from the calls it bounds (a `RetryBudget` otherwise only sees the requests a retry records).
+   */
+  recordRequest?(): void;
   /** Takes one token for an extra attempt; false when the budget is spent (no hedge then). */
   tryWithdraw(): boolean;
 }
@@ -259,6 +264,7 @@ class HedgePolicy implements Hedge {
         reject(endedError(ctx));
         return;
       }
+      this.budget?.recordRequest?.();
       call.start();
       call.arm();
     });
@@ -292,7 +298,8 @@ function checkBudget(value: unknown): HedgeBudget | undefined {
  * Each attempt runs under a child of the caller's context, which ends when the call answers:
  * read what you need (the response body) inside `work`. Work must be idempotent: it may run
  * more than once. Hedges are bounded three ways: `maxHedges`; `budget`, from which each hedge
- * withdraws a token (share a `RetryBudget` with retries so both draw from one bound); and the
+ * withdraws a token (share a `RetryBudget` with retries so both draw from one bound; each
+ * hedged call records one request in it, so a budget used by hedging alone fills too); and the
  * caller's deadline: a hedge starts only if the time left is at least `minAttemptMs` (by
  * default the delay itself), so no extra load is sent that cannot be answered in time.
  *

@@ -41,7 +41,8 @@ export {
   type ExponentialBackoffOptions,
 } from "./backoff.js";
 export { retryBudget, RetryBudget, type RetryBudgetOptions } from "./retry-budget.js";
-export { isTransientError, isTransientResult, retryAfterMs } from "./transient.js";
+export { isTransientError, isTransientResult } from "./classify.js";
+export { retryAfterMs } from "./transient.js";
 export {
   circuitBreaker,
   CircuitBreakerPolicy,
@@ -90,4 +91,4 @@ export {
   type AdaptiveThrottle,
   type AdaptiveThrottleOptions,
 } from "./adaptive-throttle.js";
-export type { CallOutcome } from "./overload.js";
+export type { CallOutcome } from "./classify.js";

@@ -1,10 +1,19 @@
 // Policies compose by nesting: each runs the next one as its work. The order is the design:
 // pipeline(fallback, retry, breaker, timeout) is fallback(retry(breaker(timeout(work)))).
-import type { Context } from "../core/index.js";
+import { type Context, now } from "../core/index.js";
 import { checkContext, checkFunction, describeValue, invalidType } from "../core/internal.js";
+import { resilienceChannels } from "./events.js";
 import type { Policy, Work } from "./policy.js";
 
-/** A pipeline of policies: see {@link pipeline}. */
+/**
+ * A pipeline of policies: see {@link pipeline}.
+ *
+ * @example
+ * ```ts
+ * const policy: PipelinePolicy = pipeline(retry({ maxAttempts: 2 }), timeout(200));
+ * console.log(policy.name, policy.policies.length); // "pipeline(retry, timeout)" 2
+ * ```
+ */
 export class PipelinePolicy implements Policy {
   readonly name: string;
   /** The policies, outermost first. */
@@ -35,7 +44,28 @@ export class PipelinePolicy implements Policy {
     } catch (bad) {
       return Promise.reject(bad);
     }
-    return this.#run(0, ctx, work);
+    if (!resilienceChannels.pipeline.hasSubscribers) return this.#run(0, ctx, work);
+    return this.#observed(ctx, work);
+  }
+
+  /** Runs the call and announces how it ended, with its duration (for metrics and traces). */
+  async #observed<T>(ctx: Context, work: Work<T>): Promise<T> {
+    const started = now();
+    try {
+      const value = await this.#run(0, ctx, work);
+      this.#announce(ctx, started, "success", undefined);
+      return value;
+    } catch (error) {
+      this.#announce(ctx, started, ctx.err === undefined ? "failure" : "canceled", error);
+      throw error;
+    }
+  }
+
+  #announce(ctx: Context, started: number, outcome: string, error: unknown): void {
+    const channel = resilienceChannels.pipeline;
+    if (!channel.hasSubscribers) return;
+    const durationMs = now() - started;
+    channel.publish({ policy: this.name, event: "call", context: ctx, outcome, durationMs, error });
   }
 
   #run<T>(i: number, ctx: Context, work: Work<T>): Promise<T> {
@@ -59,6 +89,11 @@ export class PipelinePolicy implements Policy {
  *   stops at once: a `BrokenCircuitError` is not transient;
  * - the fallback is outermost, so it answers for whatever is left: an open breaker, retries
  *   exhausted, a non-retryable error.
+ *
+ * Events on `timebound:resilience:pipeline` ({@link resilienceChannels}.pipeline): `"call"`
+ * once per call, with `outcome` (`"success"`; `"failure"`; `"canceled"` when the caller's
+ * context ended first), `durationMs` and `error`. A fallback's answer counts as a success (its
+ * own event says it answered). Timed only while the channel has subscribers.
  *
  * With the breaker outside retry (`pipeline(fallback, circuitBreaker, retry, timeout)`, the
  * order of the seed and of cockatiel's `wrap`), the breaker counts one outcome per call after

@@ -35,8 +35,11 @@ const BUCKETS = 10;
  * ```
  */
 export class RetryBudget {
+  /** Its `percent` option: retries earned per 100 requests recorded. */
   readonly percent: number;
+  /** Its `minPerSecond` option: retries allowed per second whatever the requests. */
   readonly minPerSecond: number;
+  /** Its `windowMs` option: how far back requests and retries count. */
   readonly windowMs: number;
   readonly #clock: () => number;
   readonly #bucketMs: number;

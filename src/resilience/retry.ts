@@ -15,7 +15,8 @@ import { discard } from "./discard.js";
 import { resilienceChannels } from "./events.js";
 import type { Policy, PolicyOptions, Work } from "./policy.js";
 import { RetriesExhaustedError, type RetryStopReason } from "./retries-exhausted-error.js";
-import { isTransientError, isTransientResult, retryAfterMs } from "./transient.js";
+import { isTransientError, isTransientResult } from "./classify.js";
+import { retryAfterMs } from "./transient.js";
 
 /** What retry needs of a budget: {@link RetryBudget} or anything with the same two methods. */
 export interface RetryBudgetLike {
@@ -71,10 +72,18 @@ type Next = number | RetryStopReason;
 
 /**
  * A retry policy: see {@link retry}. Its `execute` runs the work, retrying as its options say.
+ *
+ * @example
+ * ```ts
+ * const policy: RetryPolicy = retry({ maxAttempts: 3, minAttemptMs: 50 });
+ * console.log(policy.maxAttempts, policy.minAttemptMs); // 3 50
+ * ```
  */
 export class RetryPolicy implements Policy {
   readonly name: string;
+  /** Its `maxAttempts` option (the first attempt included). */
   readonly maxAttempts: number;
+  /** Its `minAttemptMs` option. */
   readonly minAttemptMs: number;
   readonly #backoff: Backoff;
   readonly #retryOn: (error: unknown, attempt: number) => boolean;

@@ -82,10 +82,20 @@ export function staleInfo(value: unknown): StaleInfo | undefined {
 
 const ONE_KEY = (): string => "";
 
-/** A stale-cache policy: see {@link staleCache}. */
+/**
+ * A stale-cache policy: see {@link staleCache}.
+ *
+ * @example
+ * ```ts
+ * const prices: StaleCachePolicy = staleCache({ maxAgeMs: 30_000 });
+ * console.log(prices.maxAgeMs, prices.maxEntries);
+ * ```
+ */
 export class StaleCachePolicy implements Policy {
   readonly name: string;
+  /** Its `maxAgeMs` option. */
   readonly maxAgeMs: number;
+  /** Its `maxEntries` option. */
   readonly maxEntries: number;
   readonly #key: (ctx: Context) => string;
   readonly #on: ((error: unknown) => boolean) | undefined;

@@ -40,9 +40,18 @@ const MS_RANGE = { min: 0, max: Infinity, infinity: true } as const;
 /** What diagnostics calls the work a timeout runs. */
 const OP_KIND = "resilience.timeout";
 
-/** A timeout policy: see {@link timeout}. */
+/**
+ * A timeout policy: see {@link timeout}.
+ *
+ * @example
+ * ```ts
+ * const perAttempt: TimeoutPolicy = timeout(800, { name: "payments-timeout" });
+ * console.log(perAttempt.name, perAttempt.abandon); // "payments-timeout" false
+ * ```
+ */
 export class TimeoutPolicy implements Policy {
   readonly name: string;
+  /** Its `abandon` option. */
   readonly abandon: boolean;
   readonly #fixedMs: number;
   readonly #msOf: ((ctx: Context) => number) | undefined;
