@@ -8,7 +8,7 @@ import { consumer, moduleSubpaths, pack, run, scratch, shellEnv } from "./packed
 
 const FIXTURES = new URL("./fixtures/", import.meta.url).pathname;
 /** The optional peers the smoke calls use; the rest of the checkout is not visible. */
-const PEERS = ["pg", "ioredis", "@grpc/grpc-js", "undici"];
+const PEERS = ["pg", "ioredis", "@grpc/grpc-js", "undici", "prom-client"];
 const FIXTURE_FILES = [
   "smoke.mjs",
   "consumer.mjs",
@@ -37,6 +37,7 @@ const SAYS: Record<string, RegExp> = {
   "./process": /^execFile output: hi; a child past its deadline: TimeoutError$/,
   "./stream": /^piped: ab$/,
   "./fanout": /^a: A; missing: b,c$/,
+  "./metrics": /^counted: true$/,
   "./resilience": /^retried a reset: ok after 2 attempts$/,
   "./testing": /^freePort is a port: true$/,
   "./diagnostics": /^tracking: false; parseStack found this frame: true$/,
