@@ -1,6 +1,8 @@
 // The architecture of docs/design.md ("Layers"), checked on every import in src: arrows only
 // point down, the core is entered only through its three doors, no layer reaches into
-// another's internals, and nothing in the library imports the lab or the benchmarks.
+// another's internals, and nothing in the library imports the lab or the benchmarks. The
+// benchmarks, in turn, use the library as a user would: public entries, plus introspection and
+// the test servers.
 import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -9,6 +11,7 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const SRC = join(ROOT, "src");
+const BENCH = join(ROOT, "bench");
 
 /** What each layer may import (besides itself), from docs/design.md. */
 const MAY_IMPORT: Record<string, readonly string[]> = {
@@ -160,6 +163,69 @@ describe("architecture (docs/design.md, Layers)", () => {
     assert.deepEqual(
       wrong.map((e) => `${e.from} -> ${e.to}`),
       [],
+    );
+  });
+});
+
+/**
+ * What the benchmarks may import of the library: the source of every public subpath entry (from
+ * package.json's "exports"), the core's introspection, the test servers of src/testing, and the
+ * public entry of each package under packages/.
+ */
+function benchMayImport(path: string): boolean {
+  if (path.startsWith("src/testing/") || path === "src/core/introspect.ts") return true;
+  if (/^packages\/[^/]+\/src\/index\.ts$/.test(path)) return true;
+  return publicEntries().has(path);
+}
+
+/** src/index.ts, src/io/http/index.ts...: the sources of package.json's "exports". */
+function publicEntries(): Set<string> {
+  const manifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+    exports: Record<string, string | { import?: { default?: string } }>;
+  };
+  const entries = new Set<string>();
+  for (const target of Object.values(manifest.exports)) {
+    const file = typeof target === "string" ? undefined : target.import?.default;
+    const m = file === undefined ? null : /^\.\/dist\/esm\/(.+)\.js$/.exec(file);
+    if (m !== null) entries.add(`src/${m[1]!}.ts`);
+  }
+  return entries;
+}
+
+/** Every import of a .ts file under bench (static and `import("...")`), relative to the root. */
+function benchEdges(): { from: string; to: string }[] {
+  const out: { from: string; to: string }[] = [];
+  const files = readdirSync(BENCH, { recursive: true, encoding: "utf8" }).filter((f) =>
+    f.endsWith(".ts"),
+  );
+  const IMPORT = /(?:^\s*(?:import|export)\s+(?:type\s+)?[^;]*?\sfrom\s+|\bimport\()"([^"]+)"/gm;
+  for (const file of files) {
+    const text = readFileSync(join(BENCH, file), "utf8");
+    for (const m of text.matchAll(IMPORT)) {
+      const spec = m[1]!;
+      if (!spec.startsWith(".")) continue;
+      const target = relative(ROOT, resolve(dirname(join(BENCH, file)), spec));
+      out.push({ from: `bench/${file}`, to: target.replace(/\.js$/, ".ts") });
+    }
+  }
+  return out;
+}
+
+describe("architecture: the benchmarks", () => {
+  const edges = benchEdges();
+  const library = edges.filter((e) => !e.to.startsWith("bench/"));
+
+  it("finds the imports it checks", () => {
+    assert.ok(library.length > 10, `only ${library.length} imports of the library found in bench`);
+    assert.ok(publicEntries().has("src/io/process/index.ts"), "the public entries are read");
+  });
+
+  it("import only public entries, core/introspect and src/testing", () => {
+    const wrong = library.filter((e) => !benchMayImport(e.to));
+    assert.deepEqual(
+      wrong.map((e) => `${e.from} -> ${e.to}`),
+      [],
+      "benchmarks reaching into the library's internals",
     );
   });
 });

@@ -5,8 +5,7 @@
 // It prints its port on the first line of stdout.
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { background, withCancel, withTimeout } from "../../src/index.js";
-import { sleep } from "../../src/sync/sleep.js";
+import { background, sleep, withCancel, withTimeout } from "../../src/index.js";
 
 /** The three ways the benchmark runs the same service. */
 export const MODES = ["plain", "off", "on"] as const;

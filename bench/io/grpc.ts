@@ -7,7 +7,7 @@ import {
   type GrpcTestbed,
   type GrpcVariant,
   startGrpcTestbed,
-} from "../../src/lab/grpc-deadline.js";
+} from "../../src/testing/grpc-testbed.js";
 import { type Row, row } from "../harness.js";
 import { type CancelSample, type IoBenchEnv, type LatencyRow, summarize } from "./latency.js";
 

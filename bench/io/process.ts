@@ -5,9 +5,8 @@ import { execFile as nodeExecFile, spawn as nodeSpawn } from "node:child_process
 import { setTimeout as delay } from "node:timers/promises";
 import { promisify } from "node:util";
 import { background, now, withTimeout } from "../../src/index.js";
-import { PROCESS_GROUPS, groupAlive } from "../../src/io/process/group.js";
-import { execFile, spawn } from "../../src/io/process/index.js";
-import { hasProcTable, runningWithEnv } from "../../src/io/process/proc.js";
+import { PROCESS_GROUPS, execFile, spawn } from "../../src/io/process/index.js";
+import { hasProcessTable, processGroupAlive, processesWithEnv } from "../../src/testing/index.js";
 import { type Row, row } from "../harness.js";
 import { type CancelSample, type IoBenchEnv, type LatencyRow, summarize } from "./latency.js";
 
@@ -25,7 +24,7 @@ const ADAPTER = "process";
 const MARKER = "TIMEBOUND_BENCH_PROCESS";
 
 export async function run(env: IoBenchEnv): Promise<{ latency: LatencyRow[]; overhead?: Row[] }> {
-  if (!PROCESS_GROUPS || !hasProcTable()) {
+  if (!PROCESS_GROUPS || !hasProcessTable()) {
     console.log("process: skipped (needs POSIX process groups and a Linux /proc)");
     return { latency: [] };
   }
@@ -55,7 +54,7 @@ async function timeboundRun(): Promise<CancelSample> {
     () => now(),
   );
   // Watched from here, not taken from p.stopped: the bench checks the library.
-  const gone = await until(() => !groupAlive(pgid), deadline + GONE_TIMEOUT_MS);
+  const gone = await until(() => !processGroupAlive(pgid), deadline + GONE_TIMEOUT_MS);
   const workMs = gone === undefined ? null : gone - deadline;
   if (gone === undefined) process.kill(-pgid, "SIGKILL");
   return { callerMs: callerAt - deadline, workMs, nextCallOk: await nextCallWorks() };
@@ -76,10 +75,10 @@ async function usualRun(marker: string): Promise<CancelSample> {
     child.once("error", () => resolve(now()));
     child.once("close", () => resolve(now()));
   });
-  const gone = await until(() => runningWithEnv(marker).length === 0, deadline + WATCH_MS);
+  const gone = await until(() => processesWithEnv(marker).length === 0, deadline + WATCH_MS);
   if (gone === undefined) {
-    for (const p of runningWithEnv(marker)) process.kill(p.pid, "SIGKILL");
-    await until(() => runningWithEnv(marker).length === 0, now() + GONE_TIMEOUT_MS);
+    for (const p of processesWithEnv(marker)) process.kill(p.pid, "SIGKILL");
+    await until(() => processesWithEnv(marker).length === 0, now() + GONE_TIMEOUT_MS);
   }
   return {
     callerMs: callerAt - deadline,

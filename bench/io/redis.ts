@@ -4,9 +4,8 @@
 // client worked. Plus the adapter's cost on a plain GET, as a ratio against ioredis alone.
 import { Redis } from "ioredis";
 import { background, now, withTimeout } from "../../src/index.js";
-import { clientList, isBlocked } from "../../src/io/redis/client-list.js";
 import { command } from "../../src/io/redis/index.js";
-import { startRedis } from "../../src/testing/index.js";
+import { isBlocked, redisClients, startRedis } from "../../src/testing/index.js";
 import { type Row, compare } from "../harness.js";
 import { type CancelSample, type IoBenchEnv, type LatencyRow, summarize } from "./latency.js";
 
@@ -24,19 +23,19 @@ const WATCH_LIMIT_MS = 3_000;
 const NEXT_CALL_LIMIT_MS = 1_000;
 
 /**
- * Polls CLIENT LIST (back to back: each poll is one loopback round trip) until none of `names`
+ * Polls CLIENT LIST (back to back: each poll is a loopback connect and round trip) until none of `names`
  * is blocked, and returns when each was first seen unblocked (`now()`), or null past the limit.
  * A name starts to count once `armed(name)` says its caller has been released.
  */
 async function watchUnblocked(
-  observer: Redis,
+  url: string,
   names: readonly string[],
   armed: (name: string) => boolean,
 ): Promise<Map<string, number | null>> {
   const stopped = new Map<string, number | null>();
   const start = now();
   while (stopped.size < names.length) {
-    const entries = await clientList(observer);
+    const entries = await redisClients(url);
     const t = now();
     const blocked = new Set(entries.filter(isBlocked).map((e) => e.name.split(":")[0]));
     for (const name of names) {
@@ -75,13 +74,13 @@ interface Run {
 }
 
 async function sample(
-  observer: Redis,
+  url: string,
   runs: readonly Run[],
   calls: readonly Promise<unknown>[],
   clients: readonly Redis[],
 ): Promise<CancelSample[]> {
   const watching = watchUnblocked(
-    observer,
+    url,
     runs.map((r) => r.name),
     (name) => runs.find((r) => r.name === name)?.released !== undefined,
   );
@@ -110,7 +109,7 @@ async function sample(
 }
 
 /** timebound: one client, runs one after another; each BLPOP asks for 30 s. */
-async function timeboundRuns(url: string, observer: Redis, runs: number): Promise<CancelSample[]> {
+async function timeboundRuns(url: string, runs: number): Promise<CancelSample[]> {
   const name = "bench-redis-timebound";
   const client = new Redis(url, { connectionName: name });
   const samples: CancelSample[] = [];
@@ -122,7 +121,7 @@ async function timeboundRuns(url: string, observer: Redis, runs: number): Promis
       const ctx = withTimeout(background(), DEADLINE_MS);
       const run: Run = { name, deadline: ctx.deadline!, released: undefined };
       const call = command(ctx, client, "blpop", "bench:redis:timebound", 30);
-      samples.push(...(await sample(observer, [run], [call], [client])));
+      samples.push(...(await sample(url, [run], [call], [client])));
       ctx.cancel();
     }
   } finally {
@@ -132,7 +131,7 @@ async function timeboundRuns(url: string, observer: Redis, runs: number): Promis
 }
 
 /** The usual way: commandTimeout on the client, a BLPOP with a 1 s timeout; batches in parallel. */
-async function usualRuns(url: string, observer: Redis, runs: number): Promise<CancelSample[]> {
+async function usualRuns(url: string, runs: number): Promise<CancelSample[]> {
   const samples: CancelSample[] = [];
   for (let done = 0; done < runs; done += USUAL_PARALLEL) {
     const n = Math.min(USUAL_PARALLEL, runs - done);
@@ -157,7 +156,7 @@ async function usualRuns(url: string, observer: Redis, runs: number): Promise<Ca
       const calls = clients.map((c, i) =>
         c.blpop(`bench:redis:usual:${i}`, USUAL_SERVER_TIMEOUT_S),
       );
-      samples.push(...(await sample(observer, batch, calls, clients)));
+      samples.push(...(await sample(url, batch, calls, clients)));
     } finally {
       for (const c of clients) c.disconnect();
     }
@@ -202,10 +201,9 @@ async function overhead(url: string): Promise<Row[]> {
 export async function run(env: IoBenchEnv): Promise<{ latency: LatencyRow[]; overhead?: Row[] }> {
   const own = env.redisUrl === undefined ? await startRedis() : undefined;
   const url = env.redisUrl ?? own!.url;
-  const observer = new Redis(url, { connectionName: "bench-redis-observer" });
   try {
-    const timebound = await timeboundRuns(url, observer, env.runs);
-    const usual = await usualRuns(url, observer, env.runs);
+    const timebound = await timeboundRuns(url, env.runs);
+    const usual = await usualRuns(url, env.runs);
     return {
       latency: [
         summarize("redis", "timebound command() BLPOP", timebound),
@@ -214,7 +212,6 @@ export async function run(env: IoBenchEnv): Promise<{ latency: LatencyRow[]; ove
       overhead: await overhead(url),
     };
   } finally {
-    observer.disconnect();
     await own?.stop();
   }
 }

@@ -8,6 +8,7 @@ class AfterFunc extends Watcher {
   constructor(readonly fn: () => void) {
     super();
   }
+  /** @internal */
   _ended(): void {
     this.state = "started";
     queueMicrotask(this.fn);

@@ -102,10 +102,13 @@ export interface ContextOptions {
  * context's intrusive list.
  */
 export interface Link {
+  /** @internal */
   _prev: Link | null;
+  /** @internal */
   _next: Link | null;
+  /** @internal */
   _owner: CancelContext | null;
-  /** Called once, synchronously, when `owner` ends. Must not run user code synchronously. */
+  /** @internal Called once, synchronously, when `owner` ends. Must not run user code synchronously. */
   _ended(owner: CancelContext): void;
 }
 
@@ -150,35 +153,57 @@ const neverDone: Promise<void> = new Promise<void>(() => {});
 
 /** @internal The cancellable context: a node in the tree of things that end together. */
 export class CancelContext implements CancelableContext, Link {
+  /** @internal */
   _prev: Link | null = null;
+  /** @internal */
   _next: Link | null = null;
+  /** @internal */
   _owner: CancelContext | null = null;
+  /** @internal */
   _head: Link | null = null;
+  /** @internal */
   readonly _node: CancelContext = this;
+  /** @internal */
   _state: State = LIVE;
+  /** @internal */
   _cause: unknown = undefined;
+  /** @internal */
   _origin: CancelContext | null = null;
   // -0, not 0: V8 then stores these as doubles from the start, instead of migrating every
   // context to a new layout when the first performance.now() value is written (mass cancel).
+  /** @internal */
   _endedAt = -0;
+  /** @internal */
   _lateBy = -0;
+  /** @internal */
   _deadline: number;
+  /** @internal */
   _timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** @internal */
   _err: ContextError | undefined = undefined;
+  /** @internal */
   _ac: AbortController | undefined = undefined;
+  /** @internal */
   _done: Promise<void> | undefined = undefined;
+  /** @internal */
   _resolve: (() => void) | undefined = undefined;
+  /** @internal */
   _site: CreationSite | undefined = undefined;
+  /** @internal */
   _keepAlive = false;
+  /** @internal */
   _keepTimer: ReturnType<typeof setTimeout> | undefined = undefined;
 
   constructor(
     readonly parent: Context | undefined,
     readonly name: string | undefined,
+    /** @internal */
     readonly _kind: Kind,
+    /** @internal */
     readonly _createdAt: number,
-    /** Fixed but for a budget context, whose maker may move it later ({@link moveDeadlineLater}). */
+    /** @internal Fixed but for a budget context, whose maker may move it later ({@link moveDeadlineLater}). */
     public _ownDeadline: number,
+    /** @internal */
     readonly _deadlineCause: unknown,
   ) {
     this._deadline = _ownDeadline;
@@ -241,6 +266,7 @@ export class CancelContext implements CancelableContext, Link {
     this.cancel();
   }
 
+  /** @internal */
   _ended(owner: CancelContext): void {
     this._state = owner._state;
     this._cause = owner._cause;
@@ -289,12 +315,15 @@ export class DerivedContext implements Context {
   constructor(
     readonly parent: Context | undefined,
     readonly name: string | undefined,
-    /** Nearest cancellable ancestor, or null when nothing of ours above can end this context. */
+    /** @internal Nearest cancellable ancestor, or null when nothing of ours above can end this context. */
     readonly _node: CancelContext | null,
-    /** A foreign ancestor that can end it, when `_node` is null; null otherwise. */
+    /** @internal A foreign ancestor that can end it, when `_node` is null; null otherwise. */
     readonly _foreign: Context | null,
+    /** @internal */
     readonly _key: Key<unknown> | undefined,
+    /** @internal */
     readonly _val: unknown,
+    /** @internal */
     readonly _kindName: ContextKind,
   ) {}
 
@@ -691,6 +720,7 @@ export function expireFromWire(
 }
 
 /**
+ * @internal
  * Ends `root` and every descendant, then notifies. Two phases, so no listener (abort events run
  * user code synchronously) ever sees a half-ended tree. Iterative: trees may be deep. Every
  * descendant is ended and notified whatever throws on the way: a failure is rethrown
@@ -825,4 +855,5 @@ export function dependentCount(ctx: Context): number {
   return n;
 }
 
+/** @internal The state numbers and `end`, for the core's own modules (foreign, watch, from-signal). */
 export { CANCELED, DEADLINE, LIVE, type State, end as endContext };

@@ -46,7 +46,9 @@ export interface OperationEndMessage extends OperationMessage {
 
 /** @internal What core and adapters record on an operation so that its end can be announced once. */
 export interface Announced {
+  /** @internal */
   _opKind: string | undefined;
+  /** @internal */
   _opContext: Context | undefined;
 }
 

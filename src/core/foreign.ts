@@ -103,8 +103,11 @@ export function isIdleFollower(node: CancelContext): boolean {
 
 /** Listens on a signal while the context it follows lives. */
 class SignalFollower implements Link {
+  /** @internal */
   _prev: Link | null = null;
+  /** @internal */
   _next: Link | null = null;
+  /** @internal */
   _owner: CancelContext | null = null;
   constructor(
     readonly ctx: CancelContext,
@@ -118,6 +121,7 @@ class SignalFollower implements Link {
     endContext(this.ctx, state, cause, this.ctx, 0);
   }
 
+  /** @internal */
   _ended(): void {
     this.signal.removeEventListener("abort", this);
   }

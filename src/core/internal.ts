@@ -1,12 +1,20 @@
 // The core's interface for timebound's other layers (sync, io, diagnostics, testing, lab, cli):
 // what they may use of the core besides its public API (core/index.ts) and core/introspect.ts.
-// A lint rule keeps every file outside core on these three modules.
+// A lint rule keeps every file outside core on these three modules. Every export is @internal:
+// the published declarations (stripInternal) hold none of it.
+/** @internal */
 export { type CancelContext, type Link, asParent, keepAliveUntilDone } from "./context.js";
+/** @internal */
 export { isForeignContext } from "./foreign.js";
+/** @internal */
 export { Watcher, endedError, unwatch, watch } from "./watch.js";
+/** @internal */
 export { type Announced, announceOpEnd, announceOpStart } from "./events.js";
+/** @internal */
 export { describeValue, formatMs } from "./describe.js";
+/** @internal */
 export { type ErrorBrand, brandInstance, defineErrorClass, hasKind } from "./error-brand.js";
+/** @internal */
 export {
   INVALID_ARGUMENT,
   OptionsReader,
@@ -24,7 +32,9 @@ export {
   readOptions,
   unknownOption,
 } from "./validate.js";
+/** @internal */
 export { checkContext, expire } from "./internal-context.js";
+/** @internal */
 export {
   MAX_TIMER_DELAY_MS,
   TIMER_SLACK_MS,
@@ -32,6 +42,9 @@ export {
   startInterval,
   startTimer,
 } from "./timer.js";
+/** @internal */
 export { moduleFile } from "./module-file.js";
+/** @internal */
 export { isBudget, moveDeadline, withBudget } from "./budget.js";
+/** @internal */
 export { captureSite, siteCapture, siteLocation, type CreationSite } from "./site.js";

@@ -21,18 +21,22 @@ import { type Announced, announceOpEnd, announceOpStart } from "./events.js";
  * nothing stays behind either way.
  */
 export abstract class Watcher implements Link, Announced {
+  /** @internal */
   _prev: Link | null = null;
+  /** @internal */
   _next: Link | null = null;
+  /** @internal */
   _owner: CancelContext | null = null;
-  /** Set while diagnostics listens: the operation's kind and context, for its end message. */
+  /** @internal Set while diagnostics listens: the operation's kind and context, for its end message. */
   _opKind: string | undefined = undefined;
+  /** @internal */
   _opContext: Context | undefined = undefined;
   /** What diagnostics calls this waiter ("sleep", "channel"...); undefined: not an operation. */
   get opName(): string | undefined {
     return undefined;
   }
 
-  /** Called once when the watched context ends; `ctx.err` is set. */
+  /** @internal Called once when the watched context ends; `ctx.err` is set. */
   abstract _ended(owner: CancelContext): void;
 }
 

@@ -2,7 +2,6 @@ import {
   type CallerOutcome,
   type GrpcTestbed,
   type GrpcVariant,
-  type WorkRecord,
   startGrpcTestbed,
 } from "../testing/grpc-testbed.js";
 import { formatCount, formatMs } from "./format.js";
@@ -13,15 +12,6 @@ import type { Progress, ResultRow, Scenario, ScenarioResult } from "./scenario.j
 
 // Client → A → B over gRPC on loopback (the testbed in src/testing/grpc-testbed.ts), B doing
 // `workMs` of work per call; wrong: a Promise.race timeout, right: timebound on both hops.
-
-/** @deprecated import them from src/testing/grpc-testbed.ts (kept for bench/io/grpc.ts). */
-export {
-  type CallerOutcome,
-  type GrpcTestbed,
-  type GrpcVariant,
-  type WorkRecord,
-  startGrpcTestbed,
-};
 
 /** Calls each lab run makes per variant. */
 const RUNS = 3;

@@ -2,8 +2,8 @@ import { describeValue } from "../core/internal.js";
 import { exec as nodeExec } from "node:child_process";
 import { existsSync } from "node:fs";
 import { background, now, withTimeout } from "../core/index.js";
-import { exec } from "../io/process/exec.js";
-import { hasProcTable, runningWithEnv } from "../io/process/proc.js";
+import { exec } from "../io/process/index.js";
+import { hasProcessTable, processesWithEnv } from "../testing/processes.js";
 import { sleep } from "../sync/sleep.js";
 import { formatCount, formatMs } from "./format.js";
 import type { LabOptions } from "./options.js";
@@ -83,14 +83,14 @@ async function runVariant(
     const watchEnd = Math.max(now(), deadline) + watchMs;
     let goneAfterMs: number | null = null;
     while (now() < watchEnd) {
-      if (runningWithEnv(marker).length === 0) {
+      if (processesWithEnv(marker).length === 0) {
         goneAfterMs = Math.max(0, now() - deadline);
         break;
       }
       await sleep(background(), POLL_MS);
     }
     if (now() < watchEnd) await sleep(background(), watchEnd - now()); // and check again at its end
-    const survivors = runningWithEnv(marker).length;
+    const survivors = processesWithEnv(marker).length;
     return {
       callerMs,
       errorName: nameOf(error),
@@ -105,7 +105,7 @@ async function runVariant(
 
 /** SIGKILLs every running process that carries `marker`; returns how many there were. */
 function killAll(marker: string): number {
-  const left = runningWithEnv(marker);
+  const left = processesWithEnv(marker);
   for (const p of left) {
     try {
       process.kill(p.pid, "SIGKILL");
@@ -126,7 +126,7 @@ function nameOf(error: unknown): string {
 /** Why the scenario cannot run here, or undefined if it can. */
 function cannotRun(): string | undefined {
   if (process.platform === "win32") return "process groups are POSIX-only";
-  if (!hasProcTable()) return "needs a Linux /proc to count the survivors";
+  if (!hasProcessTable()) return "needs a Linux /proc to count the survivors";
   if (!existsSync("/bin/sh")) return "needs /bin/sh";
   return undefined;
 }

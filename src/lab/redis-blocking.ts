@@ -5,9 +5,8 @@
 import type { Redis } from "ioredis";
 import type * as RedisAdapter from "../io/redis/index.js";
 import { background, now, withTimeout } from "../core/index.js";
-import type { BlockingPoolStats } from "../io/redis/pool.js";
-import { type ClientEntry, clientList, isBlocked } from "../io/redis/client-list.js";
 import type { RedisServer } from "../testing/redis.js";
+import { type RedisClientEntry, isBlocked, redisClients } from "../testing/redis-clients.js";
 import { formatCount, formatMs } from "./format.js";
 import { raceTimer } from "./race-timer.js";
 import { sleep } from "../sync/sleep.js";
@@ -39,7 +38,7 @@ export interface BlockingOutcome {
   readonly next: { readonly ok: boolean; readonly ms: number; readonly error: string | undefined };
   readonly reconnects: number;
   /** timebound only: its pool of dedicated connections after the run. */
-  readonly pool: BlockingPoolStats | undefined;
+  readonly pool: RedisAdapter.BlockingPoolStats | undefined;
 }
 
 /** How a variant gives up on a BLPOP at the deadline. */
@@ -94,7 +93,7 @@ export interface ServerView {
  * the last blocked stretch is the first poll that found none after one that found some.
  */
 async function watchUnblocked(
-  observer: Redis,
+  url: string,
   prefix: string,
   limitMs: number,
   busy: () => boolean,
@@ -104,9 +103,9 @@ async function watchUnblocked(
   let stoppedAt = start;
   let blocked = false;
   for (;;) {
-    const entries = await clientList(observer);
+    const entries = await redisClients(url);
     const t = now();
-    const mine = entries.filter((e: ClientEntry) => e.name.startsWith(prefix) && isBlocked(e));
+    const mine = entries.filter((e: RedisClientEntry) => e.name.startsWith(prefix) && isBlocked(e));
     for (const e of mine) ids.add(e.id);
     if (mine.length > 0) blocked = true;
     else if (blocked) {
@@ -124,7 +123,6 @@ async function watchUnblocked(
 interface Bench {
   readonly IORedis: RedisClass;
   readonly url: string;
-  readonly observer: Redis;
   readonly deadlineMs: number;
   readonly limitMs: number;
 }
@@ -139,7 +137,7 @@ interface Trial {
    */
   readonly prepare: (client: Redis) => Promise<void> | void;
   readonly call: (client: Redis) => Promise<unknown>;
-  readonly poolStats?: (client: Redis) => BlockingPoolStats;
+  readonly poolStats?: (client: Redis) => RedisAdapter.BlockingPoolStats;
 }
 
 async function measure(bench: Bench, trial: Trial): Promise<BlockingOutcome> {
@@ -158,7 +156,7 @@ async function measure(bench: Bench, trial: Trial): Promise<BlockingOutcome> {
     // The next PING queues behind whatever the client still has in flight: until it settles,
     // the variant's BLPOP may come back (the disconnect variant resends it).
     let nextSettled = false;
-    const watching = watchUnblocked(bench.observer, trial.name, bench.limitMs, () => !nextSettled);
+    const watching = watchUnblocked(bench.url, trial.name, bench.limitMs, () => !nextSettled);
     let error = "none (unexpected: it returned)";
     try {
       await trial.call(client);
@@ -359,8 +357,7 @@ export const redisBlocking: Scenario = {
     const serverTimeoutMs = scaled(SERVER_TIMEOUT_MS, options.scale);
     const serverTimeoutS = serverTimeoutMs / 1000;
     const limitMs = serverTimeoutMs * 2 + 1_000;
-    const observer = new IORedis(server.url, { connectionName: "lab-observer" });
-    const bench: Bench = { IORedis, url: server.url, observer, deadlineMs, limitMs };
+    const bench: Bench = { IORedis, url: server.url, deadlineMs, limitMs };
     const results: GroupResult[] = [];
     try {
       for (const variant of WRONG) {
@@ -392,7 +389,6 @@ export const redisBlocking: Scenario = {
         results.push({ variant, wrong, right });
       }
     } finally {
-      observer.disconnect();
       await server.stop();
     }
     return {

@@ -7,6 +7,7 @@ import { type Context, ContextError, background, now, withTimeout } from "../cor
 import { startTimer } from "../core/internal.js";
 import type * as GrpcIo from "../io/grpc/index.js";
 import { sleep } from "../sync/sleep.js";
+import { raceTimer } from "./race-timer.js";
 
 /**
  * How a caller bounds its call to A.
@@ -277,23 +278,4 @@ function shutdown(server: Grpc.Server): Promise<void> {
       resolve();
     });
   });
-}
-
-/**
- * The usual hand-made timeout (the "race" variant): `work` raced against a timer that rejects with
- * `Error("timed out after <ms> ms")`. The caller is released; the loser keeps running, which is
- * the point.
- */
-async function raceTimer<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const giveUp = new Promise<never>((_, reject) => {
-    // A user's plain setTimeout, on purpose: this is the code the "race" variant shows failing.
-    // eslint-disable-next-line no-restricted-globals
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, giveUp]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

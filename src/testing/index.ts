@@ -59,3 +59,9 @@ export {
   type RedisClusterOptions,
 } from "./redis-cluster.js";
 export { isBlocked, redisClients, type RedisClientEntry } from "./redis-clients.js";
+export {
+  hasProcessTable,
+  processGroupAlive,
+  processesWithEnv,
+  type ProcessEntry,
+} from "./processes.js";

@@ -1,5 +1,5 @@
 // The package as `npm pack` makes it, and scratch consumer projects that install it the way npm
-// would, offline: the tarball is extracted into node_modules/timebound and the runtime dependency
+// would, offline: the tarball is extracted into node_modules/timebound and the runtime dependencies
 // and the optional peers a test needs are linked from this checkout's node_modules.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -174,7 +174,7 @@ function linkFromCheckout(project: string, name: string): void {
 
 /**
  * A scratch project with the packed timebound installed: extracted into
- * node_modules/timebound, its dependency pprof-format and the given `links` (optional peers,
+ * node_modules/timebound, its runtime dependencies and the given `links` (optional peers,
  * type packages) linked from this checkout. `files` are written into the project.
  */
 export function consumer(
@@ -187,7 +187,10 @@ export function consumer(
   mkdirSync(target, { recursive: true });
   const x = run("tar", ["-xzf", tarball, "-C", target, "--strip-components=1"], { cwd: project });
   if (x.status !== 0) throw new Error(`tar failed: ${x.stderr}`);
-  for (const dep of ["pprof-format", ...(options.links ?? [])]) linkFromCheckout(project, dep);
+  const dependencies = Object.keys(
+    (pack().manifest.dependencies as Record<string, string> | undefined) ?? {},
+  );
+  for (const dep of [...dependencies, ...(options.links ?? [])]) linkFromCheckout(project, dep);
   for (const [file, text] of Object.entries(options.files ?? {})) {
     mkdirSync(dirname(join(project, file)), { recursive: true });
     writeFileSync(join(project, file), text);

@@ -32,7 +32,12 @@ export {
   type PartialOutput,
 } from "./errors.js";
 export type { ProcessExit } from "./launch.js";
-export { KILL_WAIT_MS, type ProcessStop, type StopOutcome } from "./terminate.js";
+export {
+  KILL_WAIT_MS,
+  type ProcessStop,
+  type ProcessStopOutcome,
+  type StopOutcome,
+} from "./terminate.js";
 export { PROCESS_GROUPS } from "./group.js";
 export { PROCESS_DESCENDANTS } from "./descendants.js";
 export {

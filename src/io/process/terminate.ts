@@ -21,7 +21,10 @@ import type { ProcessTree } from "./group.js";
  * if (outcome === "killed") log.warn("the build ignored SIGTERM");
  * ```
  */
-export type StopOutcome = "exited" | "terminated" | "killed" | "survived";
+export type ProcessStopOutcome = "exited" | "terminated" | "killed" | "survived";
+
+/** @deprecated use {@link ProcessStopOutcome} (the same type; renamed to say what stopped). */
+export type StopOutcome = ProcessStopOutcome;
 
 /**
  * What `stopped` resolves with.
@@ -34,7 +37,7 @@ export type StopOutcome = "exited" | "terminated" | "killed" | "survived";
  */
 export interface ProcessStop {
   /** How the processes stopped. */
-  readonly outcome: StopOutcome;
+  readonly outcome: ProcessStopOutcome;
   /** Milliseconds from the first signal until no process was left; undefined when nothing was signalled, or for `"survived"`. */
   readonly afterMs: number | undefined;
 }
