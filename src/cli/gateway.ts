@@ -5,15 +5,18 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { moduleFile } from "../core/internal.js";
 import type { Command } from "./command.js";
 import type { CliIO } from "./io.js";
 
 const FORWARDED = ["SIGHUP", "SIGTERM", "SIGINT"] as const;
 
 /** @internal The gateway's CLI script, or undefined when @timebound/gateway is not installed. */
-export function gatewayBin(from: string = import.meta.url): string | undefined {
+export function gatewayBin(from: string | undefined = moduleFile()): string | undefined {
   try {
-    const manifest = createRequire(from).resolve("@timebound/gateway/package.json");
+    // Resolved from this file (both builds), else from the working directory.
+    const base = from ?? join(process.cwd(), "index.js");
+    const manifest = createRequire(base).resolve("@timebound/gateway/package.json");
     const bin = join(dirname(manifest), "bin", "timebound-gateway.js");
     return existsSync(bin) ? bin : undefined;
   } catch {

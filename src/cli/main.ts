@@ -6,6 +6,7 @@ import type { CliIO } from "./io.js";
 import { labCommand } from "./lab.js";
 import { UsageError } from "./usage-error.js";
 
+/** @internal The launcher builds its IO with this. */
 export { processIO } from "./io.js";
 
 const helpCommand: Command = {

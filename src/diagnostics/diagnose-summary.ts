@@ -5,8 +5,9 @@ import { plural } from "./format.js";
 import type { Finding } from "./model.js";
 
 /**
- * @internal What `runDiagnose` prints when the program has ended: the first twenty findings, then
- * the files of each report folder.
+ * What `runDiagnose` prints when the program has ended: the first twenty findings, then the
+ * files of each report folder. Public through the diagnostics entry's deprecated alias, so its
+ * declaration must survive stripInternal.
  */
 export function diagnoseSummary(dirs: readonly string[], findings: readonly Finding[]): string {
   if (dirs.length === 0) {

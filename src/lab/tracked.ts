@@ -143,4 +143,5 @@ export function dumpSentences(
   return [dumpSentence("wrong", wrong.dump), dumpSentence("right", right.dump)];
 }
 
+/** @internal Row builders, for scenarios that import them from here. */
 export { numberRow, textRow } from "./rows.js";
