@@ -37,7 +37,7 @@ export type {
   TrackOptions,
 } from "./options.js";
 export { ENV_VARS, optionsFromEnv } from "./env.js";
-export { type Tracking, activeTracking, isTracking, snapshot, track } from "./track.js";
+export { type Tracking, activeTracking, isTracking, longLived, snapshot, track } from "./track.js";
 export { DUMP_SIGNALS } from "./options.js";
 export { type TextReportOptions, NOT_TRACKING, toTextReport } from "./report-text.js";
 export {

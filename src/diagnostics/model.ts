@@ -58,6 +58,13 @@ export type FindingKind =
   | "never-canceled"
   /** A context garbage-collected without having been canceled: proof of a lost cancel. */
   | "collected-uncanceled"
+  /**
+   * A context whose holder never called `cancel()`: it ended by its own deadline or an
+   * ancestor's end, or was still live at exit (go vet's lostcancel, proven from the run).
+   */
+  | "lost-cancel"
+  /** A timer that re-arms itself from its own callback and is still armed: a runaway loop. */
+  | "timer-loop"
   /** An operation still running N ms after its context ended. */
   | "ignored-cancellation"
   /** A timer or ticker still armed after its context ended. */

@@ -72,6 +72,13 @@ export interface TrackOptions {
   readonly dumpSignal?: NodeJS.Signals | false;
   /** Bounds applied to snapshots taken for dumps and the HTTP handler. */
   readonly bounds?: SnapshotBounds;
+  /**
+   * Names of contexts meant to live as long as the process (a server's root context, a worker
+   * pool's): never reported as lost or never canceled. `*` matches any run of characters
+   * (`"server*"`). Their children are still judged. The same can be said in code with
+   * `longLived(ctx)`. Default none.
+   */
+  readonly longLived?: readonly string[];
 }
 
 /** How much a snapshot may hold; what does not fit is counted in `omitted`. */
@@ -89,8 +96,10 @@ export type ResolvedBounds = Required<SnapshotBounds>;
 
 /** {@link TrackOptions} with every default filled in, as tracking runs with them. */
 export interface ResolvedTrackOptions extends Required<
-  Omit<TrackOptions, "reportDir" | "bounds" | "neverCancelledMs">
+  Omit<TrackOptions, "reportDir" | "bounds" | "neverCancelledMs" | "longLived">
 > {
+  /** {@link TrackOptions.longLived}: the name patterns, [] when none were given. */
+  readonly longLived: readonly string[];
   /** {@link TrackOptions.reportDir}: undefined when none was given. */
   readonly reportDir: string | undefined;
   /** {@link TrackOptions.bounds}, filled in. */
@@ -120,7 +129,7 @@ export const DUMP_SIGNALS: readonly NodeJS.Signals[] = (
   ["SIGUSR2", "SIGUSR1", "SIGHUP", "SIGWINCH", "SIGINFO", "SIGPWR", "SIGBREAK"] as const
 ).filter((name) => name in constants.signals);
 
-const DEFAULTS: Omit<ResolvedTrackOptions, "reportDir" | "bounds"> = {
+const DEFAULTS: Omit<ResolvedTrackOptions, "reportDir" | "bounds" | "longLived"> = {
   neverCanceledMs: 60_000,
   ignoredCancellationMs: 1_000,
   lateDeadlineMs: 50,
@@ -156,6 +165,7 @@ const TRACK_OPTIONS = [
   "dumpOnExit",
   "dumpSignal",
   "bounds",
+  "longLived",
 ] as const satisfies readonly (keyof TrackOptions)[];
 
 const BOUNDS = [
@@ -163,6 +173,27 @@ const BOUNDS = [
   "maxOperations",
   "maxFindings",
 ] as const satisfies readonly (keyof SnapshotBounds)[];
+
+/**
+ * @internal A test of a context's name against {@link TrackOptions.longLived}'s patterns.
+ *
+ * @example
+ * ```ts
+ * longLivedMatcher(["server*"])("server-main"); // true
+ * ```
+ */
+export function longLivedMatcher(
+  patterns: readonly string[],
+): (name: string | undefined) => boolean {
+  if (patterns.length === 0) return () => false;
+  const escape = (p: string): string =>
+    p
+      .split("*")
+      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+      .join(".*");
+  const re = new RegExp(`^(?:${patterns.map(escape).join("|")})$`);
+  return (name) => name !== undefined && re.test(name);
+}
 
 /** How option `key` is named in messages: `options.x`, or the environment variable that set it. */
 type Label = (key: string) => string;
@@ -236,7 +267,14 @@ export function resolveTrackOptions(
       label,
     );
   }
+  const longLived: unknown = o.longLived ?? [];
+  if (!Array.isArray(longLived) || longLived.some((p) => typeof p !== "string" || p === "")) {
+    throw invalidType(
+      `${fn}: ${label("longLived")} must be an array of context names (\`*\` matches any run of characters), got ${describeValue(longLived)}`,
+    );
+  }
   return {
+    longLived: longLived as string[],
     neverCanceledMs: ms("neverCanceledMs"),
     ignoredCancellationMs: ms("ignoredCancellationMs"),
     lateDeadlineMs: ms("lateDeadlineMs"),

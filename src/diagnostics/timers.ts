@@ -4,7 +4,8 @@ import { contextState } from "../core/introspect.js";
 import { promisify } from "node:util";
 import { containExceptions } from "./contain.js";
 import { type ContextRecord, EventLog, Holds, nodeOf } from "./records.js";
-import { StackRef } from "./stacks.js";
+import type { Frame } from "./model.js";
+import { StackRef, formatFrame } from "./stacks.js";
 import type { Tracker } from "./tracker.js";
 
 /** @internal */
@@ -33,6 +34,39 @@ export interface LateTimerEvent {
   readonly stack: StackRef;
 }
 
+/**
+ * @internal A `setTimeout` that re-arms itself from its own callback (the same call site, called
+ * while the timer it made runs): a loop, the seed's recursive `time.AfterFunc`.
+ */
+export interface TimerLoop {
+  readonly kind: TimerKind;
+  /** Where the loop re-arms (the stack of its first re-arm). */
+  readonly stack: StackRef;
+  /** Where the loop's first timer was made, when that one was sampled. */
+  readonly start: readonly Frame[] | undefined;
+  readonly context: ContextRecord | undefined;
+  readonly contextName: string | undefined;
+  readonly firstAt: number;
+  lastAt: number;
+  rearms: number;
+  delayMs: number;
+  /** The loop's latest timer: while it is armed, the loop goes on. */
+  last: WeakRef<object>;
+}
+
+/** What a wrapped `setTimeout` callback knows about the timer it belongs to. */
+interface TimerRun {
+  /** Innermost frame of the call that made it, when known (made inside another timer's callback). */
+  site: string | undefined;
+  stack: StackRef | undefined;
+  /** Its creation stack, when it was sampled. */
+  start: StackRef | undefined;
+  loop: TimerLoop | undefined;
+}
+
+/** The `setTimeout` whose callback is running right now (synchronously), if any. */
+let runningTimer: TimerRun | undefined;
+
 /** The timer functions as Node installed them, put back when tracking stops. */
 const nodeTimers = {
   setTimeout: globalThis.setTimeout,
@@ -52,6 +86,7 @@ export const originalTimers = {
     nodeTimers.setInterval(callback, capDelay(intervalMs)),
   setImmediate: nodeTimers.setImmediate,
   clearInterval: globalThis.clearInterval,
+  clearTimeout: globalThis.clearTimeout,
 };
 
 type TimerFunction = (...args: unknown[]) => object;
@@ -78,6 +113,10 @@ function isArmed(timer: object | undefined): boolean {
  */
 export class TimerWatch {
   readonly late: EventLog<LateTimerEvent>;
+  readonly #loops = new Map<string, TimerLoop>();
+  #loopWindowStart = 0;
+  #loopCaptures = 0;
+  readonly #maxLoops: number;
   readonly #sampled = new Map<number, TimerRecord>();
   #calls = 0;
   #lateWindowStart = 0;
@@ -95,6 +134,7 @@ export class TimerWatch {
 
   constructor(tracker: Tracker, sampleEvery: number, maxTimers: number, maxEvents: number) {
     this.late = new EventLog(maxEvents);
+    this.#maxLoops = maxEvents;
     this.#tracker = tracker;
     this.#sampleEvery = sampleEvery;
     this.#maxTimers = maxTimers;
@@ -105,9 +145,33 @@ export class TimerWatch {
     for (const kind of ["setTimeout", "setInterval", "setImmediate"] as const) {
       const original = globals[kind];
       const watch = containExceptions(`${kind} wrapper`, this.#onCreated.bind(this));
+      const onRearm = containExceptions(`${kind} loop watch`, this.#onRearm.bind(this));
       const wrapper = function (this: unknown, ...args: unknown[]): object {
+        const callback = args[0];
+        const parent = runningTimer;
+        let run: TimerRun | undefined;
+        if (kind === "setTimeout" && typeof callback === "function") {
+          const self: TimerRun = {
+            site: undefined,
+            stack: undefined,
+            start: undefined,
+            loop: undefined,
+          };
+          run = self;
+          args[0] = function (this: unknown, ...callbackArgs: unknown[]): unknown {
+            const previous = runningTimer;
+            runningTimer = self;
+            try {
+              return Reflect.apply(callback, this, callbackArgs);
+            } finally {
+              runningTimer = previous;
+            }
+          };
+        }
         const timer: object = Reflect.apply(original, this, args);
-        watch(kind, timer, args[1], wrapper);
+        watch(kind, timer, args[1], wrapper, run);
+        if (run !== undefined && parent !== undefined)
+          onRearm(timer, args[1], wrapper, run, parent);
         return timer;
       };
       Object.defineProperty(wrapper, "name", { value: kind });
@@ -159,8 +223,81 @@ export class TimerWatch {
     return out;
   }
 
-  /** `wrapper` is left out of captured stacks, so they start at whoever called the timer. */
-  #onCreated(kind: TimerKind, timer: object, delay: unknown, wrapper: TimerFunction): void {
+  /** Timer loops still going (their latest timer is armed). */
+  loops(): TimerLoop[] {
+    return [...this.#loops.values()].filter((loop) => isArmed(loop.last.deref()));
+  }
+
+  /**
+   * A `setTimeout` called while another one's callback runs. Its call site is captured
+   * (rate-limited; beyond the budget a timer made by a known loop's callback is taken to continue
+   * it): the same site as the running timer's is a loop.
+   */
+  #onRearm(
+    timer: object,
+    delay: unknown,
+    wrapper: TimerFunction,
+    run: TimerRun,
+    parent: TimerRun,
+  ): void {
+    if (this.#installed.setTimeout === undefined) return;
+    const t = now();
+    if (t - this.#loopWindowStart >= 1_000) {
+      this.#loopWindowStart = t;
+      this.#loopCaptures = 0;
+    }
+    let site: string | undefined;
+    let stack: StackRef | undefined;
+    if (this.#loopCaptures < LATE_CAPTURES_PER_SECOND) {
+      this.#loopCaptures++;
+      stack = StackRef.capture(wrapper);
+      const top = stack.parsed.frames[0];
+      if (top === undefined || stack.parsed.internal) return;
+      site = formatFrame(top);
+    } else if (parent.loop !== undefined) {
+      site = parent.site;
+      stack = parent.stack;
+    }
+    run.site = site;
+    run.stack = stack;
+    if (site === undefined || stack === undefined || site !== parent.site) return;
+    let loop = parent.loop ?? this.#loops.get(site);
+    if (loop === undefined) {
+      if (this.#loops.size >= this.#maxLoops) return;
+      const ambient = current();
+      const node = ambient === undefined ? null : nodeOf(ambient);
+      loop = {
+        kind: "setTimeout",
+        stack: parent.stack ?? stack,
+        start: parent.start?.frames,
+        context: node === null ? undefined : this.#tracker.recordFor(node),
+        contextName: ambient?.name ?? node?.name ?? undefined,
+        firstAt: t,
+        lastAt: t,
+        rearms: 1,
+        delayMs: typeof delay === "number" ? delay : 0,
+        last: new WeakRef(timer),
+      };
+      this.#loops.set(site, loop);
+    } else {
+      loop.rearms++;
+      loop.lastAt = t;
+      loop.last = new WeakRef(timer);
+    }
+    run.loop = loop;
+  }
+
+  /**
+   * `wrapper` is left out of captured stacks, so they start at whoever called the timer. A sampled
+   * `setTimeout`'s stack is kept on its `run`, as where a loop it starts began.
+   */
+  #onCreated(
+    kind: TimerKind,
+    timer: object,
+    delay: unknown,
+    wrapper: TimerFunction,
+    run: TimerRun | undefined,
+  ): void {
     if (this.#installed[kind] === undefined) return; // uninstalled, but someone wrapped us
     const ambient = current();
     const state = ambient === undefined ? undefined : contextState(ambient);
@@ -173,6 +310,7 @@ export class TimerWatch {
       return;
     }
     const id = this.#tracker.newId();
+    const stack = StackRef.capture(wrapper);
     this.#sampled.set(id, {
       id,
       kind,
@@ -181,8 +319,9 @@ export class TimerWatch {
       contextName: ambient?.name ?? node?.name ?? undefined,
       createdAt: now(),
       delayMs: typeof delay === "number" ? delay : 0,
-      stack: StackRef.capture(wrapper),
+      stack,
     });
+    if (run !== undefined) run.start = stack;
   }
 
   // Most timers fire or are cleared soon after they are made: forget them as the list grows,
