@@ -3,7 +3,7 @@ import type { LateDeadlineEvent } from "./lateness.js";
 import type { Finding, FindingKind, Frame } from "./model.js";
 import { type LostCancels, type Overruns, contextKey, isHeldByProgram, p99 } from "./history.js";
 import type { ContextRecord, OperationRecord } from "./records.js";
-import { type ParsedStack, formatFrame, madeByProgram } from "./stacks.js";
+import { type ParsedStack, formatFrame, isOwnFrame, madeByProgram } from "./stacks.js";
 import type { LateTimerEvent, TimerLoop, TimerRecord } from "./timers.js";
 import type { CollectedEvent } from "./tracker.js";
 import type { SeriesVerdict } from "./verdict.js";
@@ -234,7 +234,8 @@ function finishedOverruns(input: AnalysisInput): Finding[] {
 
 function timerLoops(input: AnalysisInput): Finding[] {
   return (input.timerLoops ?? []).map((loop): Finding => {
-    const frames = loop.stack.frames;
+    // The tracking wrapper around the callback sits between the re-arm and its caller.
+    const frames = loop.stack.frames.filter((f) => !isOwnFrame(f));
     const inside =
       loop.contextName === undefined && loop.context === undefined
         ? "with no context"

@@ -2,7 +2,6 @@
 // called cancel() (lost cancels) and operations that finished after their context had ended
 // (ignored cancellation). A snapshot of live things misses both once the run is over.
 import type { ContextRecord, OperationRecord } from "./records.js";
-import { madeByProgram } from "./stacks.js";
 
 /** Kinds of context whose holder is handed a cancel function and must call it (Go's lostcancel). */
 const HELD_KINDS = new Set([
@@ -27,10 +26,15 @@ export interface LostCancelGroup {
   byAncestor: number;
 }
 
-/** @internal Whether the program must cancel this context itself: one it made, of a held kind. */
+/**
+ * @internal Whether the program must cancel this context itself: one of a held kind that the
+ * program made by calling the core (not one an adapter or a policy made on its behalf, whose
+ * cancel is timebound's job), and not declared long-lived.
+ */
 export function isHeldByProgram(record: ContextRecord): boolean {
   if (!HELD_KINDS.has(record.kind) || record.longLived || record.stack === undefined) return false;
-  return madeByProgram(record.stack.parsed);
+  const parsed = record.stack.parsed;
+  return parsed.frames.length > 0 && (parsed.calledLayer ?? "core") === "core";
 }
 
 /** @internal The grouping key of a context: its stack, kind and name. */
