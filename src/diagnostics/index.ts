@@ -29,6 +29,7 @@ export type {
   Snapshot,
   TrackedContext,
   TrackedOperation,
+  TimelineEntry,
 } from "./model.js";
 export type {
   ResolvedBounds,
@@ -61,6 +62,7 @@ export { type DiagnoseOptions, type DiagnoseResult, runDiagnose } from "./diagno
 export { ProgramStartError } from "./program-start-error.js";
 export { type ParsedStack, formatFrame, parseStack } from "./stacks.js";
 export { toPprof, toPprofSync } from "./pprof.js";
+export { type TraceEvent, toTraceEvents } from "./trace.js";
 export { type FoldOptions, toFolded } from "./folded.js";
 export { type FlameGraphOptions, toFlameGraphHtml } from "./flamegraph.js";
 export { type GrowthSvgOptions, toGrowthCsv, toGrowthSvg } from "./curves.js";

@@ -46,6 +46,9 @@ export class ContextRecord {
 
 /** @internal An operation in progress: a primitive's wait, an adapter's work, an ambient fetch. */
 export class OperationRecord {
+  /** Monotonic time it ended; undefined while it runs. */
+  endedAt: number | undefined = undefined;
+
   constructor(
     readonly id: number,
     readonly kind: string,

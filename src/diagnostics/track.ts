@@ -14,6 +14,7 @@ import {
 import { Sampler } from "./sampler.js";
 import { installDumpTriggers } from "./signals.js";
 import { buildSnapshot, emptySnapshot } from "./snapshot.js";
+import { buildTimeline } from "./timeline.js";
 import { TimerWatch } from "./timers.js";
 import { Tracker } from "./tracker.js";
 import { MIN_VERDICT_SPAN_MS, growthVerdict } from "./verdict.js";
@@ -163,8 +164,16 @@ export class Tracking {
     // Every dump is a point on the curves: a short run gets one at start, each dump and exit.
     if (!this.#stopped) this.sampler.sample();
     const input = this.analysisInput();
+    const history = this.tracker.timeline;
+    const timeline = buildTimeline(
+      history.toArray(),
+      history.total,
+      [...this.tracker.contexts.values(), ...this.tracker.operations.values()],
+      history.capacity,
+    );
     return buildSnapshot(
       {
+        timeline,
         trackingSince: this.since,
         contexts: this.tracker.contexts.values(),
         contextCount: this.tracker.contexts.size,

@@ -16,6 +16,16 @@ import { LostCancels, Overruns } from "./history.js";
 import { ContextRecord, EventLog, Holds, OperationRecord, nodeOf } from "./records.js";
 import { StackRef } from "./stacks.js";
 
+/** @internal A deadline timer that fired, for the timeline. */
+export interface DeadlineFiring {
+  readonly at: number;
+  readonly lateByMs: number;
+  readonly context: ContextRecord | undefined;
+}
+
+/** The timeline keeps this many entries per `maxEvents` (10,000 by default). */
+const TIMELINE_EVENTS_PER_EVENT = 10;
+
 /** @internal A context that was garbage-collected while live: nobody called its cancel. */
 export interface CollectedEvent {
   readonly record: ContextRecord;
@@ -48,6 +58,11 @@ export class Tracker {
   readonly lostCancels: LostCancels;
   /** Operations that finished after their context ended, by stack. */
   readonly overruns: Overruns;
+  /**
+   * The run's history for the timeline: contexts and (sampled or adapter) operations as they
+   * end, and deadline firings; the most recent are kept.
+   */
+  readonly timeline: EventLog<ContextRecord | OperationRecord | DeadlineFiring>;
   readonly startedAt = now();
   readonly #byContext = new WeakMap<object, ContextRecord>();
   readonly #byOperation = new WeakMap<object, OperationRecord>();
@@ -72,6 +87,7 @@ export class Tracker {
     isLongLived: (name: string | undefined) => boolean = () => false,
   ) {
     this.collected = new EventLog(maxEvents);
+    this.timeline = new EventLog(maxEvents * TIMELINE_EVENTS_PER_EVENT);
     this.lostCancels = new LostCancels(ignoredCancellationMs, maxEvents);
     this.overruns = new Overruns(ignoredCancellationMs, maxEvents);
     this.#waitSampleEvery = waitSampleEvery;
@@ -161,7 +177,16 @@ export class Tracker {
 
   endOperation(record: OperationRecord): void {
     this.operations.delete(record.id);
-    this.overruns.finished(record, now());
+    record.endedAt = now();
+    this.overruns.finished(record, record.endedAt);
+    if (record.stack !== StackRef.NONE) this.timeline.push(record);
+  }
+
+  /** A deadline timer fired, `lateByMs` late: a mark on the timeline. */
+  deadlineFired(context: object, lateByMs: number): void {
+    const node = nodeOf(context);
+    const record = node === null ? undefined : this.#byContext.get(node);
+    this.timeline.push({ at: now(), lateByMs, context: record });
   }
 
   readonly #onCreated = containExceptions(
@@ -205,6 +230,7 @@ export class Tracker {
       record.endedBy =
         s.origin !== context ? "ancestor" : s.state === "canceled" ? "cancel" : "deadline";
     }
+    if (record.listed) this.timeline.push(record);
     if (record.endedBy === "cancel") record.released = true;
     else if (record.endedBy !== undefined) this.lostCancels.ended(record, record.endedAt);
     if (record.listed) {
