@@ -31,6 +31,8 @@ export const ENV_VARS = {
   TIMEBOUND_FETCH: ["fetch", "flag"],
   /** Sets {@link TrackOptions.sampleIntervalMs}: a number. */
   TIMEBOUND_SAMPLE_INTERVAL_MS: ["sampleIntervalMs", "number"],
+  /** Sets {@link TrackOptions.growthMinRunMs}: a number. */
+  TIMEBOUND_GROWTH_MIN_RUN_MS: ["growthMinRunMs", "number"],
   /** Sets {@link TrackOptions.maxSamples}: a number. */
   TIMEBOUND_MAX_SAMPLES: ["maxSamples", "number"],
   /** Sets {@link TrackOptions.blockingStacks}: 1 or 0. */

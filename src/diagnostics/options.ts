@@ -46,6 +46,11 @@ export interface TrackOptions {
   readonly fetch?: boolean;
   /** Interval of the growth samples (heap, RSS, handles, live counts). Default 10,000; 10..1e9. */
   readonly sampleIntervalMs?: number;
+  /**
+   * No growth verdict on samples spanning less than this many ms: a short run's warm-up (code
+   * compiled, caches and pools filling) rises like a leak. Default 30,000; 0..1e9.
+   */
+  readonly growthMinRunMs?: number;
   /** Growth samples kept (the oldest are dropped). Default 360 (an hour at 10 s); 2..1e6. */
   readonly maxSamples?: number;
   /**
@@ -138,6 +143,7 @@ const DEFAULTS: Omit<ResolvedTrackOptions, "reportDir" | "bounds" | "longLived">
   waitSampleEvery: 8,
   fetch: true,
   sampleIntervalMs: 10_000,
+  growthMinRunMs: 30_000,
   maxSamples: 360,
   blockingStacks: false,
   maxEvents: 1_000,
@@ -157,6 +163,7 @@ const TRACK_OPTIONS = [
   "waitSampleEvery",
   "fetch",
   "sampleIntervalMs",
+  "growthMinRunMs",
   "maxSamples",
   "blockingStacks",
   "maxEvents",
@@ -237,8 +244,9 @@ export function resolveTrackOptions(
   const o = optionsObject(options, fn, TRACK_OPTIONS);
   const number = (key: keyof typeof DEFAULTS, range: Range): number =>
     checkNumber(pick(o[key], DEFAULTS[key]), fn, label(key), range);
-  const ms = (key: "neverCanceledMs" | "ignoredCancellationMs" | "lateDeadlineMs"): number =>
-    number(key, { min: 0, max: 1e9 });
+  const ms = (
+    key: "neverCanceledMs" | "ignoredCancellationMs" | "lateDeadlineMs" | "growthMinRunMs",
+  ): number => number(key, { min: 0, max: 1e9 });
   const int = (
     key: "timerSampleEvery" | "waitSampleEvery" | "maxSamples" | "maxEvents" | "maxTimers",
     min: number,
@@ -283,6 +291,7 @@ export function resolveTrackOptions(
     waitSampleEvery: int("waitSampleEvery", 1, 1e6),
     fetch: flag("fetch"),
     sampleIntervalMs: number("sampleIntervalMs", { min: 10, max: 1e9 }),
+    growthMinRunMs: ms("growthMinRunMs"),
     maxSamples: int("maxSamples", 2, 1e6),
     blockingStacks: flag("blockingStacks"),
     maxEvents: int("maxEvents", 1, 1e6),

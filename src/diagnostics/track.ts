@@ -17,7 +17,7 @@ import { buildSnapshot, emptySnapshot } from "./snapshot.js";
 import { buildTimeline } from "./timeline.js";
 import { TimerWatch } from "./timers.js";
 import { Tracker } from "./tracker.js";
-import { MIN_VERDICT_SPAN_MS, growthVerdict } from "./verdict.js";
+import { growthVerdict } from "./verdict.js";
 
 /** Something to undo when tracking stops (the exit and signal dumps install one). */
 type Teardown = () => void;
@@ -147,7 +147,7 @@ export class Tracking {
       lateTimers: logged(this.timers?.late),
       collected: logged(this.tracker.collected),
       lateDeadlines: logged(this.lateness.events),
-      verdicts: growthVerdict(samples, { minDurationMs: MIN_VERDICT_SPAN_MS }),
+      verdicts: growthVerdict(samples, { minDurationMs: this.options.growthMinRunMs }),
     };
   }
 
@@ -165,10 +165,14 @@ export class Tracking {
     if (!this.#stopped) this.sampler.sample();
     const input = this.analysisInput();
     const history = this.tracker.timeline;
+    const { contexts, operations } = this.tracker;
     const timeline = buildTimeline(
       history.toArray(),
       history.total,
-      [...this.tracker.contexts.values(), ...this.tracker.operations.values()],
+      (function* () {
+        yield* contexts.values();
+        yield* operations.values();
+      })(),
       history.capacity,
     );
     return buildSnapshot(

@@ -86,16 +86,10 @@ export interface GrowthVerdictOptions {
   /**
    * Samples spanning less than this many ms give "insufficient-data": a short run's warm-up
    * (code compiled, caches and pools filling) rises like a leak. Default 0; 0 to 1e9. Tracking
-   * judges its own samples with {@link MIN_VERDICT_SPAN_MS}.
+   * judges its own samples with its `growthMinRunMs` option (30 s by default).
    */
   readonly minDurationMs?: number;
 }
-
-/**
- * @internal The shortest run tracking gives a growth verdict on (30 s), with at least
- * {@link GrowthVerdictOptions.minSamples} samples.
- */
-export const MIN_VERDICT_SPAN_MS = 30_000;
 
 /** @internal Default of {@link GrowthVerdictOptions.minBytes}. */
 export const MIN_LEAK_BYTES = 1024 * 1024;
