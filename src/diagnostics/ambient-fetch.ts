@@ -60,7 +60,7 @@ export class AmbientFetchWatch {
       startOp(() => (op = operationFor(wrapper)));
       if (op === undefined) return Reflect.apply(original, this, args);
       const run: FetchRun = { op, onWire: 0, seenOnWire: false, settled: false, ended: false };
-      const pending = runs.run(run, () => Reflect.apply(original, this, args) as ReturnType<Fetch>);
+      const pending = runs.run<ReturnType<Fetch>>(run, () => Reflect.apply(original, this, args));
       pending.then(
         () => {
           run.settled = true;

@@ -162,7 +162,7 @@ export class TimerWatch {
             const previous = runningTimer;
             runningTimer = self;
             try {
-              return Reflect.apply(callback, this, callbackArgs);
+              return Reflect.apply(callback, this, callbackArgs) as unknown;
             } finally {
               runningTimer = previous;
             }

@@ -66,7 +66,7 @@ describe("lost cancels, proven from history", () => {
     assert.equal(lost(t, "late"), undefined, "a late cancel() releases it");
   });
 
-  it("children ended by their parent's cancel are lost; the parent, canceled, is not", async () => {
+  it("children ended by their parent's cancel are lost; the parent, canceled, is not", () => {
     const t = start({ ignoredCancellationMs: 0 });
     const parent = withCancel(background(), { name: "parent" });
     for (let i = 0; i < 3; i++) withCancel(parent, { name: "child" });
@@ -210,7 +210,7 @@ describe("growth verdicts on a short run", () => {
     assert.equal(growthVerdict(samples).find((v) => v.series === "liveContexts")?.verdict, "leak");
   });
 
-  it("samples a short run often enough for a curve, and every snapshot adds a point", async () => {
+  it("samples a short run often enough for a curve, and every snapshot adds a point", () => {
     const t = start();
     assert.equal(t.sampler.nextIntervalMs(), 250, "a fresh run samples every 250 ms");
     const before = t.samples().length;
