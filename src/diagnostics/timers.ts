@@ -5,7 +5,8 @@ import { promisify } from "node:util";
 import { containExceptions } from "./contain.js";
 import { type ContextRecord, EventLog, Holds, nodeOf } from "./records.js";
 import type { Frame } from "./model.js";
-import { StackRef, formatFrame } from "./stacks.js";
+import { StackRef, isOwnFrame } from "./stacks.js";
+import { fileURLToPath } from "node:url";
 import type { Tracker } from "./tracker.js";
 
 /** @internal */
@@ -62,6 +63,31 @@ interface TimerRun {
   /** Its creation stack, when it was sampled. */
   start: StackRef | undefined;
   loop: TimerLoop | undefined;
+}
+
+/**
+ * `file:line:col` of whoever called `below`, read from V8's structured call sites; undefined when
+ * that is timebound's own code or unknown.
+ */
+function rawCallSite(below: TimerFunction): string | undefined {
+  const holder: { stack?: unknown } = {};
+  // Saved as a value and put back as it was (a property, not a method called on its own).
+  const prepare: unknown = Reflect.get(Error, "prepareStackTrace");
+  const limit = Error.stackTraceLimit;
+  try {
+    Error.prepareStackTrace = (_err, sites) => sites;
+    Error.stackTraceLimit = 1;
+    Error.captureStackTrace(holder, below);
+    const site = (holder.stack as NodeJS.CallSite[] | undefined)?.[0];
+    const file = site?.getFileName() ?? undefined;
+    if (site === undefined || file === undefined) return undefined;
+    const path = file.startsWith("file://") ? fileURLToPath(file) : file;
+    if (isOwnFrame({ functionName: "", file: path, line: 0, column: 0 })) return undefined;
+    return `${path}:${site.getLineNumber() ?? 0}:${site.getColumnNumber() ?? 0}`;
+  } finally {
+    Reflect.set(Error, "prepareStackTrace", prepare);
+    Error.stackTraceLimit = limit;
+  }
 }
 
 /** The `setTimeout` whose callback is running right now (synchronously), if any. */
@@ -250,10 +276,11 @@ export class TimerWatch {
     let stack: StackRef | undefined;
     if (this.#loopCaptures < LATE_CAPTURES_PER_SECOND) {
       this.#loopCaptures++;
+      // The call site from V8's raw call sites (no formatting, no source-map lookup: reading a
+      // stack per re-arm would itself hold up the loop); the stack is formatted only if reported.
+      site = rawCallSite(wrapper);
+      if (site === undefined) return;
       stack = StackRef.capture(wrapper);
-      const top = stack.parsed.frames[0];
-      if (top === undefined || stack.parsed.internal) return;
-      site = formatFrame(top);
     } else if (parent.loop !== undefined) {
       site = parent.site;
       stack = parent.stack;
