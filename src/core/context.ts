@@ -260,6 +260,8 @@ export class CancelContext implements CancelableContext, Link {
 
   cancel(cause?: unknown): void {
     if (this._state === LIVE) end(this, CANCELED, cause, this, 0);
+    else if (channels.cancelAfterEnd.hasSubscribers)
+      channels.cancelAfterEnd.publish({ context: this });
   }
 
   [Symbol.dispose](): void {

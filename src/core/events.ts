@@ -26,6 +26,13 @@ export const channels = {
   opStart: diagnosticsChannel.channel("timebound:op:start"),
   /** {@link OperationEndMessage}: that operation stopped (done, or its context ended). */
   opEnd: diagnosticsChannel.channel("timebound:op:end"),
+  /**
+   * {@link CancelAfterEndMessage}: `cancel()` (or dispose) was called on a context that had already
+   * ended, as `using` and `finally { cancel() }` do once its deadline fired or its parent ended. With
+   * `context:ended` (whose origin says whether `cancel()` ended it), it tells a holder that released
+   * its context from one that never did (a lost cancel).
+   */
+  cancelAfterEnd: diagnosticsChannel.channel("timebound:context:cancel-after-end"),
 } as const;
 
 /** An operation as diagnostics sees it: a sleep, a channel wait, a query, a fetch... */
@@ -88,6 +95,12 @@ export interface ContextEndedMessage {
   readonly error: Error;
   /** The cause, as `cause(context)` reports it; also read lazily. */
   readonly cause: unknown;
+}
+
+/** Published on `channels.cancelAfterEnd` when `cancel()` is called on an ended context. */
+export interface CancelAfterEndMessage {
+  /** The context, which had already ended. */
+  readonly context: Context;
 }
 
 /** Published on `channels.deadlineFired` when a context's deadline timer fires. */

@@ -38,6 +38,7 @@ export { now } from "./clock.js";
 export {
   channels,
   type ContextCreatedMessage,
+  type CancelAfterEndMessage,
   type ContextEndedMessage,
   type DeadlineFiredMessage,
   type OperationEndMessage,

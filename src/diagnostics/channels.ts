@@ -2,6 +2,7 @@
 // to the core's registry (`channels`, exported by `timebound`; docs/diagnostics-channels.md);
 // diagnostics publishes on none.
 import { channels } from "../core/index.js";
+import * as diagnosticsChannel from "node:diagnostics_channel";
 
 /** @internal The core's channels that tracking subscribes to while it runs. */
 export const listenedChannels = {
@@ -15,4 +16,17 @@ export const listenedChannels = {
   opStart: channels.opStart,
   /** `timebound:op:end` (`OperationEndMessage`): that operation stopped. */
   opEnd: channels.opEnd,
+  /** `timebound:context:cancel-after-end`: a holder's late cancel(), so not a lost cancel. */
+  cancelAfterEnd: channels.cancelAfterEnd,
+} as const;
+
+/**
+ * @internal undici's channels (Node's global `fetch`): a request made, and its end on the wire
+ * (the body's last byte, `trailers`) or its failure (`error`, an abort included), so that an
+ * ambient fetch is followed until its body is read or cut off.
+ */
+export const undiciChannels = {
+  create: diagnosticsChannel.channel("undici:request:create"),
+  trailers: diagnosticsChannel.channel("undici:request:trailers"),
+  error: diagnosticsChannel.channel("undici:request:error"),
 } as const;

@@ -8,6 +8,7 @@ import type { Snapshot } from "./model.js";
 import { toPprof, toPprofSync } from "./pprof.js";
 import { toJson } from "./report-json.js";
 import { toTextReport } from "./report-text.js";
+import { toTraceEvents } from "./trace.js";
 
 /** The files of a dump folder, each with a description of what it holds. */
 export const DUMP_FILES = {
@@ -19,6 +20,7 @@ export const DUMP_FILES = {
   "flamegraph.html": "self-contained flame graph (opens offline)",
   "growth.csv": "growth samples: heap, RSS, handles by type, live contexts and operations",
   "growth.svg": "the growth curves as a chart",
+  "timeline.json": "the run on a time axis (contexts, operations, deadlines, findings): Perfetto",
 } as const;
 
 /** The name of a file of a dump folder: a key of {@link DUMP_FILES}. */
@@ -54,6 +56,7 @@ const RENDERERS: readonly [DumpFile, Render][] = [
   ["flamegraph.html", (s) => toFlameGraphHtml(s, { title: title(s) })],
   ["growth.csv", (s) => toGrowthCsv(s.samples)],
   ["growth.svg", (s) => toGrowthSvg(s.samples)],
+  ["timeline.json", (s) => toTraceEvents(s)],
 ];
 
 function message(err: unknown): string {

@@ -3,7 +3,7 @@ import { type ResolvedTrackOptions, resolveTrackOptions } from "./options.js";
 
 /** Environment variables: `process.env`, or an object of the same shape. @inline */
 type Env = Readonly<Record<string, string | undefined>>;
-type Parse = "number" | "flag" | "string" | "signal";
+type Parse = "number" | "flag" | "string" | "signal" | "list";
 
 /**
  * The environment variables that configure tracking and the option each one sets (see
@@ -31,6 +31,8 @@ export const ENV_VARS = {
   TIMEBOUND_FETCH: ["fetch", "flag"],
   /** Sets {@link TrackOptions.sampleIntervalMs}: a number. */
   TIMEBOUND_SAMPLE_INTERVAL_MS: ["sampleIntervalMs", "number"],
+  /** Sets {@link TrackOptions.growthMinRunMs}: a number. */
+  TIMEBOUND_GROWTH_MIN_RUN_MS: ["growthMinRunMs", "number"],
   /** Sets {@link TrackOptions.maxSamples}: a number. */
   TIMEBOUND_MAX_SAMPLES: ["maxSamples", "number"],
   /** Sets {@link TrackOptions.blockingStacks}: 1 or 0. */
@@ -43,6 +45,8 @@ export const ENV_VARS = {
   TIMEBOUND_DUMP_ON_EXIT: ["dumpOnExit", "flag"],
   /** Sets {@link TrackOptions.dumpSignal}: a signal name, or "off". */
   TIMEBOUND_DUMP_SIGNAL: ["dumpSignal", "signal"],
+  /** Sets {@link TrackOptions.longLived}: context names separated by commas (`*` a wildcard). */
+  TIMEBOUND_LONG_LIVED: ["longLived", "list"],
   /** Sets {@link SnapshotBounds.maxContexts}: a number. */
   TIMEBOUND_MAX_CONTEXTS: ["bounds.maxContexts", "number"],
   /** Sets {@link SnapshotBounds.maxOperations}: a number. */
@@ -75,6 +79,11 @@ function parse(fn: string, name: string, raw: string, as: Parse): unknown {
       return raw === "off" ? false : raw;
     case "string":
       return raw;
+    case "list":
+      return raw
+        .split(",")
+        .map((p) => p.trim())
+        .filter((p) => p !== "");
   }
 }
 

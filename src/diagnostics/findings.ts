@@ -1,9 +1,10 @@
 import { contextLabel, formatAge, plural, round1 } from "./format.js";
 import type { LateDeadlineEvent } from "./lateness.js";
 import type { Finding, FindingKind, Frame } from "./model.js";
+import { type LostCancels, type Overruns, contextKey, isHeldByProgram, p99 } from "./history.js";
 import type { ContextRecord, OperationRecord } from "./records.js";
-import { type ParsedStack, formatFrame, madeByProgram } from "./stacks.js";
-import type { LateTimerEvent, TimerRecord } from "./timers.js";
+import { type ParsedStack, formatFrame, isOwnFrame, madeByProgram } from "./stacks.js";
+import type { LateTimerEvent, TimerLoop, TimerRecord } from "./timers.js";
 import type { CollectedEvent } from "./tracker.js";
 import type { SeriesVerdict } from "./verdict.js";
 
@@ -20,6 +21,14 @@ export interface Logged<T> {
  */
 export interface AnalysisInput {
   readonly now: number;
+  /** The process is exiting: what is still live will never be canceled. */
+  readonly final?: boolean;
+  /** Contexts whose holder never called cancel() (settled up to `now`). */
+  readonly lostCancels?: LostCancels;
+  /** Operations that finished after their context ended. */
+  readonly overruns?: Overruns;
+  /** Timer loops that re-arm themselves from their own callback. */
+  readonly timerLoops?: readonly TimerLoop[];
   readonly neverCanceledMs: number;
   readonly ignoredCancellationMs: number;
   /** Live contexts, oldest first. */
@@ -38,8 +47,10 @@ export interface AnalysisInput {
 /** Findings first by how sure and how serious they are, then by count. */
 const KIND_ORDER: readonly FindingKind[] = [
   "collected-uncanceled",
+  "lost-cancel",
   "ignored-cancellation",
   "leaked-timer",
+  "timer-loop",
   "never-canceled",
   "timer-growth",
   "growth",
@@ -94,7 +105,8 @@ function neverCanceled(input: AnalysisInput): Finding[] {
   for (const c of input.contexts) {
     // Oldest first: once one is too young, so are the rest.
     if (input.now - c.createdAt < input.neverCanceledMs) break;
-    if (c.deadline !== Infinity) continue;
+    if (c.deadline !== Infinity || c.longLived) continue;
+    if (input.final === true && isHeldByProgram(c)) continue; // a lost cancel, said once
     groups.add(stackOf(c), `${c.kind}\0${c.name ?? ""}`, c);
   }
   return groups.values().map(({ first, items }) => {
@@ -118,6 +130,7 @@ function collectedUncanceled(input: AnalysisInput): Finding[] {
   const groups = new Groups<CollectedEvent>();
   for (const e of input.collected.events) {
     const r = e.record;
+    if (r.longLived) continue;
     groups.add(stackOf(r), `${r.kind}\0${r.name ?? ""}`, e);
   }
   return groups.values().map(({ first, items }) => {
@@ -139,6 +152,107 @@ function collectedUncanceled(input: AnalysisInput): Finding[] {
         lastCollectedAgoMs: round1(last),
         totalCollectedUncanceled: input.collected.total,
       },
+    };
+  });
+}
+
+function lostCancels(input: AnalysisInput): Finding[] {
+  type Row = { first: ContextRecord; deadline: number; ancestor: number; live: number };
+  const rows = new Map<string, Row>();
+  for (const g of input.lostCancels?.groups.values() ?? []) {
+    if (g.count <= 0) continue;
+    rows.set(contextKey(g.first), {
+      first: g.first,
+      deadline: g.byDeadline,
+      ancestor: g.byAncestor,
+      live: 0,
+    });
+  }
+  if (input.final === true) {
+    for (const c of input.contexts) {
+      if (!isHeldByProgram(c)) continue;
+      const key = contextKey(c);
+      const row = rows.get(key);
+      if (row === undefined) rows.set(key, { first: c, deadline: 0, ancestor: 0, live: 1 });
+      else row.live++;
+    }
+  }
+  return [...rows.values()].map(({ first, deadline, ancestor, live }): Finding => {
+    const count = deadline + ancestor + live;
+    const frames = framesOf(stackOf(first));
+    const how = [
+      deadline > 0 ? `${deadline} ended by ${deadline === 1 ? "its" : "their"} own deadline` : "",
+      ancestor > 0 ? `${ancestor} by an ancestor's end` : "",
+      live > 0 ? `${live} still live at exit` : "",
+    ]
+      .filter((part) => part !== "")
+      .join(", ");
+    return {
+      kind: "lost-cancel",
+      message:
+        `${plural(count, "context")} ${contextLabel(first.name, first.kind)} (${first.kind}) ` +
+        `created${where(frames)} never canceled by ${count === 1 ? "its" : "their"} holder ` +
+        `(${how}): a lost cancel (go vet's lostcancel); cancel each when its work is done ` +
+        `(\`using\`, or cancel() in finally)`,
+      stack: frames,
+      ageMs: input.now - first.createdAt,
+      contextName: first.name,
+      details: {
+        count,
+        contextKind: first.kind,
+        endedByDeadline: deadline,
+        endedByAncestor: ancestor,
+        liveAtExit: live,
+      },
+    };
+  });
+}
+
+function finishedOverruns(input: AnalysisInput): Finding[] {
+  return [...(input.overruns?.groups.values() ?? [])].map(({ first, count, maxMs, kept }) => {
+    const frames = first.stack.frames;
+    return {
+      kind: "ignored-cancellation",
+      message:
+        `${plural(count, `"${first.kind}" operation`)} started${where(frames)} went on for up to ` +
+        `${formatAge(maxMs)} (p99 ${formatAge(p99(kept))}) after context ` +
+        `${contextLabel(first.contextName)} ended, then finished: the work ignores cancellation ` +
+        `(pass ctx or ctx.signal down to it)`,
+      stack: frames,
+      ageMs: input.now - first.startedAt,
+      contextName: first.contextName,
+      operationKind: first.kind,
+      details: {
+        count,
+        overrunMs: round1(maxMs),
+        overrunP99Ms: round1(p99(kept)),
+        finished: true,
+      },
+    };
+  });
+}
+
+function timerLoops(input: AnalysisInput): Finding[] {
+  return (input.timerLoops ?? []).map((loop): Finding => {
+    // The tracking wrapper around the callback sits between the re-arm and its caller.
+    const frames = loop.stack.frames.filter((f) => !isOwnFrame(f));
+    const inside =
+      loop.contextName === undefined && loop.context === undefined
+        ? "with no context"
+        : `inside run(ctx ${contextLabel(loop.contextName)})`;
+    return {
+      kind: "timer-loop",
+      message:
+        `${loop.kind} at${where(frames).slice(3)} re-arms itself from its own callback ` +
+        `(${plural(loop.rearms, "time")} in ${formatAge(loop.lastAt - loop.firstAt)}, ${inside}) ` +
+        `and is still armed: a runaway timer loop with no way to stop it; tie it to a context ` +
+        `(\`ticker(ctx, …)\`, or check ctx.err before re-arming) or clear it on shutdown`,
+      stack: frames,
+      ageMs: input.now - loop.firstAt,
+      contextName: loop.contextName,
+      operationKind: loop.kind,
+      details: { count: loop.rearms, periodMs: round1(loop.delayMs) },
+      related: loop.start === undefined ? undefined : { label: "loop started", stack: loop.start },
     };
   });
 }
@@ -250,14 +364,21 @@ function lateDeadlines(input: AnalysisInput): Finding[] {
       details.eventLoopDelayP50Ms = delay.p50Ms;
     }
     if (blocker !== undefined) details.blockedBy = formatFrame(blocker);
+    // Blame the loop only when it was measured blocked for a good part of the lateness.
+    const loopBlocked =
+      blocker !== undefined || (delay !== undefined && delay.maxMs >= worst.lateByMs / 2);
+    details.loopBlocked = loopBlocked;
+    const why = loopBlocked
+      ? `the event loop was blocked (${loop})` +
+        (blocker === undefined ? "" : `, by ${formatFrame(blocker)}`)
+      : `not by a blocked event loop (${loop}): the loop was not held that long, so the timer ` +
+        `was held up outside JavaScript (the process was descheduled, or the machine was busy)`;
     return {
       kind: "late-deadline",
       message:
         `deadline of context ${contextLabel(worst.contextName, worst.context?.kind)} created` +
         `${where(frames)} fired ${round1(worst.lateByMs)} ms late` +
-        `${items.length > 1 ? ` (${items.length} times; the worst shown)` : ""}: the event loop ` +
-        `was blocked (${loop})` +
-        (blocker === undefined ? "" : `, by ${formatFrame(blocker)}`),
+        `${items.length > 1 ? ` (${items.length} times; the worst shown)` : ""}: ${why}`,
       stack: frames,
       ageMs: input.now - worst.at,
       contextName: worst.contextName,
@@ -335,8 +456,11 @@ function countOf(f: Finding): number {
 export function analyze(input: AnalysisInput): Finding[] {
   const all = [
     ...collectedUncanceled(input),
+    ...lostCancels(input),
     ...ignoredCancellation(input),
+    ...finishedOverruns(input),
     ...leakedTimers(input),
+    ...timerLoops(input),
     ...neverCanceled(input),
     ...growth(input),
     ...lateDeadlines(input),

@@ -29,6 +29,7 @@ export type {
   Snapshot,
   TrackedContext,
   TrackedOperation,
+  TimelineEntry,
 } from "./model.js";
 export type {
   ResolvedBounds,
@@ -37,7 +38,7 @@ export type {
   TrackOptions,
 } from "./options.js";
 export { ENV_VARS, optionsFromEnv } from "./env.js";
-export { type Tracking, activeTracking, isTracking, snapshot, track } from "./track.js";
+export { type Tracking, activeTracking, isTracking, longLived, snapshot, track } from "./track.js";
 export { DUMP_SIGNALS } from "./options.js";
 export { type TextReportOptions, NOT_TRACKING, toTextReport } from "./report-text.js";
 export {
@@ -61,6 +62,7 @@ export { type DiagnoseOptions, type DiagnoseResult, runDiagnose } from "./diagno
 export { ProgramStartError } from "./program-start-error.js";
 export { type ParsedStack, formatFrame, parseStack } from "./stacks.js";
 export { toPprof, toPprofSync } from "./pprof.js";
+export { type TraceEvent, toTraceEvents } from "./trace.js";
 export { type FoldOptions, toFolded } from "./folded.js";
 export { type FlameGraphOptions, toFlameGraphHtml } from "./flamegraph.js";
 export { type GrowthSvgOptions, toGrowthCsv, toGrowthSvg } from "./curves.js";

@@ -108,6 +108,7 @@ export class LatenessMonitor {
 
   readonly #onFired = containExceptions("deadline:fired subscriber", (message: unknown): void => {
     const { context, lateByMs } = message as DeadlineFiredMessage;
+    this.#tracker.deadlineFired(context, lateByMs);
     if (lateByMs < this.#thresholdMs) return;
     const node = nodeOf(context);
     const t = now();

@@ -58,6 +58,13 @@ export type FindingKind =
   | "never-canceled"
   /** A context garbage-collected without having been canceled: proof of a lost cancel. */
   | "collected-uncanceled"
+  /**
+   * A context whose holder never called `cancel()`: it ended by its own deadline or an
+   * ancestor's end, or was still live at exit (go vet's lostcancel, proven from the run).
+   */
+  | "lost-cancel"
+  /** A timer that re-arms itself from its own callback and is still armed: a runaway loop. */
+  | "timer-loop"
   /** An operation still running N ms after its context ended. */
   | "ignored-cancellation"
   /** A timer or ticker still armed after its context ended. */
@@ -112,6 +119,30 @@ export interface GrowthSample {
   readonly liveOperations: number;
 }
 
+/** One span (a context's life, an operation) or mark (a deadline firing) of the run's timeline. */
+export interface TimelineEntry {
+  /** What it is. */
+  readonly type: "context" | "operation" | "deadline";
+  /** The context's or operation's id; for a deadline firing, its context's id (0 if unknown). */
+  readonly id: number;
+  /** The context's name or kind, the operation's kind, the fired context's name. */
+  readonly name: string;
+  /** `withTimeout`, `fetch`, `deadline`... */
+  readonly kind: string;
+  /** Monotonic start (for a mark, when it happened). */
+  readonly start: number;
+  /** Monotonic end; undefined while still live at the snapshot (and for marks). */
+  readonly end: number | undefined;
+  /** A context's parent, an operation's context. */
+  readonly parentId?: number | undefined;
+  /** How a context ended: "cancel", "deadline", "ancestor". */
+  readonly endedBy?: string | undefined;
+  /** For a deadline firing: how late it fired, ms. */
+  readonly lateByMs?: number | undefined;
+  /** Where it was created: the innermost frame of the program, `fn (file:line:col)`. */
+  readonly site?: string | undefined;
+}
+
 /** What the tracker had at one moment. Bounded: `omitted` says what was left out. */
 export interface Snapshot {
   /** Monotonic and wall-clock time of the snapshot. */
@@ -130,6 +161,11 @@ export interface Snapshot {
   readonly samples: readonly GrowthSample[];
   /** Monotonic time tracking started; undefined when nothing was tracked. */
   readonly trackingSince?: number | undefined;
+  /**
+   * The run's recent history, oldest first, for the timeline (`toTraceEvents`): ended and live
+   * contexts, operations, deadline firings. `omitted` counts the entries no longer kept.
+   */
+  readonly timeline?: { readonly entries: readonly TimelineEntry[]; readonly omitted: number };
   /** Items not included because of the size bound, by list. */
   readonly omitted: {
     /** Live contexts left out. */

@@ -46,6 +46,11 @@ export interface TrackOptions {
   readonly fetch?: boolean;
   /** Interval of the growth samples (heap, RSS, handles, live counts). Default 10,000; 10..1e9. */
   readonly sampleIntervalMs?: number;
+  /**
+   * No growth verdict on samples spanning less than this many ms: a short run's warm-up (code
+   * compiled, caches and pools filling) rises like a leak. Default 30,000; 0..1e9.
+   */
+  readonly growthMinRunMs?: number;
   /** Growth samples kept (the oldest are dropped). Default 360 (an hour at 10 s); 2..1e6. */
   readonly maxSamples?: number;
   /**
@@ -72,6 +77,13 @@ export interface TrackOptions {
   readonly dumpSignal?: NodeJS.Signals | false;
   /** Bounds applied to snapshots taken for dumps and the HTTP handler. */
   readonly bounds?: SnapshotBounds;
+  /**
+   * Names of contexts meant to live as long as the process (a server's root context, a worker
+   * pool's): never reported as lost or never canceled. `*` matches any run of characters
+   * (`"server*"`). Their children are still judged. The same can be said in code with
+   * `longLived(ctx)`. Default none.
+   */
+  readonly longLived?: readonly string[];
 }
 
 /** How much a snapshot may hold; what does not fit is counted in `omitted`. */
@@ -89,8 +101,10 @@ export type ResolvedBounds = Required<SnapshotBounds>;
 
 /** {@link TrackOptions} with every default filled in, as tracking runs with them. */
 export interface ResolvedTrackOptions extends Required<
-  Omit<TrackOptions, "reportDir" | "bounds" | "neverCancelledMs">
+  Omit<TrackOptions, "reportDir" | "bounds" | "neverCancelledMs" | "longLived">
 > {
+  /** {@link TrackOptions.longLived}: the name patterns, [] when none were given. */
+  readonly longLived: readonly string[];
   /** {@link TrackOptions.reportDir}: undefined when none was given. */
   readonly reportDir: string | undefined;
   /** {@link TrackOptions.bounds}, filled in. */
@@ -120,7 +134,7 @@ export const DUMP_SIGNALS: readonly NodeJS.Signals[] = (
   ["SIGUSR2", "SIGUSR1", "SIGHUP", "SIGWINCH", "SIGINFO", "SIGPWR", "SIGBREAK"] as const
 ).filter((name) => name in constants.signals);
 
-const DEFAULTS: Omit<ResolvedTrackOptions, "reportDir" | "bounds"> = {
+const DEFAULTS: Omit<ResolvedTrackOptions, "reportDir" | "bounds" | "longLived"> = {
   neverCanceledMs: 60_000,
   ignoredCancellationMs: 1_000,
   lateDeadlineMs: 50,
@@ -129,6 +143,7 @@ const DEFAULTS: Omit<ResolvedTrackOptions, "reportDir" | "bounds"> = {
   waitSampleEvery: 8,
   fetch: true,
   sampleIntervalMs: 10_000,
+  growthMinRunMs: 30_000,
   maxSamples: 360,
   blockingStacks: false,
   maxEvents: 1_000,
@@ -148,6 +163,7 @@ const TRACK_OPTIONS = [
   "waitSampleEvery",
   "fetch",
   "sampleIntervalMs",
+  "growthMinRunMs",
   "maxSamples",
   "blockingStacks",
   "maxEvents",
@@ -156,6 +172,7 @@ const TRACK_OPTIONS = [
   "dumpOnExit",
   "dumpSignal",
   "bounds",
+  "longLived",
 ] as const satisfies readonly (keyof TrackOptions)[];
 
 const BOUNDS = [
@@ -163,6 +180,27 @@ const BOUNDS = [
   "maxOperations",
   "maxFindings",
 ] as const satisfies readonly (keyof SnapshotBounds)[];
+
+/**
+ * @internal A test of a context's name against {@link TrackOptions.longLived}'s patterns.
+ *
+ * @example
+ * ```ts
+ * longLivedMatcher(["server*"])("server-main"); // true
+ * ```
+ */
+export function longLivedMatcher(
+  patterns: readonly string[],
+): (name: string | undefined) => boolean {
+  if (patterns.length === 0) return () => false;
+  const escape = (p: string): string =>
+    p
+      .split("*")
+      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+      .join(".*");
+  const re = new RegExp(`^(?:${patterns.map(escape).join("|")})$`);
+  return (name) => name !== undefined && re.test(name);
+}
 
 /** How option `key` is named in messages: `options.x`, or the environment variable that set it. */
 type Label = (key: string) => string;
@@ -206,8 +244,9 @@ export function resolveTrackOptions(
   const o = optionsObject(options, fn, TRACK_OPTIONS);
   const number = (key: keyof typeof DEFAULTS, range: Range): number =>
     checkNumber(pick(o[key], DEFAULTS[key]), fn, label(key), range);
-  const ms = (key: "neverCanceledMs" | "ignoredCancellationMs" | "lateDeadlineMs"): number =>
-    number(key, { min: 0, max: 1e9 });
+  const ms = (
+    key: "neverCanceledMs" | "ignoredCancellationMs" | "lateDeadlineMs" | "growthMinRunMs",
+  ): number => number(key, { min: 0, max: 1e9 });
   const int = (
     key: "timerSampleEvery" | "waitSampleEvery" | "maxSamples" | "maxEvents" | "maxTimers",
     min: number,
@@ -236,7 +275,14 @@ export function resolveTrackOptions(
       label,
     );
   }
+  const longLived: unknown = o.longLived ?? [];
+  if (!Array.isArray(longLived) || longLived.some((p) => typeof p !== "string" || p === "")) {
+    throw invalidType(
+      `${fn}: ${label("longLived")} must be an array of context names (\`*\` matches any run of characters), got ${describeValue(longLived)}`,
+    );
+  }
   return {
+    longLived: longLived as string[],
     neverCanceledMs: ms("neverCanceledMs"),
     ignoredCancellationMs: ms("ignoredCancellationMs"),
     lateDeadlineMs: ms("lateDeadlineMs"),
@@ -245,6 +291,7 @@ export function resolveTrackOptions(
     waitSampleEvery: int("waitSampleEvery", 1, 1e6),
     fetch: flag("fetch"),
     sampleIntervalMs: number("sampleIntervalMs", { min: 10, max: 1e9 }),
+    growthMinRunMs: ms("growthMinRunMs"),
     maxSamples: int("maxSamples", 2, 1e6),
     blockingStacks: flag("blockingStacks"),
     maxEvents: int("maxEvents", 1, 1e6),

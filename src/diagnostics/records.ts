@@ -22,6 +22,14 @@ export class ContextRecord {
   listed = false;
   /** Registered for a finalization callback (only contexts that can be collected while live). */
   finalizable = false;
+  /** What ended it: its holder's `cancel()`, its own deadline, or an ancestor's end. */
+  endedBy: "cancel" | "deadline" | "ancestor" | undefined = undefined;
+  /** Its holder called `cancel()` (or disposed it), before or after it ended. */
+  released = false;
+  /** Declared meant to live (`longLived`): never reported as a lost cancel. */
+  longLived = false;
+  /** The lost-cancel group it was counted in, until a late `cancel()` takes it out. */
+  lostIn: { count: number; byDeadline: number; byAncestor: number } | undefined = undefined;
 
   constructor(
     readonly id: number,
@@ -38,6 +46,9 @@ export class ContextRecord {
 
 /** @internal An operation in progress: a primitive's wait, an adapter's work, an ambient fetch. */
 export class OperationRecord {
+  /** Monotonic time it ended; undefined while it runs. */
+  endedAt: number | undefined = undefined;
+
   constructor(
     readonly id: number,
     readonly kind: string,

@@ -16,12 +16,14 @@
  * | `TIMEBOUND_WAIT_SAMPLE_EVERY`       | `waitSampleEvery`          | 8                  |
  * | `TIMEBOUND_FETCH`                   | `fetch` (1/0)              | 1                  |
  * | `TIMEBOUND_SAMPLE_INTERVAL_MS`      | `sampleIntervalMs`         | 10000              |
+ * | `TIMEBOUND_GROWTH_MIN_RUN_MS`       | `growthMinRunMs`           | 30000              |
  * | `TIMEBOUND_MAX_SAMPLES`             | `maxSamples`               | 360                |
  * | `TIMEBOUND_BLOCKING_STACKS`         | `blockingStacks` (1/0)     | 0                  |
  * | `TIMEBOUND_MAX_EVENTS`              | `maxEvents`                | 1000               |
  * | `TIMEBOUND_MAX_TIMERS`              | `maxTimers`                | 10000              |
  * | `TIMEBOUND_DUMP_ON_EXIT`            | `dumpOnExit` (1/0)         | 1                  |
  * | `TIMEBOUND_DUMP_SIGNAL`             | `dumpSignal` (`off`: none) | SIGUSR2            |
+ * | `TIMEBOUND_LONG_LIVED`              | `longLived` (a,b*)         | none               |
  * | `TIMEBOUND_MAX_CONTEXTS`            | `bounds.maxContexts`       | 10000              |
  * | `TIMEBOUND_MAX_OPERATIONS`          | `bounds.maxOperations`     | 10000              |
  * | `TIMEBOUND_MAX_FINDINGS`            | `bounds.maxFindings`       | 500                |

@@ -49,6 +49,7 @@ export function installDumpTriggers(tracking: Tracking): void {
   const dumpNow = (why: string): void => {
     if (done) return;
     done = true;
+    tracking.markExiting();
     try {
       const snapshot = tracking.snapshot();
       tell(why, reportDir, snapshot, writeDumpSync(reportDir, snapshot));
@@ -61,6 +62,7 @@ export function installDumpTriggers(tracking: Tracking): void {
   const onBeforeExit = (): void => {
     if (done) return;
     done = true;
+    tracking.markExiting();
     dumpAsync(tracking, reportDir, `exit (code ${process.exitCode ?? 0})`);
   };
   const onExit = (code: number): void => dumpNow(`exit (code ${code})`);

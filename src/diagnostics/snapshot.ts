@@ -1,5 +1,12 @@
 import { now } from "../core/index.js";
-import type { Finding, GrowthSample, Snapshot, TrackedContext, TrackedOperation } from "./model.js";
+import type {
+  Finding,
+  GrowthSample,
+  Snapshot,
+  TimelineEntry,
+  TrackedContext,
+  TrackedOperation,
+} from "./model.js";
 import type { ResolvedBounds } from "./options.js";
 import type { ContextRecord, OperationRecord } from "./records.js";
 import type { TimerRecord } from "./timers.js";
@@ -17,6 +24,8 @@ export interface SnapshotSource {
   readonly timers: readonly TimerRecord[];
   readonly findings: readonly Finding[];
   readonly samples: readonly GrowthSample[];
+  /** The run's history for the timeline, already bounded. */
+  readonly timeline?: { readonly entries: readonly TimelineEntry[]; readonly omitted: number };
 }
 
 /** @internal A context record as the model describes it. */
@@ -85,6 +94,7 @@ export function buildSnapshot(source: SnapshotSource, bounds: ResolvedBounds): S
     findings,
     samples: source.samples,
     trackingSince: source.trackingSince,
+    ...(source.timeline === undefined ? {} : { timeline: source.timeline }),
     omitted: {
       contexts: source.contextCount - contexts.length,
       operations: source.operationCount + timerOps.length - operations.length,

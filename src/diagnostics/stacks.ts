@@ -109,6 +109,12 @@ export interface ParsedStack {
   readonly frames: readonly Frame[];
   /** True when the innermost frames were timebound's own (a timer armed by the core, say). */
   readonly internal: boolean;
+  /**
+   * The layer of timebound the program called into ("core", "sync", "io"...): that of the last of
+   * the leading frames dropped. A context made by the program itself says "core"; one made by an
+   * adapter or a policy on the program's behalf says that layer. Undefined when none was dropped.
+   */
+  readonly calledLayer?: string | undefined;
   /** Identity of the stack, for grouping: equal keys, equal frames. */
   readonly key: string;
 }
@@ -126,6 +132,7 @@ export function parseStack(text: string): ParsedStack {
   const frames: Frame[] = [];
   let leading = true;
   let internal = false;
+  let calledLayer: string | undefined;
   // Frames without a file (`new Promise`, `Array.map`) among the leading own frames were called
   // by timebound, so they go with them; before the caller's first frame they stay.
   let pending: Frame[] = [];
@@ -135,6 +142,7 @@ export function parseStack(text: string): ParsedStack {
     if (leading) {
       if (isOwnFrame(frame)) {
         internal = true;
+        calledLayer = layerOf(frame);
         pending = [];
         continue;
       }
@@ -148,7 +156,12 @@ export function parseStack(text: string): ParsedStack {
     frames.push(frame);
   }
   if (leading) frames.push(...pending);
-  return { frames, internal, key: stackKey(frames) };
+  return { frames, internal, calledLayer, key: stackKey(frames) };
+}
+
+function layerOf(frame: Frame): string | undefined {
+  const prefix = ownPrefixes.find((p) => frame.file.startsWith(p));
+  return prefix === undefined ? undefined : LIBRARY_LAYERS.find((layer) => prefix.endsWith(layer));
 }
 
 /**
@@ -200,7 +213,7 @@ export function parseCached(text: string | undefined, keep = Infinity): ParsedSt
     p = parseStack(text);
     if (p.frames.length > keep) {
       const frames = p.frames.slice(0, keep);
-      p = { frames, internal: p.internal, key: stackKey(frames) };
+      p = { frames, internal: p.internal, calledLayer: p.calledLayer, key: stackKey(frames) };
     }
     parsed.set(cacheKey, p);
   }

@@ -4,7 +4,9 @@ import { contextState } from "../core/introspect.js";
 import { promisify } from "node:util";
 import { containExceptions } from "./contain.js";
 import { type ContextRecord, EventLog, Holds, nodeOf } from "./records.js";
-import { StackRef } from "./stacks.js";
+import type { Frame } from "./model.js";
+import { StackRef, isOwnFrame } from "./stacks.js";
+import { fileURLToPath } from "node:url";
 import type { Tracker } from "./tracker.js";
 
 /** @internal */
@@ -33,6 +35,64 @@ export interface LateTimerEvent {
   readonly stack: StackRef;
 }
 
+/**
+ * @internal A `setTimeout` that re-arms itself from its own callback (the same call site, called
+ * while the timer it made runs): a loop, the seed's recursive `time.AfterFunc`.
+ */
+export interface TimerLoop {
+  readonly kind: TimerKind;
+  /** Where the loop re-arms (the stack of its first re-arm). */
+  readonly stack: StackRef;
+  /** Where the loop's first timer was made, when that one was sampled. */
+  readonly start: readonly Frame[] | undefined;
+  readonly context: ContextRecord | undefined;
+  readonly contextName: string | undefined;
+  readonly firstAt: number;
+  lastAt: number;
+  rearms: number;
+  delayMs: number;
+  /** The loop's latest timer: while it is armed, the loop goes on. */
+  last: WeakRef<object>;
+}
+
+/** What a wrapped `setTimeout` callback knows about the timer it belongs to. */
+interface TimerRun {
+  /** Innermost frame of the call that made it, when known (made inside another timer's callback). */
+  site: string | undefined;
+  stack: StackRef | undefined;
+  /** Its creation stack, when it was sampled. */
+  start: StackRef | undefined;
+  loop: TimerLoop | undefined;
+}
+
+/**
+ * `file:line:col` of whoever called `below`, read from V8's structured call sites; undefined when
+ * that is timebound's own code or unknown.
+ */
+function rawCallSite(below: TimerFunction): string | undefined {
+  const holder: { stack?: unknown } = {};
+  // Saved as a value and put back as it was (a property, not a method called on its own).
+  const prepare: unknown = Reflect.get(Error, "prepareStackTrace");
+  const limit = Error.stackTraceLimit;
+  try {
+    Error.prepareStackTrace = (_err, sites) => sites;
+    Error.stackTraceLimit = 1;
+    Error.captureStackTrace(holder, below);
+    const site = (holder.stack as NodeJS.CallSite[] | undefined)?.[0];
+    const file = site?.getFileName() ?? undefined;
+    if (site === undefined || file === undefined) return undefined;
+    const path = file.startsWith("file://") ? fileURLToPath(file) : file;
+    if (isOwnFrame({ functionName: "", file: path, line: 0, column: 0 })) return undefined;
+    return `${path}:${site.getLineNumber() ?? 0}:${site.getColumnNumber() ?? 0}`;
+  } finally {
+    Reflect.set(Error, "prepareStackTrace", prepare);
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/** The `setTimeout` whose callback is running right now (synchronously), if any. */
+let runningTimer: TimerRun | undefined;
+
 /** The timer functions as Node installed them, put back when tracking stops. */
 const nodeTimers = {
   setTimeout: globalThis.setTimeout,
@@ -52,6 +112,7 @@ export const originalTimers = {
     nodeTimers.setInterval(callback, capDelay(intervalMs)),
   setImmediate: nodeTimers.setImmediate,
   clearInterval: globalThis.clearInterval,
+  clearTimeout: globalThis.clearTimeout,
 };
 
 type TimerFunction = (...args: unknown[]) => object;
@@ -78,6 +139,10 @@ function isArmed(timer: object | undefined): boolean {
  */
 export class TimerWatch {
   readonly late: EventLog<LateTimerEvent>;
+  readonly #loops = new Map<string, TimerLoop>();
+  #loopWindowStart = 0;
+  #loopCaptures = 0;
+  readonly #maxLoops: number;
   readonly #sampled = new Map<number, TimerRecord>();
   #calls = 0;
   #lateWindowStart = 0;
@@ -95,6 +160,7 @@ export class TimerWatch {
 
   constructor(tracker: Tracker, sampleEvery: number, maxTimers: number, maxEvents: number) {
     this.late = new EventLog(maxEvents);
+    this.#maxLoops = maxEvents;
     this.#tracker = tracker;
     this.#sampleEvery = sampleEvery;
     this.#maxTimers = maxTimers;
@@ -105,9 +171,33 @@ export class TimerWatch {
     for (const kind of ["setTimeout", "setInterval", "setImmediate"] as const) {
       const original = globals[kind];
       const watch = containExceptions(`${kind} wrapper`, this.#onCreated.bind(this));
+      const onRearm = containExceptions(`${kind} loop watch`, this.#onRearm.bind(this));
       const wrapper = function (this: unknown, ...args: unknown[]): object {
+        const callback = args[0];
+        const parent = runningTimer;
+        let run: TimerRun | undefined;
+        if (kind === "setTimeout" && typeof callback === "function") {
+          const self: TimerRun = {
+            site: undefined,
+            stack: undefined,
+            start: undefined,
+            loop: undefined,
+          };
+          run = self;
+          args[0] = function (this: unknown, ...callbackArgs: unknown[]): unknown {
+            const previous = runningTimer;
+            runningTimer = self;
+            try {
+              return Reflect.apply(callback, this, callbackArgs) as unknown;
+            } finally {
+              runningTimer = previous;
+            }
+          };
+        }
         const timer: object = Reflect.apply(original, this, args);
-        watch(kind, timer, args[1], wrapper);
+        watch(kind, timer, args[1], wrapper, run);
+        if (run !== undefined && parent !== undefined)
+          onRearm(timer, args[1], wrapper, run, parent);
         return timer;
       };
       Object.defineProperty(wrapper, "name", { value: kind });
@@ -159,8 +249,82 @@ export class TimerWatch {
     return out;
   }
 
-  /** `wrapper` is left out of captured stacks, so they start at whoever called the timer. */
-  #onCreated(kind: TimerKind, timer: object, delay: unknown, wrapper: TimerFunction): void {
+  /** Timer loops still going (their latest timer is armed). */
+  loops(): TimerLoop[] {
+    return [...this.#loops.values()].filter((loop) => isArmed(loop.last.deref()));
+  }
+
+  /**
+   * A `setTimeout` called while another one's callback runs. Its call site is captured
+   * (rate-limited; beyond the budget a timer made by a known loop's callback is taken to continue
+   * it): the same site as the running timer's is a loop.
+   */
+  #onRearm(
+    timer: object,
+    delay: unknown,
+    wrapper: TimerFunction,
+    run: TimerRun,
+    parent: TimerRun,
+  ): void {
+    if (this.#installed.setTimeout === undefined) return;
+    const t = now();
+    if (t - this.#loopWindowStart >= 1_000) {
+      this.#loopWindowStart = t;
+      this.#loopCaptures = 0;
+    }
+    let site: string | undefined;
+    let stack: StackRef | undefined;
+    if (this.#loopCaptures < LATE_CAPTURES_PER_SECOND) {
+      this.#loopCaptures++;
+      // The call site from V8's raw call sites (no formatting, no source-map lookup: reading a
+      // stack per re-arm would itself hold up the loop); the stack is formatted only if reported.
+      site = rawCallSite(wrapper);
+      if (site === undefined) return;
+      stack = StackRef.capture(wrapper);
+    } else if (parent.loop !== undefined) {
+      site = parent.site;
+      stack = parent.stack;
+    }
+    run.site = site;
+    run.stack = stack;
+    if (site === undefined || stack === undefined || site !== parent.site) return;
+    let loop = parent.loop ?? this.#loops.get(site);
+    if (loop === undefined) {
+      if (this.#loops.size >= this.#maxLoops) return;
+      const ambient = current();
+      const node = ambient === undefined ? null : nodeOf(ambient);
+      loop = {
+        kind: "setTimeout",
+        stack: parent.stack ?? stack,
+        start: parent.start?.frames,
+        context: node === null ? undefined : this.#tracker.recordFor(node),
+        contextName: ambient?.name ?? node?.name ?? undefined,
+        firstAt: t,
+        lastAt: t,
+        rearms: 1,
+        delayMs: typeof delay === "number" ? delay : 0,
+        last: new WeakRef(timer),
+      };
+      this.#loops.set(site, loop);
+    } else {
+      loop.rearms++;
+      loop.lastAt = t;
+      loop.last = new WeakRef(timer);
+    }
+    run.loop = loop;
+  }
+
+  /**
+   * `wrapper` is left out of captured stacks, so they start at whoever called the timer. A sampled
+   * `setTimeout`'s stack is kept on its `run`, as where a loop it starts began.
+   */
+  #onCreated(
+    kind: TimerKind,
+    timer: object,
+    delay: unknown,
+    wrapper: TimerFunction,
+    run: TimerRun | undefined,
+  ): void {
     if (this.#installed[kind] === undefined) return; // uninstalled, but someone wrapped us
     const ambient = current();
     const state = ambient === undefined ? undefined : contextState(ambient);
@@ -173,6 +337,7 @@ export class TimerWatch {
       return;
     }
     const id = this.#tracker.newId();
+    const stack = StackRef.capture(wrapper);
     this.#sampled.set(id, {
       id,
       kind,
@@ -181,8 +346,9 @@ export class TimerWatch {
       contextName: ambient?.name ?? node?.name ?? undefined,
       createdAt: now(),
       delayMs: typeof delay === "number" ? delay : 0,
-      stack: StackRef.capture(wrapper),
+      stack,
     });
+    if (run !== undefined) run.start = stack;
   }
 
   // Most timers fire or are cleared soon after they are made: forget them as the list grows,

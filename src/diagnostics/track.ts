@@ -7,12 +7,14 @@ import {
   type ResolvedTrackOptions,
   type SnapshotBounds,
   type TrackOptions,
+  longLivedMatcher,
   resolveBounds,
   resolveTrackOptions,
 } from "./options.js";
 import { Sampler } from "./sampler.js";
 import { installDumpTriggers } from "./signals.js";
 import { buildSnapshot, emptySnapshot } from "./snapshot.js";
+import { buildTimeline } from "./timeline.js";
 import { TimerWatch } from "./timers.js";
 import { Tracker } from "./tracker.js";
 import { growthVerdict } from "./verdict.js";
@@ -44,11 +46,17 @@ export class Tracking {
   readonly #fetchWatch: AmbientFetchWatch | undefined;
   readonly #teardowns: Teardown[] = [];
   #stopped = false;
+  #exiting = false;
 
   /** @internal use {@link track} */
   constructor(options: ResolvedTrackOptions) {
     this.options = options;
-    this.tracker = new Tracker(options.maxEvents, options.waitSampleEvery);
+    this.tracker = new Tracker(
+      options.maxEvents,
+      options.waitSampleEvery,
+      options.ignoredCancellationMs,
+      longLivedMatcher(options.longLived),
+    );
     this.timers = options.timers
       ? new TimerWatch(this.tracker, options.timerSampleEvery, options.maxTimers, options.maxEvents)
       : undefined;
@@ -101,6 +109,14 @@ export class Tracking {
     };
   }
 
+  /**
+   * @internal The process is exiting: nothing can cancel a context any more, so the analysis
+   * judges every pending context now and counts the live ones as lost cancels.
+   */
+  markExiting(): void {
+    this.#exiting = true;
+  }
+
   /** Registers something to undo on {@link stop}. @internal */
   onStop(teardown: Teardown): void {
     this.#teardowns.push(teardown);
@@ -114,18 +130,24 @@ export class Tracking {
   /** @internal what the analysis looks at, right now */
   analysisInput(): AnalysisInput {
     const samples = this.samples();
+    const t = now();
+    this.tracker.lostCancels.settle(t, this.#exiting);
     return {
-      now: now(),
+      now: t,
+      final: this.#exiting,
+      lostCancels: this.tracker.lostCancels,
+      overruns: this.tracker.overruns,
       neverCanceledMs: this.options.neverCanceledMs,
       ignoredCancellationMs: this.options.ignoredCancellationMs,
       contexts: iterable(this.tracker.contexts),
       operations: iterable(this.tracker.operations),
       timers: this.timers?.armed() ?? [],
+      timerLoops: this.timers?.loops() ?? [],
       timerSampleEvery: this.timers?.sampling ?? this.options.timerSampleEvery,
       lateTimers: logged(this.timers?.late),
       collected: logged(this.tracker.collected),
       lateDeadlines: logged(this.lateness.events),
-      verdicts: growthVerdict(samples),
+      verdicts: growthVerdict(samples, { minDurationMs: this.options.growthMinRunMs }),
     };
   }
 
@@ -139,9 +161,23 @@ export class Tracking {
    * fit is counted in `omitted`. `bounds` default to the tracking options' bounds.
    */
   snapshot(bounds?: SnapshotBounds): Snapshot {
+    // Every dump is a point on the curves: a short run gets one at start, each dump and exit.
+    if (!this.#stopped) this.sampler.sample();
     const input = this.analysisInput();
+    const history = this.tracker.timeline;
+    const { contexts, operations } = this.tracker;
+    const timeline = buildTimeline(
+      history.toArray(),
+      history.total,
+      (function* () {
+        yield* contexts.values();
+        yield* operations.values();
+      })(),
+      history.capacity,
+    );
     return buildSnapshot(
       {
+        timeline,
         trackingSince: this.since,
         contexts: this.tracker.contexts.values(),
         contextCount: this.tracker.contexts.size,
@@ -204,6 +240,23 @@ export function track(options?: TrackOptions): Tracking {
   active = tracking;
   installDumpTriggers(tracking);
   return tracking;
+}
+
+/**
+ * Declares `ctx` meant to live as long as the process (a server's root context): tracking never
+ * reports it as a lost cancel or as never canceled. Its children are still judged. Returns `ctx`.
+ * A no-op while tracking is off; the `longLived` option (`TIMEBOUND_LONG_LIVED`) says the same by
+ * name, without code.
+ *
+ * @example
+ * ```ts
+ * import { background, withCancel } from "timebound";
+ * const server = longLived(withCancel(background(), { name: "server" }));
+ * ```
+ */
+export function longLived<C extends object>(ctx: C): C {
+  active?.tracker.markLongLived(ctx);
+  return ctx;
 }
 
 /**

@@ -1,4 +1,5 @@
 import {
+  type CancelAfterEndMessage,
   type Context,
   type ContextCreatedMessage,
   type ContextEndedMessage,
@@ -11,8 +12,19 @@ import { announceOpStart, siteCapture } from "../core/internal.js";
 import { tryInspect } from "../core/introspect.js";
 import { listenedChannels as channels } from "./channels.js";
 import { containExceptions } from "./contain.js";
+import { LostCancels, Overruns } from "./history.js";
 import { ContextRecord, EventLog, Holds, OperationRecord, nodeOf } from "./records.js";
 import { StackRef } from "./stacks.js";
+
+/** @internal A deadline timer that fired, for the timeline. */
+export interface DeadlineFiring {
+  readonly at: number;
+  readonly lateByMs: number;
+  readonly context: ContextRecord | undefined;
+}
+
+/** The timeline keeps this many entries per `maxEvents` (10,000 by default). */
+const TIMELINE_EVENTS_PER_EVENT = 10;
 
 /** @internal A context that was garbage-collected while live: nobody called its cancel. */
 export interface CollectedEvent {
@@ -42,6 +54,15 @@ export class Tracker {
   /** Operations in progress by id, in start order. */
   readonly operations = new Map<number, OperationRecord>();
   readonly collected: EventLog<CollectedEvent>;
+  /** Contexts whose holder never called cancel(), by creation stack. */
+  readonly lostCancels: LostCancels;
+  /** Operations that finished after their context ended, by stack. */
+  readonly overruns: Overruns;
+  /**
+   * The run's history for the timeline: contexts and (sampled or adapter) operations as they
+   * end, and deadline firings; the most recent are kept.
+   */
+  readonly timeline: EventLog<ContextRecord | OperationRecord | DeadlineFiring>;
   readonly startedAt = now();
   readonly #byContext = new WeakMap<object, ContextRecord>();
   readonly #byOperation = new WeakMap<object, OperationRecord>();
@@ -57,10 +78,28 @@ export class Tracker {
   #sitesWereCaptured = false;
 
   readonly #waitSampleEvery: number;
+  readonly #isLongLived: (name: string | undefined) => boolean;
 
-  constructor(maxEvents: number, waitSampleEvery = 1) {
+  constructor(
+    maxEvents: number,
+    waitSampleEvery = 1,
+    ignoredCancellationMs = 1_000,
+    isLongLived: (name: string | undefined) => boolean = () => false,
+  ) {
     this.collected = new EventLog(maxEvents);
+    this.timeline = new EventLog(maxEvents * TIMELINE_EVENTS_PER_EVENT);
+    this.lostCancels = new LostCancels(ignoredCancellationMs, maxEvents);
+    this.overruns = new Overruns(ignoredCancellationMs, maxEvents);
     this.#waitSampleEvery = waitSampleEvery;
+    this.#isLongLived = isLongLived;
+  }
+
+  /** Marks a context as meant to live: it is never reported as a lost or never-canceled context. */
+  markLongLived(ctx: object): void {
+    const node = nodeOf(ctx);
+    if (node === null) return;
+    const record = this.recordFor(node);
+    record.longLived = true;
   }
 
   /** Records every wait's stack until the returned function is called. Calls nest. */
@@ -83,6 +122,7 @@ export class Tracker {
     channels.contextEnded.subscribe(this.#onEnded);
     channels.opStart.subscribe(this.#onOpStart);
     channels.opEnd.subscribe(this.#onOpEnd);
+    channels.cancelAfterEnd.subscribe(this.#onCancelAfterEnd);
   }
 
   /** Stops listening; the core publishes nothing again once nobody else listens. */
@@ -93,6 +133,7 @@ export class Tracker {
     channels.contextEnded.unsubscribe(this.#onEnded);
     channels.opStart.unsubscribe(this.#onOpStart);
     channels.opEnd.unsubscribe(this.#onOpEnd);
+    channels.cancelAfterEnd.unsubscribe(this.#onCancelAfterEnd);
     captureCreationSites(this.#sitesWereCaptured);
   }
 
@@ -136,6 +177,16 @@ export class Tracker {
 
   endOperation(record: OperationRecord): void {
     this.operations.delete(record.id);
+    record.endedAt = now();
+    this.overruns.finished(record, record.endedAt);
+    if (record.stack !== StackRef.NONE) this.timeline.push(record);
+  }
+
+  /** A deadline timer fired, `lateByMs` late: a mark on the timeline. */
+  deadlineFired(context: object, lateByMs: number): void {
+    const node = nodeOf(context);
+    const record = node === null ? undefined : this.#byContext.get(node);
+    this.timeline.push({ at: now(), lateByMs, context: record });
   }
 
   readonly #onCreated = containExceptions(
@@ -156,6 +207,7 @@ export class Tracker {
         s.site === undefined ? undefined : new StackRef(s.site),
       );
       record.listed = true;
+      record.longLived = this.#isLongLived(s.name);
       this.contexts.set(record.id, record);
       this.#byContext.set(context, record);
       // Only a root without a deadline can be collected while live: a deadline timer holds its
@@ -172,7 +224,15 @@ export class Tracker {
     const { context } = message as ContextEndedMessage;
     const record = this.#byContext.get(context);
     if (record === undefined || record.endedAt !== undefined) return;
-    record.endedAt = tryInspect(context)?.endedAt ?? now();
+    const s = tryInspect(context);
+    record.endedAt = s?.endedAt ?? now();
+    if (s !== undefined) {
+      record.endedBy =
+        s.origin !== context ? "ancestor" : s.state === "canceled" ? "cancel" : "deadline";
+    }
+    if (record.listed) this.timeline.push(record);
+    if (record.endedBy === "cancel") record.released = true;
+    else if (record.endedBy !== undefined) this.lostCancels.ended(record, record.endedAt);
     if (record.listed) {
       record.listed = false;
       this.contexts.delete(record.id);
@@ -208,6 +268,17 @@ export class Tracker {
     const record = this.#byOperation.get(op);
     if (record === undefined) return;
     this.#byOperation.delete(op);
-    this.operations.delete(record.id);
+    this.endOperation(record);
   });
+
+  readonly #onCancelAfterEnd = containExceptions(
+    "context:cancel-after-end subscriber",
+    (message: unknown): void => {
+      const { context } = message as CancelAfterEndMessage;
+      const record = this.#byContext.get(context);
+      if (record === undefined) return;
+      record.released = true;
+      this.lostCancels.released(record);
+    },
+  );
 }

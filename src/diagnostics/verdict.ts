@@ -83,6 +83,12 @@ export interface GrowthVerdictOptions {
    * the method). Default 1 MiB; 0 to 2^40.
    */
   readonly minBytes?: number;
+  /**
+   * Samples spanning less than this many ms give "insufficient-data": a short run's warm-up
+   * (code compiled, caches and pools filling) rises like a leak. Default 0; 0 to 1e9. Tracking
+   * judges its own samples with its `growthMinRunMs` option (30 s by default).
+   */
+  readonly minDurationMs?: number;
 }
 
 /** @internal Default of {@link GrowthVerdictOptions.minBytes}. */
@@ -109,7 +115,7 @@ export function growthVerdict(
   options: GrowthVerdictOptions = {},
 ): SeriesVerdict[] {
   const fn = "growthVerdict";
-  const o = readOptions(options, fn, ["alpha", "minSamples", "minBytes"]);
+  const o = readOptions(options, fn, ["alpha", "minSamples", "minBytes", "minDurationMs"]);
   // A significance level, so 0 is excluded (it would call nothing a leak): not a Range.
   const alpha = o.raw("alpha") ?? 0.001;
   if (typeof alpha !== "number" || !(alpha > 0 && alpha <= 0.2)) {
@@ -118,9 +124,13 @@ export function growthVerdict(
   }
   const minSamples = o.number("minSamples", 12, { min: 3, max: 10_000_000, integer: true });
   const minBytes = o.number("minBytes", MIN_LEAK_BYTES, { min: 0, max: 2 ** 40 });
+  const minDurationMs = o.number("minDurationMs", 0, { min: 0, max: 1e9 });
   const { times, series } = growthSeries(samples, "growthVerdict");
   const minPoints = minFloorPoints(alpha);
-  return series.map((s) => judge(s, times, { alpha, minSamples, minPoints, minBytes }));
+  const spanMs = (times.at(-1) ?? 0) - (times[0] ?? 0);
+  return series.map((s) =>
+    judge(s, times, { alpha, minSamples, minPoints, minBytes, minDurationMs, spanMs }),
+  );
 }
 
 interface Thresholds {
@@ -128,6 +138,8 @@ interface Thresholds {
   readonly minSamples: number;
   readonly minPoints: number;
   readonly minBytes: number;
+  readonly minDurationMs: number;
+  readonly spanMs: number;
 }
 
 function judge(s: GrowthSeries, times: readonly number[], t: Thresholds): SeriesVerdict {
@@ -146,6 +158,13 @@ function judge(s: GrowthSeries, times: readonly number[], t: Thresholds): Series
   });
   if (n < minSamples) {
     return insufficient(0, `${n} samples; at least ${minSamples} are needed for a verdict`);
+  }
+  if (t.spanMs < t.minDurationMs) {
+    return insufficient(
+      0,
+      `the samples span ${(t.spanMs / 1000).toFixed(1)} s; a verdict needs at least ` +
+        `${t.minDurationMs / 1000} s, as a shorter run's warm-up rises like a leak`,
+    );
   }
   const floor = floorOf(s.values, times, minPoints);
   if (floor.values.length < minPoints) {

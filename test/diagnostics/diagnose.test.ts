@@ -24,10 +24,10 @@ describe("runDiagnose (timebound diagnose -- node app.js)", () => {
       });
       assert.equal(result.exitCode, 0, printed);
       assert.deepEqual(result.reportDirs, [out]);
-      assert.ok(result.findings.some((f) => f.kind === "never-canceled"));
+      assert.ok(result.findings.some((f) => f.kind === "lost-cancel"));
       assert.match(
         printed,
-        /timebound diagnose: 1 finding\n {2}\[never-canceled\] 50 contexts "worker"/,
+        /timebound diagnose: 1 finding\n {2}\[lost-cancel\] 50 contexts "worker"/,
       );
       assert.match(printed, /dump\.txt {9}live contexts, operations and findings grouped by stack/);
       assert.ok(existsSync(join(out, "flamegraph.html")));

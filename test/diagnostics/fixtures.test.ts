@@ -43,11 +43,14 @@ function expectFound(leak: FixtureRun, fixed: FixtureRun, kind: FindingKind, fn:
 }
 
 describe("findings from real processes run with --import register", () => {
-  it("never-canceled: workers without a deadline nobody cancels", async () => {
+  it("lost-cancel: workers without a deadline nobody cancels, still live at exit", async () => {
+    // At exit nothing can cancel them any more: the never-canceled suspicion becomes a lost cancel.
     const [leak, fixed] = await both("never-canceled", "leak", "fixed");
-    const f = expectFound(leak, fixed, "never-canceled", "startWorkers");
+    const f = expectFound(leak, fixed, "lost-cancel", "startWorkers");
     assert.equal(f.details?.count, 50);
+    assert.equal(f.details?.liveAtExit, 50);
     assert.equal(f.contextName, "worker");
+    assert.deepEqual(findingsOf(leak, "never-canceled"), [], "said once, as a lost cancel");
   });
 
   it("collected-uncanceled: contexts dropped without cancel are proven lost when collected", async () => {

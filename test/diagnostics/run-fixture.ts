@@ -23,6 +23,7 @@ export const FAST_ENV = {
   TIMEBOUND_IGNORED_CANCELLATION_MS: "200",
   TIMEBOUND_TIMER_SAMPLE_EVERY: "1",
   TIMEBOUND_DUMP_SIGNAL: "off",
+  TIMEBOUND_GROWTH_MIN_RUN_MS: "0",
 };
 
 /** The node arguments that run a fixture with the register preload (from the sources). */

@@ -110,8 +110,10 @@ describe("dumps on a signal and at exit", () => {
     try {
       assert.equal(run.code, 1);
       assert.match(run.stderr, /fixture crash with 1 context live/);
-      const found = findingsOf(run, "never-canceled");
+      // Still live when the process died: nobody can cancel it any more, a lost cancel.
+      const found = findingsOf(run, "lost-cancel");
       assert.equal(found[0]?.contextName, "doomed", run.stderr);
+      assert.equal(found[0]?.details?.liveAtExit, 1, run.stderr);
       assert.ok(existsSync(join(run.dir, "dump.txt")));
     } finally {
       cleanup(run);

@@ -1,0 +1,220 @@
+// Findings judged over the whole run, not on one snapshot: lost cancels, operations that finished
+// after their context ended, timer loops, and an honest cause for a late deadline.
+import assert from "node:assert/strict";
+import { afterEach, describe, it } from "node:test";
+import { background, sleep, withCancel, withTimeout } from "../../src/index.js";
+import { raceContext } from "../../src/io/race.js";
+import { analyze } from "../../src/diagnostics/findings.js";
+import type { Finding } from "../../src/diagnostics/model.js";
+import { type Tracking, longLived, track } from "../../src/diagnostics/track.js";
+import { growthVerdict } from "../../src/diagnostics/verdict.js";
+
+let tracking: Tracking | undefined;
+
+function start(options: Parameters<typeof track>[0] = {}): Tracking {
+  tracking = track({ dumpSignal: false, timerSampleEvery: 1, ...options });
+  return tracking;
+}
+
+afterEach(() => {
+  tracking?.stop();
+  tracking = undefined;
+});
+
+function lost(t: Tracking, name: string): Finding | undefined {
+  return t.findings().find((f) => f.kind === "lost-cancel" && f.contextName === name);
+}
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("lost cancels, proven from history", () => {
+  it("a withTimeout whose cancel is dropped is lost once its deadline ends it", async () => {
+    const t = start({ ignoredCancellationMs: 0 });
+    function dropsCancel(): void {
+      withTimeout(background(), 5, { name: "dropped" });
+    }
+    dropsCancel();
+    await pause(30);
+    const f = lost(t, "dropped");
+    assert.ok(f !== undefined, "a lost-cancel finding");
+    assert.equal(f.details?.endedByDeadline, 1);
+    assert.equal(f.stack[0]?.functionName, "dropsCancel");
+    assert.match(
+      f.message,
+      /1 context "dropped" \(withTimeout\) created at dropsCancel .*never canceled/,
+    );
+  });
+
+  it("`using` that cancels after the deadline fired is not a lost cancel", async () => {
+    const t = start({ ignoredCancellationMs: 0 });
+    {
+      using ctx = withTimeout(background(), 5, { name: "disposed" });
+      await sleep(ctx, 50).catch(() => {});
+      assert.equal(ctx.err?.name, "TimeoutError", "the deadline fired first");
+    }
+    await pause(5);
+    t.markExiting();
+    assert.equal(lost(t, "disposed"), undefined, "released by `using`");
+  });
+
+  it("a cancel that comes after the grace still takes the context out", async () => {
+    const t = start({ ignoredCancellationMs: 0 });
+    const ctx = withTimeout(background(), 5, { name: "late" });
+    await pause(30);
+    assert.ok(lost(t, "late") !== undefined, "lost while nobody canceled it");
+    ctx.cancel();
+    assert.equal(lost(t, "late"), undefined, "a late cancel() releases it");
+  });
+
+  it("children ended by their parent's cancel are lost; the parent, canceled, is not", () => {
+    const t = start({ ignoredCancellationMs: 0 });
+    const parent = withCancel(background(), { name: "parent" });
+    for (let i = 0; i < 3; i++) withCancel(parent, { name: "child" });
+    parent.cancel();
+    t.markExiting();
+    const f = lost(t, "child");
+    assert.equal(f?.details?.count, 3);
+    assert.equal(f?.details?.endedByAncestor, 3);
+    assert.equal(lost(t, "parent"), undefined);
+  });
+
+  it("at exit a live context is lost, unless declared long-lived by name or in code", () => {
+    const t = start({ longLived: ["server*"] });
+    const a = withCancel(background(), { name: "server-main" });
+    const b = longLived(withCancel(background(), { name: "pool" }));
+    const c = withCancel(background(), { name: "forgotten" });
+    t.markExiting();
+    assert.equal(lost(t, "server-main"), undefined, "long-lived by name");
+    assert.equal(lost(t, "pool"), undefined, "long-lived in code");
+    assert.equal(lost(t, "forgotten")?.details?.liveAtExit, 1);
+    for (const ctx of [a, b, c]) ctx.cancel();
+  });
+
+  it("refuses a longLived option that is not a list of names", () => {
+    assert.throws(() => track({ longLived: "server" as never }), {
+      name: "TypeError",
+      message: /track: options\.longLived must be an array of context names/,
+    });
+  });
+});
+
+describe("ignored cancellation, judged over the run", () => {
+  it("an operation that finished after its context ended leaves a finding with its overrun", async () => {
+    const t = start({ ignoredCancellationMs: 20 });
+    using ctx = withTimeout(background(), 50, { name: "query" });
+    function ignoresCancel(): Promise<void> {
+      return raceContext(ctx, () => pause(200), undefined, "db.query");
+    }
+    await assert.rejects(ignoresCancel(), { name: "TimeoutError" });
+    await pause(250);
+    const f = t.findings().find((x) => x.kind === "ignored-cancellation");
+    assert.ok(f !== undefined, "an ignored-cancellation finding after the work finished");
+    assert.equal(f.details?.finished, true);
+    assert.ok(Number(f.details?.overrunMs) >= 20, `overrun ${f.details?.overrunMs}`);
+    assert.match(f.message, /"db\.query" operation .* after context "query" ended, then finished/);
+  });
+});
+
+describe("timer loops", () => {
+  it("a setTimeout that re-arms itself from its callback is flagged while it goes on", async () => {
+    const t = start();
+    let stop = false;
+    function poll(): void {
+      setTimeout(() => {
+        if (!stop) poll();
+      }, 1);
+    }
+    poll();
+    let f: Finding | undefined;
+    try {
+      // The first stacks read load source maps: give the loop time for a few turns.
+      for (let i = 0; i < 100 && f === undefined; i++) {
+        await pause(20);
+        f = t.findings().find((x) => x.kind === "timer-loop");
+      }
+    } finally {
+      if (f === undefined) stop = true;
+    }
+    assert.ok(f !== undefined, "a timer-loop finding");
+    assert.equal(f.stack[0]?.functionName, "poll");
+    assert.match(f.message, /re-arms itself from its own callback .* with no context/);
+    stop = true;
+    await pause(20);
+    assert.equal(
+      t.findings().find((x) => x.kind === "timer-loop"),
+      undefined,
+      "a loop that stopped is not a finding",
+    );
+  });
+});
+
+describe("late deadlines say what delayed them", () => {
+  const input = (maxMs: number): Parameters<typeof analyze>[0] => ({
+    now: 1_000,
+    neverCanceledMs: 60_000,
+    ignoredCancellationMs: 1_000,
+    contexts: [],
+    operations: [],
+    timers: [],
+    timerSampleEvery: 1,
+    lateTimers: { events: [], total: 0 },
+    collected: { events: [], total: 0 },
+    verdicts: [],
+    lateDeadlines: {
+      total: 1,
+      events: [
+        {
+          context: undefined,
+          contextName: "req",
+          at: 900,
+          lateByMs: 80,
+          utilization: 0,
+          loopDelay: { p50Ms: 10, p99Ms: maxMs, maxMs, meanMs: 10 },
+          blockedBy: undefined,
+        },
+      ],
+    },
+  });
+
+  it("blames the event loop only when its measured delay covers the lateness", () => {
+    const [notBlocked] = analyze(input(14.5));
+    assert.match(
+      notBlocked!.message,
+      /fired 80 ms late: not by a blocked event loop \(loop delay max 14\.5 ms/,
+    );
+    assert.equal(notBlocked!.details?.loopBlocked, false);
+    const [blocked] = analyze(input(95));
+    assert.match(
+      blocked!.message,
+      /fired 80 ms late: the event loop was blocked \(loop delay max 95 ms/,
+    );
+  });
+});
+
+describe("growth verdicts on a short run", () => {
+  it("gives no verdict on samples spanning less than minDurationMs", () => {
+    const samples = Array.from({ length: 40 }, (_, i) => ({
+      at: i * 250,
+      heapUsed: (10 + i) * 1024 * 1024,
+      rss: 1e8,
+      handles: {},
+      liveContexts: i,
+      liveOperations: 0,
+    }));
+    const short = growthVerdict(samples, { minDurationMs: 30_000 });
+    assert.ok(
+      short.every((v) => v.verdict === "insufficient-data"),
+      "a 10 s warm-up is not a leak",
+    );
+    assert.match(short[0]!.explanation, /span 9\.8 s; a verdict needs at least 30 s/);
+    assert.equal(growthVerdict(samples).find((v) => v.series === "liveContexts")?.verdict, "leak");
+  });
+
+  it("samples a short run often enough for a curve, and every snapshot adds a point", () => {
+    const t = start();
+    assert.equal(t.sampler.nextIntervalMs(), 250, "a fresh run samples every 250 ms");
+    const before = t.samples().length;
+    t.snapshot();
+    assert.equal(t.samples().length, before + 1);
+  });
+});
