@@ -1,0 +1,69 @@
+import {
+  ESLintUtils,
+  type ParserServicesWithTypeInformation,
+  type TSESLint,
+  type TSESTree,
+} from "@typescript-eslint/utils";
+import type * as ts from "typescript";
+
+type AnyContext = Readonly<TSESLint.RuleContext<string, readonly unknown[]>>;
+
+/**
+ * The type checker's services, or undefined when the file was parsed without type information
+ * (a `.js` file outside the project, or a config without `projectService`): the typed rules then
+ * stay silent rather than fail the whole run.
+ */
+export function typeServices(context: AnyContext): ParserServicesWithTypeInformation | undefined {
+  const services = ESLintUtils.getParserServices(context, true);
+  return services.program === null ? undefined : (services as ParserServicesWithTypeInformation);
+}
+
+/** What every timebound context has; matched by shape, so a copy of the types still counts. */
+const CONTEXT_MEMBERS = ["signal", "done", "deadline", "remaining", "throwIfDone"] as const;
+
+/** True when `type` (or one member of a union, as in `Context | undefined`) is a timebound context. */
+export function isContextType(type: ts.Type): boolean {
+  if (type.isUnion()) return type.types.some(isContextType);
+  if (type.isIntersection()) return type.types.some(isContextType);
+  return CONTEXT_MEMBERS.every((name) => type.getProperty(name) !== undefined);
+}
+
+/** True when `node`'s type is a timebound context. */
+export function isContextNode(
+  services: ParserServicesWithTypeInformation,
+  node: TSESTree.Node,
+): boolean {
+  return isContextType(services.getTypeAtLocation(node));
+}
+
+/**
+ * The name of a context the code at `node` can reach: a parameter or a variable of an enclosing
+ * function or block, declared before `node`. Module-level variables do not count: a module-wide
+ * root is not the caller's context. Undefined when there is none.
+ */
+export function contextInScope(
+  context: AnyContext,
+  services: ParserServicesWithTypeInformation,
+  node: TSESTree.Node,
+  cache: Map<TSESLint.Scope.Variable, boolean>,
+): string | undefined {
+  for (
+    let scope: TSESLint.Scope.Scope | null = context.sourceCode.getScope(node);
+    scope !== null;
+    scope = scope.upper
+  ) {
+    if (scope.type === "module" || scope.type === "global") return undefined;
+    for (const variable of scope.variables) {
+      const def = variable.defs[0];
+      if (def === undefined || (def.type !== "Parameter" && def.type !== "Variable")) continue;
+      if (def.name.range[0] > node.range[0]) continue;
+      let isContext = cache.get(variable);
+      if (isContext === undefined) {
+        isContext = isContextNode(services, def.name);
+        cache.set(variable, isContext);
+      }
+      if (isContext) return variable.name;
+    }
+  }
+  return undefined;
+}
