@@ -1,4 +1,4 @@
-import { ASTUtils, type TSESLint, TSESTree } from "@typescript-eslint/utils";
+import { ASTUtils, TSESLint, TSESTree } from "@typescript-eslint/utils";
 
 /** Where a called function came from: its module and the name it is exported under. */
 export interface ImportedName {
@@ -50,7 +50,7 @@ function importDef(
   const variable = ASTUtils.findVariable(context.sourceCode.getScope(id), id);
   const def = variable?.defs[0];
   if (
-    def?.type !== "ImportBinding" ||
+    def?.type !== TSESLint.Scope.DefinitionType.ImportBinding ||
     def.parent.type !== TSESTree.AST_NODE_TYPES.ImportDeclaration
   ) {
     return undefined;

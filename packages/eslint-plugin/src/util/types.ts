@@ -1,7 +1,7 @@
 import {
   ESLintUtils,
   type ParserServicesWithTypeInformation,
-  type TSESLint,
+  TSESLint,
   type TSESTree,
 } from "@typescript-eslint/utils";
 import type * as ts from "typescript";
@@ -15,7 +15,7 @@ type AnyContext = Readonly<TSESLint.RuleContext<string, readonly unknown[]>>;
  */
 export function typeServices(context: AnyContext): ParserServicesWithTypeInformation | undefined {
   const services = ESLintUtils.getParserServices(context, true);
-  return services.program === null ? undefined : (services as ParserServicesWithTypeInformation);
+  return services.program === null ? undefined : services;
 }
 
 /** What every timebound context has; matched by shape, so a copy of the types still counts. */
@@ -52,11 +52,28 @@ export function contextInScope(
     scope !== null;
     scope = scope.upper
   ) {
-    if (scope.type === "module" || scope.type === "global") return undefined;
+    if (
+      scope.type === TSESLint.Scope.ScopeType.module ||
+      scope.type === TSESLint.Scope.ScopeType.global
+    )
+      return undefined;
     for (const variable of scope.variables) {
       const def = variable.defs[0];
-      if (def === undefined || (def.type !== "Parameter" && def.type !== "Variable")) continue;
+      if (
+        def === undefined ||
+        (def.type !== TSESLint.Scope.DefinitionType.Parameter &&
+          def.type !== TSESLint.Scope.DefinitionType.Variable)
+      )
+        continue;
       if (def.name.range[0] > node.range[0]) continue;
+      // `const ctx = withTimeout(background(), …)`: not in scope inside its own initializer.
+      if (
+        def.node.range[0] <= node.range[0] &&
+        node.range[1] <= def.node.range[1] &&
+        def.type === TSESLint.Scope.DefinitionType.Variable
+      ) {
+        continue;
+      }
       let isContext = cache.get(variable);
       if (isContext === undefined) {
         isContext = isContextNode(services, def.name);
