@@ -183,12 +183,20 @@ function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/gu, "\\$&");
 }
 
-/** `setTimeout(...);` as a statement (or `void setTimeout(...)`): nobody can clear it. */
+/**
+ * `setTimeout(...);` as a statement, `void setTimeout(...)`, or the body of a promise executor
+ * (`new Promise((r) => setTimeout(r, ms))`, whose return value nobody reads): nobody can clear it.
+ */
 function droppedResult(call: TSESTree.CallExpression): boolean {
   const parent = call.parent;
+  if (parent.type === T.ExpressionStatement) return true;
+  if (parent.type === T.UnaryExpression) return parent.operator === "void";
   return (
-    parent.type === T.ExpressionStatement ||
-    (parent.type === T.UnaryExpression && parent.operator === "void")
+    parent.type === T.ArrowFunctionExpression &&
+    parent.body === call &&
+    parent.parent.type === T.NewExpression &&
+    parent.parent.callee.type === T.Identifier &&
+    parent.parent.callee.name === "Promise"
   );
 }
 

@@ -38,7 +38,7 @@ export function isContextNode(
 
 /**
  * The name of a context the code at `node` can reach: a parameter or a variable of an enclosing
- * function or block, declared before `node`. Module-level variables do not count: a module-wide
+ * function or block, declared before `node` (the latest declared in the nearest scope). Module-level variables do not count: a module-wide
  * root is not the caller's context. Undefined when there is none.
  */
 export function contextInScope(
@@ -57,6 +57,8 @@ export function contextInScope(
       scope.type === TSESLint.Scope.ScopeType.global
     )
       return undefined;
+    // The latest one declared in the nearest scope: a derived context, not the one it came from.
+    let found: { name: string; at: number } | undefined;
     for (const variable of scope.variables) {
       const def = variable.defs[0];
       if (
@@ -79,8 +81,11 @@ export function contextInScope(
         isContext = isContextNode(services, def.name);
         cache.set(variable, isContext);
       }
-      if (isContext) return variable.name;
+      if (isContext && (found === undefined || def.name.range[0] > found.at)) {
+        found = { name: variable.name, at: def.name.range[0] };
+      }
     }
+    if (found !== undefined) return found.name;
   }
   return undefined;
 }
