@@ -68,6 +68,14 @@ function isTimerPromise(context: AnyContext, node: TSESTree.Node, depth: number)
     );
   }
   if (node.type === T.CallExpression) {
+    const callee = node.callee;
+    // `wait(ms).then(() => { throw … })`: the chain settles when the timer does.
+    if (
+      callee.type === T.MemberExpression &&
+      /^(then|catch|finally)$/u.test(ASTUtils.getPropertyName(callee) ?? "")
+    ) {
+      return isTimerPromise(context, callee.object, depth);
+    }
     const imported = importedName(context, node.callee);
     if (imported !== undefined && /^(node:)?timers\/promises$/u.test(imported.source)) return true;
     const name =
