@@ -15,6 +15,8 @@ function error(call: string, use: string, ctx = "ctx") {
 }
 
 const FETCH = "fetch(ctx, url, init) from timebound/http";
+const SIGNAL_TIMEOUT =
+  "withTimeout(ctx, ms) from timebound (a deadline inside the tree: cleared when ctx ends, and its error says which deadline fired)";
 
 typedRuleTester().run("context-propagation", asEslintRule(contextPropagation), {
   valid: [
@@ -25,6 +27,15 @@ typedRuleTester().run("context-propagation", asEslintRule(contextPropagation), {
     code(`export async function f(ctx: Context, url: string, other: AbortSignal) {
       return fetch(url, { signal: AbortSignal.any([ctx.signal, other]) });
     }`),
+    // A signal made from the context's, then passed by name.
+    code(`export async function f(ctx: Context, url: string, other: AbortSignal) {
+      const signal = AbortSignal.any([ctx.signal, other]);
+      return fetch(url, { signal });
+    }`),
+    // AbortSignal.timeout where no context is in scope.
+    code(
+      `export async function f(url: string) { return fetch(url, { signal: AbortSignal.timeout(5) }); }`,
+    ),
     // timebound's own adapter.
     code(`import { fetch as tbFetch } from "timebound/http";
     export async function f(ctx: Context, url: string) { return tbFetch(ctx, url); }`),
@@ -67,7 +78,7 @@ typedRuleTester().run("context-propagation", asEslintRule(contextPropagation), {
       ...code(`export async function handler(ctx: Context, url: string) {
   return fetch(url, { signal: AbortSignal.timeout(500) });
 }`),
-      errors: [error("fetch", FETCH)],
+      errors: [error("fetch", FETCH), error("AbortSignal.timeout", SIGNAL_TIMEOUT)],
     },
     {
       // A context from `using`, reached from a nested callback.
@@ -116,6 +127,7 @@ export function f(ctx: Context) { cp.exec("sleep 30 & sleep 30", { signal: Abort
           "cp.exec",
           "exec/execFile/spawn(ctx, ...) from timebound/process (it stops the whole process group)",
         ),
+        error("AbortSignal.timeout", SIGNAL_TIMEOUT),
       ],
     },
     {

@@ -1,6 +1,7 @@
 import {
+  ASTUtils,
   type ParserServicesWithTypeInformation,
-  type TSESLint,
+  TSESLint,
   TSESTree,
 } from "@typescript-eslint/utils";
 import type { JSONSchema4 } from "@typescript-eslint/utils/json-schema";
@@ -15,7 +16,7 @@ const T = TSESTree.AST_NODE_TYPES;
  * `module` + `names`, or `package` says which calls it covers.
  */
 export interface ApiSpec {
-  /** A global function: `"fetch"`, `"setTimeout"`. */
+  /** A global function (`"fetch"`, `"setTimeout"`) or a global's method (`"AbortSignal.timeout"`). */
   readonly global?: string;
   /** A module (its `node:` form matches too) whose exports `names` are covered: `"undici"`. */
   readonly module?: string;
@@ -57,6 +58,10 @@ export const DEFAULT_APIS: readonly ApiSpec[] = [
     module: "timers/promises",
     names: ["setTimeout", "setInterval", "setImmediate"],
     use: "sleep(ctx, ms) or ticker(ctx, ms) from timebound",
+  },
+  {
+    global: "AbortSignal.timeout",
+    use: "withTimeout(ctx, ms) from timebound (a deadline inside the tree: cleared when ctx ends, and its error says which deadline fired)",
   },
   {
     global: "setTimeout",
@@ -134,7 +139,7 @@ export const contextPropagation = createRule<Options, MessageIds>({
         const api = apis.find((spec) => matches(context, services, spec, node.callee));
         if (api === undefined) return;
         const handle = api.unless === "handle";
-        if (handle ? !droppedResult(node) : carriesContext(services, node)) return;
+        if (handle ? !droppedResult(node) : carriesContext(context, services, node)) return;
         const ctx = contextInScope(context, services, node, contextVariables);
         if (ctx === undefined) return;
         context.report({
@@ -156,6 +161,19 @@ function matches(
   callee: TSESTree.Node,
 ): boolean {
   if (spec.global !== undefined) {
+    const [object, property] = spec.global.split(".");
+    if (property !== undefined) {
+      // `AbortSignal.timeout`: a member of a global object.
+      return (
+        callee.type === T.MemberExpression &&
+        !callee.computed &&
+        callee.property.type === T.Identifier &&
+        callee.property.name === property &&
+        callee.object.type === T.Identifier &&
+        callee.object.name === object &&
+        isGlobal(context, callee.object)
+      );
+    }
     return callee.type === T.Identifier && callee.name === spec.global && isGlobal(context, callee);
   }
   if (spec.module !== undefined) {
@@ -205,16 +223,35 @@ function droppedResult(call: TSESTree.CallExpression): boolean {
  * `AbortSignal.any([ctx.signal, other])`). Function arguments are not searched: a callback
  * that reads the context does not make the call stop.
  */
+/** The initializer of the `const` that `id` names, if it is one. */
+function constInit(context: AnyContext, id: TSESTree.Identifier): TSESTree.Expression | undefined {
+  const variable = ASTUtils.findVariable(context.sourceCode.getScope(id), id);
+  const def = variable?.defs[0];
+  if (def?.type !== TSESLint.Scope.DefinitionType.Variable || def.parent.kind !== "const") {
+    return undefined;
+  }
+  return def.node.init ?? undefined;
+}
+
 function carriesContext(
+  context: AnyContext,
   services: ParserServicesWithTypeInformation,
   call: TSESTree.CallExpression,
 ): boolean {
   const pending: TSESTree.Node[] = [...call.arguments];
+  const followed = new Set<TSESTree.Node>();
   for (let node = pending.pop(); node !== undefined; node = pending.pop()) {
     switch (node.type) {
-      case T.Identifier:
+      case T.Identifier: {
         if (isContextNode(services, node)) return true;
+        // `const signal = AbortSignal.any([ctx.signal, …])`, then `{ signal }`: follow the const.
+        const init = constInit(context, node);
+        if (init !== undefined && !followed.has(init)) {
+          followed.add(init);
+          pending.push(init);
+        }
         break;
+      }
       case T.MemberExpression:
         if (isContextNode(services, node.object)) return true;
         pending.push(node.object);
