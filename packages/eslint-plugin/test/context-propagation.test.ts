@@ -74,6 +74,14 @@ typedRuleTester().run("context-propagation", asEslintRule(contextPropagation), {
       errors: [{ ...error("fetch", FETCH), line: 3 }],
     },
     {
+      // The lab's fetch-signal: run(ctx, …) binds the context, but fetch never reads it.
+      ...code(`import { run } from "timebound";
+export async function report(ctx: Context, url: string) {
+  return run(ctx, async () => (await globalThis.fetch(url)).text());
+}`),
+      errors: [error("globalThis.fetch", FETCH)],
+    },
+    {
       // A signal that is not the context's: the deadline of a different clock.
       ...code(`export async function handler(ctx: Context, url: string) {
   return fetch(url, { signal: AbortSignal.timeout(500) });

@@ -1,7 +1,7 @@
 import { noLostCancel } from "../src/rules/no-lost-cancel.js";
 import { CASE_FILE, asEslintRule, typedRuleTester } from "./rule-tester.js";
 
-const IMPORTS = `import { type Context, background, sleep, withCancel, withTimeout, withTimeoutCause } from "timebound";\n`;
+const IMPORTS = `import { type CancelableContext, type Context, background, sleep, withCancel, withTimeout, withTimeoutCause } from "timebound";\n`;
 
 /** A case as RuleTester wants it: the imports first, parsed as the typed project's file. */
 function code(body: string): { code: string; filename: string } {
@@ -56,6 +56,9 @@ typedRuleTester().run("no-lost-cancel", asEslintRule(noLostCancel), {
     code(
       `export function f(p: Context, later: (fn: () => void) => void) { const ctx = withCancel(p); later(ctx.cancel); }`,
     ),
+    // handed to a parameter that can cancel it: the callee owns it.
+    code(`async function serve(server: CancelableContext) { try { await sleep(server, 1); } finally { server.cancel(); } }
+    export async function run(p: Context) { const server = withCancel(p); await serve(server); }`),
     // aliases.
     code(
       `export function f(p: Context) { const ctx = withCancel(p); const same = ctx; same.cancel(); }`,
@@ -179,6 +182,15 @@ typedRuleTester().run("no-lost-cancel", asEslintRule(noLostCancel), {
     const ctx = withTimeout(p, 10);
     await sleep(ctx, 1);
   }));
+}`),
+      errors: [{ messageId: "lost", line: 4, suggestions: 1 }],
+    },
+    {
+      // Passed to a parameter typed Context: the callee uses it, it cannot cancel it.
+      ...code(`async function serve(server: Context) { await sleep(server, 1); }
+export async function run(p: Context) {
+  const server = withCancel(p);
+  await serve(server);
 }`),
       errors: [{ messageId: "lost", line: 4, suggestions: 1 }],
     },

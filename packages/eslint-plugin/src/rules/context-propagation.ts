@@ -174,7 +174,19 @@ function matches(
         isGlobal(context, callee.object)
       );
     }
-    return callee.type === T.Identifier && callee.name === spec.global && isGlobal(context, callee);
+    if (callee.type === T.Identifier) {
+      return callee.name === spec.global && isGlobal(context, callee);
+    }
+    // `globalThis.fetch(url)`.
+    return (
+      callee.type === T.MemberExpression &&
+      !callee.computed &&
+      callee.property.type === T.Identifier &&
+      callee.property.name === spec.global &&
+      callee.object.type === T.Identifier &&
+      callee.object.name === "globalThis" &&
+      isGlobal(context, callee.object)
+    );
   }
   if (spec.module !== undefined) {
     const imported = importedName(context, callee);

@@ -1,4 +1,5 @@
 import { ASTUtils, type TSESLint, TSESTree } from "@typescript-eslint/utils";
+import type * as ts from "typescript";
 import { createRule } from "../util/create-rule.js";
 import { type PathState, trackCodePaths, uncoveredExit } from "../util/code-path.js";
 import {
@@ -7,6 +8,7 @@ import {
   sourcePatterns,
   timeboundFunction,
 } from "../util/timebound-calls.js";
+import { canCancel, typeServices } from "../util/types.js";
 
 type Options = [{ sources?: string[] }];
 type MessageIds = "lost" | "lostOnPath" | "discarded" | "inline" | "useUsing";
@@ -71,6 +73,7 @@ export const noLostCancel = createRule<Options, MessageIds>({
   defaultOptions: [{}],
   create(context, [options]) {
     const sources = sourcePatterns(options.sources);
+    const services = typeServices(context);
     const tracked = new Map<PathState, Tracked[]>();
     const cancelOwners = new Map<TSESTree.CallExpression, Tracked[]>();
 
@@ -218,11 +221,25 @@ export const noLostCancel = createRule<Options, MessageIds>({
             // A call of a local canceller (`stop()`).
             return { kind: "cancel", call: parent };
           }
-          return keepingCall(parent) ? { kind: "handedOn" } : { kind: "used" };
+          return keepingCall(parent) || receivesCancel(node)
+            ? { kind: "handedOn" }
+            : { kind: "used" };
         }
         default:
           return { kind: "used" };
       }
+    }
+
+    /**
+     * With type information: true when `argument` goes to a parameter that can cancel it
+     * (`serve(server: CancelableContext)`): the callee owns the cancel. A parameter typed
+     * `Context` only uses it.
+     */
+    function receivesCancel(argument: TSESTree.Node): boolean {
+      if (services === undefined) return false;
+      const tsNode = services.esTreeNodeToTSNodeMap.get(argument);
+      const type = services.program.getTypeChecker().getContextualType(tsNode as ts.Expression);
+      return type !== undefined && canCancel(type);
     }
 
     return {

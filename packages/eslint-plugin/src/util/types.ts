@@ -28,6 +28,12 @@ export function isContextType(type: ts.Type): boolean {
   return CONTEXT_MEMBERS.every((name) => type.getProperty(name) !== undefined);
 }
 
+/** True when `type` (or one member of a union) is a context its holder can cancel. */
+export function canCancel(type: ts.Type): boolean {
+  if (type.isUnion()) return type.types.some(canCancel);
+  return isContextType(type) && type.getProperty("cancel") !== undefined;
+}
+
 /** True when `node`'s type is a timebound context. */
 export function isContextNode(
   services: ParserServicesWithTypeInformation,
