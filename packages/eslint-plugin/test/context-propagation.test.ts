@@ -105,7 +105,7 @@ export async function f(ctx: Context, url: string) { return request(url); }`),
           data: {
             call: "request",
             ctx: "ctx",
-            use: "fetch(ctx, url, init) from timebound/http (or \`dispatcher: contextDispatcher(...)\`)",
+            use: "fetch(ctx, url, init) from timebound/http (or `dispatcher: contextDispatcher(...)`)",
           },
         },
       ],
