@@ -1,5 +1,4 @@
 import {
-  ESLintUtils,
   type ParserServicesWithTypeInformation,
   TSESLint,
   type TSESTree,
@@ -14,8 +13,10 @@ type AnyContext = Readonly<TSESLint.RuleContext<string, readonly unknown[]>>;
  * stay silent rather than fail the whole run.
  */
 export function typeServices(context: AnyContext): ParserServicesWithTypeInformation | undefined {
-  const services = ESLintUtils.getParserServices(context, true);
-  return services.program === null ? undefined : services;
+  // Not ESLintUtils.getParserServices: it throws under another parser (espree, for .mjs files).
+  const services = context.sourceCode.parserServices;
+  if (services?.program === undefined || services.program === null) return undefined;
+  return services as ParserServicesWithTypeInformation;
 }
 
 /** What every timebound context has; matched by shape, so a copy of the types still counts. */
