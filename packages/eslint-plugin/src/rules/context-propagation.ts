@@ -136,12 +136,17 @@ export const contextPropagation = createRule<Options, MessageIds>({
 
     return {
       CallExpression(node) {
-        const api = apis.find((spec) => matches(context, services, spec, node.callee));
+        // Cheapest first: the callee's shape, then a context in scope, then the type checker.
+        const candidates = apis.filter((spec) => calleeMatches(context, spec, node.callee));
+        if (candidates.length === 0) return;
+        const ctx = contextInScope(context, services, node, contextVariables);
+        if (ctx === undefined) return;
+        const api = candidates.find(
+          (spec) => spec.package === undefined || declaredInPackage(services, spec, node.callee),
+        );
         if (api === undefined) return;
         const handle = api.unless === "handle";
         if (handle ? !droppedResult(node) : carriesContext(context, services, node)) return;
-        const ctx = contextInScope(context, services, node, contextVariables);
-        if (ctx === undefined) return;
         context.report({
           node,
           messageId: handle ? "handleDropped" : "withoutContext",
@@ -154,12 +159,8 @@ export const contextPropagation = createRule<Options, MessageIds>({
 
 type AnyContext = Readonly<TSESLint.RuleContext<string, readonly unknown[]>>;
 
-function matches(
-  context: AnyContext,
-  services: ParserServicesWithTypeInformation,
-  spec: ApiSpec,
-  callee: TSESTree.Node,
-): boolean {
+/** Whether `callee` can be `spec`'s API, from the syntax and the scope alone. */
+function calleeMatches(context: AnyContext, spec: ApiSpec, callee: TSESTree.Node): boolean {
   if (spec.global !== undefined) {
     const [object, property] = spec.global.split(".");
     if (property !== undefined) {
@@ -196,8 +197,19 @@ function matches(
   }
   if (spec.package !== undefined) {
     if (callee.type !== T.MemberExpression || callee.property.type !== T.Identifier) return false;
-    const method = callee.property.name;
-    if (spec.methods !== undefined && !spec.methods.includes(method)) return false;
+    return spec.methods === undefined || spec.methods.includes(callee.property.name);
+  }
+  return false;
+}
+
+/** Whether the method `callee` calls is declared in `spec.package` (and `spec.declaredIn`). */
+function declaredInPackage(
+  services: ParserServicesWithTypeInformation,
+  spec: ApiSpec,
+  callee: TSESTree.Node,
+): boolean {
+  if (spec.package !== undefined) {
+    if (callee.type !== T.MemberExpression || callee.property.type !== T.Identifier) return false;
     const symbol = services.getSymbolAtLocation(callee.property);
     const files = (symbol?.declarations ?? []).map((d) => d.getSourceFile().fileName);
     const inPackage = new RegExp(`/node_modules/(@types/)?${escape(spec.package)}/`, "u");
