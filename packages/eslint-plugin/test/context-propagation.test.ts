@@ -1,0 +1,194 @@
+import { contextPropagation } from "../src/rules/context-propagation.js";
+import { CASE_FILE, asEslintRule, typedRuleTester } from "./rule-tester.js";
+
+const IMPORTS = `import { type Context, background, sleep, withTimeout } from "timebound";\n`;
+
+function code(
+  body: string,
+  options?: object,
+): { code: string; filename: string; options?: object[] } {
+  return { code: IMPORTS + body, filename: CASE_FILE, ...(options ? { options: [options] } : {}) };
+}
+
+function error(call: string, use: string, ctx = "ctx") {
+  return { messageId: "withoutContext", data: { call, ctx, use } };
+}
+
+const FETCH = "fetch(ctx, url, init) from timebound/http";
+const SIGNAL_TIMEOUT =
+  "withTimeout(ctx, ms) from timebound (a deadline inside the tree: cleared when ctx ends, and its error says which deadline fired)";
+
+typedRuleTester().run("context-propagation", asEslintRule(contextPropagation), {
+  valid: [
+    // The context's signal goes with the call.
+    code(
+      `export async function f(ctx: Context, url: string) { return fetch(url, { signal: ctx.signal }); }`,
+    ),
+    code(`export async function f(ctx: Context, url: string, other: AbortSignal) {
+      return fetch(url, { signal: AbortSignal.any([ctx.signal, other]) });
+    }`),
+    // A signal made from the context's, then passed by name.
+    code(`export async function f(ctx: Context, url: string, other: AbortSignal) {
+      const signal = AbortSignal.any([ctx.signal, other]);
+      return fetch(url, { signal });
+    }`),
+    // AbortSignal.timeout where no context is in scope.
+    code(
+      `export async function f(url: string) { return fetch(url, { signal: AbortSignal.timeout(5) }); }`,
+    ),
+    // timebound's own adapter.
+    code(`import { fetch as tbFetch } from "timebound/http";
+    export async function f(ctx: Context, url: string) { return tbFetch(ctx, url); }`),
+    code(`import type { Pool } from "pg"; import { query } from "timebound/pg";
+    export async function f(ctx: Context, pool: Pool) { return query(ctx, pool, "SELECT 1"); }`),
+    // No context in scope: nothing to propagate.
+    code(`export async function f(url: string) { return fetch(url); }`),
+    // The context is declared after the call.
+    code(
+      `export async function f(url: string) { const res = await fetch(url); using ctx = withTimeout(background(), 5); await sleep(ctx, 1); return res; }`,
+    ),
+    // A kept timer handle can be cleared.
+    code(
+      `export function f(ctx: Context, fn: () => void) { const t = setTimeout(fn, 10); return () => clearTimeout(t); }`,
+    ),
+    code(`import { setTimeout as wait } from "node:timers/promises";
+    export async function f(ctx: Context) { await wait(10, undefined, { signal: ctx.signal }); }`),
+    code(`import { exec } from "node:child_process";
+    export function f(ctx: Context) { exec("ls", { signal: ctx.signal }); }`),
+    // ioredis: lifecycle methods are not commands.
+    code(`import type { Redis } from "ioredis";
+    export function f(ctx: Context, redis: Redis) { redis.on("error", () => {}); }`),
+    // A local function that happens to be called fetch.
+    code(`function fetch(url: string) { return url; }
+    export function f(ctx: Context) { return fetch("x"); }`),
+    // The list is configurable: without fetch in it, fetch is not checked.
+    code(`export async function f(ctx: Context, url: string) { return fetch(url); }`, { apis: [] }),
+  ],
+  invalid: [
+    {
+      // The seed's http.Get(url) inside a handler that has a context.
+      ...code(`export async function handler(ctx: Context, url: string) {
+  const res = await fetch(url);
+  return res.text();
+}`),
+      errors: [{ ...error("fetch", FETCH), line: 3 }],
+    },
+    {
+      // The lab's fetch-signal: run(ctx, …) binds the context, but fetch never reads it.
+      ...code(`import { run } from "timebound";
+export async function report(ctx: Context, url: string) {
+  return run(ctx, async () => (await globalThis.fetch(url)).text());
+}`),
+      errors: [error("globalThis.fetch", FETCH)],
+    },
+    {
+      // A signal that is not the context's: the deadline of a different clock.
+      ...code(`export async function handler(ctx: Context, url: string) {
+  return fetch(url, { signal: AbortSignal.timeout(500) });
+}`),
+      errors: [error("fetch", FETCH), error("AbortSignal.timeout", SIGNAL_TIMEOUT)],
+    },
+    {
+      // A context from `using`, reached from a nested callback.
+      ...code(`export async function handler(p: Context, urls: string[]) {
+  using request = withTimeout(p, 500);
+  return Promise.all(urls.map((url) => fetch(url)));
+}`),
+      errors: [error("fetch", FETCH, "request")],
+    },
+    {
+      ...code(`import { request } from "undici";
+export async function f(ctx: Context, url: string) { return request(url); }`),
+      errors: [
+        {
+          messageId: "withoutContext",
+          data: {
+            call: "request",
+            ctx: "ctx",
+            use: "fetch(ctx, url, init) from timebound/http (or `dispatcher: contextDispatcher(...)`)",
+          },
+        },
+      ],
+    },
+    {
+      // The seed's db.QueryRow(...) for db.QueryRowContext(ctx, ...).
+      ...code(`import type { Pool } from "pg";
+export async function f(ctx: Context, pool: Pool) { return pool.query("SELECT pg_sleep(2)"); }`),
+      errors: [error("pool.query", "query(ctx, client, sql, values) from timebound/pg")],
+    },
+    {
+      ...code(`import type { Redis } from "ioredis";
+export async function f(ctx: Context, redis: Redis) { return redis.blpop("jobs", 0); }`),
+      errors: [
+        error(
+          "redis.blpop",
+          'command(ctx, client, "name", ...args) from timebound/redis (blpop/brpop for blocking pops)',
+        ),
+      ],
+    },
+    {
+      // The lab's process-tree: an AbortSignal kills /bin/sh, not what it started.
+      ...code(`import * as cp from "node:child_process";
+export function f(ctx: Context) { cp.exec("sleep 30 & sleep 30", { signal: AbortSignal.timeout(100) }); }`),
+      errors: [
+        error(
+          "cp.exec",
+          "exec/execFile/spawn(ctx, ...) from timebound/process (it stops the whole process group)",
+        ),
+        error("AbortSignal.timeout", SIGNAL_TIMEOUT),
+      ],
+    },
+    {
+      ...code(`import { setTimeout as wait } from "node:timers/promises";
+export async function f(ctx: Context) { await wait(10_000); }`),
+      errors: [error("wait", "sleep(ctx, ms) or ticker(ctx, ms) from timebound")],
+    },
+    {
+      // The seed's time.AfterFunc recursion (section 2.2), inside a request handler.
+      ...code(`export function onRequest(ctx: Context, cleanup: () => void) {
+  const tick = () => {
+    cleanup();
+    setTimeout(tick, 5000);
+  };
+  setTimeout(tick, 5000);
+}`),
+      errors: [
+        {
+          messageId: "handleDropped",
+          line: 5,
+          data: {
+            call: "setTimeout",
+            ctx: "ctx",
+            use: "sleep(ctx, ms) or afterFunc(ctx, fn) from timebound",
+          },
+        },
+        { messageId: "handleDropped", line: 7 },
+      ],
+    },
+    {
+      // A hand-made sleep.
+      ...code(
+        `export async function f(ctx: Context) { await new Promise((resolve) => setTimeout(resolve, 100)); }`,
+      ),
+      errors: [{ messageId: "handleDropped" }],
+    },
+    {
+      // An API added by configuration.
+      ...code(
+        `import { lookup } from "node:dns/promises";
+export async function f(ctx: Context) { return lookup("example.org"); }`,
+        {
+          extraApis: [
+            { module: "dns/promises", names: ["lookup"], use: "a resolver that takes ctx" },
+          ],
+        },
+      ),
+      errors: [
+        {
+          messageId: "withoutContext",
+          data: { call: "lookup", ctx: "ctx", use: "a resolver that takes ctx" },
+        },
+      ],
+    },
+  ],
+});
