@@ -39,6 +39,13 @@ import { Cluster, type Target } from "./upstream/cluster.js";
 import type { UpstreamExchange } from "./upstream/exchange.js";
 import { type RouteAnswer, UpstreamStatusError, isBuffered } from "./upstream/answers.js";
 import { writeBuffered } from "./proxy/buffered.js";
+import { LatencyTracker } from "timebound/fanout";
+import {
+  AggregateFailedError,
+  type MissingEntry,
+  aggregate,
+  publicEntry,
+} from "./aggregate/aggregate.js";
 
 /** Time kept back from what is sent upstream, for the answer's way back. */
 const UPSTREAM_MARGIN_MS = 5;
@@ -58,6 +65,10 @@ export interface RequestRecord {
   readonly durationMs: number;
   /** Time left of the request's deadline when the answer went out (negative: late). */
   readonly timeLeftMs: number | undefined;
+  /** Upstream attempts made (retries and hedges included; 0 when none was made). */
+  readonly attempts: number;
+  /** An aggregation route's parts that had no value, and why. */
+  readonly missing: readonly MissingEntry[] | undefined;
 }
 
 /** A configuration compiled: routes, their table, the clusters. */
@@ -160,6 +171,9 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   let current = new Generation(config);
   const draining = new Set<Generation>();
   const tunnels = new Set<() => void>();
+  // Latency per upstream for aggregation budgets: kept across reloads, the upstreams' history
+  // does not change with the configuration.
+  const latency = new LatencyTracker();
   let closing = false;
   for (const cluster of current.clusters.values()) void cluster.checkHealth(root);
 
@@ -172,6 +186,8 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     let routeName: string | undefined = undefined;
     let upstreamName: string | undefined = undefined;
     let ctx: CancelableContext | undefined = undefined;
+    let attempts = 0;
+    let missing: MissingEntry[] | undefined = undefined;
     const finish = (status: number, reason: EndReason): void => {
       if (onRequest === undefined) return;
       onRequest({
@@ -184,10 +200,18 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
         reason,
         durationMs: performance.now() - started,
         timeLeftMs: ctx?.remaining(),
+        attempts,
+        missing,
       });
     };
-    const refuse = (reason: GatewayReason, message: string, retryAfterS?: number): void => {
-      answer(res, reason, { route: routeName, requestId, message, retryAfterS });
+    const refuse = (
+      reason: GatewayReason,
+      message: string,
+      retryAfterS?: number,
+      extra?: Record<string, unknown>,
+      status?: number,
+    ): void => {
+      answer(res, reason, { route: routeName, requestId, message, retryAfterS, extra }, status);
       finish(res.statusCode, reason);
     };
 
@@ -222,7 +246,6 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     gen.enter();
     res.once("close", () => gen.leave());
 
-    const cluster = route.cluster!;
     const chunked = req.headers["transfer-encoding"] !== undefined;
     const hasBody = length > 0 || chunked;
     const body = !hasBody ? null : chunked ? limitedBody(req, rc.maxBodyBytes) : req;
@@ -233,9 +256,9 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       host: req.headers.host,
       requestId,
     };
-    let attempts = 0;
     let lastTarget: Target | undefined;
-    const attempt = async (attemptCtx: Context): Promise<RouteAnswer> => {
+    const proxyAttempt = async (attemptCtx: Context): Promise<RouteAnswer> => {
+      const cluster = route.cluster!;
       if (hasBody && attempts > 0) {
         // The body was streamed to the first attempt; it cannot be sent again.
         throw new Error("the request body was sent to the first attempt and cannot be sent again");
@@ -277,6 +300,26 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
         stopBody();
       }
     };
+    const aggregateAttempt = (attemptCtx: Context): Promise<RouteAnswer> => {
+      attempts++;
+      const headers = upstreamRequestHeaders(req.headers, hop, undefined);
+      // Parts are GETs: nothing of the client's body goes with them.
+      delete headers["content-length"];
+      delete headers["content-type"];
+      missing = [];
+      return aggregate(attemptCtx, {
+        route: rc.name,
+        parts: rc.aggregate!,
+        clusters: gen.clusters,
+        params: match.params,
+        headers,
+        upstreamHost: rc.hostHeader === "upstream",
+        maxBytes: rc.maxBodyBytes,
+        tracker: latency,
+        onMissing: (m) => missing!.push(m),
+      });
+    };
+    const attempt = rc.aggregate === undefined ? proxyAttempt : aggregateAttempt;
 
     const policy = isIdempotent(method) ? route.idempotent : route.other;
     let work: Context = routeCtx;
@@ -321,6 +364,15 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
           return refuse(
             "body-too-large",
             `the request body is over the route's limit of ${rc.maxBodyBytes} bytes`,
+          );
+        }
+        if (err instanceof AggregateFailedError) {
+          return refuse(
+            err.status === 504 ? "deadline-exceeded" : "upstream-failed",
+            err.message,
+            undefined,
+            { missing: err.missing.map(publicEntry) },
+            err.status,
           );
         }
         if (err instanceof RateLimitedError) {
