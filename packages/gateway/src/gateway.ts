@@ -31,6 +31,7 @@ import {
 import {
   BrokenCircuitError,
   BulkheadRejectedError,
+  type CircuitState,
   ConcurrencyLimitError,
   RateLimitedError,
 } from "timebound/resilience";
@@ -39,6 +40,8 @@ import { Cluster, type Target } from "./upstream/cluster.js";
 import type { UpstreamExchange } from "./upstream/exchange.js";
 import { type RouteAnswer, UpstreamStatusError, isBuffered } from "./upstream/answers.js";
 import { writeBuffered } from "./proxy/buffered.js";
+import { Redis } from "ioredis";
+import { type FallbackReason, SharedRateLimit } from "./limit/shared-rate-limit.js";
 import { LatencyTracker } from "timebound/fanout";
 import {
   AggregateFailedError,
@@ -71,18 +74,71 @@ export interface RequestRecord {
   readonly missing: readonly MissingEntry[] | undefined;
 }
 
-/** A configuration compiled: routes, their table, the clusters. */
+/** Something the gateway noticed that is not a request: for logs and metrics. */
+export type GatewayEvent =
+  | {
+      readonly type: "rate-limit-fallback";
+      readonly route: string;
+      readonly reason: FallbackReason;
+      readonly error: unknown;
+      /** The first fallback since Redis last answered (log it; count them all). */
+      readonly first: boolean;
+    }
+  | { readonly type: "rate-limit-recovered"; readonly route: string };
+
+/** A configuration compiled: routes, their table, the clusters, the Redis client. */
 class Generation {
   readonly config: GatewayConfig;
   readonly clusters: Map<string, Cluster>;
+  readonly routes: readonly CompiledRoute[];
   readonly table: RouteTable<CompiledRoute>;
+  /** Shared rate limits, by route. */
+  readonly shared = new Map<CompiledRoute, SharedRateLimit>();
+  readonly #redis: Redis | undefined;
   inflight = 0;
   #retired: (() => void) | undefined;
 
-  constructor(config: GatewayConfig) {
+  constructor(config: GatewayConfig, onEvent: ((e: GatewayEvent) => void) | undefined) {
     this.config = config;
     this.clusters = new Map([...config.upstreams].map(([n, u]) => [n, new Cluster(u)]));
-    this.table = new RouteTable(config.routes.map((r) => compileRoute(r, this.clusters)));
+    this.routes = config.routes.map((r) => compileRoute(r, this.clusters));
+    this.table = new RouteTable(this.routes);
+    const sharing = this.routes.filter((r) => r.config.rateLimit?.shared === true);
+    const redis = config.redis;
+    if (redis !== undefined && sharing.length > 0) {
+      const client = new Redis(redis.url, {
+        // While disconnected a command waits in ioredis' queue until its slice of the deadline
+        // ends; timebound/redis then withdraws it (it is never sent late).
+        maxRetriesPerRequest: null,
+        retryStrategy: (times) => Math.min(times * 100, 2_000),
+        lazyConnect: false,
+        // Connected is ready: a server that accepts and never answers shows as timeouts.
+        enableReadyCheck: false,
+      });
+      client.on("error", () => undefined); // reported per call, as a fallback with its reason
+      this.#redis = client;
+      for (const route of sharing) {
+        const limit = route.config.rateLimit!;
+        const name = route.config.name;
+        this.shared.set(
+          route,
+          new SharedRateLimit({
+            route: name,
+            client,
+            // "connect": the socket is up, the server has not answered yet.
+            connected: () => client.status === "ready" || client.status === "connect",
+            keyPrefix: redis.keyPrefix,
+            ratePerSecond: limit.ratePerSecond,
+            burst: limit.burst,
+            timeoutMs: redis.timeoutMs,
+            local: route.rateLimit!,
+            onFallback: (reason, error, first) =>
+              onEvent?.({ type: "rate-limit-fallback", route: name, reason, error, first }),
+            onRecover: () => onEvent?.({ type: "rate-limit-recovered", route: name }),
+          }),
+        );
+      }
+    }
   }
 
   enter(): void {
@@ -102,6 +158,7 @@ class Generation {
             this.#retired = resolve;
           });
     return drained.then(async () => {
+      this.#redis?.disconnect();
       await Promise.all([...this.clusters.values()].map((c) => c.close()));
     });
   }
@@ -113,6 +170,8 @@ export interface GatewayOptions {
   readonly context?: Context;
   /** Called once per request, after its answer (for access logs and metrics). */
   readonly onRequest?: (record: RequestRecord) => void;
+  /** Told of what happens besides requests (a shared rate limit falling back to local limits). */
+  readonly onEvent?: (event: GatewayEvent) => void;
 }
 
 /** A gateway: the request handler, and its life (reload, close). */
@@ -125,6 +184,10 @@ export interface Gateway {
   readonly config: GatewayConfig;
   /** Requests in flight, over every configuration still draining. */
   readonly inflight: number;
+  /** Each route's circuit breaker state now (routes with a breaker, current configuration). */
+  breakerStates(): { route: string; state: CircuitState }[];
+  /** Each upstream target now: in rotation or not, and how often outlier detection ejected it. */
+  targetStates(): { upstream: string; target: string; available: boolean; ejections: number }[];
   /** Replaces the configuration for new requests; requests in flight finish under the old one. */
   reload(config: GatewayConfig): Promise<void>;
   /**
@@ -168,7 +231,8 @@ function hostOf(req: IncomingMessage): string | undefined {
 export function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Gateway {
   const root: CancelableContext = withCancel(options.context ?? background(), { name: "gateway" });
   const onRequest = options.onRequest;
-  let current = new Generation(config);
+  const onEvent = options.onEvent;
+  let current = new Generation(config, onEvent);
   const draining = new Set<Generation>();
   const tunnels = new Set<() => void>();
   // Latency per upstream for aggregation budgets: kept across reloads, the upstreams' history
@@ -332,7 +396,11 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       const client =
         key.kind === "ip" ? (req.socket.remoteAddress ?? "") : String(req.headers[key.name] ?? "");
       work = withValue(work, CLIENT_KEY, client);
-      answered = limit.execute(work, (ctx) => policy.execute(ctx, attempt));
+      const shared = gen.shared.get(route);
+      answered =
+        shared === undefined
+          ? limit.execute(work, (ctx) => policy.execute(ctx, attempt))
+          : shared.execute(work, client, (ctx) => policy.execute(ctx, attempt));
     }
     answered.then(
       (result: RouteAnswer) => {
@@ -459,6 +527,22 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     get config() {
       return current.config;
     },
+    breakerStates() {
+      return current.routes.flatMap((r) =>
+        r.breaker === undefined ? [] : [{ route: r.config.name, state: r.breaker.state }],
+      );
+    },
+    targetStates() {
+      const now = Date.now();
+      return [...current.clusters.values()].flatMap((c) =>
+        c.targets.map((t) => ({
+          upstream: c.config.name,
+          target: t.origin,
+          available: t.available(now),
+          ejections: t.ejections,
+        })),
+      );
+    },
     get inflight() {
       let n = current.inflight;
       for (const g of draining) n += g.inflight;
@@ -466,7 +550,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     },
     async reload(next: GatewayConfig): Promise<void> {
       const old = current;
-      current = new Generation(next);
+      current = new Generation(next, onEvent);
       for (const cluster of current.clusters.values()) void cluster.checkHealth(root);
       draining.add(old);
       await old.retire();
