@@ -321,6 +321,14 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       requestId,
     };
     let lastTarget: Target | undefined;
+    // 5xx answers held (paused, their connection busy) in case no attempt does better: once the
+    // answer is decided, the ones not passed on are closed, or their connections would stay
+    // taken until the gateway stops.
+    const failed: UpstreamExchange[] = [];
+    const release = (kept?: UpstreamExchange): void => {
+      for (const e of failed) if (e !== kept) e.abort(new Error("answer not used"));
+      failed.length = 0;
+    };
     const proxyAttempt = async (attemptCtx: Context): Promise<RouteAnswer> => {
       const cluster = route.cluster!;
       if (hasBody && attempts > 0) {
@@ -354,7 +362,10 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
         stop();
       }
       t.record(head.status < 500, cluster.config, Date.now());
-      if (head.status >= 500) throw new UpstreamStatusError(head);
+      if (head.status >= 500) {
+        failed.push(head);
+        throw new UpstreamStatusError(head);
+      }
       if (!route.buffers) return head;
       // The stale cache keeps whole answers: read this one in, under the attempt's context.
       const stopBody = afterFunc(attemptCtx, () => head.abort(attemptCtx.err!));
@@ -404,6 +415,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     }
     answered.then(
       (result: RouteAnswer) => {
+        release();
         if (isBuffered(result)) {
           writeBuffered(res, result, requestId);
           finish(result.status, result.servedAs === undefined ? "answered" : result.servedAs);
@@ -412,6 +424,8 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
         stream(result);
       },
       (err: unknown) => {
+        const status = upstreamStatus(err);
+        release(status?.exchange);
         if (
           res.destroyed ||
           (isCanceled(err) && routeCtx.err !== undefined && !isDeadlineExceeded(routeCtx.err))
@@ -419,7 +433,6 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
           finish(499, "client-closed");
           return;
         }
-        const status = upstreamStatus(err);
         if (status !== undefined) {
           // Nothing did better than the upstream's own answer (retries used up): pass it on.
           stream(status.exchange);
