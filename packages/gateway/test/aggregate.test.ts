@@ -69,7 +69,7 @@ upstreams:
   extras: { targets: ["${extras.origin}"] }
 routes:
   - path: /page/:id
-    timeoutMs: 300
+    timeoutMs: 1000
     aggregate:
       user: { upstream: users, path: "/users/:id" }
       note: { upstream: extras, path: "/notes/:id", required: false }
@@ -124,13 +124,13 @@ routes:
     assert.equal(doc.missing[0]!.reason, "timed-out");
     assert.match(doc.missing[0]!.message, /timed out after \d+ ms \(budget \d+ ms\)/);
     assert.ok(
-      ms < 1000,
-      `answered in ${Math.round(ms)} ms on a 300 ms route (the hung part did not hold it)`,
+      ms < 2000,
+      `answered in ${Math.round(ms)} ms on a 1000 ms route (the hung part did not hold it)`,
     );
     // Each part's request carried its own time left, within the route's deadline.
     for (const s of seen) {
       const left = Number(s.timeout);
-      assert.ok(left > 0 && left <= 300, `${s.path} was told ${s.timeout} ms`);
+      assert.ok(left > 0 && left <= 1000, `${s.path} was told ${s.timeout} ms`);
     }
     await new Promise((r) => setTimeout(r, 30));
     const hung = seen.find((s) => s.path === "/hang/recs");

