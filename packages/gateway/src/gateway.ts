@@ -31,6 +31,7 @@ import {
 import {
   BrokenCircuitError,
   BulkheadRejectedError,
+  type CircuitState,
   ConcurrencyLimitError,
   RateLimitedError,
 } from "timebound/resilience";
@@ -39,6 +40,15 @@ import { Cluster, type Target } from "./upstream/cluster.js";
 import type { UpstreamExchange } from "./upstream/exchange.js";
 import { type RouteAnswer, UpstreamStatusError, isBuffered } from "./upstream/answers.js";
 import { writeBuffered } from "./proxy/buffered.js";
+import { Redis } from "ioredis";
+import { type FallbackReason, SharedRateLimit } from "./limit/shared-rate-limit.js";
+import { LatencyTracker } from "timebound/fanout";
+import {
+  AggregateFailedError,
+  type MissingEntry,
+  aggregate,
+  publicEntry,
+} from "./aggregate/aggregate.js";
 
 /** Time kept back from what is sent upstream, for the answer's way back. */
 const UPSTREAM_MARGIN_MS = 5;
@@ -58,20 +68,77 @@ export interface RequestRecord {
   readonly durationMs: number;
   /** Time left of the request's deadline when the answer went out (negative: late). */
   readonly timeLeftMs: number | undefined;
+  /** Upstream attempts made (retries and hedges included; 0 when none was made). */
+  readonly attempts: number;
+  /** An aggregation route's parts that had no value, and why. */
+  readonly missing: readonly MissingEntry[] | undefined;
 }
 
-/** A configuration compiled: routes, their table, the clusters. */
+/** Something the gateway noticed that is not a request: for logs and metrics. */
+export type GatewayEvent =
+  | {
+      readonly type: "rate-limit-fallback";
+      readonly route: string;
+      readonly reason: FallbackReason;
+      readonly error: unknown;
+      /** The first fallback since Redis last answered (log it; count them all). */
+      readonly first: boolean;
+    }
+  | { readonly type: "rate-limit-recovered"; readonly route: string };
+
+/** A configuration compiled: routes, their table, the clusters, the Redis client. */
 class Generation {
   readonly config: GatewayConfig;
   readonly clusters: Map<string, Cluster>;
+  readonly routes: readonly CompiledRoute[];
   readonly table: RouteTable<CompiledRoute>;
+  /** Shared rate limits, by route. */
+  readonly shared = new Map<CompiledRoute, SharedRateLimit>();
+  readonly #redis: Redis | undefined;
   inflight = 0;
   #retired: (() => void) | undefined;
 
-  constructor(config: GatewayConfig) {
+  constructor(config: GatewayConfig, onEvent: ((e: GatewayEvent) => void) | undefined) {
     this.config = config;
     this.clusters = new Map([...config.upstreams].map(([n, u]) => [n, new Cluster(u)]));
-    this.table = new RouteTable(config.routes.map((r) => compileRoute(r, this.clusters)));
+    this.routes = config.routes.map((r) => compileRoute(r, this.clusters));
+    this.table = new RouteTable(this.routes);
+    const sharing = this.routes.filter((r) => r.config.rateLimit?.shared === true);
+    const redis = config.redis;
+    if (redis !== undefined && sharing.length > 0) {
+      const client = new Redis(redis.url, {
+        // While disconnected a command waits in ioredis' queue until its slice of the deadline
+        // ends; timebound/redis then withdraws it (it is never sent late).
+        maxRetriesPerRequest: null,
+        retryStrategy: (times) => Math.min(times * 100, 2_000),
+        lazyConnect: false,
+        // Connected is ready: a server that accepts and never answers shows as timeouts.
+        enableReadyCheck: false,
+      });
+      client.on("error", () => undefined); // reported per call, as a fallback with its reason
+      this.#redis = client;
+      for (const route of sharing) {
+        const limit = route.config.rateLimit!;
+        const name = route.config.name;
+        this.shared.set(
+          route,
+          new SharedRateLimit({
+            route: name,
+            client,
+            // "connect": the socket is up, the server has not answered yet.
+            connected: () => client.status === "ready" || client.status === "connect",
+            keyPrefix: redis.keyPrefix,
+            ratePerSecond: limit.ratePerSecond,
+            burst: limit.burst,
+            timeoutMs: redis.timeoutMs,
+            local: route.rateLimit!,
+            onFallback: (reason, error, first) =>
+              onEvent?.({ type: "rate-limit-fallback", route: name, reason, error, first }),
+            onRecover: () => onEvent?.({ type: "rate-limit-recovered", route: name }),
+          }),
+        );
+      }
+    }
   }
 
   enter(): void {
@@ -91,6 +158,7 @@ class Generation {
             this.#retired = resolve;
           });
     return drained.then(async () => {
+      this.#redis?.disconnect();
       await Promise.all([...this.clusters.values()].map((c) => c.close()));
     });
   }
@@ -102,6 +170,8 @@ export interface GatewayOptions {
   readonly context?: Context;
   /** Called once per request, after its answer (for access logs and metrics). */
   readonly onRequest?: (record: RequestRecord) => void;
+  /** Told of what happens besides requests (a shared rate limit falling back to local limits). */
+  readonly onEvent?: (event: GatewayEvent) => void;
 }
 
 /** A gateway: the request handler, and its life (reload, close). */
@@ -114,6 +184,10 @@ export interface Gateway {
   readonly config: GatewayConfig;
   /** Requests in flight, over every configuration still draining. */
   readonly inflight: number;
+  /** Each route's circuit breaker state now (routes with a breaker, current configuration). */
+  breakerStates(): { route: string; state: CircuitState }[];
+  /** Each upstream target now: in rotation or not, and how often outlier detection ejected it. */
+  targetStates(): { upstream: string; target: string; available: boolean; ejections: number }[];
   /** Replaces the configuration for new requests; requests in flight finish under the old one. */
   reload(config: GatewayConfig): Promise<void>;
   /**
@@ -157,9 +231,13 @@ function hostOf(req: IncomingMessage): string | undefined {
 export function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Gateway {
   const root: CancelableContext = withCancel(options.context ?? background(), { name: "gateway" });
   const onRequest = options.onRequest;
-  let current = new Generation(config);
+  const onEvent = options.onEvent;
+  let current = new Generation(config, onEvent);
   const draining = new Set<Generation>();
   const tunnels = new Set<() => void>();
+  // Latency per upstream for aggregation budgets: kept across reloads, the upstreams' history
+  // does not change with the configuration.
+  const latency = new LatencyTracker();
   let closing = false;
   for (const cluster of current.clusters.values()) void cluster.checkHealth(root);
 
@@ -172,6 +250,8 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     let routeName: string | undefined = undefined;
     let upstreamName: string | undefined = undefined;
     let ctx: CancelableContext | undefined = undefined;
+    let attempts = 0;
+    let missing: MissingEntry[] | undefined = undefined;
     const finish = (status: number, reason: EndReason): void => {
       if (onRequest === undefined) return;
       onRequest({
@@ -184,10 +264,18 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
         reason,
         durationMs: performance.now() - started,
         timeLeftMs: ctx?.remaining(),
+        attempts,
+        missing,
       });
     };
-    const refuse = (reason: GatewayReason, message: string, retryAfterS?: number): void => {
-      answer(res, reason, { route: routeName, requestId, message, retryAfterS });
+    const refuse = (
+      reason: GatewayReason,
+      message: string,
+      retryAfterS?: number,
+      extra?: Record<string, unknown>,
+      status?: number,
+    ): void => {
+      answer(res, reason, { route: routeName, requestId, message, retryAfterS, extra }, status);
       finish(res.statusCode, reason);
     };
 
@@ -222,7 +310,6 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     gen.enter();
     res.once("close", () => gen.leave());
 
-    const cluster = route.cluster!;
     const chunked = req.headers["transfer-encoding"] !== undefined;
     const hasBody = length > 0 || chunked;
     const body = !hasBody ? null : chunked ? limitedBody(req, rc.maxBodyBytes) : req;
@@ -233,9 +320,17 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       host: req.headers.host,
       requestId,
     };
-    let attempts = 0;
     let lastTarget: Target | undefined;
-    const attempt = async (attemptCtx: Context): Promise<RouteAnswer> => {
+    // 5xx answers held (paused, their connection busy) in case no attempt does better: once the
+    // answer is decided, the ones not passed on are closed, or their connections would stay
+    // taken until the gateway stops.
+    const failed: UpstreamExchange[] = [];
+    const release = (kept?: UpstreamExchange): void => {
+      for (const e of failed) if (e !== kept) e.abort(new Error("answer not used"));
+      failed.length = 0;
+    };
+    const proxyAttempt = async (attemptCtx: Context): Promise<RouteAnswer> => {
+      const cluster = route.cluster!;
       if (hasBody && attempts > 0) {
         // The body was streamed to the first attempt; it cannot be sent again.
         throw new Error("the request body was sent to the first attempt and cannot be sent again");
@@ -267,7 +362,10 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
         stop();
       }
       t.record(head.status < 500, cluster.config, Date.now());
-      if (head.status >= 500) throw new UpstreamStatusError(head);
+      if (head.status >= 500) {
+        failed.push(head);
+        throw new UpstreamStatusError(head);
+      }
       if (!route.buffers) return head;
       // The stale cache keeps whole answers: read this one in, under the attempt's context.
       const stopBody = afterFunc(attemptCtx, () => head.abort(attemptCtx.err!));
@@ -277,6 +375,26 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
         stopBody();
       }
     };
+    const aggregateAttempt = (attemptCtx: Context): Promise<RouteAnswer> => {
+      attempts++;
+      const headers = upstreamRequestHeaders(req.headers, hop, undefined);
+      // Parts are GETs: nothing of the client's body goes with them.
+      delete headers["content-length"];
+      delete headers["content-type"];
+      missing = [];
+      return aggregate(attemptCtx, {
+        route: rc.name,
+        parts: rc.aggregate!,
+        clusters: gen.clusters,
+        params: match.params,
+        headers,
+        upstreamHost: rc.hostHeader === "upstream",
+        maxBytes: rc.maxBodyBytes,
+        tracker: latency,
+        onMissing: (m) => missing!.push(m),
+      });
+    };
+    const attempt = rc.aggregate === undefined ? proxyAttempt : aggregateAttempt;
 
     const policy = isIdempotent(method) ? route.idempotent : route.other;
     let work: Context = routeCtx;
@@ -289,10 +407,15 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       const client =
         key.kind === "ip" ? (req.socket.remoteAddress ?? "") : String(req.headers[key.name] ?? "");
       work = withValue(work, CLIENT_KEY, client);
-      answered = limit.execute(work, (ctx) => policy.execute(ctx, attempt));
+      const shared = gen.shared.get(route);
+      answered =
+        shared === undefined
+          ? limit.execute(work, (ctx) => policy.execute(ctx, attempt))
+          : shared.execute(work, client, (ctx) => policy.execute(ctx, attempt));
     }
     answered.then(
       (result: RouteAnswer) => {
+        release();
         if (isBuffered(result)) {
           writeBuffered(res, result, requestId);
           finish(result.status, result.servedAs === undefined ? "answered" : result.servedAs);
@@ -301,6 +424,8 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
         stream(result);
       },
       (err: unknown) => {
+        const status = upstreamStatus(err);
+        release(status?.exchange);
         if (
           res.destroyed ||
           (isCanceled(err) && routeCtx.err !== undefined && !isDeadlineExceeded(routeCtx.err))
@@ -308,7 +433,6 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
           finish(499, "client-closed");
           return;
         }
-        const status = upstreamStatus(err);
         if (status !== undefined) {
           // Nothing did better than the upstream's own answer (retries used up): pass it on.
           stream(status.exchange);
@@ -321,6 +445,15 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
           return refuse(
             "body-too-large",
             `the request body is over the route's limit of ${rc.maxBodyBytes} bytes`,
+          );
+        }
+        if (err instanceof AggregateFailedError) {
+          return refuse(
+            err.status === 504 ? "deadline-exceeded" : "upstream-failed",
+            err.message,
+            undefined,
+            { missing: err.missing.map(publicEntry) },
+            err.status,
           );
         }
         if (err instanceof RateLimitedError) {
@@ -407,6 +540,22 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     get config() {
       return current.config;
     },
+    breakerStates() {
+      return current.routes.flatMap((r) =>
+        r.breaker === undefined ? [] : [{ route: r.config.name, state: r.breaker.state }],
+      );
+    },
+    targetStates() {
+      const now = Date.now();
+      return [...current.clusters.values()].flatMap((c) =>
+        c.targets.map((t) => ({
+          upstream: c.config.name,
+          target: t.origin,
+          available: t.available(now),
+          ejections: t.ejections,
+        })),
+      );
+    },
     get inflight() {
       let n = current.inflight;
       for (const g of draining) n += g.inflight;
@@ -414,7 +563,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     },
     async reload(next: GatewayConfig): Promise<void> {
       const old = current;
-      current = new Generation(next);
+      current = new Generation(next, onEvent);
       for (const cluster of current.clusters.values()) void cluster.checkHealth(root);
       draining.add(old);
       await old.retire();

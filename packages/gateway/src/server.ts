@@ -69,11 +69,30 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   let draining = false;
   // eslint-disable-next-line prefer-const -- assigned right below, read by the metrics gauge
   let gateway: Gateway;
-  const metrics = new GatewayMetrics(undefined, () => gateway.inflight);
+  const metrics = new GatewayMetrics(undefined, {
+    inflight: () => gateway.inflight,
+    breakerStates: () => gateway.breakerStates(),
+    targetStates: () => gateway.targetStates(),
+  });
   gateway = createGateway(config, {
     onRequest: (r) => {
       metrics.record(r);
       if (log !== undefined) logRequest(log, r);
+    },
+    onEvent: (e) => {
+      if (e.type === "rate-limit-fallback") {
+        metrics.rateLimitFallback(e.route, e.reason);
+        if (e.first) {
+          log?.warn(
+            {
+              route: e.route,
+              reason: e.reason,
+              err: String((e.error as Error)?.message ?? e.error),
+            },
+            "shared rate limit: Redis could not decide; local limits apply",
+          );
+        }
+      } else log?.info({ route: e.route }, "shared rate limit: Redis answers again");
     },
   });
   const limits = config.limits;

@@ -94,7 +94,7 @@ interface Raw {
   };
   deadline?: { headers: string[] };
   shutdown?: { drainMs: number };
-  redis?: { url: string };
+  redis?: { url: string; keyPrefix: string; timeoutMs: number };
   upstreams: Record<string, RawUpstream>;
   routes: RawRoute[];
 }

@@ -116,13 +116,22 @@ export interface RouteConfig {
   readonly hostHeader: "upstream" | "preserve";
 }
 
+/** Redis, for rate limits shared across gateway instances. */
+export interface RedisConfig {
+  readonly url: string;
+  /** Prefix of every key the gateway writes. */
+  readonly keyPrefix: string;
+  /** The most a decision may take from a request's deadline. */
+  readonly timeoutMs: number;
+}
+
 export interface GatewayConfig {
   readonly listen: ListenConfig;
   readonly admin: ListenConfig | undefined;
   readonly limits: LimitsConfig;
   readonly deadline: DeadlineConfig;
   readonly shutdown: { readonly drainMs: number };
-  readonly redis: { readonly url: string } | undefined;
+  readonly redis: RedisConfig | undefined;
   readonly upstreams: ReadonlyMap<string, UpstreamConfig>;
   readonly routes: readonly RouteConfig[];
 }

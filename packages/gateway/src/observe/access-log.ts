@@ -24,6 +24,8 @@ export function logRequest(log: Logger, r: RequestRecord): void {
       reason: r.reason,
       durationMs: Math.round(r.durationMs * 100) / 100,
       timeLeftMs: r.timeLeftMs === undefined ? undefined : Math.round(r.timeLeftMs),
+      attempts: r.attempts,
+      missing: r.missing?.map((m) => `${m.part}:${m.reason}`),
     },
     "request",
   );

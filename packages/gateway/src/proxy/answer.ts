@@ -38,7 +38,16 @@ export function statusOf(reason: GatewayReason): number {
 export function answer(
   res: ServerResponse,
   reason: GatewayReason,
-  detail: { route: string | undefined; requestId: string; message: string; retryAfterS?: number },
+  detail: {
+    route: string | undefined;
+    requestId: string;
+    message: string;
+    retryAfterS?: number;
+    /** More fields for the body (an aggregation's `missing` parts). */
+    extra?: Readonly<Record<string, unknown>>;
+  },
+  /** The status, when not the reason's usual one (an aggregation's 504). */
+  status: number = STATUS[reason],
 ): void {
   if (res.headersSent) {
     res.destroy();
@@ -49,6 +58,7 @@ export function answer(
     message: detail.message,
     route: detail.route ?? null,
     requestId: detail.requestId,
+    ...detail.extra,
   });
   const headers: Record<string, string | number> = {
     "content-type": "application/json",
@@ -58,6 +68,6 @@ export function answer(
   };
   if (detail.retryAfterS !== undefined)
     headers["retry-after"] = Math.max(1, Math.ceil(detail.retryAfterS));
-  res.writeHead(STATUS[reason], headers);
+  res.writeHead(status, headers);
   res.end(body);
 }

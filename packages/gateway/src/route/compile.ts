@@ -8,6 +8,7 @@
 import { type Context, createKey } from "timebound";
 import {
   type Backoff,
+  type CircuitBreakerPolicy,
   type Policy,
   type RateLimit,
   adaptiveConcurrency,
@@ -45,8 +46,13 @@ export interface CompiledRoute {
   readonly other: Policy;
   /** Whether answers are buffered (the stale cache keeps whole answers). */
   readonly buffers: boolean;
-  /** The route's rate limit per client (checked before anything else), if any. */
+  /**
+   * The route's rate limit per client (checked before anything else), if any: this instance's
+   * token bucket, which is also what a shared limit falls back on when Redis cannot decide.
+   */
   readonly rateLimit: RateLimit | undefined;
+  /** The route's circuit breaker, if any (its state is a metric). */
+  readonly breaker: CircuitBreakerPolicy | undefined;
 }
 
 /** No policy at all: the work, under the request's context. */
@@ -157,14 +163,15 @@ export function compileRoute(
         }),
       );
     }
+    let breaker: CircuitBreakerPolicy | undefined;
     if (config.circuitBreaker !== undefined) {
       inner.push(
-        circuitBreaker({
+        (breaker = circuitBreaker({
           ...config.circuitBreaker,
           name: `${name} breaker`,
           // A 4xx is the client's; only the upstream's own failures count.
           isFailure: (err) => !(err instanceof UpstreamStatusError) || err.status >= 500,
-        }),
+        })),
       );
     }
     if (config.attemptTimeoutMs !== undefined) {
@@ -179,7 +186,7 @@ export function compileRoute(
       other: config.retryNonIdempotent ? compose(withRetry) : compose([...outer, ...inner]),
       buffers: staleMaxAgeMs !== undefined,
       rateLimit:
-        limit === undefined || limit.shared
+        limit === undefined
           ? undefined
           : rateLimit({
               name: `${name} rate limit`,
@@ -187,6 +194,7 @@ export function compileRoute(
               burst: limit.burst,
               key: (ctx: Context) => ctx.value(CLIENT_KEY) ?? "",
             }),
+      breaker,
     };
   } catch (err) {
     throw new TypeError(`${where}: ${(err as Error).message}`, { cause: err });
