@@ -1,4 +1,5 @@
 import { fetchSignal } from "./fetch-signal.js";
+import { gatewayScenario } from "./gateway.js";
 import { grpcDeadline } from "./grpc-deadline.js";
 import { httpFetch } from "./http-fetch.js";
 import { leakRate } from "./leak-rate.js";
@@ -22,6 +23,7 @@ export const scenarios: readonly Scenario[] = [
   timerRecursion,
   leakRate,
   fetchSignal,
+  gatewayScenario,
 ];
 
 /** @internal The scenario with this id, or undefined. */
