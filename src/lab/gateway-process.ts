@@ -6,8 +6,9 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { background, now } from "../core/index.js";
+import { moduleFile } from "../core/internal.js";
 import { sleep } from "../sync/sleep.js";
 import { ownRequire } from "../io/own-require.js";
 import { type ServerProcess, startServerProcess } from "../testing/server-process.js";
@@ -34,11 +35,13 @@ const RUN_SOURCES =
 export function findGateway(): GatewayCommand | string {
   const require = ownRequire();
   if (require === undefined) return "cannot resolve packages from timebound's own folder";
-  let dir: string;
-  try {
-    dir = dirname(require.resolve("@timebound/gateway/package.json"));
-  } catch {
-    return "@timebound/gateway is not installed (npm install @timebound/gateway)";
+  let dir = workspaceGateway();
+  if (dir === undefined) {
+    try {
+      dir = dirname(require.resolve("@timebound/gateway/package.json"));
+    } catch {
+      return "@timebound/gateway is not installed (npm install @timebound/gateway)";
+    }
   }
   if (existsSync(join(dir, "dist", "cli.js"))) {
     return { args: [join(dir, "bin", "timebound-gateway.js")], cwd: dir };
@@ -63,6 +66,23 @@ export function findGateway(): GatewayCommand | string {
     ],
     cwd: dir,
   };
+}
+
+/**
+ * In a checkout of this repository, the gateway workspace beside timebound's own sources (what
+ * node_modules links to may be another checkout's); undefined elsewhere.
+ */
+function workspaceGateway(): string | undefined {
+  const self = moduleFile();
+  if (self === undefined) return undefined;
+  let dir = dirname(self.startsWith("file:") ? fileURLToPath(self) : self);
+  for (let up = 0; up < 4; up++, dir = dirname(dir)) {
+    const candidate = join(dir, "packages", "gateway");
+    if (existsSync(join(candidate, "package.json")) && existsSync(join(dir, "package.json"))) {
+      return candidate;
+    }
+  }
+  return undefined;
 }
 
 /** @internal A gateway process serving one configuration. */
