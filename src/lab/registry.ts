@@ -1,5 +1,6 @@
 import { fanOut } from "./fan-out.js";
 import { fetchSignal } from "./fetch-signal.js";
+import { gatewayScenario } from "./gateway.js";
 import { grpcDeadline } from "./grpc-deadline.js";
 import { httpFetch } from "./http-fetch.js";
 import { leakRate } from "./leak-rate.js";
@@ -26,6 +27,7 @@ export const scenarios: readonly Scenario[] = [
   fetchSignal,
   threeTier,
   fanOut,
+  gatewayScenario,
 ];
 
 /** @internal The scenario with this id, or undefined. */

@@ -67,6 +67,7 @@ describe("lab registry", () => {
       "fetch-signal",
       "three-tier",
       "fan-out",
+      "gateway",
     ]);
     assert.equal(new Set(ids).size, ids.length);
     for (const s of scenarios) {
