@@ -165,7 +165,12 @@ export interface Snapshot {
    * The run's recent history, oldest first, for the timeline (`toTraceEvents`): ended and live
    * contexts, operations, deadline firings. `omitted` counts the entries no longer kept.
    */
-  readonly timeline?: { readonly entries: readonly TimelineEntry[]; readonly omitted: number };
+  readonly timeline?: {
+    /** The entries kept, oldest first. */
+    readonly entries: readonly TimelineEntry[];
+    /** How many older entries were dropped (the history is bounded). */
+    readonly omitted: number;
+  };
   /** Items not included because of the size bound, by list. */
   readonly omitted: {
     /** Live contexts left out. */

@@ -18,12 +18,15 @@ export interface TraceEvent {
   readonly ph: "b" | "e" | "i" | "C" | "M";
   /** Microseconds since tracking started. */
   readonly ts: number;
+  /** The process the snapshot was taken in. */
   readonly pid: number;
+  /** The row drawn on: 1 contexts, 2 operations, 3 deadlines, 4 findings, 0 the process (metadata, counters). */
   readonly tid: number;
   /** Async spans: the span's id (begin and end share it). */
   readonly id?: string;
   /** Instant events: scope, "g" global or "t" thread. */
   readonly s?: "g" | "t";
+  /** Details shown with the event (kind, site, ids, counter values, metadata names). */
   readonly args?: Readonly<Record<string, unknown>>;
 }
 

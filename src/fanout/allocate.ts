@@ -55,6 +55,7 @@ export interface AllocateOptions {
 
 /** One dependency's budget. */
 export interface DependencyBudget {
+  /** Its name, as in the input. */
   readonly name: string;
   /** Its budget in ms. */
   readonly budgetMs: number;
@@ -64,7 +65,9 @@ export interface DependencyBudget {
   readonly p95Ms: number;
   /** Whether the prior was used (it had no history). */
   readonly prior: boolean;
+  /** The weight used (default 1). */
   readonly weight: number;
+  /** The load factor used (default 1). */
   readonly loadFactor: number;
   /** Whether its floor or its cap decided its budget rather than its share. */
   readonly bound: "floor" | "cap" | undefined;
@@ -72,7 +75,9 @@ export interface DependencyBudget {
 
 /** What {@link allocateBudget} returns. */
 export interface Allocation {
+  /** How the time was split. */
   readonly mode: AllocationMode;
+  /** The time given to split, in ms (`totalMs` as passed). */
   readonly totalMs: number;
   /** Kept back: `min(reserveMs, totalMs / 2)`. */
   readonly reserveMs: number;
@@ -335,7 +340,12 @@ export function shareUnused(
   unusedMs: number,
   running: readonly RunningShare[],
   limit: number,
-): { readonly addMs: number[]; readonly unallocatedMs: number } {
+): {
+  /** Milliseconds to add to each running call's deadline, in the order of `running`. */
+  readonly addMs: number[];
+  /** Milliseconds nobody could take (every call reached `limit`). */
+  readonly unallocatedMs: number;
+} {
   const addMs = running.map(() => 0);
   if (!(unusedMs > 0) || running.length === 0) {
     return { addMs, unallocatedMs: Math.max(0, unusedMs || 0) };

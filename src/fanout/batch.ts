@@ -46,6 +46,7 @@ export type CallFn<T> = (ctx: Context) => T | PromiseLike<T>;
 
 /** A call with options. */
 export interface CallSpec<T> {
+  /** The work of the call, run under its budget's context. */
   readonly run: CallFn<T>;
   /** The batch can do without it: its failure or timeout leaves a missing part (mode `all`). */
   readonly optional?: boolean;
@@ -68,7 +69,10 @@ export type Call<T = unknown> = CallFn<T> | CallSpec<T>;
 export type Calls = readonly Call[] | { readonly [key: string]: Call };
 
 /** What a call gives. */
-export type CallValue<C> = C extends { readonly run: (ctx: Context) => infer R }
+export type CallValue<C> = C extends {
+  /** The call's work, whose (awaited) result is the value. */
+  readonly run: (ctx: Context) => infer R;
+}
   ? Awaited<R>
   : C extends (ctx: Context) => infer R
     ? Awaited<R>
@@ -78,7 +82,9 @@ type IsOptional<C> = C extends { readonly optional: true } ? true : false;
 
 /** Require `n` successes, cancel the rest (see {@link quorum}). */
 export interface Quorum {
+  /** Always "quorum": tells this mode from the string ones. */
   readonly kind: "quorum";
+  /** The number of successes required, an integer >= 1. */
   readonly n: number;
 }
 
@@ -121,16 +127,25 @@ export type BatchValues<C extends Calls, M extends BatchMode> = {
 /** How one call ended. */
 export type CallOutcome<T> =
   | {
+      /** It succeeded. */
       readonly status: "fulfilled";
+      /** Its value. */
       readonly value: T;
+      /** How long it ran, in ms. */
       readonly durationMs: number;
+      /** Its budget when it ended, in ms (its first one plus what it was given). */
       readonly budgetMs: number;
     }
   | {
+      /** How it failed: "rejected", "timed-out" or "canceled" (see CallStatus). */
       readonly status: Exclude<CallStatus, "fulfilled">;
+      /** Its error, or its context's error when it timed out or was canceled. */
       readonly reason: unknown;
+      /** What happened, in words. */
       readonly message: string;
+      /** How long it ran, in ms. */
       readonly durationMs: number;
+      /** Its budget when it ended, in ms (its first one plus what it was given). */
       readonly budgetMs: number;
     };
 

@@ -20,6 +20,7 @@ import type { LatencyTracker } from "./latency.js";
 export type ChainStep<T = unknown> =
   | CallFn<T>
   | {
+      /** The step's work, run under its budget's context. */
       readonly run: CallFn<T>;
       /** In events and the step's context name; the key of its latency history. Default "step-<i>". */
       readonly name?: string;

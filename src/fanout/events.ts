@@ -24,16 +24,23 @@ import type { CallStatus } from "./errors.js";
  * ```
  */
 export const fanoutChannels = {
+  /** `timebound:fanout:budget`: {@link BudgetMessage}. */
   budget: diagnosticsChannel.channel("timebound:fanout:budget"),
+  /** `timebound:fanout:compensate`: {@link CompensateMessage}. */
   compensate: diagnosticsChannel.channel("timebound:fanout:compensate"),
+  /** `timebound:fanout:call`: {@link CallEndMessage}. */
   call: diagnosticsChannel.channel("timebound:fanout:call"),
+  /** `timebound:fanout:batch`: {@link BatchEndMessage}. */
   batch: diagnosticsChannel.channel("timebound:fanout:batch"),
+  /** `timebound:fanout:chain`: {@link ChainStepMessage}. */
   chain: diagnosticsChannel.channel("timebound:fanout:chain"),
 } as const;
 
 /** One call's share in a {@link BudgetMessage}. */
 export interface CallBudget {
+  /** The call's key: its index or its property name in the calls. */
   readonly key: string | number;
+  /** The dependency it calls: the key of its latency history. */
   readonly dependency: string;
   /** Its budget in ms (Infinity when the batch has no deadline). */
   readonly budgetMs: number;
@@ -41,15 +48,21 @@ export interface CallBudget {
   readonly raw: number;
   /** The P95 used, in ms; `prior` says it was the configured prior (no history yet). */
   readonly p95Ms: number;
+  /** Whether `p95Ms` is the prior (the dependency has no history yet). */
   readonly prior: boolean;
+  /** Its importance in the split. */
   readonly weight: number;
+  /** The dependency's load factor used (1 without a tracker). */
   readonly loadFactor: number;
+  /** Whether the batch can do without it. */
   readonly optional: boolean;
 }
 
 /** `timebound:fanout:budget`: how a batch split its time, published when it starts. */
 export interface BudgetMessage {
+  /** The batch's name. */
   readonly batch: string;
+  /** The batch's own context: under the caller's, with its `timeoutMs`. */
   readonly context: Context;
   /** "all", "allSettled", "any" or "quorum(n)". */
   readonly mode: string;
@@ -59,11 +72,13 @@ export interface BudgetMessage {
   readonly totalMs: number;
   /** Kept back from the calls (see allocateBudget). */
   readonly reserveMs: number;
+  /** Each call's share, in input order. */
   readonly calls: readonly CallBudget[];
 }
 
 /** One grant of a {@link CompensateMessage}. */
 export interface Grant {
+  /** The key of the call that got the time. */
   readonly key: string | number;
   /** Milliseconds added to its deadline. */
   readonly addMs: number;
@@ -73,7 +88,9 @@ export interface Grant {
 
 /** `timebound:fanout:compensate`: the time a finished call did not use, given to the others. */
 export interface CompensateMessage {
+  /** The batch's name. */
   readonly batch: string;
+  /** The batch's own context: under the caller's, with its `timeoutMs`. */
   readonly context: Context;
   /** The call that finished. */
   readonly from: string | number;
@@ -89,10 +106,15 @@ export interface CompensateMessage {
 
 /** `timebound:fanout:call`: a call of a batch ended. */
 export interface CallEndMessage {
+  /** The batch's name. */
   readonly batch: string;
+  /** The call's key: its index or its property name in the calls. */
   readonly key: string | number;
+  /** The dependency it called: the key of its latency history. */
   readonly dependency: string;
+  /** How it ended. */
   readonly status: CallStatus;
+  /** How long it ran, in ms. */
   readonly durationMs: number;
   /** Its budget when it ended (its first one plus what it was given). */
   readonly budgetMs: number;
@@ -102,11 +124,15 @@ export interface CallEndMessage {
 
 /** `timebound:fanout:batch`: a batch settled. */
 export interface BatchEndMessage {
+  /** The batch's name. */
   readonly batch: string;
+  /** The batch's own context: under the caller's, with its `timeoutMs`. */
   readonly context: Context;
+  /** "all", "allSettled", "any" or "quorum(n)". */
   readonly mode: string;
   /** "fulfilled" when it resolved, "rejected" otherwise. */
   readonly outcome: "fulfilled" | "rejected";
+  /** From its start to its settling, in ms. */
   readonly durationMs: number;
   /** The keys of the parts without a value. */
   readonly missing: readonly (string | number)[];
@@ -114,9 +140,13 @@ export interface BatchEndMessage {
 
 /** `timebound:fanout:chain`: a step of a chain got its budget. */
 export interface ChainStepMessage {
+  /** The chain's name. */
   readonly chain: string;
+  /** The context the chain runs under (the caller's). */
   readonly context: Context;
+  /** The step's index, from 0. */
   readonly step: number;
+  /** The step's name (default "step-<i>"). */
   readonly name: string;
   /** The chain's time left when the step started. */
   readonly remainingMs: number;

@@ -14,7 +14,9 @@ export type FanoutRequest =
   | string
   | URL
   | {
+      /** Where to send it. */
       readonly url: string | URL;
+      /** Options of the fetch (method, headers, body...); its signal and deadline come from the batch. */
       readonly init?: FetchInit;
       /** The answer can do without this part. Default false. */
       readonly optional?: boolean;
@@ -30,11 +32,16 @@ export type FanoutRequest =
 
 /** The merged answer: each part's body (undefined where missing) and what is missing, and why. */
 export interface FanoutFetchResult<R extends Record<string, FanoutRequest>> {
+  /** Each part's body by key, undefined where the part is missing. */
   readonly data: {
-    -readonly [K in keyof R]: R[K] extends { readonly read: (res: Response) => Promise<infer P> }
+    -readonly [K in keyof R]: R[K] extends {
+      /** The part's own body reader, whose result types the body. */
+      readonly read: (res: Response) => Promise<infer P>;
+    }
       ? P | undefined
       : unknown;
   };
+  /** The optional parts without a body, and why, in input order. */
   readonly missing: readonly MissingPart[];
 }
 

@@ -27,12 +27,15 @@ export interface LatencyTrackerOptions {
 
 /** What a {@link LatencyTracker} knows of one dependency. */
 export interface DependencyStats {
+  /** The dependency's name. */
   readonly dependency: string;
   /** Samples in the window. */
   readonly count: number;
   /** Quantiles over the window, in ms; undefined with fewer than `minSamples` samples. */
   readonly p50Ms: number | undefined;
+  /** P95 over the window, in ms. */
   readonly p95Ms: number | undefined;
+  /** P99 over the window, in ms. */
   readonly p99Ms: number | undefined;
   /** P95 of the newest two slices, in ms (undefined with fewer than `minSamples` there). */
   readonly recentP95Ms: number | undefined;

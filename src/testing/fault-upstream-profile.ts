@@ -36,19 +36,34 @@ import { standardNormal } from "./fault-upstream-random.js";
  */
 export type LatencyDistribution =
   | number
-  | { readonly type: "fixed"; readonly ms: number }
   | {
+      /** Always the same latency. */
+      readonly type: "fixed";
+      /** The latency, in ms. */
+      readonly ms: number;
+    }
+  | {
+      /** Log-normal: `medianMs × e^(sigma·Z)`. */
       readonly type: "lognormal";
+      /** The median sample, in ms (before `offsetMs`). */
       readonly medianMs: number;
+      /** The spread (standard deviation of the log); the larger, the longer the tail. */
       readonly sigma: number;
+      /** Added to every sample, in ms. Default 0. */
       readonly offsetMs?: number;
+      /** Samples above it are cut to it, in ms. Default: no cap. */
       readonly maxMs?: number;
     }
   | {
+      /** Pareto: `minMs / U^(1/alpha)`, a heavy tail. */
       readonly type: "pareto";
+      /** The smallest sample, in ms (before `offsetMs`). */
       readonly minMs: number;
+      /** The tail index, > 0; the smaller, the heavier the tail. */
       readonly alpha: number;
+      /** Added to every sample, in ms. Default 0. */
       readonly offsetMs?: number;
+      /** Samples above it are cut to it, in ms. Default: no cap. */
       readonly maxMs?: number;
     };
 
@@ -77,10 +92,13 @@ export type OutageMode = "fail" | "hang" | "reset" | "slow";
  * ```
  */
 export interface OutageWindow {
+  /** Start of the window, in ms after the profile took effect (or into each period), inclusive. */
   readonly fromMs: number;
+  /** End of the window, in ms, exclusive; may be Infinity. */
   readonly toMs: number;
   /** Repeat the window with this period (ms, at least `toMs`). Default: once. */
   readonly everyMs?: number;
+  /** What a request inside the window gets. */
   readonly mode: OutageMode;
   /** For `"fail"`: the status, 400 to 599. Default the profile's `errorStatus`. */
   readonly status?: number;

@@ -39,15 +39,28 @@ export interface FaultUpstreamStats extends FaultRouteStats {
   /** Answers by status code. */
   readonly byStatus: Record<string, number>;
   /** What the faults did: errors and outage failures answered, hangs begun, connections reset. */
-  readonly injected: { errors: number; outageFailures: number; hangs: number; resets: number };
+  readonly injected: {
+    /** Requests answered with the injected `errorStatus` (`errorRate`). */
+    errors: number;
+    /** Requests answered with an error status by a `"fail"` outage window. */
+    outageFailures: number;
+    /** Requests left unanswered (`hangRate` or a `"hang"` outage window). */
+    hangs: number;
+    /** Connections reset (`resetRate` or a `"reset"` outage window). */
+    resets: number;
+  };
   /**
    * Counts per second since the counts started: index i is second `firstSecond + i`. At most
    * the last hour is kept.
    */
   readonly perSecond: {
+    /** The second (since the counts started) that index 0 counts. */
     firstSecond: number;
+    /** Requests that arrived, per second. */
     received: number[];
+    /** Requests answered, per second. */
     answered: number[];
+    /** Requests whose client went away before the answer, per second. */
     cancelled: number[];
   };
   /** Per route prefix, and `"default"` for the requests no route matched. */

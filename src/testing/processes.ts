@@ -6,6 +6,7 @@ import { checkNumber, checkString } from "../core/internal.js";
 
 /** One running process, as `/proc/<pid>/stat` shows it. */
 export interface ProcessEntry {
+  /** Its process id. */
   readonly pid: number;
   /** Its process group (the pid of the group's leader). */
   readonly pgid: number;

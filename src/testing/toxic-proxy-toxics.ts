@@ -45,14 +45,35 @@ export interface ToxicBase {
  */
 export type Toxic =
   | (ToxicBase & {
+      /** Holds each chunk before passing it on. */
       readonly type: "latency";
+      /** How long each chunk is held, in ms. */
       readonly latencyMs: number;
+      /** Up to this much more or less, in ms, drawn uniformly per chunk. Default 0. */
       readonly jitterMs?: number;
     })
-  | (ToxicBase & { readonly type: "bandwidth"; readonly bytesPerSecond: number })
-  | (ToxicBase & { readonly type: "blackhole" })
-  | (ToxicBase & { readonly type: "reset"; readonly afterBytes?: number })
-  | (ToxicBase & { readonly type: "slowClose"; readonly delayMs: number });
+  | (ToxicBase & {
+      /** Limits the throughput. */
+      readonly type: "bandwidth";
+      /** At most this many bytes per second go through. */
+      readonly bytesPerSecond: number;
+    })
+  | (ToxicBase & {
+      /** Drops every byte, and the end of the stream; the connection stays open. */
+      readonly type: "blackhole";
+    })
+  | (ToxicBase & {
+      /** Resets the connection (TCP RST: ECONNRESET). */
+      readonly type: "reset";
+      /** Bytes let through in its direction before the reset. Default 0 (reset at once). */
+      readonly afterBytes?: number;
+    })
+  | (ToxicBase & {
+      /** Passes the end of the stream (FIN) on late. */
+      readonly type: "slowClose";
+      /** How late the FIN is passed on, in ms. */
+      readonly delayMs: number;
+    });
 
 /** A toxic as the proxy holds it: every field present. @internal */
 export interface CheckedToxic {

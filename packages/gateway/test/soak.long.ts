@@ -1,3 +1,5 @@
+// Not in the default test run (npm run soak): on this branch it finds the gateway's RSS rising
+// under 30-60 s of faults (issue 13, open). Run it with TIMEBOUND_SOAK_SECONDS to change the length.
 // A soak: the real gateway process in front of the fault-injecting upstream misbehaving (heavy
 // tail, errors, hangs, a recurring outage), under a steady request rate for 60 s by default
 // (TIMEBOUND_SOAK_SECONDS to change it). Checked from outside the process:
