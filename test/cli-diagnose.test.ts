@@ -49,7 +49,7 @@ describe("timebound diagnose (CLI)", { skip: needsBuild }, () => {
         findings: { kind: string; message: string }[];
       };
       assert.ok(
-        report.findings.some((f) => f.kind === "never-canceled" && f.message.includes("session")),
+        report.findings.some((f) => f.kind === "lost-cancel" && f.message.includes("session")),
         JSON.stringify(report.findings),
       );
       assert.match(readFileSync(join(out, "dump.txt"), "utf8"), /openSession/);

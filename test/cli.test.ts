@@ -64,7 +64,10 @@ describe("cli main", () => {
     const r = await runMain("labb");
     assert.equal(r.code, 2);
     assert.equal(r.out, "");
-    assert.match(r.err, /^timebound: unknown command "labb"; commands: lab, diagnose, help\n/);
+    assert.match(
+      r.err,
+      /^timebound: unknown command "labb"; commands: lab, diagnose, gateway, help\n/,
+    );
     assert.match(r.err, /Run "timebound --help" for usage\./);
     const opt = await runMain("--frobnicate");
     assert.equal(opt.code, 2);
@@ -184,7 +187,7 @@ describe("bin/timebound.js", () => {
     assert.equal(unknown.status, 2);
     assert.match(
       unknown.stderr,
-      /timebound: unknown command "serve"; commands: lab, diagnose, help/,
+      /timebound: unknown command "serve"; commands: lab, diagnose, gateway, help/,
     );
     const version = runBin("--version");
     assert.equal(version.status, 0);

@@ -46,7 +46,7 @@ describe("the built package: node --import timebound/register app.mjs", () => {
         const code = await new Promise((resolve) => child.on("close", resolve));
         assert.equal(code, 0, stderr);
         const report = JSON.parse(readFileSync(join(dir, "report.json"), "utf8")) as JsonReport;
-        const finding = report.findings.find((f) => f.kind === "never-canceled");
+        const finding = report.findings.find((f) => f.kind === "lost-cancel");
         assert.equal(finding?.details?.count, 2, stderr);
         // timebound's own frames (dist/esm/core) are left out: the stack starts at the program.
         assert.equal(finding?.stack[0]?.functionName, "openSession");

@@ -119,7 +119,7 @@ describe("the packed package's preload, timebound/register", () => {
       const report = JSON.parse(readFileSync(join(reports, "report.json"), "utf8")) as {
         findings: { kind: string; details?: { count?: number } }[];
       };
-      const finding = report.findings.find((f) => f.kind === "never-canceled");
+      const finding = report.findings.find((f) => f.kind === "lost-cancel");
       assert.equal(finding?.details?.count, 2, JSON.stringify(report.findings));
     });
   }
