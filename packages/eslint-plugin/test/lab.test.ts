@@ -117,10 +117,7 @@ describe("the recommended config on the lab's own sources (src/lab)", () => {
     // The lab's hand-made timeout now lives in src/testing (the lab re-exports it).
     const results = await eslint.lintFiles([LAB, `${LAB}../testing/race-timer.ts`]);
     const byFile = new Map(
-      results.map((r) => [
-        relative(LAB, r.filePath),
-        r.messages.filter((m) => m.ruleId !== null),
-      ]),
+      results.map((r) => [relative(LAB, r.filePath), r.messages.filter((m) => m.ruleId !== null)]),
     );
     for (const r of results) {
       for (const m of r.messages)
