@@ -74,7 +74,9 @@ describe("lab: diagnostics scenarios", () => {
       assert.ok(num(timers.right) <= 5, `right leaves almost none: ${timers.right.text}`);
       const wrong = reportKinds(out, "timer-recursion", "wrong");
       const right = reportKinds(out, "timer-recursion", "right");
-      assert.ok(wrong.includes("timer-growth"), wrong.join(", "));
+      // A timer re-armed from its own callback is named as a loop (timer-loop); the armed count
+      // may also cross the growth threshold (timer-growth) on a long enough run.
+      assert.ok(wrong.includes("timer-loop") || wrong.includes("timer-growth"), wrong.join(", "));
       assert.deepEqual(right, [], reportFindings(out, "timer-recursion", "right"));
       assert.match(
         readFileSync(join(out, "timer-recursion", "wrong", "dump.txt"), "utf8"),
