@@ -34,7 +34,7 @@ describe("timebound diagnose (CLI)", { skip: needsBuild }, () => {
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, /sessions 3/, "the program's own output goes through");
       assert.match(r.stdout, /timebound diagnose: \d+ findings?/);
-      assert.match(r.stdout, /\[never-canceled\] .*"session"/);
+      assert.match(r.stdout, /\[lost-cancel\] .*"session"/);
       assert.ok(r.stdout.includes(`in ${out}:`), r.stdout);
       for (const file of [
         "dump.txt",

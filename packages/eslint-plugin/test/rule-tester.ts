@@ -20,7 +20,13 @@ export function typedRuleTester(): RuleTester {
   return new RuleTester({
     languageOptions: {
       parser: tseslint.parser,
-      parserOptions: { project: "./tsconfig.json", tsconfigRootDir: TYPED },
+      // Under CI=true typescript-eslint would build one program for the whole run ("single
+      // run"), and every case after the first would be typed against the first case's code.
+      parserOptions: {
+        project: "./tsconfig.json",
+        tsconfigRootDir: TYPED,
+        disallowAutomaticSingleRunInference: true,
+      },
     },
   });
 }
