@@ -26,15 +26,12 @@ else {
   writeFileSync("dist/cjs/package.json", JSON.stringify({ type: "commonjs" }) + "\n");
 }
 
-// The workspace packages (packages/*) build after the library, whose declarations they use.
-for (const pkg of existsSync("packages") ? readdirSync("packages").sort() : []) {
+// The workspace packages (packages/*) build after the library, whose declarations they use:
+// in a full build (npm run build, npm test), not in npm ci's prepare (--if-stale), which builds
+// what `npx timebound lab` needs and nothing that depends on the workspace's own installs.
+for (const pkg of !ifStale && existsSync("packages") ? readdirSync("packages").sort() : []) {
   const dir = join("packages", pkg);
   if (!existsSync(join(dir, "tsconfig.build.json"))) continue;
-  const own = distState(dir, {
-    inputs: ["src", "tsconfig.build.json"],
-    lastOutput: "dist/index.js",
-  });
-  if (ifStale && state.fresh && own.fresh) continue;
   rmSync(join(dir, "dist"), { recursive: true, force: true });
   execFileSync(process.execPath, [tsc, "-p", join(dir, "tsconfig.build.json")], {
     stdio: "inherit",

@@ -18,7 +18,10 @@ export function gatewayBin(from: string | undefined = moduleFile()): string | un
     const base = from ?? join(process.cwd(), "index.js");
     const manifest = createRequire(base).resolve("@timebound/gateway/package.json");
     const bin = join(dirname(manifest), "bin", "timebound-gateway.js");
-    return existsSync(bin) ? bin : undefined;
+    // From a checkout, the package runs once built (npm run build builds the workspace).
+    return existsSync(bin) && existsSync(join(dirname(manifest), "dist", "cli.js"))
+      ? bin
+      : undefined;
   } catch {
     return undefined;
   }
@@ -33,7 +36,7 @@ export const gatewayCommand: Command = {
     if (bin === undefined) {
       io.stderr.write(
         "timebound gateway: the gateway is its own package; install it with " +
-          "`npm install @timebound/gateway` (from this repository: npm ci builds it)\n",
+          "`npm install @timebound/gateway` (from this repository: npm run build builds it)\n",
       );
       return Promise.resolve(1);
     }

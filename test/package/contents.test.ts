@@ -26,10 +26,12 @@ const ALLOWED: readonly RegExp[] = [
 /**
  * Size budget, about 20% above the size when it was last set (measured with `npm pack --json`:
  * 826,014 bytes packed, 4,790,571 unpacked, 1,825 files, after the Redis adapter grew drivers
- * for node-redis 4 and 5 and Redis Cluster; before that 681,063 / 3,965,232 / 1,527). Raise it
- * on purpose, not by drift.
+ * for node-redis 4 and 5 and Redis Cluster; before that 681,063 / 3,965,232 / 1,527). Raised
+ * on purpose when timebound/resilience, timebound/fanout, timebound/metrics and the testing
+ * faults landed with their docs and API reference: 1,478,884 / 7,830,744 / 3,019. Raise it on
+ * purpose, not by drift.
  */
-const BUDGET = { packed: 1_000_000, unpacked: 5_800_000 };
+const BUDGET = { packed: 1_800_000, unpacked: 9_400_000 };
 
 interface SourceMap {
   readonly sources: readonly string[];
