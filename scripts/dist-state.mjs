@@ -26,18 +26,15 @@ function walk(path) {
 /**
  * Whether `root`'s dist/ is up to date with its sources.
  * @param {string} root the checkout (the folder holding package.json)
- * @param {{ inputs?: string[], lastOutput?: string }} [layout] a workspace package's inputs and
- *   last output, when not the library's
  * @returns {{ fresh: boolean, reason: string }} reason: why it must be built, or why not
  */
-export function distState(root, layout = {}) {
-  const lastOutput = layout.lastOutput ?? LAST_OUTPUT;
+export function distState(root) {
+  const lastOutput = LAST_OUTPUT;
   if (!existsSync(join(root, lastOutput))) {
     return { fresh: false, reason: `${lastOutput} is missing (never built, or the build failed)` };
   }
   // Folders count among the inputs: deleting a source file changes its folder's mtime.
-  const inputs = (layout.inputs ?? INPUTS)
-    .map((p) => join(root, p))
+  const inputs = INPUTS.map((p) => join(root, p))
     .filter((p) => existsSync(p))
     .flatMap(walk);
   const outputs = walk(join(root, "dist")).filter((o) => !statSync(o.path).isDirectory());

@@ -15,7 +15,6 @@ import {
 import { contextFrom, encodeTimeout } from "timebound/http";
 import type { GatewayConfig } from "./config/types.js";
 import { type GatewayReason, answer } from "./proxy/answer.js";
-import { callerTimeLeft } from "./proxy/deadline.js";
 import { BodyTooLargeError, limitedBody } from "./proxy/body-limit.js";
 import { upstreamRequestHeaders } from "./proxy/headers.js";
 import { tunnelUpgrade } from "./proxy/upgrade.js";
@@ -298,13 +297,13 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       );
     }
 
-    const granted = callerTimeLeft(req.headers, gen.config.deadline.headers);
+    // The caller's deadline headers (earliest wins), cut to the route's deadline.
     ctx = contextFrom(req, res, {
       parent: root,
       name: rc.name,
-      header: false,
+      header: gen.config.deadline.headers,
       maxTimeoutMs: rc.timeoutMs,
-      defaultTimeoutMs: granted === undefined ? rc.timeoutMs : Math.min(granted, rc.timeoutMs),
+      defaultTimeoutMs: rc.timeoutMs,
     });
     const routeCtx = ctx;
     gen.enter();
