@@ -7,7 +7,7 @@
 // <= 1 ms added p99 over it.
 //   npm run bench -- gateway        TIMEBOUND_BENCH_SECONDS=10 for longer runs (default 5)
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -132,7 +132,13 @@ interface Result extends Load {
 export async function run(): Promise<void> {
   const upstream = await startNode("upstream", [join(HERE, "upstream.mjs")]);
   const origin = `http://127.0.0.1:${upstream.port}`;
-  const tsx = ["--import", "tsx"];
+  // The gateway as it ships (dist), not through tsx: its transform adds a helper call to every
+  // closure the request path creates.
+  const gatewayEntry = fileURLToPath(import.meta.resolve("@timebound/gateway"));
+  const gatewayRow = (mode: string) =>
+    existsSync(gatewayEntry)
+      ? startNode(`tb-${mode}`, [join(HERE, "timebound-gateway.mjs"), origin, mode])
+      : Promise.resolve(`the gateway package is not built (npm run build)`);
   const makers: [string, () => Promise<Started | string>][] = [
     ["direct", () => Promise.resolve({ ...upstream, stop: () => undefined })],
     ["nginx (1 worker)", () => startNginx(upstream.port)],
@@ -141,14 +147,8 @@ export async function run(): Promise<void> {
       () => startNode("bare", [join(HERE, "bare-proxy.mjs"), origin]),
     ],
     ["@fastify/http-proxy", () => startNode("fastify", [join(HERE, "fastify-proxy.mjs"), origin])],
-    [
-      "timebound gateway, plain",
-      () => startNode("tb-plain", [...tsx, join(HERE, "timebound-gateway.ts"), origin, "plain"]),
-    ],
-    [
-      "timebound gateway, full policies",
-      () => startNode("tb-full", [...tsx, join(HERE, "timebound-gateway.ts"), origin, "full"]),
-    ],
+    ["timebound gateway, plain", () => gatewayRow("plain")],
+    ["timebound gateway, full policies", () => gatewayRow("full")],
   ];
   const results = new Map<string, Load[]>();
   const rss = new Map<string, number>();

@@ -71,7 +71,6 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   let gateway: Gateway;
   const metrics = new GatewayMetrics(undefined, {
     inflight: () => gateway.inflight,
-    breakerStates: () => gateway.breakerStates(),
     targetStates: () => gateway.targetStates(),
   });
   gateway = createGateway(config, {
@@ -170,6 +169,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       traffic.closeAllConnections();
       admin?.close();
       admin?.closeAllConnections();
+      metrics.stop();
       log?.info(
         { drained: inTime },
         inTime

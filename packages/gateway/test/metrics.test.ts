@@ -1,6 +1,6 @@
-// /metrics on the admin port counts what the clients saw: requests by status, retries, static
-// fallbacks, rejections by reason, and the breaker's state, over a small run against a real
-// upstream.
+// /metrics on the admin port counts what the clients saw: requests by status, rejections by
+// reason, and (from timebound/metrics, by policy name) retries, static fallbacks and the breaker's
+// state, over a small run against a real upstream.
 import assert from "node:assert/strict";
 import { type Server, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -89,11 +89,11 @@ routes:
         "broken 200": 5,
       });
       assert.equal(
-        value(metrics, "timebound_gateway_retries_total", 'route="flaky"'),
+        value(metrics, "timebound_retries_total", 'policy="flaky retry"'),
         hits.get("/flaky")! - 4,
         "one retry per upstream request beyond the client's",
       );
-      assert.equal(value(metrics, "timebound_gateway_retries_total", 'route="flaky"'), 4);
+      assert.equal(value(metrics, "timebound_retries_total", 'policy="flaky retry"'), 4);
       assert.equal(
         value(
           metrics,
@@ -103,14 +103,14 @@ routes:
         3,
       );
       assert.equal(
-        value(metrics, "timebound_gateway_fallbacks_total", 'route="broken",kind="static"'),
+        value(metrics, "timebound_fallbacks_total", 'policy="broken fallback",kind="fallback"'),
         servedByFallback,
       );
       assert.equal(servedByFallback, 5);
       assert.equal(
-        value(metrics, "timebound_gateway_circuit_breaker_state", 'route="broken",state="open"'),
-        1,
-        "the breaker is open",
+        value(metrics, "timebound_circuit_breaker_state", 'policy="broken breaker"'),
+        2,
+        "the breaker is open (0 closed, 1 half-open, 2 open)",
       );
       assert.equal(hits.get("/broken"), 2, "the open breaker kept the rest from the upstream");
       // The retried 503s were closed once the retry succeeded: nothing holds a connection.

@@ -107,6 +107,21 @@ ${routes}`),
         `${attempts} upstream requests for 40 calls (budget: 10% retries)`,
       );
       assert.ok(attempts >= 40, "every call made its first attempt");
+      // /metrics says so: each retry counted, and the calls the budget stopped (a call not
+      // stopped by the budget used all 5 attempts).
+      const metrics = await gw.metrics.registry.metrics();
+      const count = (series: string): number => {
+        const line = metrics.split("\n").find((l) => l.startsWith(series));
+        return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(" ") + 1));
+      };
+      assert.equal(count('timebound_retries_total{policy="* /storm retry"}'), attempts - 40);
+      const byBudget = count(
+        'timebound_retry_give_ups_total{policy="* /storm retry",reason="budget"}',
+      );
+      assert.ok(
+        byBudget >= 40 - (attempts - 40) / 4,
+        `${byBudget} calls stopped by the budget (metrics: ${metrics})`,
+      );
     } finally {
       await gw.stop();
     }

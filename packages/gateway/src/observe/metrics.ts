@@ -1,19 +1,18 @@
-// The gateway's metrics, in Prometheus form (prom-client): requests, latency and time left, and
-// what the route's policies did. Policy metrics are counted here from what the gateway itself
-// sees (each request's attempts and how it ended, the breakers' `state`), in one place
-// (`registerPolicyMetrics`), so that switching to timebound/metrics' collector over the
-// timebound:* channels, once it lands, replaces that one call.
+// The gateway's metrics, in Prometheus form (prom-client): requests, latency and time left, by
+// route; the gateway's own answers and upstream targets; and what the route's policies did
+// (breaker state, retries and budget exhaustion, hedges, fallbacks, timeouts), from
+// timebound/metrics' collector over the timebound:* channels, labelled by policy name (each
+// route's policies are named after the route: "/pay breaker", "/pay retry").
+import * as promClient from "prom-client";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { type TimeboundMetrics, collectTimeboundMetrics } from "timebound/metrics";
 import type { RequestRecord } from "../gateway.js";
 import type { FallbackReason } from "../limit/shared-rate-limit.js";
-import type { CircuitState } from "timebound/resilience";
 
 /** What the gateway tells its metrics about itself between requests. */
 export interface MetricsSource {
   /** Requests in flight. */
   inflight(): number;
-  /** Each route's breaker state. */
-  breakerStates(): readonly { route: string; state: CircuitState }[];
   /** Each upstream target's state. */
   targetStates(): readonly {
     upstream: string;
@@ -23,27 +22,16 @@ export interface MetricsSource {
   }[];
 }
 
-const BREAKER_STATES: readonly CircuitState[] = ["closed", "open", "half-open", "isolated"];
+/** How a request ended when the gateway did not refuse it (the rest count as rejections). */
+const SERVED: ReadonlySet<string> = new Set(["answered", "client-closed", "fallback", "stale"]);
 
-/** The policy metrics, counted from the gateway's own records (see the file's comment). */
-interface PolicyMetrics {
+/** What the gateway counts from its own records, besides requests. */
+interface AnswerMetrics {
   record(r: RequestRecord): void;
   rateLimitFallback(route: string, reason: FallbackReason): void;
 }
 
-function registerPolicyMetrics(registry: Registry, source: MetricsSource): PolicyMetrics {
-  const retries = new Counter({
-    name: "timebound_gateway_retries_total",
-    help: "Upstream attempts beyond each request's first (retries and hedges), by route",
-    labelNames: ["route"],
-    registers: [registry],
-  });
-  const fallbacks = new Counter({
-    name: "timebound_gateway_fallbacks_total",
-    help: "Answers served by a fallback instead of the upstream, by route and kind (static, stale)",
-    labelNames: ["route", "kind"],
-    registers: [registry],
-  });
+function registerAnswerMetrics(registry: Registry, source: MetricsSource): AnswerMetrics {
   const rejections = new Counter({
     name: "timebound_gateway_rejections_total",
     help: "Answers the gateway made itself, by route and reason (rate-limited, circuit-open, overloaded, deadline-exceeded, ...)",
@@ -61,19 +49,6 @@ function registerPolicyMetrics(registry: Registry, source: MetricsSource): Polic
     help: "Shared rate-limit decisions taken by the local limit because Redis could not decide, by route and reason (timeout, unavailable, error)",
     labelNames: ["route", "reason"],
     registers: [registry],
-  });
-  new Gauge({
-    name: "timebound_gateway_circuit_breaker_state",
-    help: "Each route's circuit breaker: 1 for its current state, 0 for the others",
-    labelNames: ["route", "state"],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const b of source.breakerStates()) {
-        for (const state of BREAKER_STATES)
-          this.set({ route: b.route, state }, b.state === state ? 1 : 0);
-      }
-    },
   });
   new Gauge({
     name: "timebound_gateway_upstream_target_available",
@@ -102,13 +77,9 @@ function registerPolicyMetrics(registry: Registry, source: MetricsSource): Polic
   return {
     record(r) {
       const route = r.route ?? "";
-      if (r.attempts > 1) retries.inc({ route }, r.attempts - 1);
-      if (r.reason === "fallback") fallbacks.inc({ route, kind: "static" });
-      else if (r.reason === "stale") fallbacks.inc({ route, kind: "stale" });
-      else if (r.reason !== "answered" && r.reason !== "client-closed") {
-        rejections.inc({ route, reason: r.reason });
-      }
-      for (const m of r.missing ?? []) missingParts.inc({ route, part: m.part, reason: m.reason });
+      if (!SERVED.has(r.reason)) rejections.inc({ route, reason: r.reason });
+      if (r.missing !== undefined)
+        for (const m of r.missing) missingParts.inc({ route, part: m.part, reason: m.reason });
     },
     rateLimitFallback(route, reason) {
       limitFallbacks.inc({ route, reason });
@@ -123,7 +94,8 @@ export class GatewayMetrics {
   readonly #duration: Histogram<"route">;
   readonly #timeLeft: Histogram<"route">;
   readonly #reloads: Counter<"result">;
-  readonly #policies: PolicyMetrics;
+  readonly #answers: AnswerMetrics;
+  readonly #policies: TimeboundMetrics;
 
   constructor(registry = new Registry(), source: MetricsSource) {
     this.registry = registry;
@@ -161,7 +133,9 @@ export class GatewayMetrics {
         this.set(source.inflight());
       },
     });
-    this.#policies = registerPolicyMetrics(registry, source);
+    this.#answers = registerAnswerMetrics(registry, source);
+    // The same prom-client as the gateway's own metrics, so one registry renders them all.
+    this.#policies = collectTimeboundMetrics({ registry, client: promClient });
   }
 
   /** Counts one request (the gateway's `onRequest`). */
@@ -176,15 +150,20 @@ export class GatewayMetrics {
     this.#duration.observe({ route }, r.durationMs / 1000);
     if (r.timeLeftMs !== undefined)
       this.#timeLeft.observe({ route }, Math.max(0, r.timeLeftMs) / 1000);
-    this.#policies.record(r);
+    this.#answers.record(r);
   }
 
   /** Counts a shared rate-limit decision taken locally. */
   rateLimitFallback(route: string, reason: FallbackReason): void {
-    this.#policies.rateLimitFallback(route, reason);
+    this.#answers.rateLimitFallback(route, reason);
   }
 
   reload(result: "applied" | "refused"): void {
     this.#reloads.inc({ result });
+  }
+
+  /** Stops the policy collector (its channel subscriptions are process-wide). */
+  stop(): void {
+    this.#policies.stop();
   }
 }

@@ -9,13 +9,16 @@ import type { BufferedAnswer } from "./answers.js";
 
 type Controller = Dispatcher.DispatchController;
 
+/** Bytes of an answer read ahead while the policies decide on it; past this the read pauses. */
+const HOLD_BYTES = 64 * 1024;
+
 /** Where the body goes once the answer is kept: `write` false means wait for `drain`. */
 interface Sink {
   write(chunk: Buffer): boolean;
   once?(event: "drain", listener: () => void): unknown;
 }
 
-/** The upstream's answer head, held (paused) until the gateway decides what to do with it. */
+/** The upstream's answer, held (its body read ahead, bounded) until the gateway decides on it. */
 export class UpstreamExchange implements Dispatcher.DispatchHandler {
   /** Status of the answer; 0 until the head arrived. */
   status = 0;
@@ -27,6 +30,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   #head: { resolve(x: UpstreamExchange): void; reject(err: unknown): void } | undefined;
   #sink: Sink | undefined;
   #held: Buffer[] | undefined = [];
+  #heldBytes = 0;
   #ended = false;
   #failed: Error | undefined;
   #onDone: ((err: Error | undefined) => void) | undefined;
@@ -69,8 +73,9 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   ): void {
     this.status = statusCode;
     this.headers = headers;
-    // Held until the policies keep this answer.
-    controller.pause();
+    // The body is held until the policies keep this answer. Not paused yet: a small answer is
+    // usually whole in the packet that carried its head, and a pause/resume cycle per request
+    // costs the parser more than holding it (onResponseData pauses past HOLD_BYTES).
     const head = this.#head!;
     this.#head = undefined;
     head.resolve(this);
@@ -80,6 +85,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     const sink = this.#sink;
     if (sink === undefined) {
       this.#held!.push(chunk);
+      this.#heldBytes += chunk.length;
+      if (this.#heldBytes > HOLD_BYTES) controller.pause();
       return;
     }
     if (!sink.write(chunk) && sink.once !== undefined) {
@@ -162,6 +169,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       this.#finish(this.#failed);
       return;
     }
+    // Resumes only a read paused past HOLD_BYTES (resume on a running read is a no-op).
     this.#controller?.resume();
   }
 

@@ -1,6 +1,7 @@
-// timebound's gateway for the benchmark. Usage: gateway.ts <upstream origin> plain|full.
+// timebound's gateway for the benchmark, as users run it: the built package (npm run build).
+// Usage: timebound-gateway.mjs <upstream origin> plain|full.
 // Prints its port. "full" turns on every per-route policy that applies to a GET route.
-import { parseConfig, startGateway } from "../../packages/gateway/src/index.js";
+import { parseConfig, startGateway } from "@timebound/gateway";
 
 const [origin, mode] = process.argv.slice(2);
 const policies =
