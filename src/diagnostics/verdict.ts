@@ -32,6 +32,13 @@
  *    either when the filling lasts the whole run. Counts (contexts, operations, handles) keep
  *    the scale-free test alone: any sustained rise of live contexts is a leak.
  *
+ * 5. For byte series, the rise must also go on: over the second half of the floor points it must
+ *    be at least `minBytes / 2`. A leak at a steady rate passes this whenever it passes step 4
+ *    (half the run, half the growth); a warm-up that levels off does not. Under a sustained
+ *    load V8 grows its young generation for the first 30-60 s (a gateway measured 93 -> 128 MB,
+ *    then flat for good), which step 4 alone calls a leak unless the run is long enough to
+ *    drown it.
+ *
  * Also reported, not used to decide: clinic.js doctor's sign-change test on the differential
  * (the number of sign changes of y[i+1] − y[i] against Binomial(n, ½), one-sided, low tail).
  * Doctor uses it for handles; alone it would call a healthy GC sawtooth a leak (few sign
@@ -178,12 +185,18 @@ function judge(s: GrowthSeries, times: readonly number[], t: Thresholds): Series
   const rising = p < alpha;
   const grown = (floor.values.at(-1) ?? 0) - (floor.values[0] ?? 0);
   const small = rising && s.unit === "bytes" && grown < t.minBytes;
-  const leak = rising && !small;
+  // Step 5: a leak keeps rising; a warm-up levels off.
+  const half = Math.floor(floor.values.length / 2);
+  const grownLate = (floor.values.at(-1) ?? 0) - (floor.values[half] ?? 0);
+  const levelled = rising && !small && s.unit === "bytes" && grownLate < t.minBytes / 2;
+  const leak = rising && !small && !levelled;
   const stretches = `${floor.values.length} stretches of ${floor.width} samples`;
   const test = `Mann–Kendall z=${z.toFixed(2)}, one-sided p=${p.toPrecision(2)} ${rising ? "<" : "≥"} ${alpha}`;
   let explanation: string;
   if (leak) {
     explanation = `${s.label}: the floor (lowest value of each of ${stretches}) rises ${rate(slope, s.unit)} (${test}): leak.`;
+  } else if (levelled) {
+    explanation = `${s.label}: the floor rose by ${amount(grown, s.unit)} (${test}), but by ${amount(Math.max(0, grownLate), s.unit)} over the second half of the run, less than half the ${amount(t.minBytes, s.unit)} a leak verdict needs: it levelled off, as a warm-up does (V8 growing its young generation under load, code compiled, pools filled). No leak found.`;
   } else if (small) {
     explanation = `${s.label}: the floor rises ${rate(slope, s.unit)} (${test}), but by ${amount(grown, s.unit)} in all, less than the ${amount(t.minBytes, s.unit)} a leak verdict needs: compiled code, caches and bounded buffers filling up look like this in a short run. No leak found.`;
   } else if (isConstant(s.values)) {

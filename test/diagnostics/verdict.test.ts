@@ -138,6 +138,27 @@ describe("growthVerdict", () => {
     assert.throws(() => growthVerdict([], { minBytes: -1 }), /minBytes must be a number from 0/);
   });
 
+  it("calls RSS that rises and then levels off no leak (a warm-up), and RSS that keeps rising a leak", () => {
+    // The gateway soak's curve: +9 MB over the first half (V8 growing its young generation
+    // under load), flat after, with noise; and a leak of the same total at a steady rate.
+    const noise = normal(3);
+    const warm = series(
+      120,
+      () => 50,
+      (i) => ({ rss: Math.round((119 + 9 * Math.min(1, i / 60) + 0.3 * noise()) * MB) }),
+    );
+    const levelled = verdictOf(warm, "rss");
+    assert.equal(levelled.verdict, "no-leak", levelled.explanation);
+    assert.match(levelled.explanation, /over the second half of the run.*levelled off/);
+    const steady = series(
+      120,
+      () => 50,
+      (i) => ({ rss: Math.round((119 + (9 * i) / 120 + 0.3 * noise()) * MB) }),
+    );
+    const leak = verdictOf(steady, "rss");
+    assert.equal(leak.verdict, "leak", leak.explanation);
+  });
+
   it("calls a context count that only steps up a leak, and a flat one no leak", () => {
     const samples = series(
       20,
