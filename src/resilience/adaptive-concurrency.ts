@@ -25,7 +25,10 @@ export interface AdaptiveConcurrencyOptions extends PolicyOptions {
   readonly algorithm?: "gradient2" | "vegas";
   /** The limit to start from: an integer from 1 to 100,000; default 20. */
   readonly initialLimit?: number;
-  /** The limit never goes below this: an integer from 1 to 100,000; default 1. */
+  /**
+   * The limit never goes below this: an integer from 1 to 100,000. Default 20 for gradient2
+   * (Netflix's; at most the given `maxLimit` and `initialLimit`), 1 for vegas.
+   */
   readonly minLimit?: number;
   /** The limit never goes above this: an integer from 1 to 100,000; default 200. */
   readonly maxLimit?: number;
@@ -250,7 +253,7 @@ class AdaptiveConcurrencyPolicy implements AdaptiveConcurrency {
  *   `waitedMs` and `error`).
  *
  * Options: `algorithm` (default `"gradient2"`), `initialLimit` (default 20), `minLimit`
- * (default 1), `maxLimit` (default 200), all integers from 1 to 100,000 with min ≤ initial ≤
+ * (default 20 for gradient2, as Netflix's, 1 for vegas), `maxLimit` (default 200), all integers from 1 to 100,000 with min ≤ initial ≤
  * max; `maxQueue` (default 0), `isDropped`, `clock`, `name` (default `"adaptive-concurrency"`). A bad
  * or unknown option throws a TypeError or RangeError naming it.
  *
@@ -271,7 +274,16 @@ export function adaptiveConcurrency(options?: AdaptiveConcurrencyOptions): Adapt
   const fn = "adaptiveConcurrency";
   const o = readOptions(options, fn, [...KNOWN]);
   const algorithm = o.oneOf("algorithm", "gradient2", ["gradient2", "vegas"] as const);
-  const minLimit = o.number("minLimit", 1, LIMIT);
+  // Gradient2's floor defaults to Netflix's 20: from 1 the limit collapses during an outage and
+  // refuses fresh answers for long after it (measured in the three-tier lab). Vegas keeps 1.
+  // The default never exceeds a given maxLimit or initialLimit.
+  const given = (key: "maxLimit" | "initialLimit"): number => {
+    const v = o.raw(key);
+    return typeof v === "number" ? v : Infinity;
+  };
+  const floor =
+    algorithm === "gradient2" ? Math.min(20, given("maxLimit"), given("initialLimit")) : 1;
+  const minLimit = o.number("minLimit", Math.max(1, floor), LIMIT);
   const maxLimit = o.number("maxLimit", Math.max(200, minLimit), LIMIT);
   if (maxLimit < minLimit) {
     throw outOfRange(

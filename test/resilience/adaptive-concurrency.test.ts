@@ -127,6 +127,40 @@ describe("adaptiveConcurrency", () => {
     }
   });
 
+  it("gradient2's limit stays at Netflix's floor of 20 by default through an outage; vegas' may fall to 1", async () => {
+    let t = 0;
+    /** The lowest the limit went. */
+    const outage = async (ac: ReturnType<typeof adaptiveConcurrency>): Promise<number> => {
+      let lowest = ac.limit;
+      // Fast answers, then calls that take 100x as long and fail as drops, always filling the limit.
+      for (let round = 0; round < 60; round++) {
+        const slow = round >= 10;
+        const n = ac.limit;
+        await Promise.all(
+          Array.from({ length: n }, () =>
+            ac
+              .execute(background(), async () => {
+                t += slow ? 100 : 1;
+                await new Promise((r) => setImmediate(r));
+                if (slow) throw Object.assign(new Error("busy"), { status: 503 });
+              })
+              .catch(() => undefined),
+          ),
+        );
+        lowest = Math.min(lowest, ac.limit);
+      }
+      return lowest;
+    };
+    const gradient = adaptiveConcurrency({ clock: () => t });
+    assert.equal(await outage(gradient), 20, "gradient2 held at its default floor");
+    const vegas = adaptiveConcurrency({ algorithm: "vegas", clock: () => t });
+    const vegasLowest = await outage(vegas);
+    assert.ok(vegasLowest < 20, `vegas went below 20 (${vegasLowest}): its floor is 1`);
+    // A smaller given maximum or start lowers the default floor instead of contradicting it.
+    assert.equal(adaptiveConcurrency({ maxLimit: 5 }).limit, 5);
+    assert.equal(adaptiveConcurrency({ initialLimit: 3 }).limit, 3);
+  });
+
   it("drops lower the limit (vegas); failures that say nothing about load are ignored", async () => {
     let t = 0;
     const ac = adaptiveConcurrency({
@@ -212,7 +246,7 @@ describe("adaptiveConcurrency", () => {
     );
     assert.throws(
       () => adaptiveConcurrency({ initialLimit: 300 }),
-      /options.initialLimit must be within options.minLimit and options.maxLimit \(1 to 200\), got 300/,
+      /options.initialLimit must be within options.minLimit and options.maxLimit \(20 to 200\), got 300/,
     );
     assert.throws(
       () => adaptiveConcurrency({ maxQueue: -1 }),
