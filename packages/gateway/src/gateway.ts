@@ -320,9 +320,9 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       requestId,
     };
     let lastTarget: Target | undefined;
-    // 5xx answers held (paused, their connection busy) in case no attempt does better: once the
-    // answer is decided, the ones not passed on are closed, or their connections would stay
-    // taken until the gateway stops.
+    // 5xx answers held in case no attempt does better (a large one paused with its connection
+    // busy, past the read-ahead): once the answer is decided, the ones not passed on are
+    // closed, or their connections would stay taken until the gateway stops.
     const failed: UpstreamExchange[] = [];
     const release = (kept?: UpstreamExchange): void => {
       for (const e of failed) if (e !== kept) e.abort(new Error("answer not used"));
