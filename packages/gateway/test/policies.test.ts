@@ -93,6 +93,34 @@ ${routes}`),
     }
   });
 
+  it("closes a large 503 it held once a retry succeeded: its connection is not kept busy", async () => {
+    // The first request gets 1 MB of 503: past the gateway's read-ahead, so the held answer's
+    // read is paused on its connection; the retry gets a 200.
+    let n = 0;
+    const own = createServer((_req, res) => {
+      if (++n === 1) res.writeHead(503).end("x".repeat(1024 * 1024));
+      else res.end("small");
+    });
+    await new Promise<void>((r) => own.listen(0, "127.0.0.1", r));
+    const gw = await startGateway({
+      config: parseConfig(`
+listen: { host: 127.0.0.1, port: 0 }
+shutdown: { drainMs: 1000 }
+upstreams: { u: { targets: ["http://127.0.0.1:${(own.address() as AddressInfo).port}"] } }
+routes:
+  - { path: /big, upstream: u, timeoutMs: 2000, retry: { maxAttempts: 2, backoff: { initialMs: 1 } } }`),
+    });
+    try {
+      const got = await get(gw, "/big");
+      assert.deepEqual([got.status, got.body, n], [200, "small", 2]);
+      assert.equal(await gw.stop(), true, "nothing held a connection: the gateway drained in time");
+    } finally {
+      await gw.stop();
+      own.closeAllConnections();
+      own.close();
+    }
+  });
+
   it("stops retrying at the budget under a failing upstream", async () => {
     const gw = await gateway(
       `  - { path: /storm, upstream: u, timeoutMs: 2000, retry: { maxAttempts: 5, backoff: { initialMs: 1 }, budget: { percent: 10, minPerSecond: 0.001 } } }`,
