@@ -9,6 +9,7 @@ import {
   background,
   isCanceled,
   isDeadlineExceeded,
+  now,
   withCancel,
   withValue,
 } from "timebound";
@@ -262,7 +263,8 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
         status,
         reason,
         durationMs: performance.now() - started,
-        timeLeftMs: ctx?.remaining(),
+        // Not remaining(), which stops at 0: a late answer shows by how late.
+        timeLeftMs: ctx?.deadline === undefined ? undefined : ctx.deadline - now(),
         attempts,
         missing,
       });

@@ -114,9 +114,9 @@ export class GatewayMetrics {
     });
     this.#timeLeft = new Histogram({
       name: "timebound_gateway_time_left_seconds",
-      help: "Time left of the request's deadline when its answer went out",
+      help: "Time left of the request's deadline when its answer went out (negative: that late)",
       labelNames: ["route"],
-      buckets: [0, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
+      buckets: [-1, -0.1, -0.02, -0.005, 0, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
       registers: [registry],
     });
     this.#reloads = new Counter({
@@ -148,8 +148,7 @@ export class GatewayMetrics {
       reason: r.reason,
     });
     this.#duration.observe({ route }, r.durationMs / 1000);
-    if (r.timeLeftMs !== undefined)
-      this.#timeLeft.observe({ route }, Math.max(0, r.timeLeftMs) / 1000);
+    if (r.timeLeftMs !== undefined) this.#timeLeft.observe({ route }, r.timeLeftMs / 1000);
     this.#answers.record(r);
   }
 
