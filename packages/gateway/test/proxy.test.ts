@@ -37,6 +37,16 @@ describe("the gateway's proxy path", () => {
         if (!res.writableFinished) record.closedEarly = true;
       });
       if (req.url === "/hang") return; // never answers
+      if (req.url === "/hop") {
+        res.writeHead(200, {
+          connection: "keep-alive, x-resp-hop",
+          "x-resp-hop": "1",
+          "proxy-authenticate": "Basic",
+          "x-end-to-end": "kept",
+        });
+        res.end("hop");
+        return;
+      }
       if (req.url === "/slow") {
         setTimeout(() => res.end("late"), 400).unref();
         return;
@@ -96,6 +106,33 @@ routes:
       longer <= 200,
       `caller asked for 99 s on a 200 ms route, upstream was told ${longer}`,
     );
+  });
+
+  it("keeps hop-by-hop headers on their hop, both ways (Connection-listed ones too)", async () => {
+    seen.length = 0;
+    const got = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = httpRequest(`${front.origin}/hop`, {
+        headers: {
+          connection: "keep-alive, x-hop",
+          "x-hop": "1",
+          "keep-alive": "timeout=5",
+          "proxy-authorization": "Basic c2VjcmV0",
+          "proxy-connection": "keep-alive",
+          te: "trailers",
+          "x-end-to-end": "kept",
+        },
+      });
+      req.on("response", resolve).on("error", reject).end();
+    });
+    got.resume();
+    const up = seen[0]!.headers;
+    for (const name of ["x-hop", "keep-alive", "proxy-authorization", "proxy-connection", "te"]) {
+      assert.equal(up[name], undefined, `${name} did not go upstream`);
+    }
+    assert.equal(up["x-end-to-end"], "kept", "an end-to-end header went upstream");
+    assert.equal(got.headers["x-resp-hop"], undefined, "x-resp-hop did not come back");
+    assert.equal(got.headers["proxy-authenticate"], undefined, "proxy-authenticate did not");
+    assert.equal(got.headers["x-end-to-end"], "kept", "an end-to-end header came back");
   });
 
   it("answers 504 with a JSON reason at the deadline and closes the upstream request", async () => {

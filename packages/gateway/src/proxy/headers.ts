@@ -26,7 +26,8 @@ export const DEADLINE_HEADERS = new Set([
 /** Headers the `Connection` header names are hop-by-hop too. */
 function connectionListed(headers: IncomingHttpHeaders): Set<string> | undefined {
   const value = headers.connection;
-  if (value === undefined) return undefined;
+  // The usual values name no header of their own (keep-alive is hop-by-hop anyway).
+  if (value === undefined || value === "keep-alive" || value === "close") return undefined;
   const names = new Set<string>();
   for (const name of value.split(",")) {
     const n = name.trim().toLowerCase();
