@@ -39,8 +39,8 @@ what "the Go article" reports for Go services: a Chinese article on why Go's
 context.WithTimeout fails in practice, cited by its section numbers. Progress goes to
 stderr, the report to stdout.
 
-With neither --only nor --scale the lab takes about a minute: the scenarios that drive load
-for seconds per variant (${QUICK_RUN_SCENARIOS.join(", ")}) run shortened, and say so.
+With neither --only nor --scale the lab takes about a minute: its longest scenarios
+(${QUICK_RUN_SCENARIOS.join(", ")}) run shortened, and say so.
 Name one with --only, or give --scale (0.25 is the default), for its full-size run.
 
 Options:

@@ -270,10 +270,11 @@ export function fanOutFindings(results: readonly VariantResult[], plan: FanOutPl
   const out: string[] = [];
   if (plan.quick === true) {
     const full = fullRunHint("fan-out", (scale) => secondsAt(scale) * 1_000);
+    const fewest = Math.min(...results.map((r) => r.front.requests));
     out.push(
-      `Quick run (the whole lab's): ${plan.seconds} s per variant, about ` +
-        `${formatCount(plan.rate * plan.seconds)} requests each, so only large differences get ` +
-        `a verdict, and a P99 of so few requests is close to their maximum; ${full}.`,
+      `Quick run (the whole lab's): ${plan.seconds} s per variant, as few as ` +
+        `${formatCount(fewest)} requests in one, so only large differences get a verdict, and a ` +
+        `P99 of so few requests is close to their maximum; ${full}.`,
     );
   }
   if (!rateSustained(results, plan)) {

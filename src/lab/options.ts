@@ -10,9 +10,8 @@ export interface LabOptions {
    */
   readonly scale: number;
   /**
-   * The whole lab's quick run: the scenarios that drive load for seconds per variant (three-tier,
-   * fan-out, gateway) run shortened, and say so, so that `timebound lab` with no options takes
-   * about a minute. Default: on when no `scale` is given (`timebound lab` also turns it off for
+   * The whole lab's quick run: its longest scenarios (`QUICK_RUN_SCENARIOS` in quick.ts) run
+   * shortened, and say so, so that `timebound lab` with no options takes about a minute. Default: on when no `scale` is given (`timebound lab` also turns it off for
    * `--only`); absent or false, every scenario runs at `scale`.
    */
   readonly quick?: boolean;

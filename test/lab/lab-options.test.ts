@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { parseLabArgs } from "../../src/cli/lab.js";
 import { DEFAULT_LAB_OPTIONS, LabOptionError, labOptions } from "../../src/lab/options.js";
-import { QUICK_RUN_SCENARIOS } from "../../src/lab/quick.js";
+import { QUICK_RUN_SCENARIOS, scaleText } from "../../src/lab/quick.js";
 import { findScenario, scenarios } from "../../src/lab/registry.js";
 
 describe("lab options", () => {
@@ -24,6 +24,11 @@ describe("lab options", () => {
       name: "LabOptionError",
       message: "quick must be true or false, got yes",
     });
+    assert.equal(
+      scaleText("pg-query", labOptions(), 0.15),
+      "times scaled by x0.15: the whole lab's quick run; `timebound lab --only pg-query` runs x0.25",
+    );
+    assert.equal(scaleText("pg-query", labOptions({ scale: 0.1 }), 0.1), "times scaled by x0.1");
     for (const id of QUICK_RUN_SCENARIOS) {
       assert.ok(findScenario(id) !== undefined, `${id}, shortened in the quick run, is a scenario`);
     }
