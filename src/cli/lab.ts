@@ -6,6 +6,7 @@ import {
   type LabOptions,
   labOptions,
 } from "../lab/options.js";
+import { QUICK_RUN_SCENARIOS } from "../lab/quick.js";
 import { findScenario, scenarios } from "../lab/registry.js";
 import { renderReport } from "../lab/render.js";
 import { runLab } from "../lab/run.js";
@@ -38,10 +39,15 @@ what "the Go article" reports for Go services: a Chinese article on why Go's
 context.WithTimeout fails in practice, cited by its section numbers. Progress goes to
 stderr, the report to stdout.
 
+With neither --only nor --scale the lab takes about a minute: its longest scenarios
+(${QUICK_RUN_SCENARIOS.join(", ")}) run shortened, and say so.
+Name one with --only, or give --scale (0.25 is the default), for its full-size run.
+
 Options:
-  --only <id>        run only this scenario (repeat, or give a comma-separated list)
+  --only <id>        run only this scenario (repeat, or give a comma-separated list), at full size
   --requests <n>     requests for missing-cancel: ${requests}
   --scale <x>        multiply the configured durations by x: ${scale}
+                     (given, every scenario runs at full size)
   --out <dir>        folder for the diagnostics scenarios' dumps (default: ${DEFAULT_LAB_OUT})
   --json             print the report as JSON
   -h, --help         show this help
@@ -80,16 +86,18 @@ export function parseLabArgs(args: readonly string[]): LabArgs {
     scale: values.scale as string | undefined,
     out: values.out as string | undefined,
   };
-  const given: { requests?: number; scale?: number; out?: string } = {};
+  const given: { requests?: number; scale?: number; quick?: boolean; out?: string } = {};
   if (raw.requests !== undefined) given.requests = parseCount(raw.requests);
   if (raw.scale !== undefined) given.scale = parseDecimal(raw.scale);
+  // The quick run is the whole lab's: a scenario picked by name runs at full size.
+  if (only.length > 0) given.quick = false;
   if (raw.out !== undefined) given.out = raw.out;
   let options: LabOptions;
   try {
     options = labOptions(given);
   } catch (err) {
     if (!(err instanceof LabOptionError)) throw err;
-    const option = err.option;
+    const option = err.option as keyof typeof raw;
     throw new UsageError(
       `--${err.option} must be ${err.expected}, got "${raw[option] ?? String(err.value)}"`,
       "lab",

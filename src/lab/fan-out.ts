@@ -21,6 +21,7 @@ import {
 import { formatCount, formatMs } from "./format.js";
 import type { LabOptions } from "./options.js";
 import type { Progress, ResultRow, Scenario, ScenarioResult } from "./scenario.js";
+import { fullRunHint, loadScale } from "./quick.js";
 import { skippedResult } from "./skipped.js";
 
 /**
@@ -31,6 +32,8 @@ import { skippedResult } from "./skipped.js";
 export const FAN_OUT_RATE = 20;
 /** Seconds per variant at scale 1; the default scale (0.25) runs 4 s each. */
 const SECONDS_AT_SCALE_1 = 16;
+/** The scale of the whole lab's quick run: 2 s per variant. */
+const QUICK_SCALE = 0.125;
 /** The upstream's seed: every variant sees the same draws in the same order of arrival. */
 const SEED = 12;
 
@@ -56,14 +59,21 @@ export interface FanOutRun {
 export interface FanOutPlan {
   readonly rate: number;
   readonly seconds: number;
+  /** Whether this is the whole lab's quick run (shortened: the findings say so). */
+  readonly quick?: boolean;
 }
 
-/** @internal The plan for `options.scale`: whole seconds, at least one per variant. */
+/** Whole seconds at `scale`, at least one. */
+function secondsAt(scale: number): number {
+  return Math.max(1, Math.round(SECONDS_AT_SCALE_1 * scale));
+}
+
+/** @internal The plan for `options`: whole seconds, at least one per variant. */
 export function fanOutPlan(options: LabOptions): FanOutPlan {
-  return {
-    rate: FAN_OUT_RATE,
-    seconds: Math.max(1, Math.round(SECONDS_AT_SCALE_1 * options.scale)),
-  };
+  const seconds = secondsAt(loadScale(options, QUICK_SCALE));
+  return seconds < secondsAt(options.scale)
+    ? { rate: FAN_OUT_RATE, seconds, quick: true }
+    : { rate: FAN_OUT_RATE, seconds };
 }
 
 const LABEL: Record<Strategy, string> = {
@@ -258,9 +268,19 @@ export function fanOutFindings(results: readonly VariantResult[], plan: FanOutPl
   const dynamic = results.find((r) => r.strategy === "dynamic");
   if (dynamic === undefined) return [];
   const out: string[] = [];
+  if (plan.quick === true) {
+    const full = fullRunHint("fan-out", (scale) => secondsAt(scale) * 1_000);
+    const fewest = Math.min(...results.map((r) => r.front.requests));
+    out.push(
+      `Quick run (the whole lab's): ${plan.seconds} s per variant, as few as ` +
+        `${formatCount(fewest)} requests in one, so only large differences get a verdict, and a ` +
+        `P99 of so few requests is close to their maximum; ${full}.`,
+    );
+  }
   if (!rateSustained(results, plan)) {
     const short = results.filter((r) => r.load.rate < plan.rate * 0.8);
     return [
+      ...out,
       `No verdict: the machine did not sustain ${plan.rate} requests/s in ` +
         `${short.map((r) => `${LABEL[r.strategy]} (${formatCount(r.load.rate)}/s)`).join(", ")}, ` +
         `so queueing decided the figures. Run it again when the machine is less busy.`,
@@ -316,8 +336,11 @@ export const fanOut: Scenario = {
         `a node:http front service calls five dependencies (one fault-injecting upstream, a ` +
         `route each, heavy-tailed latency; ads hang 3%, recommendations fail 5%) under a ` +
         `${formatMs(FAN_OUT_DEADLINE_MS)} deadline per request, at ${plan.rate} requests/s ` +
-        `(autocannon) for ${plan.seconds} s per variant (x${options.scale} of ` +
-        `${SECONDS_AT_SCALE_1} s); halfway through, orders slows down under load. Static ` +
+        `(autocannon) for ${plan.seconds} s per variant (` +
+        (plan.quick === true
+          ? "the whole lab's quick run"
+          : `x${options.scale} of ${SECONDS_AT_SCALE_1} s`) +
+        `); halfway through, orders slows down under load. Static ` +
         `timeouts: ${deps}. Latencies and the deadline are not scaled. The three variants ran ` +
         `at once, each on a copy of the graph; the front service's event loop lagged ` +
         `${formatMs(run.loopLagP99Ms)} at P99 (the machine's load, the same for all three)`,

@@ -61,6 +61,13 @@ export async function loadAutocannon(): Promise<Autocannon | string> {
 const SLICES = 10;
 
 /**
+ * autocannon stops at its first sample after `duration`, and samples once a second by default: a
+ * slice started 900 ms late would send for up to 900 ms past the planned end. Sampling every
+ * 100 ms ends every slice within 100 ms of it (the rate limit keeps its own one-second clock).
+ */
+const STOP_CHECK_MS = 100;
+
+/**
  * @internal Sends `plan.rate` requests a second for `plan.durationMs`, one connection per request
  * a second (so a slow answer holds back only its own connection), and records each answer.
  */
@@ -89,6 +96,7 @@ export async function driveGateway(autocannon: Autocannon, plan: LoadPlan): Prom
         url: plan.url,
         connections: rate,
         overallRate: rate,
+        sampleInt: STOP_CHECK_MS, // it stops at its first sample after `duration`
         duration: (plan.durationMs - delayMs) / 1000, // every slice stops at the same time
         timeout: plan.clientTimeoutMs / 1000,
         requests: [

@@ -19,6 +19,7 @@ import {
 import { scaled } from "./nested-deadlines.js";
 import type { LabOptions } from "./options.js";
 import type { Measurement, Progress, ResultRow, Scenario, ScenarioResult } from "./scenario.js";
+import { fullRunHint, loadScale } from "./quick.js";
 import { skippedResult } from "./skipped.js";
 import { type FaultConfig, startFaultUpstream } from "../testing/index.js";
 
@@ -30,6 +31,14 @@ import { type FaultConfig, startFaultUpstream } from "../testing/index.js";
 export const GATEWAY_RATE = 100;
 /** One variant's run at scale 1 (4 s at the default 0.25, 16 s with `--scale 1`). */
 const RUN_MS = 16_000;
+/** The scale of the whole lab's quick run: 3 s per variant. */
+const QUICK_SCALE = 0.1875;
+/**
+ * The quick run's variants. The plain proxy is left out: its requests hung by the outage are given
+ * up by their clients 2 s later, mostly after a run this short, where the load generator no longer
+ * reports them, so its figures would look better than they are.
+ */
+const QUICK_VARIANTS = GATEWAY_VARIANTS.filter((v) => v.key !== "plain");
 /** The upstream's outage, as shares of the run. */
 const OUTAGE = { from: 0.25, to: 0.65 } as const;
 /** Recovery is judged in windows of a sixteenth of the run. */
@@ -62,13 +71,16 @@ export interface GatewayPlan {
   readonly runMs: number;
   readonly timeline: Timeline;
   readonly openMs: number;
+  /** Whether this is the whole lab's quick run (shortened, without the plain proxy). */
+  readonly quick: boolean;
 }
 
-/** @internal The plan for `scale` (and a rate, for tests). */
-export function gatewayPlan(scale: number, rate = GATEWAY_RATE): GatewayPlan {
+/** @internal The plan for `scale` (and a rate, for tests); `quick` marks the whole lab's quick run. */
+export function gatewayPlan(scale: number, rate = GATEWAY_RATE, quick = false): GatewayPlan {
   const runMs = scaled(RUN_MS, scale);
   return {
     rate,
+    quick,
     runMs,
     timeline: {
       outageFromMs: Math.round(runMs * OUTAGE.from),
@@ -316,7 +328,7 @@ export function verdict(run: GatewayRun, base: GatewayRun): { wins: string[]; lo
 
 /** @internal Conclusions, each computed from the runs. */
 export function gatewayFindings(runs: readonly GatewayRun[], plan: GatewayPlan): string[] {
-  const out: string[] = [];
+  const out: string[] = runLengthNotes(runs, plan);
   const expected = Math.round((plan.rate * plan.runMs) / 1000);
   const short = runs.filter((r) => r.load.sent < expected * 0.95);
   if (short.length > 0) {
@@ -361,6 +373,35 @@ export function gatewayFindings(runs: readonly GatewayRun[], plan: GatewayPlan):
   return out;
 }
 
+/**
+ * What the run's length does to the figures, first, so that no verdict is read without it: a quick
+ * run says what it left out and how to get the full run, and a plain proxy whose hung requests
+ * outlast the run has its failures understated (the client records only what ended in it).
+ */
+function runLengthNotes(runs: readonly GatewayRun[], plan: GatewayPlan): string[] {
+  const notes: string[] = [];
+  const full = fullRunHint("gateway", (scale) => scaled(RUN_MS, scale));
+  if (plan.quick) {
+    notes.push(
+      `Quick run (the whole lab's): ${formatMs(plan.runMs)} per variant, the seed's route and ` +
+        `timebound's best only (a plain proxy's requests hung by the outage are given up ` +
+        `${formatMs(CLIENT_TIMEOUT_MS)} later, mostly after a run this short); ${full}.`,
+    );
+  }
+  const t = plan.timeline;
+  const unseenFromMs = Math.max(t.outageFromMs, plan.runMs - CLIENT_TIMEOUT_MS);
+  if (runs.some((r) => r.variant.key === "plain") && unseenFromMs < t.outageToMs) {
+    const needed = Math.ceil((CLIENT_TIMEOUT_MS / (1 - OUTAGE.to) / RUN_MS) * 10) / 10;
+    notes.push(
+      `Short run: requests the plain proxy let hang from ${formatMs(unseenFromMs)} to the ` +
+        `outage's end (${formatMs(t.outageToMs)}) were still waiting when the load stopped, and ` +
+        `are not counted: its error rate and latency are understated. Rerun with --scale ` +
+        `${needed} or more for a run in which every hung request is given up.`,
+    );
+  }
+  return notes;
+}
+
 function capital(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
@@ -373,8 +414,12 @@ function setup(plan: GatewayPlan): string {
     `answered 503; 0.5% hang; slower with its load; down, hanging, from ` +
     `${formatMs(t.outageFromMs)} to ${formatMs(t.outageToMs)}), under autocannon at ` +
     `${formatCount(plan.rate)} requests/s (ten staggered slices) for ${formatMs(plan.runMs)} per ` +
-    `variant (scale x${plan.runMs / RUN_MS}); clients give up after ${formatMs(CLIENT_TIMEOUT_MS)}. ` +
-    `Plain proxy: the gateway's defaults (30 s deadline, no policy). Seed's route: timeout ` +
+    `variant (${plan.quick ? "the whole lab's quick run" : `scale x${plan.runMs / RUN_MS}`}); ` +
+    `clients give up after ${formatMs(CLIENT_TIMEOUT_MS)}. ` +
+    (plan.quick
+      ? `Plain proxy: not run in the quick run. `
+      : `Plain proxy: the gateway's defaults (30 s deadline, no policy). `) +
+    `Seed's route: timeout ` +
     `${formatMs(SEED_TIMEOUT_MS)}, breaker 50% / slow 600 ms / 10 half-open (open ` +
     `${formatMs(plan.openMs)}), 2 retries exponential from 100 ms, static fallback. Timebound's ` +
     `best adds ${formatMs(SEED_TIMEOUT_MS / 2)} per attempt, a 10% retry budget shared with p95 ` +
@@ -396,8 +441,9 @@ export const gatewayScenario: Scenario = {
   right: "the variant after (in the heading)",
 
   async run(options: LabOptions, progress: Progress): Promise<ScenarioResult> {
-    const plan = gatewayPlan(options.scale);
-    const runs = await runGateway(plan, progress);
+    const scale = loadScale(options, QUICK_SCALE);
+    const plan = gatewayPlan(scale, GATEWAY_RATE, scale < options.scale);
+    const runs = await runGateway(plan, progress, plan.quick ? QUICK_VARIANTS : GATEWAY_VARIANTS);
     if (typeof runs === "string") return skippedResult("gateway", runs);
     return { setup: setup(plan), rows: gatewayRows(runs), findings: gatewayFindings(runs, plan) };
   },

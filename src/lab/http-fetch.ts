@@ -7,7 +7,7 @@ import { startInterval } from "../core/internal.js";
 import { type Server, type ServerResponse, createServer } from "node:http";
 import type { Agent } from "undici";
 import type * as HttpAdapter from "../io/http/index.js";
-import { background, now, withTimeout } from "../core/index.js";
+import { background, now, withTimeout, withoutCancel } from "../core/index.js";
 import { formatCount, formatMs } from "./format.js";
 import { raceTimer } from "./race-timer.js";
 import { sleep } from "../sync/sleep.js";
@@ -162,7 +162,8 @@ const CASES: readonly Case[] = [
     right: (adapter) => async (url, deadlineMs, pool) => {
       using ctx = withTimeout(background(), deadlineMs, { name: "lab fetch" });
       const res = await adapter.fetch(ctx, url, { dispatcher: pool });
-      await sleep(background(), deadlineMs * 1.5);
+      // The application does something else first, past the deadline on purpose: withoutCancel.
+      await sleep(withoutCancel(ctx), deadlineMs * 1.5);
       return await timed(() => res.text()); // await: `using` cancels ctx when the function returns
     },
   },

@@ -103,8 +103,9 @@ async function runCase(
   const wrongEnd = abortedAt(wrongChild);
 
   const rightStart = now();
-  const parent = withTimeout(background(), parentMs, { name: "parent" });
-  const child = withTimeout(parent, childMs, { name: "child" });
+  // `using` for both, as taught: each context derived here ends when this function returns.
+  using parent = withTimeout(background(), parentMs, { name: "parent" });
+  using child = withTimeout(parent, childMs, { name: "child" });
   const rightEnd = child.done.then(() => now());
 
   const cancel =
@@ -136,7 +137,6 @@ async function runCase(
   } finally {
     clearTimeout(watchdog);
     clearTimeout(cancel);
-    parent.cancel();
     parentAbort.abort();
   }
 }

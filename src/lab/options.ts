@@ -10,6 +10,12 @@ export interface LabOptions {
    */
   readonly scale: number;
   /**
+   * The whole lab's quick run: its longest scenarios (`QUICK_RUN_SCENARIOS` in quick.ts) run
+   * shortened, and say so, so that `timebound lab` with no options takes about a minute. Default: on when no `scale` is given (`timebound lab` also turns it off for
+   * `--only`); absent or false, every scenario runs at `scale`.
+   */
+  readonly quick?: boolean;
+  /**
    * Folder the diagnostics scenarios write their dumps into (`<out>/<id>/wrong|right`).
    * Default "lab-output" in the current directory.
    */
@@ -20,7 +26,7 @@ export interface LabOptions {
 export const DEFAULT_LAB_OUT = "lab-output";
 
 /** @internal The options `timebound lab` runs with when none are given. */
-export const DEFAULT_LAB_OPTIONS: LabOptions = { requests: 20_000, scale: 0.25 };
+export const DEFAULT_LAB_OPTIONS: LabOptions = { requests: 20_000, scale: 0.25, quick: true };
 
 /**
  * @internal Accepted ranges. Below 0.05 the scaled deadlines get close to timer granularity; above
@@ -85,12 +91,13 @@ function hasCode(err: unknown, code: string): boolean {
  *
  * @example
  * ```ts
- * labOptions({ scale: 1 }); // { requests: 20_000, scale: 1 }
+ * labOptions(); // { requests: 20_000, scale: 0.25, quick: true }
+ * labOptions({ scale: 1 }); // { requests: 20_000, scale: 1 }: a scale given means full size
  * ```
  */
 export function labOptions(given: Partial<LabOptions> = {}): LabOptions {
   const fn = "labOptions";
-  const o = readOptions(given, fn, ["requests", "scale", "out"]);
+  const o = readOptions(given, fn, ["requests", "scale", "quick", "out"]);
   const r = LAB_LIMITS.requests;
   const requests = checked(
     "requests",
@@ -102,6 +109,14 @@ export function labOptions(given: Partial<LabOptions> = {}): LabOptions {
   const scale = checked("scale", o.raw("scale"), `a number from ${s.min} to ${s.max}`, () =>
     o.number("scale", DEFAULT_LAB_OPTIONS.scale, s),
   );
+  const quick = checked("quick", o.raw("quick"), "true or false", () =>
+    o.boolean("quick", o.raw("scale") === undefined),
+  );
   const out = checked("out", o.raw("out"), "a folder path", () => o.string("out", undefined));
-  return out === undefined ? { requests, scale } : { requests, scale, out };
+  return {
+    requests,
+    scale,
+    ...(quick ? { quick } : {}),
+    ...(out === undefined ? {} : { out }),
+  };
 }

@@ -11,6 +11,7 @@ import { raceTimer } from "./race-timer.js";
 import { sleep } from "../sync/sleep.js";
 import type { LabOptions } from "./options.js";
 import type { Measurement, Progress, ResultRow, Scenario, ScenarioResult } from "./scenario.js";
+import { loadScale, scaleText } from "./quick.js";
 import { errorText, skippedResult } from "./skipped.js";
 
 /** The caller's deadline and how long the statement would run, unscaled. */
@@ -201,6 +202,9 @@ async function measure(
   }
 }
 
+/** The whole lab's quick run: the same story with every time scaled by 0.15, not 0.25. */
+const QUICK_SCALE = 0.15;
+
 function scaled(ms: number, scale: number): number {
   return Math.max(1, Math.round(ms * scale));
 }
@@ -330,8 +334,9 @@ export const pgQuery: Scenario = {
     } catch (err) {
       return skippedResult("pg-query", `no PostgreSQL server to start (${errorText(err)})`);
     }
-    const deadlineMs = scaled(DEADLINE_MS, options.scale);
-    const sleepMs = scaled(SLEEP_MS, options.scale);
+    const scale = loadScale(options, QUICK_SCALE);
+    const deadlineMs = scaled(DEADLINE_MS, scale);
+    const sleepMs = scaled(SLEEP_MS, scale);
     const sql = `SELECT pg_sleep(${sleepMs / 1000})`;
     const limitMs = sleepMs * 2 + 1_000;
     const observer = new PgPool({
@@ -374,7 +379,7 @@ export const pgQuery: Scenario = {
     }
     return {
       setup:
-        `${sql} under a ${formatMs(deadlineMs)} deadline (times scaled by x${options.scale}), ` +
+        `${sql} under a ${formatMs(deadlineMs)} deadline (${scaleText("pg-query", options, scale)}), ` +
         `on pools of one connection; each group runs the usual way and timebound at once, on ` +
         `separate pools, and watches their backends in pg_stat_activity`,
       rows: results.flatMap((r) => rows(`(${r.c.key}) ${r.c.label}`, r.c.key, r.wrong, r.right)),

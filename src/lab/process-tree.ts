@@ -57,7 +57,8 @@ const nodeWay: Variant = (env, deadlineMs) =>
 
 /** ✅ timebound's exec: the shell leads its own process group, and the group is stopped. */
 const timeboundWay: Variant = async (env, deadlineMs) => {
-  const ctx = withTimeout(background(), deadlineMs, { name: "lab" });
+  // `using`: a command that ends before the deadline must not leave the deadline's timer armed.
+  using ctx = withTimeout(background(), deadlineMs, { name: "lab" });
   const deadline = ctx.deadline!;
   try {
     await exec(ctx, COMMAND, { env });

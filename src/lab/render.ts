@@ -18,6 +18,7 @@ export function renderReport(report: LabReport): string {
   const head =
     `timebound lab: wrong vs right, measured here (node ${report.node}, ${report.platform}; ` +
     `requests ${formatCount(o.requests)}, scale x${o.scale}` +
+    (o.quick === true ? ", the quick run: the longest scenarios shortened" : "") +
     (report.gc ? ")" : "; no GC available, heap figures are rough)");
   const parts = [head, paragraph("", GO_ARTICLE), ""];
   report.scenarios.forEach((s, i) => {

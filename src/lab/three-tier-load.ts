@@ -46,6 +46,13 @@ export async function loadAutocannon(): Promise<Autocannon | string> {
 const SLICES = 10;
 
 /**
+ * autocannon stops at its first sample after `duration`, and samples once a second by default: a
+ * slice started 900 ms late would send for up to 900 ms past the planned end. Sampling every
+ * 100 ms ends every slice within 100 ms of it (the rate limit keeps its own one-second clock).
+ */
+const STOP_CHECK_MS = 100;
+
+/**
  * @internal Sends `plan.rate` requests a second for `plan.durationMs`. autocannon opens one
  * connection per request a second at most, and a connection waits for its answer before it sends
  * again: when answers are slow it sends less than asked. `sent` says what it managed.
@@ -62,6 +69,7 @@ export async function drive(autocannon: Autocannon, plan: LoadPlan): Promise<Loa
         url: plan.url,
         connections: rate, // autocannon's maximum for this rate: the most sockets to wait on
         overallRate: rate,
+        sampleInt: STOP_CHECK_MS, // it stops at its first sample after `duration`
         duration: (plan.durationMs - delayMs) / 1000, // every slice stops at the same time
         timeout: plan.clientTimeoutMs / 1000,
         requests: [

@@ -32,6 +32,12 @@ export interface Variant {
 export const SEED_TIMEOUT_MS = 800;
 const SEED_SLOW_MS = 600;
 const SEED_BACKOFF_MS = 100;
+/**
+ * @internal How long the seed's three attempts take when each one times out: 800 ms each, with
+ * 100 and 200 ms of backoff between them. An outage shorter than this lets its last attempt reach
+ * the upstream after the outage.
+ */
+export const SEED_ATTEMPTS_MS = 3 * SEED_TIMEOUT_MS + SEED_BACKOFF_MS + 2 * SEED_BACKOFF_MS;
 /** The request budget timebound's variant gives each request: an SLO below the client's patience. */
 export const REQUEST_BUDGET_MS = 1_000;
 

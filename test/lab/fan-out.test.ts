@@ -80,8 +80,18 @@ describe("lab: fan-out verdicts", () => {
     assert.match(findings[0]!, /^No verdict: .* \(2\) the whole deadline for every call \(10\/s\)/);
   });
 
-  it("sizes the default run to a few seconds per variant and the full run behind --scale", () => {
-    assert.equal(fanOutPlan(labOptions()).seconds, 4);
+  it("says a quick run is one, and how to get the full run, before any verdict", () => {
+    const results = [variant("static", {}), variant("whole", {}), variant("dynamic", {})];
+    const findings = fanOutFindings(results, { ...PLAN, seconds: 2, quick: true });
+    assert.match(findings[0] ?? "", /^Quick run \(the whole lab's\): 2 s per variant/);
+    assert.match(findings[0] ?? "", /`timebound lab --only fan-out` runs 4,000 ms per variant/);
+    assert.match(findings[1] ?? "", /^Against \(1\) static per-call timeouts/);
+    assert.ok(!fanOutFindings(results, PLAN).some((f) => f.startsWith("Quick run")), "full run");
+  });
+
+  it("sizes the quick run to 2 s per variant, and the full run behind --scale or --only", () => {
+    assert.deepEqual(fanOutPlan(labOptions()), { rate: 20, seconds: 2, quick: true });
+    assert.deepEqual(fanOutPlan(labOptions({ quick: false })), { rate: 20, seconds: 4 });
     assert.equal(fanOutPlan(labOptions({ scale: 1 })).seconds, 16);
     assert.equal(fanOutPlan(labOptions({ scale: 0.05 })).seconds, 1, "never below a second");
   });

@@ -3,7 +3,15 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { findGateway } from "../../src/lab/gateway-process.js";
-import { gatewayRows, gatewayPlan, runGateway, verdict } from "../../src/lab/gateway.js";
+import {
+  type GatewayRun,
+  gatewayFindings,
+  gatewayRows,
+  gatewayPlan,
+  runGateway,
+  verdict,
+} from "../../src/lab/gateway.js";
+import { GATEWAY_VARIANTS } from "../../src/lab/gateway-variants.js";
 import { silentProgress } from "../../src/lab/scenario.js";
 
 describe("lab: gateway", () => {
@@ -12,9 +20,28 @@ describe("lab: gateway", () => {
     assert.equal(typeof found, "object", `the gateway was not found: ${JSON.stringify(found)}`);
   });
 
+  it("says what the run's length leaves out, before any verdict", () => {
+    const plain = { variant: GATEWAY_VARIANTS[0]!, load: { sent: 400 } } as GatewayRun;
+    const quick = gatewayFindings([], gatewayPlan(0.1875, 100, true));
+    assert.match(
+      quick[0] ?? "",
+      /^Quick run \(the whole lab's\): 3,000 ms per variant, the seed's/,
+    );
+    assert.match(quick[0] ?? "", /`timebound lab --only gateway` runs 4,000 ms per variant/);
+    // At 4 s the plain proxy's requests hung from 2 s to the outage's end (2.6 s) outlast the run.
+    const short = gatewayFindings([plain], gatewayPlan(0.25));
+    assert.match(short[0] ?? "", /^Short run: requests the plain proxy let hang from 2,000 ms/);
+    assert.match(short[0] ?? "", /--scale 0\.4 or more/);
+    const long = gatewayFindings([plain], gatewayPlan(0.4));
+    assert.ok(
+      !long.some((f) => f.startsWith("Short run")),
+      `every hung request seen: ${long.join(" | ")}`,
+    );
+  });
+
   it("through the gateway, the seed's route and timebound's best beat a plain proxy over a sick upstream", async () => {
-    // The default run's length (4 s a variant: a request hung by the outage is given up at 2 s,
-    // within the run), at a low rate: the shared machine stays out of it.
+    // The length of `--only gateway` (4 s a variant: a request hung early in the outage is given
+    // up at 2 s, within the run), at a low rate: the shared machine stays out of it.
     const plan = gatewayPlan(0.25, 60);
     const runs = await runGateway(plan, silentProgress);
     assert.ok(typeof runs !== "string", `skipped: ${JSON.stringify(runs)}`);

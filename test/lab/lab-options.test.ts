@@ -1,12 +1,37 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { parseLabArgs } from "../../src/cli/lab.js";
 import { DEFAULT_LAB_OPTIONS, LabOptionError, labOptions } from "../../src/lab/options.js";
+import { QUICK_RUN_SCENARIOS, scaleText } from "../../src/lab/quick.js";
 import { findScenario, scenarios } from "../../src/lab/registry.js";
 
 describe("lab options", () => {
   it("fills in the defaults", () => {
     assert.deepEqual(labOptions(), DEFAULT_LAB_OPTIONS);
     assert.deepEqual(labOptions({ scale: 1 }), { requests: 20_000, scale: 1 });
+  });
+
+  it("runs the whole lab's quick run unless a scale, or a scenario by name, asks for full size", () => {
+    assert.equal(labOptions().quick, true, "no options: the quick run");
+    assert.equal(labOptions({ scale: 0.25 }).quick, undefined, "a scale given: full size");
+    assert.equal(labOptions({ quick: false }).quick, undefined);
+    assert.equal(labOptions({ scale: 1, quick: true }).quick, true);
+    assert.equal(parseLabArgs([]).options.quick, true, "timebound lab");
+    assert.equal(parseLabArgs(["--scale", "0.25"]).options.quick, undefined, "--scale");
+    assert.equal(parseLabArgs(["--only", "gateway"]).options.quick, undefined, "--only");
+    assert.equal(parseLabArgs(["--requests", "100"]).options.quick, true, "--requests");
+    assert.throws(() => labOptions({ quick: "yes" } as never), {
+      name: "LabOptionError",
+      message: "quick must be true or false, got yes",
+    });
+    assert.equal(
+      scaleText("pg-query", labOptions(), 0.15),
+      "times scaled by x0.15: the whole lab's quick run; `timebound lab --only pg-query` runs x0.25",
+    );
+    assert.equal(scaleText("pg-query", labOptions({ scale: 0.1 }), 0.1), "times scaled by x0.1");
+    for (const id of QUICK_RUN_SCENARIOS) {
+      assert.ok(findScenario(id) !== undefined, `${id}, shortened in the quick run, is a scenario`);
+    }
   });
 
   it("refuses with a LabOptionError that has a code, and an unknown option by name", () => {
@@ -26,7 +51,8 @@ describe("lab options", () => {
     assert.throws(() => labOptions({ request: 5 } as never), {
       name: "TypeError",
       code: "TIMEBOUND_ERR_UNKNOWN_OPTION",
-      message: /^labOptions: unknown option options\.request \(known: requests, scale, out\)/,
+      message:
+        /^labOptions: unknown option options\.request \(known: requests, scale, quick, out\)/,
     });
   });
 

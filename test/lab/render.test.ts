@@ -60,6 +60,12 @@ describe("renderReport", () => {
     assert.match(out, /done in 1,234 ms\n$/);
   });
 
+  it("says when the report is the whole lab's quick run", () => {
+    const quick = renderReport({ ...report, options: { ...report.options, quick: true } });
+    assert.match(quick, /scale x0\.5, the quick run: the longest scenarios shortened\)/);
+    assert.doesNotMatch(renderReport(report), /quick run/);
+  });
+
   it("says when heap figures were taken without a forced GC", () => {
     assert.match(renderReport({ ...report, gc: false }), /no GC available/);
   });

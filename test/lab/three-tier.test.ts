@@ -8,6 +8,17 @@ import {
   threeTierRows,
 } from "../../src/lab/three-tier.js";
 
+test("three-tier: a quick or short run says so before any verdict", () => {
+  const quick = threeTierFindings([], threeTierPlan(0.15, 100, true));
+  assert.match(quick[0] ?? "", /^Quick run \(the whole lab's\): 2,400 ms per variant;/);
+  assert.match(quick[0] ?? "", /`timebound lab --only three-tier` runs 4,000 ms per variant/);
+  // The seed's three attempts take 2,700 ms: an outage of 1,600 ms (at 4 s) is shorter.
+  const short = threeTierFindings([], threeTierPlan(0.25));
+  assert.match(short[0] ?? "", /^Short run: the outage lasted 1,600 ms, .* \(2,700 ms\)/);
+  assert.match(short[0] ?? "", /--scale 0\.5 or more/);
+  assert.deepEqual(threeTierFindings([], threeTierPlan(0.5)), [], "outage of 3,200 ms");
+});
+
 // One small run (scale 0.15: 2.4 s per variant, at 100 requests/s) shared by the
 // checks below; margins are wide, since the machine is shared and noisy.
 test("three-tier: the verdicts a reader gets from a small run", async () => {
