@@ -25,13 +25,19 @@ describe("lab: gateway", () => {
     const quick = gatewayFindings([], gatewayPlan(0.1875, 100, true));
     assert.match(
       quick[0] ?? "",
-      /^Quick run \(the whole lab's\): 3,000 ms per variant, the seed's/,
+      /^Quick run \(the whole lab's\): 3,000 ms per variant, clients giving up after 1,000 ms/,
     );
     assert.match(quick[0] ?? "", /`timebound lab --only gateway` runs 4,000 ms per variant/);
     // At 4 s the plain proxy's requests hung from 2 s to the outage's end (2.6 s) outlast the run.
     const short = gatewayFindings([plain], gatewayPlan(0.25));
     assert.match(short[0] ?? "", /^Short run: requests the plain proxy let hang from 2,000 ms/);
     assert.match(short[0] ?? "", /--scale 0\.4 or more/);
+    // The quick run's clients give up after 1 s: every request hung by its outage is counted.
+    const quickPlain = gatewayFindings([plain], gatewayPlan(0.1875, 100, true));
+    assert.ok(
+      !quickPlain.some((f) => f.startsWith("Short run")),
+      `quick run sees every hung request: ${quickPlain.join(" | ")}`,
+    );
     const long = gatewayFindings([plain], gatewayPlan(0.4));
     assert.ok(
       !long.some((f) => f.startsWith("Short run")),

@@ -471,6 +471,13 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
           return refuse("overloaded", err.message);
         }
         if (isDeadlineExceeded(err) || isDeadlineExceeded(routeCtx.err)) {
+          const fallbackAnswer = route.fallbackAnswer;
+          if (fallbackAnswer !== undefined) {
+            // The client is still here: its answer is the fallback, however late the timer was.
+            writeBuffered(res, fallbackAnswer, requestId);
+            finish(fallbackAnswer.status, "fallback");
+            return;
+          }
           return refuse(
             "deadline-exceeded",
             "the route's deadline passed before the upstream answered",

@@ -121,6 +121,28 @@ routes:
     }
   });
 
+  it("answers with the fallback by the route's deadline when the upstream hangs past it (not a 504)", async () => {
+    const gw = await gateway(`  - path: /hangs
+    upstream: u
+    timeoutMs: 200
+    fallback: { status: 200, json: { status: "queued" } }
+  - { path: /hangs-bare, upstream: u, timeoutMs: 200 }`);
+    try {
+      behaviour.set("/hangs", { status: 200, delayMs: 5_000, body: "never" });
+      behaviour.set("/hangs-bare", { status: 200, delayMs: 5_000, body: "never" });
+      const t0 = performance.now();
+      const got = await get(gw, "/hangs");
+      const ms = performance.now() - t0;
+      assert.deepEqual([got.status, got.served], [200, "fallback"]);
+      assert.deepEqual(JSON.parse(got.body), { status: "queued" });
+      assert.ok(ms >= 150 && ms < 200 + 100, `the fallback answered after ${Math.round(ms)} ms`);
+      const bare = await get(gw, "/hangs-bare");
+      assert.equal(bare.status, 504, "without a fallback, the deadline is the client's 504");
+    } finally {
+      await gw.stop();
+    }
+  });
+
   it("stops retrying at the budget under a failing upstream", async () => {
     const gw = await gateway(
       `  - { path: /storm, upstream: u, timeoutMs: 2000, retry: { maxAttempts: 5, backoff: { initialMs: 1 }, budget: { percent: 10, minPerSecond: 0.001 } } }`,

@@ -2,7 +2,8 @@
 // run each request's attempts, built from timebound/resilience and nothing re-implemented.
 // Compiled once per configuration (a reload compiles a new set; requests in flight keep theirs).
 //
-// Order, outermost first (docs/gateway.md): fallback, then the stale cache, then retry (idempotent
+// Order, outermost first (docs/gateway.md): fallback, then the stale cache, then the fallback's
+// reserve (the work ends FALLBACK_RESERVE_MS before the deadline), then retry (idempotent
 // methods only, unless the route says otherwise), then the circuit breaker (it sees each
 // attempt), then the per-attempt timeout. The route's total deadline is the request's context.
 import { type Context, createKey } from "timebound";
@@ -30,6 +31,9 @@ import type { RouteConfig } from "../config/types.js";
 import type { Cluster } from "../upstream/cluster.js";
 import { type BufferedAnswer, type RouteAnswer, UpstreamStatusError } from "../upstream/answers.js";
 
+/** Time kept back from the request's deadline for a route's fallback to answer in. */
+export const FALLBACK_RESERVE_MS = 5;
+
 /** The request's cache key (method and path), for the stale cache. */
 export const REQUEST_KEY = createKey<string>("timebound-gateway.request");
 /** The client's key (address or a header's value), for the rate limit. */
@@ -53,6 +57,11 @@ export interface CompiledRoute {
   readonly rateLimit: RateLimit | undefined;
   /** The route's circuit breaker, if any (its state is a metric). */
   readonly breaker: CircuitBreakerPolicy | undefined;
+  /**
+   * The route's static fallback answer, if any: also what a request gets when its deadline ended
+   * the work before the fallback policy could answer (a timer fired late, past the reserve).
+   */
+  readonly fallbackAnswer: BufferedAnswer | undefined;
 }
 
 /** No policy at all: the work, under the request's context. */
@@ -126,6 +135,16 @@ export function compileRoute(
         }),
       );
     }
+    // Under a fallback the work ends a little before the request's deadline, so that the
+    // fallback answers by the deadline (the seed's "timeout, then fallback") instead of a 504
+    // after it: the fallback never answers once the request's own context has ended.
+    if (answer !== undefined || staleMaxAgeMs !== undefined) {
+      outer.push(
+        timeout((ctx) => Math.max(0, ctx.remaining() - FALLBACK_RESERVE_MS), {
+          name: `${name} fallback reserve`,
+        }),
+      );
+    }
     // Admission (bulkhead, adaptive concurrency) holds a slot for the whole request, retries
     // included, and its rejection still gets the fallback.
     if (config.bulkhead !== undefined) {
@@ -195,6 +214,7 @@ export function compileRoute(
               key: (ctx: Context) => ctx.value(CLIENT_KEY) ?? "",
             }),
       breaker,
+      fallbackAnswer: answer,
     };
   } catch (err) {
     throw new TypeError(`${where}: ${(err as Error).message}`, { cause: err });
