@@ -61,6 +61,14 @@ typedRuleTester().run("context-propagation", asEslintRule(contextPropagation), {
     // A local function that happens to be called fetch.
     code(`function fetch(url: string) { return url; }
     export function f(ctx: Context) { return fetch("x"); }`),
+    // Self-lint (bench/core): one turn of the event loop is a yield, not a wait.
+    code(`import { setImmediate as nextTurn } from "node:timers/promises";
+    export async function f(ctx: Context) { await nextTurn(); }`),
+    code(`import { setTimeout as wait } from "node:timers/promises";
+    export async function f(ctx: Context) { await wait(0); await wait(); }`),
+    code(
+      `export async function f(ctx: Context) { await new Promise((r) => setTimeout(r, 0)); setTimeout(() => {}); }`,
+    ),
     // The list is configurable: without fetch in it, fetch is not checked.
     code(`export async function f(ctx: Context, url: string) { return fetch(url); }`, { apis: [] }),
   ],
@@ -164,6 +172,13 @@ export async function f(ctx: Context) { await wait(10_000); }`),
         },
         { messageId: "handleDropped", line: 7 },
       ],
+    },
+    {
+      // A delay that is not a literal 0 may be anything: reported.
+      ...code(
+        `export async function f(ctx: Context, ms: number) { await new Promise((r) => setTimeout(r, ms)); setInterval(() => {}, 0); }`,
+      ),
+      errors: [{ messageId: "handleDropped" }, { messageId: "handleDropped" }],
     },
     {
       // A hand-made sleep.

@@ -31,6 +31,11 @@ export interface ApiSpec {
    * `"handle"`: fine when the result is kept (a timer whose handle can be cleared).
    */
   readonly unless?: "context" | "handle";
+  /**
+   * The index of the argument that holds the delay (timers): a call whose delay is `0` or left
+   * out waits one turn of the event loop, and is not reported.
+   */
+  readonly delayArg?: number;
   /** What to call instead, named in the message: `"fetch(ctx, url, init) from timebound/http"`. */
   readonly use: string;
 }
@@ -54,9 +59,16 @@ export const DEFAULT_APIS: readonly ApiSpec[] = [
     names: ["exec", "execFile", "spawn", "fork"],
     use: "exec/execFile/spawn(ctx, ...) from timebound/process (it stops the whole process group)",
   },
+  // setImmediate is left out: one turn of the event loop is a yield, not a wait.
   {
     module: "timers/promises",
-    names: ["setTimeout", "setInterval", "setImmediate"],
+    names: ["setTimeout"],
+    delayArg: 0,
+    use: "sleep(ctx, ms) or ticker(ctx, ms) from timebound",
+  },
+  {
+    module: "timers/promises",
+    names: ["setInterval"],
     use: "sleep(ctx, ms) or ticker(ctx, ms) from timebound",
   },
   {
@@ -66,12 +78,20 @@ export const DEFAULT_APIS: readonly ApiSpec[] = [
   {
     global: "setTimeout",
     unless: "handle",
+    delayArg: 1,
     use: "sleep(ctx, ms) or afterFunc(ctx, fn) from timebound",
   },
   { global: "setInterval", unless: "handle", use: "ticker(ctx, ms) from timebound" },
   {
     module: "timers",
-    names: ["setTimeout", "setInterval"],
+    names: ["setTimeout"],
+    unless: "handle",
+    delayArg: 1,
+    use: "sleep(ctx, ms), afterFunc(ctx, fn) or ticker(ctx, ms) from timebound",
+  },
+  {
+    module: "timers",
+    names: ["setInterval"],
     unless: "handle",
     use: "sleep(ctx, ms), afterFunc(ctx, fn) or ticker(ctx, ms) from timebound",
   },
@@ -90,6 +110,7 @@ const API_SCHEMA: JSONSchema4 = {
     methods: { type: "array", items: { type: "string" } },
     declaredIn: { type: "string" },
     unless: { type: "string", enum: ["context", "handle"] },
+    delayArg: { type: "integer", minimum: 0 },
     use: { type: "string" },
   },
   required: ["use"],
@@ -137,7 +158,9 @@ export const contextPropagation = createRule<Options, MessageIds>({
     return {
       CallExpression(node) {
         // Cheapest first: the callee's shape, then a context in scope, then the type checker.
-        const candidates = apis.filter((spec) => calleeMatches(context, spec, node.callee));
+        const candidates = apis.filter(
+          (spec) => calleeMatches(context, spec, node.callee) && !yieldsOnly(spec, node),
+        );
         if (candidates.length === 0) return;
         const ctx = contextInScope(context, services, node, contextVariables);
         if (ctx === undefined) return;
@@ -200,6 +223,13 @@ function calleeMatches(context: AnyContext, spec: ApiSpec, callee: TSESTree.Node
     return spec.methods === undefined || spec.methods.includes(callee.property.name);
   }
   return false;
+}
+
+/** `setTimeout(fn, 0)`, `setTimeout(fn)`: a timer with no delay waits one turn, then is gone. */
+function yieldsOnly(spec: ApiSpec, call: TSESTree.CallExpression): boolean {
+  if (spec.delayArg === undefined) return false;
+  const delay = call.arguments[spec.delayArg];
+  return delay === undefined || (delay.type === T.Literal && delay.value === 0);
 }
 
 /** Whether the method `callee` calls is declared in `spec.package` (and `spec.declaredIn`). */
