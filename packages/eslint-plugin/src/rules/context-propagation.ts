@@ -5,6 +5,7 @@ import {
   TSESTree,
 } from "@typescript-eslint/utils";
 import type { JSONSchema4 } from "@typescript-eslint/utils/json-schema";
+import type * as ts from "typescript";
 import { createRule } from "../util/create-rule.js";
 import { importedName, isGlobal } from "../util/imports.js";
 import { contextInScope, isContextNode, typeServices } from "../util/types.js";
@@ -26,6 +27,18 @@ export interface ApiSpec {
   /** The method names; without it, every method declared in a file whose name has `declaredIn`. */
   readonly methods?: readonly string[];
   readonly declaredIn?: string;
+  /**
+   * Instead of where the method is declared: every method of a value whose type is, or extends,
+   * the class or interface of this name declared in `package` (gRPC's generated clients extend
+   * `Client`, and declare their methods in the user's code), but those in `except`.
+   */
+  readonly receiver?: string;
+  readonly except?: readonly string[];
+  /**
+   * Fine inside the callback of `run(ctx, fn)`: the API can take the context `run` binds
+   * (a gRPC client with `contextInterceptor` does).
+   */
+  readonly ambient?: boolean;
   /**
    * `"context"` (default): fine when an argument carries the context or its signal.
    * `"handle"`: fine when the result is kept (a timer whose handle can be cleared).
@@ -53,6 +66,13 @@ export const DEFAULT_APIS: readonly ApiSpec[] = [
     package: "ioredis",
     declaredIn: "RedisCommander",
     use: 'command(ctx, client, "name", ...args) from timebound/redis (blpop/brpop for blocking pops)',
+  },
+  {
+    package: "@grpc/grpc-js",
+    receiver: "Client",
+    except: ["close", "getChannel", "waitForReady"],
+    ambient: true,
+    use: 'unary(ctx, client, "method", request), serverStream, clientStream or bidiStream from timebound/grpc (or pass callOptions(ctx) as the call options)',
   },
   {
     module: "child_process",
@@ -109,6 +129,9 @@ const API_SCHEMA: JSONSchema4 = {
     package: { type: "string" },
     methods: { type: "array", items: { type: "string" } },
     declaredIn: { type: "string" },
+    receiver: { type: "string" },
+    except: { type: "array", items: { type: "string" } },
+    ambient: { type: "boolean" },
     unless: { type: "string", enum: ["context", "handle"] },
     delayArg: { type: "integer", minimum: 0 },
     use: { type: "string" },
@@ -168,6 +191,7 @@ export const contextPropagation = createRule<Options, MessageIds>({
           (spec) => spec.package === undefined || declaredInPackage(services, spec, node.callee),
         );
         if (api === undefined) return;
+        if (api.ambient === true && insideRun(services, node)) return;
         const handle = api.unless === "handle";
         if (handle ? !droppedResult(node) : carriesContext(context, services, node)) return;
         context.report({
@@ -220,7 +244,31 @@ function calleeMatches(context: AnyContext, spec: ApiSpec, callee: TSESTree.Node
   }
   if (spec.package !== undefined) {
     if (callee.type !== T.MemberExpression || callee.property.type !== T.Identifier) return false;
+    if (spec.except?.includes(callee.property.name) === true) return false;
     return spec.methods === undefined || spec.methods.includes(callee.property.name);
+  }
+  return false;
+}
+
+/** Inside the callback of `run(ctx, fn)` (or `x.run(ctx, fn)`), whose first argument is a context. */
+function insideRun(services: ParserServicesWithTypeInformation, node: TSESTree.Node): boolean {
+  for (
+    let current: TSESTree.Node | undefined = node.parent;
+    current !== undefined;
+    current = current.parent ?? undefined
+  ) {
+    const fn = current;
+    if (fn.type !== T.ArrowFunctionExpression && fn.type !== T.FunctionExpression) continue;
+    const call = fn.parent;
+    if (call.type !== T.CallExpression || !call.arguments.includes(fn)) continue;
+    const name =
+      call.callee.type === T.Identifier
+        ? call.callee.name
+        : call.callee.type === T.MemberExpression && call.callee.property.type === T.Identifier
+          ? call.callee.property.name
+          : undefined;
+    const first = call.arguments[0];
+    if (name === "run" && first !== undefined && isContextNode(services, first)) return true;
   }
   return false;
 }
@@ -240,15 +288,35 @@ function declaredInPackage(
 ): boolean {
   if (spec.package !== undefined) {
     if (callee.type !== T.MemberExpression || callee.property.type !== T.Identifier) return false;
+    const inPackage = new RegExp(`/node_modules/(@types/)?${escape(spec.package)}/`, "u");
+    if (spec.receiver !== undefined) {
+      return derivesFrom(services.getTypeAtLocation(callee.object), spec.receiver, inPackage);
+    }
     const symbol = services.getSymbolAtLocation(callee.property);
     const files = (symbol?.declarations ?? []).map((d) => d.getSourceFile().fileName);
-    const inPackage = new RegExp(`/node_modules/(@types/)?${escape(spec.package)}/`, "u");
     return files.some(
       (file) =>
         inPackage.test(file) && (spec.declaredIn === undefined || file.includes(spec.declaredIn)),
     );
   }
   return false;
+}
+
+/** `type`, a union member, or one of their base types is `name` as declared in a matching file. */
+function derivesFrom(type: ts.Type, name: string, file: RegExp, depth = 0): boolean {
+  if (depth > 8) return false;
+  if (type.isUnion() || type.isIntersection()) {
+    return type.types.some((t) => derivesFrom(t, name, file, depth + 1));
+  }
+  const symbol = type.getSymbol();
+  if (
+    symbol?.getName() === name &&
+    (symbol.declarations ?? []).some((d) => file.test(d.getSourceFile().fileName))
+  ) {
+    return true;
+  }
+  const bases = type.isClassOrInterface() ? (type.getBaseTypes() ?? []) : [];
+  return bases.some((base) => derivesFrom(base, name, file, depth + 1));
 }
 
 function escape(text: string): string {
