@@ -182,7 +182,10 @@ export const contextPropagation = createRule<Options, MessageIds>({
       CallExpression(node) {
         // Cheapest first: the callee's shape, then a context in scope, then the type checker.
         const candidates = apis.filter(
-          (spec) => calleeMatches(context, spec, node.callee) && !yieldsOnly(spec, node),
+          (spec) =>
+            calleeMatches(context, spec, node.callee) &&
+            !yieldsOnly(spec, node) &&
+            declaredName(services.program, spec, node.callee),
         );
         if (candidates.length === 0) return;
         const ctx = contextInScope(context, services, node, contextVariables);
@@ -271,6 +274,52 @@ function insideRun(services: ParserServicesWithTypeInformation, node: TSESTree.N
     if (name === "run" && first !== undefined && isContextNode(services, first)) return true;
   }
   return false;
+}
+
+/** Per program: the method names each `declaredIn` spec's files declare. */
+const declaredNames = new WeakMap<ts.Program, Map<ApiSpec, ReadonlySet<string>>>();
+
+/**
+ * For a spec that covers every method declared in some files (ioredis's commands): whether
+ * `callee`'s name is one of them. Read once per program from those files' declarations, so that
+ * most member calls are dismissed by name before the type checker is asked anything.
+ */
+function declaredName(program: ts.Program, spec: ApiSpec, callee: TSESTree.Node): boolean {
+  if (spec.package === undefined || spec.methods !== undefined || spec.declaredIn === undefined) {
+    return true;
+  }
+  if (callee.type !== T.MemberExpression || callee.property.type !== T.Identifier) return false;
+  let bySpec = declaredNames.get(program);
+  if (bySpec === undefined) {
+    bySpec = new Map();
+    declaredNames.set(program, bySpec);
+  }
+  let names = bySpec.get(spec);
+  if (names === undefined) {
+    const inPackage = new RegExp(`/node_modules/(@types/)?${escape(spec.package)}/`, "u");
+    const found = new Set<string>();
+    for (const file of program.getSourceFiles()) {
+      if (!inPackage.test(file.fileName) || !file.fileName.includes(spec.declaredIn)) continue;
+      collectMemberNames(file, found);
+    }
+    names = found;
+    bySpec.set(spec, names);
+  }
+  return names.has(callee.property.name);
+}
+
+/** The names of the members of every interface and class declared in `node`, at any depth. */
+function collectMemberNames(node: ts.Node, into: Set<string>): void {
+  const members = (node as { members?: ts.NodeArray<ts.Node> }).members;
+  if (members !== undefined) {
+    for (const member of members) {
+      const name = (member as { name?: ts.Node }).name;
+      // An identifier's text; computed names are left out.
+      const text = (name as { escapedText?: unknown } | undefined)?.escapedText;
+      if (typeof text === "string") into.add(text);
+    }
+  }
+  node.forEachChild((child) => collectMemberNames(child, into));
 }
 
 /** `setTimeout(fn, 0)`, `setTimeout(fn)`: a timer with no delay waits one turn, then is gone. */
