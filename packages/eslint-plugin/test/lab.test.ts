@@ -30,7 +30,7 @@ function linter(cwd: string, extra: Linter.Config[] = []): ESLint {
         // The lab's own files disable rules of the repo's config, which is not loaded here.
         linterOptions: { reportUnusedDisableDirectives: "off" },
       },
-      timebound.configs.recommended as Linter.Config,
+      timebound.configs.recommended,
       ...extra,
     ],
   });

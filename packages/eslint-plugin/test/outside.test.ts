@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { ESLint, type Linter } from "eslint";
+import { ESLint } from "eslint";
 import tseslint from "typescript-eslint";
 import timebound from "../src/index.js";
 
@@ -84,7 +84,7 @@ export async function get(ctx: Context, url: string) {
           // The vendored code's own disable comments name its linter's rules: not ours to obey.
           linterOptions: { noInlineConfig: true },
         },
-        timebound.configs.strict as Linter.Config,
+        timebound.configs.strict,
       ],
     });
     const results = await eslint.lintFiles(["**/*.ts"]);
