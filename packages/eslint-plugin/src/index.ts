@@ -14,6 +14,7 @@
  * @module eslint-plugin-timebound
  */
 import type { TSESLint } from "@typescript-eslint/utils";
+import type { ESLint } from "eslint";
 import { contextFirst } from "./rules/context-first.js";
 import { contextPropagation } from "./rules/context-propagation.js";
 import { noLostCancel } from "./rules/no-lost-cancel.js";
@@ -40,13 +41,18 @@ type RuleLevels = Partial<
 /** A flat config object of this plugin: its name, the plugin, and rule levels. */
 export interface TimeboundConfig {
   readonly name: string;
-  readonly plugins: { readonly timebound: TSESLint.FlatConfig.Plugin };
+  /**
+   * Typed as ESLint's own `ESLint.Plugin`, so that the configs fit `Linter.Config` (what
+   * `defineConfig` from `eslint/config` takes): typescript-eslint's rule types, which the rules
+   * are written with, are not assignable to ESLint's. At run time it is the same object.
+   */
+  readonly plugins: { readonly timebound: ESLint.Plugin };
   readonly rules: RuleLevels;
 }
 
 const meta = { name: "eslint-plugin-timebound", version: "0.1.0" };
 
-const plugin: TSESLint.FlatConfig.Plugin = { meta, rules };
+const plugin = { meta, rules } as unknown as ESLint.Plugin;
 
 /**
  * `recommended`: the mistakes that leak or let work outlive its deadline, as errors.

@@ -18,6 +18,21 @@ const FETCH = "fetch(ctx, url, init) from timebound/http";
 const SIGNAL_TIMEOUT =
   "withTimeout(ctx, ms) from timebound (a deadline inside the tree: cleared when ctx ends, and its error says which deadline fired)";
 
+const GRPC = `import { Client, type CallOptions, type Metadata, makeGenericClientConstructor } from "@grpc/grpc-js";
+import { callOptions } from "timebound/grpc";
+import { run } from "timebound";
+type Reply = (err: unknown, value?: { message: string }) => void;
+/** As @grpc/proto-loader's generated types and grpc-tools' declare a service's client. */
+interface GreeterClient extends Client {
+  sayHello(request: { name: string }, callback: Reply): unknown;
+  sayHello(request: { name: string }, options: Partial<CallOptions>, callback: Reply): unknown;
+  sayHello(request: { name: string }, metadata: Metadata, options: Partial<CallOptions>, callback: Reply): unknown;
+  listHellos(request: { name: string }, options?: Partial<CallOptions>): NodeJS.ReadableStream;
+}
+`;
+const GRPC_USE =
+  'unary(ctx, client, "method", request), serverStream, clientStream or bidiStream from timebound/grpc (or pass callOptions(ctx) as the call options)';
+
 typedRuleTester().run("context-propagation", asEslintRule(contextPropagation), {
   valid: [
     // The context's signal goes with the call.
@@ -61,6 +76,38 @@ typedRuleTester().run("context-propagation", asEslintRule(contextPropagation), {
     // A local function that happens to be called fetch.
     code(`function fetch(url: string) { return url; }
     export function f(ctx: Context) { return fetch("x"); }`),
+    // Self-lint (bench/core): one turn of the event loop is a yield, not a wait.
+    code(`import { setImmediate as nextTurn } from "node:timers/promises";
+    export async function f(ctx: Context) { await nextTurn(); }`),
+    code(`import { setTimeout as wait } from "node:timers/promises";
+    export async function f(ctx: Context) { await wait(0); await wait(); }`),
+    code(
+      `export async function f(ctx: Context) { await new Promise((r) => setTimeout(r, 0)); setTimeout(() => {}); }`,
+    ),
+    // gRPC: the call options carry the context (or its deadline).
+    code(
+      GRPC +
+        `export function f(ctx: Context, c: GreeterClient, cb: Reply) { c.sayHello({ name: "a" }, callOptions(ctx), cb); }`,
+    ),
+    code(
+      GRPC +
+        `export function f(ctx: Context, c: GreeterClient) { return c.listHellos({ name: "a" }, { deadline: ctx.deadline ?? Infinity }); }`,
+    ),
+    // gRPC: the client's lifecycle is not a call; run(ctx, fn) binds ctx for contextInterceptor.
+    code(
+      GRPC +
+        `export function f(ctx: Context, c: GreeterClient, cb: (e?: Error) => void) { c.waitForReady(Date.now() + 10, cb); c.close(); }`,
+    ),
+    code(
+      GRPC +
+        `export function f(ctx: Context, c: GreeterClient, cb: Reply) { run(ctx, () => c.sayHello({ name: "a" }, cb)); }`,
+    ),
+    // gRPC: no context in scope; a method of the same name on another class.
+    code(
+      GRPC + `export function f(c: GreeterClient, cb: Reply) { c.sayHello({ name: "a" }, cb); }`,
+    ),
+    code(`class Local { sayHello(_: unknown) { return 1; } }
+    export function f(ctx: Context, c: Local) { return c.sayHello({ name: "a" }); }`),
     // The list is configurable: without fetch in it, fetch is not checked.
     code(`export async function f(ctx: Context, url: string) { return fetch(url); }`, { apis: [] }),
   ],
@@ -166,11 +213,64 @@ export async function f(ctx: Context) { await wait(10_000); }`),
       ],
     },
     {
+      // A delay that is not a literal 0 may be anything: reported.
+      ...code(
+        `export async function f(ctx: Context, ms: number) { await new Promise((r) => setTimeout(r, ms)); setInterval(() => {}, 0); }`,
+      ),
+      errors: [{ messageId: "handleDropped" }, { messageId: "handleDropped" }],
+    },
+    {
       // A hand-made sleep.
       ...code(
         `export async function f(ctx: Context) { await new Promise((resolve) => setTimeout(resolve, 100)); }`,
       ),
       errors: [{ messageId: "handleDropped" }],
+    },
+    {
+      // gRPC: a generated client's unary and server-stream calls without the context.
+      ...code(
+        GRPC +
+          `export function f(ctx: Context, c: GreeterClient, cb: Reply) {
+  c.sayHello({ name: "a" }, cb);
+  return c.listHellos({ name: "a" });
+}`,
+      ),
+      errors: [
+        {
+          messageId: "withoutContext",
+          line: 14,
+          data: { call: "c.sayHello", ctx: "ctx", use: GRPC_USE },
+        },
+        {
+          messageId: "withoutContext",
+          line: 15,
+          data: { call: "c.listHellos", ctx: "ctx", use: GRPC_USE },
+        },
+      ],
+    },
+    {
+      // gRPC: a generic client (makeGenericClientConstructor) and Client's own request methods.
+      ...code(
+        GRPC +
+          `export function f(ctx: Context, address: string, creds: never, def: never, raw: Client, cb: Reply) {
+  const Greeter = makeGenericClientConstructor(def, "Greeter");
+  const client = new Greeter(address, creds);
+  client.sayHello({ name: "a" }, cb);
+  raw.makeUnaryRequest("/Greeter/SayHello", (v: string) => Buffer.from(v), (b) => b.toString(), "a", cb);
+}`,
+      ),
+      errors: [
+        {
+          messageId: "withoutContext",
+          line: 16,
+          data: { call: "client.sayHello", ctx: "ctx", use: GRPC_USE },
+        },
+        {
+          messageId: "withoutContext",
+          line: 17,
+          data: { call: "raw.makeUnaryRequest", ctx: "ctx", use: GRPC_USE },
+        },
+      ],
     },
     {
       // An API added by configuration.

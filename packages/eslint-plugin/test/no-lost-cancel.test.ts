@@ -76,6 +76,27 @@ typedRuleTester().run("no-lost-cancel", asEslintRule(noLostCancel), {
     export async function f(p: Context) { using ctx = tb.withTimeout(p, 5); await tb.sleep(ctx, 1); }`),
     // module level: a process-wide root is not a lost cancel.
     code(`export const server = withCancel(background());`),
+    // Self-lint: made and cancelled in one expression (bench/core's loops).
+    code(`export function f(p: Context) { for (let i = 0; i < 10; i++) withCancel(p).cancel(); }`),
+    code(`export function f(p: Context) { withTimeout(p, 60_000)[Symbol.dispose](); }`),
+    // Self-lint (src/lab/nested-deadlines.ts): cancelling the parent ends the child, and the
+    // parent is cancelled in finally (and early, by a timer: that does not lose the finally).
+    code(`export async function f(p: Context, at: (fn: () => void) => void) {
+      const parent = withTimeout(p, 100);
+      const child = withTimeout(parent, 50);
+      at(() => parent.cancel());
+      try {
+        await sleep(child, 1);
+      } finally {
+        parent.cancel();
+      }
+    }`),
+    // A child under a `using` parent of the same block is disposed with it.
+    code(`export async function f(p: Context) {
+      using parent = withTimeout(p, 100);
+      const child = withCancel(parent);
+      await sleep(child, 1);
+    }`),
     // not timebound's withTimeout.
     {
       code: `function withTimeout(ms: number) { return { ms }; }
@@ -223,6 +244,45 @@ export async function f(p: Context, at: number) {
         { messageId: "lost", line: 4, suggestions: 1 },
         { messageId: "lost", line: 5, suggestions: 1 },
       ],
+    },
+    {
+      // Self-lint counterpart: a parent that is only handed on (stored) does not cover its
+      // child: per-call children under a long-lived parent are the seed's leak.
+      ...code(`export class S {
+  server: Context | undefined;
+  async handle(p: Context) {
+    const server = withCancel(p);
+    this.server = server;
+    const request = withTimeout(server, 10);
+    await sleep(request, 1);
+  }
+}`),
+      errors: [{ messageId: "lost", line: 7, suggestions: 1 }],
+    },
+    {
+      // A parent cancelled on one path only covers its child on that path.
+      ...code(`export async function f(p: Context, x: boolean) {
+  const parent = withCancel(p);
+  const child = withTimeout(parent, 10);
+  await sleep(child, 1);
+  if (x) parent.cancel();
+}`),
+      errors: [
+        { messageId: "lostOnPath", line: 3, suggestions: 1 },
+        { messageId: "lostOnPath", line: 4, suggestions: 1 },
+      ],
+    },
+    {
+      // A callback's child under the outer function's `using` parent: one per call, each kept
+      // until the parent ends.
+      ...code(`export async function f(p: Context, ids: string[]) {
+  using parent = withTimeout(p, 100);
+  await Promise.all(ids.map(async () => {
+    const child = withTimeout(parent, 10);
+    await sleep(child, 1);
+  }));
+}`),
+      errors: [{ messageId: "lost", line: 5, suggestions: 1 }],
     },
     {
       // A `let` that is assigned again gets no `using` suggestion.

@@ -17,6 +17,21 @@ typedRuleTester().run("no-new-root-context", asEslintRule(noNewRootContext), {
     ),
     // A context's own initializer is not yet in scope.
     code(`export function f() { const ctx = withTimeout(background(), 5); return ctx; }`),
+    // Self-lint (src/lab's harnesses, bench/io): beside a context the function made from a root
+    // itself, another root breaks no caller's chain (here: a wait that must outlast ctx).
+    code(`export async function measure(ms: number) {
+      const ctx = withTimeout(background(), ms);
+      const pending = sleep(ctx, ms * 2);
+      await sleep(background(), ms * 2);
+      ctx.cancel();
+      return pending;
+    }`),
+    code(`export async function bench(ms: number) {
+      using ctx = withTimeout(background(), 600_000);
+      const child = withTimeout(ctx, ms);
+      await Promise.all([1, 2].map(() => sleep(background(), ms)));
+      child.cancel();
+    }`),
     // Outliving the caller on purpose, with its values kept.
     code(`export function f(ctx: Context) { return withoutCancel(ctx); }`),
     // Not timebound's background().
@@ -60,6 +75,30 @@ typedRuleTester().run("no-new-root-context", asEslintRule(noNewRootContext), {
         {
           messageId: "newRoot",
           line: 4,
+          data: { factory: "todo", ctx: "request" },
+          suggestions: 1,
+        },
+      ],
+    },
+    {
+      // A local root does not hide the caller's context further out.
+      ...code(`export async function handler(request: Context) {
+  await Promise.all([1, 2].map(async () => {
+    using ctx = withTimeout(background(), 50);
+    await sleep(todo(), 1);
+    return ctx.err;
+  }));
+}`),
+      errors: [
+        {
+          messageId: "newRoot",
+          line: 4,
+          data: { factory: "background", ctx: "request" },
+          suggestions: 1,
+        },
+        {
+          messageId: "newRoot",
+          line: 5,
           data: { factory: "todo", ctx: "request" },
           suggestions: 1,
         },

@@ -5,6 +5,7 @@ import {
   TSESTree,
 } from "@typescript-eslint/utils";
 import type { JSONSchema4 } from "@typescript-eslint/utils/json-schema";
+import type * as ts from "typescript";
 import { createRule } from "../util/create-rule.js";
 import { importedName, isGlobal } from "../util/imports.js";
 import { contextInScope, isContextNode, typeServices } from "../util/types.js";
@@ -27,10 +28,27 @@ export interface ApiSpec {
   readonly methods?: readonly string[];
   readonly declaredIn?: string;
   /**
+   * Instead of where the method is declared: every method of a value whose type is, or extends,
+   * the class or interface of this name declared in `package` (gRPC's generated clients extend
+   * `Client`, and declare their methods in the user's code), but those in `except`.
+   */
+  readonly receiver?: string;
+  readonly except?: readonly string[];
+  /**
+   * Fine inside the callback of `run(ctx, fn)`: the API can take the context `run` binds
+   * (a gRPC client with `contextInterceptor` does).
+   */
+  readonly ambient?: boolean;
+  /**
    * `"context"` (default): fine when an argument carries the context or its signal.
    * `"handle"`: fine when the result is kept (a timer whose handle can be cleared).
    */
   readonly unless?: "context" | "handle";
+  /**
+   * The index of the argument that holds the delay (timers): a call whose delay is `0` or left
+   * out waits one turn of the event loop, and is not reported.
+   */
+  readonly delayArg?: number;
   /** What to call instead, named in the message: `"fetch(ctx, url, init) from timebound/http"`. */
   readonly use: string;
 }
@@ -50,13 +68,27 @@ export const DEFAULT_APIS: readonly ApiSpec[] = [
     use: 'command(ctx, client, "name", ...args) from timebound/redis (blpop/brpop for blocking pops)',
   },
   {
+    package: "@grpc/grpc-js",
+    receiver: "Client",
+    except: ["close", "getChannel", "waitForReady"],
+    ambient: true,
+    use: 'unary(ctx, client, "method", request), serverStream, clientStream or bidiStream from timebound/grpc (or pass callOptions(ctx) as the call options)',
+  },
+  {
     module: "child_process",
     names: ["exec", "execFile", "spawn", "fork"],
     use: "exec/execFile/spawn(ctx, ...) from timebound/process (it stops the whole process group)",
   },
+  // setImmediate is left out: one turn of the event loop is a yield, not a wait.
   {
     module: "timers/promises",
-    names: ["setTimeout", "setInterval", "setImmediate"],
+    names: ["setTimeout"],
+    delayArg: 0,
+    use: "sleep(ctx, ms) or ticker(ctx, ms) from timebound",
+  },
+  {
+    module: "timers/promises",
+    names: ["setInterval"],
     use: "sleep(ctx, ms) or ticker(ctx, ms) from timebound",
   },
   {
@@ -66,12 +98,20 @@ export const DEFAULT_APIS: readonly ApiSpec[] = [
   {
     global: "setTimeout",
     unless: "handle",
+    delayArg: 1,
     use: "sleep(ctx, ms) or afterFunc(ctx, fn) from timebound",
   },
   { global: "setInterval", unless: "handle", use: "ticker(ctx, ms) from timebound" },
   {
     module: "timers",
-    names: ["setTimeout", "setInterval"],
+    names: ["setTimeout"],
+    unless: "handle",
+    delayArg: 1,
+    use: "sleep(ctx, ms), afterFunc(ctx, fn) or ticker(ctx, ms) from timebound",
+  },
+  {
+    module: "timers",
+    names: ["setInterval"],
     unless: "handle",
     use: "sleep(ctx, ms), afterFunc(ctx, fn) or ticker(ctx, ms) from timebound",
   },
@@ -89,7 +129,11 @@ const API_SCHEMA: JSONSchema4 = {
     package: { type: "string" },
     methods: { type: "array", items: { type: "string" } },
     declaredIn: { type: "string" },
+    receiver: { type: "string" },
+    except: { type: "array", items: { type: "string" } },
+    ambient: { type: "boolean" },
     unless: { type: "string", enum: ["context", "handle"] },
+    delayArg: { type: "integer", minimum: 0 },
     use: { type: "string" },
   },
   required: ["use"],
@@ -137,7 +181,12 @@ export const contextPropagation = createRule<Options, MessageIds>({
     return {
       CallExpression(node) {
         // Cheapest first: the callee's shape, then a context in scope, then the type checker.
-        const candidates = apis.filter((spec) => calleeMatches(context, spec, node.callee));
+        const candidates = apis.filter(
+          (spec) =>
+            calleeMatches(context, spec, node.callee) &&
+            !yieldsOnly(spec, node) &&
+            declaredName(services.program, spec, node.callee),
+        );
         if (candidates.length === 0) return;
         const ctx = contextInScope(context, services, node, contextVariables);
         if (ctx === undefined) return;
@@ -145,6 +194,7 @@ export const contextPropagation = createRule<Options, MessageIds>({
           (spec) => spec.package === undefined || declaredInPackage(services, spec, node.callee),
         );
         if (api === undefined) return;
+        if (api.ambient === true && insideRun(services, node)) return;
         const handle = api.unless === "handle";
         if (handle ? !droppedResult(node) : carriesContext(context, services, node)) return;
         context.report({
@@ -197,9 +247,86 @@ function calleeMatches(context: AnyContext, spec: ApiSpec, callee: TSESTree.Node
   }
   if (spec.package !== undefined) {
     if (callee.type !== T.MemberExpression || callee.property.type !== T.Identifier) return false;
+    if (spec.except?.includes(callee.property.name) === true) return false;
     return spec.methods === undefined || spec.methods.includes(callee.property.name);
   }
   return false;
+}
+
+/** Inside the callback of `run(ctx, fn)` (or `x.run(ctx, fn)`), whose first argument is a context. */
+function insideRun(services: ParserServicesWithTypeInformation, node: TSESTree.Node): boolean {
+  for (
+    let current: TSESTree.Node | undefined = node.parent;
+    current !== undefined;
+    current = current.parent ?? undefined
+  ) {
+    const fn = current;
+    if (fn.type !== T.ArrowFunctionExpression && fn.type !== T.FunctionExpression) continue;
+    const call = fn.parent;
+    if (call.type !== T.CallExpression || !call.arguments.includes(fn)) continue;
+    const name =
+      call.callee.type === T.Identifier
+        ? call.callee.name
+        : call.callee.type === T.MemberExpression && call.callee.property.type === T.Identifier
+          ? call.callee.property.name
+          : undefined;
+    const first = call.arguments[0];
+    if (name === "run" && first !== undefined && isContextNode(services, first)) return true;
+  }
+  return false;
+}
+
+/** Per program: the method names each `declaredIn` spec's files declare. */
+const declaredNames = new WeakMap<ts.Program, Map<ApiSpec, ReadonlySet<string>>>();
+
+/**
+ * For a spec that covers every method declared in some files (ioredis's commands): whether
+ * `callee`'s name is one of them. Read once per program from those files' declarations, so that
+ * most member calls are dismissed by name before the type checker is asked anything.
+ */
+function declaredName(program: ts.Program, spec: ApiSpec, callee: TSESTree.Node): boolean {
+  if (spec.package === undefined || spec.methods !== undefined || spec.declaredIn === undefined) {
+    return true;
+  }
+  if (callee.type !== T.MemberExpression || callee.property.type !== T.Identifier) return false;
+  let bySpec = declaredNames.get(program);
+  if (bySpec === undefined) {
+    bySpec = new Map();
+    declaredNames.set(program, bySpec);
+  }
+  let names = bySpec.get(spec);
+  if (names === undefined) {
+    const inPackage = new RegExp(`/node_modules/(@types/)?${escape(spec.package)}/`, "u");
+    const found = new Set<string>();
+    for (const file of program.getSourceFiles()) {
+      if (!inPackage.test(file.fileName) || !file.fileName.includes(spec.declaredIn)) continue;
+      collectMemberNames(file, found);
+    }
+    names = found;
+    bySpec.set(spec, names);
+  }
+  return names.has(callee.property.name);
+}
+
+/** The names of the members of every interface and class declared in `node`, at any depth. */
+function collectMemberNames(node: ts.Node, into: Set<string>): void {
+  const members = (node as { members?: ts.NodeArray<ts.Node> }).members;
+  if (members !== undefined) {
+    for (const member of members) {
+      const name = (member as { name?: ts.Node }).name;
+      // An identifier's text; computed names are left out.
+      const text = (name as { escapedText?: unknown } | undefined)?.escapedText;
+      if (typeof text === "string") into.add(text);
+    }
+  }
+  node.forEachChild((child) => collectMemberNames(child, into));
+}
+
+/** `setTimeout(fn, 0)`, `setTimeout(fn)`: a timer with no delay waits one turn, then is gone. */
+function yieldsOnly(spec: ApiSpec, call: TSESTree.CallExpression): boolean {
+  if (spec.delayArg === undefined) return false;
+  const delay = call.arguments[spec.delayArg];
+  return delay === undefined || (delay.type === T.Literal && delay.value === 0);
 }
 
 /** Whether the method `callee` calls is declared in `spec.package` (and `spec.declaredIn`). */
@@ -210,15 +337,35 @@ function declaredInPackage(
 ): boolean {
   if (spec.package !== undefined) {
     if (callee.type !== T.MemberExpression || callee.property.type !== T.Identifier) return false;
+    const inPackage = new RegExp(`/node_modules/(@types/)?${escape(spec.package)}/`, "u");
+    if (spec.receiver !== undefined) {
+      return derivesFrom(services.getTypeAtLocation(callee.object), spec.receiver, inPackage);
+    }
     const symbol = services.getSymbolAtLocation(callee.property);
     const files = (symbol?.declarations ?? []).map((d) => d.getSourceFile().fileName);
-    const inPackage = new RegExp(`/node_modules/(@types/)?${escape(spec.package)}/`, "u");
     return files.some(
       (file) =>
         inPackage.test(file) && (spec.declaredIn === undefined || file.includes(spec.declaredIn)),
     );
   }
   return false;
+}
+
+/** `type`, a union member, or one of their base types is `name` as declared in a matching file. */
+function derivesFrom(type: ts.Type, name: string, file: RegExp, depth = 0): boolean {
+  if (depth > 8) return false;
+  if (type.isUnion() || type.isIntersection()) {
+    return type.types.some((t) => derivesFrom(t, name, file, depth + 1));
+  }
+  const symbol = type.getSymbol();
+  if (
+    symbol?.getName() === name &&
+    (symbol.declarations ?? []).some((d) => file.test(d.getSourceFile().fileName))
+  ) {
+    return true;
+  }
+  const bases = type.isClassOrInterface() ? (type.getBaseTypes() ?? []) : [];
+  return bases.some((base) => derivesFrom(base, name, file, depth + 1));
 }
 
 function escape(text: string): string {

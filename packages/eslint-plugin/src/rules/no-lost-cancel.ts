@@ -1,4 +1,4 @@
-import { ASTUtils, type TSESLint, TSESTree } from "@typescript-eslint/utils";
+import { ASTUtils, TSESLint, TSESTree } from "@typescript-eslint/utils";
 import type * as ts from "typescript";
 import { createRule } from "../util/create-rule.js";
 import { type PathState, trackCodePaths, uncoveredExit } from "../util/code-path.js";
@@ -76,6 +76,11 @@ export const noLostCancel = createRule<Options, MessageIds>({
     const services = typeServices(context);
     const tracked = new Map<PathState, Tracked[]>();
     const cancelOwners = new Map<TSESTree.CallExpression, Tracked[]>();
+    /** Tracked contexts by variable: a context derived from one is cancelled with it. */
+    const parents = new Map<
+      TSESLint.Scope.Variable,
+      { owner: FunctionNode; cancels: ReadonlySet<TSESTree.CallExpression> }
+    >();
 
     const { listener, top } = trackCodePaths((state, node) => {
       for (const t of tracked.get(state) ?? []) reportIfLost(t, state, node);
@@ -138,23 +143,27 @@ export const noLostCancel = createRule<Options, MessageIds>({
       return context.sourceCode.getDeclaredVariables(declarator)[0];
     }
 
-    /** Follows the context's references; returns the cancel calls, or null if it is handed on. */
+    /**
+     * Follows the context's references: the cancel calls made in `owner` itself, and whether it
+     * is handed on (returned, stored, cancelled by a callback…).
+     */
     function followReferences(
       declarator: TSESTree.VariableDeclarator,
       owner: FunctionNode,
-    ): Set<TSESTree.CallExpression> | null {
+    ): { cancels: Set<TSESTree.CallExpression>; handedOn: boolean } {
       const cancels = new Set<TSESTree.CallExpression>();
+      let handedOn = false;
       const variables = [declaredVariable(declarator)];
       for (let variable = variables.pop(); variable !== undefined; variable = variables.pop()) {
         for (const reference of variable.references) {
           if (reference.init === true) continue;
           const use = classifyUse(reference.identifier, owner);
-          if (use.kind === "handedOn") return null;
+          if (use.kind === "handedOn") handedOn = true;
           if (use.kind === "cancel") cancels.add(use.call);
           if (use.kind === "alias") variables.push(use.variable);
         }
       }
-      return cancels;
+      return { cancels, handedOn };
     }
 
     type Use =
@@ -263,7 +272,7 @@ export const noLostCancel = createRule<Options, MessageIds>({
           track(node, parent, factory);
           return;
         }
-        if (keptBy(site, parent).kind === "handedOn") return;
+        if (keptBy(site, parent).kind === "handedOn" || cancelledAtOnce(site, parent)) return;
         context.report({ node, messageId: "inline", data: { factory } });
       },
     } as unknown as TSESLint.RuleListener; // the code path listeners are not in the listener type
@@ -282,8 +291,15 @@ export const noLostCancel = createRule<Options, MessageIds>({
         context.report({ node: declarator, messageId: "inline", data: { factory } });
         return;
       }
-      const cancels = followReferences(declarator, owner);
-      if (cancels === null) return;
+      const parentCancels = parentCover(call, declarator, owner);
+      if (parentCancels === null) return; // under a `using` parent: cancelled with it
+      const { cancels, handedOn } = followReferences(declarator, owner);
+      // Cancelling a parent ends its children: the parent's cancels cover the child too.
+      for (const cancel of parentCancels) cancels.add(cancel);
+      const variable = declaredVariable(declarator);
+      // Kept even when handed on: a cancel of its own on every path still covers its children.
+      if (variable !== undefined) parents.set(variable, { owner, cancels });
+      if (handedOn) return;
       const t: Tracked = {
         name: declarator.id.name,
         factory,
@@ -295,6 +311,38 @@ export const noLostCancel = createRule<Options, MessageIds>({
       for (const cancel of cancels)
         cancelOwners.set(cancel, [...(cancelOwners.get(cancel) ?? []), t]);
       tracked.set(state, [...(tracked.get(state) ?? []), t]);
+    }
+
+    /**
+     * The cancels of the context `call` derives from, when that parent is a context of the same
+     * function (the ones it makes itself); an empty set if it is not one, null if it is declared with
+     * `using` in a block that holds `declarator` (it is disposed, and the child with it, on
+     * every way out of that block).
+     */
+    function parentCover(
+      call: TSESTree.CallExpression,
+      declarator: TSESTree.VariableDeclarator,
+      owner: FunctionNode,
+    ): ReadonlySet<TSESTree.CallExpression> | null {
+      const arg = call.arguments[0];
+      if (arg?.type !== T.Identifier) return new Set();
+      const variable = ASTUtils.findVariable(context.sourceCode.getScope(arg), arg);
+      if (variable === null) return new Set();
+      const known = parents.get(variable);
+      if (known !== undefined) return known.owner === owner ? known.cancels : new Set();
+      const def = variable.defs[0];
+      if (
+        def?.type === TSESLint.Scope.DefinitionType.Variable &&
+        def.parent.kind.includes("using") &&
+        def.node.init?.type === T.CallExpression &&
+        CANCELABLE_FACTORIES.has(timeboundFunction(context, def.node.init, sources) ?? "") &&
+        enclosingFunction(def.node) === owner &&
+        def.parent.parent.range[0] <= declarator.range[0] &&
+        declarator.range[1] <= def.parent.parent.range[1]
+      ) {
+        return null;
+      }
+      return new Set();
     }
   },
 });
@@ -345,6 +393,17 @@ function isCancelMember(member: TSESTree.MemberExpression): boolean {
     key.object.type === T.Identifier &&
     key.object.name === "Symbol" &&
     ASTUtils.getPropertyName(key) === "dispose"
+  );
+}
+
+/** `withCancel(p).cancel()`: made and cancelled in one expression (a benchmark's loop). */
+function cancelledAtOnce(site: TSESTree.Node, parent: TSESTree.Node): boolean {
+  return (
+    parent.type === T.MemberExpression &&
+    parent.object === site &&
+    isCancelMember(parent) &&
+    parent.parent.type === T.CallExpression &&
+    parent.parent.callee === parent
   );
 }
 

@@ -1,11 +1,20 @@
-import { ASTUtils, TSESLint, TSESTree } from "@typescript-eslint/utils";
+import {
+  ASTUtils,
+  type ParserServicesWithTypeInformation,
+  TSESLint,
+  TSESTree,
+} from "@typescript-eslint/utils";
 import { createRule } from "../util/create-rule.js";
 import { importedName, isGlobal } from "../util/imports.js";
+import { isContextNode, typeServices } from "../util/types.js";
 
 const T = TSESTree.AST_NODE_TYPES;
 
 /** Names of helpers that make a promise settle after a while: `delay(ms)`, `timeout(ms)`. */
 const TIMER_HELPER = /^(sleep|delay|wait)$|timeout|timer/iu;
+
+/** Methods that stop work: a context's cancel, a controller's abort, a socket's or child's end. */
+const STOP_METHODS: ReadonlySet<string> = new Set(["cancel", "abort", "destroy", "kill"]);
 
 type MessageIds = "raceTimeout";
 
@@ -26,6 +35,7 @@ export const noRaceTimeout = createRule<[], MessageIds>({
   },
   defaultOptions: [],
   create(context) {
+    const services = typeServices(context);
     return {
       CallExpression(node) {
         if (!isPromiseRace(context, node.callee)) return;
@@ -34,9 +44,10 @@ export const noRaceTimeout = createRule<[], MessageIds>({
         const timer = list.elements.find(
           (element) => element !== null && isTimerPromise(context, element, 0),
         );
-        if (timer !== undefined && timer !== null) {
-          context.report({ node, messageId: "raceTimeout" });
-        }
+        if (timer === undefined || timer === null) return;
+        if (stopsAfter(node) || containsStop(initializerOf(context, timer))) return;
+        if (services !== undefined && isPause(services, node, timer)) return;
+        context.report({ node, messageId: "raceTimeout" });
       },
     };
   },
@@ -101,14 +112,18 @@ function callsSetTimeout(context: AnyContext, node: TSESTree.Node): boolean {
   const pending: TSESTree.Node[] = [node];
   for (let current = pending.pop(); current !== undefined; current = pending.pop()) {
     if (current.type === T.CallExpression && isSetTimeout(context, current.callee)) return true;
-    for (const [key, value] of Object.entries(current)) {
-      if (key === "parent") continue;
-      for (const child of Array.isArray(value) ? value : [value]) {
-        if (isNode(child)) pending.push(child);
-      }
-    }
+    pushChildren(current, pending);
   }
   return false;
+}
+
+function pushChildren(node: TSESTree.Node, pending: TSESTree.Node[]): void {
+  for (const [key, value] of Object.entries(node)) {
+    if (key === "parent") continue;
+    for (const child of Array.isArray(value) ? value : [value]) {
+      if (isNode(child)) pending.push(child);
+    }
+  }
 }
 
 function isSetTimeout(context: AnyContext, callee: TSESTree.Node): boolean {
@@ -122,5 +137,72 @@ function isNode(value: unknown): value is TSESTree.Node {
     typeof value === "object" &&
     value !== null &&
     typeof (value as { type?: unknown }).type === "string"
+  );
+}
+
+/**
+ * The race's function stops something once the race has started: `controller.abort()` in the
+ * timer or after the race, `root.cancel()` and `socket.destroy()` when a grace period runs out.
+ * The timeout then ends the work; whether the work hears that stop is context-propagation's
+ * question.
+ */
+function stopsAfter(race: TSESTree.CallExpression): boolean {
+  let fn: TSESTree.Node | undefined = race.parent;
+  while (
+    fn !== undefined &&
+    fn.type !== T.FunctionDeclaration &&
+    fn.type !== T.FunctionExpression &&
+    fn.type !== T.ArrowFunctionExpression &&
+    fn.type !== T.Program
+  ) {
+    fn = fn.parent;
+  }
+  if (fn === undefined) return false;
+  return containsStop(fn.type === T.Program ? fn : fn.body, race.range[0]);
+}
+
+/** Whether `root` holds a stop call (`x.abort()`, …) that starts after `from`. */
+function containsStop(root: TSESTree.Node, from = -1): boolean {
+  const pending: TSESTree.Node[] = [root];
+  for (let node = pending.pop(); node !== undefined; node = pending.pop()) {
+    if (
+      node.type === T.CallExpression &&
+      node.range[0] > from &&
+      node.callee.type === T.MemberExpression &&
+      STOP_METHODS.has(ASTUtils.getPropertyName(node.callee) ?? "")
+    ) {
+      return true;
+    }
+    pushChildren(node, pending);
+  }
+  return false;
+}
+
+/** `giveUp` in the race → the `new Promise(…)` it was initialised with; anything else itself. */
+function initializerOf(context: AnyContext, node: TSESTree.Node): TSESTree.Node {
+  if (node.type !== T.Identifier) return node;
+  const def = ASTUtils.findVariable(context.sourceCode.getScope(node), node)?.defs[0];
+  return def?.type === TSESLint.Scope.DefinitionType.Variable && def.node.init !== null
+    ? def.node.init
+    : node;
+}
+
+/**
+ * `await Promise.race([changed, sleep(ctx, ms)])` as a statement: a pause until something
+ * happens or a timer bound to a context ends, whose outcome nobody reads. It times nothing out.
+ */
+function isPause(
+  services: ParserServicesWithTypeInformation,
+  race: TSESTree.CallExpression,
+  timer: TSESTree.Node,
+): boolean {
+  const statement = race.parent.type === T.AwaitExpression ? race.parent.parent : race.parent;
+  const discarded =
+    statement.type === T.ExpressionStatement ||
+    (statement.type === T.UnaryExpression && statement.operator === "void");
+  return (
+    discarded &&
+    timer.type === T.CallExpression &&
+    timer.arguments.some((arg) => isContextNode(services, arg))
   );
 }

@@ -46,13 +46,14 @@ export function isContextNode(
 /**
  * The name of a context the code at `node` can reach: a parameter or a variable of an enclosing
  * function or block, declared before `node` (the latest declared in the nearest scope). Module-level variables do not count: a module-wide
- * root is not the caller's context. Undefined when there is none.
+ * root is not the caller's context. `ignore` leaves out some of them. Undefined when there is none.
  */
 export function contextInScope(
   context: AnyContext,
   services: ParserServicesWithTypeInformation,
   node: TSESTree.Node,
   cache: Map<TSESLint.Scope.Variable, boolean>,
+  ignore?: (variable: TSESLint.Scope.Variable) => boolean,
 ): string | undefined {
   for (
     let scope: TSESLint.Scope.Scope | null = context.sourceCode.getScope(node);
@@ -88,6 +89,7 @@ export function contextInScope(
         isContext = isContextNode(services, def.name);
         cache.set(variable, isContext);
       }
+      if (isContext && ignore?.(variable) === true) continue;
       if (isContext && (found === undefined || def.name.range[0] > found.at)) {
         found = { name: variable.name, at: def.name.range[0] };
       }
