@@ -2,6 +2,8 @@
 import js from "@eslint/js";
 import globals from "globals";
 import tseslint from "typescript-eslint";
+// The workspace's own plugin, built (npm run lint builds it first: ESLint loads no TypeScript).
+import timebound from "eslint-plugin-timebound";
 
 /** Node's timer functions: the library arms timers only through src/core/timer.ts. */
 const TIMER_IMPORTS = ["timers", "node:timers", "timers/promises", "node:timers/promises"].map(
@@ -11,6 +13,16 @@ const TIMER_IMPORTS = ["timers", "node:timers", "timers/promises", "node:timers/
     message: "Use startTimer/startInterval from src/core/timer.ts, or sleep(ctx, ms).",
   }),
 );
+
+/**
+ * Where this repo's code finds timebound: the package, or the library's own modules by relative
+ * path (the plugin's rules recognise contexts by where they come from).
+ */
+const TIMEBOUND_SOURCES = [
+  "^timebound(/|$)",
+  "^(\\.\\./)+(src/)?(index\\.js$|core/|sync/)",
+  "^\\./(derive|index)\\.js$",
+];
 
 /** Outside the core, the core is entered only through its three doors (docs/design.md). */
 const CORE_DOORS_ONLY = [
@@ -78,6 +90,31 @@ export default tseslint.config(
     // Inside the core, its modules import each other freely.
     files: ["src/core/**/*.ts"],
     rules: { "no-restricted-imports": ["error", { paths: TIMER_IMPORTS }] },
+  },
+  {
+    // The project lints itself with its plugin (issue 15): lost cancels, contexts not passed to
+    // I/O, roots from nowhere, races that stop nothing. Tests leave contexts to expire on purpose.
+    files: [
+      "src/**/*.ts",
+      "packages/*/src/**/*.ts",
+      "bench/**/*.ts",
+      "scripts/**/*.ts",
+      "examples/**/*.ts",
+    ],
+    ...timebound.configs.recommended,
+  },
+  {
+    files: [
+      "src/**/*.ts",
+      "packages/*/src/**/*.ts",
+      "bench/**/*.ts",
+      "scripts/**/*.ts",
+      "examples/**/*.ts",
+    ],
+    rules: {
+      "timebound/no-lost-cancel": ["error", { sources: TIMEBOUND_SOURCES }],
+      "timebound/no-new-root-context": ["error", { sources: TIMEBOUND_SOURCES }],
+    },
   },
   {
     files: ["**/*.js", "**/*.mjs", "**/*.cjs"],

@@ -9,6 +9,7 @@ const tracking = track({ neverCanceledMs: 0 }); // report contexts live for any 
 
 /** ❌ The lost cancel: a child of the server's context, never canceled. */
 function leakyHandler(server: Context): void {
+  // eslint-disable-next-line timebound/no-lost-cancel -- the lost cancel this example shows
   const ctx = withCancel(server, { name: "request" });
   void ctx.done; // something waits on it, for ever
 }

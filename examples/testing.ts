@@ -15,8 +15,10 @@ describe("with real servers", () => {
     const pool = new pg.Pool({ connectionString: server.url });
     pool.on("error", () => {}); // pg reports here a closing connection that sees the server stop
     try {
-      using ctx = withTimeout(background(), 100);
-      await assert.rejects(query(ctx, pool, "SELECT pg_sleep(10)"), DeadlineExceeded);
+      {
+        using ctx = withTimeout(background(), 100);
+        await assert.rejects(query(ctx, pool, "SELECT pg_sleep(10)"), DeadlineExceeded);
+      }
       const { rows } = await pool.query<{ ok: number }>("SELECT 1 AS ok"); // the pool is healthy
       assert.equal(rows[0]?.ok, 1);
     } finally {
@@ -28,8 +30,10 @@ describe("with real servers", () => {
     await using server = await startRedis();
     const redis = new Redis(server.url);
     try {
-      using ctx = withTimeout(background(), 100);
-      await assert.rejects(command(ctx, redis, "blpop", "jobs", 30), DeadlineExceeded);
+      {
+        using ctx = withTimeout(background(), 100);
+        await assert.rejects(command(ctx, redis, "blpop", "jobs", 30), DeadlineExceeded);
+      }
       const clients = String(await redis.client("LIST"));
       assert.doesNotMatch(clients, /flags=\w*b/, "no client is blocked"); // b: blocked
     } finally {

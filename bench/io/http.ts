@@ -177,6 +177,7 @@ async function overhead(url: string, where: string, goal: number | undefined): P
     Promise.all(Array.from({ length: batch }, get));
   const anchor = {
     name: "undici fetch(url) + text()",
+    // eslint-disable-next-line timebound/context-propagation -- the anchor this bench measures timebound against
     fn: many(() => undiciFetch(url, { dispatcher: pool }).then((r) => r.text())),
   };
   try {
@@ -204,6 +205,7 @@ async function overhead(url: string, where: string, goal: number | undefined): P
       {
         name: "undici fetch(url, { headers }) + text()",
         fn: many(() =>
+          // eslint-disable-next-line timebound/context-propagation -- the anchor this bench measures timebound against
           undiciFetch(url, { dispatcher: pool, headers: { "timebound-timeout": "599999m" } }).then(
             (r) => r.text(),
           ),

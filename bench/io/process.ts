@@ -45,7 +45,7 @@ export async function run(env: IoBenchEnv): Promise<{ latency: LatencyRow[]; ove
 
 /** timebound: the caller's rejection, then the whole group gone, each measured from the deadline. */
 async function timeboundRun(): Promise<CancelSample> {
-  const ctx = withTimeout(background(), DEADLINE_MS);
+  using ctx = withTimeout(background(), DEADLINE_MS);
   const deadline = ctx.deadline!;
   const p = spawn(ctx, COMMAND, [], { shell: true, stdio: "ignore" });
   const pgid = p.child.pid!;

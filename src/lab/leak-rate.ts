@@ -37,6 +37,7 @@ type Handler = (server: Context, waiters: Waiters) => Promise<string>;
 
 /** ❌ The seed's `leakyHandler`: derives a child context and never cancels it. */
 const leakyHandler: Handler = async (server, waiters) => {
+  // eslint-disable-next-line timebound/no-lost-cancel -- the lab's wrong variant, on purpose
   const ctx = withCancel(server, { name: "request" });
   waiters.start(ctx);
   await sleep(ctx, 0); // the request's I/O

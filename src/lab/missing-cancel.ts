@@ -24,6 +24,7 @@ type Handler = (server: Context, waiters: Waiters) => Promise<string>;
 
 /** ❌ The seed's `leakyHandler`: derives a per-request context and never cancels it. */
 const leakyHandler: Handler = async (server, waiters) => {
+  // eslint-disable-next-line timebound/no-lost-cancel -- the lab's wrong variant, on purpose
   const ctx = withTimeout(server, REQUEST_TIMEOUT_MS, { name: "request" });
   waiters.start(ctx);
   await sleep(ctx, 0); // the request's I/O
