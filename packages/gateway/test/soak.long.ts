@@ -9,7 +9,8 @@
 //   allocation rate for the first 30-60 s (measured: RSS 93 -> 128 MB, then flat for good; with
 //   --max-semi-space-size=1 it is flat after 20 s), which a shorter warm-up judges as a leak;
 // - no leaked sockets: the process's sockets (/proc/<pid>/fd) after the load are back to what
-//   they were before it, once idle keep-alive connections have timed out;
+//   they were before it, once idle keep-alive connections have timed out (2 s, the upstream's
+//   idleTimeoutMs here);
 // - timebound_gateway_requests_total on /metrics equals what the client sent, status by status.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
@@ -123,7 +124,7 @@ describe("soak: the gateway process under load over a misbehaving upstream", () 
         `listen: { host: 127.0.0.1, port: 0 }
 admin: { host: 127.0.0.1, port: 0 }
 shutdown: { drainMs: 500 }
-upstreams: { fault: { targets: ["${upstream.url}"], connections: 64 } }
+upstreams: { fault: { targets: ["${upstream.url}"], connections: 64, idleTimeoutMs: 2000 } }
 routes:
   - path: /items/*
     upstream: fault
@@ -231,7 +232,7 @@ routes:
         assert.ok(verdict !== undefined, "an RSS verdict");
         assert.notEqual(verdict.verdict, "leak", verdict.explanation);
 
-        // The client's connections closed, the upstream pool's idle ones time out (undici: 4 s).
+        // The client's connections closed, the upstream pool's idle ones time out (idleTimeoutMs).
         await pool.close();
         let socketsAfter = socketCount(pid);
         for (let i = 0; i < 100 && socketsAfter > socketsBefore; i++) {

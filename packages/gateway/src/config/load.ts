@@ -102,6 +102,7 @@ interface RawUpstream {
   targets: string[];
   balance: "round-robin" | "least-request";
   connections: number;
+  idleTimeoutMs: number;
   grpc: boolean;
   outlierDetection?: { consecutiveFailures: number; ejectMs: number };
   healthCheck?: { path: string; intervalMs: number; timeoutMs: number };
@@ -320,6 +321,7 @@ function complete(c: Raw): GatewayConfig {
       targets: u.targets.map((t) => new URL(t).origin),
       balance: u.balance,
       connections: u.connections,
+      idleTimeoutMs: u.idleTimeoutMs,
       grpc: u.grpc,
       outlier: u.outlierDetection,
       healthCheck: u.healthCheck,

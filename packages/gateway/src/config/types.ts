@@ -33,6 +33,8 @@ export interface UpstreamConfig {
   readonly balance: "round-robin" | "least-request";
   /** Connections kept per target. */
   readonly connections: number;
+  /** How long an idle connection to a target stays open (the target's Keep-Alive hint is capped by it). */
+  readonly idleTimeoutMs: number;
   /** The upstream speaks gRPC: the time left also goes in `grpc-timeout`. */
   readonly grpc: boolean;
   /** Passive outlier detection: a target that fails this often leaves the rotation for a while. */

@@ -21,13 +21,15 @@ export class Target {
   /** Times this target was ejected by outlier detection. */
   ejections = 0;
 
-  constructor(origin: string, connections: number) {
+  constructor(origin: string, connections: number, idleTimeoutMs: number) {
     this.origin = origin;
     this.host = new URL(origin).host;
     this.pool = new Pool(origin, {
       connections,
       pipelining: 1,
-      keepAliveTimeout: 30_000,
+      // Idle connections close after this, whatever the target's Keep-Alive hint says.
+      keepAliveTimeout: idleTimeoutMs,
+      keepAliveMaxTimeout: idleTimeoutMs,
       // Deadlines, not undici's fixed timers, end slow requests: the context decides.
       headersTimeout: 0,
       bodyTimeout: 0,
@@ -67,7 +69,9 @@ export class Cluster {
 
   constructor(config: UpstreamConfig) {
     this.config = config;
-    this.targets = config.targets.map((origin) => new Target(origin, config.connections));
+    this.targets = config.targets.map(
+      (origin) => new Target(origin, config.connections, config.idleTimeoutMs),
+    );
   }
 
   /** The target for the next attempt; `avoid` (the target of a failed attempt) if possible not. */
