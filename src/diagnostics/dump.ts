@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { toGrowthCsv, toGrowthSvg } from "./curves.js";
+import { findingMarkers, toGrowthCsv, toGrowthSvg } from "./curves.js";
 import { toFlameGraphHtml } from "./flamegraph.js";
 import { toFolded } from "./folded.js";
 import type { Snapshot } from "./model.js";
@@ -18,8 +18,9 @@ export const DUMP_FILES = {
   "profile.pb.gz": "pprof profile: go tool pprof -top profile.pb.gz, or speedscope",
   "stacks.folded": "folded stacks for flamegraph.pl, speedscope, inferno",
   "flamegraph.html": "self-contained flame graph (opens offline)",
-  "growth.csv": "growth samples: heap, RSS, handles by type, live contexts and operations",
-  "growth.svg": "the growth curves as a chart",
+  "growth.csv":
+    "growth samples: heap, RSS, handles by type, live contexts and operations, event-loop delay and utilization, findings",
+  "growth.svg": "the growth curves and the event loop as charts, findings marked",
   "timeline.json": "the run on a time axis (contexts, operations, deadlines, findings): Perfetto",
 } as const;
 
@@ -54,8 +55,8 @@ const RENDERERS: readonly [DumpFile, Render][] = [
   ["report.json", (s) => toJson(s)],
   ["stacks.folded", (s) => toFolded(s)],
   ["flamegraph.html", (s) => toFlameGraphHtml(s, { title: title(s) })],
-  ["growth.csv", (s) => toGrowthCsv(s.samples)],
-  ["growth.svg", (s) => toGrowthSvg(s.samples)],
+  ["growth.csv", (s) => toGrowthCsv(s.samples, { markers: findingMarkers(s) })],
+  ["growth.svg", (s) => toGrowthSvg(s.samples, { markers: findingMarkers(s) })],
   ["timeline.json", (s) => toTraceEvents(s)],
 ];
 

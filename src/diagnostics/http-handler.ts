@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { describeValue, invalidType, readOptions } from "../core/internal.js";
-import { toGrowthCsv, toGrowthSvg } from "./curves.js";
+import { findingMarkers, toGrowthCsv, toGrowthSvg } from "./curves.js";
 import { escapeHtml, toFlameGraphHtml } from "./flamegraph.js";
 import { toFolded } from "./folded.js";
 import type { Snapshot } from "./model.js";
@@ -58,8 +58,14 @@ const ROUTES: Readonly<Record<string, (s: Snapshot, debug: 1 | 2) => Reply | Pro
     type: "text/html; charset=utf-8",
     body: toFlameGraphHtml(s, { title: `timebound: pid ${s.pid} at ${s.takenAtWall}` }),
   }),
-  "/growth.csv": (s) => ({ type: "text/csv; charset=utf-8", body: toGrowthCsv(s.samples) }),
-  "/growth.svg": (s) => ({ type: "image/svg+xml", body: toGrowthSvg(s.samples) }),
+  "/growth.csv": (s) => ({
+    type: "text/csv; charset=utf-8",
+    body: toGrowthCsv(s.samples, { markers: findingMarkers(s) }),
+  }),
+  "/growth.svg": (s) => ({
+    type: "image/svg+xml",
+    body: toGrowthSvg(s.samples, { markers: findingMarkers(s) }),
+  }),
 };
 
 const DESCRIPTIONS: Readonly<Record<string, string>> = {

@@ -65,7 +65,14 @@ export { toPprof, toPprofSync } from "./pprof.js";
 export { type TraceEvent, toTraceEvents } from "./trace.js";
 export { type FoldOptions, toFolded } from "./folded.js";
 export { type FlameGraphOptions, toFlameGraphHtml } from "./flamegraph.js";
-export { type GrowthSvgOptions, toGrowthCsv, toGrowthSvg } from "./curves.js";
+export {
+  type GrowthCsvOptions,
+  type GrowthMarker,
+  type GrowthSvgOptions,
+  findingMarkers,
+  toGrowthCsv,
+  toGrowthSvg,
+} from "./curves.js";
 export { type GrowthVerdictOptions, type SeriesVerdict, growthVerdict } from "./verdict.js";
 
 /**

@@ -117,6 +117,15 @@ export interface GrowthSample {
   readonly liveContexts: number;
   /** Tracked operations in progress at that moment. */
   readonly liveOperations: number;
+  /**
+   * Worst event-loop delay since the previous sample, ms (`monitorEventLoopDelay`); absent on the
+   * first sample and in reports written before it was recorded.
+   */
+  readonly loopDelayMaxMs?: number;
+  /** 99th percentile of the event-loop delay since the previous sample, ms. */
+  readonly loopDelayP99Ms?: number;
+  /** Share of the time since the previous sample the loop spent running code, 0..1 (`eventLoopUtilization`). */
+  readonly loopUtilization?: number;
 }
 
 /** One span (a context's life, an operation) or mark (a deadline firing) of the run's timeline. */
