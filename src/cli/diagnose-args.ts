@@ -10,7 +10,8 @@ exits (or is stopped with Ctrl-C), prints what was found over the whole run:
                         deadline or its parent's end, or was live at exit
   ignored-cancellation  work (a fetch until its body arrived, a query) that went on 1 s or more
                         after its context ended, still running or finished
-  timer-loop            a setTimeout that re-arms itself from its own callback, still armed
+  timer-loop            a setTimeout that re-arms itself from its own callback (also after
+                        an await: an async function passing itself again), still armed
   leaked-timer, late-deadline (says whether the event loop was really blocked), growth
 The report folder holds dump.txt, dump-full.txt, report.json, profile.pb.gz, stacks.folded,
 flamegraph.html, growth.csv, growth.svg and timeline.json (Chrome trace events: open it in

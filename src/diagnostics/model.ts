@@ -63,7 +63,10 @@ export type FindingKind =
    * ancestor's end, or was still live at exit (go vet's lostcancel, proven from the run).
    */
   | "lost-cancel"
-  /** A timer that re-arms itself from its own callback and is still armed: a runaway loop. */
+  /**
+   * A timer that re-arms itself from its own callback (synchronously, or an async callback that
+   * passes itself to `setTimeout` again after an await) and is still armed: a runaway loop.
+   */
   | "timer-loop"
   /** An operation still running N ms after its context ended. */
   | "ignored-cancellation"
