@@ -46,6 +46,14 @@ const ROUTES: Readonly<Record<string, (s: Snapshot, debug: 1 | 2) => Reply | Pro
     type: TEXT,
     body: toTextReport(s, { debug, sections: ["findings"] }),
   }),
+  "/timers": (s, debug) => ({
+    type: TEXT,
+    body: toTextReport(s, { debug, sections: ["timers"] }),
+  }),
+  "/alive": (s, debug) => ({
+    type: TEXT,
+    body: toTextReport(s, { debug, sections: ["alive"] }),
+  }),
   "/dump": (s, debug) => ({ type: TEXT, body: toTextReport(s, { debug }) }),
   "/snapshot.json": (s) => ({ type: "application/json; charset=utf-8", body: toJson(s) }),
   "/profile.pb.gz": async (s) => ({
@@ -74,7 +82,10 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
   "/operations": "operations in progress: waits, adapter work, ambient fetches and timers",
   "/findings":
     "never canceled, collected uncanceled, ignored cancellation, leaked timers, late deadlines, growth",
-  "/dump": "all three above in one text",
+  "/timers":
+    "timers still armed (setTimeout sampled, every setInterval), grouped by creation stack",
+  "/alive": "what keeps the process alive: resources by type, servers and sockets, timers by stack",
+  "/dump": "all of the above in one text",
   "/snapshot.json": "the snapshot as JSON",
   "/profile.pb.gz": "pprof profile (go tool pprof, speedscope)",
   "/stacks.folded": "folded stacks (flamegraph.pl, speedscope)",

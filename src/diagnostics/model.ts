@@ -155,6 +155,56 @@ export interface TimelineEntry {
   readonly site?: string | undefined;
 }
 
+/**
+ * Timers still armed that share a creation stack, kind, delay and context: the live-timer view,
+ * Go's goroutine dump of sleepers. Timers are sampled (`timerSampleEvery`), intervals never.
+ */
+export interface LiveTimerGroup {
+  /** `setTimeout`, `setInterval`, `setImmediate`. */
+  readonly kind: string;
+  /** The delay (setTimeout) or period (setInterval), ms. */
+  readonly delayMs: number;
+  /** Recorded timers in the group (one `setTimeout` recorded stands for `sampleEvery` made). */
+  readonly count: number;
+  /** Of those, how many keep the process alive (not `unref()`ed). */
+  readonly keepAlive: number;
+  /** The ambient context's name (`run(ctx, …)`) they were made in, if any. */
+  readonly contextName?: string | undefined;
+  /** A timer loop's latest timer: it re-arms itself from its own callback. */
+  readonly loop?: boolean | undefined;
+  /** timebound's layer that armed them for the program ("core": a deadline or a sleep), if it did. */
+  readonly armedBy?: string | undefined;
+  /** Age of the oldest, ms. */
+  readonly oldestAgeMs: number;
+  /** Creation stack (a loop's: where it re-arms), innermost frame first. */
+  readonly stack: readonly Frame[];
+}
+
+/** The live-timer view of a snapshot. */
+export interface LiveTimers {
+  /** One `setTimeout` recorded in this many (1: all); every `setInterval` is recorded. */
+  readonly sampleEvery: number;
+  /** Groups, those that keep the process alive first, then the largest. */
+  readonly groups: readonly LiveTimerGroup[];
+  /** Groups left out by the size bound. */
+  readonly omitted: number;
+}
+
+/** What keeps the event loop running: why the process has not exited (or had not, at exit). */
+export interface KeptAlive {
+  /** Taken while the process was exiting (a signal, `process.exit()`): what it was doing then. */
+  readonly atExit: boolean;
+  /** `process.getActiveResourcesInfo()` by type: timers not unref'd, sockets, servers, requests. */
+  readonly resources: Readonly<Record<string, number>>;
+  /** Servers, sockets and child processes, described ("Server listening on 127.0.0.1:8080"). */
+  readonly handles: readonly {
+    /** What it is and where it points. */
+    readonly description: string;
+    /** How many share the description. */
+    readonly count: number;
+  }[];
+}
+
 /** What the tracker had at one moment. Bounded: `omitted` says what was left out. */
 export interface Snapshot {
   /** Monotonic and wall-clock time of the snapshot. */
@@ -183,6 +233,10 @@ export interface Snapshot {
     /** How many older entries were dropped (the history is bounded). */
     readonly omitted: number;
   };
+  /** Timers still armed, grouped by creation stack (absent when timers are not watched). */
+  readonly timers?: LiveTimers | undefined;
+  /** What keeps the process alive: resources by type, servers and sockets, and (in `timers`) timers. */
+  readonly keptAlive?: KeptAlive | undefined;
   /** Items not included because of the size bound, by list. */
   readonly omitted: {
     /** Live contexts left out. */

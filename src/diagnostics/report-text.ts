@@ -1,5 +1,6 @@
 import { checkOneOf, readOptions } from "../core/internal.js";
-import { contextLabel, formatAge, plural } from "./format.js";
+import { contextLabel, formatAge, hashFrames, plural } from "./format.js";
+import { keptAliveSection, timersSection } from "./report-timers.js";
 import type { Finding, Frame, Snapshot, TrackedContext, TrackedOperation } from "./model.js";
 import { formatFrame, stackKey } from "./stacks.js";
 
@@ -14,15 +15,18 @@ export interface TextReportOptions {
   readonly maxGroups?: number;
   /** With debug=2, at most this many items per stack group; the rest are counted. Default 20; 1..1e6. */
   readonly maxPerGroup?: number;
-  /** Which lists to show. Default all three. */
-  readonly sections?: readonly ("findings" | "contexts" | "operations")[];
+  /**
+   * Which lists to show: findings, live contexts, operations, live timers by creation stack, and
+   * what keeps the process alive. Default all five.
+   */
+  readonly sections?: readonly ("findings" | "contexts" | "operations" | "timers" | "alive")[];
 }
 
 /** What an empty stack means, for contexts and for operations. */
 const CONTEXT_NO_STACK = "no stack: created before tracking started";
 const OPERATION_NO_STACK = "no stack: not sampled (waitSampleEvery), or started before tracking";
 
-const DEFAULT_SECTIONS = ["findings", "contexts", "operations"] as const;
+const DEFAULT_SECTIONS = ["findings", "contexts", "operations", "timers", "alive"] as const;
 
 /** The message a report gives when nothing is tracked. */
 export const NOT_TRACKING =
@@ -58,17 +62,6 @@ function byCountThenAge<T>(age: (item: T) => number): (a: Group<T>, b: Group<T>)
   const oldest = (g: Group<T>): number => Math.max(...g.items.slice(0, 1000).map(age));
   return (a, b) =>
     b.items.length - a.items.length || oldest(b) - oldest(a) || (a.key < b.key ? -1 : 1);
-}
-
-/** Go's debug=1 frame lines: `#\tfunction\tfile:line:col`. */
-function hashFrames(frames: readonly Frame[], noStack: string): string {
-  if (frames.length === 0) return `#\t(${noStack})\n`;
-  return frames
-    .map(
-      (f) =>
-        `#\t${f.functionName || "(anonymous)"}\t${f.file === "" ? "?" : `${f.file}:${f.line}:${f.column}`}\n`,
-    )
-    .join("");
 }
 
 /** Go's debug=2 frame lines: `function(...)` then the indented location. */
@@ -263,6 +256,8 @@ export function toTextReport(snapshot: Snapshot, options: TextReportOptions = {}
       out += listSection(contextsSpec(snapshot), debug, maxGroups, maxPerGroup);
     else if (section === "operations")
       out += listSection(operationsSpec(snapshot), debug, maxGroups, maxPerGroup);
+    else if (section === "timers") out += timersSection(snapshot, maxGroups);
+    else if (section === "alive") out += keptAliveSection(snapshot, maxGroups);
   }
   return out;
 }

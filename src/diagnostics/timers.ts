@@ -150,7 +150,7 @@ function isArmed(timer: object | undefined): boolean {
  * @internal Watches timers while tracking: replaces the global `setTimeout`, `setInterval` and
  * `setImmediate` with thin wrappers. Every call checks the ambient context (one AsyncLocalStorage
  * read): a timer created after its context ended is recorded (rate-limited). One call in
- * `sampleEvery` also records the creation stack and keeps a weak reference, so that a timer still
+ * `sampleEvery` (every `setInterval`) also records the creation stack and keeps a weak reference, so that a timer still
  * armed after its context ended, or a site whose timers pile up, can be named. Imports of
  * `node:timers` and `timers/promises` are not wrapped.
  */
@@ -367,7 +367,9 @@ export class TimerWatch {
     const ambient = current();
     const state = ambient === undefined ? undefined : contextState(ambient);
     if (state !== undefined && state !== "live") this.#onLate(kind, ambient!, wrapper);
-    if (this.#calls++ % this.#sampleEvery !== 0 && !this.#everyTimer.held) return;
+    // Intervals are few and live long: every one is recorded, for the live-timer view.
+    const n = this.#calls++;
+    if (kind !== "setInterval" && n % this.#sampleEvery !== 0 && !this.#everyTimer.held) return;
     const node = ambient === undefined ? null : nodeOf(ambient);
     if (this.#sampled.size >= this.#pruneAt) this.#prune();
     if (this.#sampled.size >= this.#maxTimers) {
