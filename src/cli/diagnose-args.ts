@@ -15,9 +15,9 @@ exits (or is stopped with Ctrl-C), prints what was found over the whole run:
   leaked-timer, late-deadline (says whether the event loop was really blocked), growth
 A program made to exit (Ctrl-C, process.exit()) is also told what kept it alive: its servers,
 sockets and timers, each timer at its creation site. dump.txt lists every live timer by stack.
-The report folder holds dump.txt, dump-full.txt, report.json, profile.pb.gz, stacks.folded,
-flamegraph.html, growth.csv, growth.svg and timeline.json (Chrome trace events: open it in
-https://ui.perfetto.dev).
+The report folder holds dump.txt, dump-full.txt, report.json, profile.pb.gz (live items; go
+tool pprof -top shows counts), findings.pb.gz, stacks.folded, flamegraph.html, growth.csv,
+growth.svg and timeline.json (Chrome trace events: open it in https://ui.perfetto.dev).
 
 Options (each also has a TIMEBOUND_* environment variable; an option wins over it):
   --out <dir>                    report folder (default: timebound-report)

@@ -15,7 +15,9 @@ export const DUMP_FILES = {
   "dump.txt": "live contexts, operations and findings grouped by stack (debug=1)",
   "dump-full.txt": "every item with its state, age and creation stack (debug=2)",
   "report.json": "the snapshot as JSON (parseJsonReport reads it back)",
-  "profile.pb.gz": "pprof profile: go tool pprof -top profile.pb.gz, or speedscope",
+  "profile.pb.gz":
+    "pprof profile of the live items: go tool pprof -top profile.pb.gz, or speedscope",
+  "findings.pb.gz": "pprof profile of the findings, each weighing what it found",
   "stacks.folded": "folded stacks for flamegraph.pl, speedscope, inferno",
   "flamegraph.html": "self-contained flame graph (opens offline)",
   "growth.csv":
@@ -83,6 +85,7 @@ export async function writeDump(dir: string, snapshot: Snapshot): Promise<DumpRe
       () => Promise.resolve(render(snapshot)),
     ]),
     ["profile.pb.gz", () => toPprof(snapshot)],
+    ["findings.pb.gz", () => toPprof(snapshot, { items: "findings" })],
   ];
   for (const [file, render] of jobs) {
     try {
@@ -111,6 +114,7 @@ export function writeDumpSync(dir: string, snapshot: Snapshot): DumpResult {
   const renderers: [DumpFile, Render][] = [
     ...RENDERERS,
     ["profile.pb.gz", (s: Snapshot) => toPprofSync(s)],
+    ["findings.pb.gz", (s: Snapshot) => toPprofSync(s, { items: "findings" })],
   ];
   for (const [file, render] of renderers) {
     try {

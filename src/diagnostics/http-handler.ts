@@ -61,6 +61,11 @@ const ROUTES: Readonly<Record<string, (s: Snapshot, debug: 1 | 2) => Reply | Pro
     body: await toPprof(s),
     filename: `timebound-${s.pid}.pb.gz`,
   }),
+  "/findings.pb.gz": async (s) => ({
+    type: "application/octet-stream",
+    body: await toPprof(s, { items: "findings" }),
+    filename: `timebound-${s.pid}-findings.pb.gz`,
+  }),
   "/stacks.folded": (s) => ({ type: TEXT, body: toFolded(s) }),
   "/flamegraph.html": (s) => ({
     type: "text/html; charset=utf-8",
@@ -87,7 +92,8 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
   "/alive": "what keeps the process alive: resources by type, servers and sockets, timers by stack",
   "/dump": "all of the above in one text",
   "/snapshot.json": "the snapshot as JSON",
-  "/profile.pb.gz": "pprof profile (go tool pprof, speedscope)",
+  "/profile.pb.gz": "pprof profile of live contexts and operations (go tool pprof, speedscope)",
+  "/findings.pb.gz": "pprof profile of the findings, each weighing what it found",
   "/stacks.folded": "folded stacks (flamegraph.pl, speedscope)",
   "/flamegraph.html": "flame graph, self-contained",
   "/growth.csv": "growth samples as CSV",

@@ -11,9 +11,15 @@ export interface TextReportOptions {
    * with its state, age and "created by", like `?debug=2`. Default 1.
    */
   readonly debug?: 1 | 2;
-  /** At most this many stack groups (and findings) per list; the rest are counted. Default 100; 1..1e6. */
+  /**
+   * At most this many stack groups (and findings) per list; the rest are counted. Default 100 with
+   * debug=1, no limit with debug=2 (every item is printed unless a cap is asked for); 1..1e6.
+   */
   readonly maxGroups?: number;
-  /** With debug=2, at most this many items per stack group; the rest are counted. Default 20; 1..1e6. */
+  /**
+   * With debug=2, at most this many items per stack group; the rest are counted. Default no
+   * limit; 1..1e6.
+   */
   readonly maxPerGroup?: number;
   /**
    * Which lists to show: findings, live contexts, operations, live timers by creation stack, and
@@ -228,9 +234,9 @@ function operationsSpec(s: Snapshot): ListSpec<TrackedOperation> {
 /**
  * The snapshot as text, the way Go's goroutine profile reads. debug=1 groups items by stack
  * with counts (`1000 @ withCancel "worker"` then `#\tfunction\tfile:line:col` lines); debug=2
- * lists each item with its state, age and "created by". Bounded: at most `maxGroups` stacks per
- * list and, with debug=2, `maxPerGroup` items per stack, with "… and N more" lines for the rest
- * and for what the snapshot itself left out. An untracked process gets a message saying how to
+ * lists every item with its state, age and "created by". Bounded when asked: at most `maxGroups`
+ * stacks per list (100 by default with debug=1) and, with debug=2, `maxPerGroup` items per
+ * stack, with "… and N more" lines for the rest and for what the snapshot itself left out. An untracked process gets a message saying how to
  * turn tracking on.
  *
  * @example
@@ -242,8 +248,10 @@ export function toTextReport(snapshot: Snapshot, options: TextReportOptions = {}
   const fn = "toTextReport";
   const o = readOptions(options, fn, ["debug", "maxGroups", "maxPerGroup", "sections"]);
   const debug = o.oneOf("debug", 1, [1, 2] as const);
-  const maxGroups = o.number("maxGroups", 100, { min: 1, max: 1e6, integer: true });
-  const maxPerGroup = o.number("maxPerGroup", 20, { min: 1, max: 1e6, integer: true });
+  // debug=2 is the full dump (Go's goroutine?debug=2 prints every goroutine): a cap only when asked.
+  const unbounded = debug === 2 ? Infinity : undefined;
+  const maxGroups = o.number("maxGroups", unbounded ?? 100, { min: 1, max: 1e6, integer: true });
+  const maxPerGroup = o.number("maxPerGroup", Infinity, { min: 1, max: 1e6, integer: true });
   const sections = o.raw("sections") ?? DEFAULT_SECTIONS;
   for (const [i, section] of sections.entries()) {
     checkOneOf(section, fn, `options.sections[${i}]`, DEFAULT_SECTIONS);
