@@ -62,6 +62,7 @@ export { type DiagnoseOptions, type DiagnoseResult, runDiagnose } from "./diagno
 export { ProgramStartError } from "./program-start-error.js";
 export { type ParsedStack, formatFrame, parseStack } from "./stacks.js";
 export { toPprof, toPprofSync } from "./pprof.js";
+export { cpuProfile, heapProfile } from "./runtime-profiles.js";
 export { type TraceEvent, toTraceEvents } from "./trace.js";
 export { type FoldOptions, toFolded } from "./folded.js";
 export { type FlameGraphOptions, toFlameGraphHtml } from "./flamegraph.js";

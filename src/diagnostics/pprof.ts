@@ -131,8 +131,11 @@ function buildProfile(snapshot: Snapshot, options: FoldOptions, fn: string): Pro
   });
 }
 
-/** Functions and locations, each made once and numbered from 1 (0 means "none" in the proto). */
-class LocationTable {
+/**
+ * @internal Functions and locations, each made once and numbered from 1 (0 means "none" in the
+ * proto).
+ */
+export class LocationTable {
   readonly functions: PprofFunction[] = [];
   readonly locations: Location[] = [];
   readonly #functionIds = new Map<string, number>();
@@ -149,6 +152,12 @@ class LocationTable {
     const ids = group.frames.map((f, i) => this.#location(f, i === last));
     ids.push(this.#location({ functionName: group.root, file: "", line: 0, column: 0 }));
     return ids;
+  }
+
+  /** Location ids of `frames` (innermost first, as pprof wants). */
+  frames(frames: readonly Frame[]): number[] {
+    const last = frames.length - 1;
+    return frames.map((f, i) => this.#location(f, i === last));
   }
 
   #location(frame: Frame, outermost = false): number {
