@@ -162,17 +162,24 @@ export class Tracker {
 
   /** Registers an operation that code outside the core announced (an ambient fetch, say). */
   startOperation(kind: string, context: unknown, stack: StackRef): OperationRecord {
-    const node = nodeOf(context);
+    // Most work runs under a tracked context itself: its record, without a snapshot of it.
+    const known = this.#known(context);
+    const node = known === undefined ? nodeOf(context) : null;
     const record = new OperationRecord(
       this.newId(),
       kind,
-      node === null ? undefined : this.recordFor(node),
+      known ?? (node === null ? undefined : this.recordFor(node)),
       (context as Partial<Context> | undefined)?.name ?? node?.name ?? undefined,
       now(),
       stack,
     );
     this.operations.set(record.id, record);
     return record;
+  }
+
+  /** The record of a tracked context (one whose creation was seen), without a snapshot of it. */
+  #known(ctx: unknown): ContextRecord | undefined {
+    return typeof ctx === "object" && ctx !== null ? this.#byContext.get(ctx) : undefined;
   }
 
   endOperation(record: OperationRecord): void {
@@ -195,13 +202,15 @@ export class Tracker {
       const { context, parent } = message as ContextCreatedMessage;
       const s = tryInspect(context);
       if (s === undefined) return;
-      const parentNode = nodeOf(parent);
+      // A parent whose creation was seen is its own node: no snapshot of it needed.
+      const parentRecord = this.#known(parent);
+      const parentNode = parentRecord === undefined ? nodeOf(parent) : null;
       const own = s.ownDeadline ?? Infinity;
       const record = new ContextRecord(
         this.newId(),
         s.name,
         s.kind,
-        parentNode === null ? undefined : this.#byContext.get(parentNode)?.id,
+        parentRecord?.id ?? (parentNode === null ? undefined : this.#byContext.get(parentNode)?.id),
         s.createdAt ?? now(),
         s.deadline ?? Infinity,
         s.site === undefined ? undefined : new StackRef(s.site),
@@ -213,7 +222,7 @@ export class Tracker {
       // Only a root without a deadline can be collected while live: a deadline timer holds its
       // context until it fires (and ends it), and a live parent holds its children (a lost subtree
       // is reported at its root). Registering no others saves most of the registry's cost.
-      if (parentNode === null && own === Infinity) {
+      if (parentRecord === undefined && parentNode === null && own === Infinity) {
         record.finalizable = true;
         this.#finalizer.register(context, record, record);
       }
