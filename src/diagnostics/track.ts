@@ -169,8 +169,7 @@ export class Tracking {
     const history = this.tracker.timeline;
     const { contexts, operations } = this.tracker;
     const timeline = buildTimeline(
-      history.toArray(),
-      history.total,
+      history,
       (function* () {
         yield* contexts.values();
         yield* operations.values();

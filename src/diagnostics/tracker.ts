@@ -15,6 +15,7 @@ import { containExceptions } from "./contain.js";
 import { LostCancels, Overruns } from "./history.js";
 import { ContextRecord, EventLog, Holds, OperationRecord, nodeOf } from "./records.js";
 import { StackRef } from "./stacks.js";
+import { TimelineLog } from "./timeline-log.js";
 
 /** @internal A deadline timer that fired, for the timeline. */
 export interface DeadlineFiring {
@@ -62,7 +63,7 @@ export class Tracker {
    * The run's history for the timeline: contexts and (sampled or adapter) operations as they
    * end, and deadline firings; the most recent are kept.
    */
-  readonly timeline: EventLog<ContextRecord | OperationRecord | DeadlineFiring>;
+  readonly timeline: TimelineLog;
   readonly startedAt = now();
   readonly #byContext = new WeakMap<object, ContextRecord>();
   readonly #byOperation = new WeakMap<object, OperationRecord>();
@@ -87,7 +88,7 @@ export class Tracker {
     isLongLived: (name: string | undefined) => boolean = () => false,
   ) {
     this.collected = new EventLog(maxEvents);
-    this.timeline = new EventLog(maxEvents * TIMELINE_EVENTS_PER_EVENT);
+    this.timeline = new TimelineLog(maxEvents * TIMELINE_EVENTS_PER_EVENT);
     this.lostCancels = new LostCancels(ignoredCancellationMs, maxEvents);
     this.overruns = new Overruns(ignoredCancellationMs, maxEvents);
     this.#waitSampleEvery = waitSampleEvery;
@@ -186,14 +187,14 @@ export class Tracker {
     this.operations.delete(record.id);
     record.endedAt = now();
     this.overruns.finished(record, record.endedAt);
-    if (record.stack !== StackRef.NONE) this.timeline.push(record);
+    if (record.stack !== StackRef.NONE) this.timeline.operation(record);
   }
 
   /** A deadline timer fired, `lateByMs` late: a mark on the timeline. */
   deadlineFired(context: object, lateByMs: number): void {
     const node = nodeOf(context);
     const record = node === null ? undefined : this.#byContext.get(node);
-    this.timeline.push({ at: now(), lateByMs, context: record });
+    this.timeline.deadline(now(), lateByMs, record);
   }
 
   readonly #onCreated = containExceptions(
@@ -239,7 +240,7 @@ export class Tracker {
       record.endedBy =
         s.origin !== context ? "ancestor" : s.state === "canceled" ? "cancel" : "deadline";
     }
-    if (record.listed) this.timeline.push(record);
+    if (record.listed) this.timeline.context(record);
     if (record.endedBy === "cancel") record.released = true;
     else if (record.endedBy !== undefined) this.lostCancels.ended(record, record.endedAt);
     if (record.listed) {
