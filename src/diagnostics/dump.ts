@@ -17,6 +17,7 @@ export const DUMP_FILES = {
   "report.json": "the snapshot as JSON (parseJsonReport reads it back)",
   "profile.pb.gz":
     "pprof profile of the live items: go tool pprof -top profile.pb.gz, or speedscope",
+  /** The findings' own profile (`toPprof(snapshot, { items: "findings" })`), so counts never double. */
   "findings.pb.gz": "pprof profile of the findings, each weighing what it found",
   "stacks.folded": "folded stacks for flamegraph.pl, speedscope, inferno",
   "flamegraph.html": "self-contained flame graph (opens offline)",

@@ -219,10 +219,10 @@ function normalizePrefix(prefix: unknown): string {
  * counts, `?debug=2` item by item), `snapshot.json`, `profile.pb.gz`, `stacks.folded`,
  * `flamegraph.html`, `growth.csv` and `growth.svg`; and Go's names, so that `go tool pprof
  * http://host/debug/timebound/goroutine` works: `goroutine` (pprof, `?debug=1|2` text),
- * `profile?seconds=N` (a CPU profile), `heap?seconds=N` (sampled live allocations), `cmdline`. Returns true when it answered; other paths are
- * passed to `next`, if given, and return false (or, with `otherPaths: "404"`, are answered 404).
- * While nothing is tracked, the
- * data routes answer 503 with how to turn tracking on. The pages show code locations: mount it
+ * `profile?seconds=N` (a CPU profile), `heap?seconds=N` (sampled live allocations), `cmdline`.
+ * Returns true when it answered; other paths are passed to `next`, if given, and return false
+ * (or, with `otherPaths: "404"`, are answered 404). While nothing is tracked, the snapshot
+ * routes answer 503 with how to turn tracking on (the CPU and heap profiles work regardless). The pages show code locations: mount it
  * on an internal port.
  *
  * @example

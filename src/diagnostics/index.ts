@@ -26,6 +26,9 @@ export type {
   FindingKind,
   Frame,
   GrowthSample,
+  KeptAlive,
+  LiveTimerGroup,
+  LiveTimers,
   Snapshot,
   TrackedContext,
   TrackedOperation,
@@ -64,7 +67,7 @@ export { type ParsedStack, formatFrame, parseStack } from "./stacks.js";
 export { toPprof, toPprofSync } from "./pprof.js";
 export { cpuProfile, heapProfile } from "./runtime-profiles.js";
 export { type TraceEvent, toTraceEvents } from "./trace.js";
-export { type FoldOptions, toFolded } from "./folded.js";
+export { type FoldItems, type FoldOptions, toFolded } from "./folded.js";
 export { type FlameGraphOptions, toFlameGraphHtml } from "./flamegraph.js";
 export {
   type GrowthCsvOptions,

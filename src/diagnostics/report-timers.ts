@@ -91,7 +91,7 @@ const isStdio = (description: string): boolean => /^std(in|out|err) /.test(descr
  *
  * @example
  * ```ts
- * keptAliveLine(snapshot); // "1 TCPServerWrap, 2 Timeout: Server listening on 127.0.0.1:8080, ..."
+ * keptAliveLine(tracking.snapshot()); // "1 TCPServerWrap, 2 Timeout: Server listening on …"
  * ```
  */
 export function keptAliveLine(s: Snapshot): string | undefined {
