@@ -2,7 +2,8 @@ import { type OptionSpec, parseCommandArgs } from "./parse-args.js";
 import { UsageError } from "./usage-error.js";
 
 /** @internal `timebound diagnose` help text. */
-export const DIAGNOSE_USAGE = `Usage: timebound diagnose [options] -- <command> [args...]
+export const DIAGNOSE_USAGE = `Usage: timebound diagnose [--out <dir>] -- <command> [args...]
+       timebound diagnose [--out <dir>] [--late-deadline-ms <ms> ...] -- <command> [args...]
 
 Runs the command with timebound's tracking on (node --import timebound/register) and, when it
 exits (or is stopped with Ctrl-C), prints what was found over the whole run:
