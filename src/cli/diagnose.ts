@@ -4,7 +4,7 @@ import { DIAGNOSE_USAGE, parseDiagnoseArgs } from "./diagnose-args.js";
 import type { CliIO } from "./io.js";
 
 /**
- * @internal `timebound diagnose [--out dir] -- node app.js`: runs the program with tracking on,
+ * @internal `timebound diagnose [--out dir] [thresholds] -- node app.js`: runs the program with tracking on,
  * prints the findings and where the report folder is, and exits with the program's exit code.
  *
  * @example
@@ -25,6 +25,7 @@ export const diagnoseCommand: Command = {
     const result = await runDiagnose({
       command: parsed.command,
       ...(parsed.out === undefined ? {} : { out: parsed.out }),
+      ...(parsed.env === undefined ? {} : { env: parsed.env }),
       stdout: io.stdout,
     });
     return result.exitCode;

@@ -4,7 +4,7 @@
  * counterpart of plotting `runtime.ReadMemStats` and the goroutine count over time.
  */
 import { describeValue, invalidType, outOfRange, readOptions } from "../core/internal.js";
-import type { GrowthSample } from "./model.js";
+import type { GrowthSample, Snapshot } from "./model.js";
 import type { SeriesVerdict } from "./verdict.js";
 
 /** @internal One curve drawn from the samples. */
@@ -100,6 +100,116 @@ export function growthSeries(
   };
 }
 
+/** @internal The event loop's series: delay (max, p99) in ms and utilization in %; NaN where a sample lacks it. */
+export function loopSeries(samples: readonly GrowthSample[]): readonly GrowthLoopSeries[] {
+  if (!samples.some((s) => s.loopUtilization !== undefined || s.loopDelayMaxMs !== undefined)) {
+    return [];
+  }
+  const values = (read: (s: GrowthSample) => number | undefined): number[] =>
+    samples.map((s) => {
+      const v = read(s);
+      return typeof v === "number" && Number.isFinite(v) ? v : Number.NaN;
+    });
+  return [
+    {
+      id: "loopDelayMax",
+      label: "loop delay max",
+      unit: "ms",
+      values: values((s) => s.loopDelayMaxMs),
+    },
+    {
+      id: "loopDelayP99",
+      label: "loop delay p99",
+      unit: "ms",
+      values: values((s) => s.loopDelayP99Ms),
+    },
+    {
+      id: "loopUtilization",
+      label: "loop utilization",
+      unit: "pct",
+      values: values((s) =>
+        s.loopUtilization === undefined ? undefined : Math.round(s.loopUtilization * 1000) / 10,
+      ),
+    },
+  ];
+}
+
+/** @internal One event-loop curve: ms of delay, or % of the time busy. */
+export interface GrowthLoopSeries {
+  readonly id: "loopDelayMax" | "loopDelayP99" | "loopUtilization";
+  readonly label: string;
+  readonly unit: "ms" | "pct";
+  readonly values: readonly number[];
+}
+
+/** A moment to mark on the curves: where a finding happened. */
+export interface GrowthMarker {
+  /** Monotonic time, as the samples' `at`. */
+  readonly at: number;
+  /** What happened there: a finding's kind ("late-deadline"). */
+  readonly label: string;
+}
+
+/**
+ * Where the snapshot's findings happened, as markers for {@link toGrowthCsv} and
+ * {@link toGrowthSvg}: each at the moment its finding points at (the snapshot's time less the
+ * finding's age: when the lost context was made, when the deadline fired late), oldest first.
+ *
+ * @example
+ * ```ts
+ * const s = tracking.snapshot();
+ * await writeFile("growth.svg", toGrowthSvg(s.samples, { markers: findingMarkers(s) }));
+ * ```
+ */
+export function findingMarkers(snapshot: Snapshot): GrowthMarker[] {
+  return snapshot.findings
+    .map((f) => ({
+      at: snapshot.takenAt - (Number.isFinite(f.ageMs) ? f.ageMs : 0),
+      label: f.kind,
+    }))
+    .sort((a, b) => a.at - b.at);
+}
+
+/** Options of {@link toGrowthCsv}. */
+export interface GrowthCsvOptions {
+  /**
+   * Findings to mark ({@link findingMarkers}): a last `findings` column names, on each sample's
+   * row, the kinds that happened since the previous sample. Default none (no column).
+   */
+  readonly markers?: readonly GrowthMarker[];
+}
+
+/** For each marker, the index of the first sample at or after it (the last sample for later ones). */
+function markerRows(times: readonly number[], markers: readonly GrowthMarker[]): string[] {
+  const rows = times.map(() => new Set<string>());
+  for (const m of markers) {
+    if (times.length === 0 || !Number.isFinite(m.at)) continue;
+    let i = times.findIndex((t) => t >= m.at);
+    if (i < 0) i = times.length - 1;
+    rows[i]?.add(m.label);
+  }
+  return rows.map((set) => [...set].join(";"));
+}
+
+function checkMarkers(markers: unknown, where: string): readonly GrowthMarker[] {
+  if (markers === undefined) return [];
+  if (
+    !Array.isArray(markers) ||
+    markers.some(
+      (m) =>
+        typeof m !== "object" ||
+        m === null ||
+        typeof (m as GrowthMarker).at !== "number" ||
+        typeof (m as GrowthMarker).label !== "string",
+    )
+  ) {
+    throw invalidType(
+      `${where}: options.markers must be an array of { at: number, label: string }, got ${describeValue(markers)}`,
+    );
+  }
+  return markers as GrowthMarker[];
+}
+
 /**
  * The samples as CSV (RFC 4180, "\n" line ends): `seconds` since the first sample, memory in MB
  * with three decimals, then counts, one `handles:<type>` column per handle type. Header only
@@ -110,9 +220,21 @@ export function growthSeries(
  * await writeFile("growth.csv", toGrowthCsv(snapshot().samples));
  * ```
  */
-export function toGrowthCsv(samples: readonly GrowthSample[]): string {
+export function toGrowthCsv(
+  samples: readonly GrowthSample[],
+  options: GrowthCsvOptions = {},
+): string {
+  const o = readOptions(options, "toGrowthCsv", ["markers"]);
+  const markers = checkMarkers(o.raw("markers"), "toGrowthCsv");
   const { times, series } = growthSeries(samples, "toGrowthCsv");
-  const header = ["seconds", ...series.map((s) => (s.unit === "bytes" ? `${s.id}_mb` : s.id))];
+  const loop = loopSeries(samples);
+  const marks = markers.length === 0 ? undefined : markerRows(times, markers);
+  const header = [
+    "seconds",
+    ...series.map((s) => (s.unit === "bytes" ? `${s.id}_mb` : s.id)),
+    ...loop.map((s) => `${s.id}_${s.unit}`),
+    ...(marks === undefined ? [] : ["findings"]),
+  ];
   const start = times[0] ?? 0;
   const rows = times.map((t, i) =>
     [
@@ -121,6 +243,11 @@ export function toGrowthCsv(samples: readonly GrowthSample[]): string {
         const v = s.values[i] ?? 0;
         return s.unit === "bytes" ? round(v / MB, 3) : String(v);
       }),
+      ...loop.map((s) => {
+        const v = s.values[i] ?? Number.NaN;
+        return Number.isNaN(v) ? "" : String(v);
+      }),
+      ...(marks === undefined ? [] : [csvField(marks[i] ?? "")]),
     ].join(","),
   );
   return `${[header.map(csvField).join(","), ...rows].join("\n")}\n`;
@@ -141,6 +268,11 @@ export interface GrowthSvgOptions {
    * so GC sawtooth and spikes survive. Default 600; 10 to 100,000.
    */
   readonly maxPoints?: number;
+  /**
+   * Moments to mark with a vertical line across the charts, labelled: where findings happened
+   * ({@link findingMarkers}). Default none.
+   */
+  readonly markers?: readonly GrowthMarker[];
 }
 
 const WIDTH = 960;
@@ -175,15 +307,29 @@ export function toGrowthSvg(
   samples: readonly GrowthSample[],
   options: GrowthSvgOptions = {},
 ): string {
-  const o = readOptions(options, "toGrowthSvg", ["title", "verdicts", "handleTypes", "maxPoints"]);
+  const o = readOptions(options, "toGrowthSvg", [
+    "title",
+    "verdicts",
+    "handleTypes",
+    "maxPoints",
+    "markers",
+  ]);
+  const markers = checkMarkers(o.raw("markers"), "toGrowthSvg");
   const title = o.string("title", "timebound growth curves", true);
   const handleTypes = o.number("handleTypes", 3, { min: 0, max: 20, integer: true });
   const maxPoints = o.number("maxPoints", 600, { min: 10, max: 100_000, integer: true });
   const { times, series: all } = growthSeries(samples, "toGrowthSvg");
   const series = [...all.slice(0, 4), ...all.slice(4, 4 + handleTypes)];
   const verdicts = new Map((o.raw("verdicts") ?? []).map((v) => [v.series, v]));
+  const loop = loopSeries(samples);
+  const legendEnd =
+    PLOT.top + PLOT_HEIGHT + PLOT.bottom + LEGEND_ROW * Math.ceil(series.length / 2);
+  const loopTop = legendEnd + LOOP_GAP;
+  const loopBottom = loopTop + LOOP_HEIGHT;
   const height =
-    PLOT.top + PLOT_HEIGHT + PLOT.bottom + LEGEND_ROW * Math.ceil(series.length / 2) + 8;
+    loop.length === 0
+      ? legendEnd + 8
+      : loopBottom + PLOT.bottom + LEGEND_ROW * Math.ceil(loop.length / 2) + 8;
   const plotWidth = WIDTH - PLOT.left - PLOT.right;
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
@@ -274,8 +420,163 @@ export function toGrowthSvg(
       `<text x="${lx + 30}" y="${ly}"${verdict?.verdict === "leak" ? ' fill="#b00020" font-weight="600"' : ""}>${escapeXml(`${s.label} (${axisName})${note}`)}</text>`,
     );
   });
+  const bands: [number, number][] = [[PLOT.top, bottom]];
+  if (loop.length > 0) {
+    out.push(...loopPanel(loop, seconds, xAxis.ticks, xOf, loopTop, maxPoints));
+    bands.push([loopTop, loopBottom]);
+  }
+  out.push(...markerLines(markers, start, xAxis.max, xOf, bands));
   out.push("</svg>");
   return `${out.join("\n")}\n`;
+}
+
+const LOOP_GAP = 44;
+const LOOP_HEIGHT = 140;
+const LOOP_STYLES = [
+  { color: "#D55E00", dash: "" },
+  { color: "#E69F00", dash: "6 3" },
+  { color: "#009E73", dash: "2 2" },
+] as const;
+
+/**
+ * The event loop's panel under the growth chart: delay (max and p99, ms, left axis) and
+ * utilization (%, right axis, 0 to 100) on the same time axis. Samples without a value (the
+ * first) leave a gap.
+ */
+function loopPanel(
+  loop: readonly GrowthLoopSeries[],
+  seconds: readonly number[],
+  xTicks: readonly number[],
+  xOf: (sec: number) => number,
+  top: number,
+  maxPoints: number,
+): string[] {
+  const plotWidth = WIDTH - PLOT.left - PLOT.right;
+  const bottom = top + LOOP_HEIGHT;
+  let worst = 0;
+  for (const s of loop) if (s.unit === "ms") for (const v of s.values) if (v > worst) worst = v;
+  const msAxis = niceAxis(0, worst);
+  const pctAxis: Axis = { max: 100, ticks: [0, 25, 50, 75, 100] };
+  const yOf = (v: number, axis: Axis): number => bottom - (v / axis.max) * LOOP_HEIGHT;
+  const out: string[] = [
+    `<text x="${PLOT.left}" y="${top - 10}" font-size="13" font-weight="600">event loop</text>`,
+    `<g stroke="#e3e3e3">`,
+    ...msAxis.ticks.map(
+      (t) =>
+        `<line x1="${PLOT.left}" x2="${PLOT.left + plotWidth}" y1="${fmt(yOf(t, msAxis))}" y2="${fmt(yOf(t, msAxis))}"/>`,
+    ),
+    `</g>`,
+    `<g stroke="#333" fill="none">`,
+    `<line x1="${PLOT.left}" x2="${PLOT.left}" y1="${top}" y2="${bottom}"/>`,
+    `<line x1="${PLOT.left + plotWidth}" x2="${PLOT.left + plotWidth}" y1="${top}" y2="${bottom}"/>`,
+    `<line x1="${PLOT.left}" x2="${PLOT.left + plotWidth}" y1="${bottom}" y2="${bottom}"/>`,
+    `</g>`,
+    `<g fill="#333">`,
+    ...xTicks.map(
+      (t) => `<text x="${fmt(xOf(t))}" y="${bottom + 16}" text-anchor="middle">${label(t)}</text>`,
+    ),
+    ...msAxis.ticks.map(
+      (t) =>
+        `<text x="${PLOT.left - 6}" y="${fmt(yOf(t, msAxis) + 4)}" text-anchor="end">${label(t)}</text>`,
+    ),
+    ...pctAxis.ticks.map(
+      (t) =>
+        `<text x="${PLOT.left + plotWidth + 6}" y="${fmt(yOf(t, pctAxis) + 4)}">${label(t)}</text>`,
+    ),
+    `<text transform="translate(18 ${top + LOOP_HEIGHT / 2}) rotate(-90)" text-anchor="middle">delay (ms)</text>`,
+    `<text transform="translate(${WIDTH - 14} ${top + LOOP_HEIGHT / 2}) rotate(90)" text-anchor="middle">busy (%)</text>`,
+    `</g>`,
+  ];
+  loop.forEach((s, i) => {
+    const style = LOOP_STYLES[i % LOOP_STYLES.length] ?? LOOP_STYLES[0];
+    const axis = s.unit === "ms" ? msAxis : pctAxis;
+    const dash = style.dash === "" ? "" : ` stroke-dasharray="${style.dash}"`;
+    // A missing value splits the line: one polyline per run of values.
+    const runs: [number, number][][] = [[]];
+    seconds.forEach((sec, k) => {
+      const v = s.values[k] ?? Number.NaN;
+      if (Number.isNaN(v)) runs.push([]);
+      else runs[runs.length - 1]?.push([sec, v]);
+    });
+    for (const run of runs) {
+      if (run.length === 0) continue;
+      const points = decimate(
+        run.map(([sec]) => sec),
+        run.map(([, v]) => v),
+        maxPoints,
+      )
+        .map(([sec, v]) => `${fmt(xOf(sec))},${fmt(yOf(v, axis))}`)
+        .join(" ");
+      out.push(
+        `<polyline data-series="${s.id}" fill="none" stroke="${style.color}" stroke-width="1.8"${dash} points="${points}"/>`,
+      );
+      if (run.length === 1) {
+        const [x, y] = points.split(",");
+        out.push(`<circle cx="${x}" cy="${y}" r="3" fill="${style.color}"/>`);
+      }
+    }
+    const lx = PLOT.left + (i % 2) * (plotWidth / 2);
+    const ly = bottom + PLOT.bottom + Math.floor(i / 2) * LEGEND_ROW;
+    const axisName = s.unit === "ms" ? "ms, left" : "%, right";
+    out.push(
+      `<line x1="${lx}" x2="${lx + 24}" y1="${ly - 4}" y2="${ly - 4}" stroke="${style.color}" stroke-width="2.5"${dash}/>`,
+      `<text x="${lx + 30}" y="${ly}">${escapeXml(`${s.label} (${axisName})`)}</text>`,
+    );
+  });
+  return out;
+}
+
+/** Markers closer than this many pixels share one line (and list their labels together). */
+const MARKER_MERGE_PX = 4;
+/** At most this many labels are written beside one marker line; the rest are counted. */
+const MARKER_LABELS = 3;
+
+/**
+ * One labelled vertical line per marker (markers a few pixels apart share one), across each band
+ * (the growth chart, the loop panel). The label reads down the line; the line's `<title>` lists
+ * every marker it stands for.
+ */
+function markerLines(
+  markers: readonly GrowthMarker[],
+  start: number,
+  xMax: number,
+  xOf: (sec: number) => number,
+  bands: readonly [number, number][],
+): string[] {
+  if (markers.length === 0) return [];
+  const lines = new Map<number, { x: number; labels: Map<string, number> }>();
+  for (const m of markers) {
+    if (!Number.isFinite(m.at)) continue;
+    const sec = Math.min(xMax, Math.max(0, (m.at - start) / 1000));
+    const x = xOf(sec);
+    const key = Math.round(x / MARKER_MERGE_PX);
+    let line = lines.get(key);
+    if (line === undefined) lines.set(key, (line = { x, labels: new Map() }));
+    line.labels.set(m.label, (line.labels.get(m.label) ?? 0) + 1);
+  }
+  const out: string[] = [`<g stroke="#b00020" stroke-width="1.2" stroke-dasharray="3 3">`];
+  for (const { x, labels } of lines.values()) {
+    const all = [...labels].map(([l, n]) => (n === 1 ? l : `${l} ×${n}`));
+    const title = escapeXml(all.join(", "));
+    for (const [top, bottom] of bands) {
+      out.push(
+        `<line data-marker="${title}" x1="${fmt(x)}" x2="${fmt(x)}" y1="${top}" y2="${bottom}"><title>${title}</title></line>`,
+      );
+    }
+  }
+  out.push(`</g>`, `<g fill="#b00020" font-size="10">`);
+  for (const { x, labels } of lines.values()) {
+    const names = [...labels.keys()];
+    const shown =
+      names.slice(0, MARKER_LABELS).join(", ") +
+      (names.length > MARKER_LABELS ? ` +${names.length - MARKER_LABELS}` : "");
+    const top = bands[0]?.[0] ?? PLOT.top;
+    out.push(
+      `<text transform="translate(${fmt(x + 3)} ${top + 4}) rotate(90)">${escapeXml(shown)}</text>`,
+    );
+  }
+  out.push(`</g>`);
+  return out;
 }
 
 interface Axis {

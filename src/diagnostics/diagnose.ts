@@ -13,6 +13,7 @@ import { diagnoseSummary } from "./diagnose-summary.js";
 import type { Finding } from "./model.js";
 import { ProgramStartError } from "./program-start-error.js";
 import { parseJsonReport } from "./report-json.js";
+import { keptAliveLine } from "./report-timers.js";
 import { diagnosticsDir } from "./stacks.js";
 
 /** Options of {@link runDiagnose}. */
@@ -152,10 +153,16 @@ export async function runDiagnose(options: DiagnoseOptions): Promise<DiagnoseRes
     process.off("SIGTERM", onTerminate);
   }
   const reportDirs = findReports(out);
-  const findings = reportDirs.flatMap(
-    (dir) => parseJsonReport(readFileSync(join(dir, "report.json"), "utf8")).findings,
+  const reports = reportDirs.map((dir) =>
+    parseJsonReport(readFileSync(join(dir, "report.json"), "utf8")),
   );
+  const findings = reports.flatMap((r) => r.findings);
   stdout.write(diagnoseSummary(reportDirs, findings));
+  // Stopped by a signal or process.exit(): say what it was still doing (a server, a timer loop).
+  for (const report of reports) {
+    const line = keptAliveLine(report);
+    if (line !== undefined) stdout.write(`\nkept alive at exit (pid ${report.pid}): ${line}\n`);
+  }
   const exitCode = code ?? 128 + (signal === null ? 0 : (SIGNAL_NUMBERS[signal] ?? 0));
   return { exitCode, signal, reportDirs, findings };
 }

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { toGrowthCsv, toGrowthSvg } from "./curves.js";
+import { findingMarkers, toGrowthCsv, toGrowthSvg } from "./curves.js";
 import { toFlameGraphHtml } from "./flamegraph.js";
 import { toFolded } from "./folded.js";
 import type { Snapshot } from "./model.js";
@@ -15,11 +15,15 @@ export const DUMP_FILES = {
   "dump.txt": "live contexts, operations and findings grouped by stack (debug=1)",
   "dump-full.txt": "every item with its state, age and creation stack (debug=2)",
   "report.json": "the snapshot as JSON (parseJsonReport reads it back)",
-  "profile.pb.gz": "pprof profile: go tool pprof -top profile.pb.gz, or speedscope",
+  "profile.pb.gz":
+    "pprof profile of the live items: go tool pprof -top profile.pb.gz, or speedscope",
+  /** The findings' own profile (`toPprof(snapshot, { items: "findings" })`), so counts never double. */
+  "findings.pb.gz": "pprof profile of the findings, each weighing what it found",
   "stacks.folded": "folded stacks for flamegraph.pl, speedscope, inferno",
   "flamegraph.html": "self-contained flame graph (opens offline)",
-  "growth.csv": "growth samples: heap, RSS, handles by type, live contexts and operations",
-  "growth.svg": "the growth curves as a chart",
+  "growth.csv":
+    "growth samples: heap, RSS, handles by type, live contexts and operations, event-loop delay and utilization, findings",
+  "growth.svg": "the growth curves and the event loop as charts, findings marked",
   "timeline.json": "the run on a time axis (contexts, operations, deadlines, findings): Perfetto",
 } as const;
 
@@ -54,8 +58,8 @@ const RENDERERS: readonly [DumpFile, Render][] = [
   ["report.json", (s) => toJson(s)],
   ["stacks.folded", (s) => toFolded(s)],
   ["flamegraph.html", (s) => toFlameGraphHtml(s, { title: title(s) })],
-  ["growth.csv", (s) => toGrowthCsv(s.samples)],
-  ["growth.svg", (s) => toGrowthSvg(s.samples)],
+  ["growth.csv", (s) => toGrowthCsv(s.samples, { markers: findingMarkers(s) })],
+  ["growth.svg", (s) => toGrowthSvg(s.samples, { markers: findingMarkers(s) })],
   ["timeline.json", (s) => toTraceEvents(s)],
 ];
 
@@ -82,6 +86,7 @@ export async function writeDump(dir: string, snapshot: Snapshot): Promise<DumpRe
       () => Promise.resolve(render(snapshot)),
     ]),
     ["profile.pb.gz", () => toPprof(snapshot)],
+    ["findings.pb.gz", () => toPprof(snapshot, { items: "findings" })],
   ];
   for (const [file, render] of jobs) {
     try {
@@ -110,6 +115,7 @@ export function writeDumpSync(dir: string, snapshot: Snapshot): DumpResult {
   const renderers: [DumpFile, Render][] = [
     ...RENDERERS,
     ["profile.pb.gz", (s: Snapshot) => toPprofSync(s)],
+    ["findings.pb.gz", (s: Snapshot) => toPprofSync(s, { items: "findings" })],
   ];
   for (const [file, render] of renderers) {
     try {

@@ -302,8 +302,11 @@ function leakedTimers(input: AnalysisInput): Finding[] {
   const fromArmed = armed.values().map(({ first, items }): Finding => {
     const frames = first.stack.frames;
     const overrun = max(items, (t) => input.now - (t.context?.endedAt ?? input.now));
+    // Every setInterval is recorded; setTimeouts one in `sampled`.
     const estimate =
-      sampled === 1 ? "" : ` (1 in ${sampled} timers sampled: about ${items.length * sampled})`;
+      sampled === 1 || first.kind === "setInterval"
+        ? ""
+        : ` (1 in ${sampled} timers sampled: about ${items.length * sampled})`;
     return {
       kind: "leaked-timer",
       message:

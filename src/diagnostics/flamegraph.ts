@@ -7,18 +7,18 @@
 import { createHash } from "node:crypto";
 import { readOptions } from "../core/internal.js";
 import {
-  FOLD_OPTIONS,
   type FoldOptions,
   frameLocation,
   functionName,
   groupStacks,
+  type StackGroup,
   type StackItem,
   validMaxStacks,
 } from "./folded.js";
 import type { Snapshot } from "./model.js";
 
 /** Options of {@link toFlameGraphHtml}. */
-export interface FlameGraphOptions extends FoldOptions {
+export interface FlameGraphOptions extends Pick<FoldOptions, "maxStacks"> {
   /** Page title and heading. Default "timebound: live contexts, operations and findings". */
   readonly title?: string;
   /**
@@ -40,10 +40,13 @@ const CATEGORIES = ["all", "context", "operation", "finding", "omitted"] as cons
 type Category = (typeof CATEGORIES)[number];
 
 /**
- * Renders the snapshot's live contexts, operations and findings as a flame graph (root on top,
- * widths by count). Hover a frame for its function, file:line and count; click to zoom, Escape
- * or "Reset zoom" to zoom out; the search box highlights matching frames and says what share of
- * the items they hold. Below the graph, a plain table of the largest stacks reads without script.
+ * Renders the snapshot as two flame graphs (root on top, widths by count): the live contexts
+ * and operations, then the findings in a section of their own, each weighing what it found, so
+ * that nothing counts twice. A function without a name shows where it is
+ * (`(anonymous app.js:12)`), a module's top level as `(top level app.js)`. Hover a frame for its
+ * function, file:line:column and count; click to zoom, Escape or "Reset zoom" to zoom out; the
+ * search box highlights matching frames in both and says what share of the items they hold.
+ * Below the graphs, a plain table of the largest stacks reads without script.
  *
  * @example
  * ```ts
@@ -52,7 +55,7 @@ type Category = (typeof CATEGORIES)[number];
  */
 export function toFlameGraphHtml(snapshot: Snapshot, options: FlameGraphOptions = {}): string {
   const fn = "toFlameGraphHtml";
-  const o = readOptions(options, fn, ["title", "maxNodes", ...FOLD_OPTIONS]);
+  const o = readOptions(options, fn, ["title", "maxNodes", "maxStacks"]);
   const title = o.string("title", DEFAULT_TITLE, true);
   const maxNodes = o.number("maxNodes", DEFAULT_MAX_NODES, {
     min: 10,
@@ -60,25 +63,32 @@ export function toFlameGraphHtml(snapshot: Snapshot, options: FlameGraphOptions 
     integer: true,
   });
   const maxStacks = validMaxStacks(o.raw("maxStacks"), fn);
-  const groups = groupStacks(snapshot, { maxStacks });
-  const tree = new FlameTree(maxNodes);
-  for (const g of groups) {
-    const path = [{ name: g.root, location: "" }];
-    for (let i = g.frames.length - 1; i >= 0; i--) {
-      const frame = g.frames[i];
-      if (frame !== undefined)
-        path.push({ name: functionName(frame), location: frameLocation(frame) });
-    }
-    tree.add(path, g.count, categoryOf(g.item));
-  }
+  // Findings are a graph of their own: a finding is about live items, and drawn with them it
+  // would count them twice.
+  const live = groupStacks(snapshot, { maxStacks, items: "live" });
+  const found = groupStacks(snapshot, { maxStacks, items: "findings" });
+  const liveTree = treeOf(live, "all", maxNodes);
+  const foundTree = treeOf(found, "all findings", maxNodes);
 
-  const summary = summaryLine(snapshot, tree.notDrawn);
-  const data = jsonForScript({ summary, categories: CATEGORIES, ...tree.encode() });
-  const topRows = groups.slice(0, TOP_STACKS).map((g) => {
-    const leaf = g.frames[0];
-    const where = leaf === undefined ? "" : `${functionName(leaf)} ${frameLocation(leaf)}`;
-    return `<tr><td class="n">${g.count}</td><td>${escapeHtml(g.root)}</td><td>${escapeHtml(where)}</td></tr>`;
+  const summary = summaryLine(snapshot, liveTree.notDrawn + foundTree.notDrawn);
+  const data = jsonForScript({
+    summary,
+    categories: CATEGORIES,
+    charts: [
+      { unit: ["item", "items"], ...liveTree.encode() },
+      { unit: ["thing found", "things found"], ...foundTree.encode() },
+    ],
   });
+  const row = (g: StackGroup): string => {
+    const leaf = g.frames[0];
+    const where =
+      leaf === undefined
+        ? ""
+        : `${functionName(leaf, g.frames.length === 1)} ${frameLocation(leaf)}`;
+    return `<tr><td class="n">${g.count}</td><td>${escapeHtml(g.root)}</td><td>${escapeHtml(where)}</td></tr>`;
+  };
+  const topRows = live.slice(0, TOP_STACKS).map(row);
+  const findingRows = found.slice(0, TOP_STACKS).map(row);
   const csp = [
     "default-src 'none'",
     `script-src '${sha256(SCRIPT)}'`,
@@ -109,13 +119,17 @@ export function toFlameGraphHtml(snapshot: Snapshot, options: FlameGraphOptions 
 <p class="legend"><span class="sw c-context"></span>contexts <span class="sw c-operation"></span>operations <span class="sw c-finding"></span>findings <span class="sw c-omitted"></span>left out</p>
 </header>
 <main>
-<div id="chart" role="img" aria-label="Flame graph of live contexts, operations and findings by creation stack"></div>
+<h2>Live contexts and operations</h2>
+<div id="chart" class="chart" role="img" aria-label="Flame graph of live contexts and operations by creation stack"></div>
+<h2>Findings</h2>
+<p class="note">Each finding weighs what it found (a lost cancel of 50 contexts weighs 50). <span id="findings-status" aria-live="polite"></span></p>
+<div id="findings-chart" class="chart" role="img" aria-label="Flame graph of the findings by stack"></div>
 <div id="tip" hidden></div>
 <h2>Largest stacks</h2>
 <table>
 <thead><tr><th>count</th><th>what</th><th>innermost frame</th></tr></thead>
 <tbody>
-${topRows.length === 0 ? '<tr><td colspan="3">Nothing tracked: no live contexts, operations or findings.</td></tr>' : topRows.join("\n")}
+${topRows.length === 0 && findingRows.length === 0 ? '<tr><td colspan="3">Nothing tracked: no live contexts, operations or findings.</td></tr>' : [...topRows, ...findingRows].join("\n")}
 </tbody>
 </table>
 </main>
@@ -131,6 +145,22 @@ interface PathFrame {
   readonly location: string;
 }
 
+/** The groups' stacks merged into one tree, root named `rootName`, at most `maxNodes` nodes. */
+function treeOf(groups: readonly StackGroup[], rootName: string, maxNodes: number): FlameTree {
+  const tree = new FlameTree(maxNodes, rootName);
+  for (const g of groups) {
+    const path = [{ name: g.root, location: "" }];
+    const last = g.frames.length - 1;
+    for (let i = last; i >= 0; i--) {
+      const frame = g.frames[i];
+      if (frame !== undefined)
+        path.push({ name: functionName(frame, i === last), location: frameLocation(frame) });
+    }
+    tree.add(path, g.count, categoryOf(g.item));
+  }
+  return tree;
+}
+
 /** The merged call tree, flattened for the page: five numbers a node, strings in tables. */
 class FlameTree {
   readonly #names = new StringIndex();
@@ -143,9 +173,9 @@ class FlameTree {
   #overflow: number | undefined;
   notDrawn = 0;
 
-  constructor(maxNodes: number) {
+  constructor(maxNodes: number, rootName = "all") {
     this.#maxNodes = maxNodes;
-    this.#push("all", "", -1, 0);
+    this.#push(rootName, "", -1, 0);
   }
 
   add(path: readonly PathFrame[], count: number, category: number): void {
@@ -279,7 +309,8 @@ h2 { font-size: 15px; margin: 20px 0 6px; }
 #status { color: #555; }
 .legend { color: #555; margin: 6px 0; }
 .sw { display: inline-block; width: 10px; height: 10px; margin: 0 4px 0 10px; vertical-align: -1px; }
-#chart { position: relative; width: 100%; overflow: hidden; border-top: 1px solid #ddd; }
+.chart { position: relative; width: 100%; overflow: hidden; border-top: 1px solid #ddd; }
+.note { color: #555; margin: 0 0 6px; }
 .f { position: absolute; height: 17px; box-sizing: border-box; padding: 0 3px; border-right: 1px solid #fff;
   border-bottom: 1px solid #fff; overflow: hidden; white-space: nowrap; text-overflow: ellipsis;
   font: 11px/17px ui-monospace, monospace; cursor: pointer; }
@@ -303,102 +334,9 @@ const SCRIPT = String.raw`
   var ROW = 18;
   var MIN_PX = 0.5;
   var data = JSON.parse(document.getElementById("flame-data").textContent);
-  var nodes = data.nodes;
-  var count = nodes.length / 5;
-  var chart = document.getElementById("chart");
   var tip = document.getElementById("tip");
   var search = document.getElementById("search");
-  var status = document.getElementById("status");
-  function nameOf(n) { return data.names[nodes[n * 5]]; }
-  function locationOf(n) { return data.locations[nodes[n * 5 + 1]]; }
-  function valueOf(n) { return nodes[n * 5 + 2]; }
-  function parentOf(n) { return nodes[n * 5 + 3]; }
-  function categoryOf(n) { return data.categories[nodes[n * 5 + 4]]; }
-
-  var children = [];
-  var i;
-  for (i = 0; i < count; i++) children.push([]);
-  for (i = 1; i < count; i++) children[parentOf(i)].push(i);
-  for (i = 0; i < count; i++) {
-    children[i].sort(function (a, b) {
-      return valueOf(b) - valueOf(a) || (nameOf(a) < nameOf(b) ? -1 : nameOf(a) > nameOf(b) ? 1 : 0);
-    });
-  }
-  var x = new Float64Array(count);
-  var depth = new Int32Array(count);
-  var maxDepth = 0;
-  var todo = [0];
-  while (todo.length > 0) {
-    var n = todo.pop();
-    var at = x[n];
-    for (var c = 0; c < children[n].length; c++) {
-      var child = children[n][c];
-      x[child] = at;
-      depth[child] = depth[n] + 1;
-      if (depth[child] > maxDepth) maxDepth = depth[child];
-      at += valueOf(child);
-      todo.push(child);
-    }
-  }
-
-  var focus = 0;
   var query = "";
-  var total = valueOf(0);
-
-  function matches(n) {
-    if (query === "") return false;
-    return nameOf(n).toLowerCase().indexOf(query) >= 0 || locationOf(n).toLowerCase().indexOf(query) >= 0;
-  }
-
-  function draw(n, left, width, frag) {
-    var el = document.createElement("div");
-    el.className = "f c-" + categoryOf(n) + (matches(n) ? " match" : "");
-    el.style.left = left + "px";
-    el.style.width = width + "px";
-    el.style.top = depth[n] * ROW + "px";
-    el.textContent = nameOf(n);
-    el.setAttribute("data-node", String(n));
-    frag.appendChild(el);
-    return el;
-  }
-
-  function render() {
-    var width = chart.clientWidth;
-    var frag = document.createDocumentFragment();
-    chart.textContent = "";
-    chart.style.height = (maxDepth + 1) * ROW + "px";
-    for (var a = parentOf(focus); a >= 0; a = parentOf(a)) draw(a, 0, width, frag).className += " dim";
-    var scale = valueOf(focus) > 0 ? width / valueOf(focus) : 0;
-    var stack = [focus];
-    while (stack.length > 0) {
-      var n = stack.pop();
-      var w = valueOf(n) * scale;
-      if (w < MIN_PX) continue;
-      draw(n, (x[n] - x[focus]) * scale, w, frag);
-      for (var c = 0; c < children[n].length; c++) stack.push(children[n][c]);
-    }
-    chart.appendChild(frag);
-    updateStatus();
-  }
-
-  function updateStatus() {
-    if (query === "") {
-      status.textContent = items(total) + (focus === 0 ? "" : ", zoomed to " + nameOf(focus));
-      return;
-    }
-    var matched = 0;
-    var stack = [0];
-    while (stack.length > 0) {
-      var n = stack.pop();
-      if (matches(n)) { matched += valueOf(n); continue; }
-      for (var c = 0; c < children[n].length; c++) stack.push(children[n][c]);
-    }
-    status.textContent = "matched " + matched + " of " + items(total) + " (" + percent(matched, total) + ")";
-  }
-
-  function items(n) {
-    return n + (n === 1 ? " item" : " items");
-  }
 
   function percent(part, whole) {
     return whole > 0 ? (100 * part / whole).toFixed(1) + "%" : "0%";
@@ -409,32 +347,132 @@ const SCRIPT = String.raw`
     return attr === null ? -1 : Number(attr);
   }
 
-  chart.addEventListener("mousemove", function (event) {
-    var n = nodeAt(event.target);
-    if (n < 0) { tip.hidden = true; return; }
-    var lines = [nameOf(n)];
-    if (locationOf(n) !== "") lines.push(locationOf(n));
-    lines.push(items(valueOf(n)) + ", " + percent(valueOf(n), total) + " of all");
-    tip.textContent = lines.join("\n");
-    tip.hidden = false;
-    var left = Math.min(event.clientX + 12, window.innerWidth - tip.offsetWidth - 4);
-    tip.style.left = Math.max(0, left) + "px";
-    tip.style.top = event.clientY + 14 + "px";
-  });
-  chart.addEventListener("mouseleave", function () { tip.hidden = true; });
-  chart.addEventListener("click", function (event) {
-    var n = nodeAt(event.target);
-    if (n >= 0) { focus = n; render(); }
-  });
-  document.getElementById("reset").addEventListener("click", function () { focus = 0; render(); });
+  /* One flame graph: the chart element, the element its status goes to, and its data. */
+  function Flame(chart, status, d) {
+    var nodes = d.nodes;
+    var count = nodes.length / 5;
+    function nameOf(n) { return d.names[nodes[n * 5]]; }
+    function locationOf(n) { return d.locations[nodes[n * 5 + 1]]; }
+    function valueOf(n) { return nodes[n * 5 + 2]; }
+    function parentOf(n) { return nodes[n * 5 + 3]; }
+    function categoryOf(n) { return data.categories[nodes[n * 5 + 4]]; }
+    function items(n) { return n + " " + (n === 1 ? d.unit[0] : d.unit[1]); }
+
+    var children = [];
+    var i;
+    for (i = 0; i < count; i++) children.push([]);
+    for (i = 1; i < count; i++) children[parentOf(i)].push(i);
+    for (i = 0; i < count; i++) {
+      children[i].sort(function (a, b) {
+        return valueOf(b) - valueOf(a) || (nameOf(a) < nameOf(b) ? -1 : nameOf(a) > nameOf(b) ? 1 : 0);
+      });
+    }
+    var x = new Float64Array(count);
+    var depth = new Int32Array(count);
+    var maxDepth = 0;
+    var todo = [0];
+    while (todo.length > 0) {
+      var n = todo.pop();
+      var at = x[n];
+      for (var c = 0; c < children[n].length; c++) {
+        var child = children[n][c];
+        x[child] = at;
+        depth[child] = depth[n] + 1;
+        if (depth[child] > maxDepth) maxDepth = depth[child];
+        at += valueOf(child);
+        todo.push(child);
+      }
+    }
+
+    var focus = 0;
+    var total = valueOf(0);
+
+    function matches(n) {
+      if (query === "") return false;
+      return nameOf(n).toLowerCase().indexOf(query) >= 0 || locationOf(n).toLowerCase().indexOf(query) >= 0;
+    }
+
+    function draw(n, left, width, frag) {
+      var el = document.createElement("div");
+      el.className = "f c-" + categoryOf(n) + (matches(n) ? " match" : "");
+      el.style.left = left + "px";
+      el.style.width = width + "px";
+      el.style.top = depth[n] * ROW + "px";
+      el.textContent = nameOf(n);
+      el.setAttribute("data-node", String(n));
+      frag.appendChild(el);
+      return el;
+    }
+
+    function render() {
+      var width = chart.clientWidth;
+      var frag = document.createDocumentFragment();
+      chart.textContent = "";
+      chart.style.height = (maxDepth + 1) * ROW + "px";
+      for (var a = parentOf(focus); a >= 0; a = parentOf(a)) draw(a, 0, width, frag).className += " dim";
+      var scale = valueOf(focus) > 0 ? width / valueOf(focus) : 0;
+      var stack = [focus];
+      while (stack.length > 0) {
+        var n = stack.pop();
+        var w = valueOf(n) * scale;
+        if (w < MIN_PX) continue;
+        draw(n, (x[n] - x[focus]) * scale, w, frag);
+        for (var c = 0; c < children[n].length; c++) stack.push(children[n][c]);
+      }
+      chart.appendChild(frag);
+      updateStatus();
+    }
+
+    function updateStatus() {
+      if (query === "") {
+        status.textContent = items(total) + (focus === 0 ? "" : ", zoomed to " + nameOf(focus));
+        return;
+      }
+      var matched = 0;
+      var stack = [0];
+      while (stack.length > 0) {
+        var n = stack.pop();
+        if (matches(n)) { matched += valueOf(n); continue; }
+        for (var c = 0; c < children[n].length; c++) stack.push(children[n][c]);
+      }
+      status.textContent = "matched " + matched + " of " + items(total) + " (" + percent(matched, total) + ")";
+    }
+
+    chart.addEventListener("mousemove", function (event) {
+      var n = nodeAt(event.target);
+      if (n < 0) { tip.hidden = true; return; }
+      var lines = [nameOf(n)];
+      if (locationOf(n) !== "") lines.push(locationOf(n));
+      lines.push(items(valueOf(n)) + ", " + percent(valueOf(n), total) + " of all");
+      tip.textContent = lines.join("\n");
+      tip.hidden = false;
+      var left = Math.min(event.clientX + 12, window.innerWidth - tip.offsetWidth - 4);
+      tip.style.left = Math.max(0, left) + "px";
+      tip.style.top = event.clientY + 14 + "px";
+    });
+    chart.addEventListener("mouseleave", function () { tip.hidden = true; });
+    chart.addEventListener("click", function (event) {
+      var n = nodeAt(event.target);
+      if (n >= 0) { focus = n; render(); }
+    });
+
+    return { render: render, reset: function () { focus = 0; render(); } };
+  }
+
+  var charts = [
+    Flame(document.getElementById("chart"), document.getElementById("status"), data.charts[0]),
+    Flame(document.getElementById("findings-chart"), document.getElementById("findings-status"), data.charts[1])
+  ];
+  function each(method) { for (var k = 0; k < charts.length; k++) charts[k][method](); }
+  document.getElementById("reset").addEventListener("click", function () { each("reset"); });
   document.addEventListener("keydown", function (event) {
-    if (event.key === "Escape") { focus = 0; render(); }
+    if (event.key === "Escape") each("reset");
   });
   search.addEventListener("input", function () {
     query = search.value.trim().toLowerCase();
-    render();
+    each("render");
   });
-  window.addEventListener("resize", render);
-  render();
+  window.addEventListener("resize", function () { each("render"); });
+  each("render");
 })();
 `;

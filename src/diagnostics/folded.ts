@@ -3,7 +3,7 @@
  * stack, as Go's goroutine profile groups goroutines. The folded-stacks text, the pprof profile
  * and the HTML flame graph are all drawn from these groups.
  */
-import { checkNumber, optionsObject } from "../core/internal.js";
+import { checkNumber, checkOneOf, optionsObject } from "../core/internal.js";
 import type { Frame, Snapshot } from "./model.js";
 
 /** @internal What the items of a group are; "omitted" groups count items left out by a size bound. */
@@ -38,10 +38,34 @@ export interface FoldOptions {
    * group so the output stays bounded whatever the snapshot holds. Default 10,000; 1 to 1,000,000.
    */
   readonly maxStacks?: number;
+  /**
+   * Which items: `"live"` (live contexts and operations, and what the tracker left out of them),
+   * `"findings"` (one sample a finding, weighing what it found: a lost cancel of 50 contexts
+   * weighs 50), or `"all"` (both; a live context that is also a finding then counts twice).
+   * Default "live" ({@link toFlameGraphHtml} draws the findings as a graph of their own).
+   */
+  readonly items?: FoldItems;
 }
 
+/** Which items a profile holds: {@link FoldOptions.items}. */
+export type FoldItems = "live" | "findings" | "all";
+
 /** @internal The keys of {@link FoldOptions}. */
-export const FOLD_OPTIONS = ["maxStacks"] as const satisfies readonly (keyof FoldOptions)[];
+export const FOLD_OPTIONS = [
+  "maxStacks",
+  "items",
+] as const satisfies readonly (keyof FoldOptions)[];
+
+const FOLD_ITEMS = ["live", "findings", "all"] as const satisfies readonly FoldItems[];
+
+/**
+ * @internal Validates an `items` option, naming the function it was given to; undefined gives
+ * "live".
+ */
+export function validItems(value: unknown, fn: string): FoldItems {
+  if (value === undefined) return "live";
+  return checkOneOf(value, fn, "options.items", FOLD_ITEMS);
+}
 
 interface GroupingOptions extends FoldOptions {
   /** Split groups that share a stack but not a context name. Default false. */
@@ -63,6 +87,7 @@ const MAX_MAX_STACKS = 1_000_000;
  */
 export function groupStacks(snapshot: Snapshot, options: GroupingOptions = {}): StackGroup[] {
   const maxStacks = validMaxStacks(options.maxStacks, "groupStacks");
+  const items = validItems(options.items, "groupStacks");
   const byName = options.byContextName ?? false;
   const groups = new Map<string, MutableGroup>();
   const add = (
@@ -71,6 +96,7 @@ export function groupStacks(snapshot: Snapshot, options: GroupingOptions = {}): 
     contextName: string | undefined,
     frames: readonly Frame[],
     ageMs: number,
+    weight = 1,
   ): void => {
     const name = byName ? contextName : undefined;
     const key = groupKey(item, kind, name, frames);
@@ -83,22 +109,29 @@ export function groupStacks(snapshot: Snapshot, options: GroupingOptions = {}): 
         root: rootFrame(item, kind),
         contextName: name,
         frames,
-        count: 1,
-        totalAgeMs: age,
+        count: weight,
+        totalAgeMs: age * weight,
         key,
       });
     } else {
-      group.count += 1;
-      group.totalAgeMs += age;
+      group.count += weight;
+      group.totalAgeMs += age * weight;
     }
   };
   const { takenAt } = snapshot;
-  for (const c of snapshot.contexts) add("context", c.kind, c.name, c.stack, takenAt - c.createdAt);
-  for (const o of snapshot.operations)
-    add("operation", o.kind, o.contextName, o.stack, takenAt - o.startedAt);
-  for (const f of snapshot.findings) add("finding", f.kind, f.contextName, f.stack, f.ageMs);
+  if (items !== "findings") {
+    for (const c of snapshot.contexts)
+      add("context", c.kind, c.name, c.stack, takenAt - c.createdAt);
+    for (const o of snapshot.operations)
+      add("operation", o.kind, o.contextName, o.stack, takenAt - o.startedAt);
+  }
+  if (items !== "live") {
+    for (const f of snapshot.findings) {
+      add("finding", f.kind, f.contextName, f.stack, f.ageMs, findingWeight(f.details?.count));
+    }
+  }
 
-  const sorted = [...omittedGroups(snapshot), ...groups.values()].sort(largestFirst);
+  const sorted = [...omittedGroups(snapshot, items), ...groups.values()].sort(largestFirst);
   if (sorted.length <= maxStacks) return sorted;
   const rest = sorted.slice(maxStacks - 1);
   const merged: MutableGroup = {
@@ -124,7 +157,10 @@ export function groupStacks(snapshot: Snapshot, options: GroupingOptions = {}): 
 export function toFolded(snapshot: Snapshot, options: FoldOptions = {}): string {
   const o = optionsObject(options, "toFolded", FOLD_OPTIONS);
   const maxStacks = validMaxStacks(o.maxStacks, "toFolded");
-  const lines = groupStacks(snapshot, { maxStacks }).map((g) => `${foldedPath(g)} ${g.count}`);
+  const items = validItems(o.items, "toFolded");
+  const lines = groupStacks(snapshot, { maxStacks, items }).map(
+    (g) => `${foldedPath(g)} ${g.count}`,
+  );
   lines.sort();
   return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
 }
@@ -138,22 +174,40 @@ export function toFolded(snapshot: Snapshot, options: FoldOptions = {}): string 
  * frameText({ functionName: "", file: "/srv/app.js", line: 3, column: 9 }); // "(anonymous) (/srv/app.js:3:9)"
  * ```
  */
-export function frameText(frame: Frame): string {
-  const name = functionName(frame);
+export function frameText(frame: Frame, outermost = false): string {
+  const name = functionName(frame, outermost);
   const where = frameLocation(frame);
   return where === "" ? name : `${name} (${where})`;
 }
 
+/** What V8 calls a function without a name, and a CommonJS module's top level. */
+const ANONYMOUS = new Set(["", "<anonymous>"]);
+const CJS_TOP_LEVEL = "Object.<anonymous>";
+
+function baseName(file: string): string {
+  return file.slice(Math.max(file.lastIndexOf("/"), file.lastIndexOf("\\")) + 1);
+}
+
 /**
- * @internal The frame's function name, `(anonymous)` when V8 gave none.
+ * @internal The frame's function name as profiles show it. A function without a name is told
+ * apart by where it is, `(anonymous app.js:12)`, so that two of them do not merge into one
+ * node; a module's top level (a CommonJS wrapper, or the outermost anonymous frame of an ES
+ * module) is `(top level app.js)`.
  *
  * @example
  * ```ts
+ * functionName({ functionName: "", file: "/srv/app.js", line: 12, column: 5 }); // "(anonymous app.js:12)"
  * functionName({ functionName: "", file: "", line: 0, column: 0 }); // "(anonymous)"
  * ```
  */
-export function functionName(frame: Frame): string {
-  return frame.functionName === "" ? "(anonymous)" : frame.functionName;
+export function functionName(frame: Frame, outermost = false): string {
+  const name = frame.functionName;
+  const file = frame.file === "" ? "" : baseName(frame.file);
+  if (name === CJS_TOP_LEVEL || (outermost && ANONYMOUS.has(name) && file !== "")) {
+    return `(top level ${file})`;
+  }
+  if (!ANONYMOUS.has(name)) return name;
+  return file === "" ? "(anonymous)" : `(anonymous ${file}:${frame.line})`;
 }
 
 /**
@@ -171,8 +225,9 @@ export function frameLocation(frame: Frame): string {
 
 function foldedPath(group: StackGroup): string {
   const parts = [foldedFrame(group.root)];
-  for (let i = group.frames.length - 1; i >= 0; i--) {
-    parts.push(foldedFrame(frameText(group.frames[i] as Frame)));
+  const last = group.frames.length - 1;
+  for (let i = last; i >= 0; i--) {
+    parts.push(foldedFrame(frameText(group.frames[i] as Frame, i === last)));
   }
   return parts.join(";");
 }
@@ -226,8 +281,19 @@ function largestFirst(a: MutableGroup, b: MutableGroup): number {
   return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 }
 
-function omittedGroups(snapshot: Snapshot): MutableGroup[] {
-  const lists = ["contexts", "operations", "findings"] as const;
+/** What a finding found (its `count`), at least 1. */
+function findingWeight(count: unknown): number {
+  return typeof count === "number" && Number.isInteger(count) && count >= 1 ? count : 1;
+}
+
+function omittedGroups(snapshot: Snapshot, items: FoldItems): MutableGroup[] {
+  const lists = (
+    items === "live"
+      ? ["contexts", "operations"]
+      : items === "findings"
+        ? ["findings"]
+        : ["contexts", "operations", "findings"]
+  ) as readonly ("contexts" | "operations" | "findings")[];
   return lists
     .filter((list) => snapshot.omitted[list] > 0)
     .map((list) => ({ ...emptyGroup("omitted", list), count: snapshot.omitted[list] }));

@@ -1,3 +1,5 @@
+import type { Frame } from "./model.js";
+
 /** @internal "850 ms", "12.3 s", "4.2 min", "1.5 h": a duration as people read it. */
 export function formatAge(ms: number): string {
   if (!Number.isFinite(ms)) return "forever";
@@ -22,4 +24,15 @@ export function plural(n: number, word: string, many = `${word}s`): string {
 /** @internal Rounds to one decimal: numbers in reports are for people. */
 export function round1(v: number): number {
   return Math.round(v * 10) / 10;
+}
+
+/** @internal Go's debug=1 frame lines: `#\tfunction\tfile:line:col`; `noStack` says why there are none. */
+export function hashFrames(frames: readonly Frame[], noStack: string): string {
+  if (frames.length === 0) return `#\t(${noStack})\n`;
+  return frames
+    .map(
+      (f) =>
+        `#\t${f.functionName || "(anonymous)"}\t${f.file === "" ? "?" : `${f.file}:${f.line}:${f.column}`}\n`,
+    )
+    .join("");
 }

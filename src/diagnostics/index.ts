@@ -26,6 +26,9 @@ export type {
   FindingKind,
   Frame,
   GrowthSample,
+  KeptAlive,
+  LiveTimerGroup,
+  LiveTimers,
   Snapshot,
   TrackedContext,
   TrackedOperation,
@@ -62,10 +65,18 @@ export { type DiagnoseOptions, type DiagnoseResult, runDiagnose } from "./diagno
 export { ProgramStartError } from "./program-start-error.js";
 export { type ParsedStack, formatFrame, parseStack } from "./stacks.js";
 export { toPprof, toPprofSync } from "./pprof.js";
+export { cpuProfile, heapProfile } from "./runtime-profiles.js";
 export { type TraceEvent, toTraceEvents } from "./trace.js";
-export { type FoldOptions, toFolded } from "./folded.js";
+export { type FoldItems, type FoldOptions, toFolded } from "./folded.js";
 export { type FlameGraphOptions, toFlameGraphHtml } from "./flamegraph.js";
-export { type GrowthSvgOptions, toGrowthCsv, toGrowthSvg } from "./curves.js";
+export {
+  type GrowthCsvOptions,
+  type GrowthMarker,
+  type GrowthSvgOptions,
+  findingMarkers,
+  toGrowthCsv,
+  toGrowthSvg,
+} from "./curves.js";
 export { type GrowthVerdictOptions, type SeriesVerdict, growthVerdict } from "./verdict.js";
 
 /**

@@ -63,7 +63,10 @@ export type FindingKind =
    * ancestor's end, or was still live at exit (go vet's lostcancel, proven from the run).
    */
   | "lost-cancel"
-  /** A timer that re-arms itself from its own callback and is still armed: a runaway loop. */
+  /**
+   * A timer that re-arms itself from its own callback (synchronously, or an async callback that
+   * passes itself to `setTimeout` again after an await) and is still armed: a runaway loop.
+   */
   | "timer-loop"
   /** An operation still running N ms after its context ended. */
   | "ignored-cancellation"
@@ -117,6 +120,15 @@ export interface GrowthSample {
   readonly liveContexts: number;
   /** Tracked operations in progress at that moment. */
   readonly liveOperations: number;
+  /**
+   * Worst event-loop delay since the previous sample, ms (`monitorEventLoopDelay`); absent on the
+   * first sample and in reports written before it was recorded.
+   */
+  readonly loopDelayMaxMs?: number;
+  /** 99th percentile of the event-loop delay since the previous sample, ms. */
+  readonly loopDelayP99Ms?: number;
+  /** Share of the time since the previous sample the loop spent running code, 0..1 (`eventLoopUtilization`). */
+  readonly loopUtilization?: number;
 }
 
 /** One span (a context's life, an operation) or mark (a deadline firing) of the run's timeline. */
@@ -141,6 +153,56 @@ export interface TimelineEntry {
   readonly lateByMs?: number | undefined;
   /** Where it was created: the innermost frame of the program, `fn (file:line:col)`. */
   readonly site?: string | undefined;
+}
+
+/**
+ * Timers still armed that share a creation stack, kind, delay and context: the live-timer view,
+ * Go's goroutine dump of sleepers. Timers are sampled (`timerSampleEvery`), intervals never.
+ */
+export interface LiveTimerGroup {
+  /** `setTimeout`, `setInterval`, `setImmediate`. */
+  readonly kind: string;
+  /** The delay (setTimeout) or period (setInterval), ms. */
+  readonly delayMs: number;
+  /** Recorded timers in the group (one `setTimeout` recorded stands for `sampleEvery` made). */
+  readonly count: number;
+  /** Of those, how many keep the process alive (not `unref()`ed). */
+  readonly keepAlive: number;
+  /** The ambient context's name (`run(ctx, …)`) they were made in, if any. */
+  readonly contextName?: string | undefined;
+  /** A timer loop's latest timer: it re-arms itself from its own callback. */
+  readonly loop?: boolean | undefined;
+  /** timebound's layer that armed them for the program ("core": a deadline or a sleep), if it did. */
+  readonly armedBy?: string | undefined;
+  /** Age of the oldest, ms. */
+  readonly oldestAgeMs: number;
+  /** Creation stack (a loop's: where it re-arms), innermost frame first. */
+  readonly stack: readonly Frame[];
+}
+
+/** The live-timer view of a snapshot. */
+export interface LiveTimers {
+  /** One `setTimeout` recorded in this many (1: all); every `setInterval` is recorded. */
+  readonly sampleEvery: number;
+  /** Groups, those that keep the process alive first, then the largest. */
+  readonly groups: readonly LiveTimerGroup[];
+  /** Groups left out by the size bound. */
+  readonly omitted: number;
+}
+
+/** What keeps the event loop running: why the process has not exited (or had not, at exit). */
+export interface KeptAlive {
+  /** Taken while the process was exiting (a signal, `process.exit()`): what it was doing then. */
+  readonly atExit: boolean;
+  /** `process.getActiveResourcesInfo()` by type: timers not unref'd, sockets, servers, requests. */
+  readonly resources: Readonly<Record<string, number>>;
+  /** Servers, sockets and child processes, described ("Server listening on 127.0.0.1:8080"). */
+  readonly handles: readonly {
+    /** What it is and where it points. */
+    readonly description: string;
+    /** How many share the description. */
+    readonly count: number;
+  }[];
 }
 
 /** What the tracker had at one moment. Bounded: `omitted` says what was left out. */
@@ -171,6 +233,10 @@ export interface Snapshot {
     /** How many older entries were dropped (the history is bounded). */
     readonly omitted: number;
   };
+  /** Timers still armed, grouped by creation stack (absent when timers are not watched). */
+  readonly timers?: LiveTimers | undefined;
+  /** What keeps the process alive: resources by type, servers and sockets, and (in `timers`) timers. */
+  readonly keptAlive?: KeptAlive | undefined;
   /** Items not included because of the size bound, by list. */
   readonly omitted: {
     /** Live contexts left out. */

@@ -19,8 +19,10 @@ import { optionsObject } from "../core/internal.js";
 import {
   FOLD_OPTIONS,
   type FoldOptions,
+  functionName,
   groupStacks,
   type StackGroup,
+  validItems,
   validMaxStacks,
 } from "./folded.js";
 import type { Frame, Snapshot } from "./model.js";
@@ -28,17 +30,16 @@ import type { Frame, Snapshot } from "./model.js";
 const gzipAsync = promisify(gzip);
 
 /**
- * @internal Sample types, in order. profile.proto asks for the event count first ("by convention it
- * should be at index 0 and use unit count") and says readers default to the LAST type when
- * `default_sample_type` is unset; speedscope always reads the last one (it treats
- * `default_sample_type` as a position and clamps it). So the headline goes last: age, the summed
- * milliseconds the items have been alive. Age is the cost of a leak, as bytes are the cost in a
- * heap profile: a thousand requests in flight for 5 ms weigh less than three contexts forgotten ten
- * minutes ago, which is what one is looking for. `-sample_index=count` shows the count.
+ * @internal Sample types, in order: the count of items first, as profile.proto asks ("by convention
+ * it should be at index 0 and use unit count"), and it is the default (`default_sample_type`), as
+ * in Go's goroutine profile: `go tool pprof -top` ranks sites by how many things they hold. Age,
+ * the summed milliseconds the items have been alive, is the cost of a leak as bytes are in a heap
+ * profile (three contexts forgotten ten minutes ago outweigh a thousand requests in flight for
+ * 5 ms): `-sample_index=age` shows it. (speedscope ignores the default and shows the last type.)
  *
  * @example
  * ```ts
- * PPROF_SAMPLE_TYPES.at(-1); // { type: "age", unit: "milliseconds" }: what viewers show first
+ * PPROF_SAMPLE_TYPES[0]; // { type: "count", unit: "count" }: what go tool pprof shows first
  * ```
  */
 export const PPROF_SAMPLE_TYPES = [
@@ -48,17 +49,20 @@ export const PPROF_SAMPLE_TYPES = [
 
 /**
  * Encodes the snapshot as a gzipped pprof profile. One sample per group of items that share a
- * creation stack, kind and context name, with values `[count, age ms]` and labels `item`
+ * creation stack, kind and context name, with values `[count, age ms]` (count the default, as in
+ * Go's goroutine profile) and labels `item`
  * (context, operation, finding, omitted), `kind` (withTimeout, sleep, never-canceled...) and
  * `context` (the context's name, when it has one). Each stack ends, outermost, in a synthetic
  * frame such as `[context withTimeout]`, so contexts, operations and findings stay apart.
- * `duration_nanos` spans from the oldest item (or first growth sample) to the snapshot.
+ * `duration_nanos` spans from the oldest item (or first growth sample) to the snapshot. It holds
+ * the live items by default; `{ items: "findings" }` makes the findings' own profile (each
+ * weighing what it found), so that counts never add a finding to the items it is about.
  *
  * @example
  * ```ts
  * await writeFile("leaks.pb.gz", await toPprof(snapshot()));
  * // go tool pprof -top leaks.pb.gz
- * // go tool pprof -sample_index=count -tagfocus=kind=withCancel -top leaks.pb.gz
+ * // go tool pprof -sample_index=age -tagfocus=kind=withCancel -top leaks.pb.gz
  * ```
  */
 export async function toPprof(snapshot: Snapshot, options: FoldOptions = {}): Promise<Buffer> {
@@ -79,8 +83,10 @@ export function toPprofSync(snapshot: Snapshot, options: FoldOptions = {}): Buff
 }
 
 function buildProfile(snapshot: Snapshot, options: FoldOptions, fn: string): Profile {
-  const maxStacks = validMaxStacks(optionsObject(options, fn, FOLD_OPTIONS).maxStacks, fn);
-  const groups = groupStacks(snapshot, { maxStacks, byContextName: true });
+  const o = optionsObject(options, fn, FOLD_OPTIONS);
+  const maxStacks = validMaxStacks(o.maxStacks, fn);
+  const items = validItems(o.items, fn);
+  const groups = groupStacks(snapshot, { maxStacks, byContextName: true, items });
   const strings = new StringTable();
   const locations = new LocationTable(strings);
   const labelKeys = {
@@ -91,7 +97,7 @@ function buildProfile(snapshot: Snapshot, options: FoldOptions, fn: string): Pro
   const sampleType = PPROF_SAMPLE_TYPES.map(
     (t) => new ValueType({ type: strings.dedup(t.type), unit: strings.dedup(t.unit) }),
   );
-  const headline = sampleType[sampleType.length - 1] as ValueType;
+  const headline = sampleType[0] as ValueType;
 
   const sample = groups.map((g) => {
     const label: Label[] = [];
@@ -125,8 +131,11 @@ function buildProfile(snapshot: Snapshot, options: FoldOptions, fn: string): Pro
   });
 }
 
-/** Functions and locations, each made once and numbered from 1 (0 means "none" in the proto). */
-class LocationTable {
+/**
+ * @internal Functions and locations, each made once and numbered from 1 (0 means "none" in the
+ * proto).
+ */
+export class LocationTable {
   readonly functions: PprofFunction[] = [];
   readonly locations: Location[] = [];
   readonly #functionIds = new Map<string, number>();
@@ -139,13 +148,20 @@ class LocationTable {
 
   /** Location ids of the group's stack, leaf first as pprof wants, the synthetic root last. */
   stack(group: StackGroup): number[] {
-    const ids = group.frames.map((f) => this.#location(f));
+    const last = group.frames.length - 1;
+    const ids = group.frames.map((f, i) => this.#location(f, i === last));
     ids.push(this.#location({ functionName: group.root, file: "", line: 0, column: 0 }));
     return ids;
   }
 
-  #location(frame: Frame): number {
-    const functionId = this.#function(frame);
+  /** Location ids of `frames` (innermost first, as pprof wants). */
+  frames(frames: readonly Frame[]): number[] {
+    const last = frames.length - 1;
+    return frames.map((f, i) => this.#location(f, i === last));
+  }
+
+  #location(frame: Frame, outermost = false): number {
+    const functionId = this.#function(frame, outermost);
     const line = wholeOrZero(frame.line);
     const column = wholeOrZero(frame.column);
     const key = `${functionId}:${line}:${column}`;
@@ -158,8 +174,8 @@ class LocationTable {
     return id;
   }
 
-  #function(frame: Frame): number {
-    const name = frame.functionName === "" ? "(anonymous)" : frame.functionName;
+  #function(frame: Frame, outermost: boolean): number {
+    const name = functionName(frame, outermost);
     const key = `${name}\u0000${frame.file}`;
     let id = this.#functionIds.get(key);
     if (id === undefined) {

@@ -3,6 +3,8 @@ import type {
   FindingKind,
   Frame,
   GrowthSample,
+  KeptAlive,
+  LiveTimers,
   Snapshot,
   TrackedContext,
   TrackedOperation,
@@ -62,6 +64,10 @@ export interface JsonReport {
   readonly operations: readonly WithStackIndex<TrackedOperation>[];
   /** {@link Snapshot.samples} */
   readonly samples: readonly GrowthSample[];
+  /** {@link Snapshot.timers}, stacks inline (absent when timers were not watched). */
+  readonly timers?: LiveTimers | undefined;
+  /** {@link Snapshot.keptAlive} */
+  readonly keptAlive?: KeptAlive | undefined;
   /** {@link Snapshot.omitted} */
   readonly omitted: Snapshot["omitted"];
 }
@@ -112,6 +118,8 @@ export function toJsonReport(snapshot: Snapshot): JsonReport {
     contexts: snapshot.contexts.map((c) => ({ ...c, stack: indexOf(c.stack) })),
     operations: snapshot.operations.map((o) => ({ ...o, stack: indexOf(o.stack) })),
     samples: snapshot.samples,
+    ...(snapshot.timers === undefined ? {} : { timers: snapshot.timers }),
+    ...(snapshot.keptAlive === undefined ? {} : { keptAlive: snapshot.keptAlive }),
     omitted: snapshot.omitted,
   };
 }
@@ -176,6 +184,8 @@ export function parseJsonReport(text: string): Snapshot {
       stack: stackAt(o.stack, `operations[${i}].stack`),
     })),
     samples: report.samples ?? [],
+    ...(report.timers === undefined ? {} : { timers: report.timers }),
+    ...(report.keptAlive === undefined ? {} : { keptAlive: report.keptAlive }),
     omitted: report.omitted ?? { contexts: 0, operations: 0, findings: 0 },
   };
 }

@@ -1,5 +1,6 @@
 import { checkOneOf, readOptions } from "../core/internal.js";
-import { contextLabel, formatAge, plural } from "./format.js";
+import { contextLabel, formatAge, hashFrames, plural } from "./format.js";
+import { keptAliveSection, timersSection } from "./report-timers.js";
 import type { Finding, Frame, Snapshot, TrackedContext, TrackedOperation } from "./model.js";
 import { formatFrame, stackKey } from "./stacks.js";
 
@@ -10,19 +11,28 @@ export interface TextReportOptions {
    * with its state, age and "created by", like `?debug=2`. Default 1.
    */
   readonly debug?: 1 | 2;
-  /** At most this many stack groups (and findings) per list; the rest are counted. Default 100; 1..1e6. */
+  /**
+   * At most this many stack groups (and findings) per list; the rest are counted. Default 100 with
+   * debug=1, no limit with debug=2 (every item is printed unless a cap is asked for); 1..1e6.
+   */
   readonly maxGroups?: number;
-  /** With debug=2, at most this many items per stack group; the rest are counted. Default 20; 1..1e6. */
+  /**
+   * With debug=2, at most this many items per stack group; the rest are counted. Default no
+   * limit; 1..1e6.
+   */
   readonly maxPerGroup?: number;
-  /** Which lists to show. Default all three. */
-  readonly sections?: readonly ("findings" | "contexts" | "operations")[];
+  /**
+   * Which lists to show: findings, live contexts, operations, live timers by creation stack, and
+   * what keeps the process alive. Default all five.
+   */
+  readonly sections?: readonly ("findings" | "contexts" | "operations" | "timers" | "alive")[];
 }
 
 /** What an empty stack means, for contexts and for operations. */
 const CONTEXT_NO_STACK = "no stack: created before tracking started";
 const OPERATION_NO_STACK = "no stack: not sampled (waitSampleEvery), or started before tracking";
 
-const DEFAULT_SECTIONS = ["findings", "contexts", "operations"] as const;
+const DEFAULT_SECTIONS = ["findings", "contexts", "operations", "timers", "alive"] as const;
 
 /** The message a report gives when nothing is tracked. */
 export const NOT_TRACKING =
@@ -58,17 +68,6 @@ function byCountThenAge<T>(age: (item: T) => number): (a: Group<T>, b: Group<T>)
   const oldest = (g: Group<T>): number => Math.max(...g.items.slice(0, 1000).map(age));
   return (a, b) =>
     b.items.length - a.items.length || oldest(b) - oldest(a) || (a.key < b.key ? -1 : 1);
-}
-
-/** Go's debug=1 frame lines: `#\tfunction\tfile:line:col`. */
-function hashFrames(frames: readonly Frame[], noStack: string): string {
-  if (frames.length === 0) return `#\t(${noStack})\n`;
-  return frames
-    .map(
-      (f) =>
-        `#\t${f.functionName || "(anonymous)"}\t${f.file === "" ? "?" : `${f.file}:${f.line}:${f.column}`}\n`,
-    )
-    .join("");
 }
 
 /** Go's debug=2 frame lines: `function(...)` then the indented location. */
@@ -235,9 +234,9 @@ function operationsSpec(s: Snapshot): ListSpec<TrackedOperation> {
 /**
  * The snapshot as text, the way Go's goroutine profile reads. debug=1 groups items by stack
  * with counts (`1000 @ withCancel "worker"` then `#\tfunction\tfile:line:col` lines); debug=2
- * lists each item with its state, age and "created by". Bounded: at most `maxGroups` stacks per
- * list and, with debug=2, `maxPerGroup` items per stack, with "… and N more" lines for the rest
- * and for what the snapshot itself left out. An untracked process gets a message saying how to
+ * lists every item with its state, age and "created by". Bounded when asked: at most `maxGroups`
+ * stacks per list (100 by default with debug=1) and, with debug=2, `maxPerGroup` items per
+ * stack, with "… and N more" lines for the rest and for what the snapshot itself left out. An untracked process gets a message saying how to
  * turn tracking on.
  *
  * @example
@@ -249,8 +248,10 @@ export function toTextReport(snapshot: Snapshot, options: TextReportOptions = {}
   const fn = "toTextReport";
   const o = readOptions(options, fn, ["debug", "maxGroups", "maxPerGroup", "sections"]);
   const debug = o.oneOf("debug", 1, [1, 2] as const);
-  const maxGroups = o.number("maxGroups", 100, { min: 1, max: 1e6, integer: true });
-  const maxPerGroup = o.number("maxPerGroup", 20, { min: 1, max: 1e6, integer: true });
+  // debug=2 is the full dump (Go's goroutine?debug=2 prints every goroutine): a cap only when asked.
+  const unbounded = debug === 2 ? Infinity : undefined;
+  const maxGroups = o.number("maxGroups", unbounded ?? 100, { min: 1, max: 1e6, integer: true });
+  const maxPerGroup = o.number("maxPerGroup", Infinity, { min: 1, max: 1e6, integer: true });
   const sections = o.raw("sections") ?? DEFAULT_SECTIONS;
   for (const [i, section] of sections.entries()) {
     checkOneOf(section, fn, `options.sections[${i}]`, DEFAULT_SECTIONS);
@@ -263,6 +264,8 @@ export function toTextReport(snapshot: Snapshot, options: TextReportOptions = {}
       out += listSection(contextsSpec(snapshot), debug, maxGroups, maxPerGroup);
     else if (section === "operations")
       out += listSection(operationsSpec(snapshot), debug, maxGroups, maxPerGroup);
+    else if (section === "timers") out += timersSection(snapshot, maxGroups);
+    else if (section === "alive") out += keptAliveSection(snapshot, maxGroups);
   }
   return out;
 }

@@ -1,4 +1,10 @@
 import { now } from "../core/index.js";
+import {
+  type EventLoopUtilization,
+  type IntervalHistogram,
+  monitorEventLoopDelay,
+  performance,
+} from "node:perf_hooks";
 import type { GrowthSample } from "./model.js";
 import { EventLog } from "./records.js";
 import { originalTimers } from "./timers.js";
@@ -16,18 +22,27 @@ export function handleCounts(): Record<string, number> {
   return counts;
 }
 
+/** The delay monitor's sampling resolution: coarse enough to cost nothing, fine enough for a block. */
+const LOOP_RESOLUTION_MS = 10;
+
+function ms(ns: number): number {
+  return Math.round(ns / 1e5) / 10;
+}
+
 /** @internal The shortest wait between growth samples of a short run. */
 export const MIN_INTERVAL_MS = 250;
 
 /**
  * @internal Takes growth samples at intervals scaled to the run ({@link Sampler.nextIntervalMs}): heap used, RSS, active handles by type, live
- * contexts and operations. Its timer is unref'd (it never keeps the process alive) and made with
+ * contexts and operations, and the event loop's delay and utilization since the previous sample. Its timer is unref'd (it never keeps the process alive) and made with
  * the original `setInterval`, so neither the timer watch nor the handle counts see it.
  */
 export class Sampler {
   readonly samples: EventLog<GrowthSample>;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #startedAt = 0;
+  #loopDelay: IntervalHistogram | undefined;
+  #lastElu: EventLoopUtilization | undefined;
 
   readonly #counts: () => LiveCounts;
   readonly #intervalMs: number;
@@ -40,6 +55,8 @@ export class Sampler {
 
   start(): void {
     this.#startedAt = now();
+    this.#loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+    this.#loopDelay.enable();
     this.sample();
     this.#schedule();
   }
@@ -47,6 +64,8 @@ export class Sampler {
   stop(): void {
     if (this.#timer !== undefined) originalTimers.clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#loopDelay?.disable();
+    this.#loopDelay = undefined;
   }
 
   /**
@@ -77,8 +96,30 @@ export class Sampler {
       rss: memory.rss,
       handles: handleCounts(),
       ...this.#counts(),
+      ...this.#loop(),
     };
     this.samples.push(sample);
     return sample;
+  }
+
+  /** The loop's delay and utilization since the previous sample; nothing for the first. */
+  #loop(): Pick<GrowthSample, "loopDelayMaxMs" | "loopDelayP99Ms" | "loopUtilization"> {
+    const elu = performance.eventLoopUtilization();
+    const previous = this.#lastElu;
+    this.#lastElu = elu;
+    const h = this.#loopDelay;
+    if (previous === undefined || h === undefined) return {};
+    const since = performance.eventLoopUtilization(elu, previous);
+    // An empty histogram (no tick of the monitor yet) has max 0: say nothing rather than "0 ms".
+    const out =
+      h.count === 0
+        ? { loopUtilization: Math.round(since.utilization * 1000) / 1000 }
+        : {
+            loopDelayMaxMs: ms(h.max),
+            loopDelayP99Ms: ms(h.percentile(99)),
+            loopUtilization: Math.round(since.utilization * 1000) / 1000,
+          };
+    h.reset();
+    return out;
   }
 }

@@ -2,6 +2,8 @@ import { now } from "../core/index.js";
 import type {
   Finding,
   GrowthSample,
+  KeptAlive,
+  LiveTimers,
   Snapshot,
   TimelineEntry,
   TrackedContext,
@@ -24,6 +26,10 @@ export interface SnapshotSource {
   readonly timers: readonly TimerRecord[];
   readonly findings: readonly Finding[];
   readonly samples: readonly GrowthSample[];
+  /** The live-timer view, when timers are watched. */
+  readonly liveTimers?: LiveTimers | undefined;
+  /** What keeps the process alive right now. */
+  readonly keptAlive?: KeptAlive | undefined;
   /** The run's history for the timeline, already bounded. */
   readonly timeline?: { readonly entries: readonly TimelineEntry[]; readonly omitted: number };
 }
@@ -95,6 +101,8 @@ export function buildSnapshot(source: SnapshotSource, bounds: ResolvedBounds): S
     samples: source.samples,
     trackingSince: source.trackingSince,
     ...(source.timeline === undefined ? {} : { timeline: source.timeline }),
+    ...(source.liveTimers === undefined ? {} : { timers: source.liveTimers }),
+    ...(source.keptAlive === undefined ? {} : { keptAlive: source.keptAlive }),
     omitted: {
       contexts: source.contextCount - contexts.length,
       operations: source.operationCount + timerOps.length - operations.length,

@@ -1,6 +1,7 @@
 import type { TimelineEntry } from "./model.js";
 import type { ContextRecord, OperationRecord } from "./records.js";
 import { formatFrame } from "./stacks.js";
+import type { TimelineLog } from "./timeline-log.js";
 import type { DeadlineFiring } from "./tracker.js";
 
 function siteOf(record: ContextRecord | OperationRecord): string | undefined {
@@ -53,8 +54,7 @@ export function toTimelineEntry(
  * at most `max` entries in all (the most recent history is kept).
  */
 export function buildTimeline(
-  history: readonly (ContextRecord | OperationRecord | DeadlineFiring)[],
-  historyTotal: number,
+  history: TimelineLog,
   live: Iterable<ContextRecord | OperationRecord>,
   max: number,
 ): { entries: TimelineEntry[]; omitted: number } {
@@ -64,10 +64,9 @@ export function buildTimeline(
     if ("stack" in item && item.stack !== undefined && item.stack.frames.length === 0) continue;
     liveEntries.push(toTimelineEntry(item));
   }
-  const room = Math.max(0, max - liveEntries.length);
-  const kept = history.slice(Math.max(0, history.length - room));
+  const kept = history.entries(Math.max(0, max - liveEntries.length));
   return {
-    entries: [...kept.map(toTimelineEntry), ...liveEntries],
-    omitted: historyTotal - kept.length,
+    entries: [...kept, ...liveEntries],
+    omitted: history.total - kept.length,
   };
 }

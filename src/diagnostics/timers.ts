@@ -65,11 +65,17 @@ interface TimerRun {
   loop: TimerLoop | undefined;
 }
 
+/** Where a timer function was called: `file:line:col`, and the function that called it. */
+interface CallSite {
+  readonly site: string;
+  readonly functionName: string;
+}
+
 /**
- * `file:line:col` of whoever called `below`, read from V8's structured call sites; undefined when
- * that is timebound's own code or unknown.
+ * `file:line:col` of whoever called `below` and that caller's function name, read from V8's
+ * structured call sites; undefined when that is timebound's own code or unknown.
  */
-function rawCallSite(below: TimerFunction): string | undefined {
+function rawCallSite(below: TimerFunction): CallSite | undefined {
   const holder: { stack?: unknown } = {};
   // Saved as a value and put back as it was (a property, not a method called on its own).
   const prepare: unknown = Reflect.get(Error, "prepareStackTrace");
@@ -83,7 +89,10 @@ function rawCallSite(below: TimerFunction): string | undefined {
     if (site === undefined || file === undefined) return undefined;
     const path = file.startsWith("file://") ? fileURLToPath(file) : file;
     if (isOwnFrame({ functionName: "", file: path, line: 0, column: 0 })) return undefined;
-    return `${path}:${site.getLineNumber() ?? 0}:${site.getColumnNumber() ?? 0}`;
+    return {
+      site: `${path}:${site.getLineNumber() ?? 0}:${site.getColumnNumber() ?? 0}`,
+      functionName: site.getFunctionName() ?? "",
+    };
   } finally {
     Reflect.set(Error, "prepareStackTrace", prepare);
     Error.stackTraceLimit = limit;
@@ -92,6 +101,14 @@ function rawCallSite(below: TimerFunction): string | undefined {
 
 /** The `setTimeout` whose callback is running right now (synchronously), if any. */
 let runningTimer: TimerRun | undefined;
+
+/**
+ * Callbacks that ran as a `setTimeout` callback and returned a promise (async functions), with
+ * their latest run: `async function poll() { await work(); setTimeout(poll, ms); }` re-arms after
+ * an await, when no callback runs synchronously any more, so the loop is recognised by the
+ * function passed again. Weak: a callback nobody holds goes.
+ */
+const asyncCallbacks = new WeakMap<object, TimerRun>();
 
 /** The timer functions as Node installed them, put back when tracking stops. */
 const nodeTimers = {
@@ -133,7 +150,7 @@ function isArmed(timer: object | undefined): boolean {
  * @internal Watches timers while tracking: replaces the global `setTimeout`, `setInterval` and
  * `setImmediate` with thin wrappers. Every call checks the ambient context (one AsyncLocalStorage
  * read): a timer created after its context ended is recorded (rate-limited). One call in
- * `sampleEvery` also records the creation stack and keeps a weak reference, so that a timer still
+ * `sampleEvery` (every `setInterval`) also records the creation stack and keeps a weak reference, so that a timer still
  * armed after its context ended, or a site whose timers pile up, can be named. Imports of
  * `node:timers` and `timers/promises` are not wrapped.
  */
@@ -174,9 +191,14 @@ export class TimerWatch {
       const onRearm = containExceptions(`${kind} loop watch`, this.#onRearm.bind(this));
       const wrapper = function (this: unknown, ...args: unknown[]): object {
         const callback = args[0];
-        const parent = runningTimer;
+        let parent = runningTimer;
+        let again: ((...args: never[]) => unknown) | undefined;
         let run: TimerRun | undefined;
         if (kind === "setTimeout" && typeof callback === "function") {
+          if (parent === undefined) {
+            parent = asyncCallbacks.get(callback);
+            if (parent !== undefined) again = callback as (...args: never[]) => unknown;
+          }
           const self: TimerRun = {
             site: undefined,
             stack: undefined,
@@ -187,17 +209,22 @@ export class TimerWatch {
           args[0] = function (this: unknown, ...callbackArgs: unknown[]): unknown {
             const previous = runningTimer;
             runningTimer = self;
+            let result: unknown;
             try {
-              return Reflect.apply(callback, this, callbackArgs) as unknown;
+              result = Reflect.apply(callback, this, callbackArgs) as unknown;
             } finally {
               runningTimer = previous;
             }
+            // Only remembered, never awaited or handled: the promise stays the program's.
+            if (result instanceof Promise) asyncCallbacks.set(callback, self);
+            return result;
           };
         }
         const timer: object = Reflect.apply(original, this, args);
         watch(kind, timer, args[1], wrapper, run);
-        if (run !== undefined && parent !== undefined)
-          onRearm(timer, args[1], wrapper, run, parent);
+        if (run !== undefined && parent !== undefined) {
+          onRearm(timer, args[1], wrapper, run, parent, again);
+        }
         return timer;
       };
       Object.defineProperty(wrapper, "name", { value: kind });
@@ -255,9 +282,12 @@ export class TimerWatch {
   }
 
   /**
-   * A `setTimeout` called while another one's callback runs. Its call site is captured
-   * (rate-limited; beyond the budget a timer made by a known loop's callback is taken to continue
-   * it): the same site as the running timer's is a loop.
+   * A `setTimeout` called while another one's callback runs, or given again the async callback
+   * of an earlier one (`again`: a re-arm after an await). Its call site is captured (rate-limited;
+   * beyond the budget a timer made by a known loop's callback is taken to continue it): the same
+   * site as the running timer's is a loop, and so is an async callback that passes itself again
+   * from its own body (the call site's function is the callback: not a flush scheduled again by
+   * other code while the last one still runs).
    */
   #onRearm(
     timer: object,
@@ -265,6 +295,7 @@ export class TimerWatch {
     wrapper: TimerFunction,
     run: TimerRun,
     parent: TimerRun,
+    again: ((...args: never[]) => unknown) | undefined,
   ): void {
     if (this.#installed.setTimeout === undefined) return;
     const t = now();
@@ -274,12 +305,18 @@ export class TimerWatch {
     }
     let site: string | undefined;
     let stack: StackRef | undefined;
+    let fromItself = again !== undefined && parent.loop !== undefined;
     if (this.#loopCaptures < LATE_CAPTURES_PER_SECOND) {
       this.#loopCaptures++;
       // The call site from V8's raw call sites (no formatting, no source-map lookup: reading a
       // stack per re-arm would itself hold up the loop); the stack is formatted only if reported.
-      site = rawCallSite(wrapper);
-      if (site === undefined) return;
+      const call = rawCallSite(wrapper);
+      if (call === undefined) return;
+      site = call.site;
+      fromItself =
+        again !== undefined &&
+        again.name !== "" &&
+        (call.functionName === again.name || call.functionName.endsWith(`.${again.name}`));
       stack = StackRef.capture(wrapper);
     } else if (parent.loop !== undefined) {
       site = parent.site;
@@ -287,7 +324,8 @@ export class TimerWatch {
     }
     run.site = site;
     run.stack = stack;
-    if (site === undefined || stack === undefined || site !== parent.site) return;
+    if (site === undefined || stack === undefined) return;
+    if (again !== undefined ? !fromItself : site !== parent.site) return;
     let loop = parent.loop ?? this.#loops.get(site);
     if (loop === undefined) {
       if (this.#loops.size >= this.#maxLoops) return;
@@ -329,7 +367,9 @@ export class TimerWatch {
     const ambient = current();
     const state = ambient === undefined ? undefined : contextState(ambient);
     if (state !== undefined && state !== "live") this.#onLate(kind, ambient!, wrapper);
-    if (this.#calls++ % this.#sampleEvery !== 0 && !this.#everyTimer.held) return;
+    // Intervals are few and live long: every one is recorded, for the live-timer view.
+    const n = this.#calls++;
+    if (kind !== "setInterval" && n % this.#sampleEvery !== 0 && !this.#everyTimer.held) return;
     const node = ambient === undefined ? null : nodeOf(ambient);
     if (this.#sampled.size >= this.#pruneAt) this.#prune();
     if (this.#sampled.size >= this.#maxTimers) {

@@ -3,7 +3,8 @@
  * (ui.perfetto.dev) and chrome://tracing open. Contexts and operations are async spans (each on
  * its own track, named after the context or the operation's kind, with its creation site), deadline
  * firings are instant marks with their lateness, findings are global marks at the moment they
- * point at, and growth samples are counters (live contexts and operations, heap).
+ * point at, and growth samples are counters (live contexts and operations, heap, event-loop delay
+ * and utilization since the previous sample).
  */
 import type { Snapshot } from "./model.js";
 import { formatFrame } from "./stacks.js";
@@ -119,6 +120,28 @@ export function toTraceEvents(snapshot: Snapshot): string {
       tid: 0,
       args: { heapUsed: Math.round((sample.heapUsed / 1048576) * 10) / 10 },
     });
+    if (sample.loopDelayMaxMs !== undefined) {
+      events.push({
+        name: "event loop delay ms",
+        cat: "growth",
+        ph: "C",
+        ts,
+        pid,
+        tid: 0,
+        args: { max: sample.loopDelayMaxMs, p99: sample.loopDelayP99Ms ?? 0 },
+      });
+    }
+    if (sample.loopUtilization !== undefined) {
+      events.push({
+        name: "event loop utilization %",
+        cat: "growth",
+        ph: "C",
+        ts,
+        pid,
+        tid: 0,
+        args: { busy: Math.round(sample.loopUtilization * 1000) / 10 },
+      });
+    }
   }
   const omitted = snapshot.timeline?.omitted ?? 0;
   return `${JSON.stringify({

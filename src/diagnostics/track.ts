@@ -1,7 +1,9 @@
 import { now } from "../core/index.js";
 import { AmbientFetchWatch } from "./ambient-fetch.js";
 import { type AnalysisInput, analyze } from "./findings.js";
+import { keptAliveNow } from "./kept-alive.js";
 import { LatenessMonitor } from "./lateness.js";
+import { liveTimers } from "./live-timers.js";
 import type { Finding, GrowthSample, Snapshot } from "./model.js";
 import {
   type ResolvedTrackOptions,
@@ -167,8 +169,7 @@ export class Tracking {
     const history = this.tracker.timeline;
     const { contexts, operations } = this.tracker;
     const timeline = buildTimeline(
-      history.toArray(),
-      history.total,
+      history,
       (function* () {
         yield* contexts.values();
         yield* operations.values();
@@ -186,6 +187,16 @@ export class Tracking {
         timers: input.timers,
         findings: analyze(input),
         samples: this.samples(),
+        liveTimers:
+          this.timers === undefined
+            ? undefined
+            : liveTimers(
+                input.timers,
+                input.timerLoops ?? [],
+                this.timers.sampling,
+                this.options.bounds.maxOperations,
+              ),
+        keptAlive: keptAliveNow(this.#exiting),
       },
       resolveBounds(bounds, "snapshot", "bounds", this.options.bounds),
     );

@@ -15,6 +15,7 @@ import { containExceptions } from "./contain.js";
 import { LostCancels, Overruns } from "./history.js";
 import { ContextRecord, EventLog, Holds, OperationRecord, nodeOf } from "./records.js";
 import { StackRef } from "./stacks.js";
+import { TimelineLog } from "./timeline-log.js";
 
 /** @internal A deadline timer that fired, for the timeline. */
 export interface DeadlineFiring {
@@ -62,7 +63,7 @@ export class Tracker {
    * The run's history for the timeline: contexts and (sampled or adapter) operations as they
    * end, and deadline firings; the most recent are kept.
    */
-  readonly timeline: EventLog<ContextRecord | OperationRecord | DeadlineFiring>;
+  readonly timeline: TimelineLog;
   readonly startedAt = now();
   readonly #byContext = new WeakMap<object, ContextRecord>();
   readonly #byOperation = new WeakMap<object, OperationRecord>();
@@ -87,7 +88,7 @@ export class Tracker {
     isLongLived: (name: string | undefined) => boolean = () => false,
   ) {
     this.collected = new EventLog(maxEvents);
-    this.timeline = new EventLog(maxEvents * TIMELINE_EVENTS_PER_EVENT);
+    this.timeline = new TimelineLog(maxEvents * TIMELINE_EVENTS_PER_EVENT);
     this.lostCancels = new LostCancels(ignoredCancellationMs, maxEvents);
     this.overruns = new Overruns(ignoredCancellationMs, maxEvents);
     this.#waitSampleEvery = waitSampleEvery;
@@ -162,11 +163,13 @@ export class Tracker {
 
   /** Registers an operation that code outside the core announced (an ambient fetch, say). */
   startOperation(kind: string, context: unknown, stack: StackRef): OperationRecord {
-    const node = nodeOf(context);
+    // Most work runs under a tracked context itself: its record, without a snapshot of it.
+    const known = this.#known(context);
+    const node = known === undefined ? nodeOf(context) : null;
     const record = new OperationRecord(
       this.newId(),
       kind,
-      node === null ? undefined : this.recordFor(node),
+      known ?? (node === null ? undefined : this.recordFor(node)),
       (context as Partial<Context> | undefined)?.name ?? node?.name ?? undefined,
       now(),
       stack,
@@ -175,18 +178,23 @@ export class Tracker {
     return record;
   }
 
+  /** The record of a tracked context (one whose creation was seen), without a snapshot of it. */
+  #known(ctx: unknown): ContextRecord | undefined {
+    return typeof ctx === "object" && ctx !== null ? this.#byContext.get(ctx) : undefined;
+  }
+
   endOperation(record: OperationRecord): void {
     this.operations.delete(record.id);
     record.endedAt = now();
     this.overruns.finished(record, record.endedAt);
-    if (record.stack !== StackRef.NONE) this.timeline.push(record);
+    if (record.stack !== StackRef.NONE) this.timeline.operation(record);
   }
 
   /** A deadline timer fired, `lateByMs` late: a mark on the timeline. */
   deadlineFired(context: object, lateByMs: number): void {
     const node = nodeOf(context);
     const record = node === null ? undefined : this.#byContext.get(node);
-    this.timeline.push({ at: now(), lateByMs, context: record });
+    this.timeline.deadline(now(), lateByMs, record);
   }
 
   readonly #onCreated = containExceptions(
@@ -195,13 +203,15 @@ export class Tracker {
       const { context, parent } = message as ContextCreatedMessage;
       const s = tryInspect(context);
       if (s === undefined) return;
-      const parentNode = nodeOf(parent);
+      // A parent whose creation was seen is its own node: no snapshot of it needed.
+      const parentRecord = this.#known(parent);
+      const parentNode = parentRecord === undefined ? nodeOf(parent) : null;
       const own = s.ownDeadline ?? Infinity;
       const record = new ContextRecord(
         this.newId(),
         s.name,
         s.kind,
-        parentNode === null ? undefined : this.#byContext.get(parentNode)?.id,
+        parentRecord?.id ?? (parentNode === null ? undefined : this.#byContext.get(parentNode)?.id),
         s.createdAt ?? now(),
         s.deadline ?? Infinity,
         s.site === undefined ? undefined : new StackRef(s.site),
@@ -213,7 +223,7 @@ export class Tracker {
       // Only a root without a deadline can be collected while live: a deadline timer holds its
       // context until it fires (and ends it), and a live parent holds its children (a lost subtree
       // is reported at its root). Registering no others saves most of the registry's cost.
-      if (parentNode === null && own === Infinity) {
+      if (parentRecord === undefined && parentNode === null && own === Infinity) {
         record.finalizable = true;
         this.#finalizer.register(context, record, record);
       }
@@ -230,7 +240,7 @@ export class Tracker {
       record.endedBy =
         s.origin !== context ? "ancestor" : s.state === "canceled" ? "cancel" : "deadline";
     }
-    if (record.listed) this.timeline.push(record);
+    if (record.listed) this.timeline.context(record);
     if (record.endedBy === "cancel") record.released = true;
     else if (record.endedBy !== undefined) this.lostCancels.ended(record, record.endedAt);
     if (record.listed) {

@@ -162,3 +162,62 @@ describe("toGrowthSvg", () => {
   });
   // Chromium opening the SVG is tested in flamegraph.test.ts, which launches one browser for both.
 });
+
+describe("the event loop and findings on the curves", () => {
+  const withLoop = (second: number, delayMs: number, busy: number): GrowthSample => ({
+    ...sample(second, 1),
+    loopDelayMaxMs: delayMs,
+    loopDelayP99Ms: delayMs / 2,
+    loopUtilization: busy,
+  });
+
+  it("adds delay and utilization columns, empty where a sample has none, and a findings column", () => {
+    const csv = toGrowthCsv([sample(0, 1), withLoop(1, 12.5, 0.25), withLoop(2, 480, 0.9)], {
+      markers: [
+        { at: 5_900, label: "late-deadline" },
+        { at: 6_500, label: "timer-loop" },
+        { at: 6_600, label: "lost-cancel" },
+      ],
+    });
+    assert.equal(
+      csv,
+      [
+        "seconds,heapUsed_mb,rss_mb,liveContexts,liveOperations,loopDelayMax_ms,loopDelayP99_ms,loopUtilization_pct,findings",
+        "0,1,2,0,1,,,,",
+        "1,1,2,0,1,12.5,6.25,25,late-deadline",
+        "2,1,2,0,1,480,240,90,timer-loop;lost-cancel",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("draws the event-loop panel and a labelled marker line per finding", () => {
+    const svg = toGrowthSvg([sample(0, 1), withLoop(1, 10, 0.1), withLoop(2, 480, 0.9)], {
+      markers: [{ at: 6_900, label: "late-deadline" }],
+    });
+    assert.match(svg, />event loop</);
+    assert.match(svg, /delay \(ms\)/);
+    assert.match(svg, /loop utilization \(%, right\)/);
+    const lines = [...svg.matchAll(/<polyline data-series="(loop[^"]+)"[^>]* points="([^"]+)"/g)];
+    assert.deepEqual(
+      lines.map((m) => [m[1], m[2]?.split(" ").length]),
+      [
+        ["loopDelayMax", 2],
+        ["loopDelayP99", 2],
+        ["loopUtilization", 2],
+      ],
+      "one line each, from the second sample (the first has no window)",
+    );
+    const markers = [...svg.matchAll(/<line data-marker="([^"]+)"/g)].map((m) => m[1]);
+    assert.deepEqual(markers, ["late-deadline", "late-deadline"], "across both charts");
+    assert.match(svg, /rotate\(90\)">late-deadline<\/text>/, "labelled");
+  });
+
+  it("leaves the panel out for samples without loop data, and refuses bad markers", () => {
+    assert.doesNotMatch(toGrowthSvg([sample(0, 1), sample(1, 1)]), /event loop/);
+    assert.throws(
+      () => toGrowthSvg([], { markers: [{ at: "soon" }] as unknown as [] }),
+      /toGrowthSvg: options\.markers must be an array of \{ at: number, label: string \}/,
+    );
+  });
+});

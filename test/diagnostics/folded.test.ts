@@ -59,10 +59,50 @@ describe("toFolded", () => {
       [
         "[context withCancel];main (/srv/app.js:40:7);startWorker (/srv/app.js:12:7) 3",
         "[context withTimeout];main (/srv/app.js:41:7);handle (/srv/app.js:30:7) 1",
-        "[finding never-canceled];main (/srv/app.js:40:7);startWorker (/srv/app.js:12:7) 1",
         "[operation sleep];main (/srv/app.js:42:7);poll (/srv/app.js:5:7) 1",
         "",
       ].join("\n"),
+      "live items only: the finding about those three contexts does not count them again",
+    );
+    assert.equal(
+      toFolded(snapshot, { items: "findings" }),
+      "[finding never-canceled];main (/srv/app.js:40:7);startWorker (/srv/app.js:12:7) 1\n",
+    );
+  });
+
+  it("weighs a finding by what it found, only in the findings' own profile", () => {
+    const snapshot = snapshotOf({
+      contexts: [context(1, leaky)],
+      findings: [
+        { kind: "lost-cancel", message: "m", stack: leaky, ageMs: 10, details: { count: 50 } },
+      ],
+    });
+    assert.equal(
+      toFolded(snapshot, { items: "findings" }),
+      "[finding lost-cancel];main (/srv/app.js:40:7);startWorker (/srv/app.js:12:7) 50\n",
+    );
+    assert.equal(total(toFolded(snapshot, { items: "all" })), 51);
+    assert.throws(
+      () => toFolded(snapshot, { items: "some" as "all" }),
+      /toFolded: options\.items must be one of "live", "findings", "all"/,
+    );
+  });
+
+  it("names anonymous functions by file and line, and a module's top level", () => {
+    const stack = [
+      at("", 12, "/srv/jobs/poll.js"),
+      at("<anonymous>", 30),
+      at("Object.<anonymous>", 5, "/srv/cjs.js"),
+    ];
+    assert.equal(
+      toFolded(snapshotOf({ contexts: [context(1, stack)] })),
+      "[context withCancel];(top level cjs.js) (/srv/cjs.js:5:7);(anonymous app.js:30) (/srv/app.js:30:7);(anonymous poll.js:12) (/srv/jobs/poll.js:12:7) 1\n",
+    );
+    const esm = [at("handler", 8), at("", 2, "/srv/main.mjs")];
+    assert.match(
+      toFolded(snapshotOf({ contexts: [context(1, esm)] })),
+      /^\[context withCancel\];\(top level main\.mjs\) \(\/srv\/main\.mjs:2:7\);handler /,
+      "the outermost anonymous frame of an ES module is its top level",
     );
   });
 
@@ -76,6 +116,7 @@ describe("toFolded", () => {
         contexts: [context(1, leaky)],
         omitted: { contexts: 40, operations: 0, findings: 2 },
       }),
+      { items: "all" },
     );
     assert.match(text, /^\[omitted contexts\] 40$/m);
     assert.match(text, /^\[omitted findings\] 2$/m);
@@ -88,7 +129,7 @@ describe("toFolded", () => {
     assert.equal(text.split("\n").length, 2);
     assert.equal(
       text,
-      "[context withCancel];(anonymous) (/srv/app.js:3:7);日本語 → ünïcode (/srv/app.js:2:7);a_b_c_d (/srv/we_ird.js:1:7) 1\n",
+      "[context withCancel];(top level app.js) (/srv/app.js:3:7);日本語 → ünïcode (/srv/app.js:2:7);a_b_c_d (/srv/we_ird.js:1:7) 1\n",
     );
   });
 
@@ -154,7 +195,7 @@ describe("toFolded", () => {
             findings: finds.map(([s, kind]) => ({ kind, message: "", stack: s, ageMs: 1 })),
             omitted: { contexts: omittedContexts, operations: 0, findings: 0 },
           });
-          const text = toFolded(snapshot, { maxStacks });
+          const text = toFolded(snapshot, { maxStacks, items: "all" });
           assert.equal(total(text), ctxs.length + finds.length + omittedContexts);
           const lines = text === "" ? [] : text.trimEnd().split("\n");
           assert.ok(lines.length <= maxStacks);

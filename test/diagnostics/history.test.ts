@@ -148,6 +148,67 @@ describe("timer loops", () => {
   });
 });
 
+/* eslint-disable @typescript-eslint/no-misused-promises -- the pattern under test: async functions passed to setTimeout */
+describe("timer loops that re-arm after an await", () => {
+  it("an async callback that passes itself to setTimeout again after an await is a loop", async () => {
+    const t = start();
+    let stop = false;
+    async function refreshCache(): Promise<void> {
+      await pause(1);
+      if (!stop) setTimeout(refreshCache, 1);
+    }
+    setTimeout(refreshCache, 1);
+    let f: Finding | undefined;
+    try {
+      for (let i = 0; i < 100 && f === undefined; i++) {
+        await pause(20);
+        f = t.findings().find((x) => x.kind === "timer-loop");
+      }
+    } finally {
+      stop = true;
+    }
+    assert.ok(f !== undefined, "a timer-loop finding for the loop that re-arms after an await");
+    assert.equal(f.stack[0]?.functionName.replace(/^.*\./, ""), "refreshCache");
+    assert.match(
+      f.message,
+      /setTimeout at .*refreshCache \(.*history\.test\.ts:\d+:\d+\) re-arms itself/,
+    );
+    assert.match(f.message, /with no context\) and is still armed/);
+    await pause(30);
+    assert.equal(
+      t.findings().find((x) => x.kind === "timer-loop"),
+      undefined,
+      "once it stopped, no finding",
+    );
+  });
+
+  it("an async callback scheduled again by other code while it runs is not a loop", async () => {
+    const t = start();
+    async function flush(): Promise<void> {
+      await pause(15);
+    }
+    function onRequest(): void {
+      setTimeout(flush, 1); // debounced by a caller: flush never schedules itself
+    }
+    for (let i = 0; i < 10; i++) {
+      onRequest();
+      await pause(5);
+    }
+    const timer = setTimeout(flush, 200); // still armed when judged
+    try {
+      assert.equal(
+        t.findings().find((x) => x.kind === "timer-loop"),
+        undefined,
+        "no timer-loop finding",
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  });
+});
+
+/* eslint-enable @typescript-eslint/no-misused-promises */
+
 describe("late deadlines say what delayed them", () => {
   const input = (maxMs: number): Parameters<typeof analyze>[0] => ({
     now: 1_000,

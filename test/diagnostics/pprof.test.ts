@@ -125,21 +125,31 @@ describe("toPprof", () => {
       [1, 500],
       { item: "operation", kind: "sleep" },
     ]);
-    assert.deepEqual(summary("subscribeForever < bootstrap < [finding never-canceled]"), [
-      [1, 9_000],
-      { item: "finding", kind: "never-canceled", context: "poller" },
-    ]);
-    assert.equal(samples.length, 4);
+    assert.equal(samples.length, 3, "live items only: the finding is in a profile of its own");
+    const findings = decode(await toPprof(snapshot, { items: "findings" })).samples;
+    assert.deepEqual(
+      findings.map((s) => [s.functions.join(" < "), s.values, s.labels]),
+      [
+        [
+          "subscribeForever < bootstrap < [finding never-canceled]",
+          [1, 9_000],
+          { item: "finding", kind: "never-canceled", context: "poller" },
+        ],
+      ],
+    );
   });
 
-  it("puts count first and the headline, age in ms, last and as the default", async () => {
+  it("puts count first and makes it the default, as Go's goroutine profile; age in ms second", async () => {
     const { profile, str } = decode(await toPprof(snapshot));
     assert.deepEqual(
       profile.sampleType.map((t) => ({ type: str(t.type), unit: str(t.unit) })),
       PPROF_SAMPLE_TYPES,
     );
-    assert.deepEqual(PPROF_SAMPLE_TYPES.at(-1), { type: "age", unit: "milliseconds" });
-    assert.equal(str(profile.defaultSampleType), "age");
+    assert.deepEqual(PPROF_SAMPLE_TYPES, [
+      { type: "count", unit: "count" },
+      { type: "age", unit: "milliseconds" },
+    ]);
+    assert.equal(str(profile.defaultSampleType), "count");
     assert.equal(profile.stringTable.strings[0], "");
     assert.equal(str(profile.periodType?.type ?? 0), "count");
     assert.equal(Number(profile.period), 1);
@@ -181,7 +191,7 @@ describe("toPprof", () => {
     );
     assert.equal(profile.sample.length, 0);
     assert.equal(profile.sampleType.length, 2);
-    assert.equal(str(profile.defaultSampleType), "age");
+    assert.equal(str(profile.defaultSampleType), "count");
     assert.equal(Number(profile.timeNanos), 0);
   });
 
@@ -203,7 +213,7 @@ describe("toPprof", () => {
     assert.ok(gz.length < 1_000_000, `${gz.length} bytes gzipped`);
     const { samples } = decode(gz);
     assert.equal(samples.length, 10_000);
-    assert.equal(sum(samples.map((s) => s.values[0] ?? 0)), 100_000 + 7 + 2);
+    assert.equal(sum(samples.map((s) => s.values[0] ?? 0)), 100_000 + 7 + 1, "and the sleep");
     assert.ok(samples.some((s) => s.functions[0] === "[omitted stacks]"));
     assert.ok(samples.some((s) => s.functions[0] === "[omitted contexts]" && s.values[0] === 7));
   });
@@ -276,14 +286,15 @@ describe("toPprof", () => {
           encoding: "utf8",
           timeout: 60_000,
         });
-      const byAge = run("-top");
-      assert.match(byAge, /Type: age/);
-      // 4 contexts of 9 s and the finding about them (9 s): 45 s of 46.5 s.
-      assert.match(byAge, /^\s*45000ms\s+96\.77%.*subscribeForever$/m);
-      const byCount = run("-top", "-sample_index=count");
-      assert.match(byCount, /^\s*5\s+71\.43%.*subscribeForever$/m);
-      const tagged = run("-top", "-sample_index=count", "-tagfocus=context=poller");
-      assert.match(tagged, /Showing nodes accounting for 5, /);
+      // The default is the count, as in Go's goroutine profile: 4 of the 6 live items.
+      const byCount = run("-top");
+      assert.match(byCount, /Type: count/);
+      assert.match(byCount, /^\s*4\s+66\.67%.*subscribeForever$/m);
+      // 4 contexts of 9 s of 37.5 s in all (the request's 1 s, the sleep's 0.5 s).
+      const byAge = run("-top", "-sample_index=age");
+      assert.match(byAge, /^\s*36000ms\s+96(\.00)?%.*subscribeForever$/m);
+      const tagged = run("-top", "-tagfocus=context=poller");
+      assert.match(tagged, /Showing nodes accounting for 4, /);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -58,6 +58,13 @@ describe("text reports (goroutine debug=1 / debug=2)", () => {
     assert.match(text, /… and 997 more contexts with this stack\n/);
   });
 
+  it("debug=2 prints every item unless a cap is asked for", () => {
+    const text = toTextReport(tracking.snapshot(), { debug: 2, sections: ["contexts"] });
+    assert.equal(text.match(/"grouped" \[/g)?.length, 1_000, "all 1,000 of the big group");
+    assert.equal(text.match(/"request" \[/g)?.length, 2);
+    assert.doesNotMatch(text, /… and \d+ more/);
+  });
+
   it("bounds the number of groups and says how many were left out", () => {
     const text = toTextReport(tracking.snapshot(), {
       debug: 1,
