@@ -13,7 +13,7 @@ import {
   withCancel,
   withValue,
 } from "timebound";
-import { contextFrom, encodeTimeout } from "timebound/http";
+import { encodeTimeout, requestContexts } from "timebound/http";
 import type { GatewayConfig } from "./config/types.js";
 import { type GatewayReason, answer } from "./proxy/answer.js";
 import { BodyTooLargeError, limitedBody } from "./proxy/body-limit.js";
@@ -92,17 +92,39 @@ class Generation {
   readonly clusters: Map<string, Cluster>;
   readonly routes: readonly CompiledRoute[];
   readonly table: RouteTable<CompiledRoute>;
+  /** Each route's request contexts (the caller's deadline headers, cut to the route's deadline). */
+  readonly contexts = new Map<
+    CompiledRoute,
+    (req: IncomingMessage, res: ServerResponse) => CancelableContext
+  >();
   /** Shared rate limits, by route. */
   readonly shared = new Map<CompiledRoute, SharedRateLimit>();
   readonly #redis: Redis | undefined;
   inflight = 0;
   #retired: (() => void) | undefined;
 
-  constructor(config: GatewayConfig, onEvent: ((e: GatewayEvent) => void) | undefined) {
+  constructor(
+    config: GatewayConfig,
+    root: Context,
+    onEvent: ((e: GatewayEvent) => void) | undefined,
+  ) {
     this.config = config;
     this.clusters = new Map([...config.upstreams].map(([n, u]) => [n, new Cluster(u)]));
     this.routes = config.routes.map((r) => compileRoute(r, this.clusters));
     this.table = new RouteTable(this.routes);
+    for (const route of this.routes) {
+      const rc = route.config;
+      this.contexts.set(
+        route,
+        requestContexts({
+          parent: root,
+          name: rc.name,
+          header: config.deadline.headers,
+          maxTimeoutMs: rc.timeoutMs,
+          defaultTimeoutMs: rc.timeoutMs,
+        }),
+      );
+    }
     const sharing = this.routes.filter((r) => r.config.rateLimit?.shared === true);
     const redis = config.redis;
     if (redis !== undefined && sharing.length > 0) {
@@ -232,7 +254,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   const root: CancelableContext = withCancel(options.context ?? background(), { name: "gateway" });
   const onRequest = options.onRequest;
   const onEvent = options.onEvent;
-  let current = new Generation(config, onEvent);
+  let current = new Generation(config, root, onEvent);
   const draining = new Set<Generation>();
   const tunnels = new Set<() => void>();
   // Latency per upstream for aggregation budgets: kept across reloads, the upstreams' history
@@ -300,13 +322,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     }
 
     // The caller's deadline headers (earliest wins), cut to the route's deadline.
-    ctx = contextFrom(req, res, {
-      parent: root,
-      name: rc.name,
-      header: gen.config.deadline.headers,
-      maxTimeoutMs: rc.timeoutMs,
-      defaultTimeoutMs: rc.timeoutMs,
-    });
+    ctx = gen.contexts.get(route)!(req, res);
     const routeCtx = ctx;
     gen.enter();
     res.once("close", () => gen.leave());
@@ -571,7 +587,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     },
     async reload(next: GatewayConfig): Promise<void> {
       const old = current;
-      current = new Generation(next, onEvent);
+      current = new Generation(next, root, onEvent);
       for (const cluster of current.clusters.values()) void cluster.checkHealth(root);
       draining.add(old);
       await old.retire();

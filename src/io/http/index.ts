@@ -47,7 +47,13 @@ export {
   timeLeftFromHeaders,
 } from "./deadline-header.js";
 export { ClientDisconnectedError, RESPONSE_FINISHED, ResponseFinishedError } from "./errors.js";
-export { contextFrom, contextOf, type RequestContextOptions, type WithContext } from "./server.js";
+export {
+  contextFrom,
+  contextOf,
+  requestContexts,
+  type RequestContextOptions,
+  type WithContext,
+} from "./server.js";
 export type { ErrorResponseOptions } from "./error-response.js";
 export { expressContext, type ContextMiddleware } from "./express.js";
 export {

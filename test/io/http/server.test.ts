@@ -17,6 +17,7 @@ import {
   RESPONSE_FINISHED,
   type RequestContextOptions,
   contextFrom,
+  requestContexts,
 } from "../../../src/io/http/index.js";
 import { type TestServer, pipelined, start, within } from "./servers.js";
 
@@ -525,6 +526,33 @@ describe("contextFrom: edges and bad input", () => {
       codes,
       expected.map((_, i) => (i === expected.length - 1 ? unknown : invalid)),
       "every argument error carries its code",
+    );
+  });
+});
+
+describe("requestContexts: contextFrom with its options checked once", () => {
+  it("makes the same request context as contextFrom, and refuses bad options when made", async () => {
+    const contextOf = requestContexts({ maxTimeoutMs: 2_000, name: "api" });
+    let seen: { name: string; left: number } | undefined;
+    const server = await start((req, res) => {
+      const ctx = contextOf(req, res);
+      seen = { name: ctx.name ?? "", left: ctx.remaining() };
+      res.end("ok");
+    });
+    try {
+      await get(server.url, { "timebound-timeout": "10S" });
+      assert.equal(seen?.name, "api");
+      assert.ok(seen.left <= 2_000 && seen.left > 1_900, `cut to maxTimeoutMs: ${seen.left}`);
+    } finally {
+      await server.close();
+    }
+    assert.throws(
+      () => requestContexts({ maxTimeoutMs: 0 }),
+      /requestContexts: options\.maxTimeoutMs must be a number of milliseconds from 1 to 86,400,000, got 0/,
+    );
+    assert.throws(
+      () => contextOf({} as IncomingMessage, {} as ServerResponse),
+      /requestContexts: req must be an http\.IncomingMessage/,
     );
   });
 });
