@@ -3,11 +3,14 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { ROOT, pack } from "./packed.js";
+import { ROOT, pack, withPackLock } from "./packed.js";
 
 type Exports = Record<string, string | { import?: { types?: string }; require?: unknown }>;
 
-const readManifest = (): string => readFileSync(join(ROOT, "package.json"), "utf8");
+// Read under the pack lock: another test process packing this checkout at that moment has the
+// stripped manifest on disk until its postpack.
+const readManifest = (): string =>
+  withPackLock(() => readFileSync(join(ROOT, "package.json"), "utf8"));
 // Read before this file packs: packing must give it back byte for byte.
 const beforePack = readManifest();
 const checkout = JSON.parse(beforePack) as {

@@ -84,7 +84,7 @@ export function scratch(name: string): string {
  * so two test files packing at once would trample each other. The lock is a folder holding the
  * holder's pid; a lock whose holder is gone is taken over.
  */
-function withPackLock<T>(fn: () => T): T {
+export function withPackLock<T>(fn: () => T): T {
   const id = createHash("sha1").update(ROOT).digest("hex").slice(0, 12);
   const lock = join(tmpdir(), `timebound-pack-${id}.lock`);
   const deadline = Date.now() + 120_000;
