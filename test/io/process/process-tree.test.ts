@@ -25,8 +25,10 @@ describe("lab: process-tree", { timeout: 20_000 }, () => {
     assert.equal(cell(result, "cleanup", "right").value, 0);
     assert.equal(cell(result, "lived", "wrong").value, null, "they never stopped by themselves");
     const lived = cell(result, "lived", "right").value;
+    // Wide on purpose: the point is "gone" against "never stopped"; at load averages of 5 on
+    // two cores the kill and its reaping were seen to take 100-127 ms.
     assert.ok(
-      typeof lived === "number" && lived < 100,
+      typeof lived === "number" && lived < 300,
       `gone ${String(lived)} ms after the deadline`,
     );
     assert.equal(cell(result, "error", "wrong").value, "AbortError");
@@ -34,7 +36,7 @@ describe("lab: process-tree", { timeout: 20_000 }, () => {
     for (const side of ["wrong", "right"] as const) {
       const waited = cell(result, "caller", side).value;
       assert.ok(
-        typeof waited === "number" && waited >= 45 && waited < 150,
+        typeof waited === "number" && waited >= 45 && waited < 300,
         `${side} waited ${String(waited)} ms`,
       );
     }
