@@ -25,6 +25,13 @@ export interface TimeboundMetricsOptions {
   readonly buckets?: readonly number[];
   /** The prom-client module to use (an application's own copy). Default: loaded from timebound's folder. */
   readonly client?: typeof PromClient;
+  /**
+   * Whether to count every call of pipelines and circuit breakers (`resilience_calls_total` and
+   * `resilience_call_duration_seconds`). Default true. `false` leaves those two series out and
+   * the pipeline channel unheard: for a caller that counts its own requests (the gateway does,
+   * per route), it saves a histogram observation per policy and call on the hot path.
+   */
+  readonly calls?: boolean;
 }
 
 /** A running collector: {@link collectTimeboundMetrics}. */
@@ -45,6 +52,7 @@ const KNOWN = [
   "maxContextNames",
   "buckets",
   "client",
+  "calls",
 ] as const;
 const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 /** `circuit_breaker_state`'s value per state. */
@@ -118,12 +126,14 @@ export function collectTimeboundMetrics(options?: TimeboundMetricsOptions): Time
   if (typeof registry?.registerMetric !== "function") {
     throw invalidType(`${FN}: options.registry must be a prom-client Registry`);
   }
+  const calls = o.boolean("calls", true);
   return new Collector(
     client,
     registry,
     prefix,
     new ContextLabels(contextNames, maxContextNames),
     buckets,
+    calls,
   );
 }
 
@@ -162,6 +172,7 @@ class Collector implements TimeboundMetrics {
     prefix: string,
     contexts: ContextLabels,
     buckets: number[],
+    countCalls: boolean,
   ) {
     this.#registry = registry;
     this.#prefix = prefix;
@@ -176,19 +187,22 @@ class Collector implements TimeboundMetrics {
       this.metrics.set(name, metric);
       return metric;
     };
-    const calls = counter(
-      "resilience_calls_total",
-      "Calls of pipelines and circuit breakers, by outcome",
-      ["policy", "outcome"],
-    );
-    const duration = new client.Histogram({
-      name: prefix + "resilience_call_duration_seconds",
-      help: "Duration of calls of pipelines and circuit breakers, by outcome",
-      labelNames: ["policy", "outcome"],
-      buckets,
-      registers,
-    });
-    this.metrics.set("resilience_call_duration_seconds", duration);
+    const calls = countCalls
+      ? counter("resilience_calls_total", "Calls of pipelines and circuit breakers, by outcome", [
+          "policy",
+          "outcome",
+        ])
+      : undefined;
+    const duration = countCalls
+      ? new client.Histogram({
+          name: prefix + "resilience_call_duration_seconds",
+          help: "Duration of calls of pipelines and circuit breakers, by outcome",
+          labelNames: ["policy", "outcome"],
+          buckets,
+          registers,
+        })
+      : undefined;
+    if (duration !== undefined) this.metrics.set("resilience_call_duration_seconds", duration);
     const breakerState = gauge(
       "circuit_breaker_state",
       "Circuit breaker state: 0 closed, 1 half-open, 2 open, 3 isolated",
@@ -254,6 +268,7 @@ class Collector implements TimeboundMetrics {
     );
 
     const call = (m: unknown): void => {
+      if (calls === undefined || duration === undefined) return;
       const labels = { policy: text(m, "policy"), outcome: text(m, "outcome") };
       calls.inc(labels);
       const ms = num(m, "durationMs");
@@ -268,9 +283,14 @@ class Collector implements TimeboundMetrics {
     const rateLimit = rejected("timebound:resilience:rate-limit");
     const concurrencyRejected = rejected("timebound:resilience:adaptive-concurrency");
     const listeners: Record<string, Listener> = {
-      "timebound:resilience:pipeline": (m) => {
-        if (field(m, "event") === "call") call(m);
-      },
+      // Pipelines announce nothing else: without call counts, their channel stays unheard.
+      ...(countCalls
+        ? {
+            "timebound:resilience:pipeline": (m: unknown) => {
+              if (field(m, "event") === "call") call(m);
+            },
+          }
+        : {}),
       "timebound:resilience:circuit-breaker": (m) => {
         const event = field(m, "event");
         const policy = text(m, "policy");

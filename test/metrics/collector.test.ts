@@ -80,6 +80,33 @@ describe("collectTimeboundMetrics", () => {
     );
   });
 
+  it("with calls: false, leaves out the per-call series and still counts the rest", async () => {
+    const registry = new Registry();
+    using metrics = collectTimeboundMetrics({ registry, calls: false });
+    const policy = pipeline(
+      retry({ name: "lean-retry", maxAttempts: 2, backoff: constantBackoff(1) }),
+      circuitBreaker({ name: "lean-breaker" }),
+    );
+    using ctx = withTimeout(background(), 5_000);
+    let n = 0;
+    await policy.execute(ctx, () => {
+      if (n++ === 0) throw reset();
+      return "fresh";
+    });
+    const text = await registry.metrics();
+    assert.doesNotMatch(text, /resilience_call/, "no per-call series");
+    assert.equal(metrics.metrics.has("resilience_calls_total"), false);
+    assert.equal(await sample(registry, `timebound_retries_total{policy="lean-retry"}`), 1);
+    assert.equal(
+      await sample(registry, `timebound_circuit_breaker_state{policy="lean-breaker"}`),
+      0,
+    );
+    assert.throws(
+      () => collectTimeboundMetrics({ registry, calls: "no" as never }),
+      /collectTimeboundMetrics: options\.calls must be true or false, got "no"/,
+    );
+  });
+
   it("shows the breaker's state, its transitions and its rejections", async () => {
     const registry = new Registry();
     using _metrics = collectTimeboundMetrics({ registry, prefix: "app_" });

@@ -134,8 +134,10 @@ export class GatewayMetrics {
       },
     });
     this.#answers = registerAnswerMetrics(registry, source);
-    // The same prom-client as the gateway's own metrics, so one registry renders them all.
-    this.#policies = collectTimeboundMetrics({ registry, client: promClient });
+    // The same prom-client as the gateway's own metrics, so one registry renders them all; no
+    // per-call series (the gateway counts and times its requests per route itself), which keeps
+    // a histogram observation per policy off every request.
+    this.#policies = collectTimeboundMetrics({ registry, client: promClient, calls: false });
   }
 
   /** Counts one request (the gateway's `onRequest`). */
