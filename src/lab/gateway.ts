@@ -18,9 +18,18 @@ import {
 } from "./gateway-variants.js";
 import { scaled } from "./nested-deadlines.js";
 import type { LabOptions } from "./options.js";
-import type { Measurement, Progress, ResultRow, Scenario, ScenarioResult } from "./scenario.js";
+import type { Progress, ResultRow, Scenario, ScenarioResult } from "./scenario.js";
 import { fullRunHint, loadScale } from "./quick.js";
 import { skippedResult } from "./skipped.js";
+import {
+  type Metric,
+  SEED_REPORTED,
+  capital,
+  higherBy,
+  measurement,
+  percent,
+  seedRows as sharedSeedRows,
+} from "./seed-table.js";
 import { type FaultConfig, startFaultUpstream } from "../testing/index.js";
 
 /**
@@ -56,13 +65,6 @@ export const GATEWAY_UPSTREAM: FaultConfig = {
   capacity: 50,
   seed: 33,
 };
-
-/** What the seed reports for its payment gateway at 12,000 QPS (section 3.3). */
-const SEED_REPORTED = {
-  meanMs: { before: 842, after: 23 },
-  errorRate: { before: 0.187, after: 0.0002 },
-  p99Ms: { before: 3_200, after: 47 },
-} as const;
 
 /** @internal How a run is sized. */
 export interface GatewayPlan {
@@ -158,34 +160,8 @@ export async function runGateway(
 
 // ---- the table -------------------------------------------------------------------------------
 
-function percent(share: number): string {
-  if (share === 0) return "0%";
-  if (share < 0.001) return `${(share * 100).toFixed(3)}%`;
-  return `${(share * 100).toFixed(share < 0.1 ? 2 : 1)}%`;
-}
-
-/** One metric: how to read it from a run, show it, and when one value is clearly worse. */
-interface Metric {
-  readonly key: string;
-  readonly measure: string;
-  readonly unit?: "count" | "ms";
-  readonly value: (r: GatewayRun) => number | null;
-  readonly text: (r: GatewayRun) => string;
-  /** Whether `a` is clearly worse than `b` (lower is better for every metric here). */
-  readonly worse: (a: number | null, b: number | null) => boolean;
-}
-
-/** `a` is worse when it exceeds `b` by both margins: noise is not a verdict. */
-function higherBy(ratio: number, absolute: number) {
-  return (a: number | null, b: number | null): boolean => {
-    if (a === null) return b !== null; // not recovered vs recovered
-    if (b === null) return false;
-    return a > b * ratio && a - b > absolute;
-  };
-}
-
 /** @internal The table's metrics. A fallback's share is reported, not judged: it is the point of one. */
-export const GATEWAY_METRICS: readonly Metric[] = [
+export const GATEWAY_METRICS: readonly Metric<GatewayRun>[] = [
   {
     key: "mean",
     measure: "mean latency",
@@ -251,33 +227,10 @@ export const GATEWAY_METRICS: readonly Metric[] = [
   },
 ];
 
-function measurement(m: Metric, run: GatewayRun, against: GatewayRun): Measurement {
-  const worse = m.worse(m.value(run), m.value(against));
-  return { value: m.value(run), text: m.text(run) + (worse ? " (worse)" : "") };
-}
-
 function seedRows(): ResultRow[] {
-  const group =
-    "(the seed) its payment gateway at 12,000 QPS, as it reports: no tiers vs three tiers";
-  const s = SEED_REPORTED;
-  const row = (
-    key: string,
-    measure: string,
-    before: number,
-    after: number,
-    text: (n: number) => string,
-  ): ResultRow => ({
-    key: `seed-reported.${key}`,
-    group,
-    measure,
-    wrong: { value: before, text: text(before) },
-    right: { value: after, text: text(after) },
-  });
-  return [
-    row("mean", "mean latency", s.meanMs.before, s.meanMs.after, formatMs),
-    row("p99", "P99 latency", s.p99Ms.before, s.p99Ms.after, formatMs),
-    row("errors", "error rate", s.errorRate.before, s.errorRate.after, percent),
-  ];
+  return sharedSeedRows(
+    "(the seed) its payment gateway at 12,000 QPS, as it reports: no tiers vs three tiers",
+  );
 }
 
 /** The rows of `run` against `base`: the left column is `base`, the right one `run`. */
@@ -321,7 +274,8 @@ export function gatewayRows(runs: readonly GatewayRun[]): ResultRow[] {
 /** @internal "better on ...; worse on ..." for `run` against `base`, computed from the metrics. */
 export function verdict(run: GatewayRun, base: GatewayRun): { wins: string[]; losses: string[] } {
   const judged = GATEWAY_METRICS.filter((m) => m.key !== "fallback");
-  const show = (m: Metric): string => `${m.measure} (${m.text(run)} vs ${m.text(base)})`;
+  const show = (m: Metric<GatewayRun>): string =>
+    `${m.measure} (${m.text(run)} vs ${m.text(base)})`;
   return {
     wins: judged.filter((m) => m.worse(m.value(base), m.value(run))).map(show),
     losses: judged.filter((m) => m.worse(m.value(run), m.value(base))).map(show),
@@ -403,10 +357,6 @@ function runLengthNotes(runs: readonly GatewayRun[], plan: GatewayPlan): string[
     );
   }
   return notes;
-}
-
-function capital(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function setup(plan: GatewayPlan): string {

@@ -8,6 +8,15 @@ import type { LabOptions } from "./options.js";
 import type { Measurement, Progress, ResultRow, Scenario, ScenarioResult } from "./scenario.js";
 import { fullRunHint, loadScale } from "./quick.js";
 import { skippedResult } from "./skipped.js";
+import {
+  type Metric,
+  SEED_REPORTED,
+  capital,
+  higherBy,
+  measurement,
+  percent,
+  seedRows as sharedSeedRows,
+} from "./seed-table.js";
 import { type FaultConfig, startFaultUpstream } from "../testing/index.js";
 import { type Autocannon, drive, type LoadResult, loadAutocannon } from "./three-tier-load.js";
 import { type RequestRecord, ThreeTierService } from "./three-tier-service.js";
@@ -63,13 +72,6 @@ export const UPSTREAM_PROFILE: FaultConfig = {
   capacity: 50,
   seed: SEED,
 };
-
-/** What the seed reports for its payment gateway at 12,000 QPS (section 3.3). */
-const SEED_REPORTED = {
-  meanMs: { before: 842, after: 23 },
-  errorRate: { before: 0.187, after: 0.0002 },
-  p99Ms: { before: 3_200, after: 47 },
-} as const;
 
 /** @internal What one variant measured, on the service's side and on the upstream's. */
 export interface TierRun {
@@ -178,33 +180,7 @@ async function warmUp(autocannon: Autocannon, upstreamUrl: string, rate: number)
 
 // ---- the table -------------------------------------------------------------------------------
 
-function percent(share: number): string {
-  if (share === 0) return "0%";
-  if (share < 0.001) return `${(share * 100).toFixed(3)}%`;
-  return `${(share * 100).toFixed(share < 0.1 ? 2 : 1)}%`;
-}
-
-/** One metric: how to read it from a run, show it, and when one value is worse than another. */
-interface Metric {
-  readonly key: string;
-  readonly measure: string;
-  readonly unit?: "count" | "ms";
-  readonly value: (r: TierRun) => number | null;
-  readonly text: (r: TierRun) => string;
-  /** Whether `a` is clearly worse than `b` (lower is better for every metric here). */
-  readonly worse: (a: number | null, b: number | null) => boolean;
-}
-
-/** Lower is better; `a` is worse when it exceeds `b` by both margins (noise is not a verdict). */
-function higherBy(ratio: number, absolute: number) {
-  return (a: number | null, b: number | null): boolean => {
-    if (a === null) return b !== null; // not recovered vs recovered
-    if (b === null) return false;
-    return a > b * ratio && a - b > absolute;
-  };
-}
-
-const METRICS: readonly Metric[] = [
+const METRICS: readonly Metric<TierRun>[] = [
   {
     key: "mean",
     measure: "mean latency",
@@ -270,34 +246,10 @@ const METRICS: readonly Metric[] = [
   },
 ];
 
-function measurement(m: Metric, run: TierRun, against?: TierRun): Measurement {
-  const value = m.value(run);
-  const worse = against !== undefined && m.worse(value, m.value(against));
-  return { value, text: m.text(run) + (worse ? " (worse)" : "") };
-}
-
 function seedRows(): ResultRow[] {
-  const group =
-    "(the seed) its payment gateway at 12,000 QPS, as it reports: unprotected vs three tiers";
-  const s = SEED_REPORTED;
-  const row = (
-    key: string,
-    measure: string,
-    before: number,
-    after: number,
-    text: (n: number) => string,
-  ): ResultRow => ({
-    key: `seed-reported.${key}`,
-    group,
-    measure,
-    wrong: { value: before, text: text(before) },
-    right: { value: after, text: text(after) },
-  });
-  return [
-    row("mean", "mean latency", s.meanMs.before, s.meanMs.after, formatMs),
-    row("p99", "P99 latency", s.p99Ms.before, s.p99Ms.after, formatMs),
-    row("errors", "error rate", s.errorRate.before, s.errorRate.after, percent),
-  ];
+  return sharedSeedRows(
+    "(the seed) its payment gateway at 12,000 QPS, as it reports: unprotected vs three tiers",
+  );
 }
 
 function variantRows(none: TierRun, run: TierRun, index: number): ResultRow[] {
@@ -368,7 +320,7 @@ export function threeTierFindings(runs: readonly TierRun[], plan: ThreeTierPlan)
   if (seed !== undefined && best !== undefined) {
     const wins = METRICS.filter((m) => m.worse(m.value(seed), m.value(best)));
     const losses = METRICS.filter((m) => m.worse(m.value(best), m.value(seed)));
-    const show = (ms: readonly Metric[]): string =>
+    const show = (ms: readonly Metric<TierRun>[]): string =>
       ms.length === 0
         ? "nothing"
         : ms.map((m) => `${m.measure} (${m.text(best)} vs ${m.text(seed)})`).join(", ");
@@ -416,10 +368,6 @@ function runLengthNotes(plan: ThreeTierPlan): string[] {
     );
   }
   return notes;
-}
-
-function capital(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function setup(plan: ThreeTierPlan): string {
