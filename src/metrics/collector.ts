@@ -203,11 +203,19 @@ class Collector implements TimeboundMetrics {
         })
       : undefined;
     if (duration !== undefined) this.metrics.set("resilience_call_duration_seconds", duration);
-    const breakerState = gauge(
-      "circuit_breaker_state",
-      "Circuit breaker state: 0 closed, 1 half-open, 2 open, 3 isolated",
-      ["policy"],
-    );
+    // Each call carries its breaker's state: kept in a map (one set per call) and handed to the
+    // gauge when it is scraped, rather than a label lookup in prom-client on every call.
+    const breakerStates = new Map<string, number>();
+    const breakerState = new client.Gauge({
+      name: prefix + "circuit_breaker_state",
+      help: "Circuit breaker state: 0 closed, 1 half-open, 2 open, 3 isolated",
+      labelNames: ["policy"],
+      registers,
+      collect() {
+        for (const [policy, value] of breakerStates) this.set({ policy }, value);
+      },
+    });
+    this.metrics.set("circuit_breaker_state", breakerState);
     const transitions = counter(
       "circuit_breaker_transitions_total",
       "Circuit breaker state changes",
@@ -296,10 +304,10 @@ class Collector implements TimeboundMetrics {
         const policy = text(m, "policy");
         if (event === "call") {
           call(m);
-          setState(breakerState, policy, field(m, "state"));
+          setState(breakerStates, policy, field(m, "state"));
         } else if (event === "state-change") {
           transitions.inc({ policy, from: text(m, "from"), to: text(m, "to") });
-          setState(breakerState, policy, field(m, "to"));
+          setState(breakerStates, policy, field(m, "to"));
         } else breaker(m);
       },
       "timebound:resilience:retry": (m) => {
@@ -360,7 +368,7 @@ class Collector implements TimeboundMetrics {
   }
 }
 
-function setState(gauge: PromClient.Gauge, policy: string, state: unknown): void {
+function setState(states: Map<string, number>, policy: string, state: unknown): void {
   const value = typeof state === "string" ? BREAKER_STATES[state] : undefined;
-  if (value !== undefined) gauge.set({ policy }, value);
+  if (value !== undefined) states.set(policy, value);
 }
