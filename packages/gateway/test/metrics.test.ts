@@ -82,6 +82,21 @@ routes:
         }
         assert.equal(counted, count, `requests_total for ${key}: ${metrics}`);
       }
+      // Every request is timed, with the time its deadline had left (none answered late here).
+      for (const [route, n] of [
+        ["flaky", 4],
+        ["limited", 5],
+        ["broken", 5],
+      ] as const) {
+        const labels = `route="${route}"`;
+        assert.equal(value(metrics, "timebound_gateway_request_duration_seconds_count", labels), n);
+        assert.equal(value(metrics, "timebound_gateway_time_left_seconds_count", labels), n);
+        assert.equal(
+          value(metrics, "timebound_gateway_time_left_seconds_bucket", `le="0",${labels}`),
+          0,
+          `no ${route} answer went out past its deadline`,
+        );
+      }
       assert.deepEqual(Object.fromEntries(seen), {
         "flaky 200": 4,
         "limited 200": 2,

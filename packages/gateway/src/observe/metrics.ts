@@ -4,10 +4,11 @@
 // timebound/metrics' collector over the timebound:* channels, labelled by policy name (each
 // route's policies are named after the route: "/pay breaker", "/pay retry").
 import * as promClient from "prom-client";
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Registry } from "prom-client";
 import { type TimeboundMetrics, collectTimeboundMetrics } from "timebound/metrics";
 import type { RequestRecord } from "../gateway.js";
 import type { FallbackReason } from "../limit/shared-rate-limit.js";
+import { LocalCounter, LocalHistogram } from "./local-series.js";
 
 /** What the gateway tells its metrics about itself between requests. */
 export interface MetricsSource {
@@ -90,35 +91,33 @@ function registerAnswerMetrics(registry: Registry, source: MetricsSource): Answe
 /** Request counters and latency of one gateway, and its policy metrics, on `registry`. */
 export class GatewayMetrics {
   readonly registry: Registry;
-  readonly #requests: Counter<"route" | "upstream" | "status" | "reason">;
-  readonly #duration: Histogram<"route">;
-  readonly #timeLeft: Histogram<"route">;
+  // Touched by every request: kept off prom-client's per-call label lookup (local-series.ts).
+  readonly #requests: LocalCounter;
+  readonly #duration: LocalHistogram;
+  readonly #timeLeft: LocalHistogram;
   readonly #reloads: Counter<"result">;
   readonly #answers: AnswerMetrics;
   readonly #policies: TimeboundMetrics;
 
   constructor(registry = new Registry(), source: MetricsSource) {
     this.registry = registry;
-    this.#requests = new Counter({
-      name: "timebound_gateway_requests_total",
-      help: "Requests answered, by route, upstream, status and how they ended",
-      labelNames: ["route", "upstream", "status", "reason"],
-      registers: [registry],
-    });
-    this.#duration = new Histogram({
-      name: "timebound_gateway_request_duration_seconds",
-      help: "Time from the request's arrival to the end of its answer",
-      labelNames: ["route"],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers: [registry],
-    });
-    this.#timeLeft = new Histogram({
-      name: "timebound_gateway_time_left_seconds",
-      help: "Time left of the request's deadline when its answer went out (negative: that late)",
-      labelNames: ["route"],
-      buckets: [-1, -0.1, -0.02, -0.005, 0, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
-      registers: [registry],
-    });
+    this.#requests = new LocalCounter(
+      "timebound_gateway_requests_total",
+      "Requests answered, by route, upstream, status and how they ended",
+      ["route", "upstream", "status", "reason"],
+    ).register(registry);
+    this.#duration = new LocalHistogram(
+      "timebound_gateway_request_duration_seconds",
+      "Time from the request's arrival to the end of its answer",
+      "route",
+      [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    ).register(registry);
+    this.#timeLeft = new LocalHistogram(
+      "timebound_gateway_time_left_seconds",
+      "Time left of the request's deadline when its answer went out (negative: that late)",
+      "route",
+      [-1, -0.1, -0.02, -0.005, 0, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
+    ).register(registry);
     this.#reloads = new Counter({
       name: "timebound_gateway_config_reloads_total",
       help: "Configuration reloads, by result (applied, refused)",
@@ -143,14 +142,9 @@ export class GatewayMetrics {
   /** Counts one request (the gateway's `onRequest`). */
   record(r: RequestRecord): void {
     const route = r.route ?? "";
-    this.#requests.inc({
-      route,
-      upstream: r.upstream ?? "",
-      status: String(r.status),
-      reason: r.reason,
-    });
-    this.#duration.observe({ route }, r.durationMs / 1000);
-    if (r.timeLeftMs !== undefined) this.#timeLeft.observe({ route }, r.timeLeftMs / 1000);
+    this.#requests.inc([route, r.upstream ?? "", String(r.status), r.reason]);
+    this.#duration.observe(route, r.durationMs / 1000);
+    if (r.timeLeftMs !== undefined) this.#timeLeft.observe(route, r.timeLeftMs / 1000);
     this.#answers.record(r);
   }
 
