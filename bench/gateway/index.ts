@@ -3,11 +3,12 @@
 // node:http + undici Pool proxy (the floor for a proxy in Node), and timebound's gateway plain and
 // with the full per-route policy set. Each proxy and the upstream run in their own process;
 // autocannon drives them with a fixed connection count. Rows: requests/s, p50/p99 added over
-// direct, RSS of the proxy process. Goals: full policies >= 0.9x the bare proxy's requests/s and
-// <= 1 ms added p99 over it.
+// direct, RSS of the proxy process, and its CPU µs per request at a fixed 4,000 requests/s (the
+// proxy's own cost, steadier than the saturated rate on a shared machine). Goals: full policies
+// >= 0.9x the bare proxy's requests/s and <= 1 ms added p99 over it.
 //   npm run bench -- gateway        TIMEBOUND_BENCH_SECONDS=10 for longer runs (default 5)
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -124,6 +125,52 @@ function rssMiB(pid: number): number {
   }
 }
 
+/** CPU time (user + system) of `pid` and its children still running (nginx's worker), in ms. */
+function cpuMs(pid: number): number {
+  const ticksOf = (p: string): number => {
+    try {
+      // Fields after the command's closing parenthesis: state is 3rd, utime 14th, stime 15th.
+      const stat = readFileSync(`/proc/${p}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return Number(f[11]) + Number(f[12]);
+    } catch {
+      return 0;
+    }
+  };
+  let ticks = ticksOf(String(pid));
+  for (const p of readdirSync("/proc")) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === pid) ticks += ticksOf(p);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return (ticks * 1000) / CLOCK_TICKS;
+}
+
+const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"]).stdout?.toString().trim()) || 100;
+/** The fixed rate at which the CPU cost per request is read: every proxy sustains it. */
+const CPU_RATE = 4_000;
+const CPU_SECONDS = 4;
+
+/**
+ * CPU µs the proxy spends per request at a fixed {@link CPU_RATE}: its own cost, less sensitive
+ * than the saturated rate to what else the machine runs (the load generator, a neighbour).
+ */
+async function cpuPerRequest(port: number, pid: number): Promise<number> {
+  const before = cpuMs(pid);
+  const r = await autocannon({
+    url: `http://127.0.0.1:${port}/items`,
+    connections: CONNECTIONS,
+    duration: CPU_SECONDS,
+    overallRate: CPU_RATE,
+  });
+  return ((cpuMs(pid) - before) * 1000) / r.requests.total;
+}
+
 interface Load {
   readonly rps: number;
   readonly p50: number;
@@ -148,6 +195,8 @@ async function load(port: number, seconds: number): Promise<Load> {
 interface Result extends Load {
   readonly name: string;
   readonly rssMiB: number;
+  /** CPU µs per request at a fixed rate (least of the rounds); NaN for the direct row. */
+  readonly cpuUs: number;
   readonly skipped?: string;
 }
 
@@ -176,6 +225,7 @@ export async function run(): Promise<void> {
   ];
   const results = new Map<string, Load[]>();
   const rss = new Map<string, number>();
+  const cpu = new Map<string, number>();
   const skipped = new Map<string, string>();
   try {
     for (let round = 0; round < ROUNDS; round++) {
@@ -191,6 +241,10 @@ export async function run(): Promise<void> {
           const measured = await load(started.port, SECONDS);
           results.set(name, [...(results.get(name) ?? []), measured]);
           rss.set(name, Math.max(rss.get(name) ?? 0, rssMiB(started.pid)));
+          if (name !== "direct") {
+            const us = await cpuPerRequest(started.port, started.pid);
+            cpu.set(name, Math.min(cpu.get(name) ?? Infinity, us));
+          }
         } finally {
           started.stop();
         }
@@ -215,9 +269,11 @@ export async function run(): Promise<void> {
         p99: NaN,
         errors: 0,
         rssMiB: NaN,
+        cpuUs: NaN,
         skipped: skipped.get(name),
       };
-    return { name, ...l, rssMiB: name === "direct" ? NaN : rss.get(name)! };
+    const own = name === "direct";
+    return { name, ...l, rssMiB: own ? NaN : rss.get(name)!, cpuUs: own ? NaN : cpu.get(name)! };
   });
   console.log(
     `gateway: autocannon -c ${CONNECTIONS}, ${SECONDS} s per row, best of ${ROUNDS} rounds, ` +
@@ -226,7 +282,7 @@ export async function run(): Promise<void> {
         : "not pinned (no taskset, or one CPU)"),
   );
   console.log(
-    `${"proxy".padEnd(34)}${"req/s".padStart(10)}${"p50+".padStart(8)}${"p99+".padStart(8)}${"RSS MiB".padStart(9)}  errors`,
+    `${"proxy".padEnd(34)}${"req/s".padStart(10)}${"p50+".padStart(8)}${"p99+".padStart(8)}${"RSS MiB".padStart(9)}${`µs/req@${CPU_RATE / 1000}k`.padStart(12)}  errors`,
   );
   for (const r of rows) {
     if (r.skipped !== undefined) {
@@ -236,7 +292,7 @@ export async function run(): Promise<void> {
     const added = (v: number, d: number) =>
       r.name === "direct" ? `${v}` : `+${Math.max(0, v - d)}`;
     console.log(
-      `${r.name.padEnd(34)}${Math.round(r.rps).toLocaleString("en-US").padStart(10)}${added(r.p50, direct.p50).padStart(8)}${added(r.p99, direct.p99).padStart(8)}${(Number.isNaN(r.rssMiB) ? "-" : r.rssMiB.toFixed(0)).padStart(9)}  ${r.errors}`,
+      `${r.name.padEnd(34)}${Math.round(r.rps).toLocaleString("en-US").padStart(10)}${added(r.p50, direct.p50).padStart(8)}${added(r.p99, direct.p99).padStart(8)}${(Number.isNaN(r.rssMiB) ? "-" : r.rssMiB.toFixed(0)).padStart(9)}${(Number.isNaN(r.cpuUs) ? "-" : r.cpuUs.toFixed(0)).padStart(12)}  ${r.errors}`,
     );
   }
   const bare = best("bare node:http + undici Pool");
@@ -251,6 +307,12 @@ export async function run(): Promise<void> {
     goals.p99AddedOverBareMs = { value: p99Added, goal: 1, pass: p99Added <= 1 };
     console.log(
       `full policies vs bare proxy: ${formatRatio(ratio)} requests/s (goal >= 0.90x: ${ratio >= 0.9 ? "PASS" : "MISS"}), p99 ${p99Added >= 0 ? "+" : ""}${p99Added} ms (goal <= +1 ms: ${p99Added <= 1 ? "PASS" : "MISS"})`,
+    );
+    const cpuFull = rows.find((r) => r.name === "timebound gateway, full policies")!.cpuUs;
+    const cpuBare = rows.find((r) => r.name === "bare node:http + undici Pool")!.cpuUs;
+    goals.cpuPerRequestFullVsBare = { full: cpuFull, bare: cpuBare, ratio: cpuBare / cpuFull };
+    console.log(
+      `CPU per request at ${CPU_RATE} req/s: full ${cpuFull.toFixed(0)} µs, bare ${cpuBare.toFixed(0)} µs (bare/full ${formatRatio(cpuBare / cpuFull)})`,
     );
     if (fastify !== undefined)
       console.log(`full policies vs @fastify/http-proxy: ${formatRatio(full.rps / fastify.rps)}`);
