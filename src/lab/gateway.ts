@@ -1,14 +1,9 @@
 // Seed section 3.3 through timebound's gateway: the gateway process in front of a fault-injecting
 // upstream (heavy-tailed latency, errors, hangs, one outage), under a fixed request rate, as a
 // plain proxy, with the seed's route and with timebound's best. Measured by the client.
+import { loadAutocannon } from "./autocannon-slices.js";
 import { formatCount, formatMs } from "./format.js";
-import {
-  type GatewayFigures,
-  RECOVERY_SLACK,
-  type Timeline,
-  gatewayFigures,
-} from "./gateway-figures.js";
-import { type LoadRun, driveGateway, loadAutocannon } from "./gateway-load.js";
+import { type LoadRun, driveGateway } from "./gateway-load.js";
 import { type GatewayProcess, findGateway, startGatewayProcess } from "./gateway-process.js";
 import {
   GATEWAY_VARIANTS,
@@ -16,21 +11,41 @@ import {
   SEED_TIMEOUT_MS,
   gatewayYaml,
 } from "./gateway-variants.js";
-import { scaled } from "./nested-deadlines.js";
 import type { LabOptions } from "./options.js";
+import { RECOVERY_SLACK, outageFigures } from "./outage-figures.js";
+import {
+  type OutageRun,
+  outageMetrics,
+  verdictOf,
+  verdictText,
+  withFigures,
+} from "./outage-metrics.js";
+import {
+  CLIENT_TIMEOUT_MS,
+  ITEMS,
+  OUTAGE,
+  type OutagePlan,
+  RUN_MS,
+  fullOutageRunHint,
+  outagePlan,
+  planSizeText,
+  shortRuns,
+} from "./outage-plan.js";
+import { SICK_UPSTREAM, eachVariant, sickUpstreamText, throughOutage } from "./outage-run.js";
 import type { Progress, ResultRow, Scenario, ScenarioResult } from "./scenario.js";
-import { fullRunHint, loadScale } from "./quick.js";
+import { loadScale } from "./quick.js";
 import { skippedResult } from "./skipped.js";
 import {
   type Metric,
-  SEED_REPORTED,
+  SEED_ARTICLE,
   capital,
-  higherBy,
-  measurement,
+  metricRows,
   percent,
-  seedRows as sharedSeedRows,
+  seedOrderText,
+  seedReportedText,
+  seedRows,
 } from "./seed-table.js";
-import { type FaultConfig, startFaultUpstream } from "../testing/index.js";
+import { startFaultUpstream } from "../testing/index.js";
 
 /**
  * Requests per second: the highest at which, on the project's shared 2-core machine (load
@@ -38,71 +53,26 @@ import { type FaultConfig, startFaultUpstream } from "../testing/index.js";
  * (docs/lab-gateway.md has the measurements).
  */
 export const GATEWAY_RATE = 100;
-/** One variant's run at scale 1 (4 s at the default 0.25, 16 s with `--scale 1`). */
-const RUN_MS = 16_000;
 /** The scale of the whole lab's quick run: 3 s per variant. */
 const QUICK_SCALE = 0.1875;
-/** The upstream's outage, as shares of the run. */
-const OUTAGE = { from: 0.25, to: 0.65 } as const;
-/** Recovery is judged in windows of a sixteenth of the run. */
-const WINDOWS_PER_RUN = 16;
-/** How long the clients wait before they give up. */
-const CLIENT_TIMEOUT_MS = 2_000;
 /**
  * The quick run's clients give up sooner, so that the requests a plain proxy lets hang through
  * the outage are given up (and counted) within a run this short; still past the seed's 800 ms.
  */
 const QUICK_CLIENT_TIMEOUT_MS = 1_000;
-/** The breaker's open duration at scale 1. */
-const OPEN_MS = 2_000;
-const ITEMS = 20;
 
-/** @internal The upstream between outages: heavy-tailed, failing now and then, hanging rarely, slower when busy. */
-export const GATEWAY_UPSTREAM: FaultConfig = {
-  latency: { type: "lognormal", medianMs: 20, sigma: 1, maxMs: 10_000 },
-  errorRate: 0.03,
-  hangRate: 0.005,
-  capacity: 50,
-  seed: 33,
-};
-
-/** @internal How a run is sized. */
-export interface GatewayPlan {
-  readonly rate: number;
-  readonly runMs: number;
-  readonly timeline: Timeline;
-  readonly openMs: number;
-  /** Whether this is the whole lab's quick run (shortened, clients giving up sooner). */
-  readonly quick: boolean;
-  /** How long the clients wait before they give up. */
-  readonly clientTimeoutMs: number;
-}
+/** @internal How a run is sized (the quick run's clients give up sooner). */
+export type GatewayPlan = OutagePlan;
 
 /** @internal The plan for `scale` (and a rate, for tests); `quick` marks the whole lab's quick run. */
 export function gatewayPlan(scale: number, rate = GATEWAY_RATE, quick = false): GatewayPlan {
-  const runMs = scaled(RUN_MS, scale);
-  return {
-    rate,
-    quick,
-    clientTimeoutMs: quick ? QUICK_CLIENT_TIMEOUT_MS : CLIENT_TIMEOUT_MS,
-    runMs,
-    timeline: {
-      outageFromMs: Math.round(runMs * OUTAGE.from),
-      outageToMs: Math.round(runMs * OUTAGE.to),
-      windowMs: Math.max(50, Math.round(runMs / WINDOWS_PER_RUN)),
-      endMs: runMs,
-    },
-    openMs: scaled(OPEN_MS, scale),
-  };
+  return outagePlan(scale, rate, quick, quick ? QUICK_CLIENT_TIMEOUT_MS : CLIENT_TIMEOUT_MS);
 }
 
-/** @internal What one variant measured. */
-export interface GatewayRun {
+/** @internal What one variant measured, as the clients saw it and as the upstream did. */
+export interface GatewayRun extends OutageRun {
   readonly variant: GatewayVariant;
-  readonly figures: GatewayFigures;
   readonly load: Omit<LoadRun, "records">;
-  readonly upstreamReceived: number;
-  readonly upstreamPeakInFlight: number;
 }
 
 /** @internal Runs each variant in turn: a gateway process of its own, one upstream reconfigured for each. */
@@ -115,135 +85,47 @@ export async function runGateway(
   if (typeof command === "string") return command;
   const autocannon = await loadAutocannon();
   if (typeof autocannon === "string") return autocannon;
-  await using upstream = await startFaultUpstream(GATEWAY_UPSTREAM);
-  const runs: GatewayRun[] = [];
+  await using upstream = await startFaultUpstream(SICK_UPSTREAM);
   let gateway: GatewayProcess | undefined;
   try {
-    for (const variant of variants) {
-      progress.step(
-        `gateway: ${variant.label}, ${formatCount(plan.rate)} requests/s for ${formatMs(plan.runMs)}`,
-      );
+    return await eachVariant("gateway", plan, progress, variants, async (variant) => {
       const yaml = gatewayYaml(variant, upstream.url, plan.openMs);
       // One process for every variant (a start under tsx takes seconds): the next configuration
       // is applied by a reload, which starts its routes, breakers and caches afresh.
       if (gateway === undefined) gateway = await startGatewayProcess(command, yaml);
       else await gateway.reconfigure(yaml);
-      await upstream.resetStats();
-      // The outage counts from here, and the load's clock starts right after.
-      await upstream.configure({
-        ...GATEWAY_UPSTREAM,
-        outages: [
-          { fromMs: plan.timeline.outageFromMs, toMs: plan.timeline.outageToMs, mode: "hang" },
-        ],
-      });
-      const { records, ...load } = await driveGateway(autocannon, {
-        url: gateway.url,
-        rate: plan.rate,
-        durationMs: plan.runMs,
-        clientTimeoutMs: plan.clientTimeoutMs,
-        items: ITEMS,
-      });
-      const stats = await upstream.stats();
-      runs.push({
-        variant,
-        figures: gatewayFigures(records, plan.timeline),
-        load,
-        upstreamReceived: stats.received,
-        upstreamPeakInFlight: stats.peakInFlight,
-      });
-    }
+      const url = gateway.url;
+      // The outage counts from its scheduling, and the load's clock starts right after.
+      const { load: run, ...seen } = await throughOutage(upstream, plan, () =>
+        driveGateway(autocannon, {
+          url,
+          rate: plan.rate,
+          durationMs: plan.runMs,
+          clientTimeoutMs: plan.clientTimeoutMs,
+          items: ITEMS,
+        }),
+      );
+      const { records, ...load } = run;
+      return { variant, figures: outageFigures(records, plan.timeline), load, ...seen };
+    });
   } finally {
     await gateway?.stop();
   }
-  return runs;
 }
 
 // ---- the table -------------------------------------------------------------------------------
 
 /** @internal The table's metrics. A fallback's share is reported, not judged: it is the point of one. */
-export const GATEWAY_METRICS: readonly Metric<GatewayRun>[] = [
-  {
-    key: "mean",
-    measure: "mean latency",
-    unit: "ms",
-    value: (r) => r.figures.meanMs,
-    text: (r) => formatMs(r.figures.meanMs),
-    worse: higherBy(1.1, 2),
-  },
-  {
-    key: "p99",
-    measure: "P99 latency",
-    unit: "ms",
-    value: (r) => r.figures.p99Ms,
-    text: (r) => formatMs(r.figures.p99Ms),
-    worse: higherBy(1.1, 5),
-  },
-  {
-    key: "max",
-    measure: "max latency",
-    unit: "ms",
-    value: (r) => r.figures.maxMs,
-    text: (r) => formatMs(r.figures.maxMs),
-    worse: higherBy(1.1, 20),
-  },
-  {
-    key: "errors",
-    measure: "error rate (5xx, or no answer before the client gave up)",
-    value: (r) => r.figures.errorRate,
-    text: (r) => percent(r.figures.errorRate),
-    worse: higherBy(1.2, 0.002),
-  },
-  {
-    key: "fallback",
-    measure: "served by the fallback (x-timebound-served)",
-    value: (r) => r.figures.fallbackShare,
-    text: (r) => percent(r.figures.fallbackShare),
-    worse: () => false,
-  },
-  {
-    key: "upstream.received",
-    measure: "upstream load: requests it received",
-    unit: "count",
-    value: (r) => r.upstreamReceived,
-    text: (r) => formatCount(r.upstreamReceived),
-    worse: higherBy(1.05, 10),
-  },
-  {
-    key: "upstream.peak",
-    measure: "upstream load: peak requests in flight",
-    unit: "count",
-    value: (r) => r.upstreamPeakInFlight,
-    text: (r) => formatCount(r.upstreamPeakInFlight),
-    worse: higherBy(1.2, 5),
-  },
-  {
-    key: "recovery",
-    measure: "time to recover after the outage",
-    unit: "ms",
-    value: (r) => r.figures.recoveryMs,
-    text: (r) =>
-      r.figures.recoveryMs === null ? "not within the run" : formatMs(r.figures.recoveryMs),
-    worse: higherBy(1.5, 1),
-  },
-];
-
-function seedRows(): ResultRow[] {
-  return sharedSeedRows(
-    "(the seed) its payment gateway at 12,000 QPS, as it reports: no tiers vs three tiers",
-  );
-}
+export const GATEWAY_METRICS: readonly Metric<GatewayRun>[] = outageMetrics({
+  errors: "error rate (5xx, or no answer before the client gave up)",
+  fallback: "served by the fallback (x-timebound-served)",
+  judgeFallback: false,
+});
 
 /** The rows of `run` against `base`: the left column is `base`, the right one `run`. */
 function pairRows(base: GatewayRun, run: GatewayRun, letter: string): ResultRow[] {
   const group = `(${letter}) ${run.variant.label} (right) vs ${base.variant.label} (left)`;
-  const rows: ResultRow[] = GATEWAY_METRICS.map((m) => ({
-    key: `${run.variant.key}.${m.key}`,
-    group,
-    measure: m.measure,
-    ...(m.unit === undefined ? {} : { unit: m.unit }),
-    wrong: measurement(m, base, run),
-    right: measurement(m, run, base),
-  }));
+  const rows = metricRows(GATEWAY_METRICS, run.variant.key, group, base, run);
   rows.push({
     key: `${run.variant.key}.sent`,
     group,
@@ -260,7 +142,7 @@ function pairRows(base: GatewayRun, run: GatewayRun, letter: string): ResultRow[
  * best against the seed's route (each step against the one before it).
  */
 export function gatewayRows(runs: readonly GatewayRun[]): ResultRow[] {
-  const rows = seedRows();
+  const rows = seedRows("no tiers");
   const by = (key: GatewayVariant["key"]) => runs.find((r) => r.variant.key === key);
   const plain = by("plain");
   const seed = by("seed");
@@ -273,20 +155,13 @@ export function gatewayRows(runs: readonly GatewayRun[]): ResultRow[] {
 
 /** @internal "better on ...; worse on ..." for `run` against `base`, computed from the metrics. */
 export function verdict(run: GatewayRun, base: GatewayRun): { wins: string[]; losses: string[] } {
-  const judged = GATEWAY_METRICS.filter((m) => m.key !== "fallback");
-  const show = (m: Metric<GatewayRun>): string =>
-    `${m.measure} (${m.text(run)} vs ${m.text(base)})`;
-  return {
-    wins: judged.filter((m) => m.worse(m.value(base), m.value(run))).map(show),
-    losses: judged.filter((m) => m.worse(m.value(run), m.value(base))).map(show),
-  };
+  return verdictOf(GATEWAY_METRICS, run, base, withFigures(run, base));
 }
 
 /** @internal Conclusions, each computed from the runs. */
 export function gatewayFindings(runs: readonly GatewayRun[], plan: GatewayPlan): string[] {
   const out: string[] = runLengthNotes(runs, plan);
-  const expected = Math.round((plan.rate * plan.runMs) / 1000);
-  const short = runs.filter((r) => r.load.sent < expected * 0.95);
+  const { expected, short } = shortRuns(runs, plan, (r) => r.load.sent);
   if (short.length > 0) {
     out.push(
       `Fewer than 95% of the ${formatCount(expected)} requests asked for were sent and ended ` +
@@ -304,26 +179,19 @@ export function gatewayFindings(runs: readonly GatewayRun[], plan: GatewayPlan):
     const run = runs.find((r) => r.variant.key === a);
     const base = runs.find((r) => r.variant.key === b);
     if (run === undefined || base === undefined) continue;
-    const { wins, losses } = verdict(run, base);
     out.push(
-      `${capital(run.variant.label)} vs ${base.variant.label}: better on ` +
-        `${wins.length === 0 ? "nothing" : wins.join(", ")}; worse on ` +
-        `${losses.length === 0 ? "nothing" : losses.join(", ")}.`,
+      `${capital(run.variant.label)} vs ${base.variant.label}: ${verdictText(verdict(run, base))}.`,
     );
   }
   const plain = runs.find((r) => r.variant.key === "plain");
   const seed = runs.find((r) => r.variant.key === "seed");
   if (plain !== undefined && seed !== undefined) {
-    const s = SEED_REPORTED;
+    const reported = seedReportedText();
     out.push(
-      `The seed reports ${percent(s.errorRate.before)} errors, ${formatMs(s.meanMs.before)} mean ` +
-        `and ${formatMs(s.p99Ms.before)} P99 without its tiers, ${percent(s.errorRate.after)}, ` +
-        `${formatMs(s.meanMs.after)} and ${formatMs(s.p99Ms.after)} with them; here, through the ` +
-        `gateway at ${formatCount(plan.rate)} requests/s: ${percent(plain.figures.errorRate)}, ` +
-        `${formatMs(plain.figures.meanMs)}, ${formatMs(plain.figures.p99Ms)} as a plain proxy, ` +
-        `${percent(seed.figures.errorRate)}, ${formatMs(seed.figures.meanMs)}, ` +
-        `${formatMs(seed.figures.p99Ms)} with the seed's route (${percent(seed.figures.fallbackShare)} ` +
-        `served by the fallback).`,
+      `The seed reports ${reported.before} without its tiers, ${reported.after} with them; here, ` +
+        `through the gateway at ${formatCount(plan.rate)} requests/s: ` +
+        `${seedOrderText(plain.figures)} as a plain proxy, ${seedOrderText(seed.figures)} with ` +
+        `the seed's route (${percent(seed.figures.fallbackShare)} served by the fallback).`,
     );
   }
   return out;
@@ -336,7 +204,7 @@ export function gatewayFindings(runs: readonly GatewayRun[], plan: GatewayPlan):
  */
 function runLengthNotes(runs: readonly GatewayRun[], plan: GatewayPlan): string[] {
   const notes: string[] = [];
-  const full = fullRunHint("gateway", (scale) => scaled(RUN_MS, scale));
+  const full = fullOutageRunHint("gateway");
   if (plan.quick) {
     notes.push(
       `Quick run (the whole lab's): ${formatMs(plan.runMs)} per variant, clients giving up ` +
@@ -363,11 +231,9 @@ function setup(plan: GatewayPlan): string {
   const t = plan.timeline;
   return (
     `timebound's gateway (its own process, started from @timebound/gateway) in front of a ` +
-    `fault-injecting upstream (its own process: lognormal latency, median 20 ms, sigma 1; 3% ` +
-    `answered 503; 0.5% hang; slower with its load; down, hanging, from ` +
-    `${formatMs(t.outageFromMs)} to ${formatMs(t.outageToMs)}), under autocannon at ` +
+    `${sickUpstreamText(t)}, under autocannon at ` +
     `${formatCount(plan.rate)} requests/s (ten staggered slices) for ${formatMs(plan.runMs)} per ` +
-    `variant (${plan.quick ? "the whole lab's quick run" : `scale x${plan.runMs / RUN_MS}`}); ` +
+    `variant (${planSizeText(plan)}); ` +
     `clients give up after ${formatMs(plan.clientTimeoutMs)}. ` +
     `Plain proxy: the gateway's defaults (30 s deadline, no policy). ` +
     `Seed's route: timeout ` +
@@ -385,9 +251,7 @@ function setup(plan: GatewayPlan): string {
 export const gatewayScenario: Scenario = {
   id: "gateway",
   title: "the seed's payment route through timebound's gateway, over a sick upstream",
-  goArticle:
-    "section 3.3 reports a payment gateway at 12,000 QPS going from 18.7% errors, 842 ms mean " +
-    "and 3.2 s P99 to 0.02%, 23 ms and 47 ms with timeout 800 ms + breaker + 2 retries + fallback",
+  goArticle: SEED_ARTICLE,
   wrong: "the variant before (in the heading)",
   right: "the variant after (in the heading)",
 

@@ -4,8 +4,9 @@
 import assert from "node:assert/strict";
 import { type Server, createServer } from "node:http";
 import { describe, it } from "node:test";
-import { driveGateway, loadAutocannon as gatewayAutocannon } from "../../src/lab/gateway-load.js";
-import { drive, loadAutocannon } from "../../src/lab/three-tier-load.js";
+import { loadAutocannon } from "../../src/lab/autocannon-slices.js";
+import { driveGateway } from "../../src/lab/gateway-load.js";
+import { drive } from "../../src/lab/three-tier-load.js";
 import { closeNow, listenLoopback } from "../../src/testing/loopback.js";
 
 const PLAN = { rate: 20, durationMs: 1_000, clientTimeoutMs: 2_000, items: 4 };
@@ -36,7 +37,7 @@ describe("lab: the load stops on time", () => {
   });
 
   it("the gateway's load generator ends a 1 s run well before 1.9 s", async () => {
-    const autocannon = await gatewayAutocannon();
+    const autocannon = await loadAutocannon();
     assert.ok(typeof autocannon !== "string", `autocannon: ${String(autocannon)}`);
     await withServer(async (url) => {
       const start = performance.now();
