@@ -44,52 +44,31 @@ function batch(call: Call): () => Promise<void> {
   };
 }
 
-/** Our policies as the seed configures them; cockatiel's and opossum's closest equivalents. */
+/**
+ * Our policies as the seed configures them; cockatiel's and opossum's closest equivalents. Each
+ * pipeline gets policies of its own (a breaker's or bulkhead's state is not shared).
+ */
 function contenders(ctx: Context) {
-  const ours = {
-    timeout: timeout(800),
-    retry: retry({ maxAttempts: 3 }),
-    breaker: circuitBreaker({
-      failureRateThreshold: 50,
-      slowCallDurationMs: 600,
-      halfOpenPermits: 10,
-    }),
-  };
-  const seed = pipeline(
-    fallback(0),
-    circuitBreaker({ failureRateThreshold: 50, slowCallDurationMs: 600, halfOpenPermits: 10 }),
-    retry({ maxAttempts: 3 }),
-    timeout(800),
-  );
-  const recommended = pipeline(
-    fallback(0),
-    retry({ maxAttempts: 3 }),
-    circuitBreaker({ failureRateThreshold: 50, slowCallDurationMs: 600, halfOpenPermits: 10 }),
-    timeout(800),
-  );
-  const breakerTimeout = pipeline(
-    circuitBreaker({ failureRateThreshold: 50, slowCallDurationMs: 600, halfOpenPermits: 10 }),
-    timeout(800),
-  );
   const seedBreaker = () =>
     circuitBreaker({ failureRateThreshold: 50, slowCallDurationMs: 600, halfOpenPermits: 10 });
+  const seedRetry = () => retry({ maxAttempts: 3 });
+  const seedTimeout = () => timeout(800);
+  const ourBulkhead = () => bulkhead({ maxConcurrent: 100, maxQueue: 100 });
+  const ours = { timeout: seedTimeout(), retry: seedRetry(), breaker: seedBreaker() };
+  const seed = pipeline(fallback(0), seedBreaker(), seedRetry(), seedTimeout());
+  const recommended = pipeline(fallback(0), seedRetry(), seedBreaker(), seedTimeout());
+  const breakerTimeout = pipeline(seedBreaker(), seedTimeout());
   // Five strategies, as Polly's published figure has five: fallback, bulkhead, retry, breaker, timeout.
-  const five = pipeline(
-    fallback(0),
-    bulkhead({ maxConcurrent: 100, maxQueue: 100 }),
-    retry({ maxAttempts: 3 }),
-    seedBreaker(),
-    timeout(800),
-  );
+  const five = pipeline(fallback(0), ourBulkhead(), seedRetry(), seedBreaker(), seedTimeout());
   // Every policy: the pipeline of the end-to-end test (retry with a budget, a hedge after 50 ms).
   const budget = retryBudget();
   const full = pipeline(
     fallback(0),
-    bulkhead({ maxConcurrent: 100, maxQueue: 100 }),
+    ourBulkhead(),
     retry({ maxAttempts: 3, budget }),
     hedge({ delayMs: 50, budget }),
     seedBreaker(),
-    timeout(800),
+    seedTimeout(),
   );
   const c = cockatiel;
   const cBreaker = (): cockatiel.CircuitBreakerPolicy =>
@@ -97,24 +76,16 @@ function contenders(ctx: Context) {
       halfOpenAfter: 60_000,
       breaker: new c.SamplingBreaker({ threshold: 0.5, duration: 10_000 }),
     });
+  const cTimeout = () => c.timeout(800, c.TimeoutStrategy.Cooperative);
+  const cRetry = () => c.retry(c.handleAll, { maxAttempts: 2 });
+  const cFallback = () => c.fallback(c.handleAll, () => 0);
   const theirs = {
-    timeout: c.timeout(800, c.TimeoutStrategy.Cooperative),
-    retry: c.retry(c.handleAll, { maxAttempts: 2 }),
+    timeout: cTimeout(),
+    retry: cRetry(),
     breaker: cBreaker(),
-    wrap: c.wrap(
-      c.fallback(c.handleAll, () => 0),
-      cBreaker(),
-      c.retry(c.handleAll, { maxAttempts: 2 }),
-      c.timeout(800, c.TimeoutStrategy.Cooperative),
-    ),
+    wrap: c.wrap(cFallback(), cBreaker(), cRetry(), cTimeout()),
     bulkhead: c.bulkhead(100, 100),
-    wrapFive: c.wrap(
-      c.fallback(c.handleAll, () => 0),
-      c.bulkhead(100, 100),
-      c.retry(c.handleAll, { maxAttempts: 2 }),
-      cBreaker(),
-      c.timeout(800, c.TimeoutStrategy.Cooperative),
-    ),
+    wrapFive: c.wrap(cFallback(), c.bulkhead(100, 100), cRetry(), cBreaker(), cTimeout()),
   };
   const opossum = new Opossum(noop, {
     timeout: 800,
@@ -133,7 +104,7 @@ function contenders(ctx: Context) {
     seed: run(seed),
     recommended: run(recommended),
     breakerTimeout: run(breakerTimeout),
-    bulkhead: run(bulkhead({ maxConcurrent: 100, maxQueue: 100 })),
+    bulkhead: run(ourBulkhead()),
     five: run(five),
     full: run(full),
     cockatielTimeout: (() => theirs.timeout.execute(noop)) as Call,
@@ -146,6 +117,65 @@ function contenders(ctx: Context) {
     shutdown: () => opossum.shutdown(),
   };
 }
+
+type Contenders = ReturnType<typeof contenders>;
+/** One side of a comparison: its name in the table, and which contender it calls. */
+type Side = readonly [name: string, call: Exclude<keyof Contenders, "shutdown">];
+
+/** The timed comparisons, ours against theirs; the first one's goal is the suite's. */
+const COMPARISONS: readonly {
+  readonly name: string;
+  readonly ours: Side;
+  readonly theirs: Side;
+  readonly goal?: number;
+}[] = [
+  {
+    name: "seed pipeline vs cockatiel wrap",
+    ours: ["pipeline(fallback, breaker, retry, timeout)", "seed"],
+    theirs: ["cockatiel wrap(fallback, breaker, retry, timeout)", "cockatielWrap"],
+    goal: 10,
+  },
+  {
+    name: "pipeline (retry outside breaker) vs wrap",
+    ours: ["pipeline(fallback, retry, breaker, timeout)", "recommended"],
+    theirs: ["cockatiel wrap (same 4 policies)", "cockatielWrap"],
+  },
+  {
+    name: "timeout(800) vs cockatiel cooperative",
+    ours: ["timeout(800)", "timeout"],
+    theirs: ["cockatiel timeout(800, Cooperative)", "cockatielTimeout"],
+  },
+  {
+    name: "retry() vs cockatiel retry",
+    ours: ["retry({ maxAttempts: 3 })", "retry"],
+    theirs: ["cockatiel retry(handleAll)", "cockatielRetry"],
+  },
+  {
+    name: "circuitBreaker() vs cockatiel breaker",
+    ours: ["circuitBreaker(seed config)", "breaker"],
+    theirs: ["cockatiel circuitBreaker(SamplingBreaker)", "cockatielBreaker"],
+  },
+  {
+    name: "bulkhead() vs cockatiel bulkhead",
+    ours: ["bulkhead({ maxConcurrent: 100, maxQueue: 100 })", "bulkhead"],
+    theirs: ["cockatiel bulkhead(100, 100)", "cockatielBulkhead"],
+  },
+  {
+    name: "five policies vs cockatiel wrap of five",
+    ours: ["pipeline(fallback, bulkhead, retry, breaker, timeout)", "five"],
+    theirs: ["cockatiel wrap(fallback, bulkhead, retry, breaker, timeout)", "cockatielWrapFive"],
+  },
+  {
+    name: "all policies vs cockatiel wrap of five",
+    ours: ["pipeline(fallback, bulkhead, retry+budget, hedge, breaker, timeout)", "full"],
+    theirs: ["cockatiel wrap(fallback, bulkhead, retry, breaker, timeout)", "cockatielWrapFive"],
+  },
+  {
+    name: "pipeline(breaker, timeout) vs opossum fire",
+    ours: ["pipeline(breaker, timeout(800))", "breakerTimeout"],
+    theirs: ["opossum fire (timeout 800 + breaker)", "opossumFire"],
+  },
+];
 
 /** CPU time (user + system) per call, µs: less sensitive than wall time to other tenants. */
 async function cpuMicros(call: Call, calls: number): Promise<number> {
@@ -188,63 +218,12 @@ export async function run(): Promise<void> {
   const k = contenders(parent);
   try {
     console.log("running timed comparisons (tinybench, 5 interleaved rounds each)...");
-    const side = (name: string, call: Call) => ({ name, fn: batch(call) });
-    const rows: Row[] = [
-      await compare(
-        "seed pipeline vs cockatiel wrap",
-        side("pipeline(fallback, breaker, retry, timeout)", k.seed),
-        side("cockatiel wrap(fallback, breaker, retry, timeout)", k.cockatielWrap),
-        { batch: BATCH, goal: 10 },
-      ),
-      await compare(
-        "pipeline (retry outside breaker) vs wrap",
-        side("pipeline(fallback, retry, breaker, timeout)", k.recommended),
-        side("cockatiel wrap (same 4 policies)", k.cockatielWrap),
-        { batch: BATCH },
-      ),
-      await compare(
-        "timeout(800) vs cockatiel cooperative",
-        side("timeout(800)", k.timeout),
-        side("cockatiel timeout(800, Cooperative)", k.cockatielTimeout),
-        { batch: BATCH },
-      ),
-      await compare(
-        "retry() vs cockatiel retry",
-        side("retry({ maxAttempts: 3 })", k.retry),
-        side("cockatiel retry(handleAll)", k.cockatielRetry),
-        { batch: BATCH },
-      ),
-      await compare(
-        "circuitBreaker() vs cockatiel breaker",
-        side("circuitBreaker(seed config)", k.breaker),
-        side("cockatiel circuitBreaker(SamplingBreaker)", k.cockatielBreaker),
-        { batch: BATCH },
-      ),
-      await compare(
-        "bulkhead() vs cockatiel bulkhead",
-        side("bulkhead({ maxConcurrent: 100, maxQueue: 100 })", k.bulkhead),
-        side("cockatiel bulkhead(100, 100)", k.cockatielBulkhead),
-        { batch: BATCH },
-      ),
-      await compare(
-        "five policies vs cockatiel wrap of five",
-        side("pipeline(fallback, bulkhead, retry, breaker, timeout)", k.five),
-        side("cockatiel wrap(fallback, bulkhead, retry, breaker, timeout)", k.cockatielWrapFive),
-        { batch: BATCH },
-      ),
-      await compare(
-        "all policies vs cockatiel wrap of five",
-        side("pipeline(fallback, bulkhead, retry+budget, hedge, breaker, timeout)", k.full),
-        side("cockatiel wrap(fallback, bulkhead, retry, breaker, timeout)", k.cockatielWrapFive),
-        { batch: BATCH },
-      ),
-      await compare(
-        "pipeline(breaker, timeout) vs opossum fire",
-        side("pipeline(breaker, timeout(800))", k.breakerTimeout),
-        side("opossum fire (timeout 800 + breaker)", k.opossumFire),
-        { batch: BATCH },
-      ),
-    ];
+    const side = ([name, call]: Side) => ({ name, fn: batch(k[call]) });
+    const rows: Row[] = [];
+    for (const { name, ours, theirs, goal } of COMPARISONS) {
+      const options = goal === undefined ? { batch: BATCH } : { batch: BATCH, goal };
+      rows.push(await compare(name, side(ours), side(theirs), options));
+    }
 
     console.log("measuring CPU time and bytes allocated per call...");
     const perCall: { name: string; cpuMicros: number; bytes: number }[] = [];
