@@ -17,9 +17,8 @@ import {
   labTrackOptions,
   numberRow,
   textRow,
-  trackedVariant,
-  variantDir,
 } from "./tracked.js";
+import { type VariantName, trackedPair } from "./tracked-pair.js";
 import { closeNow, listenLoopback } from "../testing/loopback.js";
 
 /** The caller's deadline, unscaled. */
@@ -177,16 +176,20 @@ export const fetchSignal: Scenario = {
     const bodyMs = BODY_MS * options.scale;
     const upstream = new SlowUpstream(headersAfterMs, bodyMs);
     await upstream.listen();
-    const variant = async (name: "wrong" | "right", call: Call) => {
-      progress.step(`fetch-signal: ${name} variant, deadline ${formatMs(deadlineMs)}`);
-      return trackedVariant(
-        variantDir(options, "fetch-signal", name),
-        labTrackOptions({ ignoredCancellationMs: SNAPSHOT_AFTER_DEADLINE_MS / 2 }),
-        async (_tracking, takeSnapshot) => {
+    const calls: Record<VariantName, Call> = {
+      wrong: fetchReportIgnoringCtx,
+      right: fetchReport(adapter),
+    };
+    let pair;
+    try {
+      const detail = `deadline ${formatMs(deadlineMs)}`;
+      pair = await trackedPair("fetch-signal", options, progress, detail, (name) => ({
+        track: labTrackOptions({ ignoredCancellationMs: SNAPSHOT_AFTER_DEADLINE_MS / 2 }),
+        body: async (tracking, takeSnapshot) => {
           let running = 0;
-          const outcome = await callOnce(call, upstream, `/${name}`, deadlineMs, () => {
+          const outcome = await callOnce(calls[name], upstream, `/${name}`, deadlineMs, () => {
             takeSnapshot();
-            running = _tracking
+            running = tracking
               .findings()
               .filter((f) => f.kind === "ignored-cancellation")
               .reduce(
@@ -196,16 +199,11 @@ export const fetchSignal: Scenario = {
           });
           return { ...outcome, runningAfterEnd: running };
         },
-      );
-    };
-    let wrong;
-    let right;
-    try {
-      wrong = await variant("wrong", fetchReportIgnoringCtx);
-      right = await variant("right", fetchReport(adapter));
+      }));
     } finally {
       await upstream.close();
     }
+    const { wrong, right } = pair;
     const w = wrong.value;
     const r = right.value;
     const ignored = findingsOf(wrong.snapshot, "ignored-cancellation")[0];

@@ -14,10 +14,9 @@ import {
   labTrackOptions,
   numberRow,
   textRow,
-  trackedVariant,
-  variantDir,
   warmUp,
 } from "./tracked.js";
+import { trackedPair } from "./tracked-pair.js";
 import { Waiters } from "./rows.js";
 
 /** Requests per second, as a load generator would send them. */
@@ -125,17 +124,22 @@ export const leakRate: Scenario = {
 
   async run(options: LabOptions, progress: Progress): Promise<ScenarioResult> {
     const runMs = RUN_MS * options.scale;
-    const variant = async (wrong: boolean) => {
-      const name = wrong ? "wrong" : "right";
-      progress.step(`leak-rate: ${name} variant, ${RATE_PER_SECOND} req/s for ${formatMs(runMs)}`);
-      let verdict: SeriesVerdict | undefined;
+    progress.step("leak-rate: warming up");
+    await warmUp(labTrackOptions(), async () => {
+      for (const h of [leakyHandler, handler]) {
+        const server = withCancel(background(), { name: "warm-up" });
+        await serve(server, h, WARM_UP_MS, "warm-up", silentProgress, noop, () => 0);
+      }
+    });
+    const detail = `${RATE_PER_SECOND} req/s for ${formatMs(runMs)}`;
+    const { wrong, right } = await trackedPair("leak-rate", options, progress, detail, (name) => {
       // Created before tracking starts, as a server's context is before the first request: the
       // tracker looks at the requests, not at the lab's own long-lived context.
       const server = withCancel(background(), { name: "server" });
-      const result = await trackedVariant(
-        variantDir(options, "leak-rate", name),
-        labTrackOptions({ neverCanceledMs: Math.min(500, runMs / 2) }),
-        async (tracking, takeSnapshot) => {
+      return {
+        track: labTrackOptions({ neverCanceledMs: Math.min(500, runMs / 2) }),
+        body: async (tracking, takeSnapshot) => {
+          let verdict: SeriesVerdict | undefined;
           const requestContexts = (): number => {
             let n = 0;
             for (const c of tracking.tracker.contexts.values()) if (c.name === "request") n++;
@@ -143,7 +147,7 @@ export const leakRate: Scenario = {
           };
           const outcome = await serve(
             server,
-            wrong ? leakyHandler : handler,
+            name === "wrong" ? leakyHandler : handler,
             runMs,
             `leak-rate: ${name}`,
             progress,
@@ -155,18 +159,8 @@ export const leakRate: Scenario = {
           );
           return { ...outcome, contextsVerdict: verdict };
         },
-      );
-      return result;
-    };
-    progress.step("leak-rate: warming up");
-    await warmUp(labTrackOptions(), async () => {
-      for (const h of [leakyHandler, handler]) {
-        const server = withCancel(background(), { name: "warm-up" });
-        await serve(server, h, WARM_UP_MS, "warm-up", silentProgress, noop, () => 0);
-      }
+      };
     });
-    const wrong = await variant(true);
-    const right = await variant(false);
     const w = wrong.value;
     const r = right.value;
     const never = (s: typeof wrong) => findingsOf(s.snapshot, "never-canceled").length > 0;

@@ -13,9 +13,8 @@ import {
   findingsOf,
   labTrackOptions,
   numberRow,
-  trackedVariant,
-  variantDir,
 } from "./tracked.js";
+import { trackedPair } from "./tracked-pair.js";
 
 /** Run length at scale 1 (1.5 s at the default 0.25). */
 const RUN_MS = 6_000;
@@ -136,18 +135,17 @@ export const timerRecursion: Scenario = {
 
   async run(options: LabOptions, progress: Progress): Promise<ScenarioResult> {
     const runMs = RUN_MS * options.scale;
-    const variant = async (wrong: boolean) => {
-      const name = wrong ? "wrong" : "right";
-      progress.step(`timer-recursion: ${name} variant, ${formatMs(runMs)}`);
-      return trackedVariant(
-        variantDir(options, "timer-recursion", name),
-        labTrackOptions(),
-        (_tracking, takeSnapshot) =>
-          serve(wrong, runMs, `timer-recursion: ${name}`, progress, takeSnapshot),
-      );
-    };
-    const wrong = await variant(true);
-    const right = await variant(false);
+    const { wrong, right } = await trackedPair(
+      "timer-recursion",
+      options,
+      progress,
+      formatMs(runMs),
+      (name) => ({
+        track: labTrackOptions(),
+        body: (_tracking, takeSnapshot) =>
+          serve(name === "wrong", runMs, `timer-recursion: ${name}`, progress, takeSnapshot),
+      }),
+    );
     const growth = (s: typeof wrong) => findingsOf(s.snapshot, "timer-growth").length;
     const w = wrong.value;
     const r = right.value;
