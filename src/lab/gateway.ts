@@ -22,13 +22,13 @@ import {
 } from "./outage-metrics.js";
 import {
   CLIENT_TIMEOUT_MS,
-  ITEMS,
   OUTAGE,
   type OutagePlan,
-  RUN_MS,
   fullOutageRunHint,
+  loadAt,
   outagePlan,
   planSizeText,
+  scaleForShare,
   shortRuns,
 } from "./outage-plan.js";
 import { SICK_UPSTREAM, eachVariant, sickUpstreamText, throughOutage } from "./outage-run.js";
@@ -97,13 +97,7 @@ export async function runGateway(
       const url = gateway.url;
       // The outage counts from its scheduling, and the load's clock starts right after.
       const { load: run, ...seen } = await throughOutage(upstream, plan, () =>
-        driveGateway(autocannon, {
-          url,
-          rate: plan.rate,
-          durationMs: plan.runMs,
-          clientTimeoutMs: plan.clientTimeoutMs,
-          items: ITEMS,
-        }),
+        driveGateway(autocannon, loadAt(plan, url)),
       );
       const { records, ...load } = run;
       return { variant, figures: outageFigures(records, plan.timeline), load, ...seen };
@@ -216,7 +210,7 @@ function runLengthNotes(runs: readonly GatewayRun[], plan: GatewayPlan): string[
   const t = plan.timeline;
   const unseenFromMs = Math.max(t.outageFromMs, plan.runMs - plan.clientTimeoutMs);
   if (runs.some((r) => r.variant.key === "plain") && unseenFromMs < t.outageToMs) {
-    const needed = Math.ceil((CLIENT_TIMEOUT_MS / (1 - OUTAGE.to) / RUN_MS) * 10) / 10;
+    const needed = scaleForShare(CLIENT_TIMEOUT_MS, 1 - OUTAGE.to);
     notes.push(
       `Short run: requests the plain proxy let hang from ${formatMs(unseenFromMs)} to the ` +
         `outage's end (${formatMs(t.outageToMs)}) were still waiting when the load stopped, and ` +

@@ -1,11 +1,12 @@
 // How a run over the sick upstream (three-tier, gateway) is sized: its length, the outage's place
 // in it, the windows recovery is judged in, the clients' patience and the breaker's open time.
+import type { LoadPlan } from "./autocannon-slices.js";
 import type { Timeline } from "./outage-figures.js";
 import { scaled } from "./nested-deadlines.js";
 import { fullRunHint } from "./quick.js";
 
-/** @internal One variant's run at scale 1 (4 s at the default 0.25, 16 s with `--scale 1`). */
-export const RUN_MS = 16_000;
+/** One variant's run at scale 1 (4 s at the default 0.25, 16 s with `--scale 1`). */
+const RUN_MS = 16_000;
 /** @internal The upstream's outage, as shares of the run: from 25% to 65% of it. */
 export const OUTAGE = { from: 0.25, to: 0.65 } as const;
 /** Windows recovery is judged in: a sixteenth of the run (250 ms at the default scale, 1 s at 1). */
@@ -14,8 +15,8 @@ const WINDOWS_PER_RUN = 16;
 export const CLIENT_TIMEOUT_MS = 2_000;
 /** The breaker's open duration at scale 1 (500 ms at the default scale). */
 const OPEN_MS = 2_000;
-/** @internal Distinct items the load asks for (`/items/0` ...), so that a cache has several keys. */
-export const ITEMS = 20;
+/** Distinct items the load asks for (`/items/0` ...), so that a cache has several keys. */
+const ITEMS = 20;
 
 /** @internal How a run is sized. */
 export interface OutagePlan {
@@ -52,9 +53,25 @@ export function outagePlan(
   };
 }
 
+/** @internal The load `plan` drives at `url`: its rate, for its length, with its clients' patience. */
+export function loadAt(plan: OutagePlan, url: string): LoadPlan {
+  return {
+    url,
+    rate: plan.rate,
+    durationMs: plan.runMs,
+    clientTimeoutMs: plan.clientTimeoutMs,
+    items: ITEMS,
+  };
+}
+
 /** @internal How large the run is, for the setup: the quick run, or its scale. */
 export function planSizeText(plan: OutagePlan): string {
   return plan.quick ? "the whole lab's quick run" : `scale x${plan.runMs / RUN_MS}`;
+}
+
+/** @internal The smallest `--scale`, in tenths, at which `share` of a run lasts `ms` or more. */
+export function scaleForShare(ms: number, share: number): number {
+  return Math.ceil((ms / share / RUN_MS) * 10) / 10;
 }
 
 /** @internal How to get scenario `id`'s full-size run. */

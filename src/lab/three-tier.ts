@@ -14,13 +14,13 @@ import {
   withFigures,
 } from "./outage-metrics.js";
 import {
-  ITEMS,
   OUTAGE,
   type OutagePlan,
-  RUN_MS,
   fullOutageRunHint,
+  loadAt,
   outagePlan,
   planSizeText,
+  scaleForShare,
   shortRuns,
 } from "./outage-plan.js";
 import { SICK_UPSTREAM, eachVariant, sickUpstreamText, throughOutage } from "./outage-run.js";
@@ -92,7 +92,7 @@ export async function runThreeTier(
   const autocannon = await loadAutocannon();
   if (typeof autocannon === "string") return autocannon;
   await using upstream = await startFaultUpstream(SICK_UPSTREAM);
-  await warmUp(autocannon, upstream.url, plan.rate);
+  await warmUp(autocannon, upstream.url, plan);
   // Awaited here: `upstream` is disposed when this function returns.
   return await eachVariant("three-tier", plan, progress, variants, async (variant) => {
     const service = new ThreeTierService(upstream.url, variant.make(plan.openMs));
@@ -101,14 +101,7 @@ export async function runThreeTier(
       const run = await throughOutage(
         upstream,
         plan,
-        () =>
-          drive(autocannon, {
-            url: service.url,
-            rate: plan.rate,
-            durationMs: plan.runMs,
-            clientTimeoutMs: plan.clientTimeoutMs,
-            items: ITEMS,
-          }),
+        () => drive(autocannon, loadAt(plan, service.url)),
         () => {
           // The clock starts first: the outage then begins no earlier, in it, than it says.
           service.startClock();
@@ -128,14 +121,18 @@ export async function runThreeTier(
   });
 }
 
-async function warmUp(autocannon: Autocannon, upstreamUrl: string, rate: number): Promise<void> {
+async function warmUp(
+  autocannon: Autocannon,
+  upstreamUrl: string,
+  plan: OutagePlan,
+): Promise<void> {
   const service = new ThreeTierService(upstreamUrl, (request, call) =>
     call(request, { ignoreContext: true }),
   );
   await service.listen();
   try {
-    const load = { url: service.url, rate, durationMs: WARM_UP_MS, clientTimeoutMs: 2_000 };
-    await drive(autocannon, { ...load, items: ITEMS });
+    const load = loadAt(plan, service.url);
+    await drive(autocannon, { ...load, durationMs: WARM_UP_MS, clientTimeoutMs: 2_000 });
   } finally {
     await service.stop();
   }
@@ -229,7 +226,7 @@ function runLengthNotes(plan: ThreeTierPlan): string[] {
     notes.push(`Quick run (the whole lab's): ${formatMs(plan.runMs)} per variant; ${full}.`);
   }
   if (outageMs < SEED_ATTEMPTS_MS) {
-    const needed = Math.ceil((SEED_ATTEMPTS_MS / (OUTAGE.to - OUTAGE.from) / RUN_MS) * 10) / 10;
+    const needed = scaleForShare(SEED_ATTEMPTS_MS, OUTAGE.to - OUTAGE.from);
     notes.push(
       `Short run: the outage lasted ${formatMs(outageMs)}, less than the seed's three timed-out ` +
         `attempts and their backoff (${formatMs(SEED_ATTEMPTS_MS)}), so a request the outage ` +
