@@ -1,6 +1,7 @@
 import { type Context, current, now } from "../core/index.js";
 import { capDelay } from "../core/internal.js";
 import { contextState } from "../core/introspect.js";
+import { AsyncLocalStorage } from "node:async_hooks";
 import { promisify } from "node:util";
 import { containExceptions } from "./contain.js";
 import { type ContextRecord, EventLog, Holds, nodeOf } from "./records.js";
@@ -63,6 +64,11 @@ interface TimerRun {
   /** Its creation stack, when it was sampled. */
   start: StackRef | undefined;
   loop: TimerLoop | undefined;
+  /**
+   * The timer whose callback began the chain of re-arms this one belongs to (made where the loop
+   * started: `setTimeout(() => poll(), ms)` in main), once its call site is known.
+   */
+  startedBy: TimerRun | undefined;
 }
 
 /** Where a timer function was called: `file:line:col`, and the function that called it. */
@@ -103,12 +109,33 @@ function rawCallSite(below: TimerFunction): CallSite | undefined {
 let runningTimer: TimerRun | undefined;
 
 /**
+ * The `setTimeout` whose callback's async continuation is running: `async function poll() {
+ * await work(); setTimeout(() => poll(), ms); }` re-arms after an await, when no callback runs
+ * synchronously any more and the arrow passed is a new function each time.
+ *
+ * On Node 20 and 22 the first AsyncLocalStorage in use turns on V8's promise hooks, which cost
+ * every promise several times its price; a program whose timer callbacks are all synchronous need
+ * not pay that. So callbacks are run inside it only once there is an async one to follow (a
+ * callback that is an async function, or that returned a promise) or once the hooks are on anyway
+ * (a timer made inside `run(ctx, …)`: the core's storage is in use), and always on Node 24+,
+ * whose AsyncLocalStorage needs no hooks. Until then, an arrow that starts an async function and
+ * returns nothing (`() => { void poll(); }`) is not followed.
+ */
+const timerContinuations = new AsyncLocalStorage<TimerRun>();
+const FOLLOW_FROM_START = Number(process.versions.node.split(".")[0]) >= 24;
+let followAsyncCallbacks = FOLLOW_FROM_START;
+
+/**
  * Callbacks that ran as a `setTimeout` callback and returned a promise (async functions), with
  * their latest run: `async function poll() { await work(); setTimeout(poll, ms); }` re-arms after
  * an await, when no callback runs synchronously any more, so the loop is recognised by the
  * function passed again. Weak: a callback nobody holds goes.
  */
 const asyncCallbacks = new WeakMap<object, TimerRun>();
+
+function isAsyncFunction(fn: object): boolean {
+  return (fn as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === "AsyncFunction";
+}
 
 /** The timer functions as Node installed them, put back when tracking stops. */
 const nodeTimers = {
@@ -191,7 +218,8 @@ export class TimerWatch {
       const onRearm = containExceptions(`${kind} loop watch`, this.#onRearm.bind(this));
       const wrapper = function (this: unknown, ...args: unknown[]): object {
         const callback = args[0];
-        let parent = runningTimer;
+        let parent =
+          runningTimer ?? (followAsyncCallbacks ? timerContinuations.getStore() : undefined);
         let again: ((...args: never[]) => unknown) | undefined;
         let run: TimerRun | undefined;
         if (kind === "setTimeout" && typeof callback === "function") {
@@ -199,11 +227,14 @@ export class TimerWatch {
             parent = asyncCallbacks.get(callback);
             if (parent !== undefined) again = callback as (...args: never[]) => unknown;
           }
+          // An async function passed as it is: followed from its first run.
+          if (!followAsyncCallbacks && isAsyncFunction(callback)) followAsyncCallbacks = true;
           const self: TimerRun = {
             site: undefined,
             stack: undefined,
             start: undefined,
             loop: undefined,
+            startedBy: undefined,
           };
           run = self;
           args[0] = function (this: unknown, ...callbackArgs: unknown[]): unknown {
@@ -211,12 +242,17 @@ export class TimerWatch {
             runningTimer = self;
             let result: unknown;
             try {
-              result = Reflect.apply(callback, this, callbackArgs) as unknown;
+              result = followAsyncCallbacks
+                ? timerContinuations.run(self, Reflect.apply, callback, this, callbackArgs)
+                : (Reflect.apply(callback, this, callbackArgs) as unknown);
             } finally {
               runningTimer = previous;
             }
             // Only remembered, never awaited or handled: the promise stays the program's.
-            if (result instanceof Promise) asyncCallbacks.set(callback, self);
+            if (result instanceof Promise) {
+              asyncCallbacks.set(callback, self);
+              followAsyncCallbacks = true;
+            }
             return result;
           };
         }
@@ -246,6 +282,8 @@ export class TimerWatch {
       }
     }
     this.#installed = {};
+    followAsyncCallbacks = FOLLOW_FROM_START;
+    timerContinuations.disable();
   }
 
   /** How many timer creations were seen (all, not just sampled). */
@@ -325,6 +363,9 @@ export class TimerWatch {
     run.site = site;
     run.stack = stack;
     if (site === undefined || stack === undefined) return;
+    // A timer made where its parent was made goes on its parent's chain; otherwise its parent
+    // is what started a chain (the kick-off `setTimeout(() => poll(), ms)`, or the `poll()` call).
+    run.startedBy = site === parent.site ? (parent.startedBy ?? parent) : parent;
     if (again !== undefined ? !fromItself : site !== parent.site) return;
     let loop = parent.loop ?? this.#loops.get(site);
     if (loop === undefined) {
@@ -334,7 +375,7 @@ export class TimerWatch {
       loop = {
         kind: "setTimeout",
         stack: parent.stack ?? stack,
-        start: parent.start?.frames,
+        start: (parent.startedBy?.start ?? parent.start)?.frames,
         context: node === null ? undefined : this.#tracker.recordFor(node),
         contextName: ambient?.name ?? node?.name ?? undefined,
         firstAt: t,
@@ -365,6 +406,7 @@ export class TimerWatch {
   ): void {
     if (this.#installed[kind] === undefined) return; // uninstalled, but someone wrapped us
     const ambient = current();
+    if (ambient !== undefined) followAsyncCallbacks = true; // the hooks are on already
     const state = ambient === undefined ? undefined : contextState(ambient);
     if (state !== undefined && state !== "live") this.#onLate(kind, ambient!, wrapper);
     // Intervals are few and live long: every one is recorded, for the live-timer view.

@@ -207,6 +207,109 @@ describe("timer loops that re-arm after an await", () => {
   });
 });
 
+describe("timer loops whose async continuation re-arms them", () => {
+  /** Polls for a timer-loop finding while the loop runs; stops the loop whatever happens. */
+  async function loopFinding(t: Tracking, stop: () => void): Promise<Finding | undefined> {
+    let f: Finding | undefined;
+    try {
+      for (let i = 0; i < 100 && f === undefined; i++) {
+        await pause(20);
+        f = t.findings().find((x) => x.kind === "timer-loop");
+      }
+    } finally {
+      stop();
+    }
+    return f;
+  }
+
+  it("an arrow re-arming an async function after an await is a loop", async () => {
+    const t = start();
+    let stop = false;
+    async function poll(): Promise<void> {
+      await pause(1);
+      if (!stop) setTimeout(() => poll(), 1);
+    }
+    setTimeout(() => poll(), 1);
+    const f = await loopFinding(t, () => (stop = true));
+    assert.ok(f !== undefined, "a timer-loop finding for the arrow that re-arms after an await");
+    assert.match(
+      f.message,
+      /setTimeout at .*poll \(.*history\.test\.ts:\d+:\d+\) re-arms itself from its own callback/,
+    );
+    await pause(30);
+    assert.equal(
+      t.findings().find((x) => x.kind === "timer-loop"),
+      undefined,
+      "once it stopped, no finding",
+    );
+  });
+
+  it("says where such a loop started, and a one-shot timer in an async function is no loop", async () => {
+    const t = start();
+    let stop = false;
+    async function refreshOnce(): Promise<void> {
+      await pause(1);
+      setTimeout(() => undefined, 1);
+    }
+    setTimeout(refreshOnce, 1);
+    await pause(30);
+    assert.equal(
+      t.findings().find((x) => x.kind === "timer-loop"),
+      undefined,
+      "a one-shot timer in an async function is no loop",
+    );
+    async function poll(): Promise<void> {
+      await pause(1);
+      if (!stop) setTimeout(() => void poll(), 1);
+    }
+    const kickOff = (): NodeJS.Timeout => setTimeout(() => void poll(), 1);
+    kickOff();
+    const f = await loopFinding(t, () => (stop = true));
+    assert.ok(f !== undefined, "a timer-loop finding for the loop started by an arrow");
+    assert.equal(f.related?.label, "loop started", "the finding says where the loop started");
+    assert.equal(
+      f.related.stack[0]?.functionName,
+      "kickOff",
+      `the loop started in kickOff, got ${JSON.stringify(f.related.stack[0])}`,
+    );
+  });
+
+  it("an async function re-armed through a helper after an await is a loop", async () => {
+    const t = start();
+    let stop = false;
+    function schedule(): void {
+      if (!stop) setTimeout(poll, 1);
+    }
+    async function poll(): Promise<void> {
+      await pause(1);
+      schedule(); // not the callback's own name at the call site: only the continuation tells
+    }
+    setTimeout(poll, 1);
+    const f = await loopFinding(t, () => (stop = true));
+    assert.ok(f !== undefined, "a timer-loop finding for the loop re-armed by a helper");
+    assert.match(
+      f.message,
+      /setTimeout at .*schedule \(.*history\.test\.ts:\d+:\d+\) re-arms itself/,
+    );
+  });
+
+  it("two independent timers that each run once, from async callbacks, are no loop", async () => {
+    const t = start();
+    async function job(): Promise<void> {
+      await pause(1);
+      setTimeout(() => undefined, 50); // still armed when judged
+    }
+    setTimeout(job, 1);
+    setTimeout(() => void job(), 1);
+    await pause(20);
+    assert.equal(
+      t.findings().find((x) => x.kind === "timer-loop"),
+      undefined,
+      "no timer-loop finding",
+    );
+  });
+});
+
 /* eslint-enable @typescript-eslint/no-misused-promises */
 
 describe("late deadlines say what delayed them", () => {
