@@ -16,6 +16,9 @@ export function nodeOf(ctx: unknown): Context | null {
  * so that keeping the record never keeps the context alive.
  */
 export class ContextRecord {
+  /** Neighbours in the tracker's {@link LiveList} of live contexts, while in it. */
+  prev: ContextRecord | undefined = undefined;
+  next: ContextRecord | undefined = undefined;
   /** Monotonic time the context ended; undefined while it is live (as far as we know). */
   endedAt: number | undefined = undefined;
   /** In the tracker's list of live contexts (false once ended, collected, or if adopted). */
@@ -46,6 +49,9 @@ export class ContextRecord {
 
 /** @internal An operation in progress: a primitive's wait, an adapter's work, an ambient fetch. */
 export class OperationRecord {
+  /** Neighbours in the tracker's {@link LiveList} of operations in progress, while in it. */
+  prev: OperationRecord | undefined = undefined;
+  next: OperationRecord | undefined = undefined;
   /** Monotonic time it ended; undefined while it runs. */
   endedAt: number | undefined = undefined;
 
@@ -110,5 +116,60 @@ export class EventLog<T> {
     this.#items = [];
     this.#next = 0;
     this.total = 0;
+  }
+}
+
+/** @internal A record that a {@link LiveList} can hold: it carries its own links. */
+export interface Linked<T> {
+  prev: T | undefined;
+  next: T | undefined;
+}
+
+/**
+ * @internal The live records in the order they were added (so oldest first), linked through the
+ * records themselves. A Map with a record added and deleted per request reallocates its table
+ * every few dozen of them, in the old generation once the Map lives there, and every young
+ * collection then promoted what those tables held: measured, most of tracking's cost.
+ */
+export class LiveList<T extends Linked<T>> {
+  #head: T | undefined = undefined;
+  #tail: T | undefined = undefined;
+  /** How many records it holds. */
+  size = 0;
+
+  /** Appends `record`, which must not be in a list. */
+  add(record: T): void {
+    record.prev = this.#tail;
+    record.next = undefined;
+    if (this.#tail === undefined) this.#head = record;
+    else this.#tail.next = record;
+    this.#tail = record;
+    this.size++;
+  }
+
+  /** Takes `record` out; false if it was not in this list. */
+  delete(record: T): boolean {
+    if (record.prev === undefined && this.#head !== record) return false;
+    if (record.prev === undefined) this.#head = record.next;
+    else record.prev.next = record.next;
+    if (record.next === undefined) this.#tail = record.prev;
+    else record.next.prev = record.prev;
+    record.prev = undefined;
+    record.next = undefined;
+    this.size--;
+    return true;
+  }
+
+  /** The records, oldest first. Taking records out during the walk may end it early. */
+  *values(): Generator<T, void, undefined> {
+    for (let r = this.#head; r !== undefined;) {
+      const next = r.next;
+      yield r;
+      r = next;
+    }
+  }
+
+  [Symbol.iterator](): Generator<T, void, undefined> {
+    return this.values();
   }
 }

@@ -4,7 +4,7 @@ import { contextState } from "../core/introspect.js";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { promisify } from "node:util";
 import { containExceptions } from "./contain.js";
-import { type ContextRecord, EventLog, Holds, nodeOf } from "./records.js";
+import { type ContextRecord, EventLog, Holds, LiveList, nodeOf } from "./records.js";
 import type { Frame } from "./model.js";
 import { StackRef, isOwnFrame } from "./stacks.js";
 import { fileURLToPath } from "node:url";
@@ -15,6 +15,9 @@ export type TimerKind = "setTimeout" | "setInterval" | "setImmediate";
 
 /** @internal A sampled timer, remembered while it may still be armed. */
 export interface TimerRecord {
+  /** Neighbours in the watch's list of sampled timers, while in it. */
+  prev: TimerRecord | undefined;
+  next: TimerRecord | undefined;
   readonly id: number;
   readonly kind: TimerKind;
   /** Weak: a timer that fired and was dropped must be collectable as before. */
@@ -63,6 +66,8 @@ interface TimerRun {
   stack: StackRef | undefined;
   /** Its creation stack, when it was sampled. */
   start: StackRef | undefined;
+  /** Its record, while it is sampled and armed. */
+  record: TimerRecord | undefined;
   loop: TimerLoop | undefined;
   /**
    * The timer whose callback began the chain of re-arms this one belongs to (made where the loop
@@ -142,7 +147,20 @@ const nodeTimers = {
   setTimeout: globalThis.setTimeout,
   setInterval: globalThis.setInterval,
   setImmediate: globalThis.setImmediate,
+  clearTimeout: globalThis.clearTimeout,
+  clearInterval: globalThis.clearInterval,
 };
+
+/**
+ * A sampled timer's record, on the Timeout itself, so that clearing it forgets it at once: a
+ * cleared Timeout still holds its arguments (the core's deadline timer: its context), and a
+ * WeakRef's target survives every young collection, so a list forgotten only when it grows kept
+ * whole requests alive into the old generation.
+ */
+const SAMPLED = Symbol("timebound.diagnostics.sampled");
+
+type ClearFunction = (timer: unknown) => void;
+type ClearKind = "clearTimeout" | "clearInterval";
 
 /**
  * @internal Diagnostics' own timers: Node's functions (never the tracking wrappers, so diagnostics
@@ -160,7 +178,7 @@ export const originalTimers = {
 };
 
 type TimerFunction = (...args: unknown[]) => object;
-type Globals = Record<TimerKind, TimerFunction>;
+type Globals = Record<TimerKind, TimerFunction> & Record<ClearKind, ClearFunction>;
 
 // Stack captures for post-end timers are rate-limited: a tight timer loop after its context
 // ended must not turn into a capture per iteration. The rest are counted.
@@ -187,7 +205,12 @@ export class TimerWatch {
   #loopWindowStart = 0;
   #loopCaptures = 0;
   readonly #maxLoops: number;
-  readonly #sampled = new Map<number, TimerRecord>();
+  /**
+   * Sampled timers that may still be armed. A setTimeout's record leaves as its callback runs: a
+   * fired timer's callback holds what the callback held (often a request's contexts and its
+   * state), and a WeakRef's target survives every young collection.
+   */
+  readonly #sampled = new LiveList<TimerRecord>();
   #calls = 0;
   #lateWindowStart = 0;
   #lateCaptures = 0;
@@ -216,6 +239,7 @@ export class TimerWatch {
       const original = globals[kind];
       const watch = containExceptions(`${kind} wrapper`, this.#onCreated.bind(this));
       const onRearm = containExceptions(`${kind} loop watch`, this.#onRearm.bind(this));
+      const fired = containExceptions(`${kind} callback watch`, this.fired.bind(this));
       const wrapper = function (this: unknown, ...args: unknown[]): object {
         const callback = args[0];
         let parent =
@@ -233,6 +257,7 @@ export class TimerWatch {
             site: undefined,
             stack: undefined,
             start: undefined,
+            record: undefined,
             loop: undefined,
             startedBy: undefined,
           };
@@ -247,6 +272,7 @@ export class TimerWatch {
                 : (Reflect.apply(callback, this, callbackArgs) as unknown);
             } finally {
               runningTimer = previous;
+              if (self.record !== undefined) fired(self);
             }
             // Only remembered, never awaited or handled: the promise stays the program's.
             if (result instanceof Promise) {
@@ -270,6 +296,28 @@ export class TimerWatch {
       globals[kind] = wrapper;
       this.#installed[kind] = wrapper;
     }
+    this.#installClears();
+  }
+
+  /** Wraps `clearTimeout` and `clearInterval`: a sampled timer cleared is forgotten at once. */
+  #installClears(): void {
+    const globals = globalThis as unknown as Globals;
+    for (const kind of ["clearTimeout", "clearInterval"] as const) {
+      const original = globals[kind];
+      const forget = containExceptions(`${kind} wrapper`, (timer: object) => this.#forget(timer));
+      const wrapper = function (this: unknown, timer: unknown): void {
+        Reflect.apply(original, this, [timer]);
+        if (typeof timer === "object" && timer !== null && SAMPLED in timer) forget(timer);
+      };
+      Object.defineProperty(wrapper, "name", { value: kind });
+      globals[kind] = wrapper;
+      this.#installed[kind] = wrapper;
+    }
+  }
+
+  #forget(timer: object): void {
+    const record = (timer as { [SAMPLED]?: TimerRecord })[SAMPLED];
+    if (record !== undefined && !isArmed(timer)) this.#sampled.delete(record);
   }
 
   /** Puts the originals back, unless someone wrapped ours since; then ours becomes a no-op. */
@@ -279,6 +327,12 @@ export class TimerWatch {
       const wrapper = this.#installed[kind];
       if (wrapper !== undefined && globals[kind] === wrapper) {
         globals[kind] = nodeTimers[kind] as unknown as TimerFunction;
+      }
+    }
+    for (const kind of ["clearTimeout", "clearInterval"] as const) {
+      const wrapper = this.#installed[kind];
+      if (wrapper !== undefined && globals[kind] === wrapper) {
+        globals[kind] = nodeTimers[kind] as unknown as ClearFunction;
       }
     }
     this.#installed = {};
@@ -307,11 +361,22 @@ export class TimerWatch {
   /** Sampled timers that are still armed; forgets the others. */
   armed(): TimerRecord[] {
     const out: TimerRecord[] = [];
-    for (const [id, record] of this.#sampled) {
+    for (const record of this.#sampled) {
       if (isArmed(record.timer.deref())) out.push(record);
-      else this.#sampled.delete(id);
+      else this.#sampled.delete(record);
     }
     return out;
+  }
+
+  /**
+   * A sampled setTimeout's callback ran: the timer is over (Node marks it so only once the
+   * callback returns). One the callback re-armed with `refresh()` is no longer listed.
+   */
+  fired(run: TimerRun): void {
+    const record = run.record;
+    if (record === undefined) return;
+    run.record = undefined;
+    this.#sampled.delete(record);
   }
 
   /** Timer loops still going (their latest timer is armed). */
@@ -420,7 +485,9 @@ export class TimerWatch {
     }
     const id = this.#tracker.newId();
     const stack = StackRef.capture(wrapper);
-    this.#sampled.set(id, {
+    const record: TimerRecord = {
+      prev: undefined,
+      next: undefined,
       id,
       kind,
       timer: new WeakRef(timer),
@@ -429,8 +496,13 @@ export class TimerWatch {
       createdAt: now(),
       delayMs: typeof delay === "number" ? delay : 0,
       stack,
-    });
-    if (run !== undefined) run.start = stack;
+    };
+    this.#sampled.add(record);
+    (timer as { [SAMPLED]?: TimerRecord })[SAMPLED] = record;
+    if (run !== undefined) {
+      run.start = stack;
+      run.record = record;
+    }
   }
 
   // Most timers fire or are cleared soon after they are made: forget them as the list grows,

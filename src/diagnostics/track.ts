@@ -141,8 +141,9 @@ export class Tracking {
       overruns: this.tracker.overruns,
       neverCanceledMs: this.options.neverCanceledMs,
       ignoredCancellationMs: this.options.ignoredCancellationMs,
-      contexts: iterable(this.tracker.contexts),
-      operations: iterable(this.tracker.operations),
+      // Lists iterate afresh each time: the analysis walks them more than once.
+      contexts: this.tracker.contexts,
+      operations: this.tracker.operations,
       timers: this.timers?.armed() ?? [],
       timerLoops: this.timers?.loops() ?? [],
       timerSampleEvery: this.timers?.sampling ?? this.options.timerSampleEvery,
@@ -214,11 +215,6 @@ export class Tracking {
     this.tracker.unsubscribe();
     if (active === this) active = undefined;
   }
-}
-
-/** The map's values, iterable as often as needed (the analysis walks them more than once). */
-function iterable<T>(map: ReadonlyMap<number, T>): Iterable<T> {
-  return { [Symbol.iterator]: () => map.values() };
 }
 
 function logged<T>(log: { toArray(): T[]; total: number } | undefined): {

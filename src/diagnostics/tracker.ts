@@ -9,13 +9,23 @@ import {
   captureCreationSites,
 } from "../core/index.js";
 import { announceOpStart, siteCapture } from "../core/internal.js";
-import { tryInspect } from "../core/introspect.js";
+import { type ContextSnapshot, tryInspect } from "../core/introspect.js";
 import { listenedChannels as channels } from "./channels.js";
 import { containExceptions } from "./contain.js";
 import { LostCancels, Overruns } from "./history.js";
-import { ContextRecord, EventLog, Holds, OperationRecord, nodeOf } from "./records.js";
+import { ContextRecord, EventLog, Holds, LiveList, OperationRecord, nodeOf } from "./records.js";
 import { StackRef } from "./stacks.js";
 import { TimelineLog } from "./timeline-log.js";
+
+/**
+ * Where a context's record is kept: on its creation-site holder, the object the core made for its
+ * stack while sites are recorded, which lives exactly as long as the context and is already read
+ * through its snapshot. A WeakMap keyed by the context (an ephemeron per request-sized context)
+ * cost every young collection; it remains for contexts that have no site.
+ */
+const RECORD = Symbol("timebound.diagnostics.record");
+
+type SiteHolder = { [RECORD]?: ContextRecord };
 
 /** @internal A deadline timer that fired, for the timeline. */
 export interface DeadlineFiring {
@@ -50,10 +60,10 @@ function isWait(op: object): boolean {
  * contexts collected without having ended: the run-time proof of a lost cancel.
  */
 export class Tracker {
-  /** Live contexts by id, in creation order (so oldest first). */
-  readonly contexts = new Map<number, ContextRecord>();
-  /** Operations in progress by id, in start order. */
-  readonly operations = new Map<number, OperationRecord>();
+  /** Live contexts, in creation order (so oldest first). */
+  readonly contexts = new LiveList<ContextRecord>();
+  /** Operations in progress, in start order. */
+  readonly operations = new LiveList<OperationRecord>();
   readonly collected: EventLog<CollectedEvent>;
   /** Contexts whose holder never called cancel(), by creation stack. */
   readonly lostCancels: LostCancels;
@@ -65,6 +75,7 @@ export class Tracker {
    */
   readonly timeline: TimelineLog;
   readonly startedAt = now();
+  /** Records of contexts without a creation site (made before tracking started). */
   readonly #byContext = new WeakMap<object, ContextRecord>();
   readonly #byOperation = new WeakMap<object, OperationRecord>();
   readonly #finalizer = new FinalizationRegistry<ContextRecord>(
@@ -143,9 +154,9 @@ export class Tracker {
    * started (unlisted: its creation was not seen, so it has no stack to report).
    */
   recordFor(node: Context): ContextRecord {
-    let record = this.#byContext.get(node);
+    const s = tryInspect(node);
+    let record = this.#recordOf(node, s);
     if (record === undefined) {
-      const s = tryInspect(node);
       record = new ContextRecord(
         this.newId(),
         node.name,
@@ -156,9 +167,20 @@ export class Tracker {
         undefined,
       );
       if (s !== undefined && s.state !== "live") record.endedAt = s.endedAt ?? now();
-      this.#byContext.set(node, record);
+      this.#keep(node, s, record);
     }
     return record;
+  }
+
+  /** The record of `ctx` (a context that can end), from its snapshot `s`. */
+  #recordOf(ctx: object, s: ContextSnapshot | undefined): ContextRecord | undefined {
+    return (s?.site as SiteHolder | undefined)?.[RECORD] ?? this.#byContext.get(ctx);
+  }
+
+  #keep(ctx: object, s: ContextSnapshot | undefined, record: ContextRecord): void {
+    const site = s?.site as SiteHolder | undefined;
+    if (site !== undefined) site[RECORD] = record;
+    else this.#byContext.set(ctx, record);
   }
 
   /** Registers an operation that code outside the core announced (an ambient fetch, say). */
@@ -174,17 +196,19 @@ export class Tracker {
       now(),
       stack,
     );
-    this.operations.set(record.id, record);
+    this.operations.add(record);
     return record;
   }
 
-  /** The record of a tracked context (one whose creation was seen), without a snapshot of it. */
+  /** The record of a context that can end and has one (its creation was seen, or it was adopted). */
   #known(ctx: unknown): ContextRecord | undefined {
-    return typeof ctx === "object" && ctx !== null ? this.#byContext.get(ctx) : undefined;
+    if (typeof ctx !== "object" || ctx === null) return undefined;
+    const s = tryInspect(ctx);
+    return s?.node === ctx ? this.#recordOf(ctx, s) : undefined;
   }
 
   endOperation(record: OperationRecord): void {
-    this.operations.delete(record.id);
+    this.operations.delete(record);
     record.endedAt = now();
     this.overruns.finished(record, record.endedAt);
     if (record.stack !== StackRef.NONE) this.timeline.operation(record);
@@ -193,7 +217,7 @@ export class Tracker {
   /** A deadline timer fired, `lateByMs` late: a mark on the timeline. */
   deadlineFired(context: object, lateByMs: number): void {
     const node = nodeOf(context);
-    const record = node === null ? undefined : this.#byContext.get(node);
+    const record = node === null ? undefined : this.#recordOf(node, tryInspect(node));
     this.timeline.deadline(now(), lateByMs, record);
   }
 
@@ -207,19 +231,22 @@ export class Tracker {
       const parentRecord = this.#known(parent);
       const parentNode = parentRecord === undefined ? nodeOf(parent) : null;
       const own = s.ownDeadline ?? Infinity;
+      const above =
+        parentRecord ??
+        (parentNode === null ? undefined : this.#recordOf(parentNode, tryInspect(parentNode)));
       const record = new ContextRecord(
         this.newId(),
         s.name,
         s.kind,
-        parentRecord?.id ?? (parentNode === null ? undefined : this.#byContext.get(parentNode)?.id),
+        above?.id,
         s.createdAt ?? now(),
         s.deadline ?? Infinity,
         s.site === undefined ? undefined : new StackRef(s.site),
       );
       record.listed = true;
       record.longLived = this.#isLongLived(s.name);
-      this.contexts.set(record.id, record);
-      this.#byContext.set(context, record);
+      this.contexts.add(record);
+      this.#keep(context, s, record);
       // Only a root without a deadline can be collected while live: a deadline timer holds its
       // context until it fires (and ends it), and a live parent holds its children (a lost subtree
       // is reported at its root). Registering no others saves most of the registry's cost.
@@ -232,9 +259,9 @@ export class Tracker {
 
   readonly #onEnded = containExceptions("context:ended subscriber", (message: unknown): void => {
     const { context } = message as ContextEndedMessage;
-    const record = this.#byContext.get(context);
-    if (record === undefined || record.endedAt !== undefined) return;
     const s = tryInspect(context);
+    const record = this.#recordOf(context, s);
+    if (record === undefined || record.endedAt !== undefined) return;
     record.endedAt = s?.endedAt ?? now();
     if (s !== undefined) {
       record.endedBy =
@@ -245,7 +272,7 @@ export class Tracker {
     else if (record.endedBy !== undefined) this.lostCancels.ended(record, record.endedAt);
     if (record.listed) {
       record.listed = false;
-      this.contexts.delete(record.id);
+      this.contexts.delete(record);
       if (record.finalizable) this.#finalizer.unregister(record);
     }
   });
@@ -253,7 +280,7 @@ export class Tracker {
   #onCollected(record: ContextRecord): void {
     if (!record.listed) return;
     record.listed = false;
-    this.contexts.delete(record.id);
+    this.contexts.delete(record);
     if (this.#subscribed) this.collected.push({ record, at: now() });
   }
 
@@ -285,7 +312,7 @@ export class Tracker {
     "context:cancel-after-end subscriber",
     (message: unknown): void => {
       const { context } = message as CancelAfterEndMessage;
-      const record = this.#byContext.get(context);
+      const record = this.#recordOf(context, tryInspect(context));
       if (record === undefined) return;
       record.released = true;
       this.lostCancels.released(record);
