@@ -21,6 +21,13 @@ export const listenedChannels = {
 } as const;
 
 /**
+ * @internal The HTTP server adapters' announcement of each request context (`timebound:http:request`,
+ * `RequestContextMessage` of src/io/http/events.ts), taken by name so that diagnostics loads
+ * nothing of timebound/http: contexts made under a request are labelled with its route.
+ */
+export const requestContextChannel = diagnosticsChannel.channel("timebound:http:request");
+
+/**
  * @internal undici's channels (Node's global `fetch`): a request made, and its end on the wire
  * (the body's last byte, `trailers`) or its failure (`error`, an abort included), so that an
  * ambient fetch is followed until its body is read or cut off.

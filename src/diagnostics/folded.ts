@@ -21,6 +21,8 @@ export interface StackGroup {
   readonly root: string;
   /** Set when groups are split by context name (pprof labels), else undefined. */
   readonly contextName: string | undefined;
+  /** The items' request route, when groups are split by context name (pprof labels). */
+  readonly route: string | undefined;
   /** Innermost frame first, as in the model. */
   readonly frames: readonly Frame[];
   readonly count: number;
@@ -97,9 +99,11 @@ export function groupStacks(snapshot: Snapshot, options: GroupingOptions = {}): 
     frames: readonly Frame[],
     ageMs: number,
     weight = 1,
+    itemRoute?: string,
   ): void => {
     const name = byName ? contextName : undefined;
-    const key = groupKey(item, kind, name, frames);
+    const route = byName ? itemRoute : undefined;
+    const key = groupKey(item, kind, name, frames, route);
     const group = groups.get(key);
     const age = Number.isFinite(ageMs) && ageMs > 0 ? ageMs : 0;
     if (group === undefined) {
@@ -108,6 +112,7 @@ export function groupStacks(snapshot: Snapshot, options: GroupingOptions = {}): 
         kind,
         root: rootFrame(item, kind),
         contextName: name,
+        route,
         frames,
         count: weight,
         totalAgeMs: age * weight,
@@ -121,9 +126,9 @@ export function groupStacks(snapshot: Snapshot, options: GroupingOptions = {}): 
   const { takenAt } = snapshot;
   if (items !== "findings") {
     for (const c of snapshot.contexts)
-      add("context", c.kind, c.name, c.stack, takenAt - c.createdAt);
+      add("context", c.kind, c.name, c.stack, takenAt - c.createdAt, 1, c.route);
     for (const o of snapshot.operations)
-      add("operation", o.kind, o.contextName, o.stack, takenAt - o.startedAt);
+      add("operation", o.kind, o.contextName, o.stack, takenAt - o.startedAt, 1, o.route);
   }
   if (items !== "live") {
     for (const f of snapshot.findings) {
@@ -255,6 +260,7 @@ function emptyGroup(item: StackItem, kind: string): MutableGroup {
     kind,
     root: rootFrame(item, kind),
     contextName: undefined,
+    route: undefined,
     frames: [],
     count: 0,
     totalAgeMs: 0,
@@ -267,8 +273,10 @@ function groupKey(
   kind: string,
   name: string | undefined,
   frames: readonly Frame[],
+  route?: string,
 ): string {
   let key = `${item}\u0000${kind}\u0000${name === undefined ? "\u0001" : name}`;
+  if (route !== undefined) key += `\u0002${route}`;
   for (const f of frames)
     key += `\u0000${f.functionName}\u0001${f.file}\u0001${f.line}\u0001${f.column}`;
   return key;

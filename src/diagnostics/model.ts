@@ -20,6 +20,12 @@ export interface TrackedContext {
   readonly deadline: number | undefined;
   /** Creation stack, innermost frame first, timebound's own frames removed. */
   readonly stack: readonly Frame[];
+  /**
+   * The route of the request it was made under (`GET /users/:id`), when an HTTP server adapter
+   * of timebound made that request's context: the framework's pattern, or the path with its ids
+   * folded to `:id`.
+   */
+  readonly route?: string;
 }
 
 /** An operation (a sleep, a channel wait, a query, a fetch) the tracker has seen start. */
@@ -38,6 +44,8 @@ export interface TrackedOperation {
   readonly contextEndedAt: number | undefined;
   /** Where it started, innermost frame first, timebound's own frames removed. */
   readonly stack: readonly Frame[];
+  /** The route of the request its context was made under: {@link TrackedContext.route}. */
+  readonly route?: string;
 }
 
 /** One stack frame. */

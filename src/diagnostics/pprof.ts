@@ -52,7 +52,9 @@ export const PPROF_SAMPLE_TYPES = [
  * creation stack, kind and context name, with values `[count, age ms]` (count the default, as in
  * Go's goroutine profile) and labels `item`
  * (context, operation, finding, omitted), `kind` (withTimeout, sleep, never-canceled...) and
- * `context` (the context's name, when it has one). Each stack ends, outermost, in a synthetic
+ * `context` (the context's name, when it has one) and `route` (the route of the request it runs
+ * for, `GET /users/:id`, when a timebound HTTP server adapter made that request's context: the
+ * framework's pattern, or the path with its ids folded to `:id`). Each stack ends, outermost, in a synthetic
  * frame such as `[context withTimeout]`, so contexts, operations and findings stay apart.
  * `duration_nanos` spans from the oldest item (or first growth sample) to the snapshot. It holds
  * the live items by default; `{ items: "findings" }` makes the findings' own profile (each
@@ -93,6 +95,7 @@ function buildProfile(snapshot: Snapshot, options: FoldOptions, fn: string): Pro
     item: strings.dedup("item"),
     kind: strings.dedup("kind"),
     context: strings.dedup("context"),
+    route: strings.dedup("route"),
   };
   const sampleType = PPROF_SAMPLE_TYPES.map(
     (t) => new ValueType({ type: strings.dedup(t.type), unit: strings.dedup(t.unit) }),
@@ -109,6 +112,7 @@ function buildProfile(snapshot: Snapshot, options: FoldOptions, fn: string): Pro
     addLabel(labelKeys.item, g.item);
     addLabel(labelKeys.kind, g.kind);
     addLabel(labelKeys.context, g.contextName);
+    addLabel(labelKeys.route, g.route);
     return new Sample({
       locationId: locations.stack(g),
       value: [g.count, Math.round(g.totalAgeMs)],

@@ -1,5 +1,6 @@
 import type { Context } from "../core/index.js";
 import { tryInspect } from "../core/introspect.js";
+import type { RequestRoute } from "./routes.js";
 import type { StackRef } from "./stacks.js";
 
 /**
@@ -31,6 +32,8 @@ export class ContextRecord {
   released = false;
   /** Declared meant to live (`longLived`): never reported as a lost cancel. */
   longLived = false;
+  /** The request it was made under (or is the context of), when an HTTP adapter announced one. */
+  request: RequestRoute | undefined = undefined;
   /** The lost-cancel group it was counted in, until a late `cancel()` takes it out. */
   lostIn: { count: number; byDeadline: number; byAncestor: number } | undefined = undefined;
 

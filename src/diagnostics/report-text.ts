@@ -205,13 +205,18 @@ function contextsSpec(s: Snapshot): ListSpec<TrackedContext> {
     stack: (c) => c.stack,
     age: (c) => s.takenAt - c.createdAt,
     label: (c) =>
-      `${c.kind}${c.name === undefined ? "" : ` "${c.name}"`} (${c.deadline === undefined ? "no deadline" : "deadline"})`,
+      `${c.kind}${c.name === undefined ? "" : ` "${c.name}"`} (${c.deadline === undefined ? "no deadline" : "deadline"})${forRoute(c.route)}`,
     entry: (c) => {
-      const state = `${c.kind}, live ${formatAge(s.takenAt - c.createdAt)}, ${deadlineText(c, s.takenAt)}`;
+      const state = `${c.kind}, live ${formatAge(s.takenAt - c.createdAt)}, ${deadlineText(c, s.takenAt)}${forRoute(c.route)}`;
       const name = c.name === undefined ? "" : ` "${c.name}"`;
       return `context ${c.id}${name} [${state}]:\n${goFrames(c.stack, CONTEXT_NO_STACK)}${createdBy(c.stack, c.parentId)}`;
     },
   };
+}
+
+/** ` for GET /users/:id`: the request route an item runs for, when it has one. */
+function forRoute(route: string | undefined): string {
+  return route === undefined ? "" : ` for ${route}`;
 }
 
 function operationsSpec(s: Snapshot): ListSpec<TrackedOperation> {
@@ -225,9 +230,10 @@ function operationsSpec(s: Snapshot): ListSpec<TrackedOperation> {
     age: (o) => s.takenAt - o.startedAt,
     label: (o) =>
       `${o.kind}${o.contextName === undefined ? "" : ` in "${o.contextName}"`}` +
-      (o.contextEndedAt === undefined ? "" : " (context ended)"),
+      (o.contextEndedAt === undefined ? "" : " (context ended)") +
+      forRoute(o.route),
     entry: (o) =>
-      `operation ${o.id} [${operationState(o, s.takenAt)}]:\n${goFrames(o.stack, OPERATION_NO_STACK)}${createdBy(o.stack, o.contextId)}`,
+      `operation ${o.id} [${operationState(o, s.takenAt)}${forRoute(o.route)}]:\n${goFrames(o.stack, OPERATION_NO_STACK)}${createdBy(o.stack, o.contextId)}`,
   };
 }
 

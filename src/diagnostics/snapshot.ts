@@ -44,6 +44,7 @@ export function toContext(r: ContextRecord): TrackedContext {
     createdAt: r.createdAt,
     deadline: r.deadline === Infinity ? undefined : r.deadline,
     stack: r.stack?.frames ?? [],
+    ...routeOf(r),
   };
 }
 
@@ -57,7 +58,14 @@ export function toOperation(r: OperationRecord | TimerRecord): TrackedOperation 
     startedAt: "startedAt" in r ? r.startedAt : r.createdAt,
     contextEndedAt: r.context?.endedAt,
     stack: r.stack.frames,
+    ...routeOf(r.context),
   };
+}
+
+/** `{ route }` for a record made under a request, else nothing (the field stays absent). */
+function routeOf(r: ContextRecord | undefined): { route?: string } {
+  const request = r?.request;
+  return request === undefined ? {} : { route: request.label() };
 }
 
 /** The first `limit` items, converted. Iterating stops there: the rest is only counted. */

@@ -10,10 +10,12 @@ import {
 } from "../core/index.js";
 import { announceOpStart, siteCapture } from "../core/internal.js";
 import { type ContextSnapshot, tryInspect } from "../core/introspect.js";
-import { listenedChannels as channels } from "./channels.js";
+import type { RequestContextMessage } from "../io/http/events.js";
+import { listenedChannels as channels, requestContextChannel } from "./channels.js";
 import { containExceptions } from "./contain.js";
 import { LostCancels, Overruns } from "./history.js";
 import { ContextRecord, EventLog, Holds, LiveList, OperationRecord, nodeOf } from "./records.js";
+import { RequestRoute } from "./routes.js";
 import { StackRef } from "./stacks.js";
 import { TimelineLog } from "./timeline-log.js";
 
@@ -135,6 +137,7 @@ export class Tracker {
     channels.opStart.subscribe(this.#onOpStart);
     channels.opEnd.subscribe(this.#onOpEnd);
     channels.cancelAfterEnd.subscribe(this.#onCancelAfterEnd);
+    requestContextChannel.subscribe(this.#onRequest);
   }
 
   /** Stops listening; the core publishes nothing again once nobody else listens. */
@@ -146,6 +149,7 @@ export class Tracker {
     channels.opStart.unsubscribe(this.#onOpStart);
     channels.opEnd.unsubscribe(this.#onOpEnd);
     channels.cancelAfterEnd.unsubscribe(this.#onCancelAfterEnd);
+    requestContextChannel.unsubscribe(this.#onRequest);
     captureCreationSites(this.#sitesWereCaptured);
   }
 
@@ -245,6 +249,12 @@ export class Tracker {
       );
       record.listed = true;
       record.longLived = this.#isLongLived(s.name);
+      // Made under a request: its route, read now if routing has set it since (Express).
+      const request = above?.request;
+      if (request !== undefined) {
+        request.resolve();
+        record.request = request;
+      }
       this.contexts.add(record);
       this.#keep(context, s, record);
       // Only a root without a deadline can be collected while live: a deadline timer holds its
@@ -267,6 +277,7 @@ export class Tracker {
       record.endedBy =
         s.origin !== context ? "ancestor" : s.state === "canceled" ? "cancel" : "deadline";
     }
+    if (record.request?.requestId === record.id) record.request.resolve(true);
     if (record.listed) this.timeline.context(record);
     if (record.endedBy === "cancel") record.released = true;
     else if (record.endedBy !== undefined) this.lostCancels.ended(record, record.endedAt);
@@ -274,6 +285,14 @@ export class Tracker {
       record.listed = false;
       this.contexts.delete(record);
       if (record.finalizable) this.#finalizer.unregister(record);
+    }
+  });
+
+  readonly #onRequest = containExceptions("http:request subscriber", (message: unknown): void => {
+    const { context, request, method, path } = message as RequestContextMessage;
+    const record = this.#known(context);
+    if (record !== undefined && typeof request === "object" && request !== null) {
+      record.request = new RequestRoute(record.id, String(method), String(path), request);
     }
   });
 

@@ -116,7 +116,7 @@ export const fastifyContext: FastifyContextPlugin = Object.assign(
     }
     instance.decorateRequest("ctx", null);
     instance.addHook("onRequest", (request, reply, next) => {
-      const ctx = requestContext(request.raw, reply.raw, resolved);
+      const ctx = requestContext(request.raw, reply.raw, resolved, request);
       request.ctx = ctx;
       run(ctx, next);
     });

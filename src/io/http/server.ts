@@ -14,6 +14,7 @@ import {
 } from "../../core/internal.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { timeLeftFromHeaders } from "./deadline-header.js";
+import { requestChannel } from "./events.js";
 import { headerListOption } from "./header-option.js";
 import { tieRequest } from "./request-link.js";
 
@@ -187,13 +188,25 @@ function checkRequestPair(req: IncomingMessage, res: ServerResponse, fn: string)
   }
 }
 
-/** @internal {@link contextFrom} with options already checked. */
+/**
+ * @internal {@link contextFrom} with options already checked. `request` is the framework's
+ * request object (Fastify's), announced to diagnostics for its route pattern; default `req`.
+ */
 export function requestContext(
   req: IncomingMessage,
   res: ServerResponse,
   o: ResolvedRequestOptions,
+  request: object = req,
 ): CancelableContext {
   const ctx = withTimeout(o.parent, timeoutOf(req, o), { name: o.name ?? nameOf(req) });
+  if (requestChannel.hasSubscribers) {
+    requestChannel.publish({
+      context: ctx,
+      request,
+      method: req.method ?? "HTTP",
+      path: pathOf(req),
+    });
+  }
   tieRequest(ctx, o.parent, req, res, o.responseGraceMs);
   return ctx;
 }
@@ -205,11 +218,14 @@ function timeoutOf(req: IncomingMessage, o: ResolvedRequestOptions): number {
   return asked === undefined ? o.defaultTimeoutMs : Math.min(asked, o.maxTimeoutMs);
 }
 
-function nameOf(req: IncomingMessage): string {
+function pathOf(req: IncomingMessage): string {
   const url = req.url ?? "";
   const query = url.indexOf("?");
-  const path = query === -1 ? url : url.slice(0, query);
-  const name = `${req.method ?? "HTTP"} ${path}`;
+  return query === -1 ? url : url.slice(0, query);
+}
+
+function nameOf(req: IncomingMessage): string {
+  const name = `${req.method ?? "HTTP"} ${pathOf(req)}`;
   return name.length > MAX_NAME_LENGTH ? `${name.slice(0, MAX_NAME_LENGTH - 3)}...` : name;
 }
 
