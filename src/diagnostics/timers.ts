@@ -239,7 +239,7 @@ export class TimerWatch {
       const original = globals[kind];
       const watch = containExceptions(`${kind} wrapper`, this.#onCreated.bind(this));
       const onRearm = containExceptions(`${kind} loop watch`, this.#onRearm.bind(this));
-      const fired = containExceptions(`${kind} callback watch`, this.fired.bind(this));
+      const fired = containExceptions(`${kind} callback watch`, this.#fired.bind(this));
       const wrapper = function (this: unknown, ...args: unknown[]): object {
         const callback = args[0];
         let parent =
@@ -372,7 +372,7 @@ export class TimerWatch {
    * A sampled setTimeout's callback ran: the timer is over (Node marks it so only once the
    * callback returns). One the callback re-armed with `refresh()` is no longer listed.
    */
-  fired(run: TimerRun): void {
+  #fired(run: TimerRun): void {
     const record = run.record;
     if (record === undefined) return;
     run.record = undefined;

@@ -19,15 +19,8 @@ import { RequestRoute } from "./routes.js";
 import { StackRef } from "./stacks.js";
 import { TimelineLog } from "./timeline-log.js";
 
-/**
- * Where a context's record is kept: on its creation-site holder, the object the core made for its
- * stack while sites are recorded, which lives exactly as long as the context and is already read
- * through its snapshot. A WeakMap keyed by the context (an ephemeron per request-sized context)
- * cost every young collection; it remains for contexts that have no site.
- */
-const RECORD = Symbol("timebound.diagnostics.record");
-
-type SiteHolder = { [RECORD]?: ContextRecord };
+/** A creation-site holder, with the records trackers keep on it (see {@link Tracker}). */
+type SiteHolder = Record<symbol, ContextRecord | undefined>;
 
 /** @internal A deadline timer that fired, for the timeline. */
 export interface DeadlineFiring {
@@ -79,6 +72,14 @@ export class Tracker {
   readonly startedAt = now();
   /** Records of contexts without a creation site (made before tracking started). */
   readonly #byContext = new WeakMap<object, ContextRecord>();
+  /**
+   * Where a context's record is kept: on its creation-site holder, the object the core made for
+   * its stack while sites are recorded, which lives exactly as long as the context and is read
+   * through its snapshot anyway. A WeakMap entry per request-sized context (an ephemeron) made
+   * every young collection dearer. The key is this tracker's own, so that a tracker started
+   * later never takes an earlier one's records.
+   */
+  readonly #recordKey = Symbol("timebound.diagnostics.record");
   readonly #byOperation = new WeakMap<object, OperationRecord>();
   readonly #finalizer = new FinalizationRegistry<ContextRecord>(
     containExceptions("finalization callback", (record: ContextRecord) =>
@@ -178,12 +179,12 @@ export class Tracker {
 
   /** The record of `ctx` (a context that can end), from its snapshot `s`. */
   #recordOf(ctx: object, s: ContextSnapshot | undefined): ContextRecord | undefined {
-    return (s?.site as SiteHolder | undefined)?.[RECORD] ?? this.#byContext.get(ctx);
+    return (s?.site as SiteHolder | undefined)?.[this.#recordKey] ?? this.#byContext.get(ctx);
   }
 
   #keep(ctx: object, s: ContextSnapshot | undefined, record: ContextRecord): void {
     const site = s?.site as SiteHolder | undefined;
-    if (site !== undefined) site[RECORD] = record;
+    if (site !== undefined) site[this.#recordKey] = record;
     else this.#byContext.set(ctx, record);
   }
 
