@@ -71,18 +71,26 @@ describe("the registry of contexts and operations", () => {
 describe("trackers one after another", () => {
   it("a tracker started later lists the contexts it saw made, not an earlier tracker's", () => {
     const first = track({ dumpSignal: false, timers: false });
+    const older = withCancel(background(), { name: "made-under-first" });
     const early = withCancel(background(), { name: "made-under-first" });
     first.stop();
     const second = track({ dumpSignal: false, timers: false });
     try {
       const late = withCancel(background(), { name: "made-under-second" });
       early.cancel(); // ends under the second tracker, which never listed it
+      const later = withCancel(background(), { name: "made-under-second" });
       const names = second.snapshot().contexts.map((c) => c.name);
-      assert.deepEqual(names, ["made-under-second"], `listed: ${names.join(", ")}`);
-      assert.equal(second.tracker.contexts.size, 1, "the second tracker's count is its own");
+      assert.deepEqual(
+        names,
+        ["made-under-second", "made-under-second"],
+        `listed: ${names.join(", ")}`,
+      );
+      assert.equal(second.tracker.contexts.size, 2, "the second tracker's count is its own");
       late.cancel();
+      later.cancel();
       assert.equal(second.tracker.contexts.size, 0, "and drops to zero");
     } finally {
+      older.cancel();
       second.stop();
     }
   });
