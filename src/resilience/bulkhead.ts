@@ -100,18 +100,40 @@ class BulkheadPolicy implements Bulkhead {
     return this.#permits.queued;
   }
 
-  async execute<T>(ctx: Context, work: Work<T>): Promise<T> {
-    checkContext(ctx, "bulkhead.execute");
-    checkFunction(work, "bulkhead.execute", "work");
-    ctx.throwIfDone();
+  // Promise chains, not an async function: a free slot (the usual case) costs no extra await.
+  execute<T>(ctx: Context, work: Work<T>): Promise<T> {
+    try {
+      checkContext(ctx, "bulkhead.execute");
+      checkFunction(work, "bulkhead.execute", "work");
+      ctx.throwIfDone();
+    } catch (bad) {
+      return Promise.reject(bad);
+    }
+    if (this.#permits.tryTake()) return this.#run(ctx, work);
+    return this.#wait(ctx).then(() => this.#run(ctx, work));
+  }
+
+  /** Runs `work` holding a slot, and returns the slot however the work ends. */
+  #run<T>(ctx: Context, work: Work<T>): Promise<T> {
     const permits = this.#permits;
-    if (!permits.tryTake()) await this.#wait(ctx);
+    let pending: T | PromiseLike<T>;
     try {
       ctx.throwIfDone(); // granted as the context ended: start nothing doomed
-      return await work(ctx);
-    } finally {
+      pending = work(ctx);
+    } catch (error) {
       permits.release();
+      return Promise.reject(error);
     }
+    return Promise.resolve(pending).then(
+      (value) => {
+        permits.release();
+        return value;
+      },
+      (error: unknown) => {
+        permits.release();
+        throw error;
+      },
+    );
   }
 
   #wait(ctx: Context): Promise<void> {

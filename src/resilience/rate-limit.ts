@@ -129,23 +129,34 @@ class RateLimitPolicy implements RateLimit {
     return bucket.tokens;
   }
 
-  async execute<T>(ctx: Context, work: Work<T>): Promise<T> {
-    checkContext(ctx, "rateLimit.execute");
-    checkFunction(work, "rateLimit.execute", "work");
-    ctx.throwIfDone();
-    const key = this.key === undefined ? undefined : this.#keyOf(ctx);
-    const bucket = key === undefined ? this.#single : this.#bucketOf(key);
-    this.#refill(bucket, this.clock());
-    if (bucket.tokens < 1) {
-      const retryAfterMs = (1 - bucket.tokens) / this.#perMs;
-      const channel = resilienceChannels.rateLimit;
-      if (channel.hasSubscribers) {
-        channel.publish({ policy: this.name, event: "rejected", context: ctx, key, retryAfterMs });
+  // Not an async function: an admitted call's promise is the work's own, with no extra await.
+  execute<T>(ctx: Context, work: Work<T>): Promise<T> {
+    try {
+      checkContext(ctx, "rateLimit.execute");
+      checkFunction(work, "rateLimit.execute", "work");
+      ctx.throwIfDone();
+      const key = this.key === undefined ? undefined : this.#keyOf(ctx);
+      const bucket = key === undefined ? this.#single : this.#bucketOf(key);
+      this.#refill(bucket, this.clock());
+      if (bucket.tokens < 1) {
+        const retryAfterMs = (1 - bucket.tokens) / this.#perMs;
+        const channel = resilienceChannels.rateLimit;
+        if (channel.hasSubscribers) {
+          channel.publish({
+            policy: this.name,
+            event: "rejected",
+            context: ctx,
+            key,
+            retryAfterMs,
+          });
+        }
+        throw new RateLimitedError(this.name, key, retryAfterMs, this.ratePerSecond, this.burst);
       }
-      throw new RateLimitedError(this.name, key, retryAfterMs, this.ratePerSecond, this.burst);
+      bucket.tokens -= 1;
+      return Promise.resolve(work(ctx));
+    } catch (error) {
+      return Promise.reject(error);
     }
-    bucket.tokens -= 1;
-    return await work(ctx);
   }
 
   #keyOf(ctx: Context): string {
