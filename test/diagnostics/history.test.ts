@@ -27,6 +27,16 @@ function lost(t: Tracking, name: string): Finding | undefined {
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The loop's finding goes once the loop has stopped. */
+async function noLoopOnceStopped(t: Tracking): Promise<void> {
+  await pause(30);
+  assert.equal(
+    t.findings().find((x) => x.kind === "timer-loop"),
+    undefined,
+    "once it stopped, no finding",
+  );
+}
+
 describe("lost cancels, proven from history", () => {
   it("a withTimeout whose cancel is dropped is lost once its deadline ends it", async () => {
     const t = start({ ignoredCancellationMs: 0 });
@@ -174,12 +184,7 @@ describe("timer loops that re-arm after an await", () => {
       /setTimeout at .*refreshCache \(.*history\.test\.ts:\d+:\d+\) re-arms itself/,
     );
     assert.match(f.message, /with no context\) and is still armed/);
-    await pause(30);
-    assert.equal(
-      t.findings().find((x) => x.kind === "timer-loop"),
-      undefined,
-      "once it stopped, no finding",
-    );
+    await noLoopOnceStopped(t);
   });
 
   it("an async callback scheduled again by other code while it runs is not a loop", async () => {
@@ -236,12 +241,7 @@ describe("timer loops whose async continuation re-arms them", () => {
       f.message,
       /setTimeout at .*poll \(.*history\.test\.ts:\d+:\d+\) re-arms itself from its own callback/,
     );
-    await pause(30);
-    assert.equal(
-      t.findings().find((x) => x.kind === "timer-loop"),
-      undefined,
-      "once it stopped, no finding",
-    );
+    await noLoopOnceStopped(t);
   });
 
   it("says where such a loop started, and a one-shot timer in an async function is no loop", async () => {
