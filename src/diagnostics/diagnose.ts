@@ -130,6 +130,9 @@ export async function runDiagnose(options: DiagnoseOptions): Promise<DiagnoseRes
   const env: Record<string, string | undefined> = { ...process.env, ...extraEnv };
   env.TIMEBOUND_TRACK = "1";
   env.TIMEBOUND_REPORT_DIR = direct ? out : join(out, "%p");
+  // A first run is for finding the bug: follow every timer callback's async continuation (a
+  // loop re-armed after an await by `() => { void poll(); }`), whatever it costs the promises.
+  env.TIMEBOUND_FOLLOW_ASYNC_TIMERS ??= "1";
   if (!direct) {
     const quoted = preload.map((a) => (a.startsWith("--") ? a : JSON.stringify(a)));
     env.NODE_OPTIONS = [env.NODE_OPTIONS ?? "", ...quoted].join(" ").trim();

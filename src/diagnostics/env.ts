@@ -25,6 +25,8 @@ export const ENV_VARS = {
   TIMEBOUND_TIMERS: ["timers", "flag"],
   /** Sets {@link TrackOptions.timerSampleEvery}: a number. */
   TIMEBOUND_TIMER_SAMPLE_EVERY: ["timerSampleEvery", "number"],
+  /** Sets {@link TrackOptions.followAsyncTimers}: 1 or 0. */
+  TIMEBOUND_FOLLOW_ASYNC_TIMERS: ["followAsyncTimers", "flag"],
   /** Sets {@link TrackOptions.waitSampleEvery}: a number. */
   TIMEBOUND_WAIT_SAMPLE_EVERY: ["waitSampleEvery", "number"],
   /** Sets {@link TrackOptions.fetch}: 1 or 0. */

@@ -37,6 +37,16 @@ export interface TrackOptions {
    */
   readonly timerSampleEvery?: number;
   /**
+   * Follow every timer callback into its async continuations from the start, so that a loop
+   * re-armed after an `await` by a callback that returned nothing (`() => { void poll(); }`) is
+   * found. On Node 20 and 22 this turns on V8's promise hooks for the whole run (an
+   * AsyncLocalStorage), which makes every promise dearer; left off, the continuations are
+   * followed once a timer callback is seen to be async (an async function, or one that returned
+   * a promise). Default true on Node 24 and later (no hooks there), else false;
+   * `timebound diagnose` turns it on.
+   */
+  readonly followAsyncTimers?: boolean;
+  /**
    * Record the stack of one wait in this many (a sleep, a channel, semaphore or ticker wait: it
    * ends with its context, so only dumps list it). Adapter work, which can outlive its context,
    * is always recorded. Default 8; 1..1e6.
@@ -140,6 +150,7 @@ const DEFAULTS: Omit<ResolvedTrackOptions, "reportDir" | "bounds" | "longLived">
   lateDeadlineMs: 50,
   timers: true,
   timerSampleEvery: 8,
+  followAsyncTimers: Number(process.versions.node.split(".")[0]) >= 24,
   waitSampleEvery: 8,
   fetch: true,
   sampleIntervalMs: 10_000,
@@ -160,6 +171,7 @@ const TRACK_OPTIONS = [
   "lateDeadlineMs",
   "timers",
   "timerSampleEvery",
+  "followAsyncTimers",
   "waitSampleEvery",
   "fetch",
   "sampleIntervalMs",
@@ -252,8 +264,9 @@ export function resolveTrackOptions(
     min: number,
     max: number,
   ): number => number(key, { min, max, integer: true });
-  const flag = (key: "timers" | "fetch" | "blockingStacks" | "dumpOnExit"): boolean =>
-    checkBoolean(pick(o[key], DEFAULTS[key]), fn, label(key));
+  const flag = (
+    key: "timers" | "followAsyncTimers" | "fetch" | "blockingStacks" | "dumpOnExit",
+  ): boolean => checkBoolean(pick(o[key], DEFAULTS[key]), fn, label(key));
   const reportDir =
     o.reportDir === undefined ? undefined : checkString(o.reportDir, fn, label("reportDir"));
   const dumpSignal = pick(o.dumpSignal, DEFAULTS.dumpSignal);
@@ -288,6 +301,7 @@ export function resolveTrackOptions(
     lateDeadlineMs: ms("lateDeadlineMs"),
     timers: flag("timers"),
     timerSampleEvery: int("timerSampleEvery", 1, 1e6),
+    followAsyncTimers: flag("followAsyncTimers"),
     waitSampleEvery: int("waitSampleEvery", 1, 1e6),
     fetch: flag("fetch"),
     sampleIntervalMs: number("sampleIntervalMs", { min: 10, max: 1e9 }),

@@ -13,6 +13,7 @@
  * | `TIMEBOUND_LATE_DEADLINE_MS`        | `lateDeadlineMs`           | 50                 |
  * | `TIMEBOUND_TIMERS`                  | `timers` (1/0)             | 1                  |
  * | `TIMEBOUND_TIMER_SAMPLE_EVERY`      | `timerSampleEvery`         | 8                  |
+ * | `TIMEBOUND_FOLLOW_ASYNC_TIMERS`     | `followAsyncTimers` (1/0)  | 1 on Node 24+      |
  * | `TIMEBOUND_WAIT_SAMPLE_EVERY`       | `waitSampleEvery`          | 8                  |
  * | `TIMEBOUND_FETCH`                   | `fetch` (1/0)              | 1                  |
  * | `TIMEBOUND_SAMPLE_INTERVAL_MS`      | `sampleIntervalMs`         | 10000              |

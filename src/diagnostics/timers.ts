@@ -123,7 +123,8 @@ let runningTimer: TimerRun | undefined;
  * not pay that. So callbacks are run inside it only once there is an async one to follow (a
  * callback that is an async function, or that returned a promise) or once the hooks are on anyway
  * (a timer made inside `run(ctx, …)`: the core's storage is in use), and always on Node 24+,
- * whose AsyncLocalStorage needs no hooks. Until then, an arrow that starts an async function and
+ * whose AsyncLocalStorage needs no hooks, or from the start when asked (`followAsyncTimers`,
+ * which `timebound diagnose` sets). Until then, an arrow that starts an async function and
  * returns nothing (`() => { void poll(); }`) is not followed.
  */
 const timerContinuations = new AsyncLocalStorage<TimerRun>();
@@ -225,7 +226,16 @@ export class TimerWatch {
   readonly #sampleEvery: number;
   readonly #maxTimers: number;
 
-  constructor(tracker: Tracker, sampleEvery: number, maxTimers: number, maxEvents: number) {
+  readonly #followFromStart: boolean;
+
+  constructor(
+    tracker: Tracker,
+    sampleEvery: number,
+    maxTimers: number,
+    maxEvents: number,
+    followFromStart = FOLLOW_FROM_START,
+  ) {
+    this.#followFromStart = followFromStart;
     this.late = new EventLog(maxEvents);
     this.#maxLoops = maxEvents;
     this.#tracker = tracker;
@@ -234,6 +244,7 @@ export class TimerWatch {
   }
 
   install(): void {
+    if (this.#followFromStart) followAsyncCallbacks = true;
     const globals = globalThis as unknown as Globals;
     for (const kind of ["setTimeout", "setInterval", "setImmediate"] as const) {
       const original = globals[kind];

@@ -60,7 +60,13 @@ export class Tracking {
       longLivedMatcher(options.longLived),
     );
     this.timers = options.timers
-      ? new TimerWatch(this.tracker, options.timerSampleEvery, options.maxTimers, options.maxEvents)
+      ? new TimerWatch(
+          this.tracker,
+          options.timerSampleEvery,
+          options.maxTimers,
+          options.maxEvents,
+          options.followAsyncTimers,
+        )
       : undefined;
     this.#fetchWatch = options.fetch ? new AmbientFetchWatch(this.tracker) : undefined;
     this.lateness = new LatenessMonitor(

@@ -57,6 +57,7 @@ describe("timebound diagnose on a service with the seed's bugs (defaults only)",
     ["lost-cancel", "30 s withTimeout never canceled"],
     ["ignored-cancellation", "fetch in run(ctx) without the signal"],
     ["timer-loop", "setTimeout loop with no context"],
+    ["timer-loop", "poller re-armed after an await by an arrow that returns nothing"],
   ];
   const markers = SOURCE.flatMap((text, i) => {
     const m = /BUG\(([a-z-]+)\)/.exec(text);

@@ -244,6 +244,28 @@ describe("timer loops whose async continuation re-arms them", () => {
     await noLoopOnceStopped(t);
   });
 
+  it("with followAsyncTimers (diagnose's default), an arrow that returns nothing is followed too", async () => {
+    const t = start({ followAsyncTimers: true });
+    let stop = false;
+    async function pollQuietly(): Promise<void> {
+      await pause(1);
+      if (!stop)
+        setTimeout(() => {
+          void pollQuietly();
+        }, 1);
+    }
+    setTimeout(() => {
+      void pollQuietly();
+    }, 1);
+    const f = await loopFinding(t, () => (stop = true));
+    assert.ok(f !== undefined, "a timer-loop finding for `() => { void poll(); }` after an await");
+    assert.match(
+      f.message,
+      /setTimeout at .*pollQuietly \(.*history\.test\.ts:\d+:\d+\) re-arms itself from its own callback/,
+    );
+    await noLoopOnceStopped(t);
+  });
+
   it("says where such a loop started, and a one-shot timer in an async function is no loop", async () => {
     const t = start();
     let stop = false;
