@@ -28,6 +28,18 @@ export const listenedChannels = {
 export const requestContextChannel = diagnosticsChannel.channel("timebound:http:request");
 
 /**
+ * @internal What diagnostics reads of a `timebound:http:request` message: the shape of
+ * `RequestContextMessage` (src/io/http/events.ts), restated here because diagnostics imports
+ * nothing above the core; each field is checked before use.
+ */
+export interface RequestAnnouncement {
+  readonly context?: unknown;
+  readonly request?: unknown;
+  readonly method?: unknown;
+  readonly path?: unknown;
+}
+
+/**
  * @internal undici's channels (Node's global `fetch`): a request made, and its end on the wire
  * (the body's last byte, `trailers`) or its failure (`error`, an abort included), so that an
  * ambient fetch is followed until its body is read or cut off.

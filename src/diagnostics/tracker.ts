@@ -10,8 +10,11 @@ import {
 } from "../core/index.js";
 import { announceOpStart, siteCapture } from "../core/internal.js";
 import { type ContextSnapshot, tryInspect } from "../core/introspect.js";
-import type { RequestContextMessage } from "../io/http/events.js";
-import { listenedChannels as channels, requestContextChannel } from "./channels.js";
+import {
+  type RequestAnnouncement,
+  listenedChannels as channels,
+  requestContextChannel,
+} from "./channels.js";
 import { containExceptions } from "./contain.js";
 import { LostCancels, Overruns } from "./history.js";
 import { ContextRecord, EventLog, Holds, LiveList, OperationRecord, nodeOf } from "./records.js";
@@ -290,7 +293,7 @@ export class Tracker {
   });
 
   readonly #onRequest = containExceptions("http:request subscriber", (message: unknown): void => {
-    const { context, request, method, path } = message as RequestContextMessage;
+    const { context, request, method, path } = (message ?? {}) as RequestAnnouncement;
     const record = this.#known(context);
     if (record !== undefined && typeof request === "object" && request !== null) {
       record.request = new RequestRoute(record.id, String(method), String(path), request);
