@@ -7,7 +7,7 @@ export { type CancelContext, type Link, asParent, keepAliveUntilDone } from "./c
 /** @internal */
 export { isForeignContext } from "./foreign.js";
 /** @internal */
-export { Watcher, endedError, unwatch, watch } from "./watch.js";
+export { Watcher, endedError, unwatch, watch, watchOrEnd } from "./watch.js";
 /** @internal */
 export { type Announced, announceOpEnd, announceOpStart } from "./events.js";
 /** @internal */

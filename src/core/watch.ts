@@ -46,18 +46,35 @@ export abstract class Watcher implements Link, Announced {
  * watched context's deadline timers keep the process alive: something is waiting for them.
  */
 export function watch(ctx: Context, watcher: Watcher): boolean {
+  return attach(ctx, watcher) === undefined;
+}
+
+/**
+ * @internal {@link watch} for a waiter already in line, which has nothing else to do when `ctx`
+ * has ended: it is told at once, through its `_ended`, as if the context had ended while it
+ * waited. A caller's own `ctx.err` check can pass and the deadline still pass before the watch
+ * (a collection or a preemption between the two): the waiter would otherwise wait for an end
+ * that has already come.
+ */
+export function watchOrEnd(ctx: Context, watcher: Watcher): void {
+  const ended = attach(ctx, watcher);
+  if (ended !== undefined) watcher._ended(ended);
+}
+
+/** Links `watcher` under `ctx`; returns the node it would have watched if that has ended. */
+function attach(ctx: Context, watcher: Watcher): CancelContext | undefined {
   const name = watcher.opName;
   if (name !== undefined) announceOpStart(watcher, name, ctx);
   const node = nodeToWatch(ctx);
-  if (node === null) return true;
+  if (node === null) return undefined;
   if (node._state !== LIVE || node.err !== undefined) {
     // ended, or its deadline passed while the loop was busy (reading err ends it then)
     announceOpEnd(watcher, "context-ended");
-    return false;
+    return node;
   }
   if (!node._keepAlive) keepAliveUntilDone(node);
   link(node, watcher);
-  return true;
+  return undefined;
 }
 
 /**

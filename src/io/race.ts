@@ -73,7 +73,11 @@ export function raceContext<T>(
   if (err !== undefined) return Promise.reject(err);
   return new Promise<T>((resolve, reject) => {
     const race = new Race<T>(resolve, reject, stop);
-    watch(ctx, race);
+    // Its deadline may pass after the check above: then the work is not started at all.
+    if (!watch(ctx, race)) {
+      reject(endedError(ctx));
+      return;
+    }
     let work: Promise<T>;
     try {
       work = start();

@@ -1,5 +1,5 @@
 import { background, type Context } from "../core/index.js";
-import { checkContext, checkNumber, defineErrorClass, watch } from "../core/internal.js";
+import { checkContext, checkNumber, defineErrorClass, watchOrEnd } from "../core/internal.js";
 import { List } from "./list.js";
 import { type Entry, ChannelWait, type Outcome } from "./channel-wait.js";
 import { Ring } from "./ring.js";
@@ -113,7 +113,7 @@ export class Channel<T> implements AsyncIterable<T> {
     return new Promise<void>((resolve, reject) => {
       const wait = new ChannelWait(() => resolve(), reject);
       wait.enqueue(this.sendq, 0, value);
-      watch(ctx, wait);
+      watchOrEnd(ctx, wait);
     });
   }
 
@@ -133,7 +133,7 @@ export class Channel<T> implements AsyncIterable<T> {
     return new Promise<RecvResult<T>>((resolve, reject) => {
       const wait = new ChannelWait((o) => resolve(toRecvResult<T>(o)), reject);
       wait.enqueue(this.recvq, 0, undefined);
-      watch(ctx, wait);
+      watchOrEnd(ctx, wait);
     });
   }
 

@@ -5,7 +5,7 @@ import {
   describeValue,
   invalidType,
   optionsObject,
-  watch,
+  watchOrEnd,
 } from "../core/internal.js";
 import { Channel, ChannelClosedError } from "./channel.js";
 import { ChannelWait, type Outcome } from "./channel-wait.js";
@@ -129,7 +129,7 @@ export function select(
       if ("recv" in c) wait.enqueue(c.recv.recvq, i, undefined);
       else wait.enqueue(c.send.sendq, i, c.value);
     });
-    watch(ctx, wait);
+    watchOrEnd(ctx, wait);
   });
 }
 

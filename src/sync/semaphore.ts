@@ -6,7 +6,7 @@ import {
   endedError,
   outOfRange,
   unwatch,
-  watch,
+  watchOrEnd,
   Watcher,
 } from "../core/internal.js";
 import { List, type ListNode } from "./list.js";
@@ -95,7 +95,7 @@ export class Semaphore {
     return new Promise<void>((resolve, reject) => {
       const waiter = new Acquirer(this, n, resolve, reject);
       this.#waiters.push(waiter);
-      watch(ctx, waiter);
+      watchOrEnd(ctx, waiter);
     });
   }
 

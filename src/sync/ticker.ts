@@ -7,7 +7,7 @@ import {
   startTimer,
   TIMER_SLACK_MS,
   unwatch,
-  watch,
+  watchOrEnd,
   Watcher,
 } from "../core/internal.js";
 
@@ -110,8 +110,8 @@ export function ticker(ctx: Context, intervalMs: number): AsyncIterableIterator<
         resolve(ended ? stop() : deliver());
       });
       pending = wait;
-      watch(ctx, wait);
       wait.timer = startTimer(onTick, due - t, wait);
+      watchOrEnd(ctx, wait); // ended meanwhile: its _ended clears the timer and stops
     });
   };
 

@@ -1,5 +1,11 @@
 import type { CancelableContext, Context, ContextError } from "../../core/index.js";
-import { type CancelContext, endedError, unwatch, watch, Watcher } from "../../core/internal.js";
+import {
+  type CancelContext,
+  endedError,
+  unwatch,
+  watchOrEnd,
+  Watcher,
+} from "../../core/internal.js";
 import { announceWork } from "../race.js";
 
 // A response dropped unread would keep its request linked under the caller's context until that
@@ -68,7 +74,7 @@ export class FetchCall extends Watcher {
     super();
     this.#callerCtx = callerCtx;
     this.#child = child;
-    watch(ctx, this);
+    watchOrEnd(ctx, this);
   }
 
   /** @internal The core's hook (see `Watcher`): the context ended. */
