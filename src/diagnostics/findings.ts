@@ -156,6 +156,11 @@ function collectedUncanceled(input: AnalysisInput): Finding[] {
   });
 }
 
+/** " for GET /users/:id" when the finding's items ran under a request, else nothing. */
+function forRoute(route: string | undefined): string {
+  return route === undefined ? "" : ` for ${route}`;
+}
+
 function lostCancels(input: AnalysisInput): Finding[] {
   type Row = { first: ContextRecord; deadline: number; ancestor: number; live: number };
   const rows = new Map<string, Row>();
@@ -187,16 +192,18 @@ function lostCancels(input: AnalysisInput): Finding[] {
     ]
       .filter((part) => part !== "")
       .join(", ");
+    const route = first.request?.label();
     return {
       kind: "lost-cancel",
       message:
         `${plural(count, "context")} ${contextLabel(first.name, first.kind)} (${first.kind}) ` +
-        `created${where(frames)} never canceled by ${count === 1 ? "its" : "their"} holder ` +
+        `created${where(frames)}${forRoute(route)} never canceled by ${count === 1 ? "its" : "their"} holder ` +
         `(${how}): a lost cancel (go vet's lostcancel); cancel each when its work is done ` +
         `(\`using\`, or cancel() in finally)`,
       stack: frames,
       ageMs: input.now - first.createdAt,
       contextName: first.name,
+      ...(route === undefined ? {} : { route }),
       details: {
         count,
         contextKind: first.kind,
@@ -211,10 +218,11 @@ function lostCancels(input: AnalysisInput): Finding[] {
 function finishedOverruns(input: AnalysisInput): Finding[] {
   return [...(input.overruns?.groups.values() ?? [])].map(({ first, count, maxMs, kept }) => {
     const frames = first.stack.frames;
+    const route = first.context?.request?.label();
     return {
       kind: "ignored-cancellation",
       message:
-        `${plural(count, `"${first.kind}" operation`)} started${where(frames)} went on for up to ` +
+        `${plural(count, `"${first.kind}" operation`)} started${where(frames)}${forRoute(route)} went on for up to ` +
         `${formatAge(maxMs)} (p99 ${formatAge(p99(kept))}) after context ` +
         `${contextLabel(first.contextName)} ended, then finished: the work ignores cancellation ` +
         `(pass ctx or ctx.signal down to it)`,
@@ -222,6 +230,7 @@ function finishedOverruns(input: AnalysisInput): Finding[] {
       ageMs: input.now - first.startedAt,
       contextName: first.contextName,
       operationKind: first.kind,
+      ...(route === undefined ? {} : { route }),
       details: {
         count,
         overrunMs: round1(maxMs),

@@ -132,7 +132,15 @@ export function groupStacks(snapshot: Snapshot, options: GroupingOptions = {}): 
   }
   if (items !== "live") {
     for (const f of snapshot.findings) {
-      add("finding", f.kind, f.contextName, f.stack, f.ageMs, findingWeight(f.details?.count));
+      add(
+        "finding",
+        f.kind,
+        f.contextName,
+        f.stack,
+        f.ageMs,
+        findingWeight(f.details?.count),
+        f.route,
+      );
     }
   }
 

@@ -37,9 +37,10 @@ export function isHeldByProgram(record: ContextRecord): boolean {
   return parsed.frames.length > 0 && (parsed.calledLayer ?? "core") === "core";
 }
 
-/** @internal The grouping key of a context: its stack, kind and name. */
+/** @internal The grouping key of a context: its stack, kind, name and request route. */
 export function contextKey(record: ContextRecord): string {
-  return `${record.stack?.parsed.key ?? ""}\0${record.kind}\0${record.name ?? ""}`;
+  const route = record.request?.label() ?? "";
+  return `${record.stack?.parsed.key ?? ""}\0${record.kind}\0${record.name ?? ""}\0${route}`;
 }
 
 /**
@@ -149,7 +150,8 @@ export class Overruns {
     if (ended === undefined) return;
     const overrun = at - Math.max(ended, op.startedAt);
     if (overrun < this.#thresholdMs) return;
-    const key = `${op.stack.parsed.key}\0${op.kind}\0${op.contextName ?? ""}`;
+    const route = op.context?.request?.label() ?? "";
+    const key = `${op.stack.parsed.key}\0${op.kind}\0${op.contextName ?? ""}\0${route}`;
     let group = this.groups.get(key);
     if (group === undefined) {
       if (this.groups.size >= this.#maxGroups) {

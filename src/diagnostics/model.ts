@@ -101,6 +101,11 @@ export interface Finding {
   readonly contextName?: string | undefined;
   /** The kind of operation concerned ({@link TrackedOperation.kind}), for operation findings. */
   readonly operationKind?: string | undefined;
+  /**
+   * The route of the request it happened under (`GET /users/:id`), when an HTTP server adapter
+   * made that request's context: lost cancels and ignored cancellations are counted per route.
+   */
+  readonly route?: string | undefined;
   /** Kind-specific numbers: lateByMs, eventLoopDelayP99Ms, growth slope... */
   readonly details?: Readonly<Record<string, number | string | boolean>>;
   /** A second stack that explains the finding: for late-deadline, the code that blocked the loop. */

@@ -9,7 +9,9 @@ import { gunzipSync } from "node:zlib";
 import express from "express";
 import Fastify from "fastify";
 import { Profile } from "pprof-format";
-import { type CancelableContext, background, withCancel } from "../../src/index.js";
+import { type CancelableContext, background, withCancel, withTimeout } from "../../src/index.js";
+import { raceContext } from "../../src/io/race.js";
+import { toPprof } from "../../src/diagnostics/pprof.js";
 import {
   contextOf,
   expressContext,
@@ -172,6 +174,43 @@ describe("route labels from the HTTP adapters", () => {
     } finally {
       ctx.cancel();
     }
+  });
+
+  it("a lost cancel and an ignored cancellation name the route they happened under", async () => {
+    tracking = track({ timers: false, dumpSignal: false, ignoredCancellationMs: 50 });
+    const contextFor = requestContexts();
+    const base = await listen(
+      createServer((req: IncomingMessage, res: ServerResponse) => {
+        const ctx = contextFor(req, res);
+        withTimeout(ctx, 5, { name: "lost" }); // its cancel dropped: ends by its own deadline
+        const lookup = withTimeout(ctx, 5, { name: "lookup" });
+        // Work that ignores its context and finishes 150 ms after the deadline.
+        void raceContext(
+          lookup,
+          () => new Promise((r) => setTimeout(r, 150)),
+          undefined,
+          "db.query",
+        )
+          .catch(() => undefined)
+          .finally(() => lookup.cancel());
+        setTimeout(() => res.end("ok"), 20);
+      }),
+    );
+    await (await fetch(`${base}/orders/7`)).text();
+    await new Promise((r) => setTimeout(r, 400)); // past the work's end and the cancel's grace
+    const findings = tracking.findings();
+    const lost = findings.find((f) => f.kind === "lost-cancel" && f.contextName === "lost");
+    assert.ok(lost !== undefined, `a lost-cancel finding: ${JSON.stringify(findings)}`);
+    assert.equal(lost.route, "GET /orders/:id");
+    assert.match(lost.message, / for GET \/orders\/:id never canceled/);
+    const ignored = findings.find((f) => f.kind === "ignored-cancellation");
+    assert.ok(
+      ignored !== undefined,
+      `an ignored-cancellation finding: ${JSON.stringify(findings)}`,
+    );
+    assert.equal(ignored.route, "GET /orders/:id");
+    const profile = await toPprof(tracking.snapshot(), { items: "findings" });
+    assert.deepEqual(routesOf(profile, "lost"), ["GET /orders/:id"], "the findings profile too");
   });
 });
 
