@@ -13,11 +13,11 @@ import {
   withCancel,
   withValue,
 } from "timebound";
-import { encodeTimeout, requestContexts } from "timebound/http";
+import { requestContexts } from "timebound/http";
 import type { GatewayConfig } from "./config/types.js";
 import { type GatewayReason, answer } from "./proxy/answer.js";
 import { BodyTooLargeError, limitedBody } from "./proxy/body-limit.js";
-import { upstreamRequestHeaders } from "./proxy/headers.js";
+import { addDeadlineHeaders, upstreamRequestHeaders } from "./proxy/headers.js";
 import { tunnelUpgrade } from "./proxy/upgrade.js";
 import type { Duplex } from "node:stream";
 import { checkPath } from "./route/path.js";
@@ -360,13 +360,11 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
         hop,
         rc.hostHeader === "upstream" ? t.host : undefined,
       );
-      const left = attemptCtx.remaining() - UPSTREAM_MARGIN_MS;
-      if (left > 0 && left < 2 ** 31 - 1) {
-        const ms = Math.floor(left);
-        headers["timebound-timeout"] = encodeTimeout(ms);
-        headers["x-envoy-expected-rq-timeout-ms"] = String(ms);
-        if (cluster.config.grpc) headers["grpc-timeout"] = encodeTimeout(ms);
-      }
+      addDeadlineHeaders(
+        headers,
+        attemptCtx.remaining() - UPSTREAM_MARGIN_MS,
+        cluster.config.grpc === true,
+      );
       const exchange = cluster.send(t, { method, path, headers, body });
       const stop = afterFunc(attemptCtx, () => exchange.abort(attemptCtx.err!));
       let head: UpstreamExchange;
@@ -394,10 +392,8 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     };
     const aggregateAttempt = (attemptCtx: Context): Promise<RouteAnswer> => {
       attempts++;
-      const headers = upstreamRequestHeaders(req.headers, hop, undefined);
       // Parts are GETs: nothing of the client's body goes with them.
-      delete headers["content-length"];
-      delete headers["content-type"];
+      const headers = upstreamRequestHeaders(req.headers, hop, undefined, true);
       missing = [];
       return aggregate(attemptCtx, {
         route: rc.name,
@@ -508,7 +504,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
 
     function stream(exchange: UpstreamExchange): void {
       const stop = afterFunc(routeCtx, () => exchange.abort(routeCtx.err!));
-      exchange.pipeTo(res, { "x-request-id": requestId }, (err) => {
+      exchange.pipeTo(res, ["x-request-id", requestId], (err) => {
         stop();
         finish(exchange.status, err === undefined ? "answered" : "upstream-failed");
       });

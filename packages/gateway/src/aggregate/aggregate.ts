@@ -6,6 +6,7 @@
 //     "missing": [{ "part": "<name>", "reason": "timed-out", "message": "...", "status"?: 503 }] }
 //
 // A required part missing fails the whole request instead (502, or 504 when it ran out of time).
+import type { HeaderList } from "../proxy/headers.js";
 import { type Context, isDeadlineExceeded } from "timebound";
 import {
   BatchFailedError,
@@ -56,7 +57,8 @@ export interface AggregateRequest {
   readonly clusters: ReadonlyMap<string, Cluster>;
   /** The route's path parameters: `:name` in a part's path is replaced by its value. */
   readonly params: Readonly<Record<string, string | undefined>>;
-  readonly headers: Readonly<Record<string, string | string[]>>;
+  /** The client's headers, as sent upstream (see `upstreamRequestHeaders`). */
+  readonly headers: Readonly<HeaderList>;
   readonly upstreamHost: boolean;
   readonly maxBytes: number;
   readonly tracker: LatencyTracker;

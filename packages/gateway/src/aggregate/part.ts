@@ -2,7 +2,7 @@
 // a proxied request (a target picked by the cluster's balancing, the part's own time left in the
 // deadline headers, outlier detection told how it went), its answer read whole and decoded.
 import { type Context, afterFunc } from "timebound";
-import { encodeTimeout } from "timebound/http";
+import { type HeaderList, addDeadlineHeaders, setHeader } from "../proxy/headers.js";
 import type { Cluster } from "../upstream/cluster.js";
 import type { UpstreamExchange } from "../upstream/exchange.js";
 
@@ -31,7 +31,7 @@ export interface PartRequest {
   /** Path and query sent upstream (route parameters already put in). */
   readonly path: string;
   /** Headers from the client's request (hop-by-hop and deadline headers removed). */
-  readonly headers: Readonly<Record<string, string | string[]>>;
+  readonly headers: Readonly<HeaderList>;
   /** Send the target's authority as Host (else the client's, already in `headers`). */
   readonly upstreamHost: boolean;
   /** Largest answer read, in bytes. */
@@ -47,15 +47,9 @@ export async function fetchPart(ctx: Context, part: PartRequest): Promise<unknow
   ctx.throwIfDone();
   const cluster = part.cluster;
   const target = cluster.pick();
-  const headers: Record<string, string | string[]> = { ...part.headers };
-  if (part.upstreamHost) headers.host = target.host;
-  const left = ctx.remaining() - UPSTREAM_MARGIN_MS;
-  if (left > 0 && left < 2 ** 31 - 1) {
-    const ms = Math.floor(left);
-    headers["timebound-timeout"] = encodeTimeout(ms);
-    headers["x-envoy-expected-rq-timeout-ms"] = String(ms);
-    if (cluster.config.grpc) headers["grpc-timeout"] = encodeTimeout(ms);
-  }
+  const headers = part.headers.slice();
+  if (part.upstreamHost) setHeader(headers, "host", target.host);
+  addDeadlineHeaders(headers, ctx.remaining() - UPSTREAM_MARGIN_MS, cluster.config.grpc === true);
   const exchange = cluster.send(target, { method: "GET", path: part.path, headers, body: null });
   // One watcher for the whole exchange: head and body.
   const stop = afterFunc(ctx, () => exchange.abort(ctx.err!));

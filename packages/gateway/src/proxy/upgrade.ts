@@ -4,6 +4,7 @@
 import type { IncomingMessage } from "node:http";
 import { type Socket, connect } from "node:net";
 import type { Duplex } from "node:stream";
+import type { HeaderList } from "./headers.js";
 
 /**
  * Passes an upgrade through to `origin`; `onEnd` learns when the tunnel is gone. Returns a
@@ -15,7 +16,7 @@ export function tunnelUpgrade(
   head: Buffer,
   origin: string,
   path: string,
-  headers: Record<string, string | string[]>,
+  headers: HeaderList,
   maxLifetimeMs: number,
   onEnd: (reason: "closed" | "lifetime" | "upstream-failed" | "shutdown") => void,
 ): () => void {
@@ -34,9 +35,7 @@ export function tunnelUpgrade(
   lifetime.unref();
   upstream.once("connect", () => {
     const lines = [`${req.method ?? "GET"} ${path} HTTP/1.1`];
-    for (const [name, value] of Object.entries(headers)) {
-      for (const v of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${v}`);
-    }
+    for (let i = 0; i < headers.length; i += 2) lines.push(`${headers[i]}: ${headers[i + 1]}`);
     lines.push(`connection: upgrade`, `upgrade: ${String(req.headers.upgrade)}`, "", "");
     upstream.write(lines.join("\r\n"));
     if (head.length > 0) upstream.write(head);

@@ -4,7 +4,7 @@
 // or read whole for the stale cache.
 import type { ServerResponse } from "node:http";
 import type { Dispatcher } from "undici";
-import { clientResponseHeaders } from "../proxy/headers.js";
+import { type HeaderList, clientResponseHeaders } from "../proxy/headers.js";
 import type { BufferedAnswer } from "./answers.js";
 
 type Controller = Dispatcher.DispatchController;
@@ -119,11 +119,11 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
    */
   pipeTo(
     client: ServerResponse,
-    extraHeaders: Record<string, string>,
+    extraHeaders: HeaderList,
     onDone: (err: Error | undefined) => void,
   ): void {
     const headers = clientResponseHeaders(this.headers);
-    for (const name in extraHeaders) headers[name] = extraHeaders[name];
+    for (const field of extraHeaders) headers.push(field);
     client.writeHead(this.status, headers);
     this.#drain(client, (err) => {
       if (err === undefined) client.end();
@@ -149,10 +149,12 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
         if (err !== undefined) return reject(err);
         const headers: Record<string, string | string[]> = {};
         const kept = clientResponseHeaders(this.headers);
-        for (const name in kept) {
-          const v = kept[name];
-          if (v !== undefined && name !== "content-length")
-            headers[name] = typeof v === "number" ? String(v) : v;
+        for (let i = 0; i < kept.length; i += 2) {
+          const name = kept[i]!;
+          if (name === "content-length") continue;
+          const value = kept[i + 1]!;
+          const prior = headers[name];
+          headers[name] = prior === undefined ? value : [prior, value].flat();
         }
         resolve({ kind: "buffered", status: this.status, headers, body: Buffer.concat(chunks) });
       });
