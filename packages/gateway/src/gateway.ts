@@ -264,7 +264,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   for (const cluster of current.clusters.values()) void cluster.checkHealth(root);
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
-    const started = performance.now();
+    const started = now();
     const requestId = requestIdOf(req);
     const method = req.method ?? "GET";
     const target = req.url ?? "/";
@@ -276,6 +276,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     let missing: MissingEntry[] | undefined = undefined;
     const finish = (status: number, reason: EndReason): void => {
       if (onRequest === undefined) return;
+      const ended = now();
       onRequest({
         requestId,
         route: routeName,
@@ -284,9 +285,9 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
         path: target,
         status,
         reason,
-        durationMs: performance.now() - started,
+        durationMs: ended - started,
         // Not remaining(), which stops at 0: a late answer shows by how late.
-        timeLeftMs: ctx?.deadline === undefined ? undefined : ctx.deadline - now(),
+        timeLeftMs: ctx?.deadline === undefined ? undefined : ctx.deadline - ended,
         attempts,
         missing,
       });

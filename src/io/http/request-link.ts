@@ -14,12 +14,21 @@ interface Connection {
 }
 
 /**
- * The requests of each connection whose responses have not closed yet: usually one, more when
- * requests are pipelined. One `close` listener per connection, for its whole life, serves them
- * all, so a keep-alive connection gains no listener per request. A WeakMap rather than a field
- * on the socket: a field added to some sockets would give Node's hot paths a second shape.
+ * The requests of one connection whose responses have not closed yet: usually one, more when
+ * requests are pipelined. A list threaded through the links themselves, not a Set: joining and
+ * leaving are then two pointer writes, with no hash of a new object per request.
  */
-const open = new WeakMap<Connection, Set<RequestLink>>();
+interface OpenRequests {
+  head: RequestLink | null;
+}
+
+/**
+ * Each connection's open requests. One `close` listener per connection, for its whole life,
+ * serves them all, so a keep-alive connection gains no listener per request. A WeakMap rather
+ * than a field on the socket: a field added to some sockets would give Node's hot paths a
+ * second shape.
+ */
+const open = new WeakMap<Connection, OpenRequests>();
 
 function isConnection(socket: unknown): socket is Connection {
   return (
@@ -29,9 +38,12 @@ function isConnection(socket: unknown): socket is Connection {
   );
 }
 
-function connectionClosed(links: Set<RequestLink>): void {
+function connectionClosed(requests: OpenRequests): void {
+  // Every link leaves first: ending one request's context must not touch the list being read.
+  const links: RequestLink[] = [];
+  for (let link = requests.head; link !== null; link = link.nextOnConnection) links.push(link);
+  for (const link of links) link.leaveConnection();
   for (const link of links) link.disconnected();
-  links.clear();
 }
 
 /**
@@ -63,15 +75,14 @@ export function tieRequest(
   const link = new RequestLink(ctx, parent, res, graceMs);
   res.once("close", link.closed);
   if (connection !== undefined) {
-    let links = open.get(connection);
-    if (links === undefined) {
-      const made = new Set<RequestLink>();
+    let requests = open.get(connection);
+    if (requests === undefined) {
+      const made: OpenRequests = { head: null };
       connection.once("close", () => connectionClosed(made));
       open.set(connection, made);
-      links = made;
+      requests = made;
     }
-    links.add(link);
-    link.connection = links;
+    link.joinConnection(requests);
   }
   // Born ended (a deadline of 0, a parent already canceled): the grace starts now.
   if (graceMs !== Infinity && !watch(ctx, link)) link.cut();
@@ -79,8 +90,10 @@ export function tieRequest(
 
 /** One request's link; see {@link tieRequest}. */
 class RequestLink extends Watcher {
-  /** The open requests of its connection, while it is one of them. */
-  connection: Set<RequestLink> | undefined = undefined;
+  /** The open requests of its connection, while it is one of them, and its neighbours there. */
+  connection: OpenRequests | undefined = undefined;
+  prevOnConnection: RequestLink | null = null;
+  nextOnConnection: RequestLink | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined = undefined;
   readonly #ctx: CancelableContext;
   readonly #parent: Context;
@@ -95,16 +108,35 @@ class RequestLink extends Watcher {
     this.#graceMs = graceMs;
   }
 
+  joinConnection(requests: OpenRequests): void {
+    const head = requests.head;
+    this.nextOnConnection = head;
+    if (head !== null) head.prevOnConnection = this;
+    requests.head = this;
+    this.connection = requests;
+  }
+
+  leaveConnection(): void {
+    const requests = this.connection;
+    if (requests === undefined) return;
+    const prev = this.prevOnConnection;
+    const next = this.nextOnConnection;
+    if (prev === null) requests.head = next;
+    else prev.nextOnConnection = next;
+    if (next !== null) next.prevOnConnection = prev;
+    this.prevOnConnection = this.nextOnConnection = null;
+    this.connection = undefined;
+  }
+
   /** The response closed: sent to the end, or cut off with its connection. */
   readonly closed = (): void => {
-    this.connection?.delete(this);
+    this.leaveConnection();
     this.#detach();
     this.#ctx.cancel(this.#res.writableFinished ? RESPONSE_FINISHED : CLIENT_DISCONNECTED);
   };
 
-  /** The connection closed (the caller clears the set). */
+  /** The connection closed (the link has left its list). */
   disconnected(): void {
-    this.connection = undefined;
     const res = this.#res;
     if (res.writableFinished) return; // its own `close` follows and ends the context as finished
     this.#detach();

@@ -113,6 +113,56 @@ describe("contextFrom: the client going away ends the request's context", () => 
     }
   });
 
+  it("tells finished pipelined requests from the ones cut off when the connection goes: each request leaves its connection's list as its response closes", async () => {
+    const handlers: { path: string; ctx: CancelableContext; err?: unknown }[] = [];
+    const server = await contextServer(undefined, (ctx, req, res) => {
+      const handler: (typeof handlers)[number] = { path: req.url!, ctx };
+      handlers.push(handler);
+      if (req.url!.startsWith("/fast")) {
+        res.end("fast");
+        return;
+      }
+      sleep(ctx, 10_000).then(
+        () => res.end("slept"),
+        (err: unknown) => (handler.err = err),
+      );
+    });
+    try {
+      const socket = await pipelined(server.url, ["/fast1", "/fast2", "/slow1", "/slow2"]);
+      socket.on("error", () => {});
+      for (let i = 0; i < 200 && handlers.length < 4; i++) await sleep(background(), 5);
+      assert.equal(handlers.length, 4, "all four requests reached the handler");
+      // The two fast answers are sent and their responses close before the connection does.
+      for (let i = 0; i < 200 && handlers.slice(0, 2).some((h) => !h.ctx.err); i++) {
+        await sleep(background(), 5);
+      }
+      socket.destroy();
+      for (let i = 0; i < 200 && handlers.some((h) => h.ctx.err === undefined); i++) {
+        await sleep(background(), 5);
+      }
+      const causes = handlers.map((h) => [h.path, cause(h.ctx)]);
+      assert.deepEqual(
+        causes.map(([path, c]) => [
+          path,
+          c === RESPONSE_FINISHED
+            ? "finished"
+            : c instanceof ClientDisconnectedError
+              ? "disconnected"
+              : String(c),
+        ]),
+        [
+          ["/fast1", "finished"],
+          ["/fast2", "finished"],
+          ["/slow1", "disconnected"],
+          ["/slow2", "disconnected"],
+        ],
+      );
+      assert.ok(handlers[2]!.err instanceof Canceled && handlers[3]!.err instanceof Canceled);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("ends with DeadlineExceeded when the caller's deadline header passes", async () => {
     let result: { err: unknown; lifetime: number } | undefined;
     const server = await contextServer(undefined, (ctx, _req, res) => {
