@@ -1,7 +1,8 @@
 // The gateway against the proxies a Node team would otherwise run, in one run on one machine:
 // direct to the upstream, nginx (one worker, keepalive upstream), @fastify/http-proxy, a bare
-// node:http + undici Pool proxy (the floor for a proxy in Node), and timebound's gateway plain and
-// with the full per-route policy set. Each proxy and the upstream run in their own process;
+// node:http + undici Pool proxy (the floor for a proxy in Node), the same with the header fields
+// the gateway adds to every request (what header hygiene alone costs), and timebound's gateway
+// plain and with the full per-route policy set. Each proxy and the upstream run in their own process;
 // autocannon drives them with a fixed connection count. Rows: requests/s, p50/p99 added over
 // direct, RSS of the proxy process, and its CPU µs per request at a fixed 4,000 requests/s (the
 // proxy's own cost, steadier than the saturated rate on a shared machine). Goals: full policies
@@ -219,6 +220,10 @@ export async function run(): Promise<void> {
       "bare node:http + undici Pool",
       () => startNode("bare", [join(HERE, "bare-proxy.mjs"), origin]),
     ],
+    [
+      "bare + the gateway's headers",
+      () => startNode("bare-headers", [join(HERE, "bare-proxy.mjs"), origin, "headers"]),
+    ],
     ["@fastify/http-proxy", () => startNode("fastify", [join(HERE, "fastify-proxy.mjs"), origin])],
     ["timebound gateway, plain", () => gatewayRow("plain")],
     ["timebound gateway, full policies", () => gatewayRow("full")],
@@ -314,6 +319,15 @@ export async function run(): Promise<void> {
     console.log(
       `CPU per request at ${CPU_RATE} req/s: full ${cpuFull.toFixed(0)} µs, bare ${cpuBare.toFixed(0)} µs (bare/full ${formatRatio(cpuBare / cpuFull)})`,
     );
+    const bareHeaders = best("bare + the gateway's headers");
+    if (bareHeaders !== undefined) {
+      // Not the goal's anchor: how much of the gap is the header hygiene every request gets.
+      const vs = full.rps / bareHeaders.rps;
+      goals.fullVsBareWithHeaders = { ratio: vs };
+      console.log(
+        `full policies vs bare + the gateway's headers: ${formatRatio(vs)} requests/s (the forwarding and deadline headers alone: bare ${formatRatio(bareHeaders.rps / bare.rps)})`,
+      );
+    }
     if (fastify !== undefined)
       console.log(`full policies vs @fastify/http-proxy: ${formatRatio(full.rps / fastify.rps)}`);
     if (nginx !== undefined)
