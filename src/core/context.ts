@@ -13,7 +13,8 @@ import {
   SNAPSHOT_VERSION,
   STATE,
 } from "./snapshot.js";
-import { TIMER_SLACK_MS, startTimer } from "./timer.js";
+import { TIMER_SLACK_MS } from "./timer.js";
+import { type QueuedTimer, cancelQueued, keepQueued, queueTimer } from "./deadline-queue.js";
 import { invalidType, unknownOption } from "./validate.js";
 
 /**
@@ -178,7 +179,7 @@ export class CancelContext implements CancelableContext, Link {
   /** @internal */
   _deadline: number;
   /** @internal */
-  _timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  _timer: QueuedTimer | undefined = undefined;
   /** @internal */
   _err: ContextError | undefined = undefined;
   /** @internal */
@@ -192,7 +193,7 @@ export class CancelContext implements CancelableContext, Link {
   /** @internal */
   _keepAlive = false;
   /** @internal */
-  _keepTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  _keepTimer: QueuedTimer | undefined = undefined;
 
   constructor(
     readonly parent: Context | undefined,
@@ -534,12 +535,12 @@ export function newCancelContext(
   }
   if (ownDeadline < parentDeadline) {
     if (ownDeadline <= createdAt) end(ctx, DEADLINE, deadlineCause, ctx, 0);
-    else arm(ctx, ownDeadline - createdAt);
+    else arm(ctx, ownDeadline - createdAt, createdAt);
   } else if (foreign !== null && parentDeadline !== Infinity) {
     // The foreign parent's deadline: it may have no timer of its own (a test double), so ours
     // keeps it, as the context that set it would.
     if (parentDeadline <= createdAt) end(ctx, DEADLINE, undefined, ctx, 0);
-    else arm(ctx, parentDeadline - createdAt);
+    else arm(ctx, parentDeadline - createdAt, createdAt);
   }
   return ctx;
 }
@@ -569,9 +570,9 @@ export function unlink(child: Link): void {
 // bound on work, not work. Waiting on a context (reading `done`, a sleep, a channel operation)
 // is waiting, though, so it refs the timers that can end the context, its own and its
 // ancestors', until the context ends.
-function arm(ctx: CancelContext, delay: number): void {
-  ctx._timer = startTimer(onDeadline, delay, ctx);
-  if (!ctx._keepAlive) ctx._timer.unref();
+function arm(ctx: CancelContext, delay: number, from?: number): void {
+  ctx._timer = queueTimer(onDeadline, delay, ctx, from);
+  if (ctx._keepAlive) keepQueued(ctx._timer);
   armedTimers++;
 }
 
@@ -580,13 +581,19 @@ export function keepAliveUntilDone(ctx: CancelContext): void {
   if (ctx._keepAlive || ctx._state !== LIVE) return;
   ctx._keepAlive = true;
   if (ctx._timer !== undefined) {
-    ctx._timer.ref(); // its own deadline is the earliest: this timer ends it
+    keepQueued(ctx._timer); // its own deadline is the earliest: this timer ends it
   } else if (ctx._deadline !== Infinity) {
     // An ancestor's unref'd timer will end it; hold the loop open until then, from here, so
     // that the ancestor's timer is not ref'd for the ancestor's whole life.
-    ctx._keepTimer = startTimer(onKeepAlive, ctx._deadline - now(), ctx);
+    ctx._keepTimer = keptTimer(onKeepAlive, ctx._deadline - now(), ctx);
     armedTimers++;
   }
+}
+
+function keptTimer(callback: (ctx: CancelContext) => void, delay: number, ctx: CancelContext) {
+  const timer = queueTimer(callback, delay, ctx);
+  keepQueued(timer);
+  return timer;
 }
 
 function onKeepAlive(ctx: CancelContext): void {
@@ -595,19 +602,19 @@ function onKeepAlive(ctx: CancelContext): void {
   // Due: end it here rather than wait for the ancestor's timer. Not due: the wait was longer
   // than one timer can hold, or the timer fired within its slack; wait for the rest.
   if (ctx._state === LIVE && !expireIfDue(ctx)) {
-    ctx._keepTimer = startTimer(onKeepAlive, ctx._deadline - now(), ctx);
+    ctx._keepTimer = keptTimer(onKeepAlive, ctx._deadline - now(), ctx);
     armedTimers++;
   }
 }
 
 function disarm(ctx: CancelContext): void {
   if (ctx._timer !== undefined) {
-    clearTimeout(ctx._timer);
+    cancelQueued(ctx._timer);
     ctx._timer = undefined;
     armedTimers--;
   }
   if (ctx._keepTimer !== undefined) {
-    clearTimeout(ctx._keepTimer);
+    cancelQueued(ctx._keepTimer);
     ctx._keepTimer = undefined;
     armedTimers--;
   }
@@ -702,7 +709,7 @@ function followMove(root: CancelContext, old: number): void {
 /** Arms the deadline timer of a context that did not need one before a move. */
 function armOwn(ctx: CancelContext): void {
   if (ctx._keepTimer !== undefined) {
-    clearTimeout(ctx._keepTimer); // its own timer now holds the loop open, ref'd by arm()
+    cancelQueued(ctx._keepTimer); // its own timer now holds the loop open, kept by arm()
     ctx._keepTimer = undefined;
     armedTimers--;
   }

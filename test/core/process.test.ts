@@ -117,4 +117,21 @@ describe("process lifetime (Node timers)", () => {
       `process lingered ${Math.round(out.afterDoneMs)} ms after done (parent deadline 4000 ms)`,
     );
   });
+
+  it("deadlines of the same delay share a timer, and one that is waited for holds the process only while it is armed", async () => {
+    const out = await runNode(`
+        import { background, withTimeout } from "./src/index.js";
+        const waited = withTimeout(background(), 4000);
+        const others = Array.from({ length: 3 }, () => withTimeout(background(), 4000));
+        setTimeout(() => waited.cancel(), 100);
+        await waited.done;
+        console.log("done", others.filter((c) => c.err === undefined).length);
+      `);
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stdout, /done 3/);
+    assert.ok(
+      out.afterDoneMs < 2_000,
+      `process lingered ${Math.round(out.afterDoneMs)} ms after done (the others' deadline 4000 ms)`,
+    );
+  });
 });
