@@ -43,6 +43,8 @@ export {
   startTimer,
 } from "./timer.js";
 /** @internal */
+export { type QueuedTimer, cancelQueued, keepQueued, queueTimer } from "./deadline-queue.js";
+/** @internal */
 export { moduleFile } from "./module-file.js";
 /** @internal */
 export { isBudget, moveDeadline, withBudget } from "./budget.js";

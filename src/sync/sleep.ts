@@ -4,7 +4,10 @@ import {
   checkContext,
   checkMs,
   endedError,
-  startTimer,
+  type QueuedTimer,
+  cancelQueued,
+  keepQueued,
+  queueTimer,
   TIMER_SLACK_MS,
   unwatch,
   watch,
@@ -15,7 +18,7 @@ class Sleeper extends Watcher {
   override get opName(): string {
     return "sleep";
   }
-  timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  timer: QueuedTimer | undefined = undefined;
   constructor(
     readonly until: number,
     readonly resolve: () => void,
@@ -27,7 +30,7 @@ class Sleeper extends Watcher {
   wake(): void {
     const left = this.until - now();
     if (left > TIMER_SLACK_MS) {
-      this.timer = startTimer(wake, left, this); // a sleep longer than one timer can wait
+      this.timer = armSleep(this, left); // a sleep longer than one timer can wait
       return;
     }
     this.timer = undefined;
@@ -37,7 +40,7 @@ class Sleeper extends Watcher {
 
   /** @internal The core's hook (see `Watcher`): the context ended first. */
   _ended(owner: CancelContext): void {
-    clearTimeout(this.timer);
+    if (this.timer !== undefined) cancelQueued(this.timer);
     this.timer = undefined;
     this.reject(endedError(owner));
   }
@@ -48,6 +51,16 @@ const ANY_MS = { min: -Infinity, max: Infinity, infinity: true } as const;
 
 function wake(sleeper: Sleeper): void {
   sleeper.wake();
+}
+
+/**
+ * A sleep's timer: queued with the other waits of its delay (one Node timer for all of them, as
+ * for deadlines), and holding the event loop open, as a plain `setTimeout` would.
+ */
+function armSleep(sleeper: Sleeper, ms: number, from?: number): QueuedTimer {
+  const timer = queueTimer(wake, ms, sleeper, from);
+  keepQueued(timer);
+  return timer;
 }
 
 /**
@@ -69,12 +82,13 @@ export function sleep(ctx: Context, ms: number): Promise<void> {
     // Thrown here, bad arguments reject the promise, as Node's promise APIs do.
     checkContext(ctx, "sleep");
     checkMs(ms, "sleep", "ms", ANY_MS);
-    const sleeper = new Sleeper(now() + ms, resolve, reject);
+    const t = now();
+    const sleeper = new Sleeper(t + ms, resolve, reject);
     if (!watch(ctx, sleeper)) {
       reject(endedError(ctx));
       return;
     }
     if (ms === Infinity) return; // only the context can end it
-    sleeper.timer = startTimer(wake, ms, sleeper);
+    sleeper.timer = armSleep(sleeper, ms, t);
   });
 }

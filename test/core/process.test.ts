@@ -134,4 +134,30 @@ describe("process lifetime (Node timers)", () => {
       `process lingered ${Math.round(out.afterDoneMs)} ms after done (the others' deadline 4000 ms)`,
     );
   });
+
+  it("a sleep holds the process open until it ends, and no longer once its context ends it", async () => {
+    const slept = await runNode(`
+        import { background, sleep } from "./src/index.js";
+        await Promise.all([sleep(background(), 300), sleep(background(), 300)]);
+        console.log("slept");
+      `);
+    assert.equal(slept.code, 0, slept.stderr);
+    assert.match(slept.stdout, /slept/, "the process exited before the sleeps ended");
+    const canceled = await runNode(`
+        import { background, sleep, withCancel } from "./src/index.js";
+        const ctx = withCancel(background());
+        const others = withCancel(background());
+        void sleep(others, 60_000).catch(() => {});
+        setTimeout(() => ctx.cancel(), 100);
+        await sleep(ctx, 60_000).catch(() => console.log("done"));
+        // "others" still sleeps, on the same delay's timer: it alone holds the process now.
+        setTimeout(() => others.cancel(), 100);
+      `);
+    assert.equal(canceled.code, 0, canceled.stderr);
+    assert.match(canceled.stdout, /done/);
+    assert.ok(
+      canceled.afterDoneMs < 2_000,
+      `process lingered ${Math.round(canceled.afterDoneMs)} ms after the sleeps were canceled`,
+    );
+  });
 });
