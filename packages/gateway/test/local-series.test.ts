@@ -86,5 +86,7 @@ describe("local series", () => {
     assert.match(await registry.metrics(), /r_total\{route="\/a"\} 1/);
     registry.resetMetrics();
     assert.doesNotMatch(await registry.metrics(), /r_total\{/);
+    local.inc(["/a"]);
+    assert.match(await registry.metrics(), /r_total\{route="\/a"\} 1/, "counting starts again");
   });
 });
