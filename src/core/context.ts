@@ -14,7 +14,13 @@ import {
   STATE,
 } from "./snapshot.js";
 import { TIMER_SLACK_MS } from "./timer.js";
-import { type QueuedTimer, cancelQueued, keepQueued, queueTimer } from "./deadline-queue.js";
+import {
+  type QueuedTimer,
+  cancelQueued,
+  keepQueued,
+  queueKeptTimer,
+  queueTimer,
+} from "./deadline-queue.js";
 import { invalidType, unknownOption } from "./validate.js";
 
 /**
@@ -585,15 +591,9 @@ export function keepAliveUntilDone(ctx: CancelContext): void {
   } else if (ctx._deadline !== Infinity) {
     // An ancestor's unref'd timer will end it; hold the loop open until then, from here, so
     // that the ancestor's timer is not ref'd for the ancestor's whole life.
-    ctx._keepTimer = keptTimer(onKeepAlive, ctx._deadline - now(), ctx);
+    ctx._keepTimer = queueKeptTimer(onKeepAlive, ctx._deadline - now(), ctx);
     armedTimers++;
   }
-}
-
-function keptTimer(callback: (ctx: CancelContext) => void, delay: number, ctx: CancelContext) {
-  const timer = queueTimer(callback, delay, ctx);
-  keepQueued(timer);
-  return timer;
 }
 
 function onKeepAlive(ctx: CancelContext): void {
@@ -602,7 +602,7 @@ function onKeepAlive(ctx: CancelContext): void {
   // Due: end it here rather than wait for the ancestor's timer. Not due: the wait was longer
   // than one timer can hold, or the timer fired within its slack; wait for the rest.
   if (ctx._state === LIVE && !expireIfDue(ctx)) {
-    ctx._keepTimer = keptTimer(onKeepAlive, ctx._deadline - now(), ctx);
+    ctx._keepTimer = queueKeptTimer(onKeepAlive, ctx._deadline - now(), ctx);
     armedTimers++;
   }
 }

@@ -81,6 +81,21 @@ export function queueTimer<T>(
   return entry;
 }
 
+/**
+ * {@link queueTimer} for a wait that holds the event loop open until it fires or is disarmed, as
+ * a plain `setTimeout` does (a sleep, a context somebody waits on).
+ */
+export function queueKeptTimer<T>(
+  callback: (arg: T) => void,
+  delayMs: number,
+  arg: T,
+  from?: number,
+): QueuedTimer {
+  const entry = queueTimer(callback, delayMs, arg, from);
+  keepQueued(entry);
+  return entry;
+}
+
 /** Disarms `entry` (nothing when it already fired or was disarmed). */
 export function cancelQueued(entry: QueuedTimer): void {
   const list = entry._list;

@@ -43,7 +43,7 @@ export {
   startTimer,
 } from "./timer.js";
 /** @internal */
-export { type QueuedTimer, cancelQueued, keepQueued, queueTimer } from "./deadline-queue.js";
+export { type QueuedTimer, cancelQueued, queueKeptTimer } from "./deadline-queue.js";
 /** @internal */
 export { moduleFile } from "./module-file.js";
 /** @internal */

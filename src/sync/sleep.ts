@@ -6,8 +6,7 @@ import {
   endedError,
   type QueuedTimer,
   cancelQueued,
-  keepQueued,
-  queueTimer,
+  queueKeptTimer,
   TIMER_SLACK_MS,
   unwatch,
   watch,
@@ -30,7 +29,7 @@ class Sleeper extends Watcher {
   wake(): void {
     const left = this.until - now();
     if (left > TIMER_SLACK_MS) {
-      this.timer = armSleep(this, left); // a sleep longer than one timer can wait
+      this.timer = queueKeptTimer(wake, left, this); // a sleep longer than one timer can wait
       return;
     }
     this.timer = undefined;
@@ -51,16 +50,6 @@ const ANY_MS = { min: -Infinity, max: Infinity, infinity: true } as const;
 
 function wake(sleeper: Sleeper): void {
   sleeper.wake();
-}
-
-/**
- * A sleep's timer: queued with the other waits of its delay (one Node timer for all of them, as
- * for deadlines), and holding the event loop open, as a plain `setTimeout` would.
- */
-function armSleep(sleeper: Sleeper, ms: number, from?: number): QueuedTimer {
-  const timer = queueTimer(wake, ms, sleeper, from);
-  keepQueued(timer);
-  return timer;
 }
 
 /**
@@ -89,6 +78,7 @@ export function sleep(ctx: Context, ms: number): Promise<void> {
       return;
     }
     if (ms === Infinity) return; // only the context can end it
-    sleeper.timer = armSleep(sleeper, ms, t);
+    // Queued with the other waits of its delay, one Node timer for all, and ref'd like setTimeout.
+    sleeper.timer = queueKeptTimer(wake, ms, sleeper, t);
   });
 }
