@@ -31,7 +31,8 @@ export interface RateLimitOptions extends PolicyOptions {
   readonly key?: (ctx: Context) => string;
   /**
    * Buckets kept at most, with `key`: an integer from 1 to 10,000,000. Default 10,000. Beyond
-   * it the least recently used bucket is dropped; such a key starts again with a full bucket,
+   * it a bucket not used lately is dropped (the least recently used, near enough: see
+   * {@link rateLimit}); such a key starts again with a full bucket,
    * as a bucket left alone long enough would be.
    */
   readonly maxKeys?: number;
@@ -97,6 +98,8 @@ interface Bucket {
   tokens: number;
   /** When `tokens` was last brought up to date. */
   at: number;
+  /** Used since eviction last passed it (its second chance; see `#evictOne`). */
+  used: boolean;
 }
 
 const KNOWN = ["ratePerSecond", "burst", "key", "maxKeys", "name", "clock"] as const;
@@ -115,7 +118,7 @@ class RateLimitPolicy implements RateLimit {
     readonly clock: () => number,
   ) {
     this.#perMs = ratePerSecond / 1000;
-    this.#single = { tokens: burst, at: clock() };
+    this.#single = { tokens: burst, at: clock(), used: false };
   }
 
   get keys(): number {
@@ -169,27 +172,43 @@ class RateLimitPolicy implements RateLimit {
     return key;
   }
 
-  /** The bucket of `key`, made full if new, moved to the recently used end of the map. */
+  /**
+   * The bucket of `key`, made full if new. A hit only marks the bucket used: moving it to the
+   * recent end of the map (exact LRU) would cost a delete and an insert on every call.
+   */
   #bucketOf(key: string): Bucket {
     const buckets = this.#buckets;
     let bucket = buckets.get(key);
     if (bucket !== undefined) {
-      buckets.delete(key);
-    } else {
-      bucket = { tokens: this.burst, at: this.clock() };
-      if (buckets.size >= this.maxKeys) this.#evictOldest();
+      bucket.used = true;
+      return bucket;
     }
+    bucket = { tokens: this.burst, at: this.clock(), used: false };
+    if (buckets.size >= this.maxKeys) this.#evictOne();
     buckets.set(key, bucket);
     return bucket;
   }
 
-  #evictOldest(): void {
-    const oldest = this.#buckets.keys().next();
-    if (oldest.done === true) return;
-    this.#buckets.delete(oldest.value);
-    const channel = resilienceChannels.rateLimit;
-    if (channel.hasSubscribers) {
-      channel.publish({ policy: this.name, event: "key-evicted", key: oldest.value });
+  /**
+   * Drops the oldest bucket not used since eviction last passed it (CLOCK, second chance): a
+   * used one loses its mark and goes to the recent end. Each pass clears a mark a hit set, so
+   * eviction costs O(1) per call, amortised.
+   */
+  #evictOne(): void {
+    const buckets = this.#buckets;
+    for (const [key, bucket] of buckets) {
+      if (bucket.used) {
+        bucket.used = false;
+        buckets.delete(key);
+        buckets.set(key, bucket); // visited again by this loop if every bucket was used
+        continue;
+      }
+      buckets.delete(key);
+      const channel = resilienceChannels.rateLimit;
+      if (channel.hasSubscribers) {
+        channel.publish({ policy: this.name, event: "key-evicted", key });
+      }
+      return;
     }
   }
 
@@ -204,8 +223,10 @@ class RateLimitPolicy implements RateLimit {
  * A token-bucket rate limit: the bucket holds up to `burst` tokens and gains `ratePerSecond`
  * of them a second; each call takes one, and a call that finds none is rejected at once with
  * {@link RateLimitedError}, whose `retryAfterMs` says when the next token comes. Nothing is
- * queued. With `key`, each key has its own bucket (at most `maxKeys` of them, the least
- * recently used dropped first). Tokens are taken when the call starts and never given back:
+ * queued. With `key`, each key has its own bucket, at most `maxKeys` of them: beyond that,
+ * the oldest bucket not used since the last eviction passed it goes (CLOCK, the second-chance
+ * approximation of least recently used, which costs a flag write per call where exact LRU
+ * costs a map delete and insert). Tokens are taken when the call starts and never given back:
  * the limit is on calls made, not on calls that succeeded.
  *
  * Events on `timebound:resilience:rate-limit` ({@link resilienceChannels}.rateLimit), each with

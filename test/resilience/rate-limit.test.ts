@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { describe, it } from "node:test";
+import fc from "fast-check";
 import { Canceled, background, createKey, withCancel, withValue } from "../../src/index.js";
 import type { ResilienceEvent } from "../../src/resilience/events.js";
 import { RateLimitedError, rateLimit } from "../../src/resilience/rate-limit.js";
@@ -70,7 +71,86 @@ describe("rateLimit", () => {
     assert.equal(started, false, "the rejected call's work never ran");
   });
 
-  it("keeps one bucket per key, at most maxKeys of them, dropping the least recently used", async () => {
+  it("evicts by second chance (CLOCK): at most maxKeys buckets, a used one passed over once", async () => {
+    // The model is the algorithm as documented, on an array: buckets in order of insertion or
+    // last pass-over, a mark per bucket set by a hit; a miss on a full limit evicts the first
+    // unmarked bucket, unmarking (and sending to the back) the marked ones before it.
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(fc.integer({ min: 0, max: 6 }), { maxLength: 60 }),
+        async (maxKeys, calls) => {
+          const K = createKey<string>("k");
+          const evicted: string[] = [];
+          const listener = (m: unknown): void => {
+            const e = m as ResilienceEvent;
+            if (e.policy === "clock" && e.event === "key-evicted") evicted.push(String(e.key));
+          };
+          subscribe("timebound:resilience:rate-limit", listener);
+          try {
+            const limit = rateLimit({
+              ratePerSecond: 1_000,
+              clock: () => 0,
+              maxKeys,
+              name: "clock",
+              key: (c) => c.value(K)!,
+            });
+            const order: string[] = [];
+            const marked = new Set<string>();
+            const expected: string[] = [];
+            for (const n of calls) {
+              const key = `k${n}`;
+              await limit.execute(withValue(background(), K, key), () => undefined);
+              if (order.includes(key)) marked.add(key);
+              else {
+                if (order.length === maxKeys) {
+                  while (marked.delete(order[0]!)) order.push(order.shift()!);
+                  expected.push(order.shift()!);
+                }
+                order.push(key);
+              }
+              assert.ok(limit.keys <= maxKeys, `${limit.keys} buckets kept, maxKeys ${maxKeys}`);
+              assert.equal(limit.keys, order.length);
+            }
+            assert.deepEqual(evicted, expected);
+          } finally {
+            unsubscribe("timebound:resilience:rate-limit", listener);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("never evicts the bucket used last while another was not used since eviction passed it", async () => {
+    const K = createKey<string>("k");
+    const evicted: string[] = [];
+    const listener = (m: unknown): void => {
+      const e = m as ResilienceEvent;
+      if (e.policy === "recent" && e.event === "key-evicted") evicted.push(String(e.key));
+    };
+    subscribe("timebound:resilience:rate-limit", listener);
+    try {
+      const limit = rateLimit({
+        ratePerSecond: 1_000,
+        clock: () => 0,
+        maxKeys: 3,
+        name: "recent",
+        key: (c) => c.value(K)!,
+      });
+      const call = (k: string) => limit.execute(withValue(background(), K, k), () => undefined);
+      for (const k of ["a", "b", "c", "a", "c"]) await call(k);
+      await call("d"); // a and c used: b, never used since it came, goes
+      await call("a");
+      await call("e"); // a (used last) and c get their second chance; d goes
+      assert.deepEqual(evicted, ["b", "d"]);
+      assert.equal(limit.keys, 3);
+    } finally {
+      unsubscribe("timebound:resilience:rate-limit", listener);
+    }
+  });
+
+  it("keeps one bucket per key, at most maxKeys of them, dropping one not used lately", async () => {
     const { clock } = fakeClock();
     const K = createKey<string>("k");
     const events: ResilienceEvent[] = [];
