@@ -109,16 +109,20 @@ class BulkheadPolicy implements Bulkhead {
     } catch (bad) {
       return Promise.reject(bad);
     }
-    if (this.#permits.tryTake()) return this.#run(ctx, work);
-    return this.#wait(ctx).then(() => this.#run(ctx, work));
+    if (this.#permits.tryTake()) return this.#run(ctx, work, false);
+    return this.#wait(ctx).then(() => this.#run(ctx, work, true));
   }
 
-  /** Runs `work` holding a slot, and returns the slot however the work ends. */
-  #run<T>(ctx: Context, work: Work<T>): Promise<T> {
+  /**
+   * Runs `work` holding a slot, and returns the slot however the work ends. `waited`: the slot
+   * came after a wait, during which the context may have ended (a free slot was taken right
+   * after `execute` checked it).
+   */
+  #run<T>(ctx: Context, work: Work<T>, waited: boolean): Promise<T> {
     const permits = this.#permits;
     let pending: T | PromiseLike<T>;
     try {
-      ctx.throwIfDone(); // granted as the context ended: start nothing doomed
+      if (waited) ctx.throwIfDone(); // granted as the context ended: start nothing doomed
       pending = work(ctx);
     } catch (error) {
       permits.release();

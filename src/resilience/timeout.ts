@@ -93,7 +93,6 @@ export class TimeoutPolicy implements Policy {
   }
 
   #cooperate<T>(ctx: Context, child: CancelableContext, work: Work<T>): Promise<T> {
-    const started = resilienceChannels.timeout.hasSubscribers ? now() : 0;
     let pending: T | PromiseLike<T>;
     try {
       pending = work(child);
@@ -110,7 +109,7 @@ export class TimeoutPolicy implements Policy {
       },
       (error: unknown) => {
         if (op !== undefined) settleOp(op, child);
-        if (child.err !== undefined && ctx.err === undefined) this.#timedOut(ctx, child, started);
+        if (child.err !== undefined && ctx.err === undefined) this.#timedOut(ctx, child);
         child.cancel();
         throw error;
       },
@@ -152,23 +151,23 @@ export class TimeoutPolicy implements Policy {
   }
 
   /** Publishes "timeout": the child's own deadline ended the call (not the caller's end). */
-  #timedOut(ctx: Context, child: Context, started: number): void {
+  #timedOut(ctx: Context, child: CancelableContext): void {
     if (!resilienceChannels.timeout.hasSubscribers) return;
     resilienceChannels.timeout.publish({
       policy: this.name,
       event: "timeout",
       context: ctx,
       timeoutMs: this.#msOf === undefined ? this.#fixedMs : undefined,
-      durationMs: started === 0 ? undefined : now() - started,
+      durationMs: now() - startedAt(child),
       error: child.err,
     });
   }
 
   /** @internal Called by {@link Abandon} when the child ends before the work settles. */
-  abandoned(ctx: Context, child: Context, startedAt: number): void {
+  abandoned(ctx: Context, child: CancelableContext): void {
     if (!resilienceChannels.timeout.hasSubscribers) return;
     const own = ctx.err === undefined;
-    if (own) this.#timedOut(ctx, child, startedAt);
+    if (own) this.#timedOut(ctx, child);
     resilienceChannels.timeout.publish({
       policy: this.name,
       event: "abandoned",
@@ -179,14 +178,14 @@ export class TimeoutPolicy implements Policy {
   }
 
   /** @internal Called by {@link Abandon} when abandoned work settles at last. */
-  settledLate(ctx: Context, startedAt: number, outcome: "fulfilled" | "rejected"): void {
+  settledLate(ctx: Context, child: CancelableContext, outcome: "fulfilled" | "rejected"): void {
     if (!resilienceChannels.timeout.hasSubscribers) return;
     resilienceChannels.timeout.publish({
       policy: this.name,
       event: "abandoned-settled",
       context: ctx,
       outcome,
-      durationMs: now() - startedAt,
+      durationMs: now() - startedAt(child),
     });
   }
 }
@@ -194,11 +193,10 @@ export class TimeoutPolicy implements Policy {
 /** Waits on the child for an abandoning timeout: rejects the call the moment the child ends. */
 class Abandon extends Watcher {
   #done = false;
-  readonly #startedAt = now();
   constructor(
     readonly policy: TimeoutPolicy,
     readonly ctx: Context,
-    readonly child: Context,
+    readonly child: CancelableContext,
     readonly reject: (error: unknown) => void,
   ) {
     super();
@@ -209,7 +207,7 @@ class Abandon extends Watcher {
     this.#done = true;
     this.reject(endedError(owner));
     // Subscribers are user code: never run them inside the cancel() that ended the child.
-    queueMicrotask(() => this.policy.abandoned(this.ctx, this.child, this.#startedAt));
+    queueMicrotask(() => this.policy.abandoned(this.ctx, this.child));
   }
 
   /** The work settled: true if the call is still waiting for it (it was not abandoned). */
@@ -221,8 +219,13 @@ class Abandon extends Watcher {
   }
 
   settledLate(outcome: "fulfilled" | "rejected"): void {
-    this.policy.settledLate(this.ctx, this.#startedAt, outcome);
+    this.policy.settledLate(this.ctx, this.child, outcome);
   }
+}
+
+/** When the call began: its child context was made then (a clock read saved per call). */
+function startedAt(child: CancelableContext): number {
+  return (child as unknown as CancelContext)._createdAt;
 }
 
 /** Announces the work as an operation under `child`, until it settles (not until we stop waiting). */
