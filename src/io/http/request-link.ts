@@ -73,7 +73,8 @@ export function tieRequest(
     return;
   }
   const link = new RequestLink(ctx, parent, res, graceMs);
-  res.once("close", link.closed);
+  // `on`, not `once`: a response closes once, and once() would wrap the listener per request.
+  res.on("close", link.closed);
   if (connection !== undefined) {
     let requests = open.get(connection);
     if (requests === undefined) {
