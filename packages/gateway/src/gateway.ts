@@ -308,7 +308,8 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     if (typeof checked === "string")
       return refuse("bad-request", `request target refused: ${checked}`);
     const gen = current;
-    const match = gen.table.find(method, checked.path, hostOf(req));
+    const table = gen.table;
+    const match = table.find(method, checked.path, table.matchesHost ? hostOf(req) : undefined);
     if (match === undefined) return refuse("not-found", `no route for ${method} ${checked.path}`);
     const route = match.route;
     const rc = route.config;
@@ -347,49 +348,56 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       for (const e of failed) if (e !== kept) e.abort(new Error("answer not used"));
       failed.length = 0;
     };
-    const proxyAttempt = async (attemptCtx: Context): Promise<RouteAnswer> => {
+    // Promise chains, not an async function: one reaction per attempt on the way back.
+    const proxyAttempt = (attemptCtx: Context): Promise<RouteAnswer> => {
       const cluster = route.cluster!;
       if (hasBody && attempts > 0) {
         // The body was streamed to the first attempt; it cannot be sent again.
-        throw new Error("the request body was sent to the first attempt and cannot be sent again");
+        return Promise.reject(
+          new Error("the request body was sent to the first attempt and cannot be sent again"),
+        );
       }
       attempts++;
       const t = cluster.pick(lastTarget);
       lastTarget = t;
-      const headers = upstreamRequestHeaders(
-        req.headers,
-        hop,
-        rc.hostHeader === "upstream" ? t.host : undefined,
-      );
-      addDeadlineHeaders(
-        headers,
-        attemptCtx.remaining() - UPSTREAM_MARGIN_MS,
-        cluster.config.grpc === true,
-      );
-      const exchange = cluster.send(t, { method, path, headers, body });
-      const stop = afterFunc(attemptCtx, () => exchange.abort(attemptCtx.err!));
-      let head: UpstreamExchange;
+      let exchange: UpstreamExchange;
       try {
-        head = await exchange.head;
+        const headers = upstreamRequestHeaders(
+          req.headers,
+          hop,
+          rc.hostHeader === "upstream" ? t.host : undefined,
+        );
+        addDeadlineHeaders(
+          headers,
+          attemptCtx.remaining() - UPSTREAM_MARGIN_MS,
+          cluster.config.grpc === true,
+        );
+        exchange = cluster.send(t, { method, path, headers, body });
       } catch (err) {
-        t.record(false, cluster.config, Date.now());
-        throw attemptCtx.err ?? err;
-      } finally {
-        stop();
+        return Promise.reject(err);
       }
-      t.record(head.status < 500, cluster.config, Date.now());
-      if (head.status >= 500) {
-        failed.push(head);
-        throw new UpstreamStatusError(head);
-      }
-      if (!route.buffers) return head;
-      // The stale cache keeps whole answers: read this one in, under the attempt's context.
+      const stop = afterFunc(attemptCtx, () => exchange.abort(attemptCtx.err!));
+      return exchange.head.then(
+        (head): RouteAnswer | Promise<RouteAnswer> => {
+          stop();
+          t.record(head.status < 500, cluster.config, Date.now());
+          if (head.status >= 500) {
+            failed.push(head);
+            throw new UpstreamStatusError(head);
+          }
+          return route.buffers ? bufferAnswer(head, attemptCtx) : head;
+        },
+        (err: unknown) => {
+          stop();
+          t.record(false, cluster.config, Date.now());
+          throw attemptCtx.err ?? err;
+        },
+      );
+    };
+    // The stale cache keeps whole answers: read this one in, under the attempt's context.
+    const bufferAnswer = (head: UpstreamExchange, attemptCtx: Context): Promise<RouteAnswer> => {
       const stopBody = afterFunc(attemptCtx, () => head.abort(attemptCtx.err!));
-      try {
-        return await head.buffer(rc.maxBodyBytes);
-      } finally {
-        stopBody();
-      }
+      return head.buffer(rc.maxBodyBytes).finally(stopBody);
     };
     const aggregateAttempt = (attemptCtx: Context): Promise<RouteAnswer> => {
       attempts++;

@@ -64,11 +64,19 @@ export interface CompiledRoute {
   readonly fallbackAnswer: BufferedAnswer | undefined;
 }
 
-/** No policy at all: the work, under the request's context. */
+/**
+ * No policy at all: the work, under the request's context. Its promise as it is: resolving a new
+ * promise with it would cost another promise and two more microtask turns.
+ */
 const DIRECT: Policy = {
   name: "direct",
-  execute: <T>(ctx: Context, work: (ctx: Context) => T | PromiseLike<T>): Promise<T> =>
-    new Promise<T>((resolve) => resolve(work(ctx))),
+  execute: <T>(ctx: Context, work: (ctx: Context) => T | PromiseLike<T>): Promise<T> => {
+    try {
+      return Promise.resolve(work(ctx));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  },
 };
 
 function compose(policies: Policy[]): Policy {

@@ -27,7 +27,9 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   readonly head: Promise<UpstreamExchange>;
   #controller: Controller | undefined;
   #pendingAbort: Error | undefined;
-  #head: { resolve(x: UpstreamExchange): void; reject(err: unknown): void } | undefined;
+  /** Settle `head`; undefined once it settled. */
+  #resolveHead: ((x: UpstreamExchange) => void) | undefined;
+  #rejectHead: ((err: unknown) => void) | undefined;
   #sink: Sink | undefined;
   #held: Buffer[] | undefined = [];
   #heldBytes = 0;
@@ -40,20 +42,25 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   constructor(onSettled?: () => void) {
     this.#onSettled = onSettled;
     this.head = new Promise((resolve, reject) => {
-      this.#head = { resolve, reject };
+      this.#resolveHead = resolve;
+      this.#rejectHead = reject;
     });
   }
 
   /**
    * Lets retry discard this answer (it cancels a discarded result's `body`): the upstream
-   * request is closed, freeing its connection.
+   * request is closed, freeing its connection. The exchange itself, so that an answer costs no
+   * object of its own for a discard that almost never comes.
    */
-  readonly body = {
-    cancel: (): Promise<void> => {
-      this.abort(new Error("answer discarded for another attempt"));
-      return Promise.resolve();
-    },
-  };
+  get body(): { cancel(): Promise<void> } {
+    return this;
+  }
+
+  /** See {@link body}. */
+  cancel(): Promise<void> {
+    this.abort(new Error("answer discarded for another attempt"));
+    return Promise.resolve();
+  }
 
   /** Stops the exchange (before or after its head): the upstream connection is closed. */
   abort(reason: Error): void {
@@ -76,9 +83,9 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     // The body is held until the policies keep this answer. Not paused yet: a small answer is
     // usually whole in the packet that carried its head, and a pause/resume cycle per request
     // costs the parser more than holding it (onResponseData pauses past HOLD_BYTES).
-    const head = this.#head!;
-    this.#head = undefined;
-    head.resolve(this);
+    const resolve = this.#resolveHead!;
+    this.#resolveHead = this.#rejectHead = undefined;
+    resolve(this);
   }
 
   onResponseData(controller: Controller, chunk: Buffer): void {
@@ -103,10 +110,10 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Controller, error: Error): void {
     this.#settle();
-    if (this.#head !== undefined) {
-      const head = this.#head;
-      this.#head = undefined;
-      head.reject(error);
+    const reject = this.#rejectHead;
+    if (reject !== undefined) {
+      this.#resolveHead = this.#rejectHead = undefined;
+      reject(error);
       return;
     }
     this.#failed = error;
