@@ -22,6 +22,42 @@ async function outcome(p: Promise<unknown>): Promise<"ok" | number> {
   }
 }
 
+const KEY = createKey<string>("rate-limit-key");
+
+/**
+ * Runs `body` with a keyed limit named `name` (KEY's value is the key; no refill) and the keys it
+ * evicted, in order, listening only while `body` runs.
+ */
+async function withEvictions(
+  name: string,
+  maxKeys: number,
+  body: (
+    call: (key: string) => Promise<unknown>,
+    evicted: string[],
+    keys: () => number,
+  ) => Promise<void>,
+): Promise<void> {
+  const evicted: string[] = [];
+  const listener = (m: unknown): void => {
+    const e = m as ResilienceEvent;
+    if (e.policy === name && e.event === "key-evicted") evicted.push(String(e.key));
+  };
+  subscribe("timebound:resilience:rate-limit", listener);
+  try {
+    const limit = rateLimit({
+      ratePerSecond: 1_000,
+      clock: () => 0,
+      maxKeys,
+      name,
+      key: (c) => c.value(KEY)!,
+    });
+    const call = (key: string) => limit.execute(withValue(background(), KEY, key), () => undefined);
+    await body(call, evicted, () => limit.keys);
+  } finally {
+    unsubscribe("timebound:resilience:rate-limit", listener);
+  }
+}
+
 describe("rateLimit", () => {
   it("lets a burst through, then one call per 1/rate seconds, and says when the next token comes", async () => {
     const { clock, advance } = fakeClock();
@@ -79,28 +115,14 @@ describe("rateLimit", () => {
       fc.asyncProperty(
         fc.integer({ min: 1, max: 4 }),
         fc.array(fc.integer({ min: 0, max: 6 }), { maxLength: 60 }),
-        async (maxKeys, calls) => {
-          const K = createKey<string>("k");
-          const evicted: string[] = [];
-          const listener = (m: unknown): void => {
-            const e = m as ResilienceEvent;
-            if (e.policy === "clock" && e.event === "key-evicted") evicted.push(String(e.key));
-          };
-          subscribe("timebound:resilience:rate-limit", listener);
-          try {
-            const limit = rateLimit({
-              ratePerSecond: 1_000,
-              clock: () => 0,
-              maxKeys,
-              name: "clock",
-              key: (c) => c.value(K)!,
-            });
+        (maxKeys, calls) =>
+          withEvictions("clock", maxKeys, async (call, evicted, keys) => {
             const order: string[] = [];
             const marked = new Set<string>();
             const expected: string[] = [];
             for (const n of calls) {
               const key = `k${n}`;
-              await limit.execute(withValue(background(), K, key), () => undefined);
+              await call(key);
               if (order.includes(key)) marked.add(key);
               else {
                 if (order.length === maxKeys) {
@@ -109,46 +131,25 @@ describe("rateLimit", () => {
                 }
                 order.push(key);
               }
-              assert.ok(limit.keys <= maxKeys, `${limit.keys} buckets kept, maxKeys ${maxKeys}`);
-              assert.equal(limit.keys, order.length);
+              assert.ok(keys() <= maxKeys, `${keys()} buckets kept, maxKeys ${maxKeys}`);
+              assert.equal(keys(), order.length);
             }
             assert.deepEqual(evicted, expected);
-          } finally {
-            unsubscribe("timebound:resilience:rate-limit", listener);
-          }
-        },
+          }),
       ),
       { numRuns: 300 },
     );
   });
 
-  it("never evicts the bucket used last while another was not used since eviction passed it", async () => {
-    const K = createKey<string>("k");
-    const evicted: string[] = [];
-    const listener = (m: unknown): void => {
-      const e = m as ResilienceEvent;
-      if (e.policy === "recent" && e.event === "key-evicted") evicted.push(String(e.key));
-    };
-    subscribe("timebound:resilience:rate-limit", listener);
-    try {
-      const limit = rateLimit({
-        ratePerSecond: 1_000,
-        clock: () => 0,
-        maxKeys: 3,
-        name: "recent",
-        key: (c) => c.value(K)!,
-      });
-      const call = (k: string) => limit.execute(withValue(background(), K, k), () => undefined);
+  it("never evicts the bucket used last while another was not used since eviction passed it", () =>
+    withEvictions("recent", 3, async (call, evicted, keys) => {
       for (const k of ["a", "b", "c", "a", "c"]) await call(k);
       await call("d"); // a and c used: b, never used since it came, goes
       await call("a");
       await call("e"); // a (used last) and c get their second chance; d goes
       assert.deepEqual(evicted, ["b", "d"]);
-      assert.equal(limit.keys, 3);
-    } finally {
-      unsubscribe("timebound:resilience:rate-limit", listener);
-    }
-  });
+      assert.equal(keys(), 3);
+    }));
 
   it("keeps one bucket per key, at most maxKeys of them, dropping one not used lately", async () => {
     const { clock } = fakeClock();
