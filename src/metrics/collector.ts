@@ -28,8 +28,9 @@ export interface TimeboundMetricsOptions {
   /**
    * Whether to count every call of pipelines and circuit breakers (`resilience_calls_total` and
    * `resilience_call_duration_seconds`). Default true. `false` leaves those two series out and
-   * the pipeline channel unheard: for a caller that counts its own requests (the gateway does,
-   * per route), it saves a histogram observation per policy and call on the hot path.
+   * the per-call channels (pipelines', breakers') unheard, so that nothing is published per
+   * call: for a caller that counts its own requests (the gateway does, per route). A breaker
+   * made before the collector then shows its state from its first change or refusal.
    */
   readonly calls?: boolean;
 }
@@ -299,16 +300,28 @@ class Collector implements TimeboundMetrics {
             },
           }
         : {}),
+      // Calls are on a channel of their own, heard only for the per-call series: without
+      // them, a breaker's state comes from its creation and its changes.
+      ...(countCalls
+        ? {
+            "timebound:resilience:circuit-breaker:call": (m: unknown) => {
+              call(m);
+              setState(breakerStates, text(m, "policy"), field(m, "state"));
+            },
+          }
+        : {}),
       "timebound:resilience:circuit-breaker": (m) => {
         const event = field(m, "event");
         const policy = text(m, "policy");
-        if (event === "call") {
-          call(m);
+        if (event === "created") {
           setState(breakerStates, policy, field(m, "state"));
         } else if (event === "state-change") {
           transitions.inc({ policy, from: text(m, "from"), to: text(m, "to") });
           setState(breakerStates, policy, field(m, "to"));
-        } else breaker(m);
+        } else {
+          if (event === "rejected") setState(breakerStates, policy, field(m, "state"));
+          breaker(m);
+        }
       },
       "timebound:resilience:retry": (m) => {
         const event = field(m, "event");

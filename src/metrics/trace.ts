@@ -28,6 +28,7 @@ const CHANNELS: Readonly<Record<string, string>> = {
   "timebound:resilience:timeout": "timebound.timeout",
   "timebound:resilience:retry": "timebound.retry",
   "timebound:resilience:circuit-breaker": "timebound.circuit-breaker",
+  "timebound:resilience:circuit-breaker:call": "timebound.circuit-breaker",
   "timebound:resilience:bulkhead": "timebound.bulkhead",
   "timebound:resilience:fallback": "timebound.fallback",
   "timebound:resilience:hedge": "timebound.hedge",

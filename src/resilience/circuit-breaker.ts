@@ -187,6 +187,13 @@ export class CircuitBreakerPolicy implements Policy {
         ? Math.min(this.minimumCalls, this.#window.size)
         : this.minimumCalls;
     this.#since = this.#clock();
+    if (resilienceChannels.circuitBreaker.hasSubscribers) {
+      resilienceChannels.circuitBreaker.publish({
+        policy: this.name,
+        event: "created",
+        state: "closed",
+      });
+    }
   }
 
   /** The state now. An open breaker turns half-open at the first call after its open duration. */
@@ -278,8 +285,8 @@ export class CircuitBreakerPolicy implements Policy {
     const slow = durationMs > this.slowCallDurationMs;
     // An abandoned call that had already been slow was slow whatever the caller did.
     if (outcome === IGNORED && slow) outcome = SUCCESS;
-    if (resilienceChannels.circuitBreaker.hasSubscribers) {
-      resilienceChannels.circuitBreaker.publish({
+    if (resilienceChannels.circuitBreakerCall.hasSubscribers) {
+      resilienceChannels.circuitBreakerCall.publish({
         policy: this.name,
         event: "call",
         context: ctx,
@@ -454,13 +461,16 @@ function makeWindow(value: CircuitWindow | undefined): OutcomeWindow {
  * permit back.
  *
  * Events on `timebound:resilience:circuit-breaker`:
+ * - `"created"`: a breaker was made (so that its state is known before it first changes); `state`;
  * - `"state-change"`: `from`, `to` (a {@link CircuitState}), `reason` ("failure-rate",
  *   "slow-call-rate", "open-duration-elapsed", "trial-calls-passed", "isolate", "reset"),
  *   `calls`, `failureRate`, `slowCallRate` (the rates judged, when rates decided), and
  *   `openDurationMs` when it opens;
- * - `"rejected"`: a call was refused; `state`;
- * - `"call"`: a call let through finished; `outcome` ("success", "failure", "ignored"), `slow`,
- *   `durationMs`, `state`.
+ * - `"rejected"`: a call was refused; `state`.
+ *
+ * On `timebound:resilience:circuit-breaker:call`, a channel of its own so that listening for the
+ * events above costs the calls nothing: `"call"`, a call let through finished; `outcome`
+ * ("success", "failure", "ignored"), `slow`, `durationMs`, `state`.
  *
  * @example
  * ```ts

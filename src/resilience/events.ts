@@ -23,8 +23,13 @@ export const resilienceChannels = {
   timeout: diagnosticsChannel.channel("timebound:resilience:timeout"),
   /** Events of `retry` policies. */
   retry: diagnosticsChannel.channel("timebound:resilience:retry"),
-  /** Events of circuit breakers. */
+  /** Events of circuit breakers: their state, their refusals, their creation. */
   circuitBreaker: diagnosticsChannel.channel("timebound:resilience:circuit-breaker"),
+  /**
+   * One `"call"` event per call a circuit breaker let through. A channel of its own: who
+   * listens for a breaker's state changes (metrics) does not make every call publish a message.
+   */
+  circuitBreakerCall: diagnosticsChannel.channel("timebound:resilience:circuit-breaker:call"),
   /** Events of bulkheads. */
   bulkhead: diagnosticsChannel.channel("timebound:resilience:bulkhead"),
   /** Events of `fallback` and `staleCache` policies. */

@@ -363,6 +363,35 @@ describe("circuitBreaker: the state machine", () => {
     assert.equal(opens[0]!.reason, "slow-call-rate", "the event says why");
   });
 
+  it("announces its creation and changes on its channel, and each call only on the call channel", async () => {
+    const seen: [string, ResilienceEvent][] = [];
+    const onState = (m: unknown) => seen.push(["state", m as ResilienceEvent]);
+    const onCall = (m: unknown) => seen.push(["call", m as ResilienceEvent]);
+    subscribe("timebound:resilience:circuit-breaker", onState);
+    try {
+      const breaker = circuitBreaker({ name: "channels" });
+      await breaker.execute(background(), () => 1);
+      subscribe("timebound:resilience:circuit-breaker:call", onCall);
+      try {
+        await breaker.execute(background(), () => 2);
+      } finally {
+        unsubscribe("timebound:resilience:circuit-breaker:call", onCall);
+      }
+    } finally {
+      unsubscribe("timebound:resilience:circuit-breaker", onState);
+    }
+    const mine = seen.filter(([, e]) => e.policy === "channels");
+    assert.deepEqual(
+      mine.map(([channel, e]) => [channel, e.event, e.state]),
+      [
+        ["state", "created", "closed"],
+        ["call", "call", "closed"],
+      ],
+      "the first call, with only the state channel heard, published nothing",
+    );
+    assert.equal(mine[1]![1].outcome, "success");
+  });
+
   it("isolate() refuses everything until reset()", async () => {
     const breaker = circuitBreaker();
     breaker.isolate();
