@@ -452,6 +452,10 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
           res.destroyed ||
           (isCanceled(err) && routeCtx.err !== undefined && !isDeadlineExceeded(routeCtx.err))
         ) {
+          // Canceled with the client still here: the gateway closed past its drain time.
+          if (!res.destroyed && closing) {
+            return refuse("shutting-down", "the gateway shut down before the upstream answered");
+          }
           finish(499, "client-closed");
           return;
         }

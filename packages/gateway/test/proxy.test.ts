@@ -196,3 +196,51 @@ routes:
     });
   }
 });
+
+describe("closing the gateway past its drain time", () => {
+  it("answers what it cancels with a 503 naming the shutdown, and closes the upstream request", async () => {
+    let upstreamClosed = false;
+    let arrived: () => void = () => undefined;
+    const reached = new Promise<void>((resolve) => (arrived = resolve));
+    const upstream = await listen((_req, res) => {
+      res.on("close", () => (upstreamClosed = !res.writableFinished));
+      arrived(); // and never answers
+    });
+    const gateway = createGateway(
+      parseConfig(`
+listen: { port: 0 }
+upstreams:
+  api: { targets: ["${upstream.origin}"] }
+routes:
+  - { path: /*, upstream: api, timeoutMs: 5000 }
+`),
+    );
+    const front = await listen(gateway.handle);
+    try {
+      const pending = request(`${front.origin}/hang`);
+      await reached; // in flight: the upstream has it
+      const t0 = performance.now();
+      assert.equal(await gateway.close(50), false, "the hanging request did not drain in time");
+      const res = await pending;
+      assert.equal(res.statusCode, 503);
+      const body = (await res.body.json()) as { error: string; route: string; message: string };
+      assert.equal(body.error, "shutting-down");
+      assert.equal(body.route, "* /*");
+      assert.match(body.message, /shut down before the upstream answered/);
+      assert.ok(
+        performance.now() - t0 < 500,
+        "answered at the drain deadline, not after a grace period",
+      );
+      const t1 = performance.now();
+      while (!upstreamClosed && performance.now() - t1 < 1000) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      assert.equal(upstreamClosed, true, "the upstream request was closed");
+    } finally {
+      front.server.closeAllConnections();
+      front.server.close();
+      upstream.server.closeAllConnections();
+      upstream.server.close();
+    }
+  });
+});
