@@ -184,6 +184,20 @@ export async function comparePaired(
   };
 }
 
+/**
+ * A count or duration from the environment (`TIMEBOUND_BENCH_SECONDS=10`), `fallback` when unset.
+ * Anything but a number of at least `min` stops the run, naming the variable and its value.
+ */
+export function envNumber(name: string, fallback: number, min = 1): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min) {
+    throw new RangeError(`${name} must be a number of at least ${min}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
 export function median(values: readonly number[]): number {
   if (values.length === 0) return NaN;
   const s = [...values].sort((a, b) => a - b);

@@ -2,7 +2,7 @@
 // long the other side kept working, p50/p99 over many runs, beside the usual way; and the cost
 // of the adapter on calls that finish in time. Starts its own PostgreSQL and Redis.
 import { startPostgres, startRedis } from "../../src/testing/index.js";
-import { type Row, formatRow, header, machine, writeJson } from "../harness.js";
+import { type Row, envNumber, formatRow, header, machine, writeJson } from "../harness.js";
 import { run as grpc } from "./grpc.js";
 import { run as http } from "./http.js";
 import { type IoBenchEnv, type LatencyRow, formatLatency } from "./latency.js";
@@ -17,7 +17,7 @@ const adapters: Record<string, AdapterBench> = { http, pg, redis, grpc, process:
 export async function run(): Promise<void> {
   const started = performance.now();
   const m = machine();
-  const runs = Number(process.env.TIMEBOUND_BENCH_RUNS ?? 200);
+  const runs = envNumber("TIMEBOUND_BENCH_RUNS", 200);
   console.log(
     `io benchmarks: node ${m.node}, ${m.cpu} x${m.cores}, ${m.date}; ${runs} runs each\n`,
   );

@@ -8,7 +8,7 @@ import { pathToFileURL } from "node:url";
 import { background, now, withTimeout } from "../../src/index.js";
 import { query } from "../../src/io/pg/index.js";
 import { startPostgres } from "../../src/testing/index.js";
-import { type Row, comparePaired, formatRow, header } from "../harness.js";
+import { type Row, comparePaired, envNumber, formatRow, header } from "../harness.js";
 import {
   type CancelSample,
   type IoBenchEnv,
@@ -195,7 +195,7 @@ async function overhead(url: string): Promise<Row[]> {
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const server = await startPostgres();
   try {
-    const runs = Number(process.env.TIMEBOUND_BENCH_RUNS ?? 200);
+    const runs = envNumber("TIMEBOUND_BENCH_RUNS", 200);
     const result = await run({ pgUrl: server.url, redisUrl: undefined, runs });
     for (const r of result.latency) console.log(formatLatency(r));
     console.log(`\n${header()}`);

@@ -380,7 +380,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       return exchange.head.then(
         (head): RouteAnswer | Promise<RouteAnswer> => {
           stop();
-          t.record(head.status < 500, cluster.config, Date.now());
+          t.record(head.status < 500, cluster.config);
           if (head.status >= 500) {
             failed.push(head);
             throw new UpstreamStatusError(head);
@@ -389,7 +389,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
         },
         (err: unknown) => {
           stop();
-          t.record(false, cluster.config, Date.now());
+          t.record(false, cluster.config);
           throw attemptCtx.err ?? err;
         },
       );

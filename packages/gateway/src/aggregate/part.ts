@@ -58,10 +58,10 @@ export async function fetchPart(ctx: Context, part: PartRequest): Promise<unknow
     head = await exchange.head;
   } catch (err) {
     stop();
-    target.record(false, cluster.config, Date.now());
+    target.record(false, cluster.config);
     throw ctx.err ?? err;
   }
-  target.record(head.status < 500, cluster.config, Date.now());
+  target.record(head.status < 500, cluster.config);
   try {
     if (head.status < 200 || head.status > 299) {
       head.abort(new Error("part answer not used"));

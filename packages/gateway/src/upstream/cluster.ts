@@ -41,8 +41,8 @@ export class Target {
     return !this.#checkDown && now >= this.#ejectedUntil;
   }
 
-  /** Records an attempt's outcome for outlier detection. */
-  record(ok: boolean, upstream: UpstreamConfig, now: number): void {
+  /** Records an attempt's outcome for outlier detection (the clock is read only to eject). */
+  record(ok: boolean, upstream: UpstreamConfig): void {
     if (ok) {
       this.#consecutiveFailures = 0;
       return;
@@ -51,7 +51,7 @@ export class Target {
     if (outlier === undefined) return;
     if (++this.#consecutiveFailures >= outlier.consecutiveFailures) {
       this.#consecutiveFailures = 0;
-      this.#ejectedUntil = now + outlier.ejectMs;
+      this.#ejectedUntil = Date.now() + outlier.ejectMs;
       this.ejections++;
     }
   }
