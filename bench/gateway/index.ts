@@ -7,9 +7,11 @@
 // direct, RSS of the proxy process, and its CPU µs per request at a fixed 4,000 requests/s (the
 // proxy's own cost, steadier than the saturated rate on a shared machine). Goals: full policies
 // >= 0.9x the bare proxy's requests/s and <= 1 ms added p99 over it, from each row's best round;
-// the same ratio round by round is printed too (the two rows are measured back to back).
+// the same ratio round by round is printed too (the two rows are measured back to back), and
+// measured side by side: both proxies running, loaded in turn in short slices (pairedSlices).
 //   npm run bench -- gateway        TIMEBOUND_BENCH_SECONDS=10 for longer runs (default 5),
-//                                   TIMEBOUND_BENCH_WARMUP_SECONDS (default 5)
+//                                   TIMEBOUND_BENCH_WARMUP_SECONDS (default 5),
+//                                   TIMEBOUND_BENCH_ROUNDS (default 3), TIMEBOUND_BENCH_PAIRS (8)
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { type AddressInfo, connect, createServer } from "node:net";
@@ -17,7 +19,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
-import { envNumber, formatRatio, machine, writeJson } from "../harness.js";
+import { envNumber, formatRatio, machine, median, writeJson } from "../harness.js";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const SECONDS = envNumber("TIMEBOUND_BENCH_SECONDS", 5);
@@ -242,6 +244,63 @@ async function load(port: number, seconds: number): Promise<Load> {
   };
 }
 
+/** Pairs of the side-by-side measurement of the goal's two proxies, and each slice's length. */
+const PAIRS = envNumber("TIMEBOUND_BENCH_PAIRS", 8);
+const SLICE_SECONDS = 2;
+
+/** Per pair of slices: the second proxy's figure against the first's. */
+interface Paired {
+  /** requests/s, b/a */
+  readonly rps: number[];
+  /** p99 latency, b - a (ms) */
+  readonly p99: number[];
+  /** CPU per request, a/b */
+  readonly cpu: number[];
+}
+
+/**
+ * The goal's two proxies side by side: both running, each loaded in turn at saturation for
+ * {@link SLICE_SECONDS}, {@link PAIRS} times, alternating which goes first. The two slices of a
+ * pair see the machine in the same phase, so the median of the pairs' ratios is the steadiest
+ * figure this shared machine gives for the goal's ratio: the rounds can catch one row in a busy
+ * minute and the other in a quiet one.
+ */
+async function pairedSlices(a: Started, b: Started): Promise<Paired> {
+  const slice = async (p: Started): Promise<{ rps: number; p99: number; cpuUs: number }> => {
+    const before = cpuMs(p.pid);
+    const r = await autocannon({
+      url: `http://127.0.0.1:${p.port}/items`,
+      connections: CONNECTIONS,
+      duration: SLICE_SECONDS,
+    });
+    if (r.errors + r.timeouts + r.non2xx > 0) {
+      throw new Error(`${p.name}: ${r.errors + r.timeouts + r.non2xx} errors in a paired slice`);
+    }
+    return {
+      rps: r.requests.average,
+      p99: r.latency.p99,
+      cpuUs: ((cpuMs(p.pid) - before) * 1000) / r.requests.total,
+    };
+  };
+  await load(a.port, WARMUP_SECONDS);
+  await load(b.port, WARMUP_SECONDS);
+  const out: Paired = { rps: [], p99: [], cpu: [] };
+  for (let i = 0; i < PAIRS; i++) {
+    let sa, sb;
+    if (i % 2 === 0) {
+      sa = await slice(a);
+      sb = await slice(b);
+    } else {
+      sb = await slice(b);
+      sa = await slice(a);
+    }
+    out.rps.push(sb.rps / sa.rps);
+    out.p99.push(sb.p99 - sa.p99);
+    out.cpu.push(sa.cpuUs / sb.cpuUs);
+  }
+  return out;
+}
+
 interface Result extends Load {
   readonly name: string;
   readonly rssMiB: number;
@@ -278,6 +337,7 @@ export async function run(): Promise<void> {
     ["timebound gateway, full policies", () => gatewayRow("full")],
   ];
   const results = new Map<string, Load[]>();
+  let paired: Paired | undefined;
   const rss = new Map<string, number>();
   const cpu = new Map<string, number>();
   const skipped = new Map<string, string>();
@@ -310,6 +370,17 @@ export async function run(): Promise<void> {
           started.stop();
         }
       }
+    }
+    const bareRow = makers.find(([n]) => n === goalRows[0])![1];
+    const fullRow = makers.find(([n]) => n === goalRows[1])![1];
+    const [bareStarted, fullStarted] = await Promise.all([bareRow(), fullRow()]);
+    try {
+      if (typeof bareStarted !== "string" && typeof fullStarted !== "string") {
+        paired = await pairedSlices(bareStarted, fullStarted);
+      }
+    } finally {
+      if (typeof bareStarted !== "string") bareStarted.stop();
+      if (typeof fullStarted !== "string") fullStarted.stop();
     }
   } finally {
     upstream.stop();
@@ -374,13 +445,29 @@ export async function run(): Promise<void> {
     const perRound = (results.get("timebound gateway, full policies") ?? []).map(
       (f, i) => f.rps / results.get("bare node:http + undici Pool")![i]!.rps,
     );
-    const sorted = [...perRound].sort((x, y) => x - y);
-    const mid = sorted.length >> 1;
-    const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-    goals.fullVsBarePerRound = { ratios: perRound, median };
+    goals.fullVsBarePerRound = { ratios: perRound, median: median(perRound) };
     console.log(
-      `  round by round: ${perRound.map((r) => formatRatio(r)).join(", ")} (median ${formatRatio(median)})`,
+      `  round by round: ${perRound.map((r) => formatRatio(r)).join(", ")} (median ${formatRatio(median(perRound))})`,
     );
+    if (paired !== undefined) {
+      const rps = median(paired.rps);
+      const p99 = median(paired.p99);
+      const range = (v: number[]) =>
+        `${formatRatio(Math.min(...v))}-${formatRatio(Math.max(...v))}`;
+      goals.paired = {
+        pairs: PAIRS,
+        sliceSeconds: SLICE_SECONDS,
+        ...paired,
+        rpsMedian: rps,
+        p99AddedMedianMs: p99,
+        cpuMedian: median(paired.cpu),
+        pass: rps >= 0.9 && p99 <= 1,
+      };
+      console.log(
+        `  side by side (${PAIRS} pairs of ${SLICE_SECONDS} s slices, both running): ${formatRatio(rps)} requests/s (${range(paired.rps)}; goal: ${rps >= 0.9 ? "PASS" : "MISS"}), ` +
+          `p99 ${p99 >= 0 ? "+" : ""}${p99} ms (goal: ${p99 <= 1 ? "PASS" : "MISS"}), CPU per request bare/full ${formatRatio(median(paired.cpu))}`,
+      );
+    }
     const cpuFull = rows.find((r) => r.name === "timebound gateway, full policies")!.cpuUs;
     const cpuBare = rows.find((r) => r.name === "bare node:http + undici Pool")!.cpuUs;
     goals.cpuPerRequestFullVsBare = { full: cpuFull, bare: cpuBare, ratio: cpuBare / cpuFull };
