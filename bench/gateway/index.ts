@@ -8,7 +8,8 @@
 // proxy's own cost, steadier than the saturated rate on a shared machine). Goals: full policies
 // >= 0.9x the bare proxy's requests/s and <= 1 ms added p99 over it, from each row's best round;
 // the same ratio round by round is printed too (the two rows are measured back to back), and
-// measured side by side: both proxies running, loaded in turn in short slices (pairedSlices).
+// measured side by side with the plain gateway: all running, loaded in turn in short slices
+// (sideBySide), which also splits the gap between every route's cost and the policies'.
 //   npm run bench -- gateway        TIMEBOUND_BENCH_SECONDS=10 for longer runs (default 5),
 //                                   TIMEBOUND_BENCH_WARMUP_SECONDS (default 5),
 //                                   TIMEBOUND_BENCH_ROUNDS (default 3), TIMEBOUND_BENCH_PAIRS (8)
@@ -244,61 +245,63 @@ async function load(port: number, seconds: number): Promise<Load> {
   };
 }
 
-/** Pairs of the side-by-side measurement of the goal's two proxies, and each slice's length. */
+/** Turns of the side-by-side measurement, and each slice's length. */
 const PAIRS = envNumber("TIMEBOUND_BENCH_PAIRS", 8);
 const SLICE_SECONDS = 2;
 
-/** Per pair of slices: the second proxy's figure against the first's. */
-interface Paired {
-  /** requests/s, b/a */
-  readonly rps: number[];
-  /** p99 latency, b - a (ms) */
-  readonly p99: number[];
-  /** CPU per request, a/b */
-  readonly cpu: number[];
+/** One slice of load on one proxy. */
+interface Slice {
+  readonly rps: number;
+  readonly p99: number;
+  /** CPU µs per request over the slice. */
+  readonly cpuUs: number;
 }
 
+/** Per turn, one slice of each proxy, in the order the proxies were given. */
+type Turns = Slice[][];
+
 /**
- * The goal's two proxies side by side: both running, each loaded in turn at saturation for
- * {@link SLICE_SECONDS}, {@link PAIRS} times, alternating which goes first. The two slices of a
- * pair see the machine in the same phase, so the median of the pairs' ratios is the steadiest
- * figure this shared machine gives for the goal's ratio: the rounds can catch one row in a busy
+ * Proxies side by side: all running, each loaded in turn at saturation for
+ * {@link SLICE_SECONDS}, {@link PAIRS} turns, the order rotating from turn to turn. The slices
+ * of a turn see the machine in the same phase, so the medians of ratios taken within turns are
+ * the steadiest figures this shared machine gives: the rounds can catch one row in a busy
  * minute and the other in a quiet one.
  */
-async function pairedSlices(a: Started, b: Started): Promise<Paired> {
-  const slice = async (p: Started): Promise<{ rps: number; p99: number; cpuUs: number }> => {
+async function sideBySide(proxies: readonly Started[]): Promise<Turns> {
+  const slice = async (p: Started): Promise<Slice> => {
     const before = cpuMs(p.pid);
     const r = await autocannon({
       url: `http://127.0.0.1:${p.port}/items`,
       connections: CONNECTIONS,
       duration: SLICE_SECONDS,
     });
-    if (r.errors + r.timeouts + r.non2xx > 0) {
-      throw new Error(`${p.name}: ${r.errors + r.timeouts + r.non2xx} errors in a paired slice`);
-    }
+    const errors = r.errors + r.timeouts + r.non2xx;
+    if (errors > 0) throw new Error(`${p.name}: ${errors} errors in a side-by-side slice`);
     return {
       rps: r.requests.average,
       p99: r.latency.p99,
       cpuUs: ((cpuMs(p.pid) - before) * 1000) / r.requests.total,
     };
   };
-  await load(a.port, WARMUP_SECONDS);
-  await load(b.port, WARMUP_SECONDS);
-  const out: Paired = { rps: [], p99: [], cpu: [] };
-  for (let i = 0; i < PAIRS; i++) {
-    let sa, sb;
-    if (i % 2 === 0) {
-      sa = await slice(a);
-      sb = await slice(b);
-    } else {
-      sb = await slice(b);
-      sa = await slice(a);
+  for (const p of proxies) await load(p.port, WARMUP_SECONDS);
+  const turns: Turns = [];
+  for (let t = 0; t < PAIRS; t++) {
+    const turn: Slice[] = [];
+    for (let k = 0; k < proxies.length; k++) {
+      const i = (t + k) % proxies.length;
+      turn[i] = await slice(proxies[i]!);
     }
-    out.rps.push(sb.rps / sa.rps);
-    out.p99.push(sb.p99 - sa.p99);
-    out.cpu.push(sa.cpuUs / sb.cpuUs);
+    turns.push(turn);
   }
-  return out;
+  return turns;
+}
+
+/** Within each turn, proxy `b` against proxy `a`: requests/s b/a, p99 b - a, CPU a/b. */
+function sideBySideRatios(turns: Turns, a: number, b: number) {
+  const rps = turns.map((t) => t[b]!.rps / t[a]!.rps);
+  const p99 = turns.map((t) => t[b]!.p99 - t[a]!.p99);
+  const cpu = turns.map((t) => t[a]!.cpuUs / t[b]!.cpuUs);
+  return { rps, p99, cpu, rpsMedian: median(rps), p99Median: median(p99), cpuMedian: median(cpu) };
 }
 
 interface Result extends Load {
@@ -337,7 +340,7 @@ export async function run(): Promise<void> {
     ["timebound gateway, full policies", () => gatewayRow("full")],
   ];
   const results = new Map<string, Load[]>();
-  let paired: Paired | undefined;
+  let turns: Turns | undefined;
   const rss = new Map<string, number>();
   const cpu = new Map<string, number>();
   const skipped = new Map<string, string>();
@@ -371,16 +374,18 @@ export async function run(): Promise<void> {
         }
       }
     }
-    const bareRow = makers.find(([n]) => n === goalRows[0])![1];
-    const fullRow = makers.find(([n]) => n === goalRows[1])![1];
-    const [bareStarted, fullStarted] = await Promise.all([bareRow(), fullRow()]);
+    // bare, plain, full: the goal's ratio, and how the gap splits between what every route
+    // does and what the policies add.
+    const sideRows = [goalRows[0]!, "timebound gateway, plain", goalRows[1]!];
+    const started: Started[] = [];
     try {
-      if (typeof bareStarted !== "string" && typeof fullStarted !== "string") {
-        paired = await pairedSlices(bareStarted, fullStarted);
+      for (const name of sideRows) {
+        const s = await makers.find(([n]) => n === name)![1]();
+        if (typeof s !== "string") started.push(s);
       }
+      if (started.length === sideRows.length) turns = await sideBySide(started);
     } finally {
-      if (typeof bareStarted !== "string") bareStarted.stop();
-      if (typeof fullStarted !== "string") fullStarted.stop();
+      for (const s of started) s.stop();
     }
   } finally {
     upstream.stop();
@@ -449,24 +454,31 @@ export async function run(): Promise<void> {
     console.log(
       `  round by round: ${perRound.map((r) => formatRatio(r)).join(", ")} (median ${formatRatio(median(perRound))})`,
     );
-    if (paired !== undefined) {
-      const rps = median(paired.rps);
-      const p99 = median(paired.p99);
+    if (turns !== undefined) {
+      const goal = sideBySideRatios(turns, 0, 2);
       const range = (v: number[]) =>
         `${formatRatio(Math.min(...v))}-${formatRatio(Math.max(...v))}`;
-      goals.paired = {
-        pairs: PAIRS,
+      const signed = (ms: number) => `${ms >= 0 ? "+" : ""}${ms}`;
+      goals.sideBySide = {
+        turns: PAIRS,
         sliceSeconds: SLICE_SECONDS,
-        ...paired,
-        rpsMedian: rps,
-        p99AddedMedianMs: p99,
-        cpuMedian: median(paired.cpu),
-        pass: rps >= 0.9 && p99 <= 1,
+        fullVsBare: { ...goal, pass: goal.rpsMedian >= 0.9 && goal.p99Median <= 1 },
+        plainVsBare: sideBySideRatios(turns, 0, 1),
+        fullVsPlain: sideBySideRatios(turns, 1, 2),
       };
       console.log(
-        `  side by side (${PAIRS} pairs of ${SLICE_SECONDS} s slices, both running): ${formatRatio(rps)} requests/s (${range(paired.rps)}; goal: ${rps >= 0.9 ? "PASS" : "MISS"}), ` +
-          `p99 ${p99 >= 0 ? "+" : ""}${p99} ms (goal: ${p99 <= 1 ? "PASS" : "MISS"}), CPU per request bare/full ${formatRatio(median(paired.cpu))}`,
+        `  side by side (${PAIRS} turns of ${SLICE_SECONDS} s slices, all running): ${formatRatio(goal.rpsMedian)} requests/s (${range(goal.rps)}; goal: ${goal.rpsMedian >= 0.9 ? "PASS" : "MISS"}), ` +
+          `p99 ${signed(goal.p99Median)} ms (goal: ${goal.p99Median <= 1 ? "PASS" : "MISS"}), CPU per request bare/full ${formatRatio(goal.cpuMedian)}`,
       );
+      for (const [label, a, b] of [
+        ["plain vs bare", 0, 1],
+        ["full vs plain", 1, 2],
+      ] as const) {
+        const r = sideBySideRatios(turns, a, b);
+        console.log(
+          `  side by side, ${label}: ${formatRatio(r.rpsMedian)} requests/s, p99 ${signed(r.p99Median)} ms, CPU per request ${formatRatio(1 / r.cpuMedian)} of it`,
+        );
+      }
     }
     const cpuFull = rows.find((r) => r.name === "timebound gateway, full policies")!.cpuUs;
     const cpuBare = rows.find((r) => r.name === "bare node:http + undici Pool")!.cpuUs;
