@@ -12,7 +12,7 @@
 // (sideBySide), which also splits the gap between every route's cost and the policies'.
 //   npm run bench -- gateway        TIMEBOUND_BENCH_SECONDS=10 for longer runs (default 5),
 //                                   TIMEBOUND_BENCH_WARMUP_SECONDS (default 5),
-//                                   TIMEBOUND_BENCH_ROUNDS (default 3), TIMEBOUND_BENCH_PAIRS (8)
+//                                   TIMEBOUND_BENCH_ROUNDS (default 3), TIMEBOUND_BENCH_TURNS (8)
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { type AddressInfo, connect, createServer } from "node:net";
@@ -229,6 +229,8 @@ interface Load {
   readonly p50: number;
   readonly p99: number;
   readonly errors: number;
+  /** Requests answered. */
+  readonly total: number;
 }
 
 async function load(port: number, seconds: number): Promise<Load> {
@@ -242,11 +244,12 @@ async function load(port: number, seconds: number): Promise<Load> {
     p50: r.latency.p50,
     p99: r.latency.p99,
     errors: r.errors + r.timeouts + r.non2xx,
+    total: r.requests.total,
   };
 }
 
 /** Turns of the side-by-side measurement, and each slice's length. */
-const PAIRS = envNumber("TIMEBOUND_BENCH_PAIRS", 8);
+const TURNS = envNumber("TIMEBOUND_BENCH_TURNS", 8);
 const SLICE_SECONDS = 2;
 
 /** One slice of load on one proxy. */
@@ -262,7 +265,7 @@ type Turns = Slice[][];
 
 /**
  * Proxies side by side: all running, each loaded in turn at saturation for
- * {@link SLICE_SECONDS}, {@link PAIRS} turns, the order rotating from turn to turn. The slices
+ * {@link SLICE_SECONDS}, {@link TURNS} turns, the order rotating from turn to turn. The slices
  * of a turn see the machine in the same phase, so the medians of ratios taken within turns are
  * the steadiest figures this shared machine gives: the rounds can catch one row in a busy
  * minute and the other in a quiet one.
@@ -270,22 +273,13 @@ type Turns = Slice[][];
 async function sideBySide(proxies: readonly Started[]): Promise<Turns> {
   const slice = async (p: Started): Promise<Slice> => {
     const before = cpuMs(p.pid);
-    const r = await autocannon({
-      url: `http://127.0.0.1:${p.port}/items`,
-      connections: CONNECTIONS,
-      duration: SLICE_SECONDS,
-    });
-    const errors = r.errors + r.timeouts + r.non2xx;
-    if (errors > 0) throw new Error(`${p.name}: ${errors} errors in a side-by-side slice`);
-    return {
-      rps: r.requests.average,
-      p99: r.latency.p99,
-      cpuUs: ((cpuMs(p.pid) - before) * 1000) / r.requests.total,
-    };
+    const l = await load(p.port, SLICE_SECONDS);
+    if (l.errors > 0) throw new Error(`${p.name}: ${l.errors} errors in a side-by-side slice`);
+    return { rps: l.rps, p99: l.p99, cpuUs: ((cpuMs(p.pid) - before) * 1000) / l.total };
   };
   for (const p of proxies) await load(p.port, WARMUP_SECONDS);
   const turns: Turns = [];
-  for (let t = 0; t < PAIRS; t++) {
+  for (let t = 0; t < TURNS; t++) {
     const turn: Slice[] = [];
     for (let k = 0; k < proxies.length; k++) {
       const i = (t + k) % proxies.length;
@@ -405,6 +399,7 @@ export async function run(): Promise<void> {
         p50: NaN,
         p99: NaN,
         errors: 0,
+        total: 0,
         rssMiB: NaN,
         cpuUs: NaN,
         skipped: skipped.get(name),
@@ -450,31 +445,33 @@ export async function run(): Promise<void> {
     const perRound = (results.get("timebound gateway, full policies") ?? []).map(
       (f, i) => f.rps / results.get("bare node:http + undici Pool")![i]!.rps,
     );
-    goals.fullVsBarePerRound = { ratios: perRound, median: median(perRound) };
+    const roundMedian = median(perRound);
+    goals.fullVsBarePerRound = { ratios: perRound, median: roundMedian };
     console.log(
-      `  round by round: ${perRound.map((r) => formatRatio(r)).join(", ")} (median ${formatRatio(median(perRound))})`,
+      `  round by round: ${perRound.map((r) => formatRatio(r)).join(", ")} (median ${formatRatio(roundMedian)})`,
     );
     if (turns !== undefined) {
       const goal = sideBySideRatios(turns, 0, 2);
+      const plainVsBare = sideBySideRatios(turns, 0, 1);
+      const fullVsPlain = sideBySideRatios(turns, 1, 2);
       const range = (v: number[]) =>
         `${formatRatio(Math.min(...v))}-${formatRatio(Math.max(...v))}`;
       const signed = (ms: number) => `${ms >= 0 ? "+" : ""}${ms}`;
       goals.sideBySide = {
-        turns: PAIRS,
+        turns: TURNS,
         sliceSeconds: SLICE_SECONDS,
         fullVsBare: { ...goal, pass: goal.rpsMedian >= 0.9 && goal.p99Median <= 1 },
-        plainVsBare: sideBySideRatios(turns, 0, 1),
-        fullVsPlain: sideBySideRatios(turns, 1, 2),
+        plainVsBare,
+        fullVsPlain,
       };
       console.log(
-        `  side by side (${PAIRS} turns of ${SLICE_SECONDS} s slices, all running): ${formatRatio(goal.rpsMedian)} requests/s (${range(goal.rps)}; goal: ${goal.rpsMedian >= 0.9 ? "PASS" : "MISS"}), ` +
+        `  side by side (${TURNS} turns of ${SLICE_SECONDS} s slices, all running): ${formatRatio(goal.rpsMedian)} requests/s (${range(goal.rps)}; goal: ${goal.rpsMedian >= 0.9 ? "PASS" : "MISS"}), ` +
           `p99 ${signed(goal.p99Median)} ms (goal: ${goal.p99Median <= 1 ? "PASS" : "MISS"}), CPU per request bare/full ${formatRatio(goal.cpuMedian)}`,
       );
-      for (const [label, a, b] of [
-        ["plain vs bare", 0, 1],
-        ["full vs plain", 1, 2],
+      for (const [label, r] of [
+        ["plain vs bare", plainVsBare],
+        ["full vs plain", fullVsPlain],
       ] as const) {
-        const r = sideBySideRatios(turns, a, b);
         console.log(
           `  side by side, ${label}: ${formatRatio(r.rpsMedian)} requests/s, p99 ${signed(r.p99Median)} ms, CPU per request ${formatRatio(1 / r.cpuMedian)} of it`,
         );

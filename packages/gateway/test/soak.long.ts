@@ -6,9 +6,10 @@
 // - no request is answered later than the route's deadline + 20 ms (each request timed by the client);
 // - RSS is flat: growthVerdict (timebound/diagnostics) over /proc/<pid>/status samples of the
 //   judged part; a rise is watched for a second SECONDS before it is called a leak (the heap's
-//   sawtooth between major collections can fill one window with a rising ramp). The warm-up is long because V8 grows its young generation under a sustained
-//   allocation rate for the first 30-60 s (measured: RSS 93 -> 128 MB, then flat for good; with
-//   --max-semi-space-size=1 it is flat after 20 s), which a shorter warm-up judges as a leak;
+//   sawtooth between major collections can fill one window with a rising ramp). The warm-up is
+//   long because V8 grows its young generation under a sustained allocation rate for the first
+//   30-60 s (measured: RSS 93 -> 128 MB, then flat for good; with --max-semi-space-size=1 it is
+//   flat after 20 s), which a shorter warm-up judges as a leak;
 // - no leaked sockets: the process's sockets (/proc/<pid>/fd) after the load are back to what
 //   they were before it, once idle keep-alive connections have timed out (2 s, the upstream's
 //   idleTimeoutMs here);
