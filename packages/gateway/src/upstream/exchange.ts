@@ -31,7 +31,10 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   #resolveHead: ((x: UpstreamExchange) => void) | undefined;
   #rejectHead: ((err: unknown) => void) | undefined;
   #sink: Sink | undefined;
-  #held: Buffer[] | undefined = [];
+  // The first chunk apart: most answers arrive whole in one, and an array for it would be the
+  // largest allocation an answer makes (docs/benchmarks.md: allocation is what costs here).
+  #heldFirst: Buffer | undefined;
+  #heldMore: Buffer[] | undefined;
   #heldBytes = 0;
   #ended = false;
   #failed: Error | undefined;
@@ -91,7 +94,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   onResponseData(controller: Controller, chunk: Buffer): void {
     const sink = this.#sink;
     if (sink === undefined) {
-      this.#held!.push(chunk);
+      if (this.#heldFirst === undefined) this.#heldFirst = chunk;
+      else (this.#heldMore ??= []).push(chunk);
       this.#heldBytes += chunk.length;
       if (this.#heldBytes > HOLD_BYTES) controller.pause();
       return;
@@ -171,9 +175,11 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   #drain(sink: Sink, onDone: (err: Error | undefined) => void): void {
     this.#sink = sink;
     this.#onDone = onDone;
-    const held = this.#held!;
-    this.#held = undefined;
-    for (const chunk of held) sink.write(chunk);
+    const first = this.#heldFirst;
+    const more = this.#heldMore;
+    this.#heldFirst = this.#heldMore = undefined;
+    if (first !== undefined) sink.write(first);
+    if (more !== undefined) for (const chunk of more) sink.write(chunk);
     if (this.#ended || this.#failed !== undefined) {
       this.#finish(this.#failed);
       return;
