@@ -4,8 +4,10 @@
 // the gateway adds to every request (what header hygiene alone costs), and timebound's gateway
 // plain and with the full per-route policy set. Each proxy and the upstream run in their own process;
 // autocannon drives them with a fixed connection count. Rows: requests/s, p50/p99 added over
-// direct, RSS of the proxy process, and its CPU µs per request at a fixed 4,000 requests/s (the
-// proxy's own cost, steadier than the saturated rate on a shared machine). Goals: full policies
+// direct, RSS of the proxy process, its CPU µs per request at a fixed 4,000 requests/s (the
+// proxy's own cost, steadier than the saturated rate on a shared machine), and the bytes a Node
+// proxy allocates a request (a count, not a time: the one figure the machine does not move;
+// allocation is much of what a request costs here, docs/benchmarks.md). Goals: full policies
 // >= 0.9x the bare proxy's requests/s and <= 1 ms added p99 over it, from each row's best round;
 // the same ratio round by round is printed too (the two rows are measured back to back), and
 // measured side by side with the plain gateway: all running, loaded in turn in short slices
@@ -37,6 +39,8 @@ interface Started {
   readonly name: string;
   readonly port: number;
   readonly pid: number;
+  /** What the process printed on stdout so far. */
+  output(): string;
   stop(): void;
 }
 
@@ -65,8 +69,8 @@ async function startNode(
   const child: ChildProcess = spawn(command, argv, {
     stdio: ["ignore", "pipe", "inherit"],
   });
+  let out = "";
   const port = await new Promise<number>((resolve, reject) => {
-    let out = "";
     child.stdout!.setEncoding("utf8").on("data", (c: string) => {
       out += c;
       const m = /^(\d+)\s*$/m.exec(out);
@@ -76,7 +80,7 @@ async function startNode(
       reject(new Error(`${name} exited with ${String(code)} before listening`)),
     );
   });
-  return { name, port, pid: child.pid!, stop: () => child.kill("SIGKILL") };
+  return { name, port, pid: child.pid!, output: () => out, stop: () => child.kill("SIGKILL") };
 }
 
 function nginxBinary(): string | undefined {
@@ -142,7 +146,7 @@ http {
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { name: "nginx", port, pid: child.pid!, stop };
+  return { name: "nginx", port, pid: child.pid!, output: () => "", stop };
 }
 
 /** A loopback port free a moment ago (the kernel's pick), for a server that cannot take port 0. */
@@ -298,11 +302,46 @@ function sideBySideRatios(turns: Turns, a: number, b: number) {
   return { rps, p99, cpu, rpsMedian: median(rps), p99Median: median(p99), cpuMedian: median(cpu) };
 }
 
+/** Requests before the allocation count starts (JIT, pools), and requests counted. */
+const ALLOC_WARMUP_REQUESTS = 5_000;
+const ALLOC_REQUESTS = 20_000;
+const ALLOC_PROBE = join(HERE, "alloc-probe.mjs");
+
+/** Waits until `started` prints a line matching `pattern`; fails after `ms`. */
+async function printed(started: Started, pattern: RegExp, ms = 10_000): Promise<RegExpExecArray> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const m = pattern.exec(started.output());
+    if (m !== null) return m;
+    if (Date.now() > deadline) throw new Error(`${started.name} did not print ${String(pattern)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * Bytes a Node proxy allocates on the JS heap a request: a fresh process with the sampling heap
+ * profiler preloaded (alloc-probe.mjs), {@link ALLOC_WARMUP_REQUESTS} requests, then
+ * {@link ALLOC_REQUESTS} counted. Its own run: the profiler slows the process, so no timed
+ * figure comes from it.
+ */
+async function allocatedPerRequest(started: Started): Promise<number> {
+  const url = `http://127.0.0.1:${started.port}/items`;
+  await autocannon({ url, connections: CONNECTIONS, amount: ALLOC_WARMUP_REQUESTS });
+  process.kill(started.pid, "SIGUSR2");
+  await printed(started, /^sampling$/m);
+  const r = await autocannon({ url, connections: CONNECTIONS, amount: ALLOC_REQUESTS });
+  process.kill(started.pid, "SIGUSR2");
+  const bytes = Number((await printed(started, /^allocated (\d+)$/m))[1]);
+  return bytes / r.requests.total;
+}
+
 interface Result extends Load {
   readonly name: string;
   readonly rssMiB: number;
   /** CPU µs per request at a fixed rate (least of the rounds); NaN for the direct row. */
   readonly cpuUs: number;
+  /** Bytes allocated on the JS heap a request; NaN where not a Node process. */
+  readonly allocatedBytes: number;
   readonly skipped?: string;
 }
 
@@ -314,29 +353,38 @@ export async function run(): Promise<void> {
   // The gateway as it ships (dist), not through tsx: its transform adds a helper call to every
   // closure the request path creates.
   const gatewayEntry = fileURLToPath(import.meta.resolve("@timebound/gateway"));
-  const gatewayRow = (mode: string) =>
+  const gatewayRow = (mode: string, node: readonly string[]) =>
     existsSync(gatewayEntry)
-      ? startNode(`tb-${mode}`, [join(HERE, "timebound-gateway.mjs"), origin, mode])
+      ? startNode(`tb-${mode}`, [...node, join(HERE, "timebound-gateway.mjs"), origin, mode])
       : Promise.resolve(`the gateway package is not built (npm run build)`);
-  const makers: [string, () => Promise<Started | string>][] = [
+  /** Each row's maker; a Node proxy's takes Node options (the allocation probe). */
+  type Maker = (node: readonly string[]) => Promise<Started | string>;
+  const makers: [string, Maker][] = [
     ["direct", () => Promise.resolve({ ...upstream, stop: () => undefined })],
     ["nginx (1 worker)", () => startNginx(upstream.port)],
     [
       "bare node:http + undici Pool",
-      () => startNode("bare", [join(HERE, "bare-proxy.mjs"), origin]),
+      (node) => startNode("bare", [...node, join(HERE, "bare-proxy.mjs"), origin]),
     ],
     [
       "bare + the gateway's headers",
-      () => startNode("bare-headers", [join(HERE, "bare-proxy.mjs"), origin, "headers"]),
+      (node) =>
+        startNode("bare-headers", [...node, join(HERE, "bare-proxy.mjs"), origin, "headers"]),
     ],
-    ["@fastify/http-proxy", () => startNode("fastify", [join(HERE, "fastify-proxy.mjs"), origin])],
-    ["timebound gateway, plain", () => gatewayRow("plain")],
-    ["timebound gateway, full policies", () => gatewayRow("full")],
+    [
+      "@fastify/http-proxy",
+      (node) => startNode("fastify", [...node, join(HERE, "fastify-proxy.mjs"), origin]),
+    ],
+    ["timebound gateway, plain", (node) => gatewayRow("plain", node)],
+    ["timebound gateway, full policies", (node) => gatewayRow("full", node)],
   ];
+  /** The rows that are Node processes: their allocation is counted. */
+  const nodeRows = makers.slice(2).map(([name]) => name);
   const results = new Map<string, Load[]>();
   let turns: Turns | undefined;
   const rss = new Map<string, number>();
   const cpu = new Map<string, number>();
+  const allocated = new Map<string, number>();
   const skipped = new Map<string, string>();
   try {
     // Measured with the goal's two rows next to each other (bare, then full; full, then bare in
@@ -349,7 +397,7 @@ export async function run(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       for (const [name, make] of round % 2 === 0 ? order : [...order].reverse()) {
         if (skipped.has(name)) continue;
-        const started = await make();
+        const started = await make([]);
         if (typeof started === "string") {
           skipped.set(name, started);
           continue;
@@ -374,12 +422,22 @@ export async function run(): Promise<void> {
     const started: Started[] = [];
     try {
       for (const name of sideRows) {
-        const s = await makers.find(([n]) => n === name)![1]();
+        const s = await makers.find(([n]) => n === name)![1]([]);
         if (typeof s !== "string") started.push(s);
       }
       if (started.length === sideRows.length) turns = await sideBySide(started);
     } finally {
       for (const s of started) s.stop();
+    }
+    for (const name of nodeRows) {
+      if (skipped.has(name)) continue;
+      const s = await makers.find(([n]) => n === name)![1](["--import", ALLOC_PROBE]);
+      if (typeof s === "string") continue;
+      try {
+        allocated.set(name, await allocatedPerRequest(s));
+      } finally {
+        s.stop();
+      }
     }
   } finally {
     upstream.stop();
@@ -402,10 +460,17 @@ export async function run(): Promise<void> {
         total: 0,
         rssMiB: NaN,
         cpuUs: NaN,
+        allocatedBytes: NaN,
         skipped: skipped.get(name),
       };
     const own = name === "direct";
-    return { name, ...l, rssMiB: own ? NaN : rss.get(name)!, cpuUs: own ? NaN : cpu.get(name)! };
+    return {
+      name,
+      ...l,
+      rssMiB: own ? NaN : rss.get(name)!,
+      cpuUs: own ? NaN : cpu.get(name)!,
+      allocatedBytes: allocated.get(name) ?? NaN,
+    };
   });
   console.log(
     `gateway: autocannon -c ${CONNECTIONS}, ${SECONDS} s per row after ${WARMUP_SECONDS} s of warm-up, best of ${ROUNDS} rounds, ` +
@@ -414,7 +479,7 @@ export async function run(): Promise<void> {
         : "not pinned (no taskset, or one CPU)"),
   );
   console.log(
-    `${"proxy".padEnd(34)}${"req/s".padStart(10)}${"p50+".padStart(8)}${"p99+".padStart(8)}${"RSS MiB".padStart(9)}${`µs/req@${CPU_RATE / 1000}k`.padStart(12)}  errors`,
+    `${"proxy".padEnd(34)}${"req/s".padStart(10)}${"p50+".padStart(8)}${"p99+".padStart(8)}${"RSS MiB".padStart(9)}${`µs/req@${CPU_RATE / 1000}k`.padStart(12)}${"KB/req".padStart(8)}  errors`,
   );
   for (const r of rows) {
     if (r.skipped !== undefined) {
@@ -424,7 +489,7 @@ export async function run(): Promise<void> {
     const added = (v: number, d: number) =>
       r.name === "direct" ? `${v}` : `+${Math.max(0, v - d)}`;
     console.log(
-      `${r.name.padEnd(34)}${Math.round(r.rps).toLocaleString("en-US").padStart(10)}${added(r.p50, direct.p50).padStart(8)}${added(r.p99, direct.p99).padStart(8)}${(Number.isNaN(r.rssMiB) ? "-" : r.rssMiB.toFixed(0)).padStart(9)}${(Number.isNaN(r.cpuUs) ? "-" : r.cpuUs.toFixed(0)).padStart(12)}  ${r.errors}`,
+      `${r.name.padEnd(34)}${Math.round(r.rps).toLocaleString("en-US").padStart(10)}${added(r.p50, direct.p50).padStart(8)}${added(r.p99, direct.p99).padStart(8)}${(Number.isNaN(r.rssMiB) ? "-" : r.rssMiB.toFixed(0)).padStart(9)}${(Number.isNaN(r.cpuUs) ? "-" : r.cpuUs.toFixed(0)).padStart(12)}${(Number.isNaN(r.allocatedBytes) ? "-" : (r.allocatedBytes / 1024).toFixed(1)).padStart(8)}  ${r.errors}`,
     );
   }
   const bare = best("bare node:http + undici Pool");
@@ -482,6 +547,13 @@ export async function run(): Promise<void> {
     goals.cpuPerRequestFullVsBare = { full: cpuFull, bare: cpuBare, ratio: cpuBare / cpuFull };
     console.log(
       `CPU per request at ${CPU_RATE} req/s: full ${cpuFull.toFixed(0)} µs, bare ${cpuBare.toFixed(0)} µs (bare/full ${formatRatio(cpuBare / cpuFull)})`,
+    );
+    const allocFull = rows.find((r) => r.name === "timebound gateway, full policies")!;
+    const allocBare = rows.find((r) => r.name === "bare node:http + undici Pool")!;
+    const allocDiff = allocFull.allocatedBytes - allocBare.allocatedBytes;
+    goals.allocatedFullOverBare = { bytes: allocDiff };
+    console.log(
+      `allocated a request: full ${(allocFull.allocatedBytes / 1024).toFixed(1)} KB, bare ${(allocBare.allocatedBytes / 1024).toFixed(1)} KB (${allocDiff >= 0 ? "+" : ""}${(allocDiff / 1024).toFixed(1)} KB)`,
     );
     const bareHeaders = best("bare + the gateway's headers");
     if (bareHeaders !== undefined) {
