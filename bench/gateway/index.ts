@@ -378,8 +378,10 @@ export async function run(): Promise<void> {
     ["timebound gateway, plain", (node) => gatewayRow("plain", node)],
     ["timebound gateway, full policies", (node) => gatewayRow("full", node)],
   ];
-  /** The rows that are Node processes: their allocation is counted. */
-  const nodeRows = makers.slice(2).map(([name]) => name);
+  /** The rows that are Node proxies: their allocation is counted. */
+  const nodeRows = makers
+    .map(([name]) => name)
+    .filter((name) => name !== "direct" && name !== "nginx (1 worker)");
   const results = new Map<string, Load[]>();
   let turns: Turns | undefined;
   const rss = new Map<string, number>();
