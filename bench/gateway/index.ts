@@ -378,6 +378,7 @@ export async function run(): Promise<void> {
     ["timebound gateway, plain", (node) => gatewayRow("plain", node)],
     ["timebound gateway, full policies", (node) => gatewayRow("full", node)],
   ];
+  const makerOf = (name: string): Maker => makers.find(([n]) => n === name)![1];
   /** The rows that are Node proxies: their allocation is counted. */
   const nodeRows = makers
     .map(([name]) => name)
@@ -424,7 +425,7 @@ export async function run(): Promise<void> {
     const started: Started[] = [];
     try {
       for (const name of sideRows) {
-        const s = await makers.find(([n]) => n === name)![1]([]);
+        const s = await makerOf(name)([]);
         if (typeof s !== "string") started.push(s);
       }
       if (started.length === sideRows.length) turns = await sideBySide(started);
@@ -433,7 +434,7 @@ export async function run(): Promise<void> {
     }
     for (const name of nodeRows) {
       if (skipped.has(name)) continue;
-      const s = await makers.find(([n]) => n === name)![1](["--import", ALLOC_PROBE]);
+      const s = await makerOf(name)(["--import", ALLOC_PROBE]);
       if (typeof s === "string") continue;
       try {
         allocated.set(name, await allocatedPerRequest(s));
@@ -544,18 +545,18 @@ export async function run(): Promise<void> {
         );
       }
     }
-    const cpuFull = rows.find((r) => r.name === "timebound gateway, full policies")!.cpuUs;
-    const cpuBare = rows.find((r) => r.name === "bare node:http + undici Pool")!.cpuUs;
+    const fullRow = rows.find((r) => r.name === "timebound gateway, full policies")!;
+    const bareRow = rows.find((r) => r.name === "bare node:http + undici Pool")!;
+    const cpuFull = fullRow.cpuUs;
+    const cpuBare = bareRow.cpuUs;
     goals.cpuPerRequestFullVsBare = { full: cpuFull, bare: cpuBare, ratio: cpuBare / cpuFull };
     console.log(
       `CPU per request at ${CPU_RATE} req/s: full ${cpuFull.toFixed(0)} µs, bare ${cpuBare.toFixed(0)} µs (bare/full ${formatRatio(cpuBare / cpuFull)})`,
     );
-    const allocFull = rows.find((r) => r.name === "timebound gateway, full policies")!;
-    const allocBare = rows.find((r) => r.name === "bare node:http + undici Pool")!;
-    const allocDiff = allocFull.allocatedBytes - allocBare.allocatedBytes;
+    const allocDiff = fullRow.allocatedBytes - bareRow.allocatedBytes;
     goals.allocatedFullOverBare = { bytes: allocDiff };
     console.log(
-      `allocated a request: full ${(allocFull.allocatedBytes / 1024).toFixed(1)} KB, bare ${(allocBare.allocatedBytes / 1024).toFixed(1)} KB (${allocDiff >= 0 ? "+" : ""}${(allocDiff / 1024).toFixed(1)} KB)`,
+      `allocated a request: full ${(fullRow.allocatedBytes / 1024).toFixed(1)} KB, bare ${(bareRow.allocatedBytes / 1024).toFixed(1)} KB (${allocDiff >= 0 ? "+" : ""}${(allocDiff / 1024).toFixed(1)} KB)`,
     );
     const bareHeaders = best("bare + the gateway's headers");
     if (bareHeaders !== undefined) {

@@ -396,7 +396,8 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
         },
       );
     };
-    // Made only for an aggregation route: a closure a request costs its bytes (docs/benchmarks.md).
+    // Made only on an aggregation route: every closure a request makes costs its bytes
+    // (docs/benchmarks.md).
     const attempt =
       rc.aggregate === undefined
         ? proxyAttempt
