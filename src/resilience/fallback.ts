@@ -4,6 +4,7 @@ import type { Context } from "../core/index.js";
 import { checkContext, checkFunction, readOptions } from "../core/internal.js";
 import { resilienceChannels } from "./events.js";
 import type { Policy, PolicyOptions, Work } from "./policy.js";
+import { STAGE, type Stage } from "./stage.js";
 
 /** Computes a fallback answer from the error that made it necessary. */
 export type FallbackFn<R> = (error: unknown, ctx: Context) => R | PromiseLike<R>;
@@ -62,6 +63,13 @@ export class FallbackPolicy<R> implements Policy {
       this.#recover<T>(ctx, error),
     );
   }
+
+  /** @internal Its steps in a fused pipeline: those of {@link FallbackPolicy.execute}. */
+  readonly [STAGE]: Stage = {
+    enter: (ctx) => ctx,
+    fulfilled: (_ctx, value) => value,
+    rejected: (ctx, error) => this.#recover(ctx, error),
+  };
 
   async #recover<T>(ctx: Context, error: unknown): Promise<T> {
     const ended = ctx.err;

@@ -3,7 +3,9 @@
 import { type Context, now } from "../core/index.js";
 import { checkContext, checkFunction, describeValue, invalidType } from "../core/internal.js";
 import { resilienceChannels } from "./events.js";
+import { runFused } from "./fused.js";
 import type { Policy, Work } from "./policy.js";
+import { type Stage, stageOf } from "./stage.js";
 
 /**
  * A pipeline of policies: see {@link pipeline}.
@@ -18,6 +20,8 @@ export class PipelinePolicy implements Policy {
   readonly name: string;
   /** The policies, outermost first. */
   readonly policies: readonly Policy[];
+  /** Each policy's stage, where it offers one: those run fused (fused.ts). */
+  readonly #stages: readonly (Stage | undefined)[];
 
   /** Prefer {@link pipeline}; the policies are checked the same way. */
   constructor(policies: readonly Policy[]) {
@@ -33,6 +37,7 @@ export class PipelinePolicy implements Policy {
       }
     });
     this.policies = Object.freeze([...policies]);
+    this.#stages = Object.freeze(this.policies.map(stageOf));
     this.name = `pipeline(${this.policies.map((p) => p.name).join(", ")})`;
   }
 
@@ -44,7 +49,9 @@ export class PipelinePolicy implements Policy {
     } catch (bad) {
       return Promise.reject(bad);
     }
-    if (!resilienceChannels.pipeline.hasSubscribers) return this.#run(0, ctx, work);
+    if (!resilienceChannels.pipeline.hasSubscribers) {
+      return runFused(this.policies, this.#stages, 0, ctx, work);
+    }
     return this.#observed(ctx, work);
   }
 
@@ -52,7 +59,7 @@ export class PipelinePolicy implements Policy {
   async #observed<T>(ctx: Context, work: Work<T>): Promise<T> {
     const started = now();
     try {
-      const value = await this.#run(0, ctx, work);
+      const value = await runFused(this.policies, this.#stages, 0, ctx, work);
       this.#announce(ctx, started, "success", undefined);
       return value;
     } catch (error) {
@@ -66,12 +73,6 @@ export class PipelinePolicy implements Policy {
     if (!channel.hasSubscribers) return;
     const durationMs = now() - started;
     channel.publish({ policy: this.name, event: "call", context: ctx, outcome, durationMs, error });
-  }
-
-  #run<T>(i: number, ctx: Context, work: Work<T>): Promise<T> {
-    const policy = this.policies[i]!;
-    if (i === this.policies.length - 1) return policy.execute(ctx, work);
-    return policy.execute(ctx, (inner) => this.#run(i + 1, inner, work));
   }
 }
 

@@ -14,6 +14,7 @@ import {
 } from "../core/internal.js";
 import { resilienceChannels } from "./events.js";
 import type { Policy, PolicyOptions, Work } from "./policy.js";
+import { STAGE, type Stage } from "./stage.js";
 
 /** Options of {@link rateLimit}. */
 export interface RateLimitOptions extends PolicyOptions {
@@ -137,29 +138,46 @@ class RateLimitPolicy implements RateLimit {
     try {
       checkContext(ctx, "rateLimit.execute");
       checkFunction(work, "rateLimit.execute", "work");
-      ctx.throwIfDone();
-      const key = this.key === undefined ? undefined : this.#keyOf(ctx);
-      const bucket = key === undefined ? this.#single : this.#bucketOf(key);
-      this.#refill(bucket, this.clock());
-      if (bucket.tokens < 1) {
-        const retryAfterMs = (1 - bucket.tokens) / this.#perMs;
-        const channel = resilienceChannels.rateLimit;
-        if (channel.hasSubscribers) {
-          channel.publish({
-            policy: this.name,
-            event: "rejected",
-            context: ctx,
-            key,
-            retryAfterMs,
-          });
-        }
-        throw new RateLimitedError(this.name, key, retryAfterMs, this.ratePerSecond, this.burst);
-      }
-      bucket.tokens -= 1;
+      this.#admit(ctx);
       return Promise.resolve(work(ctx));
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /** @internal Its steps in a fused pipeline: those of {@link RateLimitPolicy.execute}. */
+  readonly [STAGE]: Stage = {
+    enter: (ctx) => {
+      this.#admit(ctx);
+      return ctx;
+    },
+    fulfilled: (_ctx, value) => value,
+    rejected: (_ctx, error) => {
+      throw error;
+    },
+  };
+
+  /** Takes a token for the call, or throws RateLimitedError (or the context's error). */
+  #admit(ctx: Context): void {
+    ctx.throwIfDone();
+    const key = this.key === undefined ? undefined : this.#keyOf(ctx);
+    const bucket = key === undefined ? this.#single : this.#bucketOf(key);
+    this.#refill(bucket, this.clock());
+    if (bucket.tokens < 1) {
+      const retryAfterMs = (1 - bucket.tokens) / this.#perMs;
+      const channel = resilienceChannels.rateLimit;
+      if (channel.hasSubscribers) {
+        channel.publish({
+          policy: this.name,
+          event: "rejected",
+          context: ctx,
+          key,
+          retryAfterMs,
+        });
+      }
+      throw new RateLimitedError(this.name, key, retryAfterMs, this.ratePerSecond, this.burst);
+    }
+    bucket.tokens -= 1;
   }
 
   #keyOf(ctx: Context): string {

@@ -20,6 +20,7 @@ import {
 } from "../core/internal.js";
 import { resilienceChannels } from "./events.js";
 import type { Policy, PolicyOptions, Work } from "./policy.js";
+import { STAGE, type Stage } from "./stage.js";
 
 /** Options of {@link timeout}. */
 export interface TimeoutOptions extends PolicyOptions {
@@ -73,6 +74,27 @@ export class TimeoutPolicy implements Policy {
     this.#childOptions = Object.freeze({ name: this.name });
   }
 
+  /**
+   * @internal Its steps in a fused pipeline: those of {@link TimeoutPolicy.execute} when
+   * cooperative. Abandoning, or with diagnostics listening for operations, it runs nested.
+   */
+  readonly [STAGE]: Stage = {
+    enter: (ctx, frame, i) => {
+      if (this.abandon || channels.opStart.hasSubscribers) return undefined;
+      const child = withTimeout(ctx, this.#msFor(ctx), this.#childOptions);
+      frame.keep(i, child);
+      return child;
+    },
+    fulfilled: (_ctx, value, frame, i) => {
+      (frame.x(i) as CancelableContext).cancel();
+      return value;
+    },
+    rejected: (ctx, error, frame, i) => {
+      this.#failed(ctx, frame.x(i) as CancelableContext);
+      throw error;
+    },
+  };
+
   /** Runs `work` under a child of `ctx` that ends after this policy's timeout at the latest. */
   execute<T>(ctx: Context, work: Work<T>): Promise<T> {
     let child: CancelableContext;
@@ -97,7 +119,7 @@ export class TimeoutPolicy implements Policy {
     try {
       pending = work(child);
     } catch (error) {
-      child.cancel();
+      this.#failed(ctx, child);
       return Promise.reject(error);
     }
     const op = channels.opStart.hasSubscribers ? announce(child) : undefined;
@@ -109,11 +131,16 @@ export class TimeoutPolicy implements Policy {
       },
       (error: unknown) => {
         if (op !== undefined) settleOp(op, child);
-        if (child.err !== undefined && ctx.err === undefined) this.#timedOut(ctx, child);
-        child.cancel();
+        this.#failed(ctx, child);
         throw error;
       },
     );
+  }
+
+  /** The work failed: says so if this timeout ended it, and ends the child. */
+  #failed(ctx: Context, child: CancelableContext): void {
+    if (child.err !== undefined && ctx.err === undefined) this.#timedOut(ctx, child);
+    child.cancel();
   }
 
   #race<T>(ctx: Context, child: CancelableContext, work: Work<T>): Promise<T> {

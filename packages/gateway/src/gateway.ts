@@ -422,20 +422,19 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     const policy = isIdempotent(method) ? route.idempotent : route.other;
     let work: Context = routeCtx;
     if (route.buffers) work = withValue(work, REQUEST_KEY, `${method} ${path}`);
-    const limit = route.rateLimit;
-    let answered: Promise<RouteAnswer>;
-    if (limit === undefined) answered = policy.execute(work, attempt);
-    else {
-      const key = rc.rateLimit!.key;
-      const client =
+    let client: string | undefined;
+    if (rc.rateLimit !== undefined) {
+      const key = rc.rateLimit.key;
+      client =
         key.kind === "ip" ? (req.socket.remoteAddress ?? "") : String(req.headers[key.name] ?? "");
       work = withValue(work, CLIENT_KEY, client);
-      const shared = gen.shared.get(route);
-      answered =
-        shared === undefined
-          ? limit.execute(work, (ctx) => policy.execute(ctx, attempt))
-          : shared.execute(work, client, (ctx) => policy.execute(ctx, attempt));
     }
+    // A local rate limit is the pipeline's first policy; a shared one decides before it.
+    const shared = client === undefined ? undefined : gen.shared.get(route);
+    const answered: Promise<RouteAnswer> =
+      shared === undefined
+        ? policy.execute(work, attempt)
+        : shared.execute(work, client!, (ctx) => policy.execute(ctx, attempt));
     answered.then(
       (result: RouteAnswer) => {
         release();

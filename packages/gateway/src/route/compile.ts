@@ -44,7 +44,10 @@ export interface CompiledRoute {
   readonly config: RouteConfig;
   /** The upstream of a proxy route (undefined for an aggregation route). */
   readonly cluster: Cluster | undefined;
-  /** The policies for methods that may be retried (GET, HEAD, PUT, DELETE, OPTIONS). */
+  /**
+   * The policies for methods that may be retried (GET, HEAD, PUT, DELETE, OPTIONS); a rate
+   * limit of this instance's own comes first, so that the pipeline runs it fused with the rest.
+   */
   readonly idempotent: Policy;
   /** The policies for the others (POST, PATCH): no retry unless the route allows it. */
   readonly other: Policy;
@@ -204,23 +207,28 @@ export function compileRoute(
     if (config.attemptTimeoutMs !== undefined) {
       inner.push(timeout(config.attemptTimeoutMs, { name: `${name} attempt` }));
     }
-    const withRetry = [...outer, ...retrying, ...inner];
     const limit = config.rateLimit;
+    const limiter =
+      limit === undefined
+        ? undefined
+        : rateLimit({
+            name: `${name} rate limit`,
+            ratePerSecond: limit.ratePerSecond,
+            burst: limit.burst,
+            key: (ctx: Context) => ctx.value(CLIENT_KEY) ?? "",
+          });
+    // A shared limit decides before the pipeline, through Redis (gateway.ts).
+    const admit = limiter === undefined || limit!.shared ? [] : [limiter];
+    const withRetry = [...admit, ...outer, ...retrying, ...inner];
     return {
       config,
       cluster: config.upstream === undefined ? undefined : clusters.get(config.upstream),
       idempotent: compose(withRetry),
-      other: config.retryNonIdempotent ? compose(withRetry) : compose([...outer, ...inner]),
+      other: config.retryNonIdempotent
+        ? compose(withRetry)
+        : compose([...admit, ...outer, ...inner]),
       buffers: staleMaxAgeMs !== undefined,
-      rateLimit:
-        limit === undefined
-          ? undefined
-          : rateLimit({
-              name: `${name} rate limit`,
-              ratePerSecond: limit.ratePerSecond,
-              burst: limit.burst,
-              key: (ctx: Context) => ctx.value(CLIENT_KEY) ?? "",
-            }),
+      rateLimit: limiter,
       breaker,
       fallbackAnswer: answer,
     };
