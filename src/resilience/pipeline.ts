@@ -1,5 +1,6 @@
 // Policies compose by nesting: each runs the next one as its work. The order is the design:
-// pipeline(fallback, retry, breaker, timeout) is fallback(retry(breaker(timeout(work)))).
+// pipeline(fallback, retry, breaker, timeout) is fallback(retry(breaker(timeout(work)))), run
+// fused (fused.ts) so that a call costs one promise, not one per policy.
 import { type Context, now } from "../core/index.js";
 import { checkContext, checkFunction, describeValue, invalidType } from "../core/internal.js";
 import { resilienceChannels } from "./events.js";
@@ -81,6 +82,8 @@ export class PipelinePolicy implements Policy {
  * `a.execute(ctx, (ctx) => b.execute(ctx, (ctx) => c.execute(ctx, work)))`. Each policy gets
  * the context the one outside it passes (a timeout passes its child), so every layer obeys the
  * deadline. A policy sees what the policies inside it produce, once per time it runs them.
+ * The built-in policies run fused, around one promise per call rather than one per policy; a
+ * call ends exactly as the nested form says (docs/resilience.md, "Order").
  *
  * The order decides the semantics. The usual one, `pipeline(fallback, retry, circuitBreaker,
  * timeout)`:
