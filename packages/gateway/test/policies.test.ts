@@ -251,6 +251,28 @@ routes:
     }
   });
 
+  it("answers 429 past the rate on a route with a fallback: the limit decides before it", async () => {
+    const gw = await gateway(
+      `  - path: /limited-fb
+    upstream: u
+    rateLimit: { ratePerSecond: 1, burst: 2 }
+    retry: { maxAttempts: 2 }
+    circuitBreaker: { minimumCalls: 100 }
+    fallback: { status: 200, json: { status: "queued" } }`,
+    );
+    try {
+      behaviour.delete("/limited-fb");
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push((await get(gw, "/limited-fb")).status);
+      assert.deepEqual(statuses, [200, 200, 429, 429]);
+      const res = await request(`${gw.url}/limited-fb`);
+      assert.equal(res.statusCode, 429);
+      assert.equal(((await res.body.json()) as { error: string }).error, "rate-limited");
+    } finally {
+      await gw.stop();
+    }
+  });
+
   it("answers 503 overloaded when the bulkhead is full", async () => {
     const gw = await gateway(
       `  - { path: /narrow, upstream: u, bulkhead: { maxConcurrent: 1, maxQueue: 0 } }`,
