@@ -12,7 +12,7 @@ import {
 import { resilienceChannels } from "./events.js";
 import { PermitQueue, waitInLine } from "./permit-queue.js";
 import type { Policy, PolicyOptions, Work } from "./policy.js";
-import { STAGE, type Stage } from "./stage.js";
+import { STAGE, type Stage, stageFor } from "./stage.js";
 
 /** Options of {@link bulkhead}. */
 export interface BulkheadOptions extends PolicyOptions {
@@ -105,7 +105,7 @@ class BulkheadPolicy implements Bulkhead {
    * @internal Its steps in a fused pipeline: those of {@link BulkheadPolicy.execute} when a slot
    * is free. With none, it declines: the call waits in line through execute.
    */
-  readonly [STAGE]: Stage = {
+  readonly [STAGE]: Stage = stageFor(BulkheadPolicy, {
     enter: (ctx) => {
       ctx.throwIfDone();
       return this.#permits.tryTake() ? ctx : undefined;
@@ -118,7 +118,7 @@ class BulkheadPolicy implements Bulkhead {
       this.#permits.release();
       throw error;
     },
-  };
+  });
 
   // Promise chains, not an async function: a free slot (the usual case) costs no extra await.
   execute<T>(ctx: Context, work: Work<T>): Promise<T> {

@@ -17,7 +17,7 @@ import {
 import { BrokenCircuitError, type RefusingState } from "./broken-circuit-error.js";
 import { resilienceChannels } from "./events.js";
 import type { Policy, PolicyOptions, Work } from "./policy.js";
-import { STAGE, type Stage } from "./stage.js";
+import { STAGE, type Stage, stageFor } from "./stage.js";
 import { CountWindow, type OutcomeWindow, TimeWindow } from "./sliding-window.js";
 
 /** The states of a circuit breaker; "isolated" is open by hand, until `reset()`. */
@@ -247,7 +247,7 @@ export class CircuitBreakerPolicy implements Policy {
   }
 
   /** @internal Its steps in a fused pipeline: those of {@link CircuitBreakerPolicy.execute}. */
-  readonly [STAGE]: Stage = {
+  readonly [STAGE]: Stage = stageFor(CircuitBreakerPolicy, {
     enter: (ctx, frame, i) => {
       frame.keep(i, this.#acquire(ctx), this.#clock());
       return ctx;
@@ -260,7 +260,7 @@ export class CircuitBreakerPolicy implements Policy {
       this.#settle(ctx, frame.x(i) as number, frame.y(i) as number, this.#judgeError(ctx, error));
       throw error;
     },
-  };
+  });
 
   /** Records the outcome of a call that fulfilled with `value`. */
   #settleValue(ctx: Context, generation: number, started: number, value: unknown): void {

@@ -4,7 +4,7 @@ import type { Context } from "../core/index.js";
 import { checkContext, checkFunction, readOptions } from "../core/internal.js";
 import { resilienceChannels } from "./events.js";
 import type { Policy, PolicyOptions, Work } from "./policy.js";
-import { STAGE, type Stage } from "./stage.js";
+import { STAGE, type Stage, stageFor } from "./stage.js";
 
 /** Computes a fallback answer from the error that made it necessary. */
 export type FallbackFn<R> = (error: unknown, ctx: Context) => R | PromiseLike<R>;
@@ -65,11 +65,11 @@ export class FallbackPolicy<R> implements Policy {
   }
 
   /** @internal Its steps in a fused pipeline: those of {@link FallbackPolicy.execute}. */
-  readonly [STAGE]: Stage = {
+  readonly [STAGE]: Stage = stageFor(FallbackPolicy, {
     enter: (ctx) => ctx,
     fulfilled: (_ctx, value) => value,
     rejected: (ctx, error) => this.#recover(ctx, error),
-  };
+  });
 
   async #recover<T>(ctx: Context, error: unknown): Promise<T> {
     const ended = ctx.err;

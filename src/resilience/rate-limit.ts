@@ -14,7 +14,7 @@ import {
 } from "../core/internal.js";
 import { resilienceChannels } from "./events.js";
 import type { Policy, PolicyOptions, Work } from "./policy.js";
-import { STAGE, type Stage } from "./stage.js";
+import { STAGE, type Stage, stageFor } from "./stage.js";
 
 /** Options of {@link rateLimit}. */
 export interface RateLimitOptions extends PolicyOptions {
@@ -146,7 +146,7 @@ class RateLimitPolicy implements RateLimit {
   }
 
   /** @internal Its steps in a fused pipeline: those of {@link RateLimitPolicy.execute}. */
-  readonly [STAGE]: Stage = {
+  readonly [STAGE]: Stage = stageFor(RateLimitPolicy, {
     enter: (ctx) => {
       this.#admit(ctx);
       return ctx;
@@ -155,7 +155,7 @@ class RateLimitPolicy implements RateLimit {
     rejected: (_ctx, error) => {
       throw error;
     },
-  };
+  });
 
   /** Takes a token for the call, or throws RateLimitedError (or the context's error). */
   #admit(ctx: Context): void {

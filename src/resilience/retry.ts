@@ -14,7 +14,7 @@ import { type Backoff, exponentialBackoff } from "./backoff.js";
 import { discard } from "./discard.js";
 import { resilienceChannels } from "./events.js";
 import type { Policy, PolicyOptions, Work } from "./policy.js";
-import { STAGE, type Stage } from "./stage.js";
+import { STAGE, type Stage, stageFor } from "./stage.js";
 import { RetriesExhaustedError, type RetryStopReason } from "./retries-exhausted-error.js";
 import { isTransientError, isTransientResult } from "./classify.js";
 import { retryAfterMs } from "./transient.js";
@@ -145,7 +145,7 @@ export class RetryPolicy implements Policy {
    * failed first attempt, the attempts left run through its own code, the layers inside it as
    * their work.
    */
-  readonly [STAGE]: Stage = {
+  readonly [STAGE]: Stage = stageFor(RetryPolicy, {
     enter: (ctx) => {
       this.#budget?.recordRequest?.();
       return ctx;
@@ -153,7 +153,7 @@ export class RetryPolicy implements Policy {
     fulfilled: (ctx, value, frame, i) =>
       this.#retryOnResult(value, 1) ? this.#retry(ctx, frame.inner(i), 1, value, false) : value,
     rejected: (ctx, error, frame, i) => this.#retry(ctx, frame.inner(i), 1, error, true),
-  };
+  });
 
   /** After attempt number `attempt` failed (`threw`: with an error, else a transient result). */
   async #retry<T>(

@@ -9,7 +9,7 @@
 // the pipeline runs that policy through its own `execute`; a policy that recovers or tries again
 // (fallback, retry) hands the rest of the call to its own code, as a promise.
 import type { Context } from "../core/index.js";
-import type { Work } from "./policy.js";
+import type { Policy, Work } from "./policy.js";
 
 /** @internal The key of a policy's {@link Stage}: a policy without one runs nested. */
 export const STAGE: unique symbol = Symbol("timebound.resilience.stage");
@@ -36,6 +36,11 @@ export interface Frame {
  */
 export interface Stage {
   /**
+   * The `execute` these steps stand for, compared and never called: a policy whose `execute` is
+   * another (a subclass that overrides it, an instance given its own) runs through that, nested.
+   */
+  readonly execute: unknown;
+  /**
    * Before the layers inside: returns the context to pass them, or undefined to decline (the
    * pipeline then runs this policy through `execute`, having kept nothing). A throw refuses the
    * call (an open breaker): the layers outside see it as this layer's rejection.
@@ -58,7 +63,21 @@ export interface Staged {
   readonly [STAGE]: Stage;
 }
 
-/** @internal The stage of `policy`, if it offers one. */
-export function stageOf(policy: object): Stage | undefined {
-  return (policy as Partial<Staged>)[STAGE];
+/**
+ * @internal The stage of the policies of class `cls`: `steps`, standing for the `execute` that
+ * `cls` defines.
+ */
+export function stageFor(
+  cls: abstract new (...args: never[]) => Policy,
+  steps: Omit<Stage, "execute">,
+): Stage {
+  return { execute: Reflect.get(cls.prototype as object, "execute"), ...steps };
+}
+
+/** @internal The stage of `policy`, if it offers one for the `execute` it has. */
+export function stageOf(policy: Policy): Stage | undefined {
+  const stage = (policy as Partial<Staged>)[STAGE];
+  return stage !== undefined && stage.execute === Reflect.get(policy, "execute")
+    ? stage
+    : undefined;
 }

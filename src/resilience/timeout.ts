@@ -20,7 +20,7 @@ import {
 } from "../core/internal.js";
 import { resilienceChannels } from "./events.js";
 import type { Policy, PolicyOptions, Work } from "./policy.js";
-import { STAGE, type Stage } from "./stage.js";
+import { STAGE, type Stage, stageFor } from "./stage.js";
 
 /** Options of {@link timeout}. */
 export interface TimeoutOptions extends PolicyOptions {
@@ -78,7 +78,7 @@ export class TimeoutPolicy implements Policy {
    * @internal Its steps in a fused pipeline: those of {@link TimeoutPolicy.execute} when
    * cooperative. Abandoning, or with diagnostics listening for operations, it runs nested.
    */
-  readonly [STAGE]: Stage = {
+  readonly [STAGE]: Stage = stageFor(TimeoutPolicy, {
     enter: (ctx, frame, i) => {
       if (this.abandon || channels.opStart.hasSubscribers) return undefined;
       const child = withTimeout(ctx, this.#msFor(ctx), this.#childOptions);
@@ -93,7 +93,7 @@ export class TimeoutPolicy implements Policy {
       this.#failed(ctx, frame.x(i) as CancelableContext);
       throw error;
     },
-  };
+  });
 
   /** Runs `work` under a child of `ctx` that ends after this policy's timeout at the latest. */
   execute<T>(ctx: Context, work: Work<T>): Promise<T> {

@@ -26,6 +26,7 @@ import {
   retry,
   retryBudget,
   timeout,
+  TimeoutPolicy,
 } from "../../src/resilience/index.js";
 
 /** What a policy is made from: each side of a comparison makes its own, alike. */
@@ -239,6 +240,20 @@ describe("pipeline, fused", () => {
     assert.equal(new Set(seen).size, 3, "each attempt has a child of its own");
     assert.ok(seen.every((ctx) => isDeadlineExceeded(ctx.err)));
     assert.match(String((err as Error).message), /3 attempts/);
+  });
+
+  it("runs a subclass that overrides execute through its override, not the steps it inherits", async () => {
+    const seen: string[] = [];
+    class CountingTimeout extends TimeoutPolicy {
+      override execute<T>(ctx: Context, work: (ctx: Context) => T | PromiseLike<T>): Promise<T> {
+        seen.push(`counted under ${ctx.name}`);
+        return super.execute(ctx, work);
+      }
+    }
+    const p = pipeline(retry({ maxAttempts: 1 }), new CountingTimeout(1_000, { name: "t" }));
+    using ctx = withCancel(background(), { name: "caller" });
+    assert.equal(await p.execute(ctx, (inner) => inner.name), "t");
+    assert.deepEqual(seen, ["counted under caller"]);
   });
 
   it("refuses a context a policy of the user's passes inward, naming the policy inside", async () => {
